@@ -1,0 +1,204 @@
+// `edoc` commands. Exit status: 0 success, 1 the operation ran and the answer is negative (an
+// invalid signature), 2 usage or input error. Errors are printed as sentences, never stack traces.
+import { constants } from "node:fs";
+import { access, readFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { attachmentInfoFor, edocFromInput, validateEdoc, XmlError } from "../envelopes/index.ts";
+import {
+  loadIdentityP12,
+  packEdoc,
+  parseCertificates,
+  parseCrl,
+  registryFromJson,
+  verifyPacket,
+  type Registry,
+  type VerificationReport,
+} from "../signing/index.ts";
+
+/** An error in what the user gave us: exit 2 with this message. */
+class InputError extends Error {}
+
+interface Command {
+  usage: string;
+  options: ParseArgsConfig["options"];
+  positionals?: number;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  verify: {
+    usage: `edoc verify FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT] [--at ISO-TIME] [--json]
+
+Verifies one edXML packet offline and prints the verification report.
+  --trust CA.pem       a trust anchor (root CA or a pinned agency certificate); repeatable
+  --crl CRL.pem        a certificate revocation list (PEM or DER); repeatable
+  --registry FILE      the agency registry binding organ ids to certificates:
+                       {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}
+  --at ISO-TIME        check certificates as of this time instead of now
+  --json               print the report as JSON
+Exit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.`,
+    options: {
+      trust: { type: "string", multiple: true },
+      crl: { type: "string", multiple: true },
+      registry: { type: "string" },
+      at: { type: "string" },
+      json: { type: "boolean" },
+    },
+    positionals: 1,
+    async run(v, [file]) {
+      const at = v.at === undefined ? undefined : parseTime(v.at as string);
+      const anchors = (await Promise.all(((v.trust as string[]) ?? []).map((f) => readInput(f, "trust anchor")))).flatMap(
+        (pem, i) => guard(() => parseCertificates(pem), `${(v.trust as string[])[i]} holds no readable certificate`),
+      );
+      const crls = await Promise.all(
+        ((v.crl as string[]) ?? []).map(async (f) => guard(() => parseCrl(await readInput(f, "revocation list")), `${f} is not a readable CRL`)),
+      );
+      const registry = v.registry ? await loadRegistry(v.registry as string) : null;
+      await mustExist(file, "packet");
+      const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+      process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
+      return report.valid ? 0 : 1;
+    },
+  },
+  pack: {
+    usage: `edoc pack --header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml
+
+Builds and signs an edoc offline.
+  --header HEADER.json  the MessageHeader fields with their edXML names (From, To, Code, Subject, …);
+                        From/To may be organ ids; Code may be "số/ký hiệu"; an optional "Bussiness"
+                        block makes a revoke/update/replace packet
+  --attach FILE         a file to attach; repeatable
+  --p12 IDENTITY.p12    the sending agency's signing identity (PKCS#12)
+  --password P          its password (or set EDOC_P12_PASSWORD)
+  --out OUT.edxml       where to write the signed packet`,
+    options: {
+      header: { type: "string" },
+      attach: { type: "string", multiple: true },
+      p12: { type: "string" },
+      password: { type: "string" },
+      out: { type: "string" },
+    },
+    async run(v) {
+      for (const required of ["header", "p12", "out"]) {
+        if (!v[required]) throw new InputError(`--${required} is required`);
+      }
+      const headerText = (await readInput(v.header as string, "header")).toString("utf8");
+      const json = guard(() => JSON.parse(headerText), `${v.header} is not valid JSON`);
+      const files = (v.attach as string[]) ?? [];
+      await Promise.all(files.map((f) => mustExist(f, "attachment")));
+      const edoc = edocFromInput(json, files.map((f) => attachmentInfoFor(f)));
+      const problems = validateEdoc(edoc, { own: true });
+      if (problems.length) throw new InputError(`the header is not valid:\n  - ${problems.join("\n  - ")}`);
+      const p12 = await readInput(v.p12 as string, "PKCS#12 identity");
+      const identity = guard(
+        () => loadIdentityP12(p12, (v.password as string | undefined) ?? process.env.EDOC_P12_PASSWORD ?? ""),
+        "the PKCS#12 identity cannot be opened",
+      );
+      const { size } = await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out as string);
+      process.stdout.write(`signed packet written to ${v.out} (${size} bytes), DocumentId ${edoc.header.DocumentId}\n`);
+      return 0;
+    },
+  },
+};
+
+function parseTime(value: string): Date {
+  const t = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+    throw new InputError(`--at needs an ISO 8601 time such as 2026-11-22T10:00:00+07:00, not "${value}"`);
+  }
+  return t;
+}
+
+async function readInput(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch {
+    throw new InputError(`cannot read the ${what} file ${path}`);
+  }
+}
+
+/** Large files (packets, attachments) are streamed later; here only their presence is checked. */
+async function mustExist(path: string, what: string): Promise<void> {
+  await access(path, constants.R_OK).catch(() => {
+    throw new InputError(`cannot read the ${what} file ${path}`);
+  });
+}
+
+/** Runs `fn`; a failure becomes an InputError saying `message` and why. */
+function guard<T>(fn: () => T, message: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    const why = err instanceof Error && err.message ? `: ${err.message}` : "";
+    throw new InputError(`${message}${why}`);
+  }
+}
+
+async function loadRegistry(path: string): Promise<Registry> {
+  const text = (await readInput(path, "registry")).toString("utf8").trim();
+  if (!text.startsWith("{")) throw new InputError(`${path}: only the JSON registry form is supported here`);
+  return guard(() => registryFromJson(JSON.parse(text)), `${path} is not a usable registry`);
+}
+
+function describe(r: VerificationReport): string {
+  const lines = [
+    r.valid ? "VALID — chữ ký hợp lệ (TOTAL_PASSED)" : `NOT VALID — chữ ký không hợp lệ (${r.indication}/${r.subIndication})`,
+  ];
+  if (r.packetKind) lines.push(`packet:        ${r.packetKind}${r.documentId ? ` ${r.documentId}` : ""}`);
+  if (r.signer) {
+    lines.push(`signer:        ${r.signer.subject}${r.signer.organId ? ` (for ${r.signer.organId})` : ""}`);
+    lines.push(`issuer:        ${r.signer.issuer}`);
+    lines.push(`fingerprint:   ${r.signer.fingerprint}`);
+    lines.push(`valid:         ${r.signer.notBefore} → ${r.signer.notAfter}`);
+  }
+  if (r.signingTime) lines.push(`signing time:  ${r.signingTime}`);
+  lines.push(`checked at:    ${r.validationTime}`);
+  for (const ref of r.references) {
+    lines.push(`  ${ref.digestOk === null ? "·" : ref.digestOk ? "✓" : "✗"} ${ref.uri}  ${ref.covers}`);
+  }
+  for (const e of r.errors) lines.push(`error:   ${e}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join("\n") + "\n";
+}
+
+function usage(): string {
+  return `usage: edoc <command> [options]   (edoc <command> --help for details)\n\n${Object.values(COMMANDS)
+    .map((c) => "  " + c.usage.split("\n")[0])
+    .join("\n")}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`edoc: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(command.usage + "\n");
+    return 0;
+  }
+  try {
+    const { values, positionals } = guard(
+      () => parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true }),
+      "wrong arguments",
+    );
+    if (positionals.length !== (command.positionals ?? 0)) {
+      throw new InputError(`expected ${command.positionals ?? 0} file argument(s), got ${positionals.length}`);
+    }
+    return await command.run(values, positionals);
+  } catch (err) {
+    if (err instanceof InputError || err instanceof XmlError || (err instanceof Error && err.name === "ValidationError")) {
+      process.stderr.write(`edoc ${name}: ${err.message}\nRun "edoc ${name} --help" for usage.\n`);
+      return 2;
+    }
+    process.stderr.write(`edoc ${name}: failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,40 @@
+// The agency registry as the verifier needs it: which certificates may sign for which organ id.
+
+export interface RegistryEntry {
+  organId: string;
+  name?: string;
+  /** SHA-256 fingerprints of the DER certificates, lowercase hex. */
+  certificateFingerprints: string[];
+}
+
+export type Registry = Map<string, RegistryEntry>;
+
+/** Normalises "AB:CD:…" or "abcd…" to lowercase hex without separators. */
+export function normalizeFingerprint(fp: string): string {
+  return fp.replace(/[:\s]/g, "").toLowerCase();
+}
+
+/** The plain JSON form: {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}. */
+export function registryFromJson(json: unknown): Registry {
+  const agencies = (json as { agencies?: unknown })?.agencies;
+  if (!Array.isArray(agencies)) throw new Error('a registry file must be {"agencies": [...]}');
+  const registry: Registry = new Map();
+  for (const [i, a] of agencies.entries()) {
+    const organId = typeof a?.organId === "string" ? a.organId.trim() : "";
+    const fps = a?.certificateFingerprints;
+    if (!organId) throw new Error(`registry entry ${i + 1} has no organId`);
+    if (!Array.isArray(fps) || fps.some((f) => typeof f !== "string" || !/^[0-9a-f]{64}$/.test(normalizeFingerprint(f)))) {
+      throw new Error(`registry entry ${organId}: certificateFingerprints must be SHA-256 fingerprints in hex`);
+    }
+    registry.set(organId, {
+      organId,
+      name: typeof a.name === "string" ? a.name : undefined,
+      certificateFingerprints: fps.map(normalizeFingerprint),
+    });
+  }
+  return registry;
+}
+
+export function isBound(registry: Registry, organId: string, fingerprint: string): boolean {
+  return registry.get(organId)?.certificateFingerprints.includes(normalizeFingerprint(fingerprint)) ?? false;
+}

@@ -1,0 +1,87 @@
+// The verification report, modelled on the EU DSS simple report.
+
+export type Indication = "TOTAL_PASSED" | "TOTAL_FAILED" | "INDETERMINATE";
+
+/** Why a packet did not pass; each maps to one indication (see INDICATION_OF). */
+export type SubIndication =
+  | "FORMAT_FAILURE"
+  | "NO_SIGNATURE"
+  | "DISALLOWED_ALGORITHM"
+  | "NO_CERTIFICATE_CHAIN_FOUND"
+  | "NO_SIGNING_CERTIFICATE_FOUND"
+  | "EXPIRED"
+  | "NOT_YET_VALID"
+  | "REVOKED"
+  | "SIGNER_NOT_BOUND"
+  | "HASH_FAILURE"
+  | "SIG_CRYPTO_FAILURE";
+
+/** TOTAL_FAILED: proven wrong. INDETERMINATE: what is needed to prove it right is missing. */
+export const INDICATION_OF: Record<SubIndication, Indication> = {
+  FORMAT_FAILURE: "TOTAL_FAILED",
+  DISALLOWED_ALGORITHM: "TOTAL_FAILED",
+  HASH_FAILURE: "TOTAL_FAILED",
+  SIG_CRYPTO_FAILURE: "TOTAL_FAILED",
+  REVOKED: "TOTAL_FAILED",
+  SIGNER_NOT_BOUND: "TOTAL_FAILED",
+  NO_SIGNATURE: "INDETERMINATE",
+  NO_CERTIFICATE_CHAIN_FOUND: "INDETERMINATE",
+  NO_SIGNING_CERTIFICATE_FOUND: "INDETERMINATE",
+  EXPIRED: "INDETERMINATE",
+  NOT_YET_VALID: "INDETERMINATE",
+};
+
+export interface SignerSummary {
+  /** The sender organ id the signer is bound to (From/OrganId of the signed header). */
+  organId: string | null;
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  /** SHA-256 of the certificate DER, lowercase hex. */
+  fingerprint: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface ReferenceResult {
+  uri: string;
+  /** What the reference covers, in words: "message header", "attachment 1: QĐ 123.pdf", … */
+  covers: string;
+  /** null when verification stopped before the digests were checked. */
+  digestOk: boolean | null;
+}
+
+export interface VerificationReport {
+  valid: boolean;
+  indication: Indication;
+  subIndication: SubIndication | null;
+  /** "edoc" or "status" when the packet could be read that far. */
+  packetKind: "edoc" | "status" | null;
+  documentId: string | null;
+  signer: SignerSummary | null;
+  signingTime: string | null;
+  /** The time certificates were checked at (ISO 8601). */
+  validationTime: string;
+  references: ReferenceResult[];
+  /** Each entry in English, then Vietnamese. */
+  errors: string[];
+  warnings: string[];
+}
+
+/** A failure that ends verification; carries its sub-indication and a bilingual message. */
+export class VerificationFailure extends Error {
+  constructor(
+    readonly subIndication: SubIndication,
+    en: string,
+    readonly vi: string,
+  ) {
+    super(en);
+  }
+  get bilingual(): string {
+    return `${this.message} — ${this.vi}`;
+  }
+}
+
+export function fail(sub: SubIndication, en: string, vi: string): never {
+  throw new VerificationFailure(sub, en, vi);
+}

@@ -1,0 +1,508 @@
+// Verification exactly per the profile, steps 1–5 in order, failing closed. What it returns of the
+// packet is read only from the canonical bytes that were digested (node-saml's rule): never from
+// the received DOM, which may hold more than what was signed.
+import { createHash, timingSafeEqual, verify as rsaVerify, X509Certificate } from "node:crypto";
+import {
+  EDXML_NS,
+  DSIG_NS,
+  XADES_NS,
+  XmlError,
+  allElements,
+  children,
+  isComment,
+  parseStrict,
+  readAttachmentInfo,
+  readBussiness,
+  readEdocHeader,
+  readStatusHeader,
+  readTraceHeaders,
+  regionText,
+  scanPacket,
+  isStatusHeader,
+  text,
+  BUSINESS_KINDS,
+  type AttachmentInfo,
+  type ContentRegion,
+  type Packet,
+  type PacketSource,
+  type ScanLimits,
+  type TraceHeader,
+} from "../envelopes/index.ts";
+import { fingerprint, validateChain, type Crl } from "./pki.ts";
+import { isBound, type Registry } from "./registry.ts";
+import {
+  INDICATION_OF,
+  VerificationFailure,
+  fail,
+  type ReferenceResult,
+  type SignerSummary,
+  type VerificationReport,
+} from "./report.ts";
+import { ALG, DIGESTS, IDS, SIGNATURES, canonicalize, digest, digestWithContent } from "./xmldsig.ts";
+
+export interface TrustConfig {
+  /** Trust anchors (root CAs, or pinned agency certificates). */
+  anchors: X509Certificate[];
+  crls: Crl[];
+  /** organ id → certificate fingerprints; null when none is configured (then nothing is bound). */
+  registry: Registry | null;
+}
+
+export interface VerifyOptions extends TrustConfig {
+  /** Time at which certificates are checked; defaults to now. */
+  at?: Date;
+  limits?: ScanLimits;
+}
+
+export interface VerifiedAttachment {
+  info: AttachmentInfo;
+  /** Where its base64 text lies in the source (see regionBytes). */
+  region: ContentRegion | null;
+}
+
+/** What the signature proves, read only from signed bytes. */
+export interface SignedContent {
+  packet: Packet;
+  attachments: VerifiedAttachment[];
+  /** Relay hops: NOT covered by the signature. */
+  unsignedTraces: TraceHeader[];
+  signer: X509Certificate;
+}
+
+export interface VerificationResult {
+  report: VerificationReport;
+  content: SignedContent | null;
+}
+
+interface Expected {
+  uri: string;
+  element: Element;
+  covers: string;
+  /** Attachment number, from 1. */
+  attachment?: number;
+  region?: ContentRegion;
+  type?: string;
+}
+
+export async function verifyPacket(source: PacketSource, opts: VerifyOptions): Promise<VerificationResult> {
+  const at = opts.at ?? new Date();
+  const report: VerificationReport = {
+    valid: false,
+    indication: "TOTAL_FAILED",
+    subIndication: null,
+    packetKind: null,
+    documentId: null,
+    signer: null,
+    signingTime: null,
+    validationTime: at.toISOString(),
+    references: [],
+    errors: [],
+    warnings: [],
+  };
+  try {
+    const content = await run(source, opts, at, report);
+    report.valid = true;
+    report.indication = "TOTAL_PASSED";
+    return { report, content };
+  } catch (err) {
+    const failure =
+      err instanceof VerificationFailure
+        ? err
+        : err instanceof XmlError
+          ? new VerificationFailure("FORMAT_FAILURE", err.message, `gói tin không đúng định dạng: ${err.message}`)
+          : null;
+    if (!failure) throw err;
+    report.subIndication = failure.subIndication;
+    report.indication = INDICATION_OF[failure.subIndication];
+    report.errors.push(failure.bilingual);
+    return { report, content: null };
+  }
+}
+
+const format = (en: string, vi: string) => fail("FORMAT_FAILURE", en, vi);
+
+async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: VerificationReport): Promise<SignedContent> {
+  // 1. size limits, no DTD/entities/PIs, UTF-8, strict parse
+  const scanned = await scanPacket(source, opts.limits);
+  const doc = parseStrict(scanned.skeleton);
+
+  // 2. structure
+  const root = doc.documentElement;
+  if (root.localName !== "edXML" || root.namespaceURI !== EDXML_NS) {
+    format(`not an edXML packet: the root element is <${root.tagName}>`, `không phải gói tin edXML: phần tử gốc là <${root.tagName}>`);
+  }
+  const elements = allElements(root);
+  const signatures = elements.filter((e) => e.localName === "Signature" && e.namespaceURI === DSIG_NS);
+  const envelope = only(root, "edXMLEnvelope");
+  const header = only(envelope, "edXMLHeader");
+  const messageHeader = only(header, "MessageHeader");
+  const isStatus = isStatusHeader(messageHeader);
+  report.packetKind = isStatus ? "status" : "edoc";
+  report.documentId = text(messageHeader, "DocumentId") ?? text(messageHeader, "ResponseFor", "DocumentId") ?? null;
+  if (signatures.length === 0) {
+    const placeholder = elements.some((e) => e.localName === "Signature");
+    fail(
+      "NO_SIGNATURE",
+      placeholder
+        ? "the packet is not signed: its <Signature> is a placeholder outside the XML Signature namespace"
+        : "the packet is not signed",
+      placeholder ? "gói tin chưa được ký số: thẻ <Signature> chỉ là phần giữ chỗ" : "gói tin chưa được ký số",
+    );
+  }
+  if (signatures.length > 1) {
+    format(`the packet holds ${signatures.length} XML signatures; exactly one is allowed`, `gói tin có ${signatures.length} chữ ký; chỉ được có một`);
+  }
+  const signature = signatures[0];
+  const ids = uniqueIds(elements);
+  allowOnly(root, ["edXMLEnvelope", "AttachmentEncoded"]);
+  allowOnly(envelope, ["edXMLHeader", "edXMLBody"]);
+  allowOnly(header, ["MessageHeader", "TraceHeaderList", "Signature"]);
+  const headerChildren = children(header);
+  if (signature.parentNode !== header || headerChildren[headerChildren.length - 1] !== signature) {
+    format("the signature must be the last element of edXMLHeader", "chữ ký phải là phần tử cuối cùng của edXMLHeader");
+  }
+  const traceList = optional(header, "TraceHeaderList");
+  const businesses = traceList ? children(traceList).filter((e) => e.localName === "Bussiness" || e.localName === "Business") : [];
+  if (businesses.length > 1) format("more than one Bussiness block", "có nhiều hơn một khối Bussiness");
+  const body = optional(envelope, "edXMLBody");
+  const manifest = body ? optional(body, "edXMLManifest") : undefined;
+  const attachmentEncoded = optional(root, "AttachmentEncoded");
+  if (attachmentEncoded) allowOnly(attachmentEncoded, ["Attachment"]);
+  const attachments = attachmentEncoded ? children(attachmentEncoded, "Attachment") : [];
+  if (isStatus && (body || attachmentEncoded || businesses.length)) {
+    format("a status packet carries only a MessageHeader", "gói tin trạng thái chỉ gồm MessageHeader");
+  }
+
+  // the signature element itself
+  if (signature.getAttribute("Id") !== IDS.signature) format(`the signature's Id must be "${IDS.signature}"`, `Id của chữ ký phải là "${IDS.signature}"`);
+  if (allNodes(signature).some(isComment)) format("comments are not allowed inside the signature", "không được có chú thích trong chữ ký");
+  const sigParts = children(signature);
+  if (sigParts.some((e) => e.namespaceURI !== DSIG_NS)) format("unexpected element inside the signature", "phần tử lạ trong chữ ký");
+  const names = sigParts.map((e) => e.localName).join(",");
+  if (!/^SignedInfo,SignatureValue(,KeyInfo)?(,Object)+$/.test(names)) {
+    format(`the signature must hold SignedInfo, SignatureValue, KeyInfo and Object in that order, found ${names}`, "cấu trúc chữ ký không đúng");
+  }
+  const [signedInfo, signatureValue] = sigParts;
+  const siParts = children(signedInfo);
+  if (!/^CanonicalizationMethod,SignatureMethod(,Reference)+$/.test(siParts.map((e) => e.localName).join(","))) {
+    format("SignedInfo must hold CanonicalizationMethod, SignatureMethod and References", "SignedInfo không đúng cấu trúc");
+  }
+  if (siParts.some((e) => e.namespaceURI !== DSIG_NS)) format("unexpected element inside SignedInfo", "phần tử lạ trong SignedInfo");
+  const signedProps = findSignedProperties(sigParts.filter((e) => e.localName === "Object"));
+
+  // the references must be exactly the set the layout requires
+  const expected: Expected[] = [
+    { uri: `#${IDS.header}`, element: messageHeader, covers: isStatus ? "status message header" : "message header" },
+  ];
+  if (businesses[0]) expected.push({ uri: `#${IDS.business}`, element: businesses[0], covers: "business block" });
+  if (manifest) expected.push({ uri: `#${IDS.manifest}`, element: manifest, covers: "attachment manifest" });
+  const regionOf = new Map(scanned.regions.map((r) => [r.marker, r]));
+  attachments.forEach((att, i) => {
+    const n = i + 1;
+    expected.push({ uri: `#${IDS.attachment(n)}`, element: att, covers: `attachment ${n}`, attachment: n, region: contentRegion(att, regionOf) });
+  });
+  expected.push({
+    uri: `#${IDS.signedProps}`,
+    element: signedProps,
+    covers: "signed properties (signing time, signer certificate)",
+    type: ALG.SIGNED_PROPERTIES_TYPE,
+  });
+  if (regionOf.size !== scanned.regions.length || expected.filter((e) => e.region).length !== scanned.regions.length) {
+    format("attachment content found outside an attachment", "nội dung tệp đính kèm nằm ngoài phần tệp đính kèm");
+  }
+  const references = siParts.slice(2);
+  const byUri = new Map<string, Element>();
+  for (const ref of references) {
+    const uri = ref.getAttribute("URI") ?? "";
+    if (!/^#[A-Za-z0-9_.-]+$/.test(uri)) {
+      format(`reference URI "${uri}" is not allowed: only same-document "#Id" references are`, `tham chiếu "${uri}" không được phép`);
+    }
+    if (byUri.has(uri)) format(`reference ${uri} appears twice`, `tham chiếu ${uri} xuất hiện hai lần`);
+    byUri.set(uri, ref);
+  }
+  const missing = expected.filter((e) => !byUri.has(e.uri)).map((e) => e.uri);
+  const extra = [...byUri.keys()].filter((u) => !expected.some((e) => e.uri === u));
+  if (missing.length || extra.length) {
+    const what = [missing.length ? `not signed: ${missing.join(", ")}` : "", extra.length ? `unexpected: ${extra.join(", ")}` : ""]
+      .filter(Boolean)
+      .join("; ");
+    format(`the signature does not cover exactly the parts the profile requires (${what})`, `chữ ký không bao phủ đúng các phần bắt buộc (${what})`);
+  }
+  for (const e of expected) {
+    const id = e.uri.slice(1);
+    if (ids.get(id) !== e.element) {
+      format(`${e.uri} does not point at the ${e.covers} where the profile puts it`, `${e.uri} không trỏ tới đúng phần tử`);
+    }
+    if (e.element.getAttribute("Id") !== id) format(`${e.uri} must be an unqualified Id attribute`, `${e.uri} phải là thuộc tính Id`);
+    const type = byUri.get(e.uri)!.getAttribute("Type");
+    if (e.type ? type !== e.type : type !== null && type !== "") {
+      format(`reference ${e.uri} has the wrong Type`, `tham chiếu ${e.uri} có Type sai`);
+    }
+  }
+
+  // 3. algorithms
+  const c14n = attr(siParts[0], "Algorithm");
+  if (c14n !== ALG.EXC_C14N || children(siParts[0]).length) disallowed(`canonicalization ${c14n}`);
+  const sigAlg = attr(siParts[1], "Algorithm");
+  if (!SIGNATURES[sigAlg] || children(siParts[1]).length) disallowed(`signature algorithm ${sigAlg}`);
+  const refAlgs = new Map<string, string>();
+  for (const [uri, ref] of byUri) {
+    const parts = children(ref);
+    if (parts.map((e) => e.localName).join(",") !== "Transforms,DigestMethod,DigestValue" || parts.some((e) => e.namespaceURI !== DSIG_NS)) {
+      if (!parts.some((e) => e.localName === "Transforms")) disallowed(`reference ${uri} without the exc-c14n transform`);
+      format(`reference ${uri} must hold Transforms, DigestMethod and DigestValue`, `tham chiếu ${uri} không đúng cấu trúc`);
+    }
+    const transforms = children(parts[0]);
+    for (const t of transforms) {
+      if (t.localName !== "Transform" || attr(t, "Algorithm") !== ALG.EXC_C14N || children(t).length) {
+        disallowed(`transform ${attr(t, "Algorithm") || t.localName} in reference ${uri}`);
+      }
+    }
+    if (transforms.length !== 1) disallowed(`reference ${uri} must have exactly one transform (exc-c14n), it has ${transforms.length}`);
+    const digestAlg = attr(parts[1], "Algorithm");
+    if (!DIGESTS[digestAlg]) disallowed(`digest ${digestAlg} in reference ${uri}`);
+    refAlgs.set(uri, digestAlg);
+    base64Value(parts[2], `DigestValue of ${uri}`);
+  }
+
+  // the signed content, read only from canonical (digested) bytes
+  const canonical = new Map(expected.map((e) => [e.uri, canonicalize(e.element)]));
+  const signedDoc = (uri: string) => parseStrict(canonical.get(uri)!).documentElement;
+  const packet: Packet = isStatus
+    ? { kind: "status", header: readStatusHeader(signedDoc(`#${IDS.header}`)) }
+    : {
+        kind: "edoc",
+        header: readEdocHeader(signedDoc(`#${IDS.header}`)),
+        bussiness: businesses[0] ? readBussiness(signedDoc(`#${IDS.business}`)) : undefined,
+        traces: [],
+        attachments: [],
+      };
+  const verifiedAttachments: VerifiedAttachment[] = expected
+    .filter((e) => e.attachment)
+    .map((e) => {
+      const info = readAttachmentInfo(signedDoc(e.uri));
+      e.covers = `attachment ${e.attachment}: ${info.AttachmentName}`;
+      return { info, region: e.region ?? null };
+    });
+  if (packet.kind === "edoc") {
+    packet.attachments = verifiedAttachments.map((a) => a.info);
+    const kind = packet.bussiness ? BUSINESS_KINDS[packet.bussiness.BussinessDocType]?.name : undefined;
+    if (kind) expected.find((e) => e.uri === `#${IDS.business}`)!.covers = `business block (${kind})`;
+  }
+  const organId = packet.header.From.OrganId;
+  report.documentId = packet.kind === "edoc" ? packet.header.DocumentId : packet.header.ResponseFor.DocumentId;
+  report.references = expected.map((e) => ({ uri: e.uri, covers: e.covers, digestOk: null }));
+  const props = signedDoc(`#${IDS.signedProps}`);
+  report.signingTime = textDeep(props, "SigningTime") ?? null;
+
+  // 4. the signer certificate: chain, revocation, SigningCertificateV2, binding to the sender
+  const keyInfo = sigParts.find((e) => e.localName === "KeyInfo");
+  const certElements = keyInfo ? children(keyInfo, "X509Data").flatMap((d) => children(d, "X509Certificate")) : [];
+  if (!certElements.length) {
+    fail("NO_SIGNING_CERTIFICATE_FOUND", "the signature carries no signer certificate", "chữ ký không kèm chứng thư số của người ký");
+  }
+  const certs = certElements.map((el, i) => {
+    try {
+      return new X509Certificate(base64Value(el, `certificate ${i + 1}`));
+    } catch (err) {
+      if (err instanceof VerificationFailure) throw err;
+      return format(`certificate ${i + 1} in KeyInfo cannot be read`, `không đọc được chứng thư số thứ ${i + 1}`);
+    }
+  });
+  const signer = certs[0];
+  report.signer = summary(signer, null);
+  const key = signer.publicKey;
+  if (key.asymmetricKeyType !== "rsa" || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    disallowed(`signer key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.modulusLength ?? "?"} bits (RSA ≥ 2048 required)`);
+  }
+  checkSigningCertificate(props, signer);
+  const chain = await validateChain({ leaf: signer, intermediates: certs.slice(1), anchors: opts.anchors, crls: opts.crls, at });
+  if (!chain.ok) fail(chain.subIndication, chain.message, chain.vi);
+  report.warnings.push(...chain.warnings);
+  if (!opts.registry) {
+    fail(
+      "SIGNER_NOT_BOUND",
+      `no agency registry was given, so the signer cannot be bound to the sender ${organId}`,
+      `không có danh bạ cơ quan nên không xác định được người ký thuộc cơ quan gửi ${organId}`,
+    );
+  }
+  if (!isBound(opts.registry, organId, fingerprint(signer))) {
+    fail(
+      "SIGNER_NOT_BOUND",
+      opts.registry.has(organId)
+        ? `the signer certificate is valid but is not registered for the sender ${organId}`
+        : `the sender ${organId} is not in the agency registry`,
+      opts.registry.has(organId)
+        ? `chứng thư số hợp lệ nhưng không được đăng ký cho cơ quan gửi ${organId}`
+        : `cơ quan gửi ${organId} không có trong danh bạ`,
+    );
+  }
+  report.signer = summary(signer, organId);
+
+  // 5. every digest, then the signature value
+  const results: ReferenceResult[] = [];
+  for (const e of expected) {
+    const alg = refAlgs.get(e.uri)!;
+    const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue");
+    const got = e.region
+      ? await digestWithContent(alg, canonical.get(e.uri)!, e.region.marker, regionText(source, e.region))
+      : digest(alg, canonical.get(e.uri)!);
+    const gotBytes = Buffer.from(got, "base64");
+    results.push({ uri: e.uri, covers: e.covers, digestOk: gotBytes.length === want.length && timingSafeEqual(gotBytes, want) });
+  }
+  report.references = results;
+  const broken = results.filter((r) => !r.digestOk);
+  if (broken.length) {
+    const list = broken.map((r) => `${r.uri} (${r.covers})`).join(", ");
+    fail("HASH_FAILURE", `signed content was changed after signing: ${list}`, `nội dung đã ký bị thay đổi sau khi ký: ${list}`);
+  }
+  const sigOk = rsaVerify(SIGNATURES[sigAlg], Buffer.from(canonicalize(signedInfo)), key, base64Value(signatureValue, "SignatureValue"));
+  if (!sigOk) {
+    fail("SIG_CRYPTO_FAILURE", "the signature value does not match the signer's key", "giá trị chữ ký không khớp với khóa của người ký");
+  }
+  signingTimeWarnings(report, signer, at);
+  const unsignedTraces = traceList ? readTraceHeaders(traceList) : [];
+  if (unsignedTraces.length) {
+    report.warnings.push(
+      `${unsignedTraces.length} trace entr${unsignedTraces.length === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — các dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
+    );
+  }
+  if (packet.kind === "edoc") packet.traces = unsignedTraces;
+  return { packet, attachments: verifiedAttachments, unsignedTraces, signer };
+}
+
+function disallowed(what: string): never {
+  return fail("DISALLOWED_ALGORITHM", `${what} is not allowed by the signature profile`, `thuật toán không được phép: ${what}`);
+}
+
+function attr(el: Element, name: string): string {
+  return el.getAttribute(name) ?? "";
+}
+
+function only(parent: Element, localName: string): Element {
+  const found = children(parent, localName);
+  if (found.length !== 1 || found[0].namespaceURI !== EDXML_NS) {
+    format(`<${parent.localName}> must contain exactly one <${localName}> in the edXML namespace`, `<${parent.localName}> phải có đúng một <${localName}>`);
+  }
+  return found[0];
+}
+
+function optional(parent: Element, localName: string): Element | undefined {
+  const found = children(parent, localName);
+  if (found.length > 1) format(`<${parent.localName}> holds more than one <${localName}>`, `<${parent.localName}> có nhiều hơn một <${localName}>`);
+  if (found[0] && found[0].namespaceURI !== EDXML_NS) format(`<${localName}> is not in the edXML namespace`, `<${localName}> không thuộc không gian tên edXML`);
+  return found[0];
+}
+
+function allowOnly(parent: Element, names: string[]): void {
+  for (const el of children(parent)) {
+    if (!names.includes(el.localName)) {
+      format(`unexpected element <${el.tagName}> inside <${parent.localName}>`, `phần tử lạ <${el.tagName}> trong <${parent.localName}>`);
+    }
+  }
+}
+
+function allNodes(node: Node): Node[] {
+  const out: Node[] = [];
+  for (let n = node.firstChild; n; n = n.nextSibling) out.push(n, ...allNodes(n));
+  return out;
+}
+
+/** Every Id/ID/id attribute value, in any namespace, must be unique (no wrapping by duplicate Ids). */
+function uniqueIds(elements: Element[]): Map<string, Element> {
+  const ids = new Map<string, Element>();
+  for (const el of elements) {
+    for (let i = 0; i < el.attributes.length; i++) {
+      const a = el.attributes[i];
+      if (a.localName !== "Id" && a.localName !== "ID" && a.localName !== "id") continue;
+      if (ids.has(a.value)) format(`two elements carry the Id "${a.value}"`, `hai phần tử có cùng Id "${a.value}"`);
+      ids.set(a.value, el);
+    }
+  }
+  return ids;
+}
+
+function findSignedProperties(objects: Element[]): Element {
+  const found = objects.flatMap((o) =>
+    children(o, "QualifyingProperties")
+      .filter((q) => q.namespaceURI === XADES_NS)
+      .flatMap((q) => children(q, "SignedProperties").map((sp) => ({ q, sp }))),
+  );
+  if (found.length !== 1 || found[0].sp.namespaceURI !== XADES_NS) {
+    format("the signature must hold exactly one XAdES SignedProperties", "chữ ký phải có đúng một SignedProperties (XAdES)");
+  }
+  if (found[0].q.getAttribute("Target") !== `#${IDS.signature}`) {
+    format(`QualifyingProperties must target #${IDS.signature}`, `QualifyingProperties phải trỏ tới #${IDS.signature}`);
+  }
+  return found[0].sp;
+}
+
+/** The elided base64 text of an Attachment must be the only content of its ContentTransferEncoded. */
+function contentRegion(att: Element, regions: Map<string, ContentRegion>): ContentRegion | undefined {
+  const cte = children(att, "ContentTransferEncoded");
+  if (cte.length > 1) format("an attachment holds more than one ContentTransferEncoded", "tệp đính kèm có nhiều hơn một ContentTransferEncoded");
+  const nodes = cte[0] ? allNodes(cte[0]) : [];
+  const region = nodes.length === 1 ? regions.get(nodes[0].nodeValue ?? "") : undefined;
+  if (cte[0] && nodes.length && !region) {
+    format("an attachment's content must be plain base64 text", "nội dung tệp đính kèm phải là văn bản base64");
+  }
+  return region;
+}
+
+function base64Value(el: Element, what: string): Buffer {
+  const nodes = allNodes(el);
+  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/\s+/g, "") : null;
+  if (value === null || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value) || !value) {
+    format(`${what} is not a base64 value`, `${what} không phải giá trị base64`);
+  }
+  return Buffer.from(value, "base64");
+}
+
+function textDeep(el: Element, localName: string): string | undefined {
+  return text(allElements(el).find((e) => e.localName === localName));
+}
+
+function checkSigningCertificate(props: Element, signer: X509Certificate): void {
+  const certDigests = allElements(props).filter((e) => e.localName === "CertDigest" && e.namespaceURI === XADES_NS);
+  const v2 = allElements(props).filter((e) => e.localName === "SigningCertificateV2" && e.namespaceURI === XADES_NS);
+  if (v2.length !== 1 || certDigests.length < 1) {
+    fail("NO_SIGNING_CERTIFICATE_FOUND", "the signed properties hold no SigningCertificateV2", "thuộc tính đã ký thiếu SigningCertificateV2");
+  }
+  const matches = certDigests.some((cd) => {
+    const method = children(cd, "DigestMethod")[0];
+    const value = children(cd, "DigestValue")[0];
+    const alg = method ? attr(method, "Algorithm") : "";
+    return !!DIGESTS[alg] && !!value && createHash(DIGESTS[alg]).update(signer.raw).digest().equals(base64Value(value, "CertDigest"));
+  });
+  if (!matches) {
+    fail(
+      "NO_SIGNING_CERTIFICATE_FOUND",
+      "the certificate in KeyInfo is not the one the signed SigningCertificateV2 names",
+      "chứng thư số trong KeyInfo không phải chứng thư được nêu trong SigningCertificateV2",
+    );
+  }
+}
+
+function summary(cert: X509Certificate, organId: string | null): SignerSummary {
+  return {
+    organId,
+    subject: cert.subject.replace(/\n/g, ", "),
+    issuer: cert.issuer.replace(/\n/g, ", "),
+    serialNumber: cert.serialNumber.toLowerCase(),
+    fingerprint: fingerprint(cert),
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: new Date(cert.validTo).toISOString(),
+  };
+}
+
+function signingTimeWarnings(report: VerificationReport, cert: X509Certificate, at: Date): void {
+  if (!report.signingTime) return;
+  const t = new Date(report.signingTime);
+  if (Number.isNaN(t.getTime())) {
+    report.warnings.push(`the signing time "${report.signingTime}" cannot be read — không đọc được thời điểm ký`);
+  } else if (t.getTime() > at.getTime() + 5 * 60 * 1000) {
+    report.warnings.push("the claimed signing time is later than the validation time — thời điểm ký muộn hơn thời điểm kiểm tra");
+  } else if (t < new Date(cert.validFrom) || t > new Date(cert.validTo)) {
+    report.warnings.push("the claimed signing time is outside the certificate's validity — thời điểm ký nằm ngoài thời hạn chứng thư số");
+  }
+}

@@ -51,7 +51,10 @@ Exit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.`,
         (pem, i) => guard(() => parseCertificates(pem), `${(v.trust as string[])[i]} holds no readable certificate`),
       );
       const crls = await Promise.all(
-        ((v.crl as string[]) ?? []).map(async (f) => guard(() => parseCrl(await readInput(f, "revocation list")), `${f} is not a readable CRL`)),
+        ((v.crl as string[]) ?? []).map(async (f) => {
+          const der = await readInput(f, "revocation list");
+          return guard(() => parseCrl(der), `${f} is not a readable CRL`);
+        }),
       );
       const registry = v.registry ? await loadRegistry(v.registry as string) : null;
       await mustExist(file, "packet");

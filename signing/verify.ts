@@ -241,29 +241,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   }
 
   // 3. algorithms
-  const c14n = attr(siParts[0], "Algorithm");
-  if (c14n !== ALG.EXC_C14N || children(siParts[0]).length) disallowed(`canonicalization ${c14n}`);
-  const sigAlg = attr(siParts[1], "Algorithm");
-  if (!SIGNATURES[sigAlg] || children(siParts[1]).length) disallowed(`signature algorithm ${sigAlg}`);
-  const refAlgs = new Map<string, string>();
-  for (const [uri, ref] of byUri) {
-    const parts = children(ref);
-    if (parts.map((e) => e.localName).join(",") !== "Transforms,DigestMethod,DigestValue" || parts.some((e) => e.namespaceURI !== DSIG_NS)) {
-      if (!parts.some((e) => e.localName === "Transforms")) disallowed(`reference ${uri} without the exc-c14n transform`);
-      format(`reference ${uri} must hold Transforms, DigestMethod and DigestValue`, `tham chiếu ${uri} không đúng cấu trúc`);
-    }
-    const transforms = children(parts[0]);
-    for (const t of transforms) {
-      if (t.localName !== "Transform" || attr(t, "Algorithm") !== ALG.EXC_C14N || children(t).length) {
-        disallowed(`transform ${attr(t, "Algorithm") || t.localName} in reference ${uri}`);
-      }
-    }
-    if (transforms.length !== 1) disallowed(`reference ${uri} must have exactly one transform (exc-c14n), it has ${transforms.length}`);
-    const digestAlg = attr(parts[1], "Algorithm");
-    if (!DIGESTS[digestAlg]) disallowed(`digest ${digestAlg} in reference ${uri}`);
-    refAlgs.set(uri, digestAlg);
-    base64Value(parts[2], `DigestValue of ${uri}`);
-  }
+  const { sigAlg, refAlgs } = checkAlgorithms(signedInfo);
 
   // the signed content, read only from canonical (digested) bytes
   const canonical = new Map(expected.map((e) => [e.uri, canonicalize(e.element)]));
@@ -371,6 +349,45 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   return { packet, attachments: verifiedAttachments, unsignedTraces, signer };
 }
 
+/**
+ * Step 3 on its own: the SignedInfo's algorithms against the allow-list (exc-c14n as the only
+ * canonicalisation and transform, RSA-SHA256/512, SHA-256/512). Throws a VerificationFailure.
+ */
+export function checkAlgorithms(signedInfo: Element): { sigAlg: string; refAlgs: Map<string, string> } {
+  const [c14nMethod, sigMethod, ...references] = children(signedInfo);
+  const c14n = c14nMethod ? attr(c14nMethod, "Algorithm") : "";
+  if (c14nMethod?.localName !== "CanonicalizationMethod" || c14n !== ALG.EXC_C14N || children(c14nMethod).length) {
+    disallowed(`canonicalization ${c14n || "(none)"}`);
+  }
+  const sigAlg = sigMethod ? attr(sigMethod, "Algorithm") : "";
+  if (sigMethod?.localName !== "SignatureMethod" || !SIGNATURES[sigAlg] || children(sigMethod).length) {
+    disallowed(`signature algorithm ${sigAlg || "(none)"}`);
+  }
+  const refAlgs = new Map<string, string>();
+  for (const ref of references) {
+    const uri = attr(ref, "URI");
+    const parts = children(ref);
+    const transformsEl = parts.find((e) => e.localName === "Transforms");
+    if (!transformsEl) disallowed(`reference "${uri}" without the exc-c14n transform`);
+    const transforms = children(transformsEl);
+    for (const t of transforms) {
+      if (t.localName !== "Transform" || attr(t, "Algorithm") !== ALG.EXC_C14N || children(t).length) {
+        disallowed(`transform ${attr(t, "Algorithm") || t.localName} in reference "${uri}"`);
+      }
+    }
+    if (transforms.length !== 1) disallowed(`reference "${uri}" must have exactly one transform (exc-c14n), it has ${transforms.length}`);
+    const digestMethod = parts.find((e) => e.localName === "DigestMethod");
+    const digestAlg = digestMethod ? attr(digestMethod, "Algorithm") : "";
+    if (!DIGESTS[digestAlg]) disallowed(`digest ${digestAlg || "(none)"} in reference "${uri}"`);
+    if (parts.map((e) => e.localName).join(",") !== "Transforms,DigestMethod,DigestValue" || parts.some((e) => e.namespaceURI !== DSIG_NS)) {
+      format(`reference "${uri}" must hold Transforms, DigestMethod and DigestValue`, `tham chiếu "${uri}" không đúng cấu trúc`);
+    }
+    base64Value(parts[2], `DigestValue of ${uri}`);
+    refAlgs.set(uri, digestAlg);
+  }
+  return { sigAlg, refAlgs };
+}
+
 function disallowed(what: string): never {
   return fail("DISALLOWED_ALGORITHM", `${what} is not allowed by the signature profile`, `thuật toán không được phép: ${what}`);
 }
@@ -451,8 +468,8 @@ function contentRegion(att: Element, regions: Map<string, ContentRegion>): Conte
 
 function base64Value(el: Element, what: string): Buffer {
   const nodes = allNodes(el);
-  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/\s+/g, "") : null;
-  if (value === null || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value) || !value) {
+  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/\s+/g, "") : "";
+  if (!value || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) {
     format(`${what} is not a base64 value`, `${what} không phải giá trị base64`);
   }
   return Buffer.from(value, "base64");

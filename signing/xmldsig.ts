@@ -36,7 +36,7 @@ export const IDS = {
 export function canonicalize(el: Element): string {
   const copy = el.cloneNode(true) as Element;
   dropComments(copy);
-  return new ExclusiveCanonicalization().process(copy as unknown as Node, {
+  return new ExclusiveCanonicalization().process(copy, {
     defaultNs: "",
     ancestorNamespaces: [],
     defaultNsForPrefix: {},

@@ -1,7 +1,7 @@
 // Public face of the edXML model: types, builder, validator, tolerant reader, strict parser and
 // the streaming scanner for large packets.
 export * from "./model.ts";
-export { parseStrict, checkPrologue, XmlError, DSIG_NS, XADES_NS, children, child, text, allElements, isComment, isCData } from "./xml.ts";
+export { parseStrict, XmlError, DSIG_NS, XADES_NS, children, child, text, allElements, isComment, isCData } from "./xml.ts";
 export * from "./build.ts";
 export * from "./validate.ts";
 export * from "./read.ts";

@@ -150,15 +150,36 @@ function serialForDer(hex: string): string {
   return h;
 }
 
-const parsedCache = new WeakMap<X509Certificate, X509.X509Certificate>();
+/**
+ * Facts that depend only on a certificate's exact bytes (its decoded extensions, whether one
+ * certificate's key signed another) are remembered by SHA-256 fingerprint: every packet from an
+ * agency carries the same chain, and re-decoding it dominated verification time.
+ */
+function memo<T>(limit: number): (key: string, compute: () => T) => T {
+  const cache = new Map<string, T>();
+  return (key, compute) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= limit) cache.clear();
+      value = compute();
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+const parsedMemo = memo<X509.X509Certificate>(4096);
+const issuedMemo = memo<boolean>(16384);
+
+const certificateMemo = memo<X509Certificate>(4096);
+
+/** A certificate from its DER bytes; parsed once per distinct certificate. */
+export function certificateFromDer(der: Buffer): X509Certificate {
+  return certificateMemo(crypto.createHash("sha256").update(der).digest("hex"), () => new X509Certificate(der));
+}
+
 /** @peculiar/x509 view of a certificate, for extensions and decoded names. */
 function parsed(cert: X509Certificate): X509.X509Certificate {
-  let p = parsedCache.get(cert);
-  if (!p) {
-    p = new px.X509Certificate(new Uint8Array(cert.raw));
-    parsedCache.set(cert, p);
-  }
-  return p;
+  return parsedMemo(fingerprint(cert), () => new px.X509Certificate(new Uint8Array(cert.raw)));
 }
 
 /** A short human name for messages: the CN, else the whole subject. */
@@ -685,16 +706,12 @@ function buildPaths(
   byFp.delete(fingerprint(leaf));
   const pool = [...byFp.values()]; // anchors first: shortest paths are found first
 
-  const verified = new Map<string, boolean>();
   let hint: { en: string; vi: string } | null = null;
   const issued = (child: X509Certificate, parent: X509Certificate): boolean => {
-    const k = fingerprint(child) + ">" + fingerprint(parent);
-    let ok = verified.get(k);
-    if (ok === undefined) {
-      // checkIssued = names + key identifiers + issuer keyUsage; verify = the signature itself.
-      ok = child.checkIssued(parent) && child.verify(parent.publicKey);
-      verified.set(k, ok);
-      if (!ok && !hint && parsed(child).issuer === parsed(parent).subject) {
+    // checkIssued = names + key identifiers + issuer keyUsage; verify = the signature itself.
+    const ok = issuedMemo(fingerprint(child) + ">" + fingerprint(parent), () => child.checkIssued(parent) && child.verify(parent.publicKey));
+    if (!ok) {
+      if (!hint && parsed(child).issuer === parsed(parent).subject) {
         hint = {
           en: `certificate "${label(parent)}" has the issuer's name but did not issue "${label(child)}" (other key, or not allowed to sign certificates)`,
           vi: `chứng thư số "${label(parent)}" trùng tên với tổ chức phát hành nhưng không phát hành chứng thư số "${label(child)}"`,
@@ -815,16 +832,23 @@ function checkRevocation(path: X509Certificate[], crls: Crl[], at: Date, warning
     const issuerName = nameKey(parsed(cert).issuerName);
     const candidates = crls.filter((c) => nameKey(c.parsed.issuerName) === issuerName);
     let covered = false;
+    const ku = keyUsage(issuer);
+    const mayIssueCrls = ku === null || (ku & px.KeyUsageFlags.cRLSign) !== 0;
     for (const crl of candidates) {
-      const ku = keyUsage(issuer);
-      if (!crlSignatureOk(crl, issuer.publicKey) || (ku !== null && !(ku & px.KeyUsageFlags.cRLSign))) {
+      const sigOk = crlSignatureOk(crl, issuer.publicKey);
+      if (!sigOk || !mayIssueCrls) {
         if (!warned.has(crl)) {
           warned.add(crl);
           warnings.push(
-            bilingual(
-              `revocation list issued by "${crl.issuer}" was ignored: its signature does not verify with the issuing certificate "${label(issuer)}"`,
-              `danh sách chứng thư số bị thu hồi do "${crl.issuer}" phát hành bị bỏ qua: chữ ký không khớp với chứng thư số "${label(issuer)}"`,
-            ),
+            sigOk
+              ? bilingual(
+                  `revocation list issued by "${crl.issuer}" was ignored: the key usage of "${label(issuer)}" does not allow signing revocation lists`,
+                  `danh sách chứng thư số bị thu hồi do "${crl.issuer}" phát hành bị bỏ qua: chứng thư số "${label(issuer)}" không được phép ký danh sách thu hồi`,
+                )
+              : bilingual(
+                  `revocation list issued by "${crl.issuer}" was ignored: its signature does not verify with the issuing certificate "${label(issuer)}"`,
+                  `danh sách chứng thư số bị thu hồi do "${crl.issuer}" phát hành bị bỏ qua: chữ ký không khớp với chứng thư số "${label(issuer)}"`,
+                ),
           );
         }
         continue;

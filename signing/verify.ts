@@ -28,7 +28,7 @@ import {
   type ScanLimits,
   type TraceHeader,
 } from "../envelopes/index.ts";
-import { fingerprint, validateChain, type Crl } from "./pki.ts";
+import { certificateFromDer, fingerprint, validateChain, type Crl } from "./pki.ts";
 import { isBound, type Registry } from "./registry.ts";
 import {
   INDICATION_OF,
@@ -243,22 +243,23 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   // 3. algorithms
   const { sigAlg, refAlgs } = checkAlgorithms(signedInfo);
 
-  // the signed content, read only from canonical (digested) bytes
+  // The signed content is read only from the very element objects that are canonicalised and
+  // digested below (each was checked above to be the one its reference's Id resolves to), so
+  // nothing outside the signature can be read as business data.
   const canonical = new Map(expected.map((e) => [e.uri, canonicalize(e.element)]));
-  const signedDoc = (uri: string) => parseStrict(canonical.get(uri)!).documentElement;
   const packet: Packet = isStatus
-    ? { kind: "status", header: readStatusHeader(signedDoc(`#${IDS.header}`)) }
+    ? { kind: "status", header: readStatusHeader(messageHeader) }
     : {
         kind: "edoc",
-        header: readEdocHeader(signedDoc(`#${IDS.header}`)),
-        bussiness: businesses[0] ? readBussiness(signedDoc(`#${IDS.business}`)) : undefined,
+        header: readEdocHeader(messageHeader),
+        bussiness: businesses[0] ? readBussiness(businesses[0]) : undefined,
         traces: [],
         attachments: [],
       };
   const verifiedAttachments: VerifiedAttachment[] = expected
     .filter((e) => e.attachment)
     .map((e) => {
-      const info = readAttachmentInfo(signedDoc(e.uri));
+      const info = readAttachmentInfo(e.element);
       e.covers = `attachment ${e.attachment}: ${info.AttachmentName}`;
       return { info, region: e.region ?? null };
     });
@@ -270,7 +271,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   const organId = packet.header.From.OrganId;
   report.documentId = packet.kind === "edoc" ? packet.header.DocumentId : packet.header.ResponseFor.DocumentId;
   report.references = expected.map((e) => ({ uri: e.uri, covers: e.covers, digestOk: null }));
-  const props = signedDoc(`#${IDS.signedProps}`);
+  const props = signedProps;
   report.signingTime = textDeep(props, "SigningTime") ?? null;
 
   // 4. the signer certificate: chain, revocation, SigningCertificateV2, binding to the sender
@@ -281,7 +282,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   }
   const certs = certElements.map((el, i) => {
     try {
-      return new X509Certificate(base64Value(el, `certificate ${i + 1}`));
+      return certificateFromDer(base64Value(el, `certificate ${i + 1}`));
     } catch (err) {
       if (err instanceof VerificationFailure) throw err;
       return format(`certificate ${i + 1} in KeyInfo cannot be read`, `không đọc được chứng thư số thứ ${i + 1}`);

@@ -31,17 +31,25 @@ export const IDS = {
 
 /**
  * Exclusive C14N (no comments) of one element, as a same-document reference dereferences it:
- * comments are dropped first (XMLDSig 1.1 §4.4.3.3). The element is cloned, never changed.
+ * comments are dropped first (XMLDSig 1.1 §4.4.3.3), from a copy: the element is never changed.
  */
 export function canonicalize(el: Element): string {
-  const copy = el.cloneNode(true) as Element;
-  dropComments(copy);
+  let copy = el;
+  if (hasComment(el)) {
+    copy = el.cloneNode(true) as Element;
+    dropComments(copy);
+  }
   return new ExclusiveCanonicalization().process(copy, {
     defaultNs: "",
     ancestorNamespaces: [],
     defaultNsForPrefix: {},
     inclusiveNamespacesPrefixList: [],
   }) as string;
+}
+
+function hasComment(node: Node): boolean {
+  for (let n = node.firstChild; n; n = n.nextSibling) if (isComment(n) || hasComment(n)) return true;
+  return false;
 }
 
 function dropComments(node: Node): void {

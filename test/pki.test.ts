@@ -243,6 +243,20 @@ describe("pki: PKCS#12", function () {
     });
   }
 
+  it("loads an EC identity made by openssl (forge cannot parse EC; the raw bags are used)", function () {
+    const ecKey = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const key = write("ec.key", ecKey.privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+    const cert = path.join(tmp, "ec.pem");
+    openssl("req", "-x509", "-new", "-key", key, "-subj", "/CN=EC signer", "-days", "30", "-out", cert);
+    const out = path.join(tmp, "ec.p12");
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", out, "-passout", "pass:secret");
+    const id = loadIdentityP12(fs.readFileSync(out), "secret");
+    expect(id.privateKey.asymmetricKeyType).to.equal("ec");
+    expect(fingerprint(id.certificate)).to.equal(fingerprint(parseCertificates(fs.readFileSync(cert))[0]!));
+    expect(id.chain).to.deep.equal([]);
+    expect(() => identityToP12(id, "x")).to.throw(/RSA keys only/);
+  });
+
   it("wrong password or damaged file: one clear message", function () {
     const msg = "wrong password for the PKCS#12 file or the file is damaged";
     for (const legacy of [false, true]) {

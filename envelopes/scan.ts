@@ -6,7 +6,7 @@
 // remembering where its bytes lie. The skeleton is then parsed strictly and canonicalised by the
 // same code as any small packet; only the marked texts are digested as streams.
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { XmlError } from "./xml.ts";
 
 /** Where a packet's bytes come from: a file on disk or bytes in memory. */
@@ -54,7 +54,7 @@ export async function scanPacket(source: PacketSource, limits: ScanLimits = DEFA
       if (skeletonBytes > limits.maxSkeletonBytes) {
         throw new XmlError(`the packet's XML outside attachments exceeds ${limits.maxSkeletonBytes} bytes`);
       }
-      parts.push(win.subarray(committed, upTo));
+      parts.push(Buffer.from(win.subarray(committed, upTo))); // a copy: the read buffer is reused
       committed = upTo;
     }
   };
@@ -165,20 +165,31 @@ export async function scanPacket(source: PacketSource, limits: ScanLimits = DEFA
   return { skeleton: Buffer.concat(parts).toString("utf8"), regions, size };
 }
 
-/** The source's bytes in chunks, optionally only [start, end). */
+const CHUNK = 1 << 20;
+
+/**
+ * The source's bytes in chunks, optionally only [start, end). A file is read into one reused
+ * buffer, so memory stays flat whatever the size: a chunk is valid only until the next is asked for.
+ */
 export async function* readSource(source: PacketSource, start = 0, end?: number): AsyncGenerator<Buffer> {
   if ("bytes" in source) {
     const bytes = source.bytes.subarray(start, end ?? source.bytes.length);
-    for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20));
+    for (let i = 0; i < bytes.length; i += CHUNK) yield bytes.subarray(i, i + CHUNK);
     return;
   }
-  if (end !== undefined && end <= start) return;
-  const stream = createReadStream(source.path, {
-    start,
-    end: end === undefined ? undefined : end - 1,
-    highWaterMark: 1 << 20,
-  });
-  for await (const chunk of stream) yield chunk as Buffer;
+  const fh = await open(source.path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (let pos = start; end === undefined || pos < end; ) {
+      const want = end === undefined ? CHUNK : Math.min(CHUNK, end - pos);
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 const NOT_BASE64 = /[^A-Za-z0-9+/=\t\n ]/;
@@ -204,8 +215,11 @@ export async function* regionText(source: PacketSource, region: ContentRegion): 
       text = text.replace(/\r/g, "\n");
       chunk = Buffer.from(text, "latin1");
     }
-    if (NOT_BASE64.test(chunk.toString("latin1"))) {
-      throw new XmlError("an attachment's content is not plain base64 text");
+    // checked in slices small enough for their strings to die young (flat memory)
+    for (let i = 0; i < chunk.length; i += 1 << 16) {
+      if (NOT_BASE64.test(chunk.toString("latin1", i, Math.min(chunk.length, i + (1 << 16))))) {
+        throw new XmlError("an attachment's content is not plain base64 text");
+      }
     }
     yield chunk;
   }

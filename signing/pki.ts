@@ -7,45 +7,12 @@
 // - @peculiar/x509 parses extensions (basicConstraints, keyUsage) and CRLs.
 
 import crypto, { X509Certificate, type KeyObject } from "node:crypto";
-import { createRequire } from "node:module";
 import forge from "node-forge";
+// @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill loaded before it.
+import "reflect-metadata";
+import * as px from "@peculiar/x509";
 import type * as X509 from "@peculiar/x509";
 import type { SubIndication } from "./report.ts";
-
-// @peculiar/x509 2.x (through tsyringe) refuses to load without a Reflect metadata polyfill and
-// none is installed. It only uses get/getOwn/defineMetadata on classes without constructor
-// parameters, so a tiny shim is enough; a real polyfill (reflect-metadata), if loaded, wins.
-// The library is then loaded with require() so that the shim is in place first (ESM imports are
-// hoisted above any code).
-installReflectMetadataShim();
-const px = createRequire(import.meta.url)("@peculiar/x509") as typeof X509;
-
-function installReflectMetadataShim(): void {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R.getMetadata === "function") return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const own = (target: object, create: boolean) => {
-    let m = store.get(target);
-    if (!m && create) store.set(target, (m = new Map()));
-    return m;
-  };
-  const getOwnMetadata = (key: unknown, target: object) => own(target, false)?.get(key);
-  const getMetadata = (key: unknown, target: object): unknown => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t)) {
-      const m = own(t, false);
-      if (m?.has(key)) return m.get(key);
-    }
-    return undefined;
-  };
-  const defineMetadata = (key: unknown, value: unknown, target: object) => void own(target, true)!.set(key, value);
-  Object.assign(R, {
-    getOwnMetadata,
-    getMetadata,
-    defineMetadata,
-    hasMetadata: (key: unknown, target: object) => getMetadata(key, target) !== undefined,
-    metadata: (key: unknown, value: unknown) => (target: object) => defineMetadata(key, value, target),
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Types

@@ -192,14 +192,20 @@ function signFinal(identity: Identity, props: SignedProps, refs: Ref[]): string 
   return final;
 }
 
-/** base64 of a source, chunked on 3-byte boundaries so the pieces concatenate to one encoding. */
+/**
+ * base64 of a source, in pieces cut on 3-byte boundaries so they concatenate to one encoding, and
+ * small (48 KiB in, 64 KiB out) so each piece is garbage young and memory stays flat.
+ */
 async function* base64Chunks(source: PacketSource): AsyncGenerator<Buffer> {
+  const PIECE = 3 << 14;
   let carry = Buffer.alloc(0);
   for await (const chunk of readSource(source)) {
     const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
     const whole = data.length - (data.length % 3);
+    for (let i = 0; i < whole; i += PIECE) {
+      yield Buffer.from(data.toString("base64", i, Math.min(whole, i + PIECE)), "latin1");
+    }
     carry = Buffer.from(data.subarray(whole));
-    if (whole) yield Buffer.from(data.subarray(0, whole).toString("base64"), "latin1");
   }
   if (carry.length) yield Buffer.from(carry.toString("base64"), "latin1");
 }

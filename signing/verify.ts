@@ -182,6 +182,10 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   if (!/^SignedInfo,SignatureValue(,KeyInfo)?(,Object)+$/.test(names)) {
     format(`the signature must hold SignedInfo, SignatureValue, KeyInfo and Object in that order, found ${names}`, "cấu trúc chữ ký không đúng");
   }
+  // one SignedInfo in the whole packet: no second one (nested in Object or KeyInfo) to confuse a reader
+  if (elements.filter((e) => e.localName === "SignedInfo" && e.namespaceURI === DSIG_NS).length !== 1) {
+    format("the packet must hold exactly one SignedInfo", "gói tin phải có đúng một SignedInfo");
+  }
   const [signedInfo, signatureValue] = sigParts;
   const siParts = children(signedInfo);
   if (!/^CanonicalizationMethod,SignatureMethod(,Reference)+$/.test(siParts.map((e) => e.localName).join(","))) {
@@ -372,8 +376,9 @@ export function checkAlgorithms(signedInfo: Element): { sigAlg: string; refAlgs:
     if (!transformsEl) disallowed(`reference "${uri}" without the exc-c14n transform`);
     const transforms = children(transformsEl);
     for (const t of transforms) {
-      if (t.localName !== "Transform" || attr(t, "Algorithm") !== ALG.EXC_C14N || children(t).length) {
-        disallowed(`transform ${attr(t, "Algorithm") || t.localName} in reference "${uri}"`);
+      if (t.localName !== "Transform" || t.namespaceURI !== DSIG_NS || attr(t, "Algorithm") !== ALG.EXC_C14N || children(t).length) {
+        const what = t.namespaceURI === DSIG_NS ? attr(t, "Algorithm") || t.localName : `<${t.tagName}> outside the XML Signature namespace`;
+        disallowed(`transform ${what} in reference "${uri}"`);
       }
     }
     if (transforms.length !== 1) disallowed(`reference "${uri}" must have exactly one transform (exc-c14n), it has ${transforms.length}`);

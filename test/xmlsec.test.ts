@@ -2,7 +2,8 @@
 //  a. packets we sign verify with `xmlsec1 --verify`, with a pinned key (KeyInfo ignored) and in
 //     CA mode (root trusted, intermediate untrusted), and xmlsec1 rejects a tampered copy;
 //  b. packets xmlsec1 signs from a template of the profile layout verify with verifyPacket and
-//     read back the same header and attachment bytes, also with line-wrapped base64;
+//     read back the same header and attachment bytes, also with line-wrapped base64, CRLF line
+//     endings and an unprefixed XMLDSig namespace (conformant shapes we do not write ourselves);
 //  c. a 5 MB attachment both ways.
 // Without xmlsec1 the suite is skipped with a printed reason, or fails when CI is set.
 import { expect } from "chai";
@@ -81,7 +82,7 @@ describe("xmlsec1 interop", function () {
     for await (const c of regionBytes(source, result.content!.attachments[i].region!)) chunks.push(c);
     return Buffer.concat(chunks);
   };
-  /** A copy with the signed Subject changed (a different decision title, same length class). */
+  /** A copy with the signed Subject (trích yếu) changed to another decision title. */
   const tamperSubject = (file: string, name: string) => {
     const text = readFileSync(file, "utf8");
     const from = `<edXML:Subject>${VIETNAMESE}</edXML:Subject>`;
@@ -208,6 +209,46 @@ describe("xmlsec1 interop", function () {
       expect(report).to.include({ valid: true, indication: "TOTAL_PASSED" });
       expect(result.content!.packet).to.deep.equal(edoc);
       for (const i of [0, 1]) expect((await bytesOf(source, result, i)).equals(files[i]), `attachment ${i + 1}`).to.equal(true);
+    });
+
+    it("the same packet with CRLF line endings everywhere (a Windows peer's file) verifies with xmlsec1 and ours", async function () {
+      // XML parsers turn CRLF into LF before canonicalisation, so the signature still holds; the
+      // attachment text is streamed past the parser, so our scanner must normalise it the same way.
+      const edoc = sampleEdoc({}, [VIETNAMESE_FILE, "Phụ lục — bảng kê.pdf"]);
+      const files = twoFiles();
+      const { out } = await signAndVerify("xmlsec-crlf", edoc, files, true);
+      const crlf = s.path("xmlsec-crlf-copy.edxml");
+      writeFileSync(crlf, readFileSync(out, "utf8").replace(/\n/g, "\r\n"));
+      expect(readFileSync(crlf, "latin1")).to.match(/\r\n[A-Za-z0-9+/]{76}\r\n/);
+      expectOk(await verifyPinned(crlf, pem.sender), 6);
+      const source = { path: crlf };
+      const result = await verifyPacket(source, testPki().trust);
+      expect(result.report.errors).to.deep.equal([]);
+      expect(result.report.valid).to.equal(true);
+      expect(result.content!.packet).to.deep.equal(edoc);
+      for (const i of [0, 1]) expect((await bytesOf(source, result, i)).equals(files[i]), `attachment ${i + 1}`).to.equal(true);
+    });
+
+    it("a signature written with the XMLDSig namespace as default (no ds: prefix) verifies too: prefixes are not the profile", async function () {
+      const { sender, trust } = testPki();
+      const edoc = sampleEdoc({}, [VIETNAMESE_FILE]);
+      const files = [Buffer.from("%PDF-1.7 không tiền tố")];
+      const prefixed = xmlsecEdocTemplate(edoc, files, { signer: sender.certificate, signingTime: SIGNING_TIME });
+      const unprefixed = prefixed
+        .replace(/<(\/?)ds:/g, "<$1")
+        .replace('<Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"', '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"')
+        // inside xades:CertDigest the XMLDSig elements now need their namespace as default too
+        .replace(/<xades:CertDigest>/, '<xades:CertDigest xmlns="http://www.w3.org/2000/09/xmldsig#">');
+      expect(unprefixed).to.not.include("ds:");
+      const tmpl = s.path("xmlsec-noprefix.tmpl.xml");
+      const out = s.path("xmlsec-noprefix.edxml");
+      writeFileSync(tmpl, unprefixed);
+      const signed = await xmlsecSign(tmpl, out, "sender");
+      expect(signed.code, signed.stderr).to.equal(0);
+      const { report, content } = await verifyPacket({ path: out }, trust);
+      expect(report.errors).to.deep.equal([]);
+      expect(report).to.include({ valid: true, indication: "TOTAL_PASSED" });
+      expect(content!.packet).to.deep.equal(edoc);
     });
 
     it("a tampered xmlsec1-signed packet (Subject changed) is HASH_FAILURE for ours", async function () {

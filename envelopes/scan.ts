@@ -151,6 +151,12 @@ export async function scanPacket(source: PacketSource, limits: ScanLimits = DEFA
     }
     while (pos < win.length && step());
     if (!region) commit(pos);
+    if (pos < win.length) {
+      // an unfinished construct waits for the next chunk: keep a copy, the read buffer is reused
+      winAbs += pos;
+      win = Buffer.from(win.subarray(pos));
+      pos = committed = 0;
+    }
   };
 
   let size = 0;

@@ -13,6 +13,8 @@ export class XmlError extends Error {}
 
 const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
 const MAX_DEPTH = 64;
+/** A packet's skeleton has a few hundred elements; far more is an attempt to exhaust the verifier. */
+const MAX_ELEMENTS = 100_000;
 const dom = new DOMImplementation();
 
 /** Parse strictly: every parser complaint is fatal; no DTD, entities, PIs or second root survive. */
@@ -23,10 +25,15 @@ export function parseStrict(text: string): Document {
   const doc = dom.createDocument(null, null as unknown as string, null) as unknown as Document;
   let current: Node = doc;
   let depth = 0;
+  let elements = 0;
   const parser = new SaxesParser({ xmlns: true, position: false });
   parser.on("xmldecl", (decl) => {
     if (decl.encoding !== undefined && decl.encoding.toUpperCase() !== "UTF-8") {
       throw new XmlError(`only UTF-8 is accepted, the packet declares encoding "${decl.encoding}"`);
+    }
+    // XML 1.1 turns NEL and LINE SEPARATOR into line feeds: signed text no XML 1.0 peer would see
+    if (decl.version !== undefined && decl.version !== "1.0") {
+      throw new XmlError(`only XML 1.0 is accepted, the packet declares version "${decl.version}"`);
     }
   });
   parser.on("doctype", () => {
@@ -37,6 +44,7 @@ export function parseStrict(text: string): Document {
   });
   parser.on("opentag", (tag: SaxesTagNS) => {
     if (++depth > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);
+    if (++elements > MAX_ELEMENTS) throw new XmlError(`more than ${MAX_ELEMENTS} elements`);
     const el = doc.createElementNS(tag.uri || null, tag.name);
     for (const a of Object.values(tag.attributes)) el.setAttributeNS(a.uri || null, a.name, a.value);
     current.appendChild(el);
@@ -95,7 +103,8 @@ export function allElements(root: Element): Element[] {
   while (todo.length) {
     const el = todo.pop()!;
     out.push(el);
-    todo.push(...children(el).reverse());
+    const kids = children(el); // pushed one by one: spreading 300 000 children overflows the stack
+    for (let i = kids.length - 1; i >= 0; i--) todo.push(kids[i]);
   }
   return out;
 }

@@ -5,9 +5,8 @@
 // The signature's length is known before its values (fixed-size digests and key), so the packet is
 // written from the first attachment on and its head, holding the signature, is written last at
 // offset 0. The file appears under its name only when complete (write to a temporary, then rename).
-import { createHash, sign as rsaSign, type X509Certificate } from "node:crypto";
+import { createHash, sign as rsaSign } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
-import { create } from "xmlbuilder2";
 import {
   attachmentSlot,
   renderEdocTemplate,
@@ -130,20 +129,32 @@ function fixedRefs(doc: Document): Ref[] {
 }
 
 interface SignedProps {
+  /** The SignedProperties element, its namespaces declared by the enclosing signature. */
   xml: string;
   digest: string;
 }
 
+// The ds:Signature is written from fixed text, as xml-crypto itself does: every value put in it is
+// base64, a fixed URI or a timestamp, checked below to need no escaping. The digests and the
+// SignatureValue are computed over the library's canonical form of the parsed pieces.
+const XMLNS_DS = `xmlns:ds="${DSIG_NS}"`;
+const XMLNS_XADES = `xmlns:xades="${XADES_NS}"`;
+
+function plain(value: string): string {
+  if (!/^[A-Za-z0-9+/=#:._-]*$/.test(value)) throw new Error(`internal error: "${value}" cannot go into the signature unescaped`);
+  return value;
+}
+
 /** XAdES SignedProperties: signing time (Vietnam time) and the signer certificate's digest. */
 function signedProperties(identity: Identity, at: Date): SignedProps {
-  const root = create().ele(XADES_NS, "xades:SignedProperties", { Id: IDS.signedProps });
-  const ssp = root.ele(XADES_NS, "xades:SignedSignatureProperties");
-  ssp.ele(XADES_NS, "xades:SigningTime").txt(vietnamTime(at));
-  const certDigest = ssp.ele(XADES_NS, "xades:SigningCertificateV2").ele(XADES_NS, "xades:Cert").ele(XADES_NS, "xades:CertDigest");
-  certDigest.ele(DSIG_NS, "ds:DigestMethod", { Algorithm: ALG.SHA256 });
-  certDigest.ele(DSIG_NS, "ds:DigestValue").txt(createHash("sha256").update(identity.certificate.raw).digest("base64"));
-  const xml = root.end({ headless: true });
-  return { xml, digest: digest(ALG.SHA256, canonicalize(parseStrict(xml).documentElement)) };
+  const certDigest = createHash("sha256").update(identity.certificate.raw).digest("base64");
+  const xml = (decl: string) =>
+    `<xades:SignedProperties${decl} Id="${IDS.signedProps}"><xades:SignedSignatureProperties>` +
+    `<xades:SigningTime>${plain(vietnamTime(at))}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest>` +
+    `<ds:DigestMethod Algorithm="${ALG.SHA256}"/><ds:DigestValue>${plain(certDigest)}</ds:DigestValue>` +
+    `</xades:CertDigest></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>`;
+  const standalone = parseStrict(xml(` ${XMLNS_XADES} ${XMLNS_DS}`)).documentElement;
+  return { xml: xml(""), digest: digest(ALG.SHA256, canonicalize(standalone)) };
 }
 
 /** ISO 8601 with the +07:00 offset, to the second. */
@@ -152,44 +163,46 @@ function vietnamTime(at: Date): string {
   return local.toISOString().replace(/\.\d{3}Z$/, "+07:00");
 }
 
+/** SignedInfo over the references and the signed properties; `decl` declares ds when standalone. */
+function signedInfo(refs: Ref[], props: SignedProps, decl = ""): string {
+  const all = [...refs, { uri: `#${IDS.signedProps}`, digest: props.digest, type: ALG.SIGNED_PROPERTIES_TYPE }];
+  const references = all.map(
+    (ref) =>
+      `<ds:Reference URI="${plain(ref.uri)}"${ref.type ? ` Type="${plain(ref.type)}"` : ""}>` +
+      `<ds:Transforms><ds:Transform Algorithm="${ALG.EXC_C14N}"/></ds:Transforms>` +
+      `<ds:DigestMethod Algorithm="${ALG.SHA256}"/>` +
+      // a digest not known yet is a placeholder of the same length (SHA-256 in base64: 44 characters)
+      `<ds:DigestValue>${plain(ref.digest || "A".repeat(43) + "=")}</ds:DigestValue></ds:Reference>`,
+  );
+  return (
+    `<ds:SignedInfo${decl}><ds:CanonicalizationMethod Algorithm="${ALG.EXC_C14N}"/>` +
+    `<ds:SignatureMethod Algorithm="${ALG.RSA_SHA256}"/>${references.join("")}</ds:SignedInfo>`
+  );
+}
+
 /** The ds:Signature element. With `signatureValue` null, placeholders of the final lengths. */
 function renderSignature(identity: Identity, props: SignedProps, refs: Ref[], signatureValue: string | null): string {
-  const sigRoot = create().ele(DSIG_NS, "ds:Signature", { Id: IDS.signature });
-  const si = sigRoot.ele(DSIG_NS, "ds:SignedInfo");
-  si.ele(DSIG_NS, "ds:CanonicalizationMethod", { Algorithm: ALG.EXC_C14N });
-  si.ele(DSIG_NS, "ds:SignatureMethod", { Algorithm: ALG.RSA_SHA256 });
-  const all = [...refs, { uri: `#${IDS.signedProps}`, digest: props.digest, type: ALG.SIGNED_PROPERTIES_TYPE }];
-  for (const ref of all) {
-    const r = si.ele(DSIG_NS, "ds:Reference", ref.type ? { URI: ref.uri, Type: ref.type } : { URI: ref.uri });
-    r.ele(DSIG_NS, "ds:Transforms").ele(DSIG_NS, "ds:Transform", { Algorithm: ALG.EXC_C14N });
-    r.ele(DSIG_NS, "ds:DigestMethod", { Algorithm: ALG.SHA256 });
-    // a digest not known yet is a placeholder of the same length (SHA-256 in base64: 44 characters)
-    r.ele(DSIG_NS, "ds:DigestValue").txt(ref.digest || "A".repeat(43) + "=");
-  }
   const bits = identity.privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
   if (identity.privateKey.asymmetricKeyType !== "rsa" || bits < 2048) {
     throw new Error("the signing key must be RSA with at least 2048 bits");
   }
-  sigRoot.ele(DSIG_NS, "ds:SignatureValue").txt(signatureValue ?? "A".repeat(4 * Math.ceil(bits / 8 / 3)));
-  const x509 = sigRoot.ele(DSIG_NS, "ds:KeyInfo").ele(DSIG_NS, "ds:X509Data");
-  for (const cert of [identity.certificate, ...identity.chain] as X509Certificate[]) {
-    x509.ele(DSIG_NS, "ds:X509Certificate").txt(cert.raw.toString("base64"));
-  }
-  const qp = sigRoot.ele(DSIG_NS, "ds:Object").ele(XADES_NS, "xades:QualifyingProperties", { Target: `#${IDS.signature}` });
-  qp.import(create(props.xml).root());
-  return sigRoot.end({ headless: true });
+  const value = signatureValue ?? "A".repeat(4 * Math.ceil(bits / 8 / 3));
+  const certs = [identity.certificate, ...identity.chain]
+    .map((cert) => `<ds:X509Certificate>${cert.raw.toString("base64")}</ds:X509Certificate>`)
+    .join("");
+  return (
+    `<ds:Signature ${XMLNS_DS} Id="${IDS.signature}">${signedInfo(refs, props)}` +
+    `<ds:SignatureValue>${plain(value)}</ds:SignatureValue><ds:KeyInfo><ds:X509Data>${certs}</ds:X509Data></ds:KeyInfo>` +
+    `<ds:Object><xades:QualifyingProperties ${XMLNS_XADES} Target="#${IDS.signature}">${props.xml}</xades:QualifyingProperties></ds:Object>` +
+    `</ds:Signature>`
+  );
 }
 
 /** Computes the SignatureValue over the canonical SignedInfo and renders the final signature. */
 function signFinal(identity: Identity, props: SignedProps, refs: Ref[]): string {
-  const draft = renderSignature(identity, props, refs, null);
-  const signedInfo = allElements(parseStrict(draft).documentElement).find(
-    (e) => e.localName === "SignedInfo" && e.namespaceURI === DSIG_NS,
-  )!;
-  const value = rsaSign("sha256", Buffer.from(canonicalize(signedInfo)), identity.privateKey).toString("base64");
-  const final = renderSignature(identity, props, refs, value);
-  if (final.length !== draft.length) throw new Error("internal error: signature length changed while signing");
-  return final;
+  const standalone = parseStrict(signedInfo(refs, props, ` ${XMLNS_DS}`)).documentElement;
+  const value = rsaSign("sha256", Buffer.from(canonicalize(standalone)), identity.privateKey).toString("base64");
+  return renderSignature(identity, props, refs, value);
 }
 
 /**

@@ -427,7 +427,14 @@ function allowOnly(parent: Element, names: string[]): void {
 
 function allNodes(node: Node): Node[] {
   const out: Node[] = [];
-  for (let n = node.firstChild; n; n = n.nextSibling) out.push(n, ...allNodes(n));
+  const walk = (parent: Node): void => {
+    // no spread of a subtree's nodes into push(): a wide subtree would overflow the stack
+    for (let n = parent.firstChild; n; n = n.nextSibling) {
+      out.push(n);
+      walk(n);
+    }
+  };
+  walk(node);
   return out;
 }
 
@@ -513,9 +520,15 @@ function summary(cert: X509Certificate, organId: string | null): SignerSummary {
     issuer: cert.issuer.replace(/\n/g, ", "),
     serialNumber: cert.serialNumber.toLowerCase(),
     fingerprint: fingerprint(cert),
-    notBefore: new Date(cert.validFrom).toISOString(),
-    notAfter: new Date(cert.validTo).toISOString(),
+    notBefore: isoDate(cert.validFrom),
+    notAfter: isoDate(cert.validTo),
   };
+}
+
+/** ISO 8601, or Node's own text when it cannot give a date (it says "Bad time value" for year 1). */
+function isoDate(text: string): string {
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
 }
 
 function signingTimeWarnings(report: VerificationReport, cert: X509Certificate, at: Date): void {

@@ -8,12 +8,15 @@
 //   4. certificates, revocation and the binding to the sender
 //   5. tampering with each signed part
 //   6. what must stay valid (relays, whitespace outside signed parts, wrapped base64, sha512)
+//   7. the same at 1 MB read boundaries, from memory and from a file
 // Mutations go through `sub`, which fails the test when the text to replace is not there exactly
 // once, so no case can pass because its mutation silently did nothing.
 import { expect } from "chai";
 import { createHash, generateKeyPairSync, randomBytes, sign as rsaSign, type KeyObject, type X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { DSIG_NS, allElements, children, parseStrict } from "../envelopes/index.ts";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DSIG_NS, allElements, children, parseStrict, regionBytes, type PacketSource } from "../envelopes/index.ts";
 import {
   ALG,
   createCrl,
@@ -27,7 +30,7 @@ import {
   type VerifyOptions,
 } from "../signing/index.ts";
 import { canonicalize } from "../signing/xmldsig.ts";
-import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -155,6 +158,17 @@ async function accepts(packet: string | Buffer, opts: Partial<VerifyOptions> = {
   return result;
 }
 
+/** The decoded bytes of every verified attachment. */
+async function decoded(source: PacketSource, content: NonNullable<VerificationResult["content"]>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const a of content.attachments) {
+    const chunks: Buffer[] = [];
+    for await (const c of regionBytes(source, a.region!)) chunks.push(Buffer.from(c));
+    out.push(Buffer.concat(chunks));
+  }
+  return out;
+}
+
 /** Asserts a HASH_FAILURE that names exactly `broken` and leaves every other reference ok. */
 async function hashFailure(packet: string, broken: string[]) {
   const report = await rejects(packet, "HASH_FAILURE", { error: broken[0] });
@@ -174,8 +188,9 @@ let EDOC = ""; // 2 attachments, signed by the sender
 let STATUS = ""; // signed by the recipient
 let ATT1 = ""; // base64 of attachment 1 as written
 let ATT2 = "";
-const attacker = () => keys.attacker;
+/** One attacker key pair, reused for the attacker's certificates (key generation is slow). */
 const keys = {} as { attacker: { privateKey: KeyObject; publicKey: KeyObject } };
+const attacker = () => keys.attacker;
 
 describe("attacks on the verifier", function () {
   this.timeout(120_000);
@@ -370,6 +385,21 @@ describe("attacks on the verifier", function () {
       });
     });
 
+    it("the header's Id only as a namespaced foo:Id (re-signed) → FORMAT_FAILURE", async () => {
+      const xml = resign(sub(EDOC, '<edXML:MessageHeader Id="edxml-header">', '<edXML:MessageHeader xmlns:foo="urn:example:ids" foo:Id="edxml-header">'), testPki().sender.privateKey);
+      await rejects(xml, "FORMAT_FAILURE", { error: "#edxml-header must be an unqualified Id attribute" });
+    });
+
+    it("a second, unsigned SignedProperties (other SigningTime) in another ds:Object → FORMAT_FAILURE", async () => {
+      const qp = slice(EDOC, "<xades:QualifyingProperties", "</xades:QualifyingProperties>");
+      const evil = sub(sub(qp, ' Id="edxml-signed-props"', ""), /<xades:SigningTime>[^<]*</, "<xades:SigningTime>2020-01-01T00:00:00+07:00<");
+      await rejects(sub(EDOC, "</ds:Object>", `</ds:Object><ds:Object>${evil}</ds:Object>`), "FORMAT_FAILURE", { error: "exactly one XAdES SignedProperties" });
+    });
+
+    it("QualifyingProperties targeting another signature → FORMAT_FAILURE", async () => {
+      await rejects(sub(EDOC, 'Target="#edxml-signature"', 'Target="#other-signature"'), "FORMAT_FAILURE", { error: "QualifyingProperties must target #edxml-signature" });
+    });
+
     // CVE-2025-29775 (xml-crypto): a comment in DigestValue carried the forged digest while the
     // canonical SignedInfo (comments dropped) still verified.
     it("CVE-2025-29775 shape: tampered header, forged digest in a comment inside DigestValue → FORMAT_FAILURE", async () => {
@@ -491,7 +521,9 @@ describe("attacks on the verifier", function () {
 
     for (const name of ["edoc_new_generated_by_vnpt_lib.edxml", "status_processing_05.edxml"]) {
       it(`the unsigned public sample ${name} → NO_SIGNATURE`, async () => {
-        const bytes = readFileSync(`/work/shared/samples/${name}`);
+        const found = [join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", name), join("/work/shared/samples", name)].find((p) => existsSync(p));
+        expect(found, `sample ${name} (fixtures/ or /work/shared/samples)`).to.be.a("string");
+        const bytes = readFileSync(found!);
         await rejects(bytes, "NO_SIGNATURE", { error: "the packet is not signed" });
       });
     }
@@ -556,6 +588,22 @@ describe("attacks on the verifier", function () {
       });
     }
 
+    // XML 1.1 normalises NEL (U+0085) and LINE SEPARATOR (U+2028) to a line feed: changed signed
+    // bytes would canonicalise like the signed ones for us, but not for an XML 1.0 peer.
+    for (const [name, ch] of [
+      ["LINE SEPARATOR", "\u2028"],
+      ["NEL", "\u0085"],
+    ] as const) {
+      it(`XML 1.1 declared, a line feed in the signed header replaced by ${name} → FORMAT_FAILURE`, async () => {
+        const xml = sub(sub(EDOC, DECL, '<?xml version="1.1" encoding="UTF-8"?>'), "\n        <edXML:Subject>", `${ch}        <edXML:Subject>`);
+        await rejects(xml, "FORMAT_FAILURE", { error: 'only XML 1.0 is accepted, the packet declares version "1.1"' });
+      });
+
+      it(`(XML 1.0: the same ${name} is a plain character in signed content → HASH_FAILURE)`, async () => {
+        await hashFailure(sub(EDOC, "\n        <edXML:Subject>", `${ch}        <edXML:Subject>`), ["#edxml-header"]);
+      });
+    }
+
     it("a packet in UTF-16 bytes → FORMAT_FAILURE", async () => {
       const text = "\ufeff" + sub(EDOC, DECL, '<?xml version="1.0" encoding="UTF-16"?>');
       await rejects(Buffer.from(text, "utf16le"), "FORMAT_FAILURE");
@@ -585,6 +633,22 @@ describe("attacks on the verifier", function () {
     it("100 000 levels of nesting do not crash the verifier → FORMAT_FAILURE", async () => {
       const deep = "<a>".repeat(100_000) + "</a>".repeat(100_000);
       await rejects(sub(EDOC, "<edXML:TraceHeader>", `<edXML:TraceHeader>${deep}`), "FORMAT_FAILURE", { error: "nested deeper than 64" });
+    });
+
+    // Wide trees: spreading a subtree's nodes into one push() overflowed the stack and the
+    // RangeError escaped verifyPacket; the parser now also caps the element count at 100 000.
+    it("90 000 relay TraceHeaders (a wide, unsigned tree) do not crash the verifier: valid", async () => {
+      const { content } = await accepts(sub(EDOC, "</edXML:TraceHeaderList>", `${"<edXML:TraceHeader/>".repeat(90_000)}</edXML:TraceHeaderList>`));
+      expect(content!.unsignedTraces).to.have.length(90_001);
+    });
+
+    it("90 000 elements in the signature's ds:Object with a tampered header → HASH_FAILURE, no crash", async () => {
+      const xml = sub(sub(EDOC, VIETNAMESE, "Quyết định (giả mạo)"), "</xades:QualifyingProperties></ds:Object>", `</xades:QualifyingProperties><ds:Wide>${"<ds:a/>".repeat(90_000)}</ds:Wide></ds:Object>`);
+      await hashFailure(xml, ["#edxml-header"]);
+    });
+
+    it("300 000 elements anywhere → FORMAT_FAILURE (element cap), no crash", async () => {
+      await rejects(sub(EDOC, "</edXML:Subject>", `${"<edXML:b/>".repeat(300_000)}</edXML:Subject>`), "FORMAT_FAILURE", { error: "more than 100000 elements" });
     });
 
     it("an oversized skeleton (XML outside attachments over the scan limit) → FORMAT_FAILURE", async () => {
@@ -644,6 +708,7 @@ describe("attacks on the verifier", function () {
       await rejects(xml, "DISALLOWED_ALGORITHM", { error: `digest ${SHA1} in reference "#edxml-header"` });
     });
 
+    // SigningCertificateV2 is checked in step 4: a digest it cannot compute names no certificate.
     it("sha1 digest in SigningCertificateV2 (re-signed) → NO_SIGNING_CERTIFICATE_FOUND", async () => {
       let xml = sub(EDOC, /(<xades:CertDigest><ds:DigestMethod Algorithm=")[^"]*("\/><ds:DigestValue>)[^<]*/, (_m, a, b) => `${a}${SHA1}${b}${createHash("sha1").update(testPki().sender.certificate.raw).digest("base64")}`);
       xml = resign(xml, senderKey());
@@ -886,6 +951,34 @@ describe("attacks on the verifier", function () {
       await rejects(sub(EDOC, /<ds:X509Data>[\s\S]*?<\/ds:X509Data>/, `<ds:X509Data>${certs}</ds:X509Data>`), "NO_SIGNING_CERTIFICATE_FOUND");
     });
 
+    // Node gives validFrom "Bad time value" for such a certificate; turning it into the report's
+    // ISO date threw a RangeError that escaped verifyPacket, before any trust decision.
+    describe("a KeyInfo certificate valid from the year 0001", () => {
+      const ancient = () =>
+        issueCertificate({ subject: { CN: "Year one" }, notBefore: new Date("0001-01-01T00:00:00Z"), keyPair: attacker() });
+
+      it("swapped into KeyInfo → NO_SIGNING_CERTIFICATE_FOUND, no crash", async () => {
+        const c = ancient();
+        expect(new Date(c.certificate.validFrom).getTime()).to.be.NaN;
+        const xml = sub(EDOC, /<ds:X509Certificate>[^<]*<\/ds:X509Certificate>/g.exec(EDOC)![0], `<ds:X509Certificate>${c.certificate.raw.toString("base64")}</ds:X509Certificate>`);
+        await rejects(xml, "NO_SIGNING_CERTIFICATE_FOUND");
+      });
+
+      it("self-signed, the packet properly re-signed with it → NO_CERTIFICATE_CHAIN_FOUND, no crash", async () => {
+        const c = ancient();
+        const report = await rejects(resign(EDOC, c.privateKey, { certs: [c.certificate] }), "NO_CERTIFICATE_CHAIN_FOUND");
+        expect(report.signer!.notBefore).to.be.a("string");
+      });
+
+      it("issued by the trusted intermediate and registered, re-signed with it → valid (its dates are only unusual)", async () => {
+        const { intermediate } = testPki();
+        const c = issueCertificate({ subject: { CN: "Year one, trusted" }, issuer: intermediate, notBefore: new Date("0001-01-01T00:00:00Z"), keyPair: attacker() });
+        const xml = resign(EDOC, c.privateKey, { certs: [c.certificate, intermediate.certificate] });
+        const { report } = await accepts(xml, { registry: registryFor({ [SENDER]: { ...c, chain: [] } }) });
+        expect(report.signer!.notBefore).to.be.a("string");
+      });
+    });
+
     it("an unreadable certificate in KeyInfo → FORMAT_FAILURE", async () => {
       await rejects(sub(EDOC, /<ds:X509Certificate>[^<]*<\/ds:X509Certificate>/g.exec(EDOC)![0], "<ds:X509Certificate>AAAA</ds:X509Certificate>"), "FORMAT_FAILURE", { error: "cannot be read" });
     });
@@ -907,6 +1000,20 @@ describe("attacks on the verifier", function () {
 
     it("MessageHeader: the recipient OrganId changed → HASH_FAILURE", async () => {
       await hashFailure(sub(EDOC, `<edXML:OrganId>${RECIPIENT}</edXML:OrganId>\n          <edXML:OrganName>UBND`, `<edXML:OrganId>000.00.00.H14</edXML:OrganId>\n          <edXML:OrganName>UBND`), ["#edxml-header"]);
+    });
+
+    // The binding (step 4) comes before the digests (step 5): a forged sender fails on the binding
+    // first; when the signer happens to be registered for the forged sender too, on the digest.
+    it("MessageHeader: From/OrganId changed to another agency → SIGNER_NOT_BOUND (step 4 before step 5)", async () => {
+      await rejects(sub(EDOC, `<edXML:OrganId>${SENDER}</edXML:OrganId>\n          <edXML:OrganName>`, `<edXML:OrganId>${RECIPIENT}</edXML:OrganId>\n          <edXML:OrganName>`), "SIGNER_NOT_BOUND", { error: `not registered for the sender ${RECIPIENT}` });
+    });
+
+    it("MessageHeader: From/OrganId changed to another agency the signer is also registered for → HASH_FAILURE", async () => {
+      const { sender, recipient } = testPki();
+      const registry = registryFor({ [SENDER]: sender, [RECIPIENT]: [recipient, sender] });
+      const xml = sub(EDOC, `<edXML:OrganId>${SENDER}</edXML:OrganId>\n          <edXML:OrganName>`, `<edXML:OrganId>${RECIPIENT}</edXML:OrganId>\n          <edXML:OrganName>`);
+      const report = await rejects(xml, "HASH_FAILURE", { registry, error: "#edxml-header" });
+      expect(report.references.filter((r) => !r.digestOk).map((r) => r.uri)).to.deep.equal(["#edxml-header"]);
     });
 
     it("MessageHeader: whitespace re-indented INSIDE the signed element → HASH_FAILURE", async () => {
@@ -974,6 +1081,12 @@ describe("attacks on the verifier", function () {
     it("SignatureValue truncated → SIG_CRYPTO_FAILURE", async () => {
       const value = /<ds:SignatureValue>([^<]*)</.exec(EDOC)![1]!;
       await rejects(sub(EDOC, value, value.slice(0, 40)), "SIG_CRYPTO_FAILURE");
+    });
+
+    it("SignatureValue longer than the key (4096 bits of data for a 2048-bit key) → SIG_CRYPTO_FAILURE", async () => {
+      const value = /<ds:SignatureValue>([^<]*)</.exec(EDOC)![1]!;
+      const doubled = Buffer.concat([Buffer.from(value, "base64"), Buffer.from(value, "base64")]).toString("base64");
+      await rejects(sub(EDOC, value, doubled), "SIG_CRYPTO_FAILURE");
     });
 
     it("SignatureValue not base64 → FORMAT_FAILURE", async () => {
@@ -1054,12 +1167,7 @@ describe("attacks on the verifier", function () {
       const xml = resign(sub(sub(EDOC, `>${ATT1}<`, `>${wrapped1}<`), `>${ATT2}<`, `>${wrapped2}<`), testPki().sender.privateKey);
       const bytes = Buffer.from(xml);
       const { content } = await accepts(bytes);
-      const { regionBytes } = await import("../envelopes/index.ts");
-      for (const [i, a] of content!.attachments.entries()) {
-        const chunks: Buffer[] = [];
-        for await (const c of regionBytes({ bytes }, a.region!)) chunks.push(c);
-        expect(Buffer.concat(chunks).equals(FILES[i]!)).to.equal(true);
-      }
+      expect(await decoded({ bytes }, content!)).to.deep.equal(FILES);
     });
 
     it("SHA-512 digests with RSA-SHA512 (the other allowed pair), genuinely re-signed", async () => {
@@ -1069,9 +1177,92 @@ describe("attacks on the verifier", function () {
       await accepts(resign(xml, testPki().sender.privateKey));
     });
 
+    it("a comment inside signed text is dropped by C14N and by the reader alike (valid, the same Subject)", async () => {
+      const cut = VIETNAMESE.indexOf("ban hành");
+      const { content } = await accepts(sub(EDOC, `>${VIETNAMESE}<`, `>${VIETNAMESE.slice(0, cut)}<!-- giả mạo: bãi bỏ -->${VIETNAMESE.slice(cut)}<`));
+      expect(content!.packet.kind === "edoc" && content!.packet.header.Subject).to.equal(VIETNAMESE);
+    });
+
     it("a character reference in signed text (C14N-equivalent) verifies and reads back the same text", async () => {
       const { content } = await accepts(sub(EDOC, `>${VIETNAMESE}<`, `>${VIETNAMESE.replace("ế", "&#x1EBF;")}<`));
       expect(content!.packet.kind === "edoc" && content!.packet.header.Subject).to.equal(VIETNAMESE);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  describe("7. 1 MB read boundaries, from memory and from a file", () => {
+    const s = scratch();
+    after(() => s.cleanup());
+    const BIG = randomBytes(900_000);
+    let big = ""; // a packet with one 1.2 MB attachment
+    before(async () => {
+      big = (await pack(sampleEdoc({}, ["Phụ lục lớn.pdf"]), [BIG], testPki().sender)).toString("utf8");
+    });
+    /** Both sources for the same bytes. */
+    const sources = (xml: string, name: string): Array<[string, PacketSource]> => {
+      const bytes = Buffer.from(xml, "utf8");
+      writeFileSync(s.path(name), bytes);
+      return [
+        ["memory", { bytes }],
+        ["file", { path: s.path(name) }],
+      ];
+    };
+    const check = async (source: PacketSource) => {
+      const result = await verifyPacket(source, testPki().trust);
+      expect(result.report.errors).to.deep.equal([]);
+      expect(result.report.valid).to.equal(true);
+      return result;
+    };
+
+    it("a valid packet whose unsigned XML straddles a read boundary (a 1.5 MB relay comment) stays valid", async () => {
+      const xml = sub(big, "<edXML:TraceHeaderList>", `<edXML:TraceHeaderList><!--${"c".repeat(1_500_000)}-->`);
+      for (const [, source] of sources(xml, "comment.edxml")) {
+        const { content } = await check(source);
+        expect(await decoded(source, content!)).to.deep.equal([BIG]);
+      }
+    });
+
+    it("a valid packet with 30 000 relay TraceHeaders (tags straddle read boundaries) stays valid", async () => {
+      const traces = "<edXML:TraceHeader><edXML:OrganId>000.00.00.H41</edXML:OrganId><edXML:Timestamp>2026/11/20 09:05:00</edXML:Timestamp></edXML:TraceHeader>".repeat(30_000);
+      for (const [, source] of sources(sub(big, "</edXML:TraceHeaderList>", `${traces}</edXML:TraceHeaderList>`), "traces.edxml")) {
+        const { content } = await check(source);
+        expect(content!.unsignedTraces).to.have.length(30_001);
+      }
+    });
+
+    for (const [name, eol] of [
+      ["CRLF", "\r\n"],
+      ["a lone CR", "\r"],
+    ] as const) {
+      it(`base64 wrapped with ${name} (signed that way), a CR the last byte of a 1 MB read: valid, same bytes`, async () => {
+        const b64 = BIG.toString("base64");
+        // 76-character lines after a first line sized so that a line break starts at offset 2^20 - 1
+        const first = 1_048_575 % (76 + eol.length) || 76 + eol.length;
+        const lines = [b64.slice(0, first), ...(b64.slice(first).match(/.{1,76}/g) ?? [])];
+        const wrapped = lines.join(eol);
+        expect(wrapped[1_048_575]).to.equal("\r");
+        expect(wrapped[1_048_576]).to.match(eol === "\r\n" ? /\n/ : /[A-Za-z0-9+/]/);
+        const xml = resign(sub(big, `>${b64}<`, `>${wrapped}<`), testPki().sender.privateKey);
+        // the region starts right after the ContentTransferEncoded start tag
+        const at = Buffer.from(xml.slice(0, xml.indexOf(wrapped))).length;
+        expect(Buffer.from(xml)[at + 1_048_575]).to.equal(0x0d);
+        for (const [, source] of sources(xml, `wrapped-${name.length}.edxml`)) {
+          const { content } = await check(source);
+          expect(await decoded(source, content!)).to.deep.equal([BIG]);
+        }
+      });
+    }
+
+    it("one base64 character flipped right after a read boundary → HASH_FAILURE from memory and from a file", async () => {
+      const b64 = BIG.toString("base64");
+      const i = 1_048_576;
+      const flipped = b64.slice(0, i) + (b64[i] === "A" ? "B" : "A") + b64.slice(i + 1);
+      for (const [, source] of sources(sub(big, `>${b64}<`, `>${flipped}<`), "flipped.edxml")) {
+        const { report } = await verifyPacket(source, testPki().trust);
+        expect(report.subIndication).to.equal("HASH_FAILURE");
+        expect(report.valid).to.equal(false);
+        expect(report.references.filter((r) => !r.digestOk).map((r) => r.uri)).to.deep.equal(["#edxml-att-1"]);
+      }
     });
   });
 });

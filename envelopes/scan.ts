@@ -174,8 +174,9 @@ export async function scanPacket(source: PacketSource, limits: ScanLimits = DEFA
 const CHUNK = 1 << 20;
 
 /**
- * The source's bytes in chunks, optionally only [start, end). A file is read into one reused
- * buffer, so memory stays flat whatever the size: a chunk is valid only until the next is asked for.
+ * The source's bytes in chunks, optionally only [start, end). A file is read into two reused
+ * buffers, the next chunk being read while the caller works on this one, so memory stays flat
+ * whatever the size: a chunk is valid only until the next is asked for.
  */
 export async function* readSource(source: PacketSource, start = 0, end?: number): AsyncGenerator<Buffer> {
   if ("bytes" in source) {
@@ -184,16 +185,26 @@ export async function* readSource(source: PacketSource, start = 0, end?: number)
     return;
   }
   const fh = await open(source.path, "r");
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let pos = start;
+  const read = (buf: Buffer) => {
+    const want = end === undefined ? CHUNK : Math.max(0, Math.min(CHUNK, end - pos));
+    const at = pos;
+    pos += want;
+    return want ? fh.read(buf, 0, want, at).then((r) => buf.subarray(0, r.bytesRead)) : Promise.resolve(buf.subarray(0, 0));
+  };
+  let next = read(buffers[0]);
+  next.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (let pos = start; end === undefined || pos < end; ) {
-      const want = end === undefined ? CHUNK : Math.min(CHUNK, end - pos);
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
-      if (bytesRead === 0) break;
-      pos += bytesRead;
-      yield buf.subarray(0, bytesRead);
+    for (let i = 1; ; i++) {
+      const chunk = await next;
+      if (chunk.length === 0) break;
+      next = read(buffers[i % 2]);
+      next.catch(() => {});
+      yield chunk;
     }
   } finally {
+    await next.catch(() => {});
     await fh.close();
   }
 }
@@ -201,9 +212,10 @@ export async function* readSource(source: PacketSource, start = 0, end?: number)
 const NOT_BASE64 = /[^A-Za-z0-9+/=\t\n ]/;
 
 /**
- * The attachment text of a region exactly as an XML parser and C14N see it: CR and CRLF become LF.
- * Anything that parsing or C14N would rewrite (`&`, `>`) or that is not base64 is refused, so the
- * streamed bytes and the canonical text are the same bytes.
+ * The attachment text of a region exactly as an XML parser and C14N see it: CR and CRLF become LF,
+ * and anything that parsing or C14N would rewrite (`&`, `>`) is refused, so the streamed bytes and
+ * the canonical text are the same bytes. Only native scans here (this is the digest's hot path);
+ * the base64 alphabet is checked where the text is decoded (regionBytes).
  */
 export async function* regionText(source: PacketSource, region: ContentRegion): AsyncGenerator<Buffer> {
   let pendingCR = false;
@@ -221,24 +233,26 @@ export async function* regionText(source: PacketSource, region: ContentRegion): 
       text = text.replace(/\r/g, "\n");
       chunk = Buffer.from(text, "latin1");
     }
-    // checked in slices small enough for their strings to die young (flat memory)
-    for (let i = 0; i < chunk.length; i += 1 << 16) {
-      if (NOT_BASE64.test(chunk.toString("latin1", i, Math.min(chunk.length, i + (1 << 16))))) {
-        throw new XmlError("an attachment's content is not plain base64 text");
-      }
+    if (chunk.indexOf(0x26) >= 0 || chunk.indexOf(0x3e) >= 0) {
+      throw new XmlError("an attachment's content is not plain base64 text");
     }
     yield chunk;
   }
 }
 
-/** The decoded bytes of an attachment, streamed. */
+/** The decoded bytes of an attachment, streamed; anything but base64 is refused. */
 export async function* regionBytes(source: PacketSource, region: ContentRegion): AsyncGenerator<Buffer> {
   let carry = "";
   for await (const chunk of regionText(source, region)) {
-    const text = carry + chunk.toString("latin1").replace(/\s+/g, "");
-    const whole = text.length - (text.length % 4);
-    carry = text.slice(whole);
-    if (whole) yield Buffer.from(text.slice(0, whole), "base64");
+    // in 64 KiB slices, so that each string dies young and memory stays flat
+    for (let i = 0; i < chunk.length; i += 1 << 16) {
+      const slice = chunk.toString("latin1", i, Math.min(chunk.length, i + (1 << 16)));
+      if (NOT_BASE64.test(slice)) throw new XmlError("an attachment's content is not plain base64 text");
+      const text = carry + slice.replace(/\s+/g, "");
+      const whole = text.length - (text.length % 4);
+      carry = text.slice(whole);
+      if (whole) yield Buffer.from(text.slice(0, whole), "base64");
+    }
   }
   if (carry.length) throw new XmlError("an attachment's base64 content is truncated");
 }

@@ -6,7 +6,7 @@
 // written from the first attachment on and its head, holding the signature, is written last at
 // offset 0. The file appears under its name only when complete (write to a temporary, then rename).
 import { createHash, sign as rsaSign } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import {
   attachmentSlot,
   renderEdocTemplate,
@@ -58,37 +58,90 @@ export async function packEdoc(
 
   const tmp = `${outPath}.partial-${process.pid}-${Date.now()}`;
   const fh = await open(tmp, "w");
+  const out = batchedWriter(fh, headLength);
   try {
-    let offset = headLength;
-    const write = async (buf: Buffer) => {
-      await fh.write(buf, 0, buf.length, offset);
-      offset += buf.length;
-    };
     for (let i = 0; i < files.length; i++) {
       const n = i + 1;
       const attachment = byId(doc, IDS.attachment(n));
       const tee = async function* () {
-        for await (const chunk of base64Chunks(files[i])) {
-          await write(chunk);
-          yield chunk;
+        for await (const text of base64Chunks(files[i])) {
+          await out.text(text);
+          yield text;
         }
       };
       const value = await digestWithContent(ALG.SHA256, canonicalize(attachment), attachmentSlot(n), tee());
       refs.push({ uri: `#${IDS.attachment(n)}`, digest: value });
-      await write(Buffer.from(parts[n + 1]));
+      await out.bytes(Buffer.from(parts[n + 1]));
     }
     const head = Buffer.from(parts[0] + signFinal(identity, props, refs) + parts[1]);
     if (head.length !== headLength) throw new Error("internal error: signature length changed while signing");
-    await fh.write(head, 0, head.length, 0);
+    const size = await out.end(head);
     await fh.sync();
     await fh.close();
     await rename(tmp, outPath);
-    return { size: offset };
+    return { size };
   } catch (err) {
+    await out.settled();
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Writes a packet's body sequentially from `start`, then its head at offset 0. The body goes
+ * through two alternating 4 MiB buffers, one on its way to disk while the next fills, so base64
+ * text is copied straight into them (no per-piece Buffer) and a small packet is one write call.
+ */
+function batchedWriter(fh: FileHandle, start: number) {
+  const SIZE = 4 << 20;
+  const buffers = [Buffer.allocUnsafe(SIZE), Buffer.allocUnsafe(SIZE)];
+  let which = 0;
+  let fill = 0;
+  let offset = start;
+  let writing: Promise<unknown> = Promise.resolve();
+  const send = async (buf: Buffer, at: number) => {
+    await writing;
+    writing = fh.write(buf, 0, buf.length, at);
+    writing.catch(() => {}); // awaited by the next send; this only keeps it from being "unhandled"
+  };
+  const flush = async () => {
+    if (!fill) return;
+    await send(buffers[which].subarray(0, fill), offset);
+    offset += fill;
+    which ^= 1;
+    fill = 0;
+  };
+  return {
+    /** Latin-1 (base64) text. */
+    async text(text: string) {
+      for (let at = 0; at < text.length; ) {
+        const written = buffers[which].write(at ? text.slice(at) : text, fill, "latin1");
+        fill += written;
+        at += written;
+        if (fill === SIZE) await flush();
+      }
+    },
+    async bytes(buf: Buffer) {
+      await flush();
+      await send(buf, offset);
+      offset += buf.length;
+    },
+    /** Writes the head at 0 (with the body in one call if none was written yet); returns the size. */
+    async end(head: Buffer): Promise<number> {
+      if (offset === start && fill) {
+        await fh.writev([head, buffers[which].subarray(0, fill)], 0);
+        return start + fill;
+      }
+      await flush();
+      await send(head, 0);
+      await writing;
+      return offset;
+    },
+    async settled() {
+      await writing.catch(() => {});
+    },
+  };
 }
 
 /** Builds and signs a status packet (small: in memory). */
@@ -206,19 +259,26 @@ function signFinal(identity: Identity, props: SignedProps, refs: Ref[]): string 
 }
 
 /**
- * base64 of a source, in pieces cut on 3-byte boundaries so they concatenate to one encoding, and
- * small (48 KiB in, 64 KiB out) so each piece is garbage young and memory stays flat.
+ * base64 of a source as text pieces cut on 3-byte boundaries, so that they concatenate to one
+ * encoding, and small (48 KiB in, 64 KiB out) so that each dies young and memory stays flat.
  */
-async function* base64Chunks(source: PacketSource): AsyncGenerator<Buffer> {
+async function* base64Chunks(source: PacketSource): AsyncGenerator<string> {
   const PIECE = 3 << 14;
-  let carry = Buffer.alloc(0);
+  let carry: Buffer | null = null;
   for await (const chunk of readSource(source)) {
-    const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const whole = data.length - (data.length % 3);
-    for (let i = 0; i < whole; i += PIECE) {
-      yield Buffer.from(data.toString("base64", i, Math.min(whole, i + PIECE)), "latin1");
+    let from = 0;
+    if (carry) {
+      // complete the 1–2 bytes carried over with the first bytes of this chunk
+      const need = Math.min(3 - carry.length, chunk.length);
+      carry = Buffer.concat([carry, chunk.subarray(0, need)]);
+      from = need;
+      if (carry.length < 3) continue;
+      yield carry.toString("base64");
+      carry = null;
     }
-    carry = Buffer.from(data.subarray(whole));
+    const whole = from + Math.floor((chunk.length - from) / 3) * 3;
+    for (let i = from; i < whole; i += PIECE) yield chunk.toString("base64", i, Math.min(whole, i + PIECE));
+    if (whole < chunk.length) carry = Buffer.from(chunk.subarray(whole));
   }
-  if (carry.length) yield Buffer.from(carry.toString("base64"), "latin1");
+  if (carry) yield carry.toString("base64");
 }

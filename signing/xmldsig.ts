@@ -73,7 +73,7 @@ export async function digestWithContent(
   algorithm: string,
   canonical: string,
   marker: string,
-  content: AsyncIterable<Buffer>,
+  content: AsyncIterable<Buffer | string>,
 ): Promise<string> {
   const at = canonical.indexOf(marker);
   if (at < 0 || canonical.indexOf(marker, at + 1) >= 0) {

@@ -1,0 +1,185 @@
+// The schema, as knex migrations in code (a migration source, so the same list runs from the
+// TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
+import type { Knex } from "knex";
+
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const init: Migration = {
+  name: "001_init",
+  async up(knex) {
+    // Agencies hosted by this node, with their signing identity. The private key is encrypted at
+    // rest (AES-256-GCM) with the node's master key, never stored in clear.
+    await knex.schema.createTable("local_agencies", (t) => {
+      t.string("organ_id", 35).primary();
+      t.string("name", 200).notNullable();
+      t.text("certificate_pem").notNullable();
+      t.text("chain_pem").notNullable().defaultTo("");
+      t.binary("private_key_enc").notNullable();
+      t.boolean("development").notNullable().defaultTo(false);
+      t.timestamp("created_at", { useTz: true }).notNullable();
+    });
+    // API tokens: only a SHA-256 hash of the token is kept.
+    await knex.schema.createTable("tokens", (t) => {
+      t.increments("id").primary();
+      t.string("token_hash", 64).notNullable().unique();
+      t.string("organ_id", 35).notNullable().references("organ_id").inTable("local_agencies");
+      t.string("role", 16).notNullable();
+      t.string("name", 200).notNullable().defaultTo("");
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.timestamp("revoked_at", { useTz: true }).nullable();
+    });
+    await knex.schema.createTable("trust_anchors", (t) => {
+      t.string("fingerprint", 64).primary();
+      t.text("pem").notNullable();
+      t.string("subject", 500).notNullable();
+      t.timestamp("added_at", { useTz: true }).notNullable();
+    });
+    await knex.schema.createTable("crls", (t) => {
+      t.string("sha256", 64).primary();
+      t.string("issuer", 500).notNullable();
+      t.binary("der").notNullable();
+      t.timestamp("this_update", { useTz: true }).notNullable();
+      t.timestamp("next_update", { useTz: true }).nullable();
+      t.timestamp("added_at", { useTz: true }).notNullable();
+    });
+    // The registry: every agency this node knows, local or remote.
+    await knex.schema.createTable("registry", (t) => {
+      t.string("organ_id", 35).primary();
+      t.string("name", 200).notNullable();
+      t.string("parent_id", 35).nullable();
+      t.string("endpoint", 500).notNullable();
+      t.text("certificates_pem").notNullable().defaultTo("");
+      t.text("certificate_fingerprints").notNullable(); // JSON array of lowercase hex SHA-256
+      t.string("status", 16).notNullable().defaultTo("active");
+      t.string("source", 500).notNullable().defaultTo("local");
+      t.timestamp("updated_at", { useTz: true }).notNullable();
+    });
+    // Content-addressed blobs (packets byte-exact, attachments), chunked so that any size streams
+    // and all state can live in one PostgreSQL shared by several nodes.
+    await knex.schema.createTable("blobs", (t) => {
+      t.string("sha256", 64).primary();
+      t.bigInteger("size").notNullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
+    });
+    await knex.schema.createTable("blob_chunks", (t) => {
+      t.string("sha256", 64).notNullable().references("sha256").inTable("blobs").onDelete("CASCADE");
+      t.integer("seq").notNullable();
+      t.binary("data").notNullable();
+      t.primary(["sha256", "seq"]);
+    });
+    // Documents, in and out. `local_organ` is the agency of this node that owns the record.
+    await knex.schema.createTable("documents", (t) => {
+      t.string("id", 36).primary();
+      t.string("direction", 3).notNullable(); // in | out
+      t.string("local_organ", 35).notNullable();
+      t.string("document_id", 200).notNullable(); // edXML DocumentId
+      t.string("from_organ", 35).notNullable();
+      t.string("code", 100).notNullable().defaultTo("");
+      t.string("subject", 1000).notNullable().defaultTo("");
+      t.integer("business_type").notNullable().defaultTo(0);
+      t.string("doc_type", 100).notNullable().defaultTo("");
+      t.string("promulgation_date", 10).notNullable().defaultTo("");
+      t.string("status", 16).notNullable(); // latest state for the owner: see the contract
+      t.string("packet_sha256", 64).notNullable().references("sha256").inTable("blobs");
+      t.text("header_json").notNullable();
+      t.text("report_json").notNullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.unique(["direction", "local_organ", "from_organ", "document_id"]);
+      t.index(["local_organ", "direction", "created_at"]);
+      t.index(["local_organ", "created_at"]);
+    });
+    await knex.schema.createTable("document_recipients", (t) => {
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.string("organ_id", 35).notNullable();
+      t.primary(["document", "organ_id"]);
+      t.index(["organ_id"]);
+    });
+    await knex.schema.createTable("attachments", (t) => {
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.integer("n").notNullable();
+      t.string("name", 500).notNullable();
+      t.string("content_type", 200).notNullable();
+      t.string("sha256", 64).notNullable().references("sha256").inTable("blobs");
+      t.bigInteger("size").notNullable();
+      t.primary(["document", "n"]);
+    });
+    // Diacritics-insensitive search: one row per folded word (see storage/search.ts).
+    await knex.schema.createTable("search_terms", (t) => {
+      t.string("term", 100).notNullable();
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.primary(["term", "document"]);
+    });
+    // Every status packet sent or received for a document, byte-exact.
+    await knex.schema.createTable("statuses", (t) => {
+      t.increments("id").primary();
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.string("code", 2).notNullable();
+      t.string("from_organ", 35).notNullable();
+      t.string("to_organ", 35).notNullable();
+      t.string("direction", 4).notNullable(); // sent | received
+      t.string("packet_sha256", 64).notNullable().references("sha256").inTable("blobs");
+      t.string("description", 1000).notNullable().defaultTo("");
+      t.timestamp("at", { useTz: true }).notNullable();
+      t.index(["document", "id"]);
+    });
+    // The durable delivery queue: one row per packet and recipient.
+    await knex.schema.createTable("deliveries", (t) => {
+      t.increments("id").primary();
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.string("organ_id", 35).notNullable(); // recipient
+      t.string("kind", 6).notNullable(); // edoc | status
+      t.string("packet_sha256", 64).notNullable().references("sha256").inTable("blobs");
+      t.string("state", 16).notNullable(); // queued | sending | delivered | failed
+      t.integer("attempts").notNullable().defaultTo(0);
+      t.timestamp("next_attempt_at", { useTz: true }).notNullable();
+      t.string("claimed_by", 100).nullable();
+      t.timestamp("claimed_until", { useTz: true }).nullable();
+      t.string("last_error", 1000).nullable();
+      t.timestamp("updated_at", { useTz: true }).notNullable();
+      t.index(["state", "next_attempt_at"]);
+      t.index(["document"]);
+    });
+    await knex.schema.createTable("audit_log", (t) => {
+      t.increments("id").primary();
+      t.timestamp("at", { useTz: true }).notNullable();
+      t.string("actor", 200).notNullable();
+      t.string("organ_id", 35).nullable();
+      t.string("action", 100).notNullable();
+      t.string("document", 36).nullable();
+      t.text("detail").notNullable().defaultTo("{}");
+      t.index(["document"]);
+    });
+  },
+  async down(knex) {
+    for (const table of [
+      "audit_log",
+      "deliveries",
+      "statuses",
+      "search_terms",
+      "attachments",
+      "document_recipients",
+      "documents",
+      "blob_chunks",
+      "blobs",
+      "registry",
+      "crls",
+      "trust_anchors",
+      "tokens",
+      "local_agencies",
+    ]) {
+      await knex.schema.dropTableIfExists(table);
+    }
+  },
+};
+
+const MIGRATIONS: Migration[] = [init];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};

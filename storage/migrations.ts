@@ -83,7 +83,10 @@ const init: Migration = {
       t.integer("business_type").notNullable().defaultTo(0);
       t.string("doc_type", 100).notNullable().defaultTo("");
       t.string("promulgation_date", 10).notNullable().defaultTo("");
-      t.string("status", 16).notNullable(); // latest state for the owner: see the contract
+      t.string("status", 16).notNullable(); // inbound: received or the last code set here; outbound: sent
+      // revoke / update / replace: the DocumentId they act on; and what later packets did to this one
+      t.string("related_document_id", 200).nullable();
+      t.string("business_state", 16).nullable(); // revoked | updated | replaced
       t.string("packet_sha256", 64).notNullable().references("sha256").inTable("blobs");
       t.text("header_json").notNullable();
       t.text("report_json").notNullable();
@@ -134,6 +137,7 @@ const init: Migration = {
       t.string("kind", 6).notNullable(); // edoc | status
       t.string("packet_sha256", 64).notNullable().references("sha256").inTable("blobs");
       t.string("state", 16).notNullable(); // queued | sending | delivered | failed
+      t.string("status_code", 2).nullable(); // the latest status the recipient sent back (02–06, 15, 16)
       t.integer("attempts").notNullable().defaultTo(0);
       t.timestamp("next_attempt_at", { useTz: true }).notNullable();
       t.string("claimed_by", 100).nullable();

@@ -1,0 +1,49 @@
+// Opening the database: SQLite in the data directory by default, PostgreSQL when a URL is given,
+// migrated to the latest schema on open.
+import { mkdirSync } from "node:fs";
+import knexFactory, { type Knex } from "knex";
+import { knexConfig } from "../knexfile.ts";
+
+/** A connection or a transaction: every storage function takes either. */
+export type Db = Knex | Knex.Transaction;
+
+export interface Storage {
+  db: Knex;
+  dialect: "sqlite" | "pg";
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
+  schema?: string;
+}
+
+export async function openStorage(opts: StorageOptions): Promise<Storage> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const config = knexConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  if (opts.databaseUrl && opts.schema) {
+    config.searchPath = [opts.schema];
+    const admin = knexFactory({ client: "pg", connection: opts.databaseUrl });
+    try {
+      await admin.raw("CREATE SCHEMA IF NOT EXISTS ??", [opts.schema]);
+    } finally {
+      await admin.destroy();
+    }
+  }
+  const db = knexFactory(config);
+  await db.migrate.latest();
+  return {
+    db,
+    dialect: opts.databaseUrl ? "pg" : "sqlite",
+    dataDir: opts.dataDir,
+    close: () => db.destroy(),
+  };
+}
+
+/** Timestamps are stored as ISO 8601 strings in UTC on both databases' timestamp columns. */
+export function now(): Date {
+  return new Date();
+}

@@ -1,0 +1,125 @@
+// The durable delivery queue: one row per (packet, recipient). Rows are claimed with a lease, so
+// several workers and several nodes on one PostgreSQL never send the same row at once, and a
+// worker that dies mid-send leaves a row that is claimed again when its lease runs out.
+import type { Knex } from "knex";
+import type { Db } from "./db.ts";
+
+export type DeliveryState = "queued" | "sending" | "delivered" | "failed";
+
+export interface Delivery {
+  id: number;
+  document: string;
+  organId: string;
+  kind: "edoc" | "status";
+  packetSha256: string;
+  state: DeliveryState;
+  statusCode: string | null;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+}
+
+function toDelivery(r: Record<string, unknown>): Delivery {
+  return {
+    id: Number(r.id),
+    document: r.document as string,
+    organId: r.organ_id as string,
+    kind: r.kind as "edoc" | "status",
+    packetSha256: r.packet_sha256 as string,
+    state: r.state as DeliveryState,
+    statusCode: (r.status_code as string | null) ?? null,
+    attempts: Number(r.attempts),
+    nextAttemptAt: new Date(r.next_attempt_at as string).toISOString(),
+    lastError: (r.last_error as string | null) ?? null,
+  };
+}
+
+export async function enqueueDelivery(db: Db, d: { document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }): Promise<void> {
+  const now = new Date();
+  await db("deliveries").insert({
+    document: d.document,
+    organ_id: d.organId,
+    kind: d.kind,
+    packet_sha256: d.packetSha256,
+    state: "queued",
+    attempts: 0,
+    next_attempt_at: now,
+    updated_at: now,
+  });
+}
+
+export async function listDeliveries(db: Db, document: string, kind?: "edoc" | "status"): Promise<Delivery[]> {
+  const q = db("deliveries").where({ document }).orderBy("id");
+  if (kind) q.where({ kind });
+  return (await q).map(toDelivery);
+}
+
+/**
+ * Claims up to `limit` due rows for `worker` for `leaseMs`: queued rows whose time has come, and
+ * rows whose sender's lease ran out. Each claim counts as an attempt.
+ */
+export async function claimDeliveries(db: Db, worker: string, limit: number, leaseMs: number, dialect: "sqlite" | "pg"): Promise<Delivery[]> {
+  const now = new Date();
+  const until = new Date(now.getTime() + leaseMs);
+  const due = (w: Knex.QueryBuilder) =>
+    w.where((q) => q.where("state", "queued").andWhere("next_attempt_at", "<=", now)).orWhere((q) => q.where("state", "sending").andWhere("claimed_until", "<", now));
+  const claim = { state: "sending", claimed_by: worker, claimed_until: until, updated_at: now };
+  if (dialect === "pg") {
+    // FOR UPDATE SKIP LOCKED: concurrent workers on one PostgreSQL pick disjoint rows
+    const rows = await db("deliveries")
+      .whereIn("id", db("deliveries").select("id").where(due).orderBy("next_attempt_at").limit(limit).forUpdate().skipLocked())
+      .update({ ...claim, attempts: db.raw("attempts + 1") })
+      .returning("*");
+    return rows.map(toDelivery);
+  }
+  // SQLite: select and conditional update in one transaction; SQLite has one writer at a time,
+  // so the next worker sees these rows claimed
+  return db.transaction(async (trx) => {
+    const ids: number[] = (await trx("deliveries").select("id").where(due).orderBy("next_attempt_at").limit(limit)).map((r: { id: number }) => r.id);
+    const claimed: Delivery[] = [];
+    for (const id of ids) {
+      const n = await trx("deliveries").where({ id }).andWhere(due).update({ ...claim, attempts: trx.raw("attempts + 1") });
+      if (n) claimed.push(toDelivery(await trx("deliveries").where({ id }).first()));
+    }
+    return claimed;
+  });
+}
+
+/** The outcome of one attempt, applied only if `worker` still holds the claim. */
+export async function finishAttempt(
+  db: Db,
+  id: number,
+  worker: string,
+  outcome: { state: "delivered" } | { state: "queued"; retryAt: Date; error: string } | { state: "failed"; error: string },
+): Promise<boolean> {
+  const now = new Date();
+  const update =
+    outcome.state === "delivered"
+      ? { state: "delivered", last_error: null }
+      : outcome.state === "queued"
+        ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000) }
+        : { state: "failed", last_error: outcome.error.slice(0, 1000) };
+  const n = await db("deliveries")
+    .where({ id, claimed_by: worker, state: "sending" })
+    .update({ ...update, claimed_by: null, claimed_until: null, updated_at: now });
+  return n > 0;
+}
+
+/** Puts failed deliveries of a document back in the queue (all recipients, or one). */
+export async function resendFailed(db: Db, document: string, organId?: string): Promise<number> {
+  const q = db("deliveries").where({ document, state: "failed" });
+  if (organId) q.where({ organ_id: organId });
+  return q.update({ state: "queued", attempts: 0, next_attempt_at: new Date(), last_error: null, updated_at: new Date() });
+}
+
+/** Records the latest status a recipient sent back for an outbound document. */
+export async function setRecipientStatus(db: Db, document: string, organId: string, code: string): Promise<void> {
+  await db("deliveries").where({ document, organ_id: organId, kind: "edoc" }).update({ status_code: code, updated_at: new Date() });
+}
+
+export async function queueDepth(db: Db): Promise<Record<DeliveryState, number>> {
+  const rows = await db("deliveries").select("state").count({ n: "*" }).groupBy("state");
+  const depth: Record<DeliveryState, number> = { queued: 0, sending: 0, delivered: 0, failed: 0 };
+  for (const r of rows as Array<{ state: DeliveryState; n: string | number }>) depth[r.state] = Number(r.n);
+  return depth;
+}

@@ -1,0 +1,227 @@
+// Documents in and out, their recipients, attachments, status packets and search terms.
+import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
+import type { VerificationReport } from "../signing/index.ts";
+import type { BlobRef } from "./blobs.ts";
+import type { Db } from "./db.ts";
+import { prefixEnd, terms } from "./search.ts";
+
+export interface NewDocument {
+  id: string;
+  direction: "in" | "out";
+  localOrgan: string;
+  packet: BlobRef;
+  header: EdocHeader;
+  bussiness?: Bussiness;
+  report: VerificationReport;
+  attachments: Array<{ name: string; contentType: string; blob: BlobRef }>;
+  status: string;
+}
+
+/** Inserts a document with its recipients, attachments and search terms (call inside a transaction). */
+export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
+  const h = d.header;
+  const type = d.bussiness?.BussinessDocType ?? 0;
+  await trx("documents").insert({
+    id: d.id,
+    direction: d.direction,
+    local_organ: d.localOrgan,
+    document_id: h.DocumentId,
+    from_organ: h.From.OrganId,
+    code: `${h.Code.CodeNumber}/${h.Code.CodeNotation}`,
+    subject: h.Subject.slice(0, 1000),
+    business_type: type,
+    doc_type: (h.DocumentType.TypeName ?? "").slice(0, 100),
+    promulgation_date: h.PromulgationInfo.PromulgationDate.replace(/\//g, "-"),
+    status: d.status,
+    related_document_id: type ? (d.bussiness?.DocumentId ?? d.bussiness?.ReplacementInfoList?.[0]?.DocumentId ?? null) : null,
+    business_state: null,
+    packet_sha256: d.packet.sha256,
+    header_json: JSON.stringify({ header: h, bussiness: d.bussiness ?? null }),
+    report_json: JSON.stringify(d.report),
+    created_at: new Date(),
+  });
+  const recipients = [...new Set(h.To.map((t) => t.OrganId))];
+  if (recipients.length) await trx("document_recipients").insert(recipients.map((organ_id) => ({ document: d.id, organ_id })));
+  if (d.attachments.length) {
+    await trx("attachments").insert(
+      d.attachments.map((a, i) => ({ document: d.id, n: i + 1, name: a.name, content_type: a.contentType, sha256: a.blob.sha256, size: a.blob.size })),
+    );
+  }
+  const words = terms([h.Subject, h.Content ?? "", `${h.Code.CodeNumber}/${h.Code.CodeNotation}`, h.Code.CodeNumber].join(" "));
+  for (let i = 0; i < words.length; i += 200) {
+    await trx("search_terms").insert(words.slice(i, i + 200).map((term) => ({ term, document: d.id })));
+  }
+}
+
+export interface DocumentRow {
+  id: string;
+  direction: "in" | "out";
+  localOrgan: string;
+  documentId: string;
+  from: string;
+  code: string;
+  subject: string;
+  businessType: number;
+  type: string;
+  promulgationDate: string;
+  status: string;
+  relatedDocumentId: string | null;
+  businessState: string | null;
+  packetSha256: string;
+  header: EdocHeader;
+  bussiness: Bussiness | null;
+  report: VerificationReport;
+  createdAt: string;
+}
+
+function toRow(r: Record<string, unknown>): DocumentRow {
+  const parsed = JSON.parse(r.header_json as string);
+  return {
+    id: r.id as string,
+    direction: r.direction as "in" | "out",
+    localOrgan: r.local_organ as string,
+    documentId: r.document_id as string,
+    from: r.from_organ as string,
+    code: r.code as string,
+    subject: r.subject as string,
+    businessType: Number(r.business_type),
+    type: r.doc_type as string,
+    promulgationDate: r.promulgation_date as string,
+    status: r.status as string,
+    relatedDocumentId: (r.related_document_id as string | null) ?? null,
+    businessState: (r.business_state as string | null) ?? null,
+    packetSha256: r.packet_sha256 as string,
+    header: parsed.header,
+    bussiness: parsed.bussiness,
+    report: JSON.parse(r.report_json as string),
+    createdAt: new Date(r.created_at as string).toISOString(),
+  };
+}
+
+export async function getDocument(db: Db, id: string): Promise<DocumentRow | null> {
+  const r = await db("documents").where({ id }).first();
+  return r ? toRow(r) : null;
+}
+
+export async function findDocument(
+  db: Db,
+  k: { direction: "in" | "out"; localOrgan: string; from: string; documentId: string },
+): Promise<DocumentRow | null> {
+  const r = await db("documents").where({ direction: k.direction, local_organ: k.localOrgan, from_organ: k.from, document_id: k.documentId }).first();
+  return r ? toRow(r) : null;
+}
+
+export async function setDocumentStatus(db: Db, id: string, status: string): Promise<void> {
+  await db("documents").where({ id }).update({ status });
+}
+
+/** Marks the documents a revoke / update / replace acts on. */
+export async function markBusinessState(
+  db: Db,
+  k: { direction: "in" | "out"; localOrgan: string; from: string; documentId: string },
+  state: "revoked" | "updated" | "replaced",
+): Promise<void> {
+  await db("documents").where({ direction: k.direction, local_organ: k.localOrgan, from_organ: k.from, document_id: k.documentId }).update({ business_state: state });
+}
+
+export interface Attachment {
+  n: number;
+  name: string;
+  contentType: string;
+  sha256: string;
+  size: number;
+}
+
+export async function listAttachments(db: Db, document: string): Promise<Attachment[]> {
+  return (await db("attachments").where({ document }).orderBy("n")).map((a) => ({
+    n: a.n,
+    name: a.name,
+    contentType: a.content_type,
+    sha256: a.sha256,
+    size: Number(a.size),
+  }));
+}
+
+export async function listRecipients(db: Db, document: string): Promise<string[]> {
+  return (await db("document_recipients").where({ document })).map((r) => r.organ_id);
+}
+
+// ---- status packets -----------------------------------------------------------------------
+
+export interface StatusRow {
+  id: number;
+  code: string;
+  from: string;
+  to: string;
+  direction: "sent" | "received";
+  packetSha256: string;
+  description: string;
+  at: string;
+}
+
+export async function addStatus(
+  db: Db,
+  s: { document: string; code: string; from: string; to: string; direction: "sent" | "received"; packet: BlobRef; description: string; at?: Date },
+): Promise<void> {
+  await db("statuses").insert({
+    document: s.document,
+    code: s.code,
+    from_organ: s.from,
+    to_organ: s.to,
+    direction: s.direction,
+    packet_sha256: s.packet.sha256,
+    description: s.description.slice(0, 1000),
+    at: s.at ?? new Date(),
+  });
+}
+
+export async function listStatuses(db: Db, document: string): Promise<StatusRow[]> {
+  return (await db("statuses").where({ document }).orderBy("id")).map((s) => ({
+    id: s.id,
+    code: s.code,
+    from: s.from_organ,
+    to: s.to_organ,
+    direction: s.direction,
+    packetSha256: s.packet_sha256,
+    description: s.description,
+    at: new Date(s.at).toISOString(),
+  }));
+}
+
+// ---- search -------------------------------------------------------------------------------
+
+export interface SearchFilter {
+  localOrgan: string;
+  direction?: "in" | "out";
+  /** Full text over subject, content and number, diacritics-insensitive. */
+  q?: string;
+  code?: string;
+  sender?: string;
+  recipient?: string;
+  status?: string;
+  type?: string;
+  /** yyyy-mm-dd, on the date the record was created. */
+  from?: string;
+  to?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items: DocumentRow[]; page: number; pageSize: number; hasMore: boolean }> {
+  const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 200);
+  const page = Math.max(f.page ?? 1, 1);
+  const query = db("documents").where("local_organ", f.localOrgan);
+  if (f.direction) query.where("direction", f.direction);
+  if (f.code) query.where("code", f.code);
+  if (f.sender) query.where("from_organ", f.sender);
+  if (f.status) query.where("status", f.status);
+  if (f.type) query.where("doc_type", f.type);
+  if (f.from) query.where("created_at", ">=", new Date(`${f.from}T00:00:00+07:00`));
+  if (f.to) query.where("created_at", "<", new Date(new Date(`${f.to}T00:00:00+07:00`).getTime() + 86_400_000));
+  if (f.recipient) query.whereIn("id", db("document_recipients").select("document").where("organ_id", f.recipient));
+  for (const term of terms(f.q ?? "").slice(0, 10)) {
+    query.whereIn("id", db("search_terms").select("document").where("term", ">=", term).andWhere("term", "<", prefixEnd(term)));
+  }
+  const rows = await query.orderBy("created_at", "desc").orderBy("id").limit(pageSize + 1).offset((page - 1) * pageSize);
+  return { items: rows.slice(0, pageSize).map(toRow), page, pageSize, hasMore: rows.length > pageSize };
+}

@@ -1,0 +1,107 @@
+// The storage layer on SQLite and PostgreSQL: migrations, blobs, identities, tokens, the queue.
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import {
+  addLocalAgency,
+  blobBytes,
+  claimDeliveries,
+  createToken,
+  enqueueDelivery,
+  finishAttempt,
+  findToken,
+  insertDocument,
+  listDeliveries,
+  loadIdentity,
+  masterKey,
+  putBlob,
+  readBlob,
+  revokeToken,
+  searchDocuments,
+  type Storage,
+} from "../storage/index.ts";
+import { onEachDatabase } from "./helpers/db.ts";
+import { sampleEdoc, SENDER, testPki } from "./helpers/fixtures.ts";
+
+onEachDatabase("storage", (database) => {
+  let st: Storage;
+  before(async () => {
+    st = await database().open();
+  });
+  after(async () => st?.close());
+
+  it("stores blobs byte-exact, content-addressed, in chunks", async () => {
+    const big = randomBytes(2.5 * 1024 * 1024);
+    const a = await st.db.transaction((trx) => putBlob(trx, big));
+    const again = await st.db.transaction((trx) => putBlob(trx, (async function* () { yield big.subarray(0, 1000); yield big.subarray(1000); })()));
+    expect(again).to.deep.equal(a);
+    expect(a.size).to.equal(big.length);
+    expect((await blobBytes(st.db, a.sha256)).equals(big)).to.equal(true);
+    const chunks: Buffer[] = [];
+    for await (const c of readBlob(st.db, a.sha256)) chunks.push(c);
+    expect(chunks.length).to.equal(3);
+    expect(Number((await st.db("blobs").count({ n: "*" }))[0].n)).to.equal(1);
+  });
+
+  it("keeps private keys encrypted and gives the identity back", async () => {
+    const { sender } = testPki();
+    const key = masterKey(st.dataDir);
+    await addLocalAgency(st.db, key, { organId: SENDER, name: "Văn phòng Chính phủ", identity: sender });
+    const row = await st.db("local_agencies").where({ organ_id: SENDER }).first();
+    const der = sender.privateKey.export({ type: "pkcs8", format: "der" });
+    expect(Buffer.from(row.private_key_enc).includes(der.subarray(40, 80))).to.equal(false);
+    const id = await loadIdentity(st.db, key, SENDER);
+    expect(id.certificate.fingerprint256).to.equal(sender.certificate.fingerprint256);
+    expect(id.privateKey.export({ type: "pkcs8", format: "der" }).equals(der)).to.equal(true);
+    const wrongKey = await loadIdentity(st.db, randomBytes(32), SENDER).catch((e: Error) => e);
+    expect(wrongKey).to.be.instanceOf(Error);
+    expect((wrongKey as Error).message).to.include("master key");
+  });
+
+  it("stores only token hashes; revoked tokens stop working", async () => {
+    const token = await createToken(st.db, { organId: SENDER, role: "clerk", name: "văn thư" });
+    expect(await st.db("tokens").where({ token_hash: token }).first()).to.equal(undefined);
+    const owner = await findToken(st.db, token);
+    expect(owner).to.include({ organId: SENDER, role: "clerk" });
+    expect(await findToken(st.db, token + "x")).to.equal(null);
+    await revokeToken(st.db, owner!.id);
+    expect(await findToken(st.db, token)).to.equal(null);
+  });
+
+  it("finds documents without diacritics, by prefix, with filters", async () => {
+    const edoc = sampleEdoc();
+    await st.db.transaction(async (trx) => {
+      const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+      await insertDocument(trx, { id: "d-1", direction: "out", localOrgan: SENDER, packet, header: edoc.header, bussiness: edoc.bussiness, report: {} as never, attachments: [], status: "sent" });
+    });
+    const q = async (text: string, extra = {}) => (await searchDocuments(st.db, { localOrgan: SENDER, q: text, ...extra })).items.map((d) => d.id);
+    expect(await q("quyet dinh")).to.deep.equal(["d-1"]);
+    expect(await q("QUYẾT ĐỊNH van thu")).to.deep.equal(["d-1"]);
+    expect(await q("d")).to.deep.equal(["d-1"]);
+    expect(await q("123")).to.deep.equal(["d-1"]);
+    expect(await q("quyet", { direction: "in" })).to.deep.equal([]);
+    expect(await q("hoa don")).to.deep.equal([]);
+    expect(await q("", { recipient: "000.00.00.H41" })).to.deep.equal(["d-1"]);
+    expect(await q("", { recipient: "000.00.00.H14" })).to.deep.equal([]);
+  });
+
+  it("claims each queued delivery once among concurrent workers, then retries and finishes", async () => {
+    await st.db.transaction(async (trx) => {
+      const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+      for (let i = 0; i < 20; i++) await enqueueDelivery(trx, { document: "d-1", organId: `000.00.${String(i).padStart(2, "0")}.H41`, kind: "edoc", packetSha256: packet.sha256 });
+    });
+    const batches = await Promise.all(["w1", "w2", "w3"].map((w) => claimDeliveries(st.db, w, 10, 60_000, st.dialect)));
+    const ids = batches.flat().map((d) => d.id);
+    expect(ids.length).to.equal(20);
+    expect(new Set(ids).size).to.equal(20);
+    const [first] = batches.flat();
+    const owner = batches.findIndex((b) => b.some((d) => d.id === first.id));
+    expect(await finishAttempt(st.db, first.id, "someone-else", { state: "delivered" })).to.equal(false);
+    expect(await finishAttempt(st.db, first.id, `w${owner + 1}`, { state: "queued", retryAt: new Date(Date.now() - 1), error: "connection refused" })).to.equal(true);
+    const again = await claimDeliveries(st.db, "w4", 10, 60_000, st.dialect);
+    expect(again.map((d) => d.id)).to.deep.equal([first.id]);
+    expect(again[0].attempts).to.equal(2);
+    expect(await finishAttempt(st.db, first.id, "w4", { state: "delivered" })).to.equal(true);
+    const rows = await listDeliveries(st.db, "d-1");
+    expect(rows.find((d) => d.id === first.id)!.state).to.equal("delivered");
+  });
+});

@@ -1,0 +1,8 @@
+// (being written)
+import { Router } from "express";
+import type { Node } from "./context.ts";
+
+export function opsRoutes(node: Node): Router {
+  void node;
+  return Router();
+}

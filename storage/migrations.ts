@@ -110,11 +110,16 @@ const init: Migration = {
       t.bigInteger("size").notNullable();
       t.primary(["document", "n"]);
     });
-    // Diacritics-insensitive search: one row per folded word (see storage/search.ts).
+    // Diacritics-insensitive search: one row per folded word of a document (storage/search.ts),
+    // kept in date order per agency and word so that the newest matches are read straight off
+    // the index, whatever the archive's size.
     await knex.schema.createTable("search_terms", (t) => {
+      t.string("local_organ", 35).notNullable();
       t.string("term", 100).notNullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
       t.string("document", 36).notNullable().references("id").inTable("documents");
-      t.primary(["term", "document"]);
+      t.primary(["local_organ", "term", "created_at", "document"]);
+      t.index(["local_organ", "term", "document"]);
     });
     // Every status packet sent or received for a document, byte-exact.
     await knex.schema.createTable("statuses", (t) => {

@@ -1,7 +1,7 @@
 // Diacritics-insensitive search: text is folded (Vietnamese tones and marks removed, đ → d,
-// lower case) and split into words; each word is a row of search_terms, so a query word is a
-// prefix range on an index (`quyet` finds "Quyết định", `d` finds "đ…") on SQLite and PostgreSQL
-// alike, and stays fast at millions of documents.
+// lower case) and split into words; each word of a document is a row of search_terms, so
+// "quyet dinh" finds "Quyết định" and "den" finds "đến" through an index, on SQLite and
+// PostgreSQL alike.
 
 const MAX_TERM = 100;
 const MAX_TERMS = 2000;
@@ -21,9 +21,4 @@ export function terms(text: string): string[] {
     .filter(Boolean)
     .map((w) => w.slice(0, MAX_TERM));
   return [...new Set(words)].slice(0, MAX_TERMS);
-}
-
-/** The upper bound of a prefix range: "quyet" → "quyeu" (terms are [a-z0-9] only). */
-export function prefixEnd(term: string): string {
-  return term.slice(0, -1) + String.fromCharCode(term.charCodeAt(term.length - 1) + 1);
 }

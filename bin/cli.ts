@@ -1,19 +1,24 @@
 // `edoc` commands. Exit status: 0 success, 1 the operation ran and the answer is negative (an
 // invalid signature), 2 usage or input error. Errors are printed as sentences, never stack traces.
 import { constants } from "node:fs";
-import { access, readFile } from "node:fs/promises";
+import { access, open, readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { attachmentInfoFor, edocFromInput, validateEdoc, XmlError } from "../envelopes/index.ts";
 import {
+  BundleError,
+  describeBundle,
   loadIdentityP12,
   packEdoc,
   parseCertificates,
   parseCrl,
   registryFromJson,
+  registryFromSnapshot,
+  verifyEvidenceBundle,
   verifyPacket,
   type Registry,
   type VerificationReport,
 } from "../signing/index.ts";
+import { NODE_COMMANDS } from "./node-commands.ts";
 
 /** An error in what the user gave us: exit 2 with this message. */
 class InputError extends Error {}
@@ -27,20 +32,31 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   verify: {
-    usage: `edoc verify FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT] [--at ISO-TIME] [--json]
+    usage: `edoc verify FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT [--registry-cert NODE.pem]] [--at ISO-TIME] [--json]
 
-Verifies one edXML packet offline and prints the verification report.
+Verifies one edXML packet offline and prints the verification report. FILE may also be an evidence
+bundle (a ZIP from GET /api/v1/documents/:id/evidence): then every signature, every file's digest,
+the attachments and the status packets are checked. Without --registry the bundle's own registry is
+used, with a warning; trust anchors are only ever taken from --trust.
   --trust CA.pem       a trust anchor (root CA or a pinned agency certificate); repeatable
   --crl CRL.pem        a certificate revocation list (PEM or DER); repeatable
-  --registry FILE      the agency registry binding organ ids to certificates:
-                       {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}
-  --at ISO-TIME        check certificates as of this time instead of now
+  --registry FILE      the agency registry binding organ ids to certificates, either
+                       - a signed registry snapshot (XML, as GET /registry/snapshot serves it),
+                         which needs --registry-cert, or
+                       - the plain JSON form:
+                         {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}
+  --registry-cert NODE.pem
+                       the certificate of the node that published the snapshot, obtained out of
+                       band: the snapshot must be signed with exactly this certificate, and be
+                       neither expired nor issued in the future
+  --at ISO-TIME        check certificates (and the registry snapshot) as of this time instead of now
   --json               print the report as JSON
 Exit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.`,
     options: {
       trust: { type: "string", multiple: true },
       crl: { type: "string", multiple: true },
       registry: { type: "string" },
+      "registry-cert": { type: "string" },
       at: { type: "string" },
       json: { type: "boolean" },
     },
@@ -56,8 +72,16 @@ Exit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.`,
           return guard(() => parseCrl(der), `${f} is not a readable CRL`);
         }),
       );
-      const registry = v.registry ? await loadRegistry(v.registry as string) : null;
+      if (v["registry-cert"] && !v.registry) throw new InputError("--registry-cert is only used with --registry SNAPSHOT");
+      const registry = v.registry ? await loadRegistry(v.registry as string, v["registry-cert"] as string | undefined, at) : null;
       await mustExist(file, "packet");
+      if (await startsWithZipMagic(file)) {
+        const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at }).catch((err: unknown) => {
+          throw err instanceof BundleError ? new InputError(err.message) : err;
+        });
+        process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
+        return bundle.valid ? 0 : 1;
+      }
       const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
       process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
       return report.valid ? 0 : 1;
@@ -102,6 +126,7 @@ Builds and signs an edoc offline.
       return 0;
     },
   },
+  ...NODE_COMMANDS,
 };
 
 function parseTime(value: string): Date {
@@ -127,6 +152,20 @@ async function mustExist(path: string, what: string): Promise<void> {
   });
 }
 
+/** An evidence bundle is a ZIP: it starts with "PK\x03\x04"; a packet starts with XML. */
+async function startsWithZipMagic(path: string): Promise<boolean> {
+  const fh = await open(path, "r").catch(() => {
+    throw new InputError(`cannot read the packet file ${path}`);
+  });
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && head.equals(Buffer.from("PK\x03\x04", "latin1"));
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Runs `fn`; a failure becomes an InputError saying `message` and why. */
 function guard<T>(fn: () => T, message: string): T {
   try {
@@ -137,10 +176,24 @@ function guard<T>(fn: () => T, message: string): T {
   }
 }
 
-async function loadRegistry(path: string): Promise<Registry> {
-  const text = (await readInput(path, "registry")).toString("utf8").trim();
-  if (!text.startsWith("{")) throw new InputError(`${path}: only the JSON registry form is supported here`);
-  return guard(() => registryFromJson(JSON.parse(text)), `${path} is not a usable registry`);
+/** The registry file: a signed snapshot (XML, checked against `certPath`) or the plain JSON form. */
+async function loadRegistry(path: string, certPath: string | undefined, at: Date | undefined): Promise<Registry> {
+  const bytes = await readInput(path, "registry");
+  const first = /^(?:\uFEFF)?\s*(.)/su.exec(bytes.toString("utf8", 0, Math.min(bytes.length, 4096)))?.[1];
+  if (first === "{") {
+    if (certPath) throw new InputError(`${path} is a plain JSON registry, which is not signed: --registry-cert does not apply to it`);
+    return guard(() => registryFromJson(JSON.parse(bytes.toString("utf8"))), `${path} is not a usable registry`);
+  }
+  if (first !== "<") throw new InputError(`${path} is neither a registry snapshot (XML) nor a JSON registry`);
+  if (!certPath) {
+    throw new InputError(
+      `${path} is a signed registry snapshot: give the publishing node's certificate with --registry-cert NODE.pem to check its signature (a snapshot is never used unchecked)`,
+    );
+  }
+  const pem = await readInput(certPath, "registry publisher certificate");
+  const certs = guard(() => parseCertificates(pem), `${certPath} holds no readable certificate`);
+  if (certs.length !== 1) throw new InputError(`${certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
+  return guard(() => registryFromSnapshot(bytes, { publisherCert: certs[0], at }), `the registry snapshot ${path} is refused`);
 }
 
 function describe(r: VerificationReport): string {

@@ -5,6 +5,7 @@ import { apiRoutes } from "./api.ts";
 import type { Node } from "./context.ts";
 import { errorHandler } from "./errors.ts";
 import { inboundRoutes } from "./inbound.ts";
+import { openApiDocument } from "./openapi.ts";
 import { opsRoutes } from "./ops.ts";
 import { registryRoutes } from "./registry.ts";
 
@@ -20,6 +21,7 @@ export function createApp(node: Node): express.Express {
   app.use(inboundRoutes(node));
   app.use(registryRoutes(node));
   app.use("/api/v1", apiRoutes(node));
+  app.get("/api/docs", (_req, res) => void res.json(openApiDocument(node)));
   app.use((req, res) => {
     res.status(404).json({ error: `no such endpoint: ${req.method} ${req.path}` });
   });

@@ -3,8 +3,16 @@
 export interface RegistryEntry {
   organId: string;
   name?: string;
+  /** The organ id of the parent agency. */
+  parentId?: string;
+  /** Base URL of the node hosting the agency (packets go to `{endpoint}/edxml`). */
+  endpoint?: string;
+  /** "active" (the default when absent) or another state; only an active agency binds signers. */
+  status?: string;
   /** SHA-256 fingerprints of the DER certificates, lowercase hex. */
   certificateFingerprints: string[];
+  /** The certificates themselves, PEM, when the registry carries them. */
+  certificatesPem?: string;
 }
 
 export type Registry = Map<string, RegistryEntry>;
@@ -35,6 +43,9 @@ export function registryFromJson(json: unknown): Registry {
   return registry;
 }
 
+/** Whether `fingerprint` is registered for `organId`, and the agency is active. */
 export function isBound(registry: Registry, organId: string, fingerprint: string): boolean {
-  return registry.get(organId)?.certificateFingerprints.includes(normalizeFingerprint(fingerprint)) ?? false;
+  const entry = registry.get(organId);
+  if (!entry || (entry.status !== undefined && entry.status !== "active")) return false;
+  return entry.certificateFingerprints.includes(normalizeFingerprint(fingerprint));
 }

@@ -30,6 +30,14 @@ interface Ref {
   type?: string;
 }
 
+/** The Ids a signature gives itself and its XAdES SignedProperties. */
+export interface SignatureIds {
+  signature: string;
+  signedProps: string;
+}
+
+const PACKET_SIGNATURE_IDS: SignatureIds = { signature: IDS.signature, signedProps: IDS.signedProps };
+
 export interface SignOptions {
   /** Defaults to now. */
   signingTime?: Date;
@@ -146,10 +154,19 @@ function batchedWriter(fh: FileHandle, start: number) {
 
 /** Builds and signs a status packet (small: in memory). */
 export function signStatus(status: StatusPacket, identity: Identity, opts: SignOptions = {}): Buffer {
-  const template = renderStatusTemplate(status);
+  return signDocument(renderStatusTemplate(status), [IDS.header], identity, PACKET_SIGNATURE_IDS, opts);
+}
+
+/**
+ * Signs a small document in memory, per the profile: `template` holds SIGNATURE_SLOT once, where
+ * the ds:Signature goes; the signature references, by Id, the elements `refIds` name (in that
+ * order) and then its own XAdES signed properties. Used for status packets and registry snapshots.
+ */
+export function signDocument(template: string, refIds: string[], identity: Identity, ids: SignatureIds, opts: SignOptions = {}): Buffer {
   const [before, after] = splitAtSlots(template, [SIGNATURE_SLOT]);
-  const refs = fixedRefs(parseStrict(template));
-  const props = signedProperties(identity, opts.signingTime ?? new Date());
+  const doc = parseStrict(template);
+  const refs = refIds.map((id) => referenceTo(doc, id));
+  const props = signedProperties(identity, opts.signingTime ?? new Date(), ids);
   return Buffer.from(before + signFinal(identity, props, refs) + after);
 }
 
@@ -174,17 +191,23 @@ function byId(doc: Document, id: string): Element {
   return el;
 }
 
+/** The reference to the element with this Id: exc-c14n, SHA-256. */
+function referenceTo(doc: Document, id: string): Ref {
+  return { uri: `#${id}`, digest: digest(ALG.SHA256, canonicalize(byId(doc, id))) };
+}
+
 /** References to the header, and to the business block and manifest when the packet has them. */
 function fixedRefs(doc: Document): Ref[] {
   return [IDS.header, IDS.business, IDS.manifest]
     .filter((id) => allElements(doc.documentElement).some((e) => e.getAttribute("Id") === id))
-    .map((id) => ({ uri: `#${id}`, digest: digest(ALG.SHA256, canonicalize(byId(doc, id))) }));
+    .map((id) => referenceTo(doc, id));
 }
 
 interface SignedProps {
   /** The SignedProperties element, its namespaces declared by the enclosing signature. */
   xml: string;
   digest: string;
+  ids: SignatureIds;
 }
 
 // The ds:Signature is written from fixed text, as xml-crypto itself does: every value put in it is
@@ -199,15 +222,15 @@ function plain(value: string): string {
 }
 
 /** XAdES SignedProperties: signing time (Vietnam time) and the signer certificate's digest. */
-function signedProperties(identity: Identity, at: Date): SignedProps {
+function signedProperties(identity: Identity, at: Date, ids: SignatureIds = PACKET_SIGNATURE_IDS): SignedProps {
   const certDigest = createHash("sha256").update(identity.certificate.raw).digest("base64");
   const xml = (decl: string) =>
-    `<xades:SignedProperties${decl} Id="${IDS.signedProps}"><xades:SignedSignatureProperties>` +
+    `<xades:SignedProperties${decl} Id="${plain(ids.signedProps)}"><xades:SignedSignatureProperties>` +
     `<xades:SigningTime>${plain(vietnamTime(at))}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest>` +
     `<ds:DigestMethod Algorithm="${ALG.SHA256}"/><ds:DigestValue>${plain(certDigest)}</ds:DigestValue>` +
     `</xades:CertDigest></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>`;
   const standalone = parseStrict(xml(` ${XMLNS_XADES} ${XMLNS_DS}`)).documentElement;
-  return { xml: xml(""), digest: digest(ALG.SHA256, canonicalize(standalone)) };
+  return { xml: xml(""), digest: digest(ALG.SHA256, canonicalize(standalone)), ids };
 }
 
 /** ISO 8601 with the +07:00 offset, to the second. */
@@ -218,7 +241,7 @@ function vietnamTime(at: Date): string {
 
 /** SignedInfo over the references and the signed properties; `decl` declares ds when standalone. */
 function signedInfo(refs: Ref[], props: SignedProps, decl = ""): string {
-  const all = [...refs, { uri: `#${IDS.signedProps}`, digest: props.digest, type: ALG.SIGNED_PROPERTIES_TYPE }];
+  const all = [...refs, { uri: `#${props.ids.signedProps}`, digest: props.digest, type: ALG.SIGNED_PROPERTIES_TYPE }];
   const references = all.map(
     (ref) =>
       `<ds:Reference URI="${plain(ref.uri)}"${ref.type ? ` Type="${plain(ref.type)}"` : ""}>` +
@@ -244,9 +267,9 @@ function renderSignature(identity: Identity, props: SignedProps, refs: Ref[], si
     .map((cert) => `<ds:X509Certificate>${cert.raw.toString("base64")}</ds:X509Certificate>`)
     .join("");
   return (
-    `<ds:Signature ${XMLNS_DS} Id="${IDS.signature}">${signedInfo(refs, props)}` +
+    `<ds:Signature ${XMLNS_DS} Id="${plain(props.ids.signature)}">${signedInfo(refs, props)}` +
     `<ds:SignatureValue>${plain(value)}</ds:SignatureValue><ds:KeyInfo><ds:X509Data>${certs}</ds:X509Data></ds:KeyInfo>` +
-    `<ds:Object><xades:QualifyingProperties ${XMLNS_XADES} Target="#${IDS.signature}">${props.xml}</xades:QualifyingProperties></ds:Object>` +
+    `<ds:Object><xades:QualifyingProperties ${XMLNS_XADES} Target="#${plain(props.ids.signature)}">${props.xml}</xades:QualifyingProperties></ds:Object>` +
     `</ds:Signature>`
   );
 }

@@ -1,0 +1,192 @@
+// Running a node (`npm start`): opens the data directory and the database, sets the node up on
+// its first start (server/bootstrap.ts), serves the HTTP app, runs the delivery worker and the
+// registry sync, and shuts down gracefully on SIGTERM/SIGINT: it stops accepting connections
+// (and answers 503 on /readyz), lets requests and deliveries in flight finish, then closes the
+// database. Logs are JSON lines (pino) on stdout; the first start's tokens are printed for people
+// on stdout too, but never logged.
+import { realpathSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import pino, { type Logger } from "pino";
+import { listLocalAgencies } from "../storage/index.ts";
+import { createApp } from "./app.ts";
+import { bootstrapBanner, bootstrapNode, SetupError, type BootstrapResult } from "./bootstrap.ts";
+import { configFromEnv, openNode, type Node } from "./context.ts";
+import { markDraining } from "./ops.ts";
+import { startRegistrySync, syncConfigFromEnv, type RegistrySync } from "./registry.ts";
+import { startDeliveryWorker } from "./worker.ts";
+
+const int = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
+
+export interface RunningNode {
+  node: Node;
+  server: Server;
+  /** The URL the node listens at (its public URL). */
+  url: string;
+  bootstrap: BootstrapResult;
+  sync: RegistrySync | null;
+  /** Graceful: stop accepting, finish what is in flight (at most the grace period), close the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where the first start's URL and tokens are printed (default stdout). */
+  out?: { write(text: string): unknown };
+  log?: Logger;
+}
+
+/**
+ * The CLI and other processes change trust anchors, CRLs and the registry in the database; the
+ * node notices within `ms` (a cheap query of counts and latest times) and reloads its trust.
+ */
+export function watchTrustChanges(node: Node, ms: number): () => void {
+  let last: string | null = null;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const db = node.storage.db;
+      const [r, t, c] = await Promise.all([
+        db("registry").count({ n: "*" }).max({ m: "updated_at" }).first(),
+        db("trust_anchors").count({ n: "*" }).max({ m: "added_at" }).first(),
+        db("crls").count({ n: "*" }).max({ m: "added_at" }).first(),
+      ]);
+      const now = JSON.stringify([r, t, c]);
+      if (last !== null && now !== last) {
+        node.trustChanged();
+        node.log.info("trust anchors, CRLs or the registry changed: reloading them");
+      }
+      last = now;
+    } catch {
+      // the database is away; /readyz says so
+    } finally {
+      busy = false;
+    }
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === "EADDRINUSE" ? new SetupError(`port ${port} is already in use: stop the other program or set PORT`) : err);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+/** Starts a node from the environment (the contract's variables; see README "Running a node"). */
+export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
+  const env = opts.env ?? process.env;
+  const out = opts.out ?? process.stdout;
+  const config = configFromEnv(env);
+  const syncConfig = syncConfigFromEnv(env); // fails before anything is created when set wrongly
+  const log = opts.log ?? pino({ level: env.EDOC_LOG_LEVEL || "info", base: { node: config.publicUrl } });
+  const node = await openNode(config, log);
+  let server: Server | undefined;
+  try {
+    const app = createApp(node);
+    server = createServer({ requestTimeout: int(env.EDOC_REQUEST_TIMEOUT_MS, 60 * 60 * 1000), headersTimeout: 60_000 }, app);
+    await listen(server, config.port, env.EDOC_LISTEN_HOST || undefined);
+    const port = (server.address() as AddressInfo).port;
+    if (config.port === 0 && !env.EDOC_PUBLIC_URL) config.publicUrl = `http://localhost:${port}`;
+
+    const bootstrap = await bootstrapNode(node, env);
+    out.write(bootstrapBanner(bootstrap, (await listLocalAgencies(node.storage.db)).length));
+    log.info(
+      { url: config.publicUrl, port, database: node.storage.dialect, dataDir: config.dataDir, firstStart: bootstrap.created, organId: bootstrap.organId },
+      bootstrap.created ? "first start: created the development agency and two API tokens (printed on the console, not logged)" : "node started",
+    );
+    for (const w of bootstrap.warnings) log.warn(w);
+
+    const worker = startDeliveryWorker(node);
+    const sync = syncConfig ? startRegistrySync(node, syncConfig) : null;
+    if (syncConfig) log.info({ source: syncConfig.url, everyMs: syncConfig.intervalMs }, "registry sync started");
+    const unwatch = watchTrustChanges(node, Math.max(int(env.EDOC_TRUST_REFRESH_MS, 2000), 100));
+
+    const graceMs = int(env.EDOC_SHUTDOWN_GRACE_MS, 20_000);
+    let stopping: Promise<void> | null = null;
+    const srv = server;
+    const stop = () =>
+      (stopping ??= (async () => {
+        markDraining(node);
+        unwatch();
+        const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+        srv.closeIdleConnections();
+        const force = setTimeout(() => {
+          log.warn(`requests still running after ${graceMs} ms: closing their connections`);
+          srv.closeAllConnections();
+        }, graceMs);
+        force.unref();
+        await Promise.all([
+          closed,
+          sync?.stop(),
+          worker.stop().catch((err) => log.error({ err }, "the delivery worker did not stop cleanly")),
+        ]);
+        clearTimeout(force);
+        await node.close();
+      })());
+    return { node, server, url: config.publicUrl, bootstrap, sync, stop };
+  } catch (err) {
+    server?.close();
+    await node.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const log = pino({ level: process.env.EDOC_LOG_LEVEL || "info" });
+  let running: RunningNode;
+  try {
+    running = await startNode({ log: log.child({ node: configFromEnv().publicUrl }) });
+  } catch (err) {
+    if (err instanceof SetupError) {
+      process.stderr.write(`edoc: ${err.message}\n`);
+      process.exit(2);
+    }
+    log.fatal({ err }, `the node cannot start: ${(err as Error).message}`);
+    process.stderr.write(`edoc: the node cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(130);
+    }
+    log.info({ signal }, "shutting down: no new requests; finishing those in flight");
+    running.stop().then(
+      () => {
+        log.info("stopped");
+        log.flush();
+        process.exitCode = 0;
+        // anything left (a client's keep-alive socket, a timer of a library) must not keep us up
+        setTimeout(() => process.exit(0), 1000).unref();
+      },
+      (err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
+}
+
+const isEntryPoint = () => {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+};
+if (isEntryPoint()) await main();

@@ -1,0 +1,303 @@
+// The delivery worker: claims due rows of the durable queue (leased, so several workers and several
+// nodes on one PostgreSQL never send the same row at once, and a row whose worker died is claimed
+// again when its lease runs out), sends each packet to the recipient's registry endpoint, and
+// records the outcome. An edoc is delivered when the recipient answers 202 with a signed receipt
+// (status 01) that verifies; a status packet when it answers 202. Errors that will never go away
+// fail the row at once; the others are retried with exponential backoff and full jitter.
+import { STATUS_CODES } from "../envelopes/index.ts";
+import { verifyPacket } from "../signing/index.ts";
+import {
+  addStatus,
+  claimDeliveries,
+  finishAttempt,
+  getAgency,
+  getDocument,
+  listDeliveries,
+  listStatuses,
+  putBlob,
+  queueDepth,
+  readBlob,
+  blobSize,
+  resendFailed,
+  type Delivery,
+  type DocumentRow,
+} from "../storage/index.ts";
+import type { Node, NodeConfig } from "./context.ts";
+import { RECIPIENT_HEADER } from "./inbound.ts";
+
+/** HTTP answers that mean "this packet will never be accepted there": no retry. */
+export const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 413, 415, 422]);
+
+/** Largest receipt read back from a recipient (a status packet is a few KB). */
+const MAX_RECEIPT_BYTES = 1 << 20;
+
+export interface WorkerOptions {
+  /** Sends in flight at once (default 4). */
+  concurrency?: number;
+  /** Source of randomness for the jitter, in [0, 1) (tests make it predictable). */
+  random?: () => number;
+}
+
+export interface DeliveryWorker {
+  /** Look at the queue now instead of at the next poll. */
+  kick(): void;
+  /** Stops claiming and waits for the sends in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Delay before the next attempt after `attempts` attempts, with full jitter:
+ * random(0, min(maxDelayMs, baseDelayMs · 2^(attempts − 1))).
+ */
+export function retryDelay(attempts: number, cfg: Pick<NodeConfig["delivery"], "baseDelayMs" | "maxDelayMs">, random: () => number = Math.random): number {
+  const cap = Math.min(cfg.maxDelayMs, cfg.baseDelayMs * 2 ** Math.max(0, Math.min(attempts - 1, 52)));
+  return Math.floor(random() * cap);
+}
+
+/**
+ * Puts a document's failed deliveries back in the queue (all recipients, or one) — the clerk's
+ * "resend". Returns how many rows were re-queued.
+ */
+export async function resendDocument(node: Node, document: string, organId?: string): Promise<number> {
+  const n = await resendFailed(node.storage.db, document, organId);
+  if (n) node.log.info({ document, organId: organId ?? null, rows: n }, "failed deliveries queued again");
+  return n;
+}
+
+type Outcome = { state: "delivered" } | { state: "retry"; error: string } | { state: "failed"; error: string } | { state: "wait"; until: Date; error: string };
+
+export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): DeliveryWorker {
+  const cfg = node.config.delivery;
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const random = opts.random ?? Math.random;
+  const db = node.storage.db;
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  let lastGauge = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const gauges = async (force = false) => {
+    if (!force && Date.now() - lastGauge < 1000) return;
+    lastGauge = Date.now();
+    try {
+      const depth = await queueDepth(db);
+      for (const [state, n] of Object.entries(depth)) node.metrics.deliveries.set({ state }, n);
+      node.metrics.queueDepth.set(depth.queued + depth.sending);
+    } catch (err) {
+      node.log.warn({ err }, "delivery metrics not updated");
+    }
+  };
+
+  const loop = async () => {
+    while (!stopping) {
+      let claimed: Delivery[] = [];
+      const free = concurrency - inFlight.size;
+      if (free > 0) {
+        try {
+          claimed = await claimDeliveries(db, node.workerId, free, cfg.leaseMs, node.storage.dialect);
+        } catch (err) {
+          node.log.error({ err }, "claiming deliveries failed; trying again at the next poll");
+        }
+      }
+      for (const d of claimed) {
+        const p: Promise<void> = attempt(d).finally(() => {
+          inFlight.delete(p);
+          wake?.();
+        });
+        inFlight.add(p);
+      }
+      await gauges();
+      // full: wait for a send to finish; nothing due: wait for the next poll (or a kick)
+      if (stopping) break;
+      if (inFlight.size >= concurrency || claimed.length === 0) await sleep(inFlight.size >= concurrency ? 60_000 : cfg.pollMs);
+    }
+  };
+
+  async function attempt(d: Delivery): Promise<void> {
+    const started = Date.now();
+    let outcome: Outcome;
+    let doc: DocumentRow | null = null;
+    try {
+      doc = await getDocument(db, d.document);
+      outcome = doc ? await send(d, doc) : { state: "failed", error: `document ${d.document} no longer exists` };
+    } catch (err) {
+      outcome = { state: "retry", error: `internal error: ${(err as Error).message}` };
+      node.log.error({ err, delivery: d.id }, "delivery attempt failed unexpectedly");
+    }
+    const base = { delivery: d.id, document: d.document, documentId: doc?.documentId, kind: d.kind, organId: d.organId, attempt: d.attempts, ms: Date.now() - started };
+    try {
+      if (outcome.state === "delivered") {
+        // (edoc deliveries were finished together with their receipt in send())
+        if (d.kind === "status" && !(await finishAttempt(db, d.id, node.workerId, { state: "delivered" }))) {
+          node.log.warn(base, "delivery claim lost before it could be recorded; another worker has it");
+          return;
+        }
+        node.log.info({ ...base, outcome: "delivered" }, "delivery attempt succeeded");
+      } else if (outcome.state === "wait") {
+        await finishAttempt(db, d.id, node.workerId, { state: "queued", retryAt: outcome.until, error: outcome.error });
+        // waiting behind an earlier packet is not an attempt
+        await db("deliveries").where({ id: d.id, state: "queued" }).andWhere("attempts", ">", 0).decrement("attempts", 1);
+        node.log.info({ ...base, outcome: "waiting", until: outcome.until.toISOString(), reason: outcome.error }, "delivery waits for an earlier packet");
+      } else if (outcome.state === "failed" || d.attempts >= cfg.maxAttempts) {
+        const error = outcome.state === "failed" ? outcome.error : `${outcome.error} (gave up after ${d.attempts} attempts)`;
+        await finishAttempt(db, d.id, node.workerId, { state: "failed", error });
+        node.log.warn({ ...base, outcome: "failed", error }, "delivery failed; the clerk can send it again");
+      } else {
+        const delayMs = retryDelay(d.attempts, cfg, random);
+        const retryAt = new Date(Date.now() + delayMs);
+        await finishAttempt(db, d.id, node.workerId, { state: "queued", retryAt, error: outcome.error });
+        node.log.warn({ ...base, outcome: "retry", error: outcome.error, retryInMs: delayMs, retryAt: retryAt.toISOString() }, "delivery attempt failed; will retry");
+      }
+    } catch (err) {
+      // the lease runs out and the row is claimed again
+      node.log.error({ err, ...base }, "delivery outcome not recorded");
+    }
+  }
+
+  /** One attempt. Edoc successes are recorded here, with their receipt, in one transaction. */
+  async function send(d: Delivery, doc: DocumentRow): Promise<Outcome> {
+    const agency = await getAgency(db, d.organId);
+    if (!agency) return { state: "failed", error: `${d.organId} is not in the registry; add it (with its endpoint), then send again` };
+    if (agency.status !== "active") return { state: "failed", error: `${d.organId} is marked inactive in the registry` };
+    if (!/^https?:\/\//i.test(agency.endpoint)) return { state: "failed", error: `${d.organId} has no usable endpoint in the registry ("${agency.endpoint}")` };
+
+    // a status packet goes only after the packets queued before it for the same recipient and
+    // document (the document itself, earlier statuses), so that it never overtakes them
+    if (d.kind === "status") {
+      const earlier = (await listDeliveries(db, d.document)).filter((x) => x.organId === d.organId && x.id < d.id && (x.state === "queued" || x.state === "sending"));
+      if (earlier.length) {
+        const after = Math.max(Date.now(), ...earlier.map((x) => Date.parse(x.nextAttemptAt)));
+        return { state: "wait", until: new Date(after + cfg.pollMs), error: `waiting for the ${earlier[0].kind} queued before it to be delivered` };
+      }
+    }
+
+    const url = `${agency.endpoint.replace(/\/+$/, "")}/edxml`;
+    const size = await blobSize(db, d.packetSha256);
+    if (size === null) return { state: "failed", error: `the stored packet ${d.packetSha256} is missing` };
+    let response: globalThis.Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/xml", "content-length": String(size), [RECIPIENT_HEADER]: d.organId },
+        body: readBlob(db, d.packetSha256) as unknown as BodyInit,
+        duplex: "half",
+        signal: AbortSignal.timeout(cfg.timeoutMs),
+      } as RequestInit);
+    } catch (err) {
+      return { state: "retry", error: `${url}: ${networkError(err, cfg.timeoutMs)}` };
+    }
+    let answer: Buffer;
+    try {
+      answer = await readCapped(response, MAX_RECEIPT_BYTES);
+    } catch (err) {
+      return { state: "retry", error: `${url}: HTTP ${response.status}, the answer could not be read (${networkError(err, cfg.timeoutMs)})` };
+    }
+    if (response.status !== 202) {
+      const error = `${url}: HTTP ${response.status}: ${describeAnswer(answer)}`;
+      return PERMANENT_STATUSES.has(response.status) ? { state: "failed", error } : { state: "retry", error };
+    }
+    if (d.kind === "status") return { state: "delivered" };
+    return acceptReceipt(d, doc, answer, url);
+  }
+
+  /** The 202 answer to an edoc must be a verifying 01 from that recipient about this document. */
+  async function acceptReceipt(d: Delivery, doc: DocumentRow, receipt: Buffer, url: string): Promise<Outcome> {
+    const { report, content } = await verifyPacket({ bytes: receipt }, await node.trust());
+    const wrong = (why: string): Outcome => ({ state: "retry", error: `${url}: HTTP 202, but ${why}` });
+    if (!report.valid || !content) return wrong(`the receipt does not verify (${report.subIndication}: ${report.errors[0] ?? ""})`);
+    const p = content.packet;
+    if (p.kind !== "status") return wrong("the answer is not a status packet");
+    if (p.header.StatusCode !== "01") return wrong(`the receipt has status ${p.header.StatusCode}, not 01`);
+    if (p.header.From.OrganId !== d.organId) return wrong(`the receipt is from ${p.header.From.OrganId}, not from ${d.organId}`);
+    if (p.header.ResponseFor.DocumentId !== doc.documentId || p.header.ResponseFor.OrganId !== doc.localOrgan) {
+      return wrong(`the receipt is about ${p.header.ResponseFor.OrganId} ${p.header.ResponseFor.DocumentId}, not this document`);
+    }
+    const recorded = await db.transaction(async (trx) => {
+      if (!(await finishAttempt(trx, d.id, node.workerId, { state: "delivered" }))) return false;
+      const held = (await listStatuses(trx, doc.id)).some((s) => s.code === "01" && s.from === d.organId && s.direction === "received");
+      if (!held) {
+        const blob = await putBlob(trx, receipt);
+        await addStatus(trx, {
+          document: doc.id,
+          code: "01",
+          from: d.organId,
+          to: doc.localOrgan,
+          direction: "received",
+          packet: blob,
+          description: p.header.Description?.trim() || STATUS_CODES["01"],
+        });
+      }
+      return true;
+    });
+    if (!recorded) node.log.warn({ delivery: d.id }, "delivery claim lost before the receipt could be recorded; another worker has it");
+    return { state: "delivered" };
+  }
+
+  const running = loop();
+  void gauges(true);
+  return {
+    kick() {
+      wake?.();
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await running;
+      await Promise.allSettled([...inFlight]);
+      await gauges(true);
+    },
+  };
+}
+
+function networkError(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs} ms`;
+  const cause = e?.cause;
+  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ""}` : (cause?.message ?? e?.message ?? String(err));
+}
+
+async function readCapped(response: globalThis.Response, cap: number): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > cap) {
+      await response.body.cancel().catch(() => {});
+      throw new Error(`the answer is larger than ${cap} bytes`);
+    }
+    parts.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A clerk-readable line from an error answer: {error} JSON, a verification report, or text. */
+function describeAnswer(body: Buffer): string {
+  const text = body.toString("utf8").trim();
+  try {
+    const json = JSON.parse(text);
+    if (json && typeof json === "object") {
+      if (typeof json.subIndication === "string" || typeof json.indication === "string") {
+        return `the recipient refused the packet's signature (${json.subIndication ?? json.indication}): ${json.errors?.[0] ?? ""}`.trim();
+      }
+      if (typeof json.error === "string") {
+        const details = Array.isArray(json.details) ? `: ${json.details.slice(0, 3).join("; ")}` : "";
+        return `${json.error}${details}`;
+      }
+    }
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 300) || "(no explanation given)";
+}

@@ -1,0 +1,489 @@
+// Evidence bundles (signing/evidence.ts): a ZIP with the signed packet, its attachments, the signed
+// status packets, the verification report, the trust material and a manifest of SHA-256 digests,
+// written as a stream and verified offline. Real keys, real files in a scratch directory, and the
+// real CLI process.
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { strToU8, unzipSync, zipSync } from "fflate";
+import { regionBytes, zipSingle, type Edoc, type StatusCode } from "../envelopes/index.ts";
+import {
+  BundleError,
+  bundleFileName,
+  fingerprint,
+  issueCertificate,
+  signStatus,
+  verifyEvidenceBundle,
+  verifyPacket,
+  writeEvidenceBundle,
+  type BundleReport,
+  type EvidenceInput,
+  type EvidenceManifest,
+  type EvidenceStatus,
+  type Identity,
+} from "../signing/index.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
+
+const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
+const NAMES = ["Quyết định 123.pdf", "Phụ lục — bảng kê chi tiết.xlsx"];
+const ATT1 = "attachments/01-Quyết định 123.pdf";
+const ATT2 = "attachments/02-Phụ lục — bảng kê chi tiết.xlsx";
+const ST = (seq: number, code: string) => `statuses/0${seq}-${code}-${RECIPIENT}.edxml`;
+
+function edoc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(EDOC, args, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }));
+  });
+}
+
+async function* chunks(bytes: Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** Rewrites a bundle with other ZIP software (fflate's zipSync, deflated entries), after `mutate`. */
+function rezip(src: string, dst: string, mutate: (files: Record<string, Uint8Array>) => void): string {
+  const files = unzipSync(readFileSync(src));
+  mutate(files);
+  writeFileSync(dst, zipSync(files));
+  return dst;
+}
+
+/** What a careful forger does: makes manifest.json agree with the files again. */
+function refreshManifest(files: Record<string, Uint8Array>): void {
+  const m = JSON.parse(Buffer.from(files["manifest.json"]).toString("utf8")) as EvidenceManifest;
+  m.files = Object.keys(files)
+    .filter((p) => p !== "manifest.json")
+    .map((p) => ({ path: p, sha256: sha256(files[p]), size: files[p].length }));
+  files["manifest.json"] = strToU8(JSON.stringify(m));
+}
+
+function flipByteOf(bytes: Uint8Array, needle: string): Uint8Array {
+  const copy = Buffer.from(bytes);
+  const at = copy.indexOf(Buffer.from(needle));
+  expect(at, `"${needle}" in the file`).to.be.greaterThan(-1);
+  copy[at] = copy[at] === 0x41 ? 0x42 : 0x41;
+  return copy;
+}
+
+describe("evidence bundles", function () {
+  this.timeout(120_000);
+  const s = scratch();
+  const p = (name: string) => s.path(name);
+  const { sender, recipient, root, trust } = testPki();
+  const files = [Buffer.from("%PDF-1.7 quyết định đính kèm — nội dung"), randomBytes(300_001)];
+  const doc = sampleEdoc({}, NAMES);
+  const record = {
+    id: "42",
+    documentId: doc.header.DocumentId,
+    direction: "out" as const,
+    from: SENDER,
+    to: [RECIPIENT],
+    code: "123/QĐ-VPCP",
+    subject: VIETNAMESE,
+  };
+  let packetBytes: Buffer;
+  let input: EvidenceInput;
+  let bundle = "";
+
+  const status = (code: StatusCode, by: Identity = recipient, edit: (st: ReturnType<typeof sampleStatus>) => void = () => {}): EvidenceStatus => {
+    const st = sampleStatus(code);
+    edit(st);
+    return { code, from: st.header.From.OrganId, at: "2026-11-20T03:00:00.000Z", packet: signStatus(st, by) };
+  };
+  const inputWith = (over: Partial<EvidenceInput> = {}): EvidenceInput => ({
+    ...input,
+    attachments: files.map((bytes, i) => ({ name: NAMES[i], bytes: chunks(bytes) })),
+    ...over,
+  });
+  const verify = (path: string, over: Partial<Parameters<typeof verifyEvidenceBundle>[1]> = {}) =>
+    verifyEvidenceBundle(path, { ...trust, ...over });
+
+  before(async () => {
+    packetBytes = await pack(doc, files, sender);
+    writeFileSync(p("packet.edxml"), packetBytes);
+    const { report } = await verifyPacket({ path: p("packet.edxml") }, trust);
+    expect(report.valid).to.equal(true);
+    input = {
+      record,
+      packet: { path: p("packet.edxml") },
+      attachments: [],
+      statuses: [status("01"), status("03"), status("06")],
+      report,
+      anchors: trust.anchors,
+      registry: trust.registry!,
+      created: new Date("2026-11-21T01:00:00Z"),
+    };
+    bundle = p("bundle.zip");
+    await writeEvidenceBundle(inputWith(), bundle);
+    writeFileSync(p("root.pem"), root.certificate.toString());
+    writeFileSync(
+      p("registry.json"),
+      JSON.stringify({ agencies: [...trust.registry!.values()].map((e) => ({ organId: e.organId, certificateFingerprints: e.certificateFingerprints })) }),
+    );
+  });
+  after(() => s.cleanup());
+
+  describe("layout", () => {
+    it("holds the packet byte-exact, the decoded attachments under their Vietnamese names, the statuses, report, trust and manifest", () => {
+      const z = unzipSync(readFileSync(bundle));
+      const names = Object.keys(z);
+      expect(names.slice(0, 2)).to.deep.equal(["README.txt", "packet.edxml"]);
+      expect(names).to.include.members([ATT1, ATT2, ST(1, "01"), ST(2, "03"), ST(3, "06"), "report.json", "trust/registry.json", "manifest.json"]);
+      expect(names[names.length - 1]).to.equal("manifest.json");
+      expect(Buffer.from(z["packet.edxml"]).equals(packetBytes)).to.equal(true);
+      expect(Buffer.from(z[ATT1]).equals(files[0])).to.equal(true);
+      expect(Buffer.from(z[ATT2]).equals(files[1])).to.equal(true);
+      expect(Buffer.from(z[ST(2, "03")]).equals(input.statuses[1].packet)).to.equal(true);
+
+      // trust/: the anchor used, each signer's chain, the registry entries of the parties
+      const anchors = names.filter((n) => n.startsWith("trust/anchor-"));
+      expect(anchors).to.deep.equal([`trust/anchor-${fingerprint(root.certificate).slice(0, 16)}.pem`]);
+      expect(Buffer.from(z[anchors[0]]).toString()).to.equal(root.certificate.toString());
+      const signers = names.filter((n) => n.startsWith("trust/signer-")).sort();
+      expect(signers).to.deep.equal(
+        [
+          `trust/signer-${SENDER}-${fingerprint(sender.certificate).slice(0, 16)}.pem`,
+          `trust/signer-${RECIPIENT}-${fingerprint(recipient.certificate).slice(0, 16)}.pem`,
+        ].sort(),
+      );
+      const registry = JSON.parse(Buffer.from(z["trust/registry.json"]).toString());
+      expect(registry.agencies.map((a: { organId: string }) => a.organId)).to.deep.equal([SENDER, RECIPIENT].sort());
+
+      const m = JSON.parse(Buffer.from(z["manifest.json"]).toString()) as EvidenceManifest;
+      expect(m).to.include({ format: "edoc-evidence/1", created: "2026-11-21T01:00:00.000Z", verifiedAt: input.report.validationTime });
+      expect(m.record).to.deep.equal(record);
+      expect(m.files.map((f) => f.path)).to.deep.equal(names.filter((n) => n !== "manifest.json"));
+      for (const f of m.files) expect(f).to.include({ sha256: sha256(z[f.path]), size: z[f.path].length });
+      expect(m.statuses.map((x) => [x.seq, x.code, x.from])).to.deep.equal([
+        [1, "01", RECIPIENT],
+        [2, "03", RECIPIENT],
+        [3, "06", RECIPIENT],
+      ]);
+      expect(m.attachments.map((a) => a.name)).to.deep.equal(NAMES);
+
+      const readme = Buffer.from(z["README.txt"]).toString();
+      expect(readme).to.include("HỒ SƠ CHỨNG CỨ").and.include("EVIDENCE BUNDLE").and.include(VIETNAMESE);
+      expect(readme).to.include("bin/edoc verify BUNDLE.zip --trust").and.include(`--at ${input.report.validationTime}`);
+    });
+
+    it("stores the packet and attachments uncompressed, with UTF-8 names", () => {
+      const raw = readFileSync(bundle);
+      expect(raw.includes(packetBytes.subarray(0, 4096))).to.equal(true);
+      expect(raw.includes(files[1])).to.equal(true);
+      expect(raw.includes(Buffer.from(ATT2, "utf8"))).to.equal(true);
+    });
+
+    it("sanitises file names but keeps Vietnamese", () => {
+      expect(bundleFileName("Quyết định số 45.pdf")).to.equal("Quyết định số 45.pdf");
+      expect(bundleFileName("Quyê\u0301t.pdf")).to.equal("Quyết.pdf"); // NFD → NFC
+      expect(bundleFileName("../../etc/passwd")).to.equal("_.._etc_passwd");
+      expect(bundleFileName('a<b>c:d"e|f?g*h\\i')).to.equal("a_b_c_d_e_f_g_h_i");
+      expect(bundleFileName("báo cáo\u202Efdp.exe")).to.equal("báo cáofdp.exe");
+      expect(bundleFileName("CON.pdf")).to.equal("_CON.pdf");
+      expect(bundleFileName(" .. ")).to.equal("attachment");
+      const long = bundleFileName("Đ".repeat(200) + ".pdf");
+      expect(Buffer.byteLength(long)).to.be.at.most(150);
+      expect(long.endsWith("Đ.pdf")).to.equal(true);
+    });
+
+    it("streams to a writable stream, which it ends", async () => {
+      const out = createWriteStream(p("streamed.zip"));
+      const closed = new Promise<void>((resolve) => out.on("close", () => resolve()));
+      await writeEvidenceBundle(inputWith(), out);
+      await closed;
+      expect((await verify(p("streamed.zip"))).valid).to.equal(true);
+    });
+
+    it("refuses input that contradicts the packet", async () => {
+      const fails = async (over: Partial<EvidenceInput>, message: RegExp) => {
+        let error: Error | null = null;
+        await writeEvidenceBundle(inputWith(over), p("refused.zip")).catch((e: Error) => (error = e));
+        expect(error, String(message)).to.be.instanceOf(Error);
+        expect(error!.message).to.match(message);
+      };
+      await fails({ record: { ...record, documentId: "x" } }, /record does not match the packet: documentId/);
+      await fails({ record: { ...record, subject: "khác" } }, /subject/);
+      await fails({ attachments: [{ name: NAMES[1], bytes: chunks(files[1]) }, { name: NAMES[0], bytes: chunks(files[0]) }] }, /attachment 1 is "Quyết định 123.pdf" in the packet/);
+      await fails({ attachments: [] }, /2 attachments but 0 were given/);
+      expect(() => readFileSync(p("refused.zip"))).to.throw();
+    });
+  });
+
+  describe("verification", () => {
+    it("a bundle with a 2-attachment edoc and statuses 01, 03, 06 signed by the recipient verifies", async () => {
+      const r = await verify(bundle);
+      expect(r.errors).to.deep.equal([]);
+      expect(r).to.include({ valid: true, indication: "TOTAL_PASSED", subIndication: null, documentId: record.documentId });
+      expect(r.signer?.organId).to.equal(SENDER);
+      expect(r.bundle).to.include({ manifestOk: true, attachmentsMatchPacket: true, reportMatchesPacket: true, packetValid: true, registrySource: "caller" });
+      expect(r.bundle.files.every((f) => f.sha256Ok)).to.equal(true);
+      expect(r.bundle.files.map((f) => f.path)).to.include.members([ATT1, ATT2, "packet.edxml", "report.json", "README.txt"]);
+      expect(r.bundle.statuses.map((x) => [x.code, x.from, x.ok, x.report.valid, x.report.signer?.organId])).to.deep.equal([
+        ["01", RECIPIENT, true, true, RECIPIENT],
+        ["03", RECIPIENT, true, true, RECIPIENT],
+        ["06", RECIPIENT, true, true, RECIPIENT],
+      ]);
+      expect(r.bundle.record).to.deep.equal(record);
+      expect(r.warnings.join("\n")).not.to.match(/registry|bundle|--at/);
+    });
+
+    const tampering: Array<[string, (f: Record<string, Uint8Array>) => void, RegExp[], Partial<BundleReport["bundle"]>?]> = [
+      [
+        "a byte of the packet",
+        (f) => (f["packet.edxml"] = flipByteOf(f["packet.edxml"], "JVBERi0xLjc")),
+        [/packet\.edxml: changed since the bundle was made/, /signed content was changed after signing: #edxml-att-1/],
+        { packetValid: false },
+      ],
+      [
+        "a byte of the packet, the manifest updated",
+        (f) => {
+          f["packet.edxml"] = flipByteOf(f["packet.edxml"], "JVBERi0xLjc");
+          refreshManifest(f);
+        },
+        [/signed content was changed after signing: #edxml-att-1/],
+        { packetValid: false, manifestOk: true },
+      ],
+      [
+        "a byte of an attachment",
+        (f) => (f[ATT1] = flipByteOf(f[ATT1], "PDF")),
+        [new RegExp(`${ATT1}: changed since the bundle was made`), new RegExp(`${ATT1} differs from attachment 1 of the signed packet`)],
+        { attachmentsMatchPacket: false },
+      ],
+      [
+        "an attachment, the manifest updated to match",
+        (f) => {
+          f[ATT2] = Buffer.concat([Buffer.from(f[ATT2]), Buffer.from("x")]);
+          refreshManifest(f);
+        },
+        [new RegExp(`${ATT2} differs from attachment 2 of the signed packet`)],
+        { attachmentsMatchPacket: false, manifestOk: true, packetValid: true },
+      ],
+      [
+        "a status packet",
+        (f) => (f[ST(2, "03")] = Buffer.from(Buffer.from(f[ST(2, "03")]).toString("utf8").replace("vào sổ văn bản đến", "từ chối văn bản"))),
+        [new RegExp(`${ST(2, "03")}: changed since the bundle was made`), new RegExp(`${ST(2, "03")}: its signature does not verify \\(HASH_FAILURE\\)`)],
+      ],
+      [
+        "a digest in the manifest",
+        (f) => {
+          const m = JSON.parse(Buffer.from(f["manifest.json"]).toString());
+          m.files.find((x: { path: string }) => x.path === "README.txt").sha256 = "0".repeat(64);
+          f["manifest.json"] = strToU8(JSON.stringify(m));
+        },
+        [/README\.txt: changed since the bundle was made: its SHA-256 differs from manifest\.json/],
+      ],
+      [
+        "report.json",
+        (f) => {
+          const r = JSON.parse(Buffer.from(f["report.json"]).toString());
+          r.signer.fingerprint = "ab".repeat(32);
+          f["report.json"] = strToU8(JSON.stringify(r));
+        },
+        [/report\.json: changed since the bundle was made/],
+      ],
+      [
+        "report.json, the manifest updated",
+        (f) => {
+          const r = JSON.parse(Buffer.from(f["report.json"]).toString());
+          r.signer.fingerprint = "ab".repeat(32);
+          f["report.json"] = strToU8(JSON.stringify(r));
+          refreshManifest(f);
+        },
+        [/report\.json does not describe this packet: signer abab/],
+        { reportMatchesPacket: false, manifestOk: true },
+      ],
+      ["an extra file", (f) => (f["notes.txt"] = strToU8("ghi chú")), [/notes\.txt: not listed in manifest\.json: an extra file/]],
+      [
+        "an extra attachment, the manifest updated",
+        (f) => {
+          f["attachments/03-Công văn.pdf"] = strToU8("%PDF");
+          refreshManifest(f);
+        },
+        [/attachments\/03-Công văn\.pdf is not an attachment of the signed packet/],
+        { attachmentsMatchPacket: false },
+      ],
+      [
+        "a missing status packet",
+        (f) => delete f[ST(3, "06")],
+        [new RegExp(`${ST(3, "06")}: listed in manifest\\.json but missing from the bundle`)],
+      ],
+      ["a missing attachment", (f) => delete f[ATT2], [new RegExp(`${ATT2}: listed in manifest\\.json but missing`), /attachment 2 of the signed packet .* is missing/]],
+      ["a missing manifest", (f) => delete f["manifest.json"], [/manifest\.json is missing/], { manifestOk: false }],
+      [
+        "the record in the manifest",
+        (f) => {
+          const m = JSON.parse(Buffer.from(f["manifest.json"]).toString());
+          m.record.subject = "V/v khen thưởng";
+          f["manifest.json"] = strToU8(JSON.stringify(m));
+        },
+        [/manifest\.json describes the document differently from the signed packet: subject/],
+        { manifestOk: false },
+      ],
+    ];
+    for (const [what, mutate, messages, flags] of tampering) {
+      it(`tampering with ${what} fails`, async () => {
+        const r = await verify(rezip(bundle, p("tampered.zip"), mutate));
+        expect(r.valid).to.equal(false);
+        expect(r.indication).not.to.equal("TOTAL_PASSED");
+        for (const m of messages) expect(r.errors.join("\n")).to.match(m);
+        if (flags) expect(r.bundle).to.include(flags);
+      });
+    }
+
+    it("the untampered bundle rewritten by other ZIP software still verifies", async () => {
+      const r = await verify(rezip(bundle, p("rezipped.zip"), () => {}));
+      expect(r.errors).to.deep.equal([]);
+      expect(r.valid).to.equal(true);
+    });
+
+    it("a status packet signed by a key not bound to its sender fails", async () => {
+      const intruder = { ...issueCertificate({ subject: { CN: "Kẻ mạo danh (test)" }, issuer: testPki().intermediate }), chain: [testPki().intermediate.certificate] };
+      await writeEvidenceBundle(inputWith({ statuses: [status("01"), status("03", intruder)] }), p("unbound.zip"));
+      const r = await verify(p("unbound.zip"));
+      expect(r.valid).to.equal(false);
+      expect(r.bundle.packetValid).to.equal(true);
+      expect(r.bundle.files.every((f) => f.sha256Ok)).to.equal(true);
+      const bad = r.bundle.statuses.find((x) => x.code === "03")!;
+      expect(bad).to.include({ ok: false });
+      expect(bad.report.subIndication).to.equal("SIGNER_NOT_BOUND");
+      expect(r.errors.join("\n")).to.match(/statuses\/02-03-000\.00\.00\.H41\.edxml: its signature does not verify \(SIGNER_NOT_BOUND\)/);
+    });
+
+    it("a status packet for another document, or from a stranger, fails", async () => {
+      const stranger = "000.00.00.H14";
+      const other = { ...issueCertificate({ subject: { CN: "UBND tỉnh Cao Bằng (test)" }, issuer: testPki().intermediate }), chain: [testPki().intermediate.certificate] };
+      const registry = registryFor({ [SENDER]: sender, [RECIPIENT]: recipient, [stranger]: other });
+      const statuses = [
+        status("03", recipient, (st) => (st.header.ResponseFor.DocumentId = `${SENDER},2026/11/19,120/QĐ-VPCP`)),
+        status("05", other, (st) => (st.header.From = { OrganId: stranger, OrganName: "UBND tỉnh Cao Bằng" })),
+        status("13", recipient),
+      ];
+      await writeEvidenceBundle(inputWith({ statuses, registry }), p("strangers.zip"));
+      const r = await verify(p("strangers.zip"), { registry });
+      expect(r.valid).to.equal(false);
+      expect(r.bundle.statuses.map((x) => [x.code, x.report.valid, x.ok])).to.deep.equal([
+        ["03", true, false],
+        ["05", true, false],
+        ["13", true, false],
+      ]);
+      const errors = r.errors.join("\n");
+      expect(errors).to.match(/01-03-.*: it answers the document "000\.00\.00\.G22,2026\/11\/19,120\/QĐ-VPCP"/);
+      expect(errors).to.match(/02-05-000\.00\.00\.H14\.edxml: it comes from 000\.00\.00\.H14, which is not a recipient/);
+      expect(errors).to.match(/03-13-.*: status 13 must come from the document's sender/);
+    });
+
+    it("without a registry it uses the bundle's own, with a warning", async () => {
+      const r = await verify(bundle, { registry: null });
+      expect(r.valid).to.equal(true);
+      expect(r.bundle.registrySource).to.equal("bundle");
+      expect(r.warnings.join("\n")).to.match(/registry taken from the bundle itself/);
+    });
+
+    it("never takes trust anchors from the bundle: without --trust it fails, and says where the anchor is", async () => {
+      const r = await verify(bundle, { anchors: [] });
+      expect(r).to.include({ valid: false, subIndication: "NO_CERTIFICATE_CHAIN_FOUND" });
+      expect(r.bundle.statuses.every((x) => !x.ok)).to.equal(true);
+      expect(r.warnings.join("\n")).to.match(/trust\/anchor-[0-9a-f]{16}\.pem; check the fingerprint/);
+    });
+
+    it("years later: EXPIRED as of now, with the recorded time to pass as --at; valid at that time", async () => {
+      const later = new Date(Date.now() + 10 * 365 * 86400_000);
+      const r = await verify(bundle, { at: later });
+      expect(r).to.include({ valid: false, subIndication: "EXPIRED", indication: "INDETERMINATE" });
+      expect(r.warnings.join("\n")).to.include(`--at ${input.report.validationTime}`);
+      const then = await verify(bundle, { at: new Date(input.report.validationTime) });
+      expect(then.valid).to.equal(true);
+      expect(then.validationTime).to.equal(input.report.validationTime);
+    });
+
+    it("accepts an attachment the packet carries zipped (VNPT convention) as its unzipped file", async () => {
+      const pdf = Buffer.from("%PDF-1.7 tài liệu nén theo thư viện VNPT ".repeat(2000));
+      const d: Edoc = sampleEdoc({}, ["Tờ trình.pdf"]);
+      writeFileSync(p("zipped.edxml"), await pack(d, [Buffer.from(zipSingle("Tờ trình.pdf", pdf))], sender));
+      const { report, content } = await verifyPacket({ path: p("zipped.edxml") }, trust);
+      const decoded: Buffer[] = [];
+      for await (const c of regionBytes({ path: p("zipped.edxml") }, content!.attachments[0].region!)) decoded.push(Buffer.from(c));
+      const common = { ...input, packet: { path: p("zipped.edxml") }, report, statuses: [] };
+      await writeEvidenceBundle({ ...common, attachments: [{ name: "Tờ trình.pdf", bytes: chunks(pdf) }] }, p("unwrapped.zip"));
+      await writeEvidenceBundle({ ...common, attachments: [{ name: "Tờ trình.pdf", bytes: chunks(Buffer.concat(decoded)) }] }, p("as-is.zip"));
+      await writeEvidenceBundle({ ...common, attachments: [{ name: "Tờ trình.pdf", bytes: chunks(pdf.subarray(1)) }] }, p("wrong.zip"));
+      expect((await verify(p("unwrapped.zip"))).valid).to.equal(true);
+      expect((await verify(p("as-is.zip"))).valid).to.equal(true);
+      expect((await verify(p("wrong.zip"))).bundle.attachmentsMatchPacket).to.equal(false);
+    });
+
+    it("streams a multi-megabyte attachment through both writing and reading", async () => {
+      const big = randomBytes(6 * 1024 * 1024 + 7);
+      const d = sampleEdoc({}, ["Bản đồ quy hoạch.tif"]);
+      writeFileSync(p("big.edxml"), await pack(d, [big], sender));
+      const { report } = await verifyPacket({ path: p("big.edxml") }, trust);
+      await writeEvidenceBundle(
+        { ...input, packet: { path: p("big.edxml") }, report, statuses: [status("01")], attachments: [{ name: "Bản đồ quy hoạch.tif", bytes: chunks(big, 1 << 20) }] },
+        p("big.zip"),
+      );
+      const r = await verify(p("big.zip"));
+      expect(r.errors).to.deep.equal([]);
+      expect(r.valid).to.equal(true);
+    });
+
+    it("a file that is not a readable ZIP is an input error", async () => {
+      writeFileSync(p("garbage.zip"), Buffer.concat([Buffer.from("PK\x03\x04", "latin1"), randomBytes(100)]));
+      const truncated = readFileSync(bundle).subarray(0, 5000);
+      writeFileSync(p("truncated.zip"), truncated);
+      for (const f of [p("garbage.zip"), p("truncated.zip"), p("nothing-here.zip")]) {
+        let error: unknown = null;
+        await verify(f).catch((e) => (error = e));
+        expect(error, f).to.be.instanceOf(BundleError);
+      }
+    });
+  });
+
+  describe("edoc verify BUNDLE.zip (the CLI)", () => {
+    it("exit 0 for a valid bundle, listing every file and status", async () => {
+      const r = await edoc("verify", bundle, "--trust", p("root.pem"), "--registry", p("registry.json"));
+      expect(r.stderr).to.equal("");
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.match(/^VALID — hồ sơ chứng cứ hợp lệ/);
+      expect(r.stdout).to.include("✓ packet.edxml").and.include(`✓ ${ATT1}`).and.include(`✓ ${ST(3, "06")}  06 Hoàn thành from ${RECIPIENT}`);
+      expect(r.stdout).not.to.include("✗");
+      const json = await edoc("verify", bundle, "--trust", p("root.pem"), "--registry", p("registry.json"), "--json");
+      expect(json.code).to.equal(0);
+      const report = JSON.parse(json.stdout) as BundleReport;
+      expect(report).to.include({ valid: true, indication: "TOTAL_PASSED" });
+      expect(report.bundle.statuses).to.have.length(3);
+    });
+
+    it("exit 0 with a warning when the registry comes from the bundle", async () => {
+      const r = await edoc("verify", bundle, "--trust", p("root.pem"));
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.include("registry taken from the bundle itself");
+    });
+
+    it("exit 1 when something fails: tampering, no --trust, expired certificates", async () => {
+      rezip(bundle, p("cli-tampered.zip"), (f) => (f[ATT1] = flipByteOf(f[ATT1], "PDF")));
+      const tampered = await edoc("verify", p("cli-tampered.zip"), "--trust", p("root.pem"), "--registry", p("registry.json"));
+      expect(tampered.code).to.equal(1);
+      expect(tampered.stdout).to.match(/^NOT VALID/);
+      expect(tampered.stdout).to.include(`✗ ${ATT1}`);
+      expect((await edoc("verify", bundle, "--registry", p("registry.json"))).code).to.equal(1);
+      const later = new Date(Date.now() + 10 * 365 * 86400_000).toISOString();
+      const expired = await edoc("verify", bundle, "--trust", p("root.pem"), "--at", later, "--json");
+      expect(expired.code).to.equal(1);
+      expect(JSON.parse(expired.stdout).subIndication).to.equal("EXPIRED");
+      const atRecorded = await edoc("verify", bundle, "--trust", p("root.pem"), "--at", input.report.validationTime);
+      expect(atRecorded.code).to.equal(0);
+    });
+
+    it("exit 2 for an unreadable bundle", async () => {
+      writeFileSync(p("cli-garbage.zip"), Buffer.concat([Buffer.from("PK\x03\x04", "latin1"), randomBytes(64)]));
+      const r = await edoc("verify", p("cli-garbage.zip"), "--trust", p("root.pem"));
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/not a readable evidence bundle/);
+      expect(r.stderr).not.to.match(/\n\s+at /);
+    });
+  });
+});

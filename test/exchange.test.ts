@@ -1,0 +1,527 @@
+// Two real nodes over HTTP on 127.0.0.1, each with its own database (on SQLite and on PostgreSQL):
+// node A hosts the sender G22, node B the recipient H41. Documents travel through the durable
+// queue and the /edxml door; receipts, statuses and business operations come back; the door
+// refuses what it must; deliveries retry with growing delays and can be sent again.
+import { expect } from "chai";
+import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import knexFactory from "knex";
+import { formatDate, formatTimestamp, type Edoc, type StatusCode, type StatusPacket } from "../envelopes/index.ts";
+import { type Node } from "../server/context.ts";
+import { sendDocument, sendStatus } from "../server/outbound.ts";
+import { documentRecord } from "../server/records.ts";
+import { RECIPIENT_HEADER } from "../server/inbound.ts";
+import { resendDocument, retryDelay, startDeliveryWorker } from "../server/worker.ts";
+import { issueCertificate, signStatus, type Identity } from "../signing/index.ts";
+import {
+  blobBytes,
+  findDocument,
+  getDocument,
+  listAttachments,
+  listDeliveries,
+  listStatuses,
+  type DocumentRow,
+  type TokenOwner,
+} from "../storage/index.ts";
+import { onEachDatabase, PG_URL, type TestDatabase } from "./helpers/db.ts";
+import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "./helpers/fixtures.ts";
+import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+
+const THIRD = "000.00.00.K01"; // registered at A, hosted nowhere
+const DELIVERY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 5000, pollMs: 20, timeoutMs: 5000 };
+const MAX_PACKET = 1024 * 1024;
+
+/** A second, separate database of the same kind (a node of its own). */
+function otherDatabase(db: TestDatabase): { options: { dataDir: string; databaseUrl?: string; schema?: string }; cleanup(): Promise<void> } {
+  const s = scratch();
+  if (db.name === "sqlite") return { options: { dataDir: s.path("data") }, cleanup: async () => s.cleanup() };
+  const schema = `edoc_test_${randomBytes(6).toString("hex")}`;
+  return {
+    options: { dataDir: s.path("data"), databaseUrl: PG_URL, schema },
+    cleanup: async () => {
+      const k = knexFactory({ client: "pg", connection: PG_URL });
+      try {
+        await k.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+      } finally {
+        await k.destroy();
+        s.cleanup();
+      }
+    },
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const clerk = (organId: string): TokenOwner => ({ id: 0, organId, role: "clerk", name: "Văn thư" });
+const count = async (node: Node, table: string, where: Record<string, unknown> = {}) => Number((await node.storage.db(table).where(where).count({ n: "*" }))[0].n);
+
+function stopListening(t: TestNode): Promise<void> {
+  return new Promise((resolve) => {
+    t.server.close(() => resolve());
+    t.server.closeAllConnections();
+  });
+}
+function listenAgain(t: TestNode): Promise<void> {
+  const port = Number(new URL(t.url).port);
+  return new Promise((resolve, reject) => {
+    t.server.once("error", reject);
+    t.server.listen(port, "127.0.0.1", () => resolve());
+  });
+}
+
+onEachDatabase("exchange between two nodes", (database) => {
+  let a: TestNode; // sender G22
+  let b: TestNode; // recipient H41
+  let bDb: ReturnType<typeof otherDatabase>;
+  let files: ReturnType<typeof scratch>;
+  let n = 0;
+
+  before(async function () {
+    this.timeout(60_000);
+    files = scratch();
+    bDb = otherDatabase(database());
+    const worker = (random?: () => number) => (h: TestNode) => {
+      const w = startDeliveryWorker(h.node, { random });
+      return () => w.stop();
+    };
+    // A's jitter is pinned to the top of its range, so that the growth of the delays is visible
+    a = await startNode({
+      database: database(),
+      organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
+      config: { delivery: DELIVERY },
+      onListening: worker(() => 0.999),
+    });
+    b = await startNode({
+      database: bDb.options,
+      organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+      config: { delivery: DELIVERY, maxPacketBytes: MAX_PACKET },
+      onListening: worker(),
+    });
+    await link(a, b);
+    // a third agency A knows, registered at B's address although B does not host it
+    await a.register([{ organId: THIRD, name: "Sở Tư pháp (test)", endpoint: b.url, certificates: [testIdentity(THIRD).certificate] }]);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await bDb?.cleanup();
+    files?.cleanup();
+  });
+
+  const file = (name: string, bytes: Buffer) => {
+    const path = files.path(`${++n}-${name}`);
+    writeFileSync(path, bytes);
+    return { path, name, contentType: "application/pdf", bytes };
+  };
+
+  async function send(meta: Record<string, unknown> = {}, attachments: Array<{ path: string; name: string; contentType: string }> = []): Promise<DocumentRow> {
+    const number = String(++n);
+    return sendDocument(
+      a.node,
+      clerk(SENDER),
+      {
+        To: [RECIPIENT],
+        Code: `${number}/QĐ-VPCP`,
+        Subject: `Quyết định số ${number} về việc ban hành Quy chế văn thư`,
+        DocumentType: { Type: 1, TypeName: "Quyết định" },
+        ...meta,
+      },
+      attachments,
+    );
+  }
+
+  const delivery = async (doc: DocumentRow, organId = RECIPIENT) => (await listDeliveries(a.node.storage.db, doc.id, "edoc")).find((d) => d.organId === organId)!;
+  const delivered = (doc: DocumentRow, organId = RECIPIENT) =>
+    waitFor(`delivery of ${doc.documentId} to ${organId}`, async () => {
+      const d = await delivery(doc, organId);
+      return d.state === "delivered" ? d : null;
+    });
+  const arrived = (doc: DocumentRow) =>
+    waitFor(`${doc.documentId} at B`, () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
+  const recordState = async (doc: DocumentRow) => (await documentRecord(a.node.storage.db, (await getDocument(a.node.storage.db, doc.id))!)).deliveries[0].state;
+  const stateAtA = (doc: DocumentRow, state: string) => waitFor(`${doc.documentId} to show ${state} at A`, async () => (await recordState(doc)) === state);
+
+  /** A packet from the fixtures' sender, addressed as asked. */
+  async function packet(overrides: Partial<Edoc["header"]> = {}, attachments: Buffer[] = [], identity: Identity = testPki().sender): Promise<{ bytes: Buffer; documentId: string }> {
+    const number = String(++n);
+    const date = formatDate(new Date());
+    const base = sampleEdoc({}, attachments.map((_, i) => `Phụ lục ${i + 1}.pdf`));
+    const documentId = `${SENDER},${date},${number}/QĐ-VPCP`;
+    const edoc: Edoc = {
+      ...base,
+      header: { ...base.header, DocumentId: documentId, Code: { CodeNumber: number, CodeNotation: "QĐ-VPCP" }, PromulgationInfo: { Place: "Hà Nội", PromulgationDate: date }, ...overrides },
+    };
+    return { bytes: await pack(edoc, attachments, identity), documentId };
+  }
+
+  const post = (url: string, body: BodyInit | Buffer, headers: Record<string, string> = { "content-type": "application/xml" }) =>
+    fetch(`${url}/edxml`, { method: "POST", headers, body: body as BodyInit });
+
+  function statusPacket(from: string, identity: Identity, about: DocumentRow, code: StatusCode, organ = SENDER): Buffer {
+    const status: StatusPacket = {
+      kind: "status",
+      header: {
+        From: { OrganId: from, OrganName: from },
+        ResponseFor: { OrganId: organ, Code: about.code, PromulgationDate: about.promulgationDate.replace(/-/g, "/"), DocumentId: about.documentId },
+        StatusCode: code,
+        Description: `test ${code}`,
+        Timestamp: formatTimestamp(new Date()),
+      },
+    };
+    return signStatus(status, identity);
+  }
+
+  it("delivers a document: the sender holds the receipt 01; packet and attachments arrive byte-exact", async () => {
+    const one = file("Quyết định 45.pdf", randomBytes(150_000));
+    const two = file("Phụ lục — bảng kê.pdf", randomBytes(70_001));
+    const doc = await send({}, [one, two]);
+    const d = await delivered(doc);
+    expect(d.attempts).to.equal(1);
+    expect(d.lastError).to.equal(null);
+    const record = await documentRecord(a.node.storage.db, (await getDocument(a.node.storage.db, doc.id))!);
+    expect(record.deliveries).to.deep.include({ organId: RECIPIENT, state: "delivered", attempts: 1, nextAttemptAt: null, lastError: null });
+    expect(record.statuses.map((s) => [s.code, s.from, s.direction])).to.deep.equal([["01", RECIPIENT, "received"]]);
+
+    const got = (await findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }))!;
+    expect(got).to.include({ status: "received", subject: doc.subject, code: doc.code });
+    expect(got.report.valid).to.equal(true);
+    // the packet as sent, byte for byte
+    const sent = await blobBytes(a.node.storage.db, doc.packetSha256);
+    const stored = await blobBytes(b.node.storage.db, got.packetSha256);
+    expect(stored.equals(sent)).to.equal(true);
+    expect(got.packetSha256).to.equal(doc.packetSha256);
+    // the attachments decoded to the very bytes the clerk uploaded
+    const atts = await listAttachments(b.node.storage.db, got.id);
+    expect(atts.map((x) => x.name)).to.deep.equal([one.name, two.name]);
+    for (const [i, f] of [one, two].entries()) {
+      expect(atts[i].sha256).to.equal(sha256(f.bytes));
+      expect(atts[i].size).to.equal(f.bytes.length);
+      expect((await blobBytes(b.node.storage.db, atts[i].sha256)).equals(f.bytes)).to.equal(true);
+    }
+    // the receipt B signed is the one A holds
+    const bStatuses = await listStatuses(b.node.storage.db, got.id);
+    expect(bStatuses.map((s) => [s.code, s.from, s.to, s.direction])).to.deep.equal([["01", RECIPIENT, SENDER, "sent"]]);
+    const aStatuses = await listStatuses(a.node.storage.db, doc.id);
+    expect(aStatuses[0].packetSha256).to.equal(bStatuses[0].packetSha256);
+    expect(await count(b.node, "audit_log", { action: "receive.new", document: got.id })).to.equal(1);
+  });
+
+  it("carries the recipient's statuses back: 03 then 06 show on the sender's record", async () => {
+    const doc = await send();
+    await delivered(doc);
+    const got = await arrived(doc);
+    await sendStatus(b.node, clerk(RECIPIENT), got.id, "03", "Đã tiếp nhận, vào sổ văn bản đến");
+    await stateAtA(doc, "03");
+    await sendStatus(b.node, clerk(RECIPIENT), got.id, "06");
+    await stateAtA(doc, "06");
+    const statuses = await listStatuses(a.node.storage.db, doc.id);
+    expect(statuses.map((s) => [s.code, s.from, s.direction])).to.deep.equal([
+      ["01", RECIPIENT, "received"],
+      ["03", RECIPIENT, "received"],
+      ["06", RECIPIENT, "received"],
+    ]);
+    expect(statuses[1].description).to.equal("Đã tiếp nhận, vào sổ văn bản đến");
+    // what A holds is what B signed and sent
+    const sentByB = await listStatuses(b.node.storage.db, got.id);
+    expect(sentByB.map((s) => s.packetSha256)).to.deep.equal(statuses.map((s) => s.packetSha256));
+    expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("06");
+    const statusDeliveries = await listDeliveries(b.node.storage.db, got.id, "status");
+    expect(statusDeliveries.map((d) => d.state)).to.deep.equal(["delivered", "delivered"]);
+  });
+
+  it("revoke, update and replace mark the original at both parties", async () => {
+    for (const [type, state] of [
+      [1, "revoked"],
+      [2, "updated"],
+      [3, "replaced"],
+    ] as const) {
+      const original = await send();
+      await delivered(original);
+      await arrived(original);
+      const bussiness =
+        type === 1
+          ? { BussinessDocType: 1, BussinessDocReason: "Thu hồi do sai sót", DocumentId: original.documentId, Paper: 0 }
+          : type === 2
+            ? { BussinessDocType: 2, BussinessDocReason: "Cập nhật trích yếu", DocumentId: original.documentId, Paper: 0, BussinessDocumentInfo: { DocumentInfo: 1, DocumentReceiver: 0, ReceiverList: [] } }
+            : { BussinessDocType: 3, BussinessDocReason: "Văn bản thay thế", Paper: 0, ReplacementInfoList: [{ DocumentId: original.documentId, OrganIdList: [RECIPIENT] }] };
+      const act = await send({ Bussiness: bussiness });
+      await delivered(act);
+      const actAtB = await arrived(act);
+      expect(actAtB.businessType).to.equal(type);
+      expect(actAtB.relatedDocumentId).to.equal(original.documentId);
+      expect((await getDocument(a.node.storage.db, original.id))!.businessState).to.equal(state);
+      const originalAtB = (await findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: original.documentId }))!;
+      expect(originalAtB.businessState, `type ${type}`).to.equal(state);
+      expect(actAtB.businessState).to.equal(null);
+    }
+  });
+
+  it("take-back: 13 reaches the recipient and is answered by 15, or by 16", async () => {
+    for (const answer of ["15", "16"] as const) {
+      const doc = await send();
+      await delivered(doc);
+      const got = await arrived(doc);
+      await sendStatus(a.node, clerk(SENDER), doc.id, "13", "Đề nghị trả lại văn bản để điều chỉnh");
+      await waitFor("13 at B", async () => (await getDocument(b.node.storage.db, got.id))!.status === "13");
+      const atB = await listStatuses(b.node.storage.db, got.id);
+      expect(atB.map((s) => [s.code, s.from, s.direction])).to.deep.equal([
+        ["01", RECIPIENT, "sent"],
+        ["13", SENDER, "received"],
+      ]);
+      await sendStatus(b.node, clerk(RECIPIENT), got.id, answer);
+      await stateAtA(doc, answer);
+      const atA = await listStatuses(a.node.storage.db, doc.id);
+      expect(atA.map((s) => [s.code, s.direction])).to.deep.equal([
+        ["01", "received"],
+        ["13", "sent"],
+        [answer, "received"],
+      ]);
+    }
+  });
+
+  it("a packet delivered again creates nothing and gets the very same receipt, also when it comes concurrently", async () => {
+    const doc = await send();
+    await delivered(doc);
+    const got = await arrived(doc);
+    const before = { docs: await count(b.node, "documents"), statuses: await count(b.node, "statuses"), blobs: await count(b.node, "blobs") };
+    const receiptAtA = await blobBytes(a.node.storage.db, (await listStatuses(a.node.storage.db, doc.id))[0].packetSha256);
+    const bytes = await blobBytes(a.node.storage.db, doc.packetSha256);
+    for (const headers of [{ "content-type": "application/xml", [RECIPIENT_HEADER]: RECIPIENT }, { "content-type": "application/xml" }]) {
+      const res = await post(b.url, bytes, headers);
+      expect(res.status).to.equal(202);
+      expect(res.headers.get("content-type")).to.match(/^application\/xml/);
+      expect(Buffer.from(await res.arrayBuffer()).equals(receiptAtA)).to.equal(true);
+    }
+    expect({ docs: await count(b.node, "documents"), statuses: await count(b.node, "statuses"), blobs: await count(b.node, "blobs") }).to.deep.equal(before);
+    expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("received");
+
+    // the same new packet six times at once: one record, six identical receipts
+    const fresh = await packet({}, [randomBytes(5000)]);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(b.url, fresh.bytes)));
+    const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: Buffer.from(await r.arrayBuffer()) })));
+    for (const x of bodies) {
+      expect(x.status, x.body.toString()).to.equal(202);
+      expect(x.body.equals(bodies[0].body)).to.equal(true);
+    }
+    expect(await count(b.node, "documents", { document_id: fresh.documentId })).to.equal(1);
+    const one = (await findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: fresh.documentId }))!;
+    expect((await listStatuses(b.node.storage.db, one.id)).length).to.equal(1);
+  });
+
+  it("the door answers 400 to what is not an edXML packet", async () => {
+    const before = await count(b.node, "documents");
+    const cases: Array<[string, BodyInit, Record<string, string>]> = [
+      ["not XML", "hello, this is not XML", { "content-type": "application/xml" }],
+      ["not edXML", '<?xml version="1.0" encoding="UTF-8"?><invoice><total>1</total></invoice>', { "content-type": "text/xml" }],
+      ["empty", "", { "content-type": "application/xml" }],
+      ["JSON", '{"edXML":true}', { "content-type": "application/json" }],
+      ["a DTD", '<?xml version="1.0"?><!DOCTYPE edXML [<!ENTITY x "y">]><edXML/>', { "content-type": "application/xml" }],
+    ];
+    for (const [what, body, headers] of cases) {
+      const res = await post(b.url, body, headers);
+      expect(res.status, what).to.equal(400);
+      const json = await res.json();
+      expect(json.error, what).to.be.a("string").and.not.equal("");
+    }
+    // a real packet for B, but the recipient header names an agency B does not host
+    const p = await packet();
+    const res = await post(b.url, p.bytes, { "content-type": "application/xml", [RECIPIENT_HEADER]: THIRD });
+    expect(res.status).to.equal(400);
+    expect((await res.json()).error).to.include(THIRD);
+    expect(await count(b.node, "documents")).to.equal(before);
+  });
+
+  it("the door answers 404 to a packet for no local agency, and the worker fails such a delivery at once", async () => {
+    const p = await packet({ To: [{ OrganId: THIRD, OrganName: "Sở Tư pháp" }] });
+    const res = await post(b.url, p.bytes);
+    expect(res.status).to.equal(404);
+    expect((await res.json()).error).to.include(THIRD);
+    // A's registry sends THIRD's packets to B, which answers 404: failed after one attempt
+    const doc = await send({ To: [THIRD] });
+    const d = await waitFor("failed delivery", async () => {
+      const x = await delivery(doc, THIRD);
+      return x.state === "failed" ? x : null;
+    });
+    expect(d.attempts).to.equal(1);
+    expect(d.lastError).to.include("HTTP 404").and.include(THIRD);
+  });
+
+  it("the door answers 413 to a packet over the limit, declared or streamed, and keeps nothing", async () => {
+    const big = await packet({}, [randomBytes(MAX_PACKET)]);
+    const before = { docs: await count(b.node, "documents"), blobs: await count(b.node, "blobs") };
+    const declared = await post(b.url, big.bytes);
+    expect(declared.status).to.equal(413);
+    expect((await declared.json()).error).to.include(String(MAX_PACKET));
+    // without a length: counted as it streams
+    const streamed = await fetch(`${b.url}/edxml`, {
+      method: "POST",
+      headers: { "content-type": "application/xml" },
+      body: (async function* () {
+        for (let i = 0; i < big.bytes.length; i += 64 * 1024) yield big.bytes.subarray(i, i + 64 * 1024);
+      })() as unknown as BodyInit,
+      duplex: "half",
+    } as RequestInit).catch((err: Error) => err);
+    if (streamed instanceof Error) throw streamed;
+    expect(streamed.status).to.equal(413);
+    expect({ docs: await count(b.node, "documents"), blobs: await count(b.node, "blobs") }).to.deep.equal(before);
+    expect(readdirSync(join(b.node.config.dataDir, "tmp"))).to.deep.equal([]);
+  });
+
+  it("the door answers 422 with the report to a tampered or forged packet and stores nothing but a log line", async () => {
+    const pki = testPki();
+    const good = await packet();
+    const text = good.bytes.toString("utf8");
+    const tampered = Buffer.from(text.replace("Quyết định về việc ban hành", "Quyết định về việc bãi bỏ"), "utf8");
+    expect(tampered.equals(good.bytes)).to.equal(false);
+    // signed by a certificate of the test CA that is not registered for G22
+    const forged = await packet({}, [], testIdentity("000.00.00.Z99", "Kẻ mạo danh"));
+    // signed under a root nobody trusts
+    const rogueRoot = issueCertificate({ subject: { CN: "Rogue Root CA" }, ca: true });
+    const rogueLeaf = issueCertificate({ subject: { CN: "Văn phòng Chính phủ (giả)" }, issuer: rogueRoot });
+    const untrusted = await packet({}, [], { ...rogueLeaf, chain: [rogueRoot.certificate] });
+    void pki;
+    const before = { docs: await count(b.node, "documents"), blobs: await count(b.node, "blobs"), statuses: await count(b.node, "statuses"), refused: await count(b.node, "audit_log", { action: "inbound.rejected" }) };
+    for (const [what, bytes, sub] of [
+      ["tampered", tampered, "HASH_FAILURE"],
+      ["forged", forged.bytes, "SIGNER_NOT_BOUND"],
+      ["untrusted", untrusted.bytes, "NO_CERTIFICATE_CHAIN_FOUND"],
+    ] as const) {
+      const res = await post(b.url, bytes);
+      expect(res.status, what).to.equal(422);
+      const report = await res.json();
+      expect(report, what).to.include({ valid: false, subIndication: sub });
+      expect(report.errors, what).to.have.length.greaterThan(0);
+    }
+    expect({ docs: await count(b.node, "documents"), blobs: await count(b.node, "blobs"), statuses: await count(b.node, "statuses") }).to.deep.equal({
+      docs: before.docs,
+      blobs: before.blobs,
+      statuses: before.statuses,
+    });
+    const lines = await b.node.storage.db("audit_log").where({ action: "inbound.rejected" }).orderBy("id");
+    expect(lines.length).to.equal(before.refused + 3);
+    const details = lines.slice(-3).map((l) => JSON.parse(l.detail));
+    expect(details.map((d) => d.subIndication)).to.deep.equal(["HASH_FAILURE", "SIGNER_NOT_BOUND", "NO_CERTIFICATE_CHAIN_FOUND"]);
+    expect(details.every((d) => d.sender === SENDER)).to.equal(true);
+    const metrics = await b.node.metrics.registry.getSingleMetricAsString("edoc_verification_failures_total");
+    expect(metrics).to.include('sub_indication="HASH_FAILURE"} 1');
+  });
+
+  it("statuses: out of order or from a non-recipient → 409 and nothing stored; unknown document → 404; the same status twice → 202, once", async () => {
+    const pki = testPki();
+    const doc = await send();
+    await delivered(doc);
+    const got = await arrived(doc);
+    const before = await listStatuses(a.node.storage.db, doc.id);
+    const refusedBefore = await count(a.node, "audit_log", { action: "inbound.status.refused" });
+
+    for (const [what, bytes, words] of [
+      ["05 before 03", statusPacket(RECIPIENT, pki.recipient, doc, "05"), "03"],
+      ["15 without 13", statusPacket(RECIPIENT, pki.recipient, doc, "15"), "13"],
+      ["from a non-recipient", statusPacket(THIRD, testIdentity(THIRD), doc, "03"), "not a recipient"],
+    ] as const) {
+      const res = await post(a.url, bytes);
+      expect(res.status, what).to.equal(409);
+      expect((await res.json()).error, what).to.include(words);
+    }
+    expect(await listStatuses(a.node.storage.db, doc.id)).to.deep.equal(before);
+    expect(await count(a.node, "audit_log", { action: "inbound.status.refused" })).to.equal(refusedBefore + 3);
+
+    const unknown = { ...doc, documentId: `${SENDER},2026/01/01,999/KHONG-CO` };
+    const res404 = await post(a.url, statusPacket(RECIPIENT, pki.recipient, unknown, "03"));
+    expect(res404.status).to.equal(404);
+    // a 13 must come from the original sender: B holds nothing from H41 itself
+    const res404b = await post(b.url, statusPacket(RECIPIENT, pki.recipient, got, "13", RECIPIENT));
+    expect(res404b.status).to.equal(404);
+
+    // B's 03, as the worker delivered it, delivered once more by hand
+    await sendStatus(b.node, clerk(RECIPIENT), got.id, "03");
+    await stateAtA(doc, "03");
+    const sent03 = (await listStatuses(b.node.storage.db, got.id)).find((s) => s.code === "03")!;
+    const again = await post(a.url, await blobBytes(b.node.storage.db, sent03.packetSha256));
+    expect(again.status).to.equal(202);
+    expect(await again.json()).to.deep.equal({ accepted: true, duplicate: true });
+    expect((await listStatuses(a.node.storage.db, doc.id)).map((s) => s.code)).to.deep.equal(["01", "03"]);
+  });
+
+  it("while the recipient is down, retries come with growing delays, and the document arrives once it is back", async function () {
+    this.timeout(30_000);
+    await stopListening(b);
+    try {
+      const doc = await send();
+      const seen: Array<{ attempts: number; next: number; error: string | null }> = [];
+      await waitFor(
+        "three failed attempts",
+        async () => {
+          const d = await delivery(doc);
+          if (d.state === "queued" && d.attempts > 0 && !seen.some((s) => s.attempts === d.attempts)) {
+            seen.push({ attempts: d.attempts, next: Date.parse(d.nextAttemptAt), error: d.lastError });
+          }
+          return seen.length >= 3 && seen.some((s) => s.attempts >= 3);
+        },
+        15_000,
+      );
+      expect(seen.map((s) => s.attempts)).to.deep.equal([1, 2, 3]);
+      expect(seen[0].error).to.include("ECONNREFUSED");
+      const gaps = [seen[1].next - seen[0].next, seen[2].next - seen[1].next];
+      // full jitter pinned at the top of the range: ~200 ms, then ~400 ms (plus the poll)
+      expect(gaps[0]).to.be.within(195, 195 + 150);
+      expect(gaps[1]).to.be.within(395, 395 + 150);
+      expect(gaps[1]).to.be.greaterThan(gaps[0]);
+    } finally {
+      await listenAgain(b);
+    }
+    const doc = (await a.node.storage.db("documents").where({ direction: "out" }).orderBy("created_at", "desc").first()).id as string;
+    const row = (await getDocument(a.node.storage.db, doc))!;
+    const d = await delivered(row);
+    expect(d.attempts).to.be.within(4, 5);
+    await arrived(row);
+    expect(await count(b.node, "documents", { document_id: row.documentId })).to.equal(1);
+  });
+
+  it("when attempts run out the delivery fails; a resend delivers it", async function () {
+    this.timeout(30_000);
+    await stopListening(b);
+    let doc: DocumentRow;
+    try {
+      doc = await send();
+      const d = await waitFor(
+        "failed delivery",
+        async () => {
+          const x = await delivery(doc);
+          return x.state === "failed" ? x : null;
+        },
+        20_000,
+      );
+      expect(d.attempts).to.equal(DELIVERY.maxAttempts);
+      expect(d.lastError).to.include("ECONNREFUSED").and.include(`gave up after ${DELIVERY.maxAttempts} attempts`);
+      expect(await recordState(doc)).to.equal("failed");
+    } finally {
+      await listenAgain(b);
+    }
+    expect(await resendDocument(a.node, doc.id)).to.equal(1);
+    const d = await delivered(doc);
+    expect(d.attempts).to.equal(1);
+    await arrived(doc);
+  });
+
+  it("the backoff uses full jitter: random(0, min(max, base·2^(attempts−1)))", () => {
+    const cfg = { baseDelayMs: 100, maxDelayMs: 1000 };
+    expect([1, 2, 3, 4, 5, 6].map((k) => retryDelay(k, cfg, () => 0.999999))).to.deep.equal([99, 199, 399, 799, 999, 999]);
+    expect(retryDelay(4, cfg, () => 0)).to.equal(0);
+    for (let i = 0; i < 200; i++) {
+      const k = 1 + (i % 8);
+      expect(retryDelay(k, cfg)).to.be.within(0, Math.min(1000, 100 * 2 ** (k - 1)));
+    }
+    expect(retryDelay(10_000, cfg, () => 0.5)).to.equal(500);
+  });
+});

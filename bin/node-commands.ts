@@ -334,7 +334,13 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
           for (const c of certs) {
             if (new Date(c.validTo).getTime() < now) warn(`the certificate ${fingerprint(c)} expired on ${iso(c.validTo)}`);
             const chain = validateChain({ leaf: c, intermediates: certs, anchors, crls, at: new Date() });
-            if (!chain.ok) warn(`packets signed with ${fingerprint(c)} will be refused until its CA is trusted here (edoc trust add CA.pem): ${chain.message}`);
+            if (!chain.ok && chain.subIndication === "NO_CERTIFICATE_CHAIN_FOUND") {
+              process.stderr.write(
+                `note: ${fingerprint(c)} does not chain to a trust anchor of this node by itself; its packets are accepted only if they carry the intermediate CA certificates up to a trust anchor (edoc trust add CA.pem)\n`,
+              );
+            } else if (!chain.ok) {
+              warn(`packets signed with ${fingerprint(c)} will be refused: ${chain.message}`);
+            }
           }
           await upsertAgency(db, { organId, name, parentId, endpoint, certificates: certs, source: "local" });
           if (before && before.source !== "local") say(`replaced the entry synced from ${before.source}; from now on registry syncs leave it alone`);

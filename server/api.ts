@@ -133,7 +133,15 @@ export function apiRoutes(node: Node): Router {
       const metadata = parseMetadata(body);
       if (!files.length) throw badRequest(`a document must carry at least one file: ${MULTIPART_HINT}`);
       const uploaded: UploadedFile[] = files.map((f) => ({ path: f.path, name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
-      const row = await sendDocument(node, user, metadata, uploaded);
+      const row = await sendDocument(node, user, metadata, uploaded).catch((err: unknown) => {
+        throw isDuplicateDocument(err)
+          ? new HttpError(
+              409,
+              "your agency already sent a document with the same number, notation and promulgation date (the same edXML DocumentId): " +
+                "give it its own number, or send a correction as an update or replacement (Bussiness)",
+            )
+          : err;
+      });
       res.status(201).location(`${req.baseUrl}/documents/${row.id}`).json(await documentRecord(db, row));
     } finally {
       const files = Array.isArray(req.files) ? req.files : [];
@@ -406,6 +414,15 @@ export function uploadedFileName(raw: string): string {
   return name.normalize("NFC");
 }
 
+/** The database refused a second outbound document with the same (agency, DocumentId). */
+function isDuplicateDocument(err: unknown): boolean {
+  const e = err as { code?: string; table?: string; message?: string } | null;
+  return (
+    (e?.code === "23505" && e.table === "documents") ||
+    (e?.code === "SQLITE_CONSTRAINT" && /UNIQUE constraint failed: documents\.direction/.test(e.message ?? ""))
+  );
+}
+
 /** The part's declared type, unless it says nothing (octet-stream: the extension then decides). */
 function uploadedContentType(mimetype: string | undefined): string | undefined {
   const t = (mimetype ?? "").toLowerCase();
@@ -532,7 +549,7 @@ function lazyResponse(res: Response, start: () => void): Writable {
 
 // ---- search ---------------------------------------------------------------------------------------
 
-const STATUS_FILTERS = ["received", "sent", ...Object.keys(STATUS_CODES)];
+const STATUS_FILTERS = ["received", "sent", ...Object.keys(STATUS_CODES).sort()];
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function realDate(s: string): boolean {

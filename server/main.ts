@@ -14,7 +14,7 @@ import { createApp } from "./app.ts";
 import { bootstrapBanner, bootstrapNode, SetupError, type BootstrapResult } from "./bootstrap.ts";
 import { configFromEnv, openNode, type Node } from "./context.ts";
 import { markDraining } from "./ops.ts";
-import { startRegistrySync, syncConfigFromEnv, type RegistrySync } from "./registry.ts";
+import { setSnapshotOptions, snapshotOptionsFromEnv, startRegistrySync, syncConfigFromEnv, type RegistrySync } from "./registry.ts";
 import { startDeliveryWorker } from "./worker.ts";
 
 const int = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
@@ -91,13 +91,19 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
   const syncConfig = syncConfigFromEnv(env); // fails before anything is created when set wrongly
   const log = opts.log ?? pino({ level: env.EDOC_LOG_LEVEL || "info", base: { node: config.publicUrl } });
   const node = await openNode(config, log);
+  setSnapshotOptions(node, snapshotOptionsFromEnv(env));
   let server: Server | undefined;
   try {
     const app = createApp(node);
     server = createServer({ requestTimeout: int(env.EDOC_REQUEST_TIMEOUT_MS, 60 * 60 * 1000), headersTimeout: 60_000 }, app);
-    await listen(server, config.port, env.EDOC_LISTEN_HOST || undefined);
+    const host = env.EDOC_LISTEN_HOST || undefined;
+    await listen(server, config.port, host);
     const port = (server.address() as AddressInfo).port;
-    if (config.port === 0 && !env.EDOC_PUBLIC_URL) config.publicUrl = `http://localhost:${port}`;
+    if (config.port === 0 && !env.EDOC_PUBLIC_URL) {
+      // PORT=0 (tests): a free port, known only now
+      const h = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+      config.publicUrl = `http://${h}:${port}`;
+    }
 
     const bootstrap = await bootstrapNode(node, env);
     out.write(bootstrapBanner(bootstrap, (await listLocalAgencies(node.storage.db)).length));

@@ -118,7 +118,7 @@ const schemas = {
     type: "object",
     required: ["code", "from", "at"],
     properties: {
-      code: { type: "string", enum: Object.keys(STATUS_CODES) },
+      code: { type: "string", enum: Object.keys(STATUS_CODES).sort() },
       from: organId,
       to: organId,
       at: { type: "string", format: "date-time" },
@@ -318,7 +318,7 @@ export function openApiDocument(node: Pick<Node, "config">) {
             { name: "to", in: "query", schema: { type: "string", format: "date" }, description: "Created on or before (yyyy-mm-dd, Vietnam time)" },
             { name: "sender", in: "query", schema: organId },
             { name: "recipient", in: "query", schema: organId },
-            { name: "status", in: "query", schema: { type: "string", enum: ["received", "sent", ...Object.keys(STATUS_CODES)] } },
+            { name: "status", in: "query", schema: { type: "string", enum: ["received", "sent", ...Object.keys(STATUS_CODES).sort()] } },
             { name: "type", in: "query", schema: { type: "string" }, description: "DocumentType/TypeName, e.g. Quyết định" },
             { name: "page", in: "query", schema: { type: "integer", minimum: 1, default: 1 } },
             { name: "pageSize", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } },

@@ -34,6 +34,13 @@ export interface SnapshotOptions {
   publisher?: string;
 }
 
+const snapshotOptions = new WeakMap<Node, SnapshotOptions>();
+
+/** How this node publishes its snapshot (server/main.ts sets it from the environment it was given). */
+export function setSnapshotOptions(node: Node, opts: SnapshotOptions): void {
+  snapshotOptions.set(node, opts);
+}
+
 export function snapshotOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SnapshotOptions {
   return { validForMs: Math.max(int(env.EDOC_REGISTRY_VALID_MS, 60 * 60 * 1000), 1000), publisher: env.EDOC_REGISTRY_PUBLISHER || undefined };
 }
@@ -86,15 +93,16 @@ export function snapshotEntries(agencies: AgencyRecord[]): { entries: RegistryEn
  * GET /registry/snapshot. A signed snapshot is reused for a short while (a tenth of its validity,
  * at most a minute) while the registry does not change, so that polling nodes cost one query each.
  */
-export function registryRoutes(node: Node, opts: SnapshotOptions = snapshotOptionsFromEnv()): Router {
+export function registryRoutes(node: Node): Router {
   const router = Router();
   let cached: { key: string; bytes: Buffer; issuedAt: number; expiresAt: number; signer: string } | null = null;
-  const reuseMs = Math.min(60_000, opts.validForMs / 10);
   router.get("/registry/snapshot", async (_req, res, next) => {
     try {
+      const opts = snapshotOptions.get(node) ?? snapshotOptionsFromEnv();
+      const reuseMs = Math.min(60_000, opts.validForMs / 10);
       const { organId, identity } = await snapshotPublisher(node, opts.publisher);
       const { entries, skipped } = snapshotEntries(await listAgencies(node.storage.db));
-      const key = createHash("sha256").update(JSON.stringify([organId, identity.certificate.fingerprint256, entries])).digest("hex");
+      const key = createHash("sha256").update(JSON.stringify([organId, identity.certificate.fingerprint256, opts.validForMs, entries])).digest("hex");
       const now = Date.now();
       if (!cached || cached.key !== key || now - cached.issuedAt > reuseMs) {
         if (skipped.length) node.log.warn({ skipped }, "registry snapshot: entries the snapshot format cannot carry were left out");

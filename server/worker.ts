@@ -15,7 +15,6 @@ import {
   listDeliveries,
   listStatuses,
   putBlob,
-  queueDepth,
   readBlob,
   blobSize,
   resendFailed,
@@ -24,6 +23,7 @@ import {
 } from "../storage/index.ts";
 import type { Node, NodeConfig } from "./context.ts";
 import { RECIPIENT_HEADER } from "./inbound.ts";
+import { refreshQueueMetrics } from "./ops.ts";
 
 /** HTTP answers that mean "this packet will never be accepted there": no retry. */
 export const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 413, 415, 422]);
@@ -90,13 +90,7 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
   const gauges = async (force = false) => {
     if (!force && Date.now() - lastGauge < 1000) return;
     lastGauge = Date.now();
-    try {
-      const depth = await queueDepth(db);
-      for (const [state, n] of Object.entries(depth)) node.metrics.deliveries.set({ state }, n);
-      node.metrics.queueDepth.set(depth.queued + depth.sending);
-    } catch (err) {
-      node.log.warn({ err }, "delivery metrics not updated");
-    }
+    await refreshQueueMetrics(node).catch((err) => node.log.warn({ err }, "delivery metrics not updated"));
   };
 
   const loop = async () => {

@@ -44,13 +44,15 @@
 // packet.edxml to a temporary file (the verifier needs random access to it). ZIP64 is not written
 // by fflate, so a bundle is limited to 4 GiB; the writer refuses to go past it.
 import { createHash, X509Certificate } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline, type Readable } from "node:stream";
-import { crc32, createInflateRaw } from "node:zlib";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { crc32 } from "node:zlib";
 import { Unzip, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { openPromise, type Entry, type ZipFile } from "yauzl";
 import {
   DSIG_NS,
   EDXML_NS,
@@ -72,7 +74,7 @@ import {
 } from "../envelopes/index.ts";
 import { fingerprint } from "./pki.ts";
 import { registryFromJson, type Registry } from "./registry.ts";
-import type { VerificationReport } from "./report.ts";
+import { emptyReport, type VerificationReport } from "./report.ts";
 import { verifyPacket, type TrustConfig } from "./verify.ts";
 
 export const EVIDENCE_FORMAT = "edoc-evidence/1";
@@ -248,120 +250,17 @@ const ZIP32_LIMIT = 0xffffffff - 64 * 1024 * 1024;
  * Throws when the input contradicts itself (record, attachment names or count vs the packet).
  */
 export async function writeEvidenceBundle(input: EvidenceInput, out: NodeJS.WritableStream | string): Promise<void> {
-  if (typeof out !== "string") {
-    try {
-      await writeBundle(input, out);
-      await endStream(out);
-    } catch (err) {
-      const d = (out as { destroy?: (e?: Error) => void }).destroy;
-      if (typeof d === "function") d.call(out, err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
-    return;
-  }
+  // byte-counted back-pressure: the ZIP is made as fast as `out` takes it
+  const bundle = () => Readable.from(bundleChunks(input), { objectMode: false });
+  if (typeof out !== "string") return pipeline(bundle(), out);
   const tmp = `${out}.partial-${process.pid}-${Date.now()}`;
-  const stream = createWriteStream(tmp);
   try {
-    await writeBundle(input, stream);
-    await endStream(stream);
+    await pipeline(bundle(), createWriteStream(tmp));
     await rename(tmp, out);
   } catch (err) {
-    stream.destroy();
     await rm(tmp, { force: true });
     throw err;
   }
-}
-
-function endStream(out: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.once("error", reject);
-    out.end(() => resolve());
-  });
-}
-
-/** fflate's streaming Zip, its output written to `out` with back-pressure. */
-class ZipSink {
-  private readonly zip: Zip;
-  private pending: Buffer[] = [];
-  private failure: Error | null = null;
-  private written = 0;
-  readonly files: ManifestFile[] = [];
-
-  constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly mtime: Date,
-  ) {
-    this.zip = new Zip((err, chunk) => {
-      if (err) {
-        this.failure ??= err;
-        return;
-      }
-      this.written += chunk.length;
-      this.pending.push(Buffer.from(chunk)); // a copy: sources may reuse their buffers
-    });
-    out.on("error", (err: Error) => {
-      this.failure ??= err;
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.written > ZIP32_LIMIT) {
-      throw new Error("the evidence bundle would exceed 4 GiB, the limit of a ZIP file without ZIP64");
-    }
-    for (const chunk of this.pending.splice(0)) {
-      if (!this.out.write(chunk)) await drained(this.out);
-      if (this.failure) throw this.failure;
-    }
-  }
-
-  /** Adds one file; stored (byte-exact on disk) or deflated. Returns its digest and size. */
-  async add(path: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>, store: boolean): Promise<ManifestFile> {
-    if (this.files.some((f) => f.path === path)) {
-      throw new Error(`internal error: two files named ${path}`);
-    }
-    const file = store ? new ZipPassThrough(path) : new ZipDeflate(path, { level: 6 });
-    file.mtime = this.mtime;
-    this.zip.add(file);
-    const hash = createHash("sha256");
-    let size = 0;
-    const chunks = Buffer.isBuffer(data) ? [data] : data;
-    for await (const chunk of chunks) {
-      if (!chunk.length) continue;
-      hash.update(chunk);
-      size += chunk.length;
-      file.push(chunk);
-      await this.flush();
-    }
-    file.push(new Uint8Array(0), true);
-    await this.flush();
-    const entry = { path, sha256: hash.digest("hex"), size };
-    this.files.push(entry);
-    return entry;
-  }
-
-  async end(): Promise<void> {
-    this.zip.end();
-    await this.flush();
-  }
-}
-
-function drained(out: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      out.removeListener("drain", onDrain);
-      out.removeListener("error", onError);
-      out.removeListener("close", onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onError = (err: Error) => done(err);
-    const onClose = () => done(new Error("the output was closed before the evidence bundle was complete"));
-    out.on("drain", onDrain);
-    out.on("error", onError);
-    out.on("close", onClose);
-  });
 }
 
 /** KeyInfo certificates of a parsed packet: the signer first, then what it carried. */
@@ -391,7 +290,8 @@ function anchorsFor(chain: X509Certificate[], anchors: X509Certificate[]): X509C
   );
 }
 
-async function writeBundle(input: EvidenceInput, out: NodeJS.WritableStream): Promise<void> {
+/** The bundle's bytes: the input checked, then each file through fflate's streaming Zip, hashed on the way. */
+async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   const created = input.created ?? new Date();
   const record = normalizeRecord(input.record);
 
@@ -427,7 +327,42 @@ async function writeBundle(input: EvidenceInput, out: NodeJS.WritableStream): Pr
     if (chain.length) signers.push({ organId: s.from, chain });
   });
 
-  const sink = new ZipSink(out, created);
+  const files: ManifestFile[] = [];
+  const pending: Buffer[] = [];
+  let failure: Error | null = null;
+  let written = 0;
+  const zip = new Zip((err, chunk) => {
+    if (err) failure ??= err;
+    else pending.push(Buffer.from(chunk)); // a copy: sources may reuse their buffers
+  });
+  function* flush(): Generator<Buffer> {
+    if (failure) throw failure;
+    for (const chunk of pending.splice(0)) {
+      written += chunk.length;
+      if (written > ZIP32_LIMIT) throw new Error("the evidence bundle would exceed 4 GiB, the limit of a ZIP file without ZIP64");
+      yield chunk;
+    }
+  }
+  /** One file, stored (byte-exact on disk) or deflated; its digest and size go to the manifest. */
+  async function* add(path: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>, store: boolean): AsyncGenerator<Buffer> {
+    if (files.some((f) => f.path === path)) throw new Error(`internal error: two files named ${path}`);
+    const file = store ? new ZipPassThrough(path) : new ZipDeflate(path, { level: 6 });
+    file.mtime = created;
+    zip.add(file);
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+      if (!chunk.length) continue;
+      hash.update(chunk);
+      size += chunk.length;
+      file.push(chunk);
+      yield* flush();
+    }
+    file.push(new Uint8Array(0), true);
+    yield* flush();
+    files.push({ path, sha256: hash.digest("hex"), size });
+  }
+
   const count = packet.attachments.length;
   const manifest: EvidenceManifest = {
     format: EVIDENCE_FORMAT,
@@ -444,7 +379,7 @@ async function writeBundle(input: EvidenceInput, out: NodeJS.WritableStream): Pr
       path: statusPath(i + 1, input.statuses.length, s.code, s.from),
     })),
     trust: { anchors: [], signers: [], registry: "trust/registry.json" },
-    files: sink.files,
+    files,
   };
 
   // trust/: the anchors the signer chains lead to, and each signer's certificate and intermediates
@@ -460,13 +395,13 @@ async function writeBundle(input: EvidenceInput, out: NodeJS.WritableStream): Pr
   manifest.trust.anchors = [...anchors.keys()].map((fp) => `trust/anchor-${fp.slice(0, 16)}.pem`);
   manifest.trust.signers = [...signerFiles.values()].map((f) => f.path);
 
-  await sink.add("README.txt", Buffer.from(readmeText(manifest)), false);
-  await sink.add("packet.edxml", readSource(input.packet), true);
-  for (const [i, a] of input.attachments.entries()) await sink.add(manifest.attachments[i].path, a.bytes, true);
-  for (const [i, s] of input.statuses.entries()) await sink.add(manifest.statuses[i].path, s.packet, false);
-  await sink.add("report.json", Buffer.from(JSON.stringify(input.report, null, 2) + "\n"), false);
-  for (const [i, a] of [...anchors.values()].entries()) await sink.add(manifest.trust.anchors[i], Buffer.from(a.toString()), false);
-  for (const f of signerFiles.values()) await sink.add(f.path, Buffer.from(f.pem), false);
+  yield* add("README.txt", Buffer.from(readmeText(manifest)), false);
+  yield* add("packet.edxml", readSource(input.packet), true);
+  for (const [i, a] of input.attachments.entries()) yield* add(manifest.attachments[i].path, a.bytes, true);
+  for (const [i, s] of input.statuses.entries()) yield* add(manifest.statuses[i].path, s.packet, false);
+  yield* add("report.json", Buffer.from(JSON.stringify(input.report, null, 2) + "\n"), false);
+  for (const [i, a] of [...anchors.values()].entries()) yield* add(manifest.trust.anchors[i], Buffer.from(a.toString()), false);
+  for (const f of signerFiles.values()) yield* add(f.path, Buffer.from(f.pem), false);
   const organIds = new Set([
     record.from,
     ...record.to,
@@ -490,11 +425,12 @@ async function writeBundle(input: EvidenceInput, out: NodeJS.WritableStream): Pr
         },
       ];
     });
-  await sink.add("trust/registry.json", Buffer.from(JSON.stringify({ agencies }, null, 2) + "\n"), false);
+  yield* add("trust/registry.json", Buffer.from(JSON.stringify({ agencies }, null, 2) + "\n"), false);
 
-  const manifestText = JSON.stringify({ ...manifest, files: [...sink.files] }, null, 2) + "\n";
-  await sink.add("manifest.json", Buffer.from(manifestText), false);
-  await sink.end();
+  const manifestText = JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n";
+  yield* add("manifest.json", Buffer.from(manifestText), false);
+  zip.end();
+  yield* flush();
 }
 
 function normalizeRecord(r: EvidenceRecord): EvidenceRecord {
@@ -618,152 +554,97 @@ trust/signer-… file of the agency that sent the status.
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading the ZIP: central directory, then each entry streamed from its offset
+// Reading the ZIP: yauzl reads the central directory and streams each entry from the file
 
-interface ZipEntry {
-  name: string;
-  method: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
-  localOffset: number;
-  dataStart: number;
-}
-
-const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
+/** More files than a bundle ever holds: a ZIP without ZIP64 holds at most 65 535. */
+const MAX_ENTRIES = 0xffff;
 /** The small files read into memory: manifest, report, registry, status packets. */
 const MAX_SMALL_FILE = 16 * 1024 * 1024;
 
-async function readExactly(fh: FileHandle, buf: Buffer, position: number, bad: (why: string) => BundleError): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
-    if (!bytesRead) throw bad("the file is truncated");
-    done += bytesRead;
-  }
-}
-
-async function readZipDirectory(fh: FileHandle, fileSize: number, path: string): Promise<ZipEntry[]> {
+/**
+ * Opens a bundle and reads its directory. Besides yauzl's checks (unsafe names, sizes, bounds), it
+ * refuses what ZIP tools could read differently (a name not in UTF-8 or listed twice, a local header
+ * that disagrees with the directory, overlapping entries) and what it cannot read (encryption,
+ * compression other than stored and deflate).
+ */
+async function openBundle(path: string): Promise<{ zip: ZipFile; entries: Map<string, Entry> }> {
   const bad = (why: string) =>
     new BundleError(`${path} is not a readable evidence bundle: ${why} — tệp không phải hồ sơ chứng cứ đọc được`);
-  const tailLength = Math.min(fileSize, 22 + 0xffff);
-  if (tailLength < 22) throw bad("it is too short to be a ZIP file");
-  const tail = Buffer.alloc(tailLength);
-  await readExactly(fh, tail, fileSize - tailLength, bad);
-  let eocd = -1;
-  for (let i = tailLength - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === 0x06054b50 && i + 22 + tail.readUInt16LE(i + 20) === tailLength) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw bad("the ZIP end record is missing (the file is truncated or not a ZIP file)");
-  const count = tail.readUInt16LE(eocd + 10);
-  const cdSize = tail.readUInt32LE(eocd + 12);
-  const cdOffset = tail.readUInt32LE(eocd + 16);
-  if (tail.readUInt16LE(eocd + 4) || tail.readUInt16LE(eocd + 6) || tail.readUInt16LE(eocd + 8) !== count) {
-    throw bad("multi-part ZIP archives are not supported");
-  }
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) throw bad("ZIP64 archives are not supported");
-  if (cdOffset + cdSize > fileSize - tailLength + eocd) throw bad("the ZIP directory lies outside the file");
-  if (cdSize > MAX_DIRECTORY_BYTES) throw bad("the ZIP directory is too large");
-  const cd = Buffer.alloc(cdSize);
-  await readExactly(fh, cd, cdOffset, bad);
-
-  const entries: ZipEntry[] = [];
-  const names = new Set<string>();
-  let p = 0;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) throw bad("the ZIP directory is damaged");
-    const flags = cd.readUInt16LE(p + 8);
-    const method = cd.readUInt16LE(p + 10);
-    const nameLength = cd.readUInt16LE(p + 28);
-    const extraLength = cd.readUInt16LE(p + 30);
-    const commentLength = cd.readUInt16LE(p + 32);
-    const nameBytes = cd.subarray(p + 46, p + 46 + nameLength);
-    const entry: ZipEntry = {
-      name: decodeName(nameBytes, flags),
-      method,
-      crc: cd.readUInt32LE(p + 16),
-      compressedSize: cd.readUInt32LE(p + 20),
-      size: cd.readUInt32LE(p + 24),
-      localOffset: cd.readUInt32LE(p + 42),
-      dataStart: 0,
-    };
-    p += 46 + nameLength + extraLength + commentLength;
-    if (p > cd.length) throw bad("the ZIP directory is damaged");
-    if (flags & 1) throw bad(`${entry.name} is encrypted`);
-    if (method !== 0 && method !== 8) throw bad(`${entry.name} uses an unsupported compression method (${method})`);
-    if (entry.compressedSize === 0xffffffff || entry.size === 0xffffffff || entry.localOffset === 0xffffffff) {
-      throw bad("ZIP64 archives are not supported");
-    }
-    if (entry.name.startsWith("/") || entry.name.includes("\\") || entry.name.split("/").includes("..")) {
-      throw bad(`unsafe file name ${JSON.stringify(entry.name)}`);
-    }
-    if (names.has(entry.name)) throw bad(`${entry.name} appears twice (ZIP tools would disagree on its content)`);
-    names.add(entry.name);
-    // the local header must name the same file, and its data must lie before the directory
-    const local = Buffer.alloc(30);
-    await readExactly(fh, local, entry.localOffset, bad);
-    if (local.readUInt32LE(0) !== 0x04034b50) throw bad(`the local header of ${entry.name} is missing`);
-    const localName = Buffer.alloc(local.readUInt16LE(26));
-    await readExactly(fh, localName, entry.localOffset + 30, bad);
-    if (!localName.equals(nameBytes) || local.readUInt16LE(8) !== method) {
-      throw bad(`the local header of ${entry.name} disagrees with the ZIP directory`);
-    }
-    entry.dataStart = entry.localOffset + 30 + localName.length + local.readUInt16LE(28);
-    if (entry.dataStart + entry.compressedSize > cdOffset) throw bad(`the data of ${entry.name} runs into the ZIP directory`);
-    entries.push(entry);
-  }
-  const byOffset = [...entries].sort((a, b) => a.localOffset - b.localOffset);
-  for (let i = 1; i < byOffset.length; i++) {
-    const prev = byOffset[i - 1];
-    if (prev.dataStart + prev.compressedSize > byOffset[i].localOffset) throw bad(`${prev.name} overlaps ${byOffset[i].name}`);
-  }
-  return entries;
-}
-
-function decodeName(bytes: Buffer, flags: number): string {
-  if (flags & 0x800 || bytes.every((b) => b < 0x80)) {
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      /* fall through */
-    }
-  }
-  return bytes.toString("latin1");
-}
-
-/** An entry's uncompressed bytes; its size and CRC-32 are checked against the directory at the end. */
-async function* entryChunks(path: string, e: ZipEntry): AsyncGenerator<Buffer> {
-  if (e.compressedSize === 0) {
-    if (e.method === 8 || e.size !== 0) throw new Error("its compressed data is empty");
-    return;
-  }
-  const raw = createReadStream(path, { start: e.dataStart, end: e.dataStart + e.compressedSize - 1, highWaterMark: 1 << 20 });
-  const stream: Readable = e.method === 8 ? pipeline(raw, createInflateRaw(), () => {}) : raw;
-  let size = 0;
-  let crc = 0;
+  let zip: ZipFile;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > e.size) throw new Error("it holds more data than the ZIP directory says");
-      crc = crc32(chunk, crc);
-      yield chunk;
-    }
-  } finally {
-    raw.destroy();
-    stream.destroy();
+    zip = await openPromise(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: true });
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).code ? new BundleError(`cannot read the evidence bundle ${path}`) : bad((err as Error).message);
   }
-  if (size !== e.size) throw new Error("it holds less data than the ZIP directory says");
-  if (crc >>> 0 !== e.crc >>> 0) throw new Error("its CRC-32 does not match (the archive is damaged)");
+  try {
+    if (zip.entryCount > MAX_ENTRIES) throw bad(`it holds more than ${MAX_ENTRIES} files`);
+    const entries = new Map<string, Entry>();
+    const spans: Array<{ name: string; start: number; end: number }> = [];
+    for await (const e of zip.eachEntry()) {
+      const name = e.fileName;
+      if (!Buffer.from(name).equals(e.fileNameRaw)) throw bad(`the file name ${JSON.stringify(name)} is not in UTF-8`);
+      if (entries.has(name)) throw bad(`${name} appears twice (ZIP tools would disagree on its content)`);
+      if (e.isEncrypted()) throw bad(`${name} is encrypted`);
+      if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw bad(`${name} uses an unsupported compression method (${e.compressionMethod})`);
+      const local = await zip.readLocalFileHeaderPromise(e);
+      if (!local.fileName.equals(e.fileNameRaw) || local.compressionMethod !== e.compressionMethod) {
+        throw bad(`the local header of ${name} disagrees with the ZIP directory`);
+      }
+      spans.push({ name, start: e.relativeOffsetOfLocalHeader, end: local.fileDataStart + e.compressedSize });
+      entries.set(name, e);
+    }
+    spans.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < spans.length; i++) {
+      if (spans[i - 1].end > spans[i].start) throw bad(`${spans[i - 1].name} overlaps ${spans[i].name}`);
+    }
+    return { zip, entries };
+  } catch (err) {
+    zip.close();
+    throw err instanceof BundleError ? err : bad((err as Error).message);
+  }
 }
 
-async function readSmall(path: string, e: ZipEntry): Promise<Buffer> {
-  if (e.size > MAX_SMALL_FILE) throw new Error(`it is larger than ${MAX_SMALL_FILE} bytes`);
-  const parts: Buffer[] = [];
-  for await (const c of entryChunks(path, e)) parts.push(c);
-  return Buffer.concat(parts);
+/** An entry's bytes, streamed; yauzl checks their count against the directory, this their CRC-32. */
+async function* entryChunks(zip: ZipFile, e: Entry): AsyncGenerator<Buffer> {
+  let crc = 0;
+  for await (const chunk of await zip.openReadStreamPromise(e)) {
+    crc = crc32(chunk, crc);
+    yield chunk;
+  }
+  if (crc !== e.crc32) throw new Error("its CRC-32 does not match (the archive is damaged)");
+}
+
+interface FileFacts {
+  sha256: string | null;
+  size: number;
+  /** Why it could not be read. */
+  error?: string;
+  /** Kept for small files that are examined. */
+  bytes?: Buffer;
+}
+
+/** An entry's digest and size, its bytes when `keep` (small files only), copied to `extractTo` when given. */
+async function readEntry(zip: ZipFile, e: Entry, keep: boolean, extractTo?: string): Promise<FileFacts> {
+  const f: FileFacts = { sha256: null, size: 0 };
+  const copy = extractTo ? await open(extractTo, "wx") : null;
+  try {
+    if (keep && e.uncompressedSize > MAX_SMALL_FILE) throw new Error(`it is larger than ${MAX_SMALL_FILE} bytes`);
+    const hash = createHash("sha256");
+    const parts: Buffer[] = [];
+    for await (const chunk of entryChunks(zip, e)) {
+      hash.update(chunk);
+      f.size += chunk.length;
+      if (keep) parts.push(chunk);
+      await copy?.appendFile(chunk);
+    }
+    f.sha256 = hash.digest("hex");
+    if (keep) f.bytes = Buffer.concat(parts);
+  } catch (err) {
+    f.error = `cannot be read from the archive: ${(err as Error).message}`;
+  } finally {
+    await copy?.close();
+  }
+  return f;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -783,39 +664,20 @@ const bi = (en: string, vi: string) => `${en} — ${vi}`;
  * Throws BundleError when the file cannot be read as a ZIP at all.
  */
 export async function verifyEvidenceBundle(path: string, trust: BundleTrust): Promise<BundleReport> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch {
-    throw new BundleError(`cannot read the evidence bundle ${path}`);
-  }
-  let entries: ZipEntry[];
-  try {
-    entries = await readZipDirectory(fh, (await fh.stat()).size, path);
-  } finally {
-    await fh.close();
-  }
+  const { zip, entries } = await openBundle(path);
   const tmp = await mkdtemp(join(tmpdir(), "edoc-evidence-"));
   try {
-    return await verifyEntries(path, entries, trust, tmp);
+    for (const [name, e] of entries) if (name.endsWith("/") && e.uncompressedSize === 0) entries.delete(name); // folders
+    return await verifyEntries(zip, entries, trust, tmp);
   } finally {
+    zip.close();
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-interface FileFacts {
-  sha256: string | null;
-  size: number;
-  /** Why it could not be read. */
-  error?: string;
-  /** Kept for small files that are examined. */
-  bytes?: Buffer;
-}
-
-async function verifyEntries(path: string, allEntries: ZipEntry[], trust: BundleTrust, tmp: string): Promise<BundleReport> {
+async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: BundleTrust, tmp: string): Promise<BundleReport> {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const entries = new Map(allEntries.filter((e) => !(e.name.endsWith("/") && e.size === 0)).map((e) => [e.name, e]));
 
   // manifest.json
   let manifest: EvidenceManifest | null = null;
@@ -826,7 +688,9 @@ async function verifyEntries(path: string, allEntries: ZipEntry[], trust: Bundle
     problems.push(bi("manifest.json is missing, so nothing says which files the bundle should hold", "thiếu tệp manifest.json"));
   } else {
     try {
-      manifest = parseManifest(JSON.parse((await readSmall(path, manifestEntry)).toString("utf8")));
+      const f = await readEntry(zip, manifestEntry, true);
+      if (f.error) throw new Error(f.error);
+      manifest = parseManifest(JSON.parse(f.bytes!.toString("utf8")));
     } catch (err) {
       manifestOk = false;
       problems.push(bi(`manifest.json cannot be read: ${(err as Error).message}`, "không đọc được manifest.json"));
@@ -839,28 +703,7 @@ async function verifyEntries(path: string, allEntries: ZipEntry[], trust: Bundle
   for (const [name, e] of entries) {
     if (name === "manifest.json") continue;
     const keep = name.startsWith("statuses/") || name === "report.json" || name === "trust/registry.json";
-    const f: FileFacts = { sha256: null, size: 0 };
-    try {
-      if (keep && e.size > MAX_SMALL_FILE) throw new Error(`it is larger than ${MAX_SMALL_FILE} bytes`);
-      const hash = createHash("sha256");
-      const parts: Buffer[] = [];
-      const sink = name === "packet.edxml" ? createWriteStream(packetPath) : null;
-      try {
-        for await (const chunk of entryChunks(path, e)) {
-          hash.update(chunk);
-          f.size += chunk.length;
-          if (keep) parts.push(chunk);
-          if (sink && !sink.write(chunk)) await drained(sink);
-        }
-      } finally {
-        if (sink) await endStream(sink);
-      }
-      f.sha256 = hash.digest("hex");
-      if (keep) f.bytes = Buffer.concat(parts);
-    } catch (err) {
-      f.error = `cannot be read from the archive: ${(err as Error).message}`;
-    }
-    facts.set(name, f);
+    facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
 
   // files against the manifest: none changed, missing or extra
@@ -1138,22 +981,6 @@ function parseManifest(json: unknown): EvidenceManifest {
     throw new Error("its attachment, status or trust lists are missing");
   }
   return m;
-}
-
-function emptyReport(at: Date): VerificationReport {
-  return {
-    valid: false,
-    indication: "TOTAL_FAILED",
-    subIndication: null,
-    packetKind: null,
-    documentId: null,
-    signer: null,
-    signingTime: null,
-    validationTime: at.toISOString(),
-    references: [],
-    errors: [],
-    warnings: [],
-  };
 }
 
 /**

@@ -68,6 +68,23 @@ export interface VerificationReport {
   warnings: string[];
 }
 
+/** The report before any check: failed, nothing known yet but the time certificates are checked at. */
+export function emptyReport(at: Date): VerificationReport {
+  return {
+    valid: false,
+    indication: "TOTAL_FAILED",
+    subIndication: null,
+    packetKind: null,
+    documentId: null,
+    signer: null,
+    signingTime: null,
+    validationTime: at.toISOString(),
+    references: [],
+    errors: [],
+    warnings: [],
+  };
+}
+
 /** A failure that ends verification; carries its sub-indication and a bilingual message. */
 export class VerificationFailure extends Error {
   constructor(

@@ -20,7 +20,7 @@
 //
 // xmlsec1 verifies it with --id-attr:Id urn:edoc:registry:1:Agencies and
 // --id-attr:Id http://uri.etsi.org/01903/v1.3.2#:SignedProperties.
-import { createHash, timingSafeEqual, verify as rsaVerify, type X509Certificate } from "node:crypto";
+import { createHash, type X509Certificate } from "node:crypto";
 import { create } from "xmlbuilder2";
 import {
   DSIG_NS,
@@ -38,7 +38,21 @@ import { certificateFromDer, fingerprint, parseCertificates, type Identity } fro
 import { normalizeFingerprint, type Registry, type RegistryEntry } from "./registry.ts";
 import { VerificationFailure } from "./report.ts";
 import { signDocument, type SignatureIds } from "./sign.ts";
-import { ALG, DIGESTS, SIGNATURES, canonicalize, digest } from "./xmldsig.ts";
+import {
+  ALG,
+  allNodes,
+  base64Value,
+  canonicalize,
+  checkTargets,
+  digest,
+  digestEquals,
+  findSignedProperties,
+  namesCertificate,
+  signatureValueOk,
+  soleElement,
+  strongRsaKey,
+  uniqueIds,
+} from "./xmldsig.ts";
 import { checkAlgorithms } from "./verify.ts";
 
 export const REGISTRY_NS = "urn:edoc:registry:1";
@@ -259,7 +273,7 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
   onlyNamespaceDeclarations(root);
   if (allNodes(root).some((n) => isComment(n) || isCData(n))) format("comments and CDATA sections are not allowed in a snapshot");
   const elements = allElements(root);
-  const ids = uniqueIds(elements);
+  const ids = uniqueIds(elements, format);
   const signatures = elements.filter((e) => e.localName === "Signature" && e.namespaceURI === DSIG_NS);
   if (signatures.length !== 1) format(`the snapshot must hold exactly one XML signature, it holds ${signatures.length}`);
   if (elements.filter((e) => e.localName === "SignedInfo" && e.namespaceURI === DSIG_NS).length !== 1) {
@@ -282,24 +296,23 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
   if (siParts.some((e) => e.namespaceURI !== DSIG_NS) || siParts.map((e) => e.localName).join(",") !== "CanonicalizationMethod,SignatureMethod,Reference,Reference") {
     format("SignedInfo must hold CanonicalizationMethod, SignatureMethod and two References");
   }
-  const signedProps = findSignedProperties(object);
+  const signedProps = findSignedProperties([object], SNAPSHOT_IDS.signature, format);
+  if (children(object).length !== 1 || children(signedProps.parentNode as Element).length !== 1) {
+    format("the signature's Object must hold only QualifyingProperties, and that only SignedProperties");
+  }
 
   // the references are exactly the content and the signed properties, each resolving to its element
   const expected = [
-    { uri: `#${SNAPSHOT_IDS.content}`, element: content, type: null },
-    { uri: `#${SNAPSHOT_IDS.signedProps}`, element: signedProps, type: ALG.SIGNED_PROPERTIES_TYPE },
+    { uri: `#${SNAPSHOT_IDS.content}`, element: content, covers: "agencies" },
+    { uri: `#${SNAPSHOT_IDS.signedProps}`, element: signedProps, covers: "signed properties", type: ALG.SIGNED_PROPERTIES_TYPE },
   ];
   const references = siParts.slice(2);
   const uris = references.map((r) => r.getAttribute("URI") ?? "");
   if ([...uris].sort().join(" ") !== expected.map((e) => e.uri).sort().join(" ")) {
     format(`the signature must reference exactly ${expected.map((e) => e.uri).join(" and ")}, it references ${uris.map((u) => `"${u}"`).join(", ")}`);
   }
-  for (const e of expected) {
-    const id = e.uri.slice(1);
-    if (ids.get(id) !== e.element || e.element.getAttribute("Id") !== id) format(`${e.uri} does not point at the element the format puts it on`);
-    const type = references[uris.indexOf(e.uri)].getAttribute("Type");
-    if (e.type ? type !== e.type : type !== null && type !== "") format(`reference ${e.uri} has the wrong Type`);
-  }
+  const refOf = (uri: string) => references[uris.indexOf(uri)];
+  checkTargets(expected, refOf, ids, format);
 
   // 3. algorithms (the packet verifier's allow-list)
   let algs: ReturnType<typeof checkAlgorithms>;
@@ -316,7 +329,7 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
   if (!certElements.length || certElements.some((e) => !isDsig(e, "X509Certificate"))) {
     format("KeyInfo must hold one X509Data with the publisher's X509Certificate first");
   }
-  const signerDer = base64Of(certElements[0], "the X509Certificate");
+  const signerDer = base64Value(certElements[0], "the X509Certificate", format);
   if (!signerDer.equals(publisherCert.raw)) {
     let found = "an unreadable certificate";
     try {
@@ -327,7 +340,7 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
     fail("SIGNER_MISMATCH", `the snapshot is signed by ${found}, not by the configured publisher certificate (SHA-256 ${fingerprint(publisherCert)})`);
   }
   const key = publisherCert.publicKey;
-  if (key.asymmetricKeyType !== "rsa" || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+  if (!strongRsaKey(key)) {
     fail("DISALLOWED_ALGORITHM", "the publisher key must be RSA with at least 2048 bits");
   }
   const notBefore = new Date(publisherCert.validFrom);
@@ -338,17 +351,18 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
       `the publisher certificate is not valid at ${at.toISOString()} (valid ${publisherCert.validFrom} to ${publisherCert.validTo})`,
     );
   }
-  checkSigningCertificate(signedProps, publisherCert);
+  const named = namesCertificate(signedProps, publisherCert, format);
+  if (named === null) format("the signed properties must hold exactly one SigningCertificateV2 with a CertDigest");
+  if (!named) fail("SIGNER_MISMATCH", "the signed SigningCertificateV2 does not name the publisher certificate");
 
   // 5. every digest, then the signature value
   for (const e of expected) {
-    const ref = references[uris.indexOf(e.uri)];
-    const want = base64Of(children(ref)[2], `the DigestValue of ${e.uri}`);
-    const got = Buffer.from(digest(algs.refAlgs.get(e.uri)!, canonicalize(e.element)), "base64");
-    if (got.length !== want.length || !timingSafeEqual(got, want)) fail("HASH_FAILURE", `the snapshot was changed after signing (${e.uri} does not match its digest)`);
+    const want = base64Value(children(refOf(e.uri))[2], `the DigestValue of ${e.uri}`, format);
+    if (!digestEquals(digest(algs.refAlgs.get(e.uri)!, canonicalize(e.element)), want)) {
+      fail("HASH_FAILURE", `the snapshot was changed after signing (${e.uri} does not match its digest)`);
+    }
   }
-  const value = base64Of(signatureValue, "the SignatureValue");
-  if (!rsaVerify(SIGNATURES[algs.sigAlg], Buffer.from(canonicalize(signedInfo)), key, value)) {
+  if (!signatureValueOk(signedInfo, algs.sigAlg, key, base64Value(signatureValue, "the SignatureValue", format))) {
     fail("SIG_CRYPTO_FAILURE", "the signature value does not match the publisher's key");
   }
 
@@ -359,7 +373,8 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
   const expiresAt = time(content, "expiresAt");
   const publisher = content.getAttribute("publisher")!;
   checkPublisher(publisher, format);
-  const signingTime = new Date(elementText(only(signedProps, XADES_NS, "SigningTime", true)));
+  const signingTimeEl = soleElement(signedProps, XADES_NS, "SigningTime", true) ?? format("the signed properties must hold exactly one SigningTime");
+  const signingTime = new Date(elementText(signingTimeEl));
   if (signingTime.getTime() !== issuedAt.getTime()) format("the signed SigningTime is not the snapshot's issuedAt");
   if (expiresAt.getTime() <= issuedAt.getTime()) format("the snapshot expires before it is issued");
   if (issuedAt.getTime() > at.getTime() + CLOCK_SKEW_MS) {
@@ -398,7 +413,7 @@ function readEntries(content: Element): RegistryEntry[] {
     const certs = parts
       .filter((e) => e.localName === "Certificate")
       .map((el, i) => {
-        const der = base64Of(el, `certificate ${i + 1} of agency ${organId}`);
+        const der = base64Value(el, `certificate ${i + 1} of agency ${organId}`, format);
         try {
           return certificateFromDer(der);
         } catch {
@@ -473,69 +488,4 @@ function time(el: Element, name: string): Date {
     format(`${name} "${value}" is not an ISO 8601 time with a zone`);
   }
   return t;
-}
-
-function base64Of(el: Element, what: string): Buffer {
-  const value = elementText(el).replace(/\s+/g, "");
-  if (!value || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) format(`${what} is not a base64 value`);
-  return Buffer.from(value, "base64");
-}
-
-function only(parent: Element, ns: string, localName: string, deep = false): Element {
-  const found = (deep ? allElements(parent) : children(parent)).filter((e) => e.localName === localName && e.namespaceURI === ns);
-  if (found.length !== 1) format(`<${parent.localName}> must hold exactly one <${localName}>`);
-  return found[0];
-}
-
-/** Every Id/ID/id attribute value, in any namespace, must be unique (no wrapping by duplicate Ids). */
-function uniqueIds(elements: Element[]): Map<string, Element> {
-  const ids = new Map<string, Element>();
-  for (const el of elements) {
-    for (let i = 0; i < el.attributes.length; i++) {
-      const a = el.attributes[i];
-      if (a.localName !== "Id" && a.localName !== "ID" && a.localName !== "id") continue;
-      if (ids.has(a.value)) format(`two elements carry the Id "${a.value}"`);
-      ids.set(a.value, el);
-    }
-  }
-  return ids;
-}
-
-function allNodes(node: Node): Node[] {
-  const out: Node[] = [];
-  const todo: Node[] = [node];
-  while (todo.length) {
-    const n = todo.pop()!;
-    for (let c = n.lastChild; c; c = c.previousSibling) {
-      out.push(c);
-      todo.push(c);
-    }
-  }
-  return out;
-}
-
-/** Object → QualifyingProperties (Target = the signature) → SignedProperties, nothing else. */
-function findSignedProperties(object: Element): Element {
-  const qps = children(object);
-  if (qps.length !== 1 || qps[0].localName !== "QualifyingProperties" || qps[0].namespaceURI !== XADES_NS) {
-    format("the signature's Object must hold exactly one XAdES QualifyingProperties");
-  }
-  if (qps[0].getAttribute("Target") !== `#${SNAPSHOT_IDS.signature}`) format(`QualifyingProperties must target #${SNAPSHOT_IDS.signature}`);
-  const props = children(qps[0]);
-  if (props.length !== 1 || props[0].localName !== "SignedProperties" || props[0].namespaceURI !== XADES_NS) {
-    format("QualifyingProperties must hold exactly one SignedProperties");
-  }
-  return props[0];
-}
-
-/** The signed SigningCertificateV2 must name the publisher certificate. */
-function checkSigningCertificate(props: Element, cert: X509Certificate): void {
-  const v2 = only(props, XADES_NS, "SigningCertificateV2", true);
-  const certDigests = allElements(v2).filter((e) => e.localName === "CertDigest" && e.namespaceURI === XADES_NS);
-  const matches = certDigests.some((cd) => {
-    const [method, value] = children(cd);
-    const alg = method && isDsig(method, "DigestMethod") ? (method.getAttribute("Algorithm") ?? "") : "";
-    return !!DIGESTS[alg] && !!value && isDsig(value, "DigestValue") && createHash(DIGESTS[alg]).update(cert.raw).digest().equals(base64Of(value, "CertDigest"));
-  });
-  if (!matches) fail("SIGNER_MISMATCH", "the signed SigningCertificateV2 does not name the publisher certificate");
 }

@@ -1,11 +1,10 @@
 // Verification exactly per the profile, steps 1–5 in order, failing closed. What it returns of the
 // packet is read only from the canonical bytes that were digested (node-saml's rule): never from
 // the received DOM, which may hold more than what was signed.
-import { createHash, timingSafeEqual, verify as rsaVerify, X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import {
   EDXML_NS,
   DSIG_NS,
-  XADES_NS,
   XmlError,
   allElements,
   children,
@@ -33,12 +32,32 @@ import { isBound, type Registry } from "./registry.ts";
 import {
   INDICATION_OF,
   VerificationFailure,
+  emptyReport,
   fail,
   type ReferenceResult,
   type SignerSummary,
   type VerificationReport,
 } from "./report.ts";
-import { ALG, DIGESTS, IDS, SIGNATURES, canonicalize, digest, digestWithContent } from "./xmldsig.ts";
+import {
+  ALG,
+  DIGESTS,
+  IDS,
+  SIGNATURES,
+  allNodes,
+  base64Value,
+  canonicalize,
+  checkTargets,
+  digest,
+  digestEquals,
+  digestWithContent,
+  findSignedProperties,
+  namesCertificate,
+  signatureValueOk,
+  soleElement,
+  strongRsaKey,
+  uniqueIds,
+  type Target,
+} from "./xmldsig.ts";
 
 export interface TrustConfig {
   /** Trust anchors (root CAs, or pinned agency certificates). */
@@ -74,31 +93,15 @@ export interface VerificationResult {
   content: SignedContent | null;
 }
 
-interface Expected {
-  uri: string;
-  element: Element;
-  covers: string;
+interface Expected extends Target {
   /** Attachment number, from 1. */
   attachment?: number;
   region?: ContentRegion;
-  type?: string;
 }
 
 export async function verifyPacket(source: PacketSource, opts: VerifyOptions): Promise<VerificationResult> {
   const at = opts.at ?? new Date();
-  const report: VerificationReport = {
-    valid: false,
-    indication: "TOTAL_FAILED",
-    subIndication: null,
-    packetKind: null,
-    documentId: null,
-    signer: null,
-    signingTime: null,
-    validationTime: at.toISOString(),
-    references: [],
-    errors: [],
-    warnings: [],
-  };
+  const report = emptyReport(at);
   try {
     const content = await run(source, opts, at, report);
     report.valid = true;
@@ -153,7 +156,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     format(`the packet holds ${signatures.length} XML signatures; exactly one is allowed`, `gói tin có ${signatures.length} chữ ký; chỉ được có một`);
   }
   const signature = signatures[0];
-  const ids = uniqueIds(elements);
+  const ids = uniqueIds(elements, format);
   allowOnly(root, ["edXMLEnvelope", "AttachmentEncoded"]);
   allowOnly(envelope, ["edXMLHeader", "edXMLBody"]);
   allowOnly(header, ["MessageHeader", "TraceHeaderList", "Signature"]);
@@ -192,7 +195,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     format("SignedInfo must hold CanonicalizationMethod, SignatureMethod and References", "SignedInfo không đúng cấu trúc");
   }
   if (siParts.some((e) => e.namespaceURI !== DSIG_NS)) format("unexpected element inside SignedInfo", "phần tử lạ trong SignedInfo");
-  const signedProps = findSignedProperties(sigParts.filter((e) => e.localName === "Object"));
+  const signedProps = findSignedProperties(sigParts.filter((e) => e.localName === "Object"), IDS.signature, format);
 
   // the references must be exactly the set the layout requires
   const expected: Expected[] = [
@@ -232,17 +235,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
       .join("; ");
     format(`the signature does not cover exactly the parts the profile requires (${what})`, `chữ ký không bao phủ đúng các phần bắt buộc (${what})`);
   }
-  for (const e of expected) {
-    const id = e.uri.slice(1);
-    if (ids.get(id) !== e.element) {
-      format(`${e.uri} does not point at the ${e.covers} where the profile puts it`, `${e.uri} không trỏ tới đúng phần tử`);
-    }
-    if (e.element.getAttribute("Id") !== id) format(`${e.uri} must be an unqualified Id attribute`, `${e.uri} phải là thuộc tính Id`);
-    const type = byUri.get(e.uri)!.getAttribute("Type");
-    if (e.type ? type !== e.type : type !== null && type !== "") {
-      format(`reference ${e.uri} has the wrong Type`, `tham chiếu ${e.uri} có Type sai`);
-    }
-  }
+  checkTargets(expected, (uri) => byUri.get(uri)!, ids, format);
 
   // 3. algorithms
   const { sigAlg, refAlgs } = checkAlgorithms(signedInfo);
@@ -286,7 +279,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   }
   const certs = certElements.map((el, i) => {
     try {
-      return certificateFromDer(base64Value(el, `certificate ${i + 1}`));
+      return certificateFromDer(base64Value(el, `certificate ${i + 1}`, format));
     } catch (err) {
       if (err instanceof VerificationFailure) throw err;
       return format(`certificate ${i + 1} in KeyInfo cannot be read`, `không đọc được chứng thư số thứ ${i + 1}`);
@@ -295,10 +288,20 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   const signer = certs[0];
   report.signer = summary(signer, null);
   const key = signer.publicKey;
-  if (key.asymmetricKeyType !== "rsa" || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+  if (!strongRsaKey(key)) {
     disallowed(`signer key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.modulusLength ?? "?"} bits (RSA ≥ 2048 required)`);
   }
-  checkSigningCertificate(props, signer);
+  const named = namesCertificate(props, signer, format);
+  if (named === null) {
+    fail("NO_SIGNING_CERTIFICATE_FOUND", "the signed properties hold no SigningCertificateV2", "thuộc tính đã ký thiếu SigningCertificateV2");
+  }
+  if (!named) {
+    fail(
+      "NO_SIGNING_CERTIFICATE_FOUND",
+      "the certificate in KeyInfo is not the one the signed SigningCertificateV2 names",
+      "chứng thư số trong KeyInfo không phải chứng thư được nêu trong SigningCertificateV2",
+    );
+  }
   const chain = await validateChain({ leaf: signer, intermediates: certs.slice(1), anchors: opts.anchors, crls: opts.crls, at });
   if (!chain.ok) fail(chain.subIndication, chain.message, chain.vi);
   report.warnings.push(...chain.warnings);
@@ -326,12 +329,11 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   const results: ReferenceResult[] = [];
   for (const e of expected) {
     const alg = refAlgs.get(e.uri)!;
-    const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue");
+    const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue", format);
     const got = e.region
       ? await digestWithContent(alg, canonical.get(e.uri)!, e.region.marker, regionText(source, e.region))
       : digest(alg, canonical.get(e.uri)!);
-    const gotBytes = Buffer.from(got, "base64");
-    results.push({ uri: e.uri, covers: e.covers, digestOk: gotBytes.length === want.length && timingSafeEqual(gotBytes, want) });
+    results.push({ uri: e.uri, covers: e.covers, digestOk: digestEquals(got, want) });
   }
   report.references = results;
   const broken = results.filter((r) => !r.digestOk);
@@ -339,8 +341,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     const list = broken.map((r) => `${r.uri} (${r.covers})`).join(", ");
     fail("HASH_FAILURE", `signed content was changed after signing: ${list}`, `nội dung đã ký bị thay đổi sau khi ký: ${list}`);
   }
-  const sigOk = rsaVerify(SIGNATURES[sigAlg], Buffer.from(canonicalize(signedInfo)), key, base64Value(signatureValue, "SignatureValue"));
-  if (!sigOk) {
+  if (!signatureValueOk(signedInfo, sigAlg, key, base64Value(signatureValue, "SignatureValue", format))) {
     fail("SIG_CRYPTO_FAILURE", "the signature value does not match the signer's key", "giá trị chữ ký không khớp với khóa của người ký");
   }
   signingTimeWarnings(report, signer, at);
@@ -388,7 +389,7 @@ export function checkAlgorithms(signedInfo: Element): { sigAlg: string; refAlgs:
     if (parts.map((e) => e.localName).join(",") !== "Transforms,DigestMethod,DigestValue" || parts.some((e) => e.namespaceURI !== DSIG_NS)) {
       format(`reference "${uri}" must hold Transforms, DigestMethod and DigestValue`, `tham chiếu "${uri}" không đúng cấu trúc`);
     }
-    base64Value(parts[2], `DigestValue of ${uri}`);
+    base64Value(parts[2], `DigestValue of ${uri}`, format);
     refAlgs.set(uri, digestAlg);
   }
   return { sigAlg, refAlgs };
@@ -403,11 +404,10 @@ function attr(el: Element, name: string): string {
 }
 
 function only(parent: Element, localName: string): Element {
-  const found = children(parent, localName);
-  if (found.length !== 1 || found[0].namespaceURI !== EDXML_NS) {
-    format(`<${parent.localName}> must contain exactly one <${localName}> in the edXML namespace`, `<${parent.localName}> phải có đúng một <${localName}>`);
-  }
-  return found[0];
+  return (
+    soleElement(parent, EDXML_NS, localName) ??
+    format(`<${parent.localName}> must contain exactly one <${localName}> in the edXML namespace`, `<${parent.localName}> phải có đúng một <${localName}>`)
+  );
 }
 
 function optional(parent: Element, localName: string): Element | undefined {
@@ -425,48 +425,6 @@ function allowOnly(parent: Element, names: string[]): void {
   }
 }
 
-function allNodes(node: Node): Node[] {
-  const out: Node[] = [];
-  const walk = (parent: Node): void => {
-    // no spread of a subtree's nodes into push(): a wide subtree would overflow the stack
-    for (let n = parent.firstChild; n; n = n.nextSibling) {
-      out.push(n);
-      walk(n);
-    }
-  };
-  walk(node);
-  return out;
-}
-
-/** Every Id/ID/id attribute value, in any namespace, must be unique (no wrapping by duplicate Ids). */
-function uniqueIds(elements: Element[]): Map<string, Element> {
-  const ids = new Map<string, Element>();
-  for (const el of elements) {
-    for (let i = 0; i < el.attributes.length; i++) {
-      const a = el.attributes[i];
-      if (a.localName !== "Id" && a.localName !== "ID" && a.localName !== "id") continue;
-      if (ids.has(a.value)) format(`two elements carry the Id "${a.value}"`, `hai phần tử có cùng Id "${a.value}"`);
-      ids.set(a.value, el);
-    }
-  }
-  return ids;
-}
-
-function findSignedProperties(objects: Element[]): Element {
-  const found = objects.flatMap((o) =>
-    children(o, "QualifyingProperties")
-      .filter((q) => q.namespaceURI === XADES_NS)
-      .flatMap((q) => children(q, "SignedProperties").map((sp) => ({ q, sp }))),
-  );
-  if (found.length !== 1 || found[0].sp.namespaceURI !== XADES_NS) {
-    format("the signature must hold exactly one XAdES SignedProperties", "chữ ký phải có đúng một SignedProperties (XAdES)");
-  }
-  if (found[0].q.getAttribute("Target") !== `#${IDS.signature}`) {
-    format(`QualifyingProperties must target #${IDS.signature}`, `QualifyingProperties phải trỏ tới #${IDS.signature}`);
-  }
-  return found[0].sp;
-}
-
 /** The elided base64 text of an Attachment must be the only content of its ContentTransferEncoded. */
 function contentRegion(att: Element, regions: Map<string, ContentRegion>): ContentRegion | undefined {
   const cte = children(att, "ContentTransferEncoded");
@@ -479,38 +437,8 @@ function contentRegion(att: Element, regions: Map<string, ContentRegion>): Conte
   return region;
 }
 
-function base64Value(el: Element, what: string): Buffer {
-  const nodes = allNodes(el);
-  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/\s+/g, "") : "";
-  if (!value || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) {
-    format(`${what} is not a base64 value`, `${what} không phải giá trị base64`);
-  }
-  return Buffer.from(value, "base64");
-}
-
 function textDeep(el: Element, localName: string): string | undefined {
   return text(allElements(el).find((e) => e.localName === localName));
-}
-
-function checkSigningCertificate(props: Element, signer: X509Certificate): void {
-  const certDigests = allElements(props).filter((e) => e.localName === "CertDigest" && e.namespaceURI === XADES_NS);
-  const v2 = allElements(props).filter((e) => e.localName === "SigningCertificateV2" && e.namespaceURI === XADES_NS);
-  if (v2.length !== 1 || certDigests.length < 1) {
-    fail("NO_SIGNING_CERTIFICATE_FOUND", "the signed properties hold no SigningCertificateV2", "thuộc tính đã ký thiếu SigningCertificateV2");
-  }
-  const matches = certDigests.some((cd) => {
-    const method = children(cd, "DigestMethod")[0];
-    const value = children(cd, "DigestValue")[0];
-    const alg = method ? attr(method, "Algorithm") : "";
-    return !!DIGESTS[alg] && !!value && createHash(DIGESTS[alg]).update(signer.raw).digest().equals(base64Value(value, "CertDigest"));
-  });
-  if (!matches) {
-    fail(
-      "NO_SIGNING_CERTIFICATE_FOUND",
-      "the certificate in KeyInfo is not the one the signed SigningCertificateV2 names",
-      "chứng thư số trong KeyInfo không phải chứng thư được nêu trong SigningCertificateV2",
-    );
-  }
 }
 
 function summary(cert: X509Certificate, organId: string | null): SignerSummary {

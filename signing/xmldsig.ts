@@ -1,9 +1,9 @@
-// The XMLDSig pieces both the signer and the verifier use, so that what one computes the other
-// checks the same way: algorithm identifiers, exclusive canonicalisation (xml-crypto's), digests,
-// and the streamed digest of an attachment.
-import { createHash, type Hash } from "node:crypto";
+// The XMLDSig pieces both the signer and the verifiers use, so that what one computes the others
+// check the same way: algorithm identifiers, exclusive canonicalisation (xml-crypto's), digests,
+// the streamed digest of an attachment, and the structural checks of a received signature.
+import { createHash, timingSafeEqual, verify as rsaVerify, type Hash, type KeyObject, type X509Certificate } from "node:crypto";
 import { ExclusiveCanonicalization } from "xml-crypto";
-import { isComment } from "../envelopes/xml.ts";
+import { DSIG_NS, XADES_NS, allElements, children, isComment } from "../envelopes/xml.ts";
 
 export const ALG = {
   EXC_C14N: "http://www.w3.org/2001/10/xml-exc-c14n#",
@@ -84,4 +84,130 @@ export async function digestWithContent(
   for await (const chunk of content) hash.update(chunk);
   hash.update(canonical.slice(at + marker.length));
   return hash.digest("base64");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking a received signature. The packet verifier and the registry snapshot reader share these;
+// each passes a `refuse` that turns a problem into its own error (a bilingual FORMAT_FAILURE, a
+// SnapshotError), so the rules are written once.
+
+/** Ends a check: what is wrong, in English and in Vietnamese. */
+export type Refuse = (en: string, vi: string) => never;
+
+/** Every node below `node`, in document order; iterative, so no wide or deep tree overflows the stack. */
+export function allNodes(node: Node): Node[] {
+  const out: Node[] = [];
+  const todo: Node[] = [node];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (n !== node) out.push(n);
+    for (let c = n.lastChild; c; c = c.previousSibling) todo.push(c);
+  }
+  return out;
+}
+
+/** Every Id/ID/id attribute value, in any namespace, must be unique (no wrapping by duplicate Ids). */
+export function uniqueIds(elements: Element[], refuse: Refuse): Map<string, Element> {
+  const ids = new Map<string, Element>();
+  for (const el of elements) {
+    for (let i = 0; i < el.attributes.length; i++) {
+      const a = el.attributes[i];
+      if (a.localName !== "Id" && a.localName !== "ID" && a.localName !== "id") continue;
+      if (ids.has(a.value)) refuse(`two elements carry the Id "${a.value}"`, `hai phần tử có cùng Id "${a.value}"`);
+      ids.set(a.value, el);
+    }
+  }
+  return ids;
+}
+
+/**
+ * The one element called `localName` among the children of `parent` (or all its descendants, when
+ * `deep`), in namespace `ns`; null when there is none, more than one, or it is in another namespace.
+ */
+export function soleElement(parent: Element, ns: string, localName: string, deep = false): Element | null {
+  const found = (deep ? allElements(parent).slice(1) : children(parent)).filter((e) => e.localName === localName);
+  return found.length === 1 && found[0].namespaceURI === ns ? found[0] : null;
+}
+
+/** The bytes of a base64 element: one text node (line breaks allowed), nothing else. */
+export function base64Value(el: Element, what: string, refuse: Refuse): Buffer {
+  const nodes = allNodes(el);
+  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/\s+/g, "") : "";
+  if (!value || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) {
+    refuse(`${what} is not a base64 value`, `${what} không phải giá trị base64`);
+  }
+  return Buffer.from(value, "base64");
+}
+
+/** Object → QualifyingProperties (Target = the signature) → SignedProperties: exactly one such path. */
+export function findSignedProperties(objects: Element[], signatureId: string, refuse: Refuse): Element {
+  const found = objects.flatMap((o) =>
+    children(o, "QualifyingProperties")
+      .filter((q) => q.namespaceURI === XADES_NS)
+      .flatMap((q) => children(q, "SignedProperties").map((sp) => ({ q, sp }))),
+  );
+  if (found.length !== 1 || found[0].sp.namespaceURI !== XADES_NS) {
+    refuse("the signature must hold exactly one XAdES SignedProperties", "chữ ký phải có đúng một SignedProperties (XAdES)");
+  }
+  if (found[0].q.getAttribute("Target") !== `#${signatureId}`) {
+    refuse(`QualifyingProperties must target #${signatureId}`, `QualifyingProperties phải trỏ tới #${signatureId}`);
+  }
+  return found[0].sp;
+}
+
+/**
+ * Whether the signed SigningCertificateV2 names `cert`: one of its CertDigests (ds:DigestMethod of
+ * an allowed algorithm, then ds:DigestValue) is the digest of its DER. null when the signed
+ * properties hold no single SigningCertificateV2 with a CertDigest.
+ */
+export function namesCertificate(props: Element, cert: X509Certificate, refuse: Refuse): boolean | null {
+  const v2 = soleElement(props, XADES_NS, "SigningCertificateV2", true);
+  const certDigests = v2 ? allElements(v2).filter((e) => e.localName === "CertDigest" && e.namespaceURI === XADES_NS) : [];
+  if (!certDigests.length) return null;
+  return certDigests.some((cd) => {
+    const [method, value] = children(cd);
+    const alg = method?.localName === "DigestMethod" && method.namespaceURI === DSIG_NS ? (method.getAttribute("Algorithm") ?? "") : "";
+    if (!DIGESTS[alg] || value?.localName !== "DigestValue" || value.namespaceURI !== DSIG_NS) return false;
+    return createHash(DIGESTS[alg]).update(cert.raw).digest().equals(base64Value(value, "CertDigest", refuse));
+  });
+}
+
+/** A reference the layout requires: its URI ("#Id"), the element it must resolve to, and its Type. */
+export interface Target {
+  uri: string;
+  element: Element;
+  /** What it covers, in words, for messages. */
+  covers: string;
+  /** Only the SignedProperties reference has one. */
+  type?: string;
+}
+
+/**
+ * Each target's reference (`refOf`) must resolve, through the document's one Id map, to the very
+ * element the layout puts there, by an unqualified Id attribute, and carry the Type it must.
+ */
+export function checkTargets(targets: Target[], refOf: (uri: string) => Element, ids: Map<string, Element>, refuse: Refuse): void {
+  for (const t of targets) {
+    const id = t.uri.slice(1);
+    if (ids.get(id) !== t.element) refuse(`${t.uri} does not point at the ${t.covers} where the profile puts it`, `${t.uri} không trỏ tới đúng phần tử`);
+    if (t.element.getAttribute("Id") !== id) refuse(`${t.uri} must be an unqualified Id attribute`, `${t.uri} phải là thuộc tính Id`);
+    const type = refOf(t.uri).getAttribute("Type");
+    if (t.type ? type !== t.type : type !== null && type !== "") refuse(`reference ${t.uri} has the wrong Type`, `tham chiếu ${t.uri} có Type sai`);
+  }
+}
+
+/** A computed digest (base64) against a DigestValue's bytes, in constant time. */
+export function digestEquals(computed: string, value: Buffer): boolean {
+  const bytes = Buffer.from(computed, "base64");
+  return bytes.length === value.length && timingSafeEqual(bytes, value);
+}
+
+/** The profile's keys: RSA of at least 2048 bits. */
+export function strongRsaKey(key: KeyObject): boolean {
+  return key.asymmetricKeyType === "rsa" && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+}
+
+/** The SignatureValue over the canonical SignedInfo, with an allowed `sigAlg` (see SIGNATURES). */
+export function signatureValueOk(signedInfo: Element, sigAlg: string, key: KeyObject, value: Buffer): boolean {
+  return rsaVerify(SIGNATURES[sigAlg], Buffer.from(canonicalize(signedInfo)), key, value);
 }

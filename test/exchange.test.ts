@@ -80,6 +80,11 @@ function listenAgain(t: TestNode): Promise<void> {
 }
 
 onEachDatabase("exchange between two nodes", (database) => {
+  // nested, so that the nodes close before the database is dropped
+  describe("A (G22) and B (H41), each a node with its own database", () => suite(database));
+});
+
+function suite(database: () => TestDatabase) {
   let a: TestNode; // sender G22
   let b: TestNode; // recipient H41
   let bDb: ReturnType<typeof otherDatabase>;
@@ -296,7 +301,7 @@ onEachDatabase("exchange between two nodes", (database) => {
     const before = { docs: await count(b.node, "documents"), statuses: await count(b.node, "statuses"), blobs: await count(b.node, "blobs") };
     const receiptAtA = await blobBytes(a.node.storage.db, (await listStatuses(a.node.storage.db, doc.id))[0].packetSha256);
     const bytes = await blobBytes(a.node.storage.db, doc.packetSha256);
-    for (const headers of [{ "content-type": "application/xml", [RECIPIENT_HEADER]: RECIPIENT }, { "content-type": "application/xml" }]) {
+    for (const headers of [{ "content-type": "application/xml", [RECIPIENT_HEADER]: RECIPIENT }, { "content-type": "application/xml" }] as Array<Record<string, string>>) {
       const res = await post(b.url, bytes, headers);
       expect(res.status).to.equal(202);
       expect(res.headers.get("content-type")).to.match(/^application\/xml/);
@@ -524,4 +529,4 @@ onEachDatabase("exchange between two nodes", (database) => {
     }
     expect(retryDelay(10_000, cfg, () => 0.5)).to.equal(500);
   });
-});
+}

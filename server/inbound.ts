@@ -11,6 +11,7 @@ import { Router, type Request, type Response } from "express";
 import {
   BUSINESS_KINDS,
   STATUS_CODES,
+  TIMESTAMP_SKEW_MS,
   formatTimestamp,
   regionBytes,
   validateEdoc,
@@ -221,7 +222,8 @@ async function receiveEdoc(
   const db = node.storage.db;
   const h = edoc.header;
   const sender = h.From.OrganId;
-  const problems = validateEdoc(edoc, { own: false });
+  // dates "in the future" are judged with the same clock tolerance as status timestamps
+  const problems = validateEdoc(edoc, { own: false, now: new Date(Date.now() + TIMESTAMP_SKEW_MS) });
   if (problems.length) throw badRequest("the packet is signed correctly but is not a valid edXML document", problems);
 
   const locals = new Map((await listLocalAgencies(db)).map((a) => [a.organId, a]));

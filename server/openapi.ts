@@ -476,14 +476,31 @@ export function openApiDocument(node: Pick<Node, "config">) {
         post: {
           tags: ["between nodes"],
           summary: "The inbound door for other agencies' nodes (no token: trust comes from the signature, the trust anchors and the registry)",
+          parameters: [
+            {
+              name: "X-Edoc-Recipient",
+              in: "header",
+              required: false,
+              schema: organId,
+              description: "Which of the document's recipients this delivery is for (set by the sending node's worker)",
+            },
+          ],
           requestBody: { required: true, content: { "application/xml": { schema: { type: "string", description: "One edXML packet: an edoc or a status packet" } } } },
           responses: {
-            "202": { description: "A valid edoc for a local agency: the body is the signed status packet 01 (the receipt); the same packet again gets the same receipt", content: { "application/xml": { schema: { type: "string" } } } },
-            "200": { description: "A status packet accepted" },
-            "400": error("Not XML or not edXML"),
-            "404": error("Not addressed to any agency of this node"),
+            "202": {
+              description:
+                "An edoc for a local agency: the body is the signed status packet 01 (Đã đến), the receipt; the same packet again (same sender and DocumentId) gets the same receipt and creates nothing. " +
+                "A status packet: {accepted: true} (duplicate: true when it was already held).",
+              content: {
+                "application/xml": { schema: { type: "string" } },
+                "application/json": { schema: { type: "object", properties: { accepted: { type: "boolean" }, duplicate: { type: "boolean" } } } },
+              },
+            },
+            "400": error("Not XML, not edXML, or not a valid edXML document"),
+            "404": error("Not addressed to any agency of this node, or a status about a document it does not hold"),
+            "409": error("A status that cannot follow the statuses already exchanged"),
             "413": error("Too large"),
-            "422": { description: "The packet fails verification: the report; nothing is stored", content: jsonContent(ref("VerificationReport")) },
+            "422": { description: "The packet fails verification: the report; nothing is stored but the rejection in the log", content: jsonContent(ref("VerificationReport")) },
           },
         },
       },

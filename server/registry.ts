@@ -114,7 +114,8 @@ export function registryRoutes(node: Node): Router {
       res
         .status(200)
         .set("Content-Type", "application/xml; charset=utf-8")
-        .set("Cache-Control", `public, max-age=${Math.max(0, Math.floor((cached.expiresAt - now) / 1000) - 1)}`)
+        // short: a cache must not hold a changed registry back for the snapshot's whole validity
+        .set("Cache-Control", `public, max-age=${Math.floor(reuseMs / 1000)}`)
         .set("Expires", new Date(cached.expiresAt).toUTCString())
         .set("X-Edoc-Snapshot-Signer", cached.signer)
         .send(cached.bytes);
@@ -191,14 +192,17 @@ export interface RegistrySync {
   stop(): Promise<void>;
 }
 
+/** How much older than the applied snapshot a fetched one may be and be ignored quietly rather than refused. */
+const REPLAY_TOLERANCE_MS = 2 * 60_000;
+
 interface SyncMetrics {
   runs: Counter<"result">;
   lastSuccess: Gauge;
   expires: Gauge;
 }
-const syncMetrics = new WeakMap<Node, SyncMetrics>();
+const syncMetrics = new WeakMap<object, SyncMetrics>();
 function metricsFor(node: Node): SyncMetrics {
-  let m = syncMetrics.get(node);
+  let m = syncMetrics.get(node.metrics.registry);
   if (!m) {
     const registers = [node.metrics.registry];
     m = {
@@ -206,7 +210,7 @@ function metricsFor(node: Node): SyncMetrics {
       lastSuccess: new Gauge({ name: "edoc_registry_sync_last_success_timestamp_seconds", help: "When a registry snapshot was last applied", registers }),
       expires: new Gauge({ name: "edoc_registry_snapshot_expires_timestamp_seconds", help: "When the registry snapshot last applied expires", registers }),
     };
-    syncMetrics.set(node, m);
+    syncMetrics.set(node.metrics.registry, m);
   }
   return m;
 }
@@ -314,6 +318,11 @@ export function startRegistrySync(node: Node, cfg: SyncConfig): RegistrySync {
       const bytes = await fetchSnapshot(cfg.url, cfg.timeoutMs, abort.signal);
       const snapshot = verifyRegistrySnapshot(bytes, { publisherCert: cfg.publisherCert });
       if (last && snapshot.issuedAt < last.issuedAt) {
+        // nodes sharing one database each reuse their signed snapshot for up to a minute, so one
+        // behind a load balancer may answer with a slightly older one: not worth a warning
+        if (last.issuedAt.getTime() - snapshot.issuedAt.getTime() <= REPLAY_TOLERANCE_MS) {
+          return { ok: true, applied: 0, kept: [], deactivated: [], snapshot: { issuedAt: snapshot.issuedAt, expiresAt: snapshot.expiresAt, publisher: snapshot.publisher } };
+        }
         throw new Error(`the snapshot was issued at ${snapshot.issuedAt.toISOString()}, before the one already applied (${last.issuedAt.toISOString()}): an old snapshot is not used again`);
       }
       const outcome = await applySnapshot(node, cfg.url, snapshot);

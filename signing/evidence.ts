@@ -39,10 +39,11 @@
 // because they are inside the bundle. The registry is the caller's when given; otherwise the bundle's
 // own trust/registry.json is used, with a warning saying so.
 //
-// Size. Writing streams (each file is read once, hashed as it is written, back-pressure respected);
-// reading uses the ZIP central directory for random access and streams each entry, extracting only
-// packet.edxml to a temporary file (the verifier needs random access to it). ZIP64 is not written
-// by fflate, so a bundle is limited to 4 GiB; the writer refuses to go past it.
+// Size. Writing streams: each file is read once and hashed as fflate zips it, and the ZIP is made
+// only as fast as the output takes it. Reading goes through yauzl: the central directory gives
+// random access, each entry is streamed, and only packet.edxml is extracted to a temporary file (the
+// verifier needs random access to it). fflate writes no ZIP64, so a bundle is limited to 4 GiB; the
+// writer refuses to go past it.
 import { createHash, X509Certificate } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, open, rename, rm } from "node:fs/promises";
@@ -76,6 +77,7 @@ import { fingerprint } from "./pki.ts";
 import { registryFromJson, type Registry } from "./registry.ts";
 import { emptyReport, type VerificationReport } from "./report.ts";
 import { verifyPacket, type TrustConfig } from "./verify.ts";
+import { isNamed } from "./xmldsig.ts";
 
 export const EVIDENCE_FORMAT = "edoc-evidence/1";
 
@@ -266,7 +268,7 @@ export async function writeEvidenceBundle(input: EvidenceInput, out: NodeJS.Writ
 /** KeyInfo certificates of a parsed packet: the signer first, then what it carried. */
 function keyInfoCertificates(doc: Document): X509Certificate[] {
   return allElements(doc.documentElement)
-    .filter((e) => e.localName === "X509Certificate" && e.namespaceURI === DSIG_NS)
+    .filter((e) => isNamed(e, DSIG_NS, "X509Certificate"))
     .flatMap((e) => {
       try {
         return [new X509Certificate(Buffer.from((e.textContent ?? "").replace(/\s+/g, ""), "base64"))];
@@ -327,42 +329,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
     if (chain.length) signers.push({ organId: s.from, chain });
   });
 
-  const files: ManifestFile[] = [];
-  const pending: Buffer[] = [];
-  let failure: Error | null = null;
-  let written = 0;
-  const zip = new Zip((err, chunk) => {
-    if (err) failure ??= err;
-    else pending.push(Buffer.from(chunk)); // a copy: sources may reuse their buffers
-  });
-  function* flush(): Generator<Buffer> {
-    if (failure) throw failure;
-    for (const chunk of pending.splice(0)) {
-      written += chunk.length;
-      if (written > ZIP32_LIMIT) throw new Error("the evidence bundle would exceed 4 GiB, the limit of a ZIP file without ZIP64");
-      yield chunk;
-    }
-  }
-  /** One file, stored (byte-exact on disk) or deflated; its digest and size go to the manifest. */
-  async function* add(path: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>, store: boolean): AsyncGenerator<Buffer> {
-    if (files.some((f) => f.path === path)) throw new Error(`internal error: two files named ${path}`);
-    const file = store ? new ZipPassThrough(path) : new ZipDeflate(path, { level: 6 });
-    file.mtime = created;
-    zip.add(file);
-    const hash = createHash("sha256");
-    let size = 0;
-    for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
-      if (!chunk.length) continue;
-      hash.update(chunk);
-      size += chunk.length;
-      file.push(chunk);
-      yield* flush();
-    }
-    file.push(new Uint8Array(0), true);
-    yield* flush();
-    files.push({ path, sha256: hash.digest("hex"), size });
-  }
-
+  const { files, add, end } = zipStream(created);
   const count = packet.attachments.length;
   const manifest: EvidenceManifest = {
     format: EVIDENCE_FORMAT,
@@ -429,8 +396,53 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
 
   const manifestText = JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n";
   yield* add("manifest.json", Buffer.from(manifestText), false);
-  zip.end();
-  yield* flush();
+  yield* end();
+}
+
+/**
+ * fflate's streaming Zip, its output as generators: `add` each file in turn (stored, byte-exact on
+ * disk, or deflated), then `end`. `files` lists each file's SHA-256 and size, taken as it goes in.
+ */
+function zipStream(mtime: Date) {
+  const files: ManifestFile[] = [];
+  const pending: Buffer[] = [];
+  let failure: Error | null = null;
+  let written = 0;
+  const zip = new Zip((err, chunk) => {
+    if (err) failure ??= err;
+    else pending.push(Buffer.from(chunk)); // a copy: sources may reuse their buffers
+  });
+  function* flush(): Generator<Buffer> {
+    if (failure) throw failure;
+    for (const chunk of pending.splice(0)) {
+      written += chunk.length;
+      if (written > ZIP32_LIMIT) throw new Error("the evidence bundle would exceed 4 GiB, the limit of a ZIP file without ZIP64");
+      yield chunk;
+    }
+  }
+  async function* add(path: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>, store: boolean): AsyncGenerator<Buffer> {
+    if (files.some((f) => f.path === path)) throw new Error(`internal error: two files named ${path}`);
+    const file = store ? new ZipPassThrough(path) : new ZipDeflate(path, { level: 6 });
+    file.mtime = mtime;
+    zip.add(file);
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+      if (!chunk.length) continue;
+      hash.update(chunk);
+      size += chunk.length;
+      file.push(chunk);
+      yield* flush();
+    }
+    file.push(new Uint8Array(0), true);
+    yield* flush();
+    files.push({ path, sha256: hash.digest("hex"), size });
+  }
+  function* end(): Generator<Buffer> {
+    zip.end();
+    yield* flush();
+  }
+  return { files, add, end };
 }
 
 function normalizeRecord(r: EvidenceRecord): EvidenceRecord {
@@ -751,12 +763,14 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   let packetReport: VerificationReport;
   let signed: Edoc | null = null;
   let verifiedAttachments: Array<{ name: string; region: ContentRegion | null }> = [];
+  const unreadable = (en: string, vi: string): VerificationReport => ({
+    ...emptyReport(trust.at ?? new Date()),
+    subIndication: "FORMAT_FAILURE",
+    errors: [bi(en, vi)],
+  });
   const packetFacts = facts.get("packet.edxml");
   if (!packetFacts || packetFacts.error) {
-    packetReport = emptyReport(trust.at ?? new Date());
-    const why = packetFacts ? "packet.edxml cannot be read" : "packet.edxml is missing";
-    packetReport.subIndication = "FORMAT_FAILURE";
-    packetReport.errors.push(bi(why, "không có gói tin packet.edxml đọc được"));
+    packetReport = unreadable(packetFacts ? "packet.edxml cannot be read" : "packet.edxml is missing", "không có gói tin packet.edxml đọc được");
   } else {
     const result = await verifyPacket({ path: packetPath }, verifyOpts);
     packetReport = result.report;
@@ -859,9 +873,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
     const entryProblems: string[] = [];
     let report: VerificationReport;
     if (!f.bytes) {
-      report = emptyReport(trust.at ?? new Date());
-      report.subIndication = "FORMAT_FAILURE";
-      report.errors.push(bi(f.error ?? "cannot be read", "không đọc được"));
+      report = unreadable(f.error ?? "cannot be read", "không đọc được");
       entryProblems.push(f.error ?? "cannot be read");
     } else {
       const result = await verifyPacket({ bytes: f.bytes }, verifyOpts);
@@ -990,55 +1002,41 @@ function parseManifest(json: unknown): EvidenceManifest {
  */
 async function decodedDigests(source: PacketSource, region: ContentRegion): Promise<{ sha256: string; unwrapped?: string }> {
   const raw = createHash("sha256");
-  let unzip: Unzip | null = null;
-  let first = true;
-  let broken = false;
-  let inner = 0;
+  const inner = createHash("sha256");
+  let unzip: Unzip | null | undefined; // decided by the first chunk
+  let files = 0;
   let innerBytes = 0;
-  let innerDone = false;
-  const innerHash = createHash("sha256");
-  for await (const chunk of regionBytes(source, region)) {
-    raw.update(chunk);
-    if (first) {
-      first = false;
-      if (isZip(chunk)) {
-        unzip = new Unzip((file) => {
-          if (file.name.endsWith("/")) return;
-          if (++inner > 1) {
-            broken = true;
-            return;
-          }
-          file.ondata = (err, data, final) => {
-            if (err) broken = true;
-            else {
-              innerBytes += data.length;
-              if (innerBytes > MAX_UNWRAPPED_BYTES) broken = true;
-              else innerHash.update(data);
-              if (final) innerDone = true;
-            }
-          };
-          file.start();
-        });
-        unzip.register(UnzipInflate);
-      }
-    }
-    if (unzip && !broken) {
-      try {
-        unzip.push(chunk);
-      } catch {
-        broken = true;
-      }
-    }
-  }
-  if (unzip && !broken) {
+  let complete = false;
+  let broken = false;
+  const push = (data: Uint8Array, final = false) => {
     try {
-      unzip.push(new Uint8Array(0), true);
+      if (unzip && !broken) unzip.push(data, final);
     } catch {
       broken = true;
     }
+  };
+  for await (const chunk of regionBytes(source, region)) {
+    raw.update(chunk);
+    if (unzip === undefined) {
+      unzip = isZip(chunk)
+        ? new Unzip((file) => {
+            if (file.name.endsWith("/")) return;
+            if (++files > 1) broken = true;
+            file.ondata = (err, data, final) => {
+              if (err || (innerBytes += data.length) > MAX_UNWRAPPED_BYTES) broken = true;
+              else inner.update(data);
+              complete ||= final;
+            };
+            if (!broken) file.start();
+          })
+        : null;
+      unzip?.register(UnzipInflate);
+    }
+    push(chunk);
   }
+  push(new Uint8Array(0), true);
   const sha256 = raw.digest("hex");
-  return unzip && !broken && inner === 1 && innerDone ? { sha256, unwrapped: innerHash.digest("hex") } : { sha256 };
+  return unzip && !broken && complete ? { sha256, unwrapped: inner.digest("hex") } : { sha256 };
 }
 
 /** The bundle report in words: the overall verdict, the packet (via `describePacket`), files, statuses. */

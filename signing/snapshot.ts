@@ -47,6 +47,7 @@ import {
   digest,
   digestEquals,
   findSignedProperties,
+  isNamed,
   namesCertificate,
   signatureValueOk,
   soleElement,
@@ -274,14 +275,14 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
   if (allNodes(root).some((n) => isComment(n) || isCData(n))) format("comments and CDATA sections are not allowed in a snapshot");
   const elements = allElements(root);
   const ids = uniqueIds(elements, format);
-  const signatures = elements.filter((e) => e.localName === "Signature" && e.namespaceURI === DSIG_NS);
+  const signatures = elements.filter((e) => isNamed(e, DSIG_NS, "Signature"));
   if (signatures.length !== 1) format(`the snapshot must hold exactly one XML signature, it holds ${signatures.length}`);
-  if (elements.filter((e) => e.localName === "SignedInfo" && e.namespaceURI === DSIG_NS).length !== 1) {
+  if (elements.filter((e) => isNamed(e, DSIG_NS, "SignedInfo")).length !== 1) {
     format("the snapshot must hold exactly one SignedInfo");
   }
   noText(root);
   const top = children(root);
-  if (top.length !== 2 || !isReg(top[0], "Agencies") || top[1] !== signatures[0]) {
+  if (top.length !== 2 || !isNamed(top[0], REGISTRY_NS, "Agencies") || top[1] !== signatures[0]) {
     format("a snapshot holds exactly <Agencies> and then the <ds:Signature>");
   }
   const [content, signature] = top;
@@ -303,7 +304,7 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
 
   // the references are exactly the content and the signed properties, each resolving to its element
   const expected = [
-    { uri: `#${SNAPSHOT_IDS.content}`, element: content, covers: "agencies" },
+    { uri: `#${SNAPSHOT_IDS.content}`, element: content, covers: "agency list" },
     { uri: `#${SNAPSHOT_IDS.signedProps}`, element: signedProps, covers: "signed properties", type: ALG.SIGNED_PROPERTIES_TYPE },
   ];
   const references = siParts.slice(2);
@@ -325,8 +326,8 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
 
   // 4. the signer: the certificate in KeyInfo must be the configured publisher certificate, valid now
   const keyParts = children(keyInfo);
-  const certElements = keyParts.length === 1 && isDsig(keyParts[0], "X509Data") ? children(keyParts[0]) : [];
-  if (!certElements.length || certElements.some((e) => !isDsig(e, "X509Certificate"))) {
+  const certElements = keyParts.length === 1 && isNamed(keyParts[0], DSIG_NS, "X509Data") ? children(keyParts[0]) : [];
+  if (!certElements.length || certElements.some((e) => !isNamed(e, DSIG_NS, "X509Certificate"))) {
     format("KeyInfo must hold one X509Data with the publisher's X509Certificate first");
   }
   const signerDer = base64Value(certElements[0], "the X509Certificate", format);
@@ -398,7 +399,7 @@ function readEntries(content: Element): RegistryEntry[] {
   const entries: RegistryEntry[] = [];
   const seen = new Set<string>();
   for (const agency of children(content)) {
-    if (!isReg(agency, "Agency")) format(`unexpected element <${agency.tagName}> in <Agencies>`);
+    if (!isNamed(agency, REGISTRY_NS, "Agency")) format(`unexpected element <${agency.tagName}> in <Agencies>`);
     if (attributeNames(agency).length) format("<Agency> carries no attributes");
     noText(agency);
     const parts = children(agency);
@@ -440,14 +441,6 @@ function readEntries(content: Element): RegistryEntry[] {
 
 // ---------------------------------------------------------------------------------------------
 // Small readers
-
-function isReg(el: Element, localName: string): boolean {
-  return el.localName === localName && el.namespaceURI === REGISTRY_NS;
-}
-
-function isDsig(el: Element, localName: string): boolean {
-  return el.localName === localName && el.namespaceURI === DSIG_NS;
-}
 
 /** Non-namespace attribute names, sorted. */
 function attributeNames(el: Element): string[] {

@@ -51,6 +51,7 @@ import {
   digestEquals,
   digestWithContent,
   findSignedProperties,
+  isNamed,
   namesCertificate,
   signatureValueOk,
   soleElement,
@@ -135,7 +136,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     format(`not an edXML packet: the root element is <${root.tagName}>`, `không phải gói tin edXML: phần tử gốc là <${root.tagName}>`);
   }
   const elements = allElements(root);
-  const signatures = elements.filter((e) => e.localName === "Signature" && e.namespaceURI === DSIG_NS);
+  const signatures = elements.filter((e) => isNamed(e, DSIG_NS, "Signature"));
   const envelope = only(root, "edXMLEnvelope");
   const header = only(envelope, "edXMLHeader");
   const messageHeader = only(header, "MessageHeader");
@@ -186,7 +187,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     format(`the signature must hold SignedInfo, SignatureValue, KeyInfo and Object in that order, found ${names}`, "cấu trúc chữ ký không đúng");
   }
   // one SignedInfo in the whole packet: no second one (nested in Object or KeyInfo) to confuse a reader
-  if (elements.filter((e) => e.localName === "SignedInfo" && e.namespaceURI === DSIG_NS).length !== 1) {
+  if (elements.filter((e) => isNamed(e, DSIG_NS, "SignedInfo")).length !== 1) {
     format("the packet must hold exactly one SignedInfo", "gói tin phải có đúng một SignedInfo");
   }
   const [signedInfo, signatureValue] = sigParts;

@@ -94,6 +94,11 @@ export async function digestWithContent(
 /** Ends a check: what is wrong, in English and in Vietnamese. */
 export type Refuse = (en: string, vi: string) => never;
 
+/** Whether `el` is the element `localName` in namespace `ns` (whatever its prefix). */
+export function isNamed(el: Element | undefined, ns: string, localName: string): boolean {
+  return el?.localName === localName && el.namespaceURI === ns;
+}
+
 /** Every node below `node`, in document order; iterative, so no wide or deep tree overflows the stack. */
 export function allNodes(node: Node): Node[] {
   const out: Node[] = [];
@@ -162,12 +167,12 @@ export function findSignedProperties(objects: Element[], signatureId: string, re
  */
 export function namesCertificate(props: Element, cert: X509Certificate, refuse: Refuse): boolean | null {
   const v2 = soleElement(props, XADES_NS, "SigningCertificateV2", true);
-  const certDigests = v2 ? allElements(v2).filter((e) => e.localName === "CertDigest" && e.namespaceURI === XADES_NS) : [];
+  const certDigests = v2 ? allElements(v2).filter((e) => isNamed(e, XADES_NS, "CertDigest")) : [];
   if (!certDigests.length) return null;
   return certDigests.some((cd) => {
     const [method, value] = children(cd);
-    const alg = method?.localName === "DigestMethod" && method.namespaceURI === DSIG_NS ? (method.getAttribute("Algorithm") ?? "") : "";
-    if (!DIGESTS[alg] || value?.localName !== "DigestValue" || value.namespaceURI !== DSIG_NS) return false;
+    const alg = isNamed(method, DSIG_NS, "DigestMethod") ? (method.getAttribute("Algorithm") ?? "") : "";
+    if (!DIGESTS[alg] || !isNamed(value, DSIG_NS, "DigestValue")) return false;
     return createHash(DIGESTS[alg]).update(cert.raw).digest().equals(base64Value(value, "CertDigest", refuse));
   });
 }

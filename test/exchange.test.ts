@@ -15,12 +15,14 @@ import { RECIPIENT_HEADER } from "../server/inbound.ts";
 import { resendDocument, retryDelay, startDeliveryWorker } from "../server/worker.ts";
 import { issueCertificate, signStatus, type Identity } from "../signing/index.ts";
 import {
+  addLocalAgency,
   blobBytes,
   findDocument,
   getDocument,
   listAttachments,
   listDeliveries,
   listStatuses,
+  masterKey,
   type DocumentRow,
   type TokenOwner,
 } from "../storage/index.ts";
@@ -271,6 +273,53 @@ function suite(database: () => TestDatabase) {
     }
   });
 
+  it("a revocation that reuses the original's DocumentId (VPCP style) marks it revoked and creates nothing", async () => {
+    const original = await packet();
+    const first = await post(b.url, original.bytes);
+    expect(first.status).to.equal(202);
+    const receipt = Buffer.from(await first.arrayBuffer());
+    const docs = await count(b.node, "documents");
+    // same DocumentId and Code as the original, with a Bussiness block of type 1
+    const base = sampleEdoc();
+    const date = formatDate(new Date());
+    const [number] = original.documentId.split(",")[2].split("/");
+    const again: Edoc = {
+      ...base,
+      header: { ...base.header, DocumentId: original.documentId, Code: { CodeNumber: number, CodeNotation: "QĐ-VPCP" }, PromulgationInfo: { Place: "Hà Nội", PromulgationDate: date } },
+      bussiness: { BussinessDocType: 1, BussinessDocReason: "Thu hồi văn bản", DocumentId: original.documentId, Paper: 0 },
+    };
+    const res = await post(b.url, await pack(again, [], testPki().sender));
+    expect(res.status).to.equal(202);
+    expect(Buffer.from(await res.arrayBuffer()).equals(receipt)).to.equal(true);
+    expect(await count(b.node, "documents")).to.equal(docs);
+    const atB = (await findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: original.documentId }))!;
+    expect(atB.businessState).to.equal("revoked");
+  });
+
+  it("a node hosting two recipients stores the document for each; each delivery gets its own recipient's receipt", async () => {
+    const second = "000.00.00.H42";
+    const identity = testIdentity(second, "Sở Nội vụ Nghệ An");
+    await addLocalAgency(b.node.storage.db, masterKey(b.node.config.dataDir), { organId: second, name: "Sở Nội vụ Nghệ An", identity });
+    await b.register([{ organId: second, name: "Sở Nội vụ Nghệ An", endpoint: b.url, certificates: [identity.certificate] }]);
+    await a.register([{ organId: second, name: "Sở Nội vụ Nghệ An", endpoint: b.url, certificates: [identity.certificate] }]);
+    const doc = await send({ To: [RECIPIENT, second] });
+    await delivered(doc, RECIPIENT);
+    await delivered(doc, second);
+    const statuses = await listStatuses(a.node.storage.db, doc.id);
+    expect(statuses.map((s) => [s.code, s.from]).sort()).to.deep.equal([
+      ["01", RECIPIENT],
+      ["01", second],
+    ]);
+    for (const organ of [RECIPIENT, second]) {
+      const got = (await findDocument(b.node.storage.db, { direction: "in", localOrgan: organ, from: SENDER, documentId: doc.documentId }))!;
+      expect(got.packetSha256).to.equal(doc.packetSha256);
+      const [receipt] = await listStatuses(b.node.storage.db, got.id);
+      expect(receipt).to.include({ code: "01", from: organ, direction: "sent" });
+      expect(statuses.find((s) => s.from === organ)!.packetSha256).to.equal(receipt.packetSha256);
+    }
+    expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(2);
+  });
+
   it("take-back: 13 reaches the recipient and is answered by 15, or by 16", async () => {
     for (const answer of ["15", "16"] as const) {
       const doc = await send();
@@ -458,11 +507,39 @@ function suite(database: () => TestDatabase) {
     expect((await listStatuses(a.node.storage.db, doc.id)).map((s) => s.code)).to.deep.equal(["01", "03"]);
   });
 
+  it("statuses queued while the sender is down go in order: a later one waits for the earlier", async function () {
+    this.timeout(30_000);
+    const doc = await send();
+    await delivered(doc);
+    const got = await arrived(doc);
+    await stopListening(a);
+    try {
+      await sendStatus(b.node, clerk(RECIPIENT), got.id, "03");
+      await sendStatus(b.node, clerk(RECIPIENT), got.id, "04");
+      await waitFor("03 to be retried", async () => (await listDeliveries(b.node.storage.db, got.id, "status"))[0].attempts >= 3);
+      // meanwhile 04 is never sent: it waits (without counting attempts) for 03
+      const waiting = await waitFor("04 waiting", async () => {
+        const x = (await listDeliveries(b.node.storage.db, got.id, "status"))[1];
+        return x.state === "queued" ? x : null;
+      });
+      expect(waiting.attempts).to.equal(0);
+      expect(waiting.lastError).to.include("waiting for the status queued before it");
+    } finally {
+      await listenAgain(a);
+    }
+    await stateAtA(doc, "04");
+    expect((await listStatuses(a.node.storage.db, doc.id)).map((s) => s.code)).to.deep.equal(["01", "03", "04"]);
+    const done = await listDeliveries(b.node.storage.db, got.id, "status");
+    expect(done.map((d) => d.state)).to.deep.equal(["delivered", "delivered"]);
+    expect(done[1].attempts).to.equal(1);
+  });
+
   it("while the recipient is down, retries come with growing delays, and the document arrives once it is back", async function () {
     this.timeout(30_000);
     await stopListening(b);
+    let doc: DocumentRow;
     try {
-      const doc = await send();
+      doc = await send();
       const seen: Array<{ attempts: number; next: number; error: string | null }> = [];
       await waitFor(
         "three failed attempts",
@@ -485,12 +562,10 @@ function suite(database: () => TestDatabase) {
     } finally {
       await listenAgain(b);
     }
-    const doc = (await a.node.storage.db("documents").where({ direction: "out" }).orderBy("created_at", "desc").first()).id as string;
-    const row = (await getDocument(a.node.storage.db, doc))!;
-    const d = await delivered(row);
+    const d = await delivered(doc);
     expect(d.attempts).to.be.within(4, 5);
-    await arrived(row);
-    expect(await count(b.node, "documents", { document_id: row.documentId })).to.equal(1);
+    await arrived(doc);
+    expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(1);
   });
 
   it("when attempts run out the delivery fails; a resend delivers it", async function () {

@@ -1,21 +1,49 @@
-// npm run bench [-- --sizes 256,1024]: runs the benchmarks, prints the table and writes it to
-// bench/results/core.md with the machine it was measured on.
+// npm run bench [-- --only core|service] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
+// [--archive 1000000]: runs the benchmarks, prints each table and writes it under bench/results/
+// with the machine it was measured on.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { benchCore } from "./core.ts";
+import { benchService } from "./service.ts";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "256,1024" } } });
-const sizes = values.sizes!.split(",").map(Number).filter((n) => n > 0);
-const table = await benchCore(sizes);
-const report = `# Core benchmark
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    sizes: { type: "string", default: "256,1024" },
+    documents: { type: "string", default: "2000" },
+    concurrency: { type: "string", default: "32" },
+    archive: { type: "string", default: "1000000" },
+  },
+});
+
+function write(name: string, title: string, notes: string, table: string): void {
+  const report = `# ${title}
 
 Measured ${new Date().toISOString()} on ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), Node ${process.version}.
-MiB/s counts attachment bytes; RSS is the peak resident memory of the whole process (GNU time).
-Rates run in one process on one core; large packets go through the real \`bin/edoc\` CLI.
+${notes}
 
 ${table}
 `;
-mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/core.md", import.meta.url), report);
-process.stdout.write(report);
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${name}.md`, import.meta.url), report);
+  process.stdout.write(report + "\n");
+}
+
+if (!values.only || values.only === "core") {
+  const sizes = values.sizes!.split(",").map(Number).filter((n) => n > 0);
+  write(
+    "core",
+    "Core benchmark",
+    "MiB/s counts attachment bytes; RSS is the peak resident memory of the whole process (GNU time).\nRates run in one process on one core; large packets go through the real `bin/edoc` CLI.",
+    await benchCore(sizes),
+  );
+}
+if (!values.only || values.only === "service") {
+  write(
+    "service",
+    "Service benchmark",
+    "Two nodes (the compiled server, two processes, SQLite) on loopback; a document counts when its receipt 01 is back at the sender.",
+    await benchService({ documents: Number(values.documents), concurrency: Number(values.concurrency), archive: Number(values.archive) }),
+  );
+}

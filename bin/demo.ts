@@ -199,13 +199,16 @@ async function demo(dir: string, nodes: DemoNode[]): Promise<void> {
   detail(`node A at ${a.url}: agency ${a.organId} "${a.name}"\nnode B at ${b.url}: agency ${b.organId} "${b.name}"`);
 
   step("they get to know each other with the CLI: trust the other's development CA, register the other's agency");
-  const introduce = async (me: DemoNode, other: DemoNode) => {
-    const certFile = join(dir, `${other.label}-agency.pem`);
-    writeFileSync(certFile, await edocOk(other, "agency", "cert", "--organ-id", other.organId));
-    await edocOk(me, "trust", "add", join(other.dataDir, "dev-ca", "ca.pem"));
-    await edocOk(me, "registry", "add", "--organ-id", other.organId, "--name", other.name, "--endpoint", other.url, "--cert", certFile);
-  };
-  await Promise.all([introduce(a, b), introduce(b, a)]);
+  const certFile = (n: DemoNode) => join(dir, `${n.label}-agency.pem`);
+  await Promise.all([
+    ...[a, b].map(async (n) => writeFileSync(certFile(n), await edocOk(n, "agency", "cert", "--organ-id", n.organId))),
+    edocOk(a, "trust", "add", join(b.dataDir, "dev-ca", "ca.pem")),
+    edocOk(b, "trust", "add", join(a.dataDir, "dev-ca", "ca.pem")),
+  ]);
+  await Promise.all([
+    edocOk(a, "registry", "add", "--organ-id", b.organId, "--name", b.name, "--endpoint", b.url, "--cert", certFile(b)),
+    edocOk(b, "registry", "add", "--organ-id", a.organId, "--name", a.name, "--endpoint", a.url, "--cert", certFile(a)),
+  ]);
   for (const [me, other] of [
     [a, b],
     [b, a],

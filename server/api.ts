@@ -134,15 +134,7 @@ export function apiRoutes(node: Node): Router {
       const metadata = parseMetadata(body);
       if (!files.length) throw badRequest(`a document must carry at least one file: ${MULTIPART_HINT}`);
       const uploaded: UploadedFile[] = files.map((f) => ({ path: f.path, name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
-      row = await sendDocument(node, user, metadata, uploaded).catch((err: unknown) => {
-        throw isDuplicateDocument(err)
-          ? new HttpError(
-              409,
-              "your agency already sent a document with the same number, notation and promulgation date (the same edXML DocumentId): " +
-                "give it its own number, or send a correction as an update or replacement (Bussiness)",
-            )
-          : err;
-      });
+      row = await sendDocument(node, user, metadata, uploaded);
     } finally {
       // removed before answering, so that a client never sees an answer while they still exist
       const files = Array.isArray(req.files) ? req.files : [];
@@ -421,14 +413,6 @@ export function uploadedFileName(raw: string): string {
 }
 
 /** The database refused a second outbound document with the same (agency, DocumentId). */
-function isDuplicateDocument(err: unknown): boolean {
-  const e = err as { code?: string; table?: string; message?: string } | null;
-  return (
-    (e?.code === "23505" && e.table === "documents") ||
-    (e?.code === "SQLITE_CONSTRAINT" && /UNIQUE constraint failed: documents\.direction/.test(e.message ?? ""))
-  );
-}
-
 /** The part's declared type, unless it says nothing (octet-stream: the extension then decides). */
 function uploadedContentType(mimetype: string | undefined): string | undefined {
   const t = (mimetype ?? "").toLowerCase();

@@ -113,8 +113,9 @@ function receiveBody(req: IncomingMessage, path: string, limit: number): Promise
       settled = true;
       req.off("data", onData);
       req.resume(); // discard what is left; the response closes the connection
+      // rejected once the file is closed, so that the caller's removal finds it
+      out.once("close", () => reject(err));
       out.destroy();
-      reject(err);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -129,7 +130,9 @@ function receiveBody(req: IncomingMessage, path: string, limit: number): Promise
     req.once("end", () => {
       if (!settled) out.end();
     });
-    req.once("aborted", () => fail(new HttpError(400, "the request was aborted by the client")));
+    req.once("close", () => {
+      if (!req.complete) fail(new HttpError(400, "the request was aborted by the client"));
+    });
     req.once("error", fail);
     out.once("error", fail);
     out.once("finish", () => {

@@ -21,9 +21,11 @@ import {
   audit,
   enqueueDelivery,
   getAgency,
+  findDocument,
   getDocument,
   getLocalAgency,
   insertDocument,
+  isUniqueViolation,
   listRecipients,
   listStatuses,
   markBusinessState,
@@ -71,6 +73,15 @@ export async function sendDocument(node: Node, user: TokenOwner, metadata: unkno
     else if (known && !to.OrganName) to.OrganName = known.name;
   }
   if (problems.length) throw badRequest("the document is not valid", problems);
+  const duplicate = () =>
+    new HttpError(
+      409,
+      "your agency already sent a document with the same number, notation and promulgation date (the same edXML DocumentId): " +
+        "give it its own number, or send a correction as an update or replacement (Bussiness)",
+    );
+  if (await findDocument(db, { direction: "out", localOrgan: user.organId, from: user.organId, documentId: edoc.header.DocumentId })) {
+    throw duplicate();
+  }
 
   const tmpDir = join(node.config.dataDir, "tmp");
   await mkdir(tmpDir, { recursive: true });
@@ -84,6 +95,7 @@ export async function sendDocument(node: Node, user: TokenOwner, metadata: unkno
     }
     const id = randomUUID();
     await db.transaction(async (trx) => {
+      // (a concurrent send of the same DocumentId is caught by the unique index: see below)
       const packet = await putBlob(trx, fileChunks(packetPath));
       const attachments = [];
       for (const [i, f] of files.entries()) {
@@ -106,6 +118,8 @@ export async function sendDocument(node: Node, user: TokenOwner, metadata: unkno
         document: id,
         detail: { documentId: edoc.header.DocumentId, to: edoc.header.To.map((t) => t.OrganId) },
       });
+    }).catch((err: unknown) => {
+      throw isUniqueViolation(err) ? duplicate() : err;
     });
     node.metrics.documentsSent.inc({ organ_id: user.organId });
     return (await getDocument(db, id))!;

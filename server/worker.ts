@@ -64,7 +64,7 @@ export async function resendDocument(node: Node, document: string, organId?: str
   return n;
 }
 
-type Outcome = { state: "delivered" } | { state: "retry"; error: string } | { state: "failed"; error: string } | { state: "wait"; until: Date; error: string };
+type Outcome = { state: "delivered" } | { state: "lost" } | { state: "retry"; error: string } | { state: "failed"; error: string } | { state: "wait"; until: Date; error: string };
 
 export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): DeliveryWorker {
   const cfg = node.config.delivery;
@@ -131,7 +131,9 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
     }
     const base = { delivery: d.id, document: d.document, documentId: doc?.documentId, kind: d.kind, organId: d.organId, attempt: d.attempts, ms: Date.now() - started };
     try {
-      if (outcome.state === "delivered") {
+      if (outcome.state === "lost") {
+        node.log.warn(base, "delivery claim lost before the receipt could be recorded; another worker has it");
+      } else if (outcome.state === "delivered") {
         // (edoc deliveries were finished together with their receipt in send())
         if (d.kind === "status" && !(await finishAttempt(db, d.id, node.workerId, { state: "delivered" }))) {
           node.log.warn(base, "delivery claim lost before it could be recorded; another worker has it");
@@ -139,9 +141,10 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
         }
         node.log.info({ ...base, outcome: "delivered" }, "delivery attempt succeeded");
       } else if (outcome.state === "wait") {
-        await finishAttempt(db, d.id, node.workerId, { state: "queued", retryAt: outcome.until, error: outcome.error });
-        // waiting behind an earlier packet is not an attempt
-        await db("deliveries").where({ id: d.id, state: "queued" }).andWhere("attempts", ">", 0).decrement("attempts", 1);
+        // waiting behind an earlier packet is not an attempt: the claim's count is given back
+        if (await finishAttempt(db, d.id, node.workerId, { state: "queued", retryAt: outcome.until, error: outcome.error })) {
+          await db("deliveries").where({ id: d.id, state: "queued" }).andWhere("attempts", ">", 0).decrement("attempts", 1);
+        }
         node.log.info({ ...base, outcome: "waiting", until: outcome.until.toISOString(), reason: outcome.error }, "delivery waits for an earlier packet");
       } else if (outcome.state === "failed" || d.attempts >= cfg.maxAttempts) {
         const error = outcome.state === "failed" ? outcome.error : `${outcome.error} (gave up after ${d.attempts} attempts)`;
@@ -197,7 +200,8 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
     } catch (err) {
       return { state: "retry", error: `${url}: HTTP ${response.status}, the answer could not be read (${networkError(err, cfg.timeoutMs)})` };
     }
-    if (response.status !== 202) {
+    // the contract answers 202; any 2xx is taken as an answer (an edoc still needs its receipt)
+    if (response.status < 200 || response.status > 299) {
       const error = `${url}: HTTP ${response.status}: ${describeAnswer(answer)}`;
       return PERMANENT_STATUSES.has(response.status) ? { state: "failed", error } : { state: "retry", error };
     }
@@ -208,7 +212,7 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
   /** The 202 answer to an edoc must be a verifying 01 from that recipient about this document. */
   async function acceptReceipt(d: Delivery, doc: DocumentRow, receipt: Buffer, url: string): Promise<Outcome> {
     const { report, content } = await verifyPacket({ bytes: receipt }, await node.trust());
-    const wrong = (why: string): Outcome => ({ state: "retry", error: `${url}: HTTP 202, but ${why}` });
+    const wrong = (why: string): Outcome => ({ state: "retry", error: `${url}: accepted, but ${why}` });
     if (!report.valid || !content) return wrong(`the receipt does not verify (${report.subIndication}: ${report.errors[0] ?? ""})`);
     const p = content.packet;
     if (p.kind !== "status") return wrong("the answer is not a status packet");
@@ -234,10 +238,12 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
       }
       return true;
     });
-    if (!recorded) node.log.warn({ delivery: d.id }, "delivery claim lost before the receipt could be recorded; another worker has it");
-    return { state: "delivered" };
+    return recorded ? { state: "delivered" } : { state: "lost" };
   }
 
+  if (cfg.timeoutMs >= cfg.leaseMs) {
+    node.log.warn({ timeoutMs: cfg.timeoutMs, leaseMs: cfg.leaseMs }, "the delivery lease is not longer than the send timeout: a slow send may be claimed again by another worker");
+  }
   const running = loop();
   void gauges(true);
   return {

@@ -609,6 +609,7 @@ async function openBundle(path: string): Promise<{ zip: ZipFile; entries: Map<st
     for (let i = 1; i < spans.length; i++) {
       if (spans[i - 1].end > spans[i].start) throw bad(`${spans[i - 1].name} overlaps ${spans[i].name}`);
     }
+    for (const [name, e] of entries) if (name.endsWith("/") && e.uncompressedSize === 0) entries.delete(name); // folders hold nothing
     return { zip, entries };
   } catch (err) {
     zip.close();
@@ -638,7 +639,7 @@ interface FileFacts {
 /** An entry's digest and size, its bytes when `keep` (small files only), copied to `extractTo` when given. */
 async function readEntry(zip: ZipFile, e: Entry, keep: boolean, extractTo?: string): Promise<FileFacts> {
   const f: FileFacts = { sha256: null, size: 0 };
-  const copy = extractTo ? await open(extractTo, "wx") : null;
+  const copy = extractTo ? await open(extractTo, "ax") : null;
   try {
     if (keep && e.uncompressedSize > MAX_SMALL_FILE) throw new Error(`it is larger than ${MAX_SMALL_FILE} bytes`);
     const hash = createHash("sha256");
@@ -677,13 +678,15 @@ const bi = (en: string, vi: string) => `${en} — ${vi}`;
  */
 export async function verifyEvidenceBundle(path: string, trust: BundleTrust): Promise<BundleReport> {
   const { zip, entries } = await openBundle(path);
-  const tmp = await mkdtemp(join(tmpdir(), "edoc-evidence-"));
   try {
-    for (const [name, e] of entries) if (name.endsWith("/") && e.uncompressedSize === 0) entries.delete(name); // folders
-    return await verifyEntries(zip, entries, trust, tmp);
+    const tmp = await mkdtemp(join(tmpdir(), "edoc-evidence-"));
+    try {
+      return await verifyEntries(zip, entries, trust, tmp);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   } finally {
     zip.close();
-    await rm(tmp, { recursive: true, force: true });
   }
 }
 

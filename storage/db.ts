@@ -43,7 +43,8 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   };
 }
 
-/** Timestamps are stored as ISO 8601 strings in UTC on both databases' timestamp columns. */
-export function now(): Date {
-  return new Date();
+/** True when `err` is a unique-constraint violation (a concurrent writer stored the same row first). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
 }

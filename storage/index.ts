@@ -1,6 +1,6 @@
 // Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, agencies and
 // identities, tokens, trust, registry, documents, statuses, the delivery queue and the audit log.
-export { openStorage, type Db, type Storage, type StorageOptions } from "./db.ts";
+export { openStorage, isUniqueViolation, type Db, type Storage, type StorageOptions } from "./db.ts";
 export { masterKey } from "./keys.ts";
 export * from "./blobs.ts";
 export * from "./agencies.ts";

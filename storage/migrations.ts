@@ -128,7 +128,7 @@ const init: Migration = {
       t.string("code", 2).notNullable();
       t.string("from_organ", 35).notNullable();
       t.string("to_organ", 35).notNullable();
-      t.string("direction", 4).notNullable(); // sent | received
+      t.string("direction", 8).notNullable(); // sent | received
       t.string("packet_sha256", 64).notNullable().references("sha256").inTable("blobs");
       t.string("description", 1000).notNullable().defaultTo("");
       t.timestamp("at", { useTz: true }).notNullable();

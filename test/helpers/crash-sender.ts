@@ -6,7 +6,7 @@
 // Its state comes from the contract's variables (EDOC_DATA_DIR, DATABASE_URL, EDOC_DB_SCHEMA,
 // EDOC_DELIVERY_*), set up beforehand by the test (local agency, trust anchor, registry). It
 //   - with CRASH_QUEUE=n, first sends n documents from CRASH_FROM to CRASH_TO (queued only);
-//   - runs the delivery worker (CRASH_CONCURRENCY sends at once, default 4);
+//   - runs the delivery worker (CRASH_CONCURRENCY sends at once, default 8);
 //   - prints one JSON line per event on stdout: {"event":"queued"}, {"event":"progress",…};
 //   - with CRASH_EXIT_WHEN_DONE=1, stops and exits 0 once nothing is queued or being sent.
 import pino from "pino";
@@ -32,7 +32,7 @@ async function main() {
     }, []);
   }
   if (queue) say("queued", { n: queue });
-  const worker = startDeliveryWorker(node, { concurrency: Number(env.CRASH_CONCURRENCY || 4) });
+  const worker = startDeliveryWorker(node, { concurrency: Number(env.CRASH_CONCURRENCY || 8) });
   say("started", { pid: process.pid });
   for (;;) {
     await new Promise((r) => setTimeout(r, 50));

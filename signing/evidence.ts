@@ -75,7 +75,7 @@ import {
 } from "../envelopes/index.ts";
 import { fingerprint } from "./pki.ts";
 import { registryFromJson, type Registry } from "./registry.ts";
-import { emptyReport, type VerificationReport } from "./report.ts";
+import { formatFailureReport, type VerificationReport } from "./report.ts";
 import { verifyPacket, type TrustConfig } from "./verify.ts";
 import { isNamed } from "./xmldsig.ts";
 
@@ -766,11 +766,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   let packetReport: VerificationReport;
   let signed: Edoc | null = null;
   let verifiedAttachments: Array<{ name: string; region: ContentRegion | null }> = [];
-  const unreadable = (en: string, vi: string): VerificationReport => ({
-    ...emptyReport(trust.at ?? new Date()),
-    subIndication: "FORMAT_FAILURE",
-    errors: [bi(en, vi)],
-  });
+  const unreadable = (en: string, vi: string) => formatFailureReport(trust.at ?? new Date(), bi(en, vi));
   const packetFacts = facts.get("packet.edxml");
   if (!packetFacts || packetFacts.error) {
     packetReport = unreadable(packetFacts ? "packet.edxml cannot be read" : "packet.edxml is missing", "không có gói tin packet.edxml đọc được");

@@ -85,6 +85,11 @@ export function emptyReport(at: Date): VerificationReport {
   };
 }
 
+/** The report on input that could not be checked at all: FORMAT_FAILURE, with one error. */
+export function formatFailureReport(at: Date, error: string): VerificationReport {
+  return { ...emptyReport(at), subIndication: "FORMAT_FAILURE", errors: [error] };
+}
+
 /** A failure that ends verification; carries its sub-indication and a bilingual message. */
 export class VerificationFailure extends Error {
   constructor(

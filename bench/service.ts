@@ -189,7 +189,7 @@ export async function benchService(opts: { documents: number; concurrency: numbe
 const WORDS = "quyết định công văn thông báo kế hoạch báo cáo tờ trình giấy mời chỉ thị hướng dẫn về việc triển khai thực hiện năm ban hành quy chế văn thư lưu trữ điện tử chuyển đổi số cải cách hành chính ngân sách đầu tư xây dựng giáo dục y tế".split(" ");
 
 /** Generates (once, kept under bench/tmp) an archive and times searches over it. */
-async function benchSearch(dataDir: string, count: number): Promise<string> {
+export async function benchSearch(dataDir: string, count: number): Promise<string> {
   const st = await openStorage({ dataDir });
   try {
     const have = Number((await st.db("documents").count({ n: "*" }))[0].n);

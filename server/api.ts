@@ -29,6 +29,7 @@ import {
   normalizeFingerprint,
   parseCertificates,
   verifyEvidenceBundle,
+  formatFailureReport,
   verifyPacket,
   writeEvidenceBundle,
   fingerprint,
@@ -259,7 +260,7 @@ export function apiRoutes(node: Node): Router {
           report = await verifyEvidenceBundle(path, { ...trust, at });
         } catch (err) {
           if (!(err instanceof BundleError)) throw err;
-          report = formatFailure(err.message.replace(path, "the body"), at);
+          report = formatFailureReport(at ?? new Date(), err.message.replace(path, "the body"));
         }
       } else {
         report = (await verifyPacket({ path }, { ...trust, at })).report;
@@ -446,22 +447,6 @@ async function isZipFile(path: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
-}
-
-function formatFailure(message: string, at: Date | undefined): VerificationReport {
-  return {
-    valid: false,
-    indication: "TOTAL_FAILED",
-    subIndication: "FORMAT_FAILURE",
-    packetKind: null,
-    documentId: null,
-    signer: null,
-    signingTime: null,
-    validationTime: (at ?? new Date()).toISOString(),
-    references: [],
-    errors: [message],
-    warnings: [],
-  };
 }
 
 function verificationTime(value: unknown): Date | undefined {

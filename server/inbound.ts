@@ -27,6 +27,7 @@ import {
   blobBytes,
   findDocument,
   insertDocument,
+  isUniqueViolation,
   listLocalAgencies,
   listRecipients,
   listStatuses,
@@ -183,11 +184,6 @@ async function refuse(node: Node, req: Request, res: Response, path: string, bod
   await audit(node.storage.db, { actor: `peer:${req.socket.remoteAddress ?? "unknown"}`, organId: null, action: "inbound.rejected", detail });
   res.status(422).type("application/json").send(JSON.stringify(report));
 }
-
-const isUniqueViolation = (err: unknown) => {
-  const e = err as { code?: string; message?: string } | null;
-  return e?.code === "23505" || (e?.code === "SQLITE_CONSTRAINT" && /UNIQUE/i.test(e.message ?? "")) || /UNIQUE constraint failed/i.test(e?.message ?? "");
-};
 
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;

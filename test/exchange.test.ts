@@ -432,7 +432,6 @@ function suite(database: () => TestDatabase) {
   });
 
   it("the door answers 422 with the report to a tampered or forged packet and stores nothing but a log line", async () => {
-    const pki = testPki();
     const good = await packet();
     const text = good.bytes.toString("utf8");
     const tampered = Buffer.from(text.replace("Quyết định về việc ban hành", "Quyết định về việc bãi bỏ"), "utf8");
@@ -443,7 +442,6 @@ function suite(database: () => TestDatabase) {
     const rogueRoot = issueCertificate({ subject: { CN: "Rogue Root CA" }, ca: true });
     const rogueLeaf = issueCertificate({ subject: { CN: "Văn phòng Chính phủ (giả)" }, issuer: rogueRoot });
     const untrusted = await packet({}, [], { ...rogueLeaf, chain: [rogueRoot.certificate] });
-    void pki;
     const before = { docs: await count(b.node, "documents"), blobs: await count(b.node, "blobs"), statuses: await count(b.node, "statuses"), refused: await count(b.node, "audit_log", { action: "inbound.rejected" }) };
     for (const [what, bytes, sub] of [
       ["tampered", tampered, "HASH_FAILURE"],

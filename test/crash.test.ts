@@ -182,10 +182,11 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
 
       // second life: the worker reclaims the abandoned rows once their lease runs out
       child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
+      let timer: NodeJS.Timeout | undefined;
       const second = await Promise.race([
         child.exited,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the restarted sender did not finish")), 60_000)),
-      ]);
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the restarted sender did not finish: ${child?.stderr}`)), 60_000))),
+      ]).finally(() => clearTimeout(timer));
       expect(second.code, child.stderr).to.equal(0);
 
       // the receiver: exactly one record per document, each with one receipt

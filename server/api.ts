@@ -62,6 +62,7 @@ import type { Node } from "./context.ts";
 import { HttpError, badRequest, notFound } from "./errors.ts";
 import { sendDocument, sendStatus, type UploadedFile } from "./outbound.ts";
 import { documentRecord } from "./records.ts";
+import { resendDocument } from "./worker.ts";
 
 /** Files per document. */
 export const MAX_FILES = 100;
@@ -237,6 +238,17 @@ export function apiRoutes(node: Node): Router {
     const { code, description } = statusInput(req);
     const row = await sendStatus(node, userOf(req), doc.id, code, description);
     res.json(await documentRecord(db, row));
+  });
+
+  // Failed deliveries of a sent document queued again (all recipients, or `organId`).
+  r.post("/documents/:id/resend", clerks, json, async (req, res) => {
+    const doc = await ownDocument(req);
+    if (doc.direction !== "out") throw badRequest("only a document this agency sent can be sent again");
+    const organId = (req.body as { organId?: unknown } | undefined)?.organId;
+    if (organId !== undefined && typeof organId !== "string") throw badRequest("organId must be an organ id");
+    if (!(await resendDocument(node, doc.id, organId))) throw new HttpError(409, "no delivery of this document has failed, so there is nothing to send again");
+    await audit(db, { actor: `token:${userOf(req).id}`, organId: doc.localOrgan, action: "resend", document: doc.id, detail: { organId: organId ?? null } });
+    res.status(202).json(await documentRecord(db, (await getDocument(db, doc.id))!));
   });
 
   // ---- verification ---------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 // held in memory), verified, and then either stored as a received document with a signed receipt
 // (status 01) or, for a status packet, recorded against the document it reports on.
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { Router, type Request, type Response } from "express";
@@ -13,6 +13,7 @@ import {
   STATUS_CODES,
   TIMESTAMP_SKEW_MS,
   formatTimestamp,
+  readSource,
   regionBytes,
   validateEdoc,
   validateStatus,
@@ -185,9 +186,6 @@ async function refuse(node: Node, req: Request, res: Response, path: string, bod
   res.status(422).type("application/json").send(JSON.stringify(report));
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
-}
 
 /** The receipt (the signed 01 packet) held for an inbound document. */
 async function storedReceipt(db: Db, doc: DocumentRow): Promise<Buffer> {
@@ -254,7 +252,7 @@ async function receiveEdoc(
     try {
       created = await db.transaction(async (trx) => {
         const made: string[] = [];
-        const packet = await putBlob(trx, fileChunks(path));
+        const packet = await putBlob(trx, readSource({ path }));
         const attachments = [];
         for (const a of content.attachments) {
           const blob = await putBlob(trx, a.region ? regionBytes({ path }, a.region) : Buffer.alloc(0));
@@ -374,7 +372,7 @@ async function receiveStatus(
     throw badRequest(`unknown status code "${code}"`);
   }
   const found = doc;
-  const bytes = await blobBytesOf(path);
+  const bytes = await readFile(path);
   const outcome = await db.transaction(async (trx) => {
     // one status at a time per document, so that the order check sees every earlier status
     if (node.storage.dialect === "pg") await trx("documents").where({ id: found.id }).forUpdate().first("id");
@@ -407,9 +405,4 @@ async function receiveStatus(
   res.status(202).json({ accepted: true });
 }
 
-/** A status packet is small (the verifier bounds its skeleton): read it whole. */
-async function blobBytesOf(path: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of fileChunks(path)) parts.push(chunk);
-  return Buffer.concat(parts);
-}
+

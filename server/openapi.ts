@@ -396,6 +396,25 @@ export function openApiDocument(node: Pick<Node, "config">) {
           },
         },
       },
+      "/api/v1/documents/{id}/resend": {
+        post: {
+          tags: ["documents"],
+          summary: "Queue the failed deliveries of a sent document again (every recipient, or the one given)",
+          security: [{ bearer: [] }],
+          parameters: [idParam],
+          requestBody: {
+            required: false,
+            content: jsonContent({ type: "object", properties: { organId: { type: "string", description: "Only this recipient" } }, additionalProperties: false }),
+          },
+          responses: {
+            "202": { description: "The record, its failed deliveries queued again", content: jsonContent(ref("DocumentRecord")) },
+            "400": error("Not a document this agency sent"),
+            ...authErrors,
+            "404": error("No such document for your agency"),
+            "409": error("No delivery of it has failed"),
+          },
+        },
+      },
       "/api/v1/verify": {
         post: {
           tags: ["verification"],

@@ -1,7 +1,6 @@
 // Sending: a clerk's document becomes a signed edoc, stored and queued for every recipient in one
 // transaction; a status a clerk sets becomes a signed status packet queued for the other party.
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -11,6 +10,7 @@ import {
   attachmentInfoFor,
   edocFromInput,
   formatTimestamp,
+  readSource,
   validateEdoc,
   type StatusCode,
   type StatusPacket,
@@ -44,9 +44,6 @@ export interface UploadedFile {
   contentType?: string;
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
-}
 
 /** Builds, signs, stores and queues an edoc from a clerk's metadata and files. */
 export async function sendDocument(node: Node, user: TokenOwner, metadata: unknown, files: UploadedFile[]): Promise<DocumentRow> {
@@ -96,20 +93,22 @@ export async function sendDocument(node: Node, user: TokenOwner, metadata: unkno
     const id = randomUUID();
     await db.transaction(async (trx) => {
       // (a concurrent send of the same DocumentId is caught by the unique index: see below)
-      const packet = await putBlob(trx, fileChunks(packetPath));
+      const packet = await putBlob(trx, readSource({ path: packetPath }));
       const attachments = [];
       for (const [i, f] of files.entries()) {
-        attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, fileChunks(f.path)) });
+        attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });
       }
       await insertDocument(trx, { id, direction: "out", localOrgan: user.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
       for (const organId of new Set(edoc.header.To.map((t) => t.OrganId))) {
         await enqueueDelivery(trx, { document: id, organId, kind: "edoc", packetSha256: packet.sha256 });
       }
       const b = edoc.bussiness;
-      const target = b?.DocumentId ?? b?.ReplacementInfoList?.[0]?.DocumentId;
-      if (b && b.BussinessDocType !== 0 && target) {
+      if (b && b.BussinessDocType !== 0) {
         const state = ({ 1: "revoked", 2: "updated", 3: "replaced" } as const)[b.BussinessDocType];
-        await markBusinessState(trx, { direction: "out", localOrgan: user.organId, from: user.organId, documentId: target }, state);
+        const targets = b.BussinessDocType === 3 ? (b.ReplacementInfoList ?? []).map((r) => r.DocumentId) : [b.DocumentId];
+        for (const documentId of targets.filter((t): t is string => !!t)) {
+          await markBusinessState(trx, { direction: "out", localOrgan: user.organId, from: user.organId, documentId }, state);
+        }
       }
       await audit(trx, {
         actor: `token:${user.id}`,

@@ -141,13 +141,8 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
         }
         node.log.info({ ...base, outcome: "delivered" }, "delivery attempt succeeded");
       } else if (outcome.state === "wait") {
-        // waiting behind an earlier packet is not an attempt: the claim's count is given back
-        const wait = outcome;
-        await db.transaction(async (trx) => {
-          if (await finishAttempt(trx, d.id, node.workerId, { state: "queued", retryAt: wait.until, error: wait.error })) {
-            await trx("deliveries").where({ id: d.id, state: "queued" }).andWhere("attempts", ">", 0).decrement("attempts", 1);
-          }
-        });
+        // waiting behind an earlier packet is not an attempt
+        await finishAttempt(db, d.id, node.workerId, { state: "waiting", retryAt: outcome.until, error: outcome.error });
         node.log.info({ ...base, outcome: "waiting", until: outcome.until.toISOString(), reason: outcome.error }, "delivery waits for an earlier packet");
       } else if (outcome.state === "failed" || d.attempts >= cfg.maxAttempts) {
         const error = outcome.state === "failed" ? outcome.error : `${outcome.error} (gave up after ${d.attempts} attempts)`;

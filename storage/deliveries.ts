@@ -90,7 +90,12 @@ export async function finishAttempt(
   db: Db,
   id: number,
   worker: string,
-  outcome: { state: "delivered" } | { state: "queued"; retryAt: Date; error: string } | { state: "failed"; error: string },
+  outcome:
+    | { state: "delivered" }
+    | { state: "queued"; retryAt: Date; error: string }
+    /** Not tried (it waits behind an earlier packet): the claim's attempt is given back. */
+    | { state: "waiting"; retryAt: Date; error: string }
+    | { state: "failed"; error: string },
 ): Promise<boolean> {
   const now = new Date();
   const update =
@@ -98,7 +103,9 @@ export async function finishAttempt(
       ? { state: "delivered", last_error: null }
       : outcome.state === "queued"
         ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000) }
-        : { state: "failed", last_error: outcome.error.slice(0, 1000) };
+        : outcome.state === "waiting"
+          ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000), attempts: db.raw("attempts - 1") }
+          : { state: "failed", last_error: outcome.error.slice(0, 1000) };
   const n = await db("deliveries")
     .where({ id, claimed_by: worker, state: "sending" })
     .update({ ...update, claimed_by: null, claimed_until: null, updated_at: now });

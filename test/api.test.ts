@@ -305,6 +305,17 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         },
       },
       {
+        endpoint: "POST /documents/:id/resend",
+        request: (auth) => api("POST", `/documents/${docA}/resend`, withJson(auth, {})),
+        expect: {
+          ...readers(0),
+          // no worker runs here, so nothing has failed: the clerk who may resend hears why not
+          "clerk A": { status: 409, check: (r) => expect(r.json.error).to.include("nothing to send again") },
+          "archivist A": 403,
+          "archivist B": 403,
+        },
+      },
+      {
         endpoint: "POST /documents",
         request: (auth, caller) => send(auth, metadata(caller.endsWith("B") ? { To: [A] } : {})),
         expect: {

@@ -12,7 +12,7 @@ import { type Node } from "../server/context.ts";
 import { sendDocument, sendStatus } from "../server/outbound.ts";
 import { documentRecord } from "../server/records.ts";
 import { RECIPIENT_HEADER } from "../server/inbound.ts";
-import { resendDocument, retryDelay, startDeliveryWorker } from "../server/worker.ts";
+import { retryDelay, startDeliveryWorker } from "../server/worker.ts";
 import { issueCertificate, signStatus, type Identity } from "../signing/index.ts";
 import {
   addLocalAgency,
@@ -592,10 +592,14 @@ function suite(database: () => TestDatabase) {
     } finally {
       await listenAgain(b);
     }
-    expect(await resendDocument(a.node, doc.id)).to.equal(1);
+    const resend = () => fetch(`${a.url}/api/v1/documents/${doc.id}/resend`, { method: "POST", headers: { ...a.auth(SENDER, "clerk"), "content-type": "application/json" }, body: "{}" });
+    const res = await resend();
+    expect(res.status).to.equal(202);
+    expect(((await res.json()) as { deliveries: Array<{ state: string }> }).deliveries[0].state).to.be.oneOf(["queued", "sending", "delivered"]);
     const d = await delivered(doc);
     expect(d.attempts).to.equal(1);
     await arrived(doc);
+    expect((await resend()).status).to.equal(409); // nothing failed any more
   });
 
   it("the backoff uses full jitter: random(0, min(max, base·2^(attempts−1)))", () => {

@@ -88,7 +88,7 @@ function pdf(): Blob {
   return new Blob([Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(50 * 1024 - 9)])], { type: "application/pdf" });
 }
 
-async function load(url: string, token: string, total: number, concurrency: number, body: () => FormData): Promise<{ seconds: number; latencies: number[]; ids: string[]; started: Map<string, number> }> {
+async function load(url: string, token: string, total: number, concurrency: number, body: (n: number) => FormData): Promise<{ seconds: number; latencies: number[]; ids: string[]; started: Map<string, number> }> {
   let next = 0;
   const latencies: number[] = [];
   const ids: string[] = [];
@@ -97,9 +97,9 @@ async function load(url: string, token: string, total: number, concurrency: numb
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
-        next++;
+        const n = next++;
         const t = performance.now();
-        const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: body() });
+        const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: body(n) });
         const json = (await res.json()) as { id?: string; error?: string };
         if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${json.error}`);
         latencies.push(performance.now() - t);
@@ -142,10 +142,10 @@ export async function benchService(opts: { documents: number; concurrency: numbe
     for (const [x, y] of [[a, b], [b, a]] as const) await cli(y.env, "trust", "add", join(x.env.EDOC_DATA_DIR!, "dev-ca", "ca.pem"));
     await link(a, A, b);
     await link(b, B, a);
-    const metadata = JSON.stringify({ To: [B], Code: "1/QĐ-BENCH", DocumentType: { Type: 1, TypeName: "Quyết định" }, Subject: "Quyết định thử tải" });
-    const sent = await load(`${a.url}/api/v1/documents`, a.token, opts.documents, opts.concurrency, () => {
+    const run = Date.now() % 100000; // each document its own number (a DocumentId is sent once)
+    const sent = await load(`${a.url}/api/v1/documents`, a.token, opts.documents, opts.concurrency, (n) => {
       const f = new FormData();
-      f.append("metadata", metadata);
+      f.append("metadata", JSON.stringify({ To: [B], Code: `${n + 1}/QĐ-B${run}`, DocumentType: { Type: 1, TypeName: "Quyết định" }, Subject: "Quyết định thử tải" }));
       f.append("files", pdf(), "quyết định.pdf");
       return f;
     });

@@ -652,15 +652,7 @@ const AGENCY_FIELDS = ["organId", "name", "parentId", "endpoint", "certificates"
 /** What GET answers besides the input fields: sent back unchanged, they are ignored. */
 const AGENCY_READ_ONLY = ["source", "local", "updatedAt"];
 
-interface AgencyInput {
-  organId: string;
-  name: string;
-  parentId: string | null;
-  endpoint: string;
-  certificates: X509Certificate[];
-  certificateFingerprints: string[];
-  status: "active" | "inactive";
-}
+type AgencyInput = Omit<AgencyRecord, "source" | "updatedAt">;
 
 /** A registry entry from a JSON body; every problem listed in one 400. */
 function agencyInput(req: Request, pathId: string | undefined): AgencyInput {

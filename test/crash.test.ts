@@ -5,17 +5,15 @@
 //  - two sender nodes on one database, each with its worker, never send a row twice.
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import type { RequestListener } from "node:http";
 import { fileURLToPath } from "node:url";
-import knexFactory from "knex";
 import { createApp } from "../server/app.ts";
 import type { Node } from "../server/context.ts";
 import { sendDocument } from "../server/outbound.ts";
 import { startDeliveryWorker } from "../server/worker.ts";
 import { listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
-import { onEachDatabase, PG_URL, type TestDatabase } from "./helpers/db.ts";
-import { RECIPIENT, scratch, SENDER, testPki } from "./helpers/fixtures.ts";
+import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
+import { RECIPIENT, SENDER, testPki } from "./helpers/fixtures.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -26,24 +24,6 @@ const ANSWER_DELAY_MS = 300;
 
 type StorageOptions = { dataDir: string; databaseUrl?: string; schema?: string };
 
-/** A second, separate database of the same kind. */
-function otherDatabase(db: TestDatabase): { options: StorageOptions; cleanup(): Promise<void> } {
-  const s = scratch();
-  if (db.name === "sqlite") return { options: { dataDir: s.path("data") }, cleanup: async () => s.cleanup() };
-  const schema = `edoc_test_${randomBytes(6).toString("hex")}`;
-  return {
-    options: { dataDir: s.path("data"), databaseUrl: PG_URL, schema },
-    cleanup: async () => {
-      const k = knexFactory({ client: "pg", connection: PG_URL });
-      try {
-        await k.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-      } finally {
-        await k.destroy();
-        s.cleanup();
-      }
-    },
-  };
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -126,13 +106,13 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
   describe("a sender killed with SIGKILL in the middle of sending", () => {
     const counter = { hits: 0 };
     let receiver: TestNode;
-    let receiverDb: ReturnType<typeof otherDatabase>;
+    let receiverDb: ReturnType<typeof anotherDatabase>;
     let senderDb: StorageOptions;
     let child: Child | undefined;
 
     before(async function () {
       this.timeout(60_000);
-      receiverDb = otherDatabase(database());
+      receiverDb = anotherDatabase(database());
       receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
       // the sender (the child process) on the suite's database, set up by a node that is closed
       // again before the child opens it
@@ -219,16 +199,16 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
   describe("two sender nodes on one database, each with its worker", () => {
     let receiver: TestNode;
     let senders: TestNode[] = [];
-    let receiverDb: ReturnType<typeof otherDatabase>;
-    let sendersDb: ReturnType<typeof otherDatabase>;
+    let receiverDb: ReturnType<typeof anotherDatabase>;
+    let sendersDb: ReturnType<typeof anotherDatabase>;
     const counter = { hits: 0 };
 
     before(async function () {
       this.timeout(60_000);
-      receiverDb = otherDatabase(database());
+      receiverDb = anotherDatabase(database());
       receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
       await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
-      sendersDb = otherDatabase(database());
+      sendersDb = anotherDatabase(database());
       for (let i = 0; i < 2; i++) {
         senders.push(
           await startNode({

@@ -6,7 +6,6 @@ import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import knexFactory from "knex";
 import { formatDate, formatTimestamp, type Edoc, type StatusCode, type StatusPacket } from "../envelopes/index.ts";
 import { type Node } from "../server/context.ts";
 import { sendDocument, sendStatus } from "../server/outbound.ts";
@@ -26,7 +25,7 @@ import {
   type DocumentRow,
   type TokenOwner,
 } from "../storage/index.ts";
-import { onEachDatabase, PG_URL, type TestDatabase } from "./helpers/db.ts";
+import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "./helpers/fixtures.ts";
 import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
 
@@ -34,24 +33,6 @@ const THIRD = "000.00.00.K01"; // registered at A, hosted nowhere
 const DELIVERY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 5000, pollMs: 20, timeoutMs: 5000 };
 const MAX_PACKET = 1024 * 1024;
 
-/** A second, separate database of the same kind (a node of its own). */
-function otherDatabase(db: TestDatabase): { options: { dataDir: string; databaseUrl?: string; schema?: string }; cleanup(): Promise<void> } {
-  const s = scratch();
-  if (db.name === "sqlite") return { options: { dataDir: s.path("data") }, cleanup: async () => s.cleanup() };
-  const schema = `edoc_test_${randomBytes(6).toString("hex")}`;
-  return {
-    options: { dataDir: s.path("data"), databaseUrl: PG_URL, schema },
-    cleanup: async () => {
-      const k = knexFactory({ client: "pg", connection: PG_URL });
-      try {
-        await k.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-      } finally {
-        await k.destroy();
-        s.cleanup();
-      }
-    },
-  };
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -89,14 +70,14 @@ onEachDatabase("exchange between two nodes", (database) => {
 function suite(database: () => TestDatabase) {
   let a: TestNode; // sender G22
   let b: TestNode; // recipient H41
-  let bDb: ReturnType<typeof otherDatabase>;
+  let bDb: ReturnType<typeof anotherDatabase>;
   let files: ReturnType<typeof scratch>;
   let n = 0;
 
   before(async function () {
     this.timeout(60_000);
     files = scratch();
-    bDb = otherDatabase(database());
+    bDb = anotherDatabase(database());
     const worker = (random?: () => number) => (h: TestNode) => {
       const w = startDeliveryWorker(h.node, { random });
       return () => w.stop();

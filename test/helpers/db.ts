@@ -62,6 +62,12 @@ function postgres(): TestDatabase {
   };
 }
 
+/** A second, separate database of the same kind as `db` (for a node of its own). */
+export function anotherDatabase(db: TestDatabase): { options: { dataDir: string; databaseUrl?: string; schema?: string }; cleanup(): Promise<void> } {
+  const other = db.name === "sqlite" ? sqlite() : postgres();
+  return { options: other.options(), cleanup: () => other.cleanup() };
+}
+
 /** describe() the suite once per database; `suite` gets a fresh database for each run. */
 export function onEachDatabase(title: string, suite: (db: () => TestDatabase) => void): void {
   for (const make of [sqlite, postgres]) {

@@ -14,6 +14,8 @@ const { values } = parseArgs({
     documents: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "32" },
     archive: { type: "string", default: "1000000" },
+    // where the two nodes keep their data (default bench/tmp); e.g. /dev/shm to take the disk out
+    "nodes-dir": { type: "string" },
   },
 });
 
@@ -44,6 +46,11 @@ if (!values.only || values.only === "service") {
     "service",
     "Service benchmark",
     "Two nodes (the compiled server, two processes, SQLite) on loopback; a document counts when its receipt 01 is back at the sender.",
-    await benchService({ documents: Number(values.documents), concurrency: Number(values.concurrency), archive: Number(values.archive) }),
+    await benchService({
+      documents: Number(values.documents),
+      concurrency: Number(values.concurrency),
+      archive: Number(values.archive),
+      nodesDir: values["nodes-dir"],
+    }),
   );
 }

@@ -113,8 +113,8 @@ async function load(url: string, token: string, total: number, concurrency: numb
   return { seconds: (performance.now() - t0) / 1000, latencies, ids, started };
 }
 
-export async function benchService(opts: { documents: number; concurrency: number; archive: number }): Promise<string> {
-  const dir = join(ROOT, "bench", "tmp", `service-${Date.now()}`);
+export async function benchService(opts: { documents: number; concurrency: number; archive: number; nodesDir?: string }): Promise<string> {
+  const dir = join(opts.nodesDir ?? join(ROOT, "bench", "tmp"), `service-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const rows: string[] = [];
   const nodes: NodeProc[] = [];

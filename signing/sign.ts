@@ -102,8 +102,11 @@ export async function packEdoc(
  * text is copied straight into them (no per-piece Buffer) and a small packet is one write call.
  */
 function batchedWriter(fh: FileHandle, start: number) {
-  const SIZE = 4 << 20;
-  const buffers = [Buffer.allocUnsafe(SIZE), Buffer.allocUnsafe(SIZE)];
+  // Buffers start at 256 KiB and double up to 4 MiB as a large packet streams through: a small
+  // packet allocates 256 KiB, not 8 MiB (allocation churn cost two thirds of small-packet speed).
+  const MAX = 4 << 20;
+  let size = 1 << 18;
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(0)];
   let which = 0;
   let fill = 0;
   let offset = start;
@@ -119,6 +122,9 @@ function batchedWriter(fh: FileHandle, start: number) {
     offset += fill;
     which ^= 1;
     fill = 0;
+    // the other buffer is free again (send awaited its write); grow it on the way to MAX
+    if (buffers[which].length < size) buffers[which] = Buffer.allocUnsafe(size);
+    else if (size < MAX) buffers[which] = Buffer.allocUnsafe((size *= 2));
   };
   return {
     /** Latin-1 (base64) text. */
@@ -127,7 +133,7 @@ function batchedWriter(fh: FileHandle, start: number) {
         const written = buffers[which].write(at ? text.slice(at) : text, fill, "latin1");
         fill += written;
         at += written;
-        if (fill === SIZE) await flush();
+        if (fill === buffers[which].length) await flush();
       }
     },
     async bytes(buf: Buffer) {

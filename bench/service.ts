@@ -58,7 +58,9 @@ async function startNode(dir: string, organId: string, name: string): Promise<No
 }
 
 async function launch(n: NodeProc): Promise<void> {
-  n.proc = spawn(process.execPath, [SERVER], { env: { ...process.env, ...n.env }, stdio: ["ignore", "ignore", "inherit"] });
+  // EDOC_BENCH_NODE_ARGS: extra node flags for the two nodes (e.g. --cpu-prof to profile them)
+  const extra = process.env.EDOC_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  n.proc = spawn(process.execPath, [...extra, SERVER], { env: { ...process.env, ...n.env }, stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${n.url}/readyz`)).ok) return;

@@ -50,7 +50,7 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
 async function startNode(dir: string, organId: string, name: string): Promise<NodeProc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { EDOC_DATA_DIR: dir, PORT: String(port), EDOC_PUBLIC_URL: url, EDOC_ORGAN_ID: organId, EDOC_ORGAN_NAME: name, EDOC_DELIVERY_POLL_MS: "20" };
+  const env = { EDOC_DATA_DIR: dir, PORT: String(port), EDOC_PUBLIC_URL: url, EDOC_ORGAN_ID: organId, EDOC_ORGAN_NAME: name };
   await cli(env, "agency", "add", "--organ-id", organId, "--name", name, "--dev");
   const token = await cli(env, "token", "create", "--organ-id", organId, "--role", "clerk", "--name", "bench");
   const admin = await cli(env, "token", "create", "--organ-id", organId, "--role", "admin", "--name", "bench");

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import express from "express";
 import multer from "multer";
-import { openStorage } from "../storage/index.ts";
+import { openStorage, searchDocuments } from "../storage/index.ts";
 import { terms } from "../storage/search.ts";
 
 const run = promisify(execFile);
@@ -241,7 +241,6 @@ export async function benchSearch(dataDir: string, count: number): Promise<strin
         });
       }
     }
-    const { searchDocuments } = await import("../storage/index.ts");
     // what clerks type: a kind and a topic, a place without diacritics, a phrase, a number
     const queries = ["quyet dinh chuyen doi so", "ke hoach phong chay chua chay", "dak lak", "duong giao thong nong thon", "bao cao du toan ngan sach", "cong van", `${count - 7}/QĐ`];
     const times: number[] = [];

@@ -1,8 +1,8 @@
 // `edoc` commands. Exit status: 0 success, 1 the operation ran and the answer is negative (an
 // invalid signature), 2 usage or input error. Errors are printed as sentences, never stack traces.
 import { constants } from "node:fs";
-import { access, open, readFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { access, open } from "node:fs/promises";
+import { parseArgs } from "node:util";
 import { attachmentInfoFor, edocFromInput, validateEdoc, XmlError } from "../envelopes/index.ts";
 import {
   BundleError,
@@ -18,17 +18,9 @@ import {
   type Registry,
   type VerificationReport,
 } from "../signing/index.ts";
+import { InputError, readInput, type Command } from "./input.ts";
 import { NODE_COMMANDS } from "./node-commands.ts";
 
-/** An error in what the user gave us: exit 2 with this message. */
-class InputError extends Error {}
-
-interface Command {
-  usage: string;
-  options: ParseArgsConfig["options"];
-  positionals?: number;
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
-}
 
 const COMMANDS: Record<string, Command> = {
   verify: {
@@ -137,13 +129,6 @@ function parseTime(value: string): Date {
   return t;
 }
 
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch {
-    throw new InputError(`cannot read the ${what} file ${path}`);
-  }
-}
 
 /** Large files (packets, attachments) are streamed later; here only their presence is checked. */
 async function mustExist(path: string, what: string): Promise<void> {

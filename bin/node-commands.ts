@@ -6,20 +6,10 @@
 // only when one of these commands runs, so that `edoc verify` and `edoc pack` start as fast as before.
 // Errors in what the user gave are printed here as sentences (exit 2); anything else goes to
 // bin/cli.ts's handler.
-import { readFile } from "node:fs/promises";
-import type { ParseArgsConfig } from "node:util";
 import type { Knex } from "knex";
 import type { NodeConfig } from "../server/context.ts";
+import { InputError, readInput, type Command } from "./input.ts";
 
-export interface NodeCommand {
-  usage: string;
-  options: ParseArgsConfig["options"];
-  positionals?: number;
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
-}
-
-/** An error in what the user gave: exit 2 with this message. */
-class UsageError extends Error {}
 
 interface NodeState {
   db: Knex;
@@ -46,13 +36,6 @@ async function withNode<T>(fn: (s: NodeState) => Promise<T>): Promise<T> {
   }
 }
 
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch {
-    throw new UsageError(`cannot read the ${what} file ${path}`);
-  }
-}
 
 const say = (text: string) => process.stdout.write(text + "\n");
 const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
@@ -61,10 +44,10 @@ const iso = (d: string | Date) => new Date(d).toISOString().replace(/\.\d{3}Z$/,
 /** `name sub` with its allowed subcommands and, per subcommand, the options it takes. */
 function command(
   name: string,
-  spec: Omit<NodeCommand, "run"> & {
+  spec: Omit<Command, "run"> & {
     subcommands: Record<string, { allowed: string[]; run(v: Record<string, unknown>, positionals: string[]): Promise<number> }>;
   },
-): NodeCommand {
+): Command {
   return {
     usage: spec.usage,
     options: spec.options,
@@ -73,12 +56,12 @@ function command(
       const sub = positionals[0];
       try {
         const s = spec.subcommands[sub];
-        if (!s) throw new UsageError(`unknown subcommand "${sub}"; the subcommands are ${Object.keys(spec.subcommands).join(", ")}`);
+        if (!s) throw new InputError(`unknown subcommand "${sub}"; the subcommands are ${Object.keys(spec.subcommands).join(", ")}`);
         const extra = Object.keys(values).filter((k) => !s.allowed.includes(k));
-        if (extra.length) throw new UsageError(`"${name} ${sub}" does not take ${extra.map((k) => `--${k}`).join(", ")}`);
+        if (extra.length) throw new InputError(`"${name} ${sub}" does not take ${extra.map((k) => `--${k}`).join(", ")}`);
         return await s.run(values, positionals);
       } catch (err) {
-        if (err instanceof UsageError || (err instanceof Error && err.name === "SetupError")) {
+        if (err instanceof InputError || (err instanceof Error && err.name === "SetupError")) {
           process.stderr.write(`edoc ${name}${sub ? ` ${sub}` : ""}: ${err.message}\nRun "edoc ${name} --help" for usage.\n`);
           return 2;
         }
@@ -96,7 +79,7 @@ async function parseCertsFile(path: string, what: string) {
   try {
     return parseCertificates(bytes);
   } catch (err) {
-    throw new UsageError(`${path} holds no readable certificate: ${(err as Error).message}`);
+    throw new InputError(`${path} holds no readable certificate: ${(err as Error).message}`);
   }
 }
 
@@ -146,9 +129,9 @@ Exit status: 0 done, 2 usage or input error.`,
         const { checkLocalOrganId, checkName, addDevAgency, addImportedAgency, subjectLine } = await import("../server/bootstrap.ts");
         const organId = checkLocalOrganId(str(v["organ-id"]));
         const name = checkName(str(v.name));
-        if (v.dev && v.p12) throw new UsageError("give either --p12 FILE or --dev, not both");
-        if (!v.dev && !v.p12) throw new UsageError("give the agency's identity with --p12 FILE, or --dev for a development certificate");
-        if (v.dev && v.password !== undefined) throw new UsageError("--password goes with --p12, not with --dev");
+        if (v.dev && v.p12) throw new InputError("give either --p12 FILE or --dev, not both");
+        if (!v.dev && !v.p12) throw new InputError("give the agency's identity with --p12 FILE, or --dev for a development certificate");
+        if (v.dev && v.password !== undefined) throw new InputError("--password goes with --p12, not with --dev");
         let identity: import("../signing/index.ts").Identity | undefined;
         if (v.p12) {
           const { loadIdentityP12 } = await import("../signing/index.ts");
@@ -156,7 +139,7 @@ Exit status: 0 done, 2 usage or input error.`,
           try {
             identity = loadIdentityP12(p12, str(v.password) ?? process.env.EDOC_P12_PASSWORD ?? "");
           } catch (err) {
-            throw new UsageError(`the PKCS#12 identity ${v.p12} cannot be opened: ${(err as Error).message}`);
+            throw new InputError(`the PKCS#12 identity ${v.p12} cannot be opened: ${(err as Error).message}`);
           }
         }
         return withNode(async ({ db, key, config }) => {
@@ -201,7 +184,7 @@ Exit status: 0 done, 2 usage or input error.`,
         const organId = checkLocalOrganId(str(v["organ-id"]));
         return withNode(async ({ db }) => {
           const a = await getLocalAgency(db, organId);
-          if (!a) throw new UsageError(`${organId} is not an agency of this node (see edoc agency list)`);
+          if (!a) throw new InputError(`${organId} is not an agency of this node (see edoc agency list)`);
           process.stdout.write(a.certificate.toString());
           return 0;
         });
@@ -226,7 +209,7 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
         const certs = await parseCertsFile(file, "trust anchor");
         const now = Date.now();
         for (const c of certs) {
-          if (new Date(c.validTo).getTime() < now) throw new UsageError(`the certificate "${c.subject.replace(/\n/g, ", ")}" in ${file} expired on ${iso(c.validTo)}`);
+          if (new Date(c.validTo).getTime() < now) throw new InputError(`the certificate "${c.subject.replace(/\n/g, ", ")}" in ${file} expired on ${iso(c.validTo)}`);
         }
         const { addTrustAnchor } = await import("../storage/index.ts");
         const { fingerprint } = await import("../signing/index.ts");
@@ -262,7 +245,7 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
         try {
           parsed = parseCrl(bytes);
         } catch (err) {
-          throw new UsageError(`${file} is not a readable CRL: ${(err as Error).message}`);
+          throw new InputError(`${file} is not a readable CRL: ${(err as Error).message}`);
         }
         const list = parsed;
         return withNode(async ({ db }) => {
@@ -311,23 +294,23 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
         const name = checkName(str(v.name));
         const endpoint = checkBaseUrl(str(v.endpoint));
         const parentId = v.parent === undefined ? null : checkRegistryOrganId(str(v.parent), "--parent");
-        if (parentId === organId) throw new UsageError("an agency cannot be its own parent");
-        if (!v.cert) throw new UsageError("--cert is required: the certificate that signs for the agency");
+        if (parentId === organId) throw new InputError("an agency cannot be its own parent");
+        if (!v.cert) throw new InputError("--cert is required: the certificate that signs for the agency");
         const certs = await parseCertsFile(v.cert as string, "certificate");
         const ca = certs.find((c) => c.ca);
         if (ca) {
-          throw new UsageError(
+          throw new InputError(
             `${v.cert} holds a CA certificate ("${ca.subject.replace(/\n/g, ", ")}"); give the agency's own signing certificate (its CA goes to edoc trust add)`,
           );
         }
         const now = Date.now();
         const current = certs.filter((c) => new Date(c.validTo).getTime() >= now);
-        if (!current.length) throw new UsageError(`every certificate in ${v.cert} has expired`);
+        if (!current.length) throw new InputError(`every certificate in ${v.cert} has expired`);
         const { getLocalAgency, getAgency, upsertAgency, listTrustAnchors, listCrls } = await import("../storage/index.ts");
         const { fingerprint, validateChain } = await import("../signing/index.ts");
         return withNode(async ({ db }) => {
           if (await getLocalAgency(db, organId)) {
-            throw new UsageError(`${organId} is an agency of this node; its registry entry follows its own identity (edoc agency add)`);
+            throw new InputError(`${organId} is an agency of this node; its registry entry follows its own identity (edoc agency add)`);
           }
           const before = await getAgency(db, organId);
           const [anchors, crls] = await Promise.all([listTrustAnchors(db), listCrls(db)]);
@@ -394,12 +377,12 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
         const { ROLES, getLocalAgency, createToken } = await import("../storage/index.ts");
         const organId = checkLocalOrganId(str(v["organ-id"]));
         const role = str(v.role);
-        if (!role) throw new UsageError(`--role is required: ${ROLES.join(", ")}`);
-        if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role "${role}" is not a role; the roles are ${ROLES.join(", ")}`);
+        if (!role) throw new InputError(`--role is required: ${ROLES.join(", ")}`);
+        if (!(ROLES as readonly string[]).includes(role)) throw new InputError(`--role "${role}" is not a role; the roles are ${ROLES.join(", ")}`);
         const label = v.name === undefined ? "" : checkName(str(v.name));
         return withNode(async ({ db }) => {
           const agency = await getLocalAgency(db, organId);
-          if (!agency) throw new UsageError(`${organId} is not an agency of this node (see edoc agency list)`);
+          if (!agency) throw new InputError(`${organId} is not an agency of this node (see edoc agency list)`);
           const t = await createToken(db, { organId, role: role as (typeof ROLES)[number], name: label });
           say(`a ${role} token for ${organId} "${agency.name}"${label ? ` (${label})` : ""}; it is shown only this once:`);
           say(t);
@@ -410,4 +393,4 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
   },
 });
 
-export const NODE_COMMANDS: Record<string, NodeCommand> = { agency, trust, crl, registry, token };
+export const NODE_COMMANDS: Record<string, Command> = { agency, trust, crl, registry, token };

@@ -9,3 +9,4 @@ export * from "./attachment.ts";
 export { scanPacket, readSource, regionText, regionBytes, DEFAULT_SCAN_LIMITS } from "./scan.ts";
 export type { PacketSource, ContentRegion, ScannedPacket, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor } from "./input.ts";
+export { AGENCY_STATUSES, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem, type AgencyStatus } from "./agency.ts";

@@ -1,29 +1,33 @@
-// Errors people see: an HTTP status and a sentence a clerk understands, as JSON.
+// Errors people see: an HTTP status and a sentence a clerk understands, as JSON. The use cases'
+// errors (AppError) carry a kind; this is where a kind becomes a status.
 import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
+import { AppError, type ErrorKind } from "../app/index.ts";
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+const STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  "not-found": 404,
+  conflict: 409,
+  "too-large": 413,
+  unsupported: 415,
+  unavailable: 503,
+  internal: 500,
+};
 
-export const badRequest = (message: string, details?: unknown) => new HttpError(400, message, details);
-export const notFound = (message: string) => new HttpError(404, message);
+export const httpStatus = (kind: ErrorKind) => STATUS[kind];
 
-/** Last handler: HttpErrors as they are, body-parser and multer errors as 400/413, the rest as 500. */
+/** Last handler: AppErrors by their kind, body-parser and multer errors as 400/413, the rest as 500. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     void _next;
     let status = 500;
     let message = "internal error; the incident was logged";
     let details: unknown;
-    if (err instanceof HttpError) {
-      ({ status, message, details } = err);
+    if (err instanceof AppError) {
+      status = STATUS[err.kind];
+      ({ message, details } = err);
     } else if (err?.type === "entity.too.large" || err?.code === "LIMIT_FILE_SIZE") {
       status = 413;
       message = "the upload is larger than this node accepts";

@@ -1,5 +1,5 @@
 // Running a node (`npm start`): opens the data directory and the database, sets the node up on
-// its first start (server/bootstrap.ts), serves the HTTP app, runs the delivery worker and the
+// its first start (app/setup.ts), serves the HTTP app, runs the delivery worker and the
 // registry sync, and shuts down gracefully on SIGTERM/SIGINT: it stops accepting connections
 // (and answers 503 on /readyz), lets requests and deliveries in flight finish, then closes the
 // database. Logs are JSON lines (pino) on stdout; the first start's tokens are printed for people
@@ -9,18 +9,27 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import pino, { type Logger } from "pino";
-import { listLocalAgencies } from "../storage/index.ts";
+import {
+  AppError,
+  configFromEnv,
+  firstStart,
+  listRegistry,
+  markDraining,
+  openContext,
+  startDeliveryWorker,
+  startRegistrySync,
+  syncConfigFromEnv,
+  watchTrustChanges,
+  type AppContext,
+  type BootstrapResult,
+  type RegistrySync,
+} from "../app/index.ts";
 import { createApp } from "./app.ts";
-import { bootstrapBanner, bootstrapNode, SetupError, type BootstrapResult } from "./bootstrap.ts";
-import { configFromEnv, openNode, type Node } from "./context.ts";
-import { markDraining } from "./ops.ts";
-import { setSnapshotOptions, snapshotOptionsFromEnv, startRegistrySync, syncConfigFromEnv, type RegistrySync } from "./registry.ts";
-import { startDeliveryWorker } from "./worker.ts";
 
 const int = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
 
 export interface RunningNode {
-  node: Node;
+  node: AppContext;
   server: Server;
   /** The URL the node listens at (its public URL). */
   url: string;
@@ -37,43 +46,10 @@ export interface StartOptions {
   log?: Logger;
 }
 
-/**
- * The CLI and other processes change trust anchors, CRLs and the registry in the database; the
- * node notices within `ms` (a cheap query of counts and latest times) and reloads its trust.
- */
-export function watchTrustChanges(node: Node, ms: number): () => void {
-  let last: string | null = null;
-  let busy = false;
-  const timer = setInterval(async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      const db = node.storage.db;
-      const [r, t, c] = await Promise.all([
-        db("registry").count({ n: "*" }).max({ m: "updated_at" }).first(),
-        db("trust_anchors").count({ n: "*" }).max({ m: "added_at" }).first(),
-        db("crls").count({ n: "*" }).max({ m: "added_at" }).first(),
-      ]);
-      const now = JSON.stringify([r, t, c]);
-      if (last !== null && now !== last) {
-        node.trustChanged();
-        node.log.info("trust anchors, CRLs or the registry changed: reloading them");
-      }
-      last = now;
-    } catch {
-      // the database is away; /readyz says so
-    } finally {
-      busy = false;
-    }
-  }, ms);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
 function listen(server: Server, port: number, host: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(err.code === "EADDRINUSE" ? new SetupError(`port ${port} is already in use: stop the other program or set PORT`) : err);
+      reject(err.code === "EADDRINUSE" ? new AppError("invalid", `port ${port} is already in use: stop the other program or set PORT`) : err);
     };
     server.once("error", onError);
     server.listen(port, host, () => {
@@ -90,8 +66,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
   const config = configFromEnv(env);
   const syncConfig = syncConfigFromEnv(env); // fails before anything is created when set wrongly
   const log = opts.log ?? pino({ level: env.EDOC_LOG_LEVEL || "info", base: { node: config.publicUrl } });
-  const node = await openNode(config, log);
-  setSnapshotOptions(node, snapshotOptionsFromEnv(env));
+  const node = await openContext(config, log);
   let server: Server | undefined;
   try {
     const app = createApp(node);
@@ -105,8 +80,8 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
       config.publicUrl = `http://${h}:${port}`;
     }
 
-    const bootstrap = await bootstrapNode(node, env);
-    out.write(bootstrapBanner(bootstrap, (await listLocalAgencies(node.storage.db)).length));
+    const bootstrap = await firstStart(node, { organId: env.EDOC_ORGAN_ID, name: env.EDOC_ORGAN_NAME });
+    out.write(bootstrapBanner(bootstrap, (await listRegistry(node)).filter((a) => a.local).length));
     log.info(
       { url: config.publicUrl, port, database: node.storage.dialect, dataDir: config.dataDir, firstStart: bootstrap.created, organId: bootstrap.organId },
       bootstrap.created ? "first start: created the development agency and two API tokens (printed on the console, not logged)" : "node started",
@@ -148,13 +123,37 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
   }
 }
 
+/** What `npm start` prints for people (not a log line: the tokens must not end up in log files). */
+export function bootstrapBanner(r: BootstrapResult, agencies: number): string {
+  const lines = [``, `edoc node at ${r.url}`];
+  if (r.created && r.tokens) {
+    lines.push(
+      `  first start: created the development agency ${r.organId} "${r.name}"`,
+      `  with a certificate from this node's DEVELOPMENT-ONLY CA (${r.devCaPath}).`,
+      ``,
+      `  API tokens, shown only this once (only their hashes are stored):`,
+      `    admin token: ${r.tokens.admin}`,
+      `    clerk token: ${r.tokens.clerk}`,
+      ``,
+      `  try: curl -H "Authorization: Bearer <clerk token>" ${r.url}/api/v1/agencies`,
+    );
+  } else {
+    lines.push(`  ${agencies} local agenc${agencies === 1 ? "y" : "ies"}, first ${r.organId} "${r.name}"`);
+    lines.push(r.tokenCount > 0 ? `  ${r.tokenCount} API token(s) exist; they were shown when created.` : `  no API token exists yet.`);
+  }
+  lines.push(`  create a token: bin/edoc token create --organ-id ${r.organId} --role clerk|archivist|admin [--name LABEL]`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  lines.push(``);
+  return lines.join("\n") + "\n";
+}
+
 async function main(): Promise<void> {
   const log = pino({ level: process.env.EDOC_LOG_LEVEL || "info" });
   let running: RunningNode;
   try {
     running = await startNode({ log: log.child({ node: configFromEnv().publicUrl }) });
   } catch (err) {
-    if (err instanceof SetupError) {
+    if (err instanceof AppError && err.kind === "invalid") {
       process.stderr.write(`edoc: ${err.message}\n`);
       process.exit(2);
     }

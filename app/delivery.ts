@@ -17,13 +17,15 @@ import {
   putBlob,
   readBlob,
   blobSize,
-  resendFailed,
   type Delivery,
   type DocumentRow,
 } from "../storage/index.ts";
-import type { Node, NodeConfig } from "./context.ts";
-import { RECIPIENT_HEADER } from "./inbound.ts";
+import type { NodeConfig } from "./config.ts";
+import type { AppContext } from "./context.ts";
 import { refreshQueueMetrics } from "./ops.ts";
+
+/** Which local agency a delivery is for (the receiving node may host several of the recipients). */
+export const RECIPIENT_HEADER = "X-Edoc-Recipient";
 
 /** HTTP answers that mean "this packet will never be accepted there": no retry. */
 export const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 413, 415, 422]);
@@ -54,23 +56,13 @@ export function retryDelay(attempts: number, cfg: Pick<NodeConfig["delivery"], "
   return Math.floor(random() * cap);
 }
 
-/**
- * Puts a document's failed deliveries back in the queue (all recipients, or one) — the clerk's
- * "resend". Returns how many rows were re-queued.
- */
-export async function resendDocument(node: Node, document: string, organId?: string): Promise<number> {
-  const n = await resendFailed(node.storage.db, document, organId);
-  if (n) node.log.info({ document, organId: organId ?? null, rows: n }, "failed deliveries queued again");
-  return n;
-}
-
 type Outcome = { state: "delivered" } | { state: "lost" } | { state: "retry"; error: string } | { state: "failed"; error: string } | { state: "wait"; until: Date; error: string };
 
-export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): DeliveryWorker {
-  const cfg = node.config.delivery;
+export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): DeliveryWorker {
+  const cfg = ctx.config.delivery;
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const random = opts.random ?? Math.random;
-  const db = node.storage.db;
+  const db = ctx.storage.db;
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -90,7 +82,7 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
   const gauges = async (force = false) => {
     if (!force && Date.now() - lastGauge < 1000) return;
     lastGauge = Date.now();
-    await refreshQueueMetrics(node).catch((err) => node.log.warn({ err }, "delivery metrics not updated"));
+    await refreshQueueMetrics(ctx).catch((err) => ctx.log.warn({ err }, "delivery metrics not updated"));
   };
 
   const loop = async () => {
@@ -99,9 +91,9 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
       const free = concurrency - inFlight.size;
       if (free > 0) {
         try {
-          claimed = await claimDeliveries(db, node.workerId, free, cfg.leaseMs, node.storage.dialect);
+          claimed = await claimDeliveries(db, ctx.workerId, free, cfg.leaseMs, ctx.storage.dialect);
         } catch (err) {
-          node.log.error({ err }, "claiming deliveries failed; trying again at the next poll");
+          ctx.log.error({ err }, "claiming deliveries failed; trying again at the next poll");
         }
       }
       for (const d of claimed) {
@@ -127,36 +119,36 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
       outcome = doc ? await send(d, doc) : { state: "failed", error: `document ${d.document} no longer exists` };
     } catch (err) {
       outcome = { state: "retry", error: `internal error: ${(err as Error).message}` };
-      node.log.error({ err, delivery: d.id }, "delivery attempt failed unexpectedly");
+      ctx.log.error({ err, delivery: d.id }, "delivery attempt failed unexpectedly");
     }
     const base = { delivery: d.id, document: d.document, documentId: doc?.documentId, kind: d.kind, organId: d.organId, attempt: d.attempts, ms: Date.now() - started };
     try {
       if (outcome.state === "lost") {
-        node.log.warn(base, "delivery claim lost before the receipt could be recorded; another worker has it");
+        ctx.log.warn(base, "delivery claim lost before the receipt could be recorded; another worker has it");
       } else if (outcome.state === "delivered") {
         // (edoc deliveries were finished together with their receipt in send())
-        if (d.kind === "status" && !(await finishAttempt(db, d.id, node.workerId, { state: "delivered" }))) {
-          node.log.warn(base, "delivery claim lost before it could be recorded; another worker has it");
+        if (d.kind === "status" && !(await finishAttempt(db, d.id, ctx.workerId, { state: "delivered" }))) {
+          ctx.log.warn(base, "delivery claim lost before it could be recorded; another worker has it");
           return;
         }
-        node.log.info({ ...base, outcome: "delivered" }, "delivery attempt succeeded");
+        ctx.log.info({ ...base, outcome: "delivered" }, "delivery attempt succeeded");
       } else if (outcome.state === "wait") {
         // waiting behind an earlier packet is not an attempt
-        await finishAttempt(db, d.id, node.workerId, { state: "waiting", retryAt: outcome.until, error: outcome.error });
-        node.log.info({ ...base, outcome: "waiting", until: outcome.until.toISOString(), reason: outcome.error }, "delivery waits for an earlier packet");
+        await finishAttempt(db, d.id, ctx.workerId, { state: "waiting", retryAt: outcome.until, error: outcome.error });
+        ctx.log.info({ ...base, outcome: "waiting", until: outcome.until.toISOString(), reason: outcome.error }, "delivery waits for an earlier packet");
       } else if (outcome.state === "failed" || d.attempts >= cfg.maxAttempts) {
         const error = outcome.state === "failed" ? outcome.error : `${outcome.error} (gave up after ${d.attempts} attempts)`;
-        await finishAttempt(db, d.id, node.workerId, { state: "failed", error });
-        node.log.warn({ ...base, outcome: "failed", error }, "delivery failed; the clerk can send it again");
+        await finishAttempt(db, d.id, ctx.workerId, { state: "failed", error });
+        ctx.log.warn({ ...base, outcome: "failed", error }, "delivery failed; the clerk can send it again");
       } else {
         const delayMs = retryDelay(d.attempts, cfg, random);
         const retryAt = new Date(Date.now() + delayMs);
-        await finishAttempt(db, d.id, node.workerId, { state: "queued", retryAt, error: outcome.error });
-        node.log.warn({ ...base, outcome: "retry", error: outcome.error, retryInMs: delayMs, retryAt: retryAt.toISOString() }, "delivery attempt failed; will retry");
+        await finishAttempt(db, d.id, ctx.workerId, { state: "queued", retryAt, error: outcome.error });
+        ctx.log.warn({ ...base, outcome: "retry", error: outcome.error, retryInMs: delayMs, retryAt: retryAt.toISOString() }, "delivery attempt failed; will retry");
       }
     } catch (err) {
       // the lease runs out and the row is claimed again
-      node.log.error({ err, ...base }, "delivery outcome not recorded");
+      ctx.log.error({ err, ...base }, "delivery outcome not recorded");
     }
   }
 
@@ -209,7 +201,7 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
 
   /** The 202 answer to an edoc must be a verifying 01 from that recipient about this document. */
   async function acceptReceipt(d: Delivery, doc: DocumentRow, receipt: Buffer, url: string): Promise<Outcome> {
-    const { report, content } = await verifyPacket({ bytes: receipt }, await node.trust());
+    const { report, content } = await verifyPacket({ bytes: receipt }, await ctx.trust());
     const wrong = (why: string): Outcome => ({ state: "retry", error: `${url}: accepted, but ${why}` });
     if (!report.valid || !content) return wrong(`the receipt does not verify (${report.subIndication}: ${report.errors[0] ?? ""})`);
     const p = content.packet;
@@ -220,7 +212,7 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
       return wrong(`the receipt is about ${p.header.ResponseFor.OrganId} ${p.header.ResponseFor.DocumentId}, not this document`);
     }
     const recorded = await db.transaction(async (trx) => {
-      if (!(await finishAttempt(trx, d.id, node.workerId, { state: "delivered" }))) return false;
+      if (!(await finishAttempt(trx, d.id, ctx.workerId, { state: "delivered" }))) return false;
       const held = (await listStatuses(trx, doc.id)).some((s) => s.code === "01" && s.from === d.organId && s.direction === "received");
       if (!held) {
         const blob = await putBlob(trx, receipt);
@@ -240,7 +232,7 @@ export function startDeliveryWorker(node: Node, opts: WorkerOptions = {}): Deliv
   }
 
   if (cfg.timeoutMs >= cfg.leaseMs) {
-    node.log.warn({ timeoutMs: cfg.timeoutMs, leaseMs: cfg.leaseMs }, "the delivery lease is not longer than the send timeout: a slow send may be claimed again by another worker");
+    ctx.log.warn({ timeoutMs: cfg.timeoutMs, leaseMs: cfg.leaseMs }, "the delivery lease is not longer than the send timeout: a slow send may be claimed again by another worker");
   }
   const running = loop();
   void gauges(true);

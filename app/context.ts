@@ -1,0 +1,84 @@
+// The context every use case takes: the node's configuration, its storage, the master key, a
+// clock, a logger and metrics, and cached access to the signing identities of its local agencies
+// and to the trust configuration (anchors, CRLs, registry). One per running node; the HTTP
+// server, the CLI and the pages each open one and call the same use cases with it.
+import { hostname, userInfo } from "node:os";
+import pino, { type Logger } from "pino";
+import type { Identity, TrustConfig } from "../signing/index.ts";
+import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
+import type { NodeConfig } from "./config.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+
+export interface AppContext {
+  config: NodeConfig;
+  storage: Storage;
+  key: Buffer;
+  log: Logger;
+  metrics: Metrics;
+  /** A name for this process, used to claim deliveries. */
+  workerId: string;
+  now(): Date;
+  identity(organId: string): Promise<Identity>;
+  trust(): Promise<TrustConfig>;
+  /** Call after changing anchors, CRLs or the registry. */
+  trustChanged(): void;
+  close(): Promise<void>;
+}
+
+export async function openContext(config: NodeConfig, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
+  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema });
+  const key = masterKey(config.dataDir, config.masterKey);
+  const identities = new Map<string, Promise<Identity>>();
+  let trust: Promise<TrustConfig> | null = null;
+  return {
+    config,
+    storage,
+    key,
+    log,
+    metrics: createMetrics(),
+    workerId: `${hostname()}:${process.pid}:${config.port}`,
+    now: () => new Date(),
+    identity(organId) {
+      let id = identities.get(organId);
+      if (!id) {
+        id = loadIdentity(storage.db, key, organId);
+        id.catch(() => identities.delete(organId));
+        identities.set(organId, id);
+      }
+      return id;
+    },
+    trust() {
+      trust ??= loadTrust(storage.db);
+      trust.catch(() => (trust = null));
+      return trust;
+    },
+    trustChanged() {
+      trust = null;
+    },
+    close: () => storage.close(),
+  };
+}
+
+/**
+ * Who is acting, for the rules and the audit log: a person signed in (`user:N`), software with an
+ * API token (`token:N`), an operator at the node's command line (`cli:LOGIN`, who holds the
+ * database and so acts as a node administrator), another agency (`agency:ORGAN`) or the node itself.
+ */
+export interface Caller {
+  organId: string;
+  role: Role;
+  name: string;
+  /** The audit log's name for the caller. */
+  actor: string;
+}
+
+export const tokenCaller = (t: TokenOwner): Caller => ({ organId: t.organId, role: t.role, name: t.name, actor: `token:${t.id}` });
+
+/** The operator at the command line: a node administrator of the first local agency. */
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return "cli:unknown";
+  }
+}

@@ -1,0 +1,298 @@
+// A clerk's documents: sending one (built, signed, verified by this node, stored and queued for
+// every recipient in one transaction), setting a status (signed and queued for the other party),
+// sending failed deliveries again, searching and reading records, packets and attachments.
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  BUSINESS_KINDS,
+  RECIPIENT_CODES,
+  SENDER_CODES,
+  STATUS_CODES,
+  ValidationError,
+  attachmentInfoFor,
+  businessTargets,
+  edocFromInput,
+  formatTimestamp,
+  readSource,
+  statusProblem,
+  validateEdoc,
+  type StatusCode,
+  type StatusPacket,
+} from "../envelopes/index.ts";
+import { packEdoc, signStatus, verifyPacket } from "../signing/index.ts";
+import {
+  addStatus,
+  audit,
+  blobSize,
+  enqueueDelivery,
+  findDocument,
+  getAgency,
+  getDocument,
+  getLocalAgency,
+  insertDocument,
+  isUniqueViolation,
+  listAttachments,
+  listAttachmentsFor,
+  listDeliveriesFor,
+  listRecipients,
+  listRecipientsFor,
+  listStatuses,
+  listStatusesFor,
+  markBusinessState,
+  putBlob,
+  readBlob,
+  resendFailed,
+  searchDocuments,
+  setDocumentStatus,
+  type DocumentRow,
+} from "../storage/index.ts";
+import { CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
+import type { AppContext, Caller } from "./context.ts";
+import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
+import { DocumentMetadata, ResendInput, SearchQuery, StatusInput, parseInput, type DocumentRecord } from "./schemas.ts";
+
+/** A file a clerk attached, already on disk (the transport streamed it there). */
+export interface UploadedFile {
+  path: string;
+  name: string;
+  contentType?: string;
+}
+
+/** The caller's agency's document, or not-found (for a missing one and another agency's alike). */
+export async function ownDocument(ctx: AppContext, caller: Caller, id: string): Promise<DocumentRow> {
+  assertRole(caller, DOCUMENT_READERS, "read documents");
+  const doc = /^[0-9A-Za-z-]{1,64}$/.test(id) ? await getDocument(ctx.storage.db, id) : null;
+  if (!doc || doc.localOrgan !== caller.organId) throw notFound(`no document ${JSON.stringify(id)} for your agency ${caller.organId}`);
+  return doc;
+}
+
+// ---- records ------------------------------------------------------------------------------------
+
+/** The records of `rows` as the API and the pages show them: four queries whatever the count. */
+export async function documentRecords(ctx: AppContext, rows: DocumentRow[]): Promise<DocumentRecord[]> {
+  const db = ctx.storage.db;
+  const ids = rows.map((d) => d.id);
+  const outIds = rows.filter((d) => d.direction === "out").map((d) => d.id);
+  const [to, deliveries, statuses, attachments] = await Promise.all([
+    listRecipientsFor(db, ids),
+    listDeliveriesFor(db, outIds, "edoc"),
+    listStatusesFor(db, ids),
+    listAttachmentsFor(db, ids),
+  ]);
+  return rows.map((d) => ({
+    id: d.id,
+    documentId: d.documentId,
+    direction: d.direction,
+    localOrganId: d.localOrgan,
+    from: d.from,
+    to: to.get(d.id) ?? [],
+    code: d.code,
+    subject: d.subject,
+    type: d.type,
+    businessType: d.businessType,
+    relatedDocumentId: d.relatedDocumentId,
+    businessState: d.businessState,
+    promulgationDate: d.promulgationDate,
+    status: d.status,
+    createdAt: d.createdAt,
+    // per recipient: the transport state until the receipt, then the last status it sent back
+    deliveries: (deliveries.get(d.id) ?? []).map((x) => ({
+      organId: x.organId,
+      state: x.state === "delivered" && x.statusCode ? x.statusCode : x.state,
+      attempts: x.attempts,
+      nextAttemptAt: x.state === "queued" ? x.nextAttemptAt : null,
+      lastError: x.lastError,
+    })),
+    statuses: (statuses.get(d.id) ?? []).map((s) => ({ code: s.code, from: s.from, to: s.to, at: s.at, direction: s.direction, description: s.description })),
+    attachments: (attachments.get(d.id) ?? []).map((a) => ({ n: a.n, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+    verification: {
+      valid: d.report.valid,
+      indication: d.report.indication,
+      subIndication: d.report.subIndication,
+      signer: d.report.signer,
+      signingTime: d.report.signingTime,
+    },
+    header: d.header as unknown as Record<string, unknown>,
+    bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
+  }));
+}
+
+export async function documentRecord(ctx: AppContext, d: DocumentRow): Promise<DocumentRecord> {
+  return (await documentRecords(ctx, [d]))[0];
+}
+
+/** Search the caller's agency's documents (one page, newest first). */
+export async function searchAgencyDocuments(ctx: AppContext, caller: Caller, query: unknown) {
+  assertRole(caller, DOCUMENT_READERS, "read documents");
+  const q = parseInput(SearchQuery, query, "the search parameters are not valid");
+  const found = await searchDocuments(ctx.storage.db, { localOrgan: caller.organId, ...q });
+  return { items: await documentRecords(ctx, found.items), page: found.page, pageSize: found.pageSize, hasMore: found.hasMore };
+}
+
+/** The stored packet, byte-exact. */
+export async function documentPacket(ctx: AppContext, doc: DocumentRow): Promise<{ size: number; sha256: string; bytes: AsyncIterable<Buffer> }> {
+  const db = ctx.storage.db;
+  const size = await blobSize(db, doc.packetSha256);
+  if (size === null) throw new AppError("internal", `the stored packet of document ${doc.id} is missing`);
+  return { size, sha256: doc.packetSha256, bytes: readBlob(db, doc.packetSha256) };
+}
+
+/** Attachment `n` (from 1) of the document. */
+export async function documentAttachment(ctx: AppContext, doc: DocumentRow, n: string) {
+  const db = ctx.storage.db;
+  const attachments = await listAttachments(db, doc.id);
+  const a = /^\d{1,6}$/.test(n) ? attachments.find((x) => x.n === Number(n)) : undefined;
+  if (!a) {
+    throw notFound(attachments.length ? `no attachment ${JSON.stringify(n)}: this document has attachments 1 to ${attachments.length}` : "this document has no attachments");
+  }
+  return { ...a, bytes: readBlob(db, a.sha256) };
+}
+
+// ---- sending ------------------------------------------------------------------------------------
+
+const duplicateSend = () =>
+  conflict(
+    "your agency already sent a document with the same number, notation and promulgation date (the same edXML DocumentId): " +
+      "give it its own number, or send a correction as an update or replacement (Bussiness)",
+  );
+
+/** Builds, signs, stores and queues an edoc from a clerk's metadata and files. */
+export async function sendDocument(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[]): Promise<DocumentRow> {
+  assertRole(caller, CLERKS, "send documents or set their status");
+  const db = ctx.storage.db;
+  const agency = await getLocalAgency(db, caller.organId);
+  if (!agency) throw forbidden(`${caller.organId} is not an agency of this node`);
+  if (!metadata || typeof metadata !== "object" || Array.isArray(metadata)) {
+    throw invalid('the form field "metadata" must be a JSON object with the MessageHeader fields (From, To, Code, Subject, …)');
+  }
+  if (!files.length) throw invalid("a document must carry at least one file");
+  const input = { ...(parseInput(DocumentMetadata, metadata, "the document is not valid") as Record<string, unknown>) };
+  const from = input.From;
+  const fromId = typeof from === "string" ? from : (from as { OrganId?: string } | undefined)?.OrganId;
+  if (fromId && fromId !== caller.organId) throw forbidden(`you send for ${caller.organId}, not for ${fromId}`);
+  input.From = { OrganName: agency.name, ...(typeof from === "object" && from ? from : {}), OrganId: caller.organId };
+  let edoc;
+  try {
+    edoc = edocFromInput(input, files.map((f) => attachmentInfoFor(f.name, f.contentType)), ctx.now());
+  } catch (err) {
+    if (err instanceof ValidationError) throw invalid("the document is not valid", err.problems);
+    throw err;
+  }
+  const problems = validateEdoc(edoc, { own: true, now: ctx.now() });
+  for (const [i, to] of edoc.header.To.entries()) {
+    const known = to.OrganId ? await getAgency(db, to.OrganId) : null;
+    if (to.OrganId && !known) problems.push(`To[${i + 1}]: ${to.OrganId} is not in the registry; ask an administrator to add it`);
+    else if (known?.status === "inactive") problems.push(`To[${i + 1}]: ${to.OrganId} is marked inactive in the registry`);
+    else if (known && !to.OrganName) to.OrganName = known.name;
+  }
+  if (problems.length) throw invalid("the document is not valid", problems);
+  const key = { direction: "out" as const, localOrgan: caller.organId, from: caller.organId, documentId: edoc.header.DocumentId };
+  if (await findDocument(db, key)) throw duplicateSend();
+
+  const tmpDir = join(ctx.config.dataDir, "tmp");
+  await mkdir(tmpDir, { recursive: true });
+  const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
+  try {
+    await packEdoc(edoc, files.map((f) => ({ path: f.path })), await ctx.identity(caller.organId), packetPath);
+    // our own packet must pass our own verification before anything is stored or sent
+    const { report } = await verifyPacket({ path: packetPath }, await ctx.trust());
+    if (!report.valid) {
+      throw new AppError("internal", `this node's own packet does not verify (${report.subIndication}): check the agency's certificate, trust anchors and registry`, report.errors);
+    }
+    const id = randomUUID();
+    const recipients = [...new Set(edoc.header.To.map((t) => t.OrganId))];
+    await db
+      .transaction(async (trx) => {
+        // (a concurrent send of the same DocumentId is caught by the unique index)
+        const packet = await putBlob(trx, readSource({ path: packetPath }));
+        const attachments = [];
+        for (const [i, f] of files.entries()) {
+          attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });
+        }
+        await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
+        for (const organId of recipients) await enqueueDelivery(trx, { document: id, organId, kind: "edoc", packetSha256: packet.sha256 });
+        for (const t of businessTargets(edoc.bussiness)) await markBusinessState(trx, { ...key, documentId: t.documentId }, t.state);
+        await audit(trx, {
+          actor: caller.actor,
+          organId: caller.organId,
+          action: `send.${BUSINESS_KINDS[edoc.bussiness?.BussinessDocType ?? 0].name}`,
+          document: id,
+          detail: { documentId: edoc.header.DocumentId, to: recipients },
+        });
+      })
+      .catch((err: unknown) => {
+        throw isUniqueViolation(err) ? duplicateSend() : err;
+      });
+    ctx.metrics.documentsSent.inc({ organ_id: caller.organId });
+    return (await getDocument(db, id))!;
+  } finally {
+    await rm(packetPath, { force: true });
+  }
+}
+
+/**
+ * A status set by a clerk: on a received document the recipient's codes (02–06, 15, 16) go back
+ * to the sender; on a sent document 13 (take-back) goes to every recipient.
+ */
+export async function setStatus(ctx: AppContext, caller: Caller, documentId: string, body: unknown): Promise<DocumentRow> {
+  assertRole(caller, CLERKS, "send documents or set their status");
+  const doc = await ownDocument(ctx, caller, documentId);
+  const { code, description } = parseInput(StatusInput, body, "the status is not valid");
+  const db = ctx.storage.db;
+  if (doc.direction === "in" && (!RECIPIENT_CODES.includes(code) || code === "01")) {
+    throw invalid(`on a received document you can set 02, 03, 04, 05, 06, 15 or 16, not ${code}`);
+  }
+  if (doc.direction === "out" && !SENDER_CODES.includes(code)) throw invalid(`on a sent document you can only request it back (13), not ${code}`);
+  const agency = (await getLocalAgency(db, caller.organId))!;
+  const previous = await listStatuses(db, doc.id);
+  const targets = doc.direction === "in" ? [doc.from] : await listRecipients(db, doc.id);
+  for (const target of targets) {
+    const problem = statusProblem(previous.filter((s) => s.from === target || s.to === target).map((s) => s.code), code);
+    if (problem) throw conflict(problem);
+  }
+  const text = description?.trim() || STATUS_CODES[code as StatusCode];
+  const identity = await ctx.identity(caller.organId);
+  const packets = targets.map((target) => {
+    const status: StatusPacket = {
+      kind: "status",
+      header: {
+        From: { OrganId: agency.organId, OrganName: agency.name },
+        // for 13 the ResponseFor organ is the recipient asked to give the document back
+        ResponseFor: { OrganId: doc.direction === "in" ? doc.from : target, Code: doc.code, PromulgationDate: doc.promulgationDate.replace(/-/g, "/"), DocumentId: doc.documentId },
+        StaffInfo: caller.name ? { Staff: caller.name } : undefined,
+        StatusCode: code as StatusCode,
+        Description: text,
+        Timestamp: formatTimestamp(ctx.now()),
+      },
+    };
+    return { target, bytes: signStatus(status, identity) };
+  });
+  await db.transaction(async (trx) => {
+    for (const p of packets) {
+      const blob = await putBlob(trx, p.bytes);
+      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text });
+      await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
+    }
+    if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);
+    await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets } });
+  });
+  return (await getDocument(db, doc.id))!;
+}
+
+/** Queues a sent document's failed deliveries again (every recipient, or `organId`): the clerk's "resend". */
+export async function resendDocument(ctx: AppContext, caller: Caller, documentId: string, body: unknown): Promise<DocumentRow> {
+  assertRole(caller, CLERKS, "send documents or set their status");
+  const doc = await ownDocument(ctx, caller, documentId);
+  if (doc.direction !== "out") throw invalid("only a document this agency sent can be sent again");
+  const { organId } = parseInput(ResendInput, body ?? {}, "the request is not valid");
+  const db = ctx.storage.db;
+  const n = await db.transaction(async (trx) => {
+    const rows = await resendFailed(trx, doc.id, organId);
+    if (rows) await audit(trx, { actor: caller.actor, organId: doc.localOrgan, action: "resend", document: doc.id, detail: { organId: organId ?? null, rows } });
+    return rows;
+  });
+  if (!n) throw conflict("no delivery of this document has failed, so there is nothing to send again");
+  ctx.log.info({ document: doc.id, organId: organId ?? null, rows: n }, "failed deliveries queued again");
+  return (await getDocument(db, doc.id))!;
+}

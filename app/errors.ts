@@ -1,0 +1,31 @@
+// The errors of the use cases. Each carries a kind, a sentence a clerk (or the clerk's IT
+// department) can act on, and for "invalid" the list of every problem found. Each transport maps
+// the kind to its own form: an HTTP status (server/errors.ts), exit status 2 (bin/), a message
+// beside a form field (pages).
+export type ErrorKind =
+  | "invalid" // the input is wrong: 400, exit 2
+  | "unauthenticated" // no usable credentials: 401
+  | "forbidden" // the caller may not do this: 403
+  | "not-found" // no such thing (for this caller): 404
+  | "conflict" // the state does not allow it: 409
+  | "too-large" // 413
+  | "unsupported" // the wrong kind of body: 415
+  | "unavailable" // the node cannot do it now: 503
+  | "internal"; // this node's own fault: 500
+
+export class AppError extends Error {
+  override name = "AppError";
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** For "invalid": every problem, as sentences; otherwise anything worth showing (a report). */
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const invalid = (message: string, problems?: unknown) => new AppError("invalid", message, problems);
+export const forbidden = (message: string) => new AppError("forbidden", message);
+export const notFound = (message: string) => new AppError("not-found", message);
+export const conflict = (message: string) => new AppError("conflict", message);

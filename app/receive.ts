@@ -1,0 +1,286 @@
+// Receiving a packet from another agency's node (the inbound door, POST /edxml, hands the body
+// here once it is on disk): it is verified, and then either stored as a received document with a
+// signed receipt (status 01) for each local recipient, or, for a status packet, recorded against
+// the document it reports on. Nothing is stored for a packet that fails verification but the
+// rejection in the audit log.
+import { randomUUID } from "node:crypto";
+import { open, readFile } from "node:fs/promises";
+import {
+  BUSINESS_KINDS,
+  RECIPIENT_CODES,
+  SENDER_CODES,
+  STATUS_CODES,
+  TIMESTAMP_SKEW_MS,
+  businessTargets,
+  formatCode,
+  formatTimestamp,
+  readSource,
+  regionBytes,
+  statusProblem,
+  validateEdoc,
+  validateStatus,
+  type Edoc,
+  type StatusCode,
+  type StatusPacket,
+} from "../envelopes/index.ts";
+import { signStatus, verifyPacket, type Identity, type SignedContent, type VerificationReport } from "../signing/index.ts";
+import {
+  addStatus,
+  audit,
+  blobBytes,
+  findDocument,
+  insertDocument,
+  isUniqueViolation,
+  listLocalAgencies,
+  listRecipients,
+  listStatuses,
+  markBusinessState,
+  putBlob,
+  setDocumentStatus,
+  setRecipientStatus,
+  type DocumentRow,
+} from "../storage/index.ts";
+import type { AppContext } from "./context.ts";
+import { AppError, conflict, invalid, notFound } from "./errors.ts";
+
+/** A received body, on disk. */
+export interface ReceivedBody {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ReceiveOptions {
+  /** Which local recipient this delivery is for (the sender's worker says so; see delivery.ts). */
+  recipient?: string;
+  /** The peer's address, for the log. */
+  remote?: string | null;
+}
+
+export type ReceiveOutcome =
+  /** Verification failed; `notEdxml` when the body is not even an edXML packet. */
+  | { kind: "refused"; report: VerificationReport; notEdxml: boolean }
+  /** An edoc: the receipt (signed 01) for the recipient, the same bytes for a redelivery. */
+  | { kind: "receipt"; receipt: Buffer; document: string; created: boolean }
+  /** A status packet, recorded (or already held). */
+  | { kind: "status"; document: string; duplicate: boolean };
+
+export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
+  const { report, content } = await verifyPacket({ path: body.path }, await ctx.trust());
+  if (!report.valid || !content) return refuse(ctx, body, report, opts);
+  return content.packet.kind === "edoc" ? receiveEdoc(ctx, body, content.packet, content, report, opts) : receiveStatus(ctx, body, content.packet, report, opts);
+}
+
+/** The sender a refused packet claims (From/OrganId near its start), for the log only. */
+async function claimedSender(path: string): Promise<string | null> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.toString("utf8", 0, bytesRead);
+    const m = /<(?:[\w.-]+:)?From\b[^>]*>\s*(?:<(?:[\w.-]+:)?[\w.-]+\b[^>]*>[^<]*<\/[^>]+>\s*)*?<(?:[\w.-]+:)?OrganId\b[^>]*>([^<]{1,100})</.exec(head);
+    return m ? m[1].trim() : null;
+  } catch {
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function refuse(ctx: AppContext, body: ReceivedBody, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
+  const sub = report.subIndication ?? "FORMAT_FAILURE";
+  ctx.metrics.verificationFailures.inc({ sub_indication: sub });
+  const detail = {
+    subIndication: sub,
+    sender: await claimedSender(body.path),
+    senderVerified: false,
+    documentId: report.documentId,
+    packetKind: report.packetKind,
+    size: body.size,
+    sha256: body.sha256,
+    remote: opts.remote ?? null,
+    errors: report.errors,
+  };
+  ctx.log.warn(detail, "inbound packet refused");
+  // "not edXML": the verifier could not even tell an edoc from a status packet
+  const notEdxml = sub === "FORMAT_FAILURE" && report.packetKind === null;
+  if (!notEdxml) await audit(ctx.storage.db, { actor: `peer:${opts.remote ?? "unknown"}`, organId: null, action: "inbound.rejected", detail });
+  return { kind: "refused", report, notEdxml };
+}
+
+/** The receipt (the signed 01 packet) held for an inbound document. */
+async function storedReceipt(ctx: AppContext, doc: DocumentRow): Promise<Buffer> {
+  const receipt = (await listStatuses(ctx.storage.db, doc.id)).find((s) => s.code === "01" && s.direction === "sent");
+  if (!receipt) throw new AppError("internal", `the receipt of document ${doc.id} is missing`);
+  return blobBytes(ctx.storage.db, receipt.packetSha256);
+}
+
+/** The signed 01 (Đã đến) status packet a local recipient returns for an edoc. */
+function receiptFor(identity: Identity, own: string, name: string, edoc: Edoc, now: Date): Buffer {
+  const h = edoc.header;
+  const status: StatusPacket = {
+    kind: "status",
+    header: {
+      From: { OrganId: own, OrganName: name },
+      ResponseFor: { OrganId: h.From.OrganId, Code: formatCode(h.Code), PromulgationDate: h.PromulgationInfo.PromulgationDate, DocumentId: h.DocumentId },
+      StatusCode: "01",
+      Description: STATUS_CODES["01"],
+      Timestamp: formatTimestamp(now),
+    },
+  };
+  return signStatus(status, identity);
+}
+
+async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, content: SignedContent, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
+  const db = ctx.storage.db;
+  const h = edoc.header;
+  const sender = h.From.OrganId;
+  // dates "in the future" are judged with the same clock tolerance as status timestamps
+  const problems = validateEdoc(edoc, { own: false, now: new Date(ctx.now().getTime() + TIMESTAMP_SKEW_MS) });
+  if (problems.length) throw invalid("the packet is signed correctly but is not a valid edXML document", problems);
+
+  const locals = new Map((await listLocalAgencies(db)).map((a) => [a.organId, a]));
+  const addressed = [...new Set(h.To.map((t) => t.OrganId))];
+  const mine = addressed.filter((id) => locals.has(id));
+  if (!mine.length) throw notFound(`the document is addressed to ${addressed.join(", ")}, and none of them is an agency of this node`);
+  const asked = opts.recipient;
+  if (asked && !mine.includes(asked)) {
+    throw invalid(
+      addressed.includes(asked)
+        ? `${asked} is not an agency of this node; check the sender's registry entry for it`
+        : `the delivery names ${asked} as its recipient, which is not among the document's recipients (To)`,
+    );
+  }
+  const selected = asked || mine[0];
+  const key = (organ: string) => ({ direction: "in" as const, localOrgan: organ, from: sender, documentId: h.DocumentId });
+  const targets = businessTargets(edoc.bussiness);
+  const kind = BUSINESS_KINDS[edoc.bussiness?.BussinessDocType ?? 0]?.name ?? "new";
+
+  // Every local recipient in To gets its own record and receipt the first time the packet comes;
+  // a packet that comes again (another recipient's delivery, a retry) creates nothing.
+  let created: string[] = [];
+  for (let round = 0; ; round++) {
+    const missing: string[] = [];
+    for (const organ of mine) if (!(await findDocument(db, key(organ)))) missing.push(organ);
+    if (!missing.length) break;
+    const receipts = new Map<string, Buffer>();
+    for (const organ of missing) receipts.set(organ, receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now()));
+    try {
+      created = await db.transaction(async (trx) => {
+        const made: string[] = [];
+        const packet = await putBlob(trx, readSource({ path: body.path }));
+        const attachments = [];
+        for (const a of content.attachments) {
+          const blob = await putBlob(trx, a.region ? regionBytes({ path: body.path }, a.region) : Buffer.alloc(0));
+          attachments.push({ name: a.info.AttachmentName, contentType: a.info.ContentType || "application/octet-stream", blob });
+        }
+        for (const organ of missing) {
+          if (await findDocument(trx, key(organ))) continue;
+          const id = randomUUID();
+          await insertDocument(trx, { id, direction: "in", localOrgan: organ, packet, header: h, bussiness: edoc.bussiness, report, attachments, status: "received" });
+          const receipt = await putBlob(trx, receipts.get(organ)!);
+          await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: receipt, description: STATUS_CODES["01"] });
+          for (const t of targets) await markBusinessState(trx, { ...key(organ), documentId: t.documentId }, t.state);
+          await audit(trx, {
+            actor: `agency:${sender}`,
+            organId: organ,
+            action: `receive.${kind}`,
+            document: id,
+            detail: { documentId: h.DocumentId, from: sender, packetSha256: packet.sha256, size: body.size, signer: report.signer?.fingerprint ?? null },
+          });
+          made.push(organ);
+        }
+        return made;
+      });
+      break;
+    } catch (err) {
+      // a concurrent delivery of the same packet stored it first: answer with its receipt
+      if (isUniqueViolation(err) && round < 3) continue;
+      throw err;
+    }
+  }
+  for (const organ of created) ctx.metrics.documentsReceived.inc({ organ_id: organ });
+
+  const doc = (await findDocument(db, key(selected)))!;
+  if (!created.includes(selected)) {
+    const samePacket = doc.packetSha256 === body.sha256;
+    // a VPCP-style revocation reuses the original's DocumentId: the record exists, the act is new
+    if (!samePacket && edoc.bussiness?.BussinessDocType === 1 && targets.some((t) => t.documentId === h.DocumentId) && doc.businessState !== "revoked") {
+      await db.transaction(async (trx) => {
+        for (const organ of mine) await markBusinessState(trx, key(organ), "revoked");
+        await audit(trx, { actor: `agency:${sender}`, organId: selected, action: "receive.revoke", document: doc.id, detail: { documentId: h.DocumentId, from: sender, packetSha256: body.sha256 } });
+      });
+    }
+    ctx.log.info({ document: doc.id, documentId: h.DocumentId, from: sender, to: selected, samePacket }, "inbound document delivered again; same receipt returned");
+  } else {
+    ctx.log.info({ document: doc.id, documentId: h.DocumentId, from: sender, to: created, size: body.size }, "inbound document received");
+  }
+  return { kind: "receipt", receipt: await storedReceipt(ctx, doc), document: doc.id, created: created.includes(selected) };
+}
+
+/**
+ * A status packet: 01–06, 15, 16 from a recipient about a document a local agency sent; 13 from
+ * an original sender about a document a local agency received. The verifier has already bound the
+ * signer to `From`.
+ */
+async function receiveStatus(ctx: AppContext, body: ReceivedBody, status: StatusPacket, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
+  const db = ctx.storage.db;
+  const h = status.header;
+  const from = h.From.OrganId;
+  const code = h.StatusCode;
+  const about = h.ResponseFor;
+  const problems = validateStatus(status, { own: false });
+  if (problems.length) throw invalid("the status packet is signed correctly but is not valid", problems);
+  const locals = new Set((await listLocalAgencies(db)).map((a) => a.organId));
+  if (!locals.has(about.OrganId)) throw notFound(`the status is about a document of ${about.OrganId}, which is not an agency of this node`);
+  const refused = async (message: string, document: string | null) => {
+    const detail = { from, code, documentId: about.DocumentId, reason: message, sha256: body.sha256, remote: opts.remote ?? null };
+    ctx.log.warn(detail, "inbound status refused");
+    await audit(db, { actor: `agency:${from}`, organId: about.OrganId, action: "inbound.status.refused", document, detail });
+    return conflict(message);
+  };
+
+  let doc: DocumentRow | null;
+  if (SENDER_CODES.includes(code)) {
+    // 13: the original sender asks a local recipient to give the document back
+    doc = await findDocument(db, { direction: "in", localOrgan: about.OrganId, from, documentId: about.DocumentId });
+    if (!doc) throw notFound(`${about.OrganId} has received no document ${about.DocumentId} from ${from}`);
+  } else if (RECIPIENT_CODES.includes(code)) {
+    doc = await findDocument(db, { direction: "out", localOrgan: about.OrganId, from: about.OrganId, documentId: about.DocumentId });
+    if (!doc) throw notFound(`${about.OrganId} has sent no document ${about.DocumentId}`);
+    if (!(await listRecipients(db, doc.id)).includes(from)) throw await refused(`${from} was not a recipient of ${about.DocumentId}, so it cannot report status ${code} on it`, doc.id);
+  } else {
+    throw invalid(`unknown status code "${code}"`);
+  }
+  const found = doc;
+  const bytes = await readFile(body.path);
+  const outcome = await db.transaction(async (trx) => {
+    // one status at a time per document, so that the order check sees every earlier status
+    if (ctx.storage.dialect === "pg") await trx("documents").where({ id: found.id }).forUpdate().first("id");
+    const previous = await listStatuses(trx, found.id);
+    if (previous.some((s) => s.direction === "received" && s.packetSha256 === body.sha256)) return { duplicate: true as const };
+    const problem = statusProblem(previous.filter((s) => s.from === from || s.to === from).map((s) => s.code), code);
+    if (problem) return { problem };
+    const blob = await putBlob(trx, bytes);
+    const description = h.Description?.trim() || STATUS_CODES[code as StatusCode];
+    await addStatus(trx, { document: found.id, code, from, to: about.OrganId, direction: "received", packet: blob, description });
+    // the receipt (01) only proves arrival; the delivery state shows the later codes
+    if (found.direction === "out" && code !== "01") await setRecipientStatus(trx, found.id, from, code);
+    if (found.direction === "in") await setDocumentStatus(trx, found.id, code);
+    await audit(trx, {
+      actor: `agency:${from}`,
+      organId: about.OrganId,
+      action: `status.received.${code}`,
+      document: found.id,
+      detail: { documentId: about.DocumentId, from, code, packetSha256: blob.sha256, signer: report.signer?.fingerprint ?? null },
+    });
+    return { stored: true as const };
+  });
+  if ("problem" in outcome) throw await refused(outcome.problem!, found.id);
+  if ("duplicate" in outcome) {
+    ctx.log.info({ document: found.id, from, code }, "inbound status delivered again; nothing new");
+    return { kind: "status", document: found.id, duplicate: true };
+  }
+  ctx.log.info({ document: found.id, documentId: about.DocumentId, from, code }, "inbound status received");
+  return { kind: "status", document: found.id, duplicate: false };
+}

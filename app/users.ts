@@ -1,0 +1,86 @@
+// People who sign in to the web pages: per local agency, with a role, a full name and a password
+// hashed with scrypt (Node's crypto; N = 2^15, r = 8, p = 1, 16-byte salt, 32-byte hash).
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { addUser, audit, getLocalAgency, getUserByUsername, getUserCredentials, listUsers as storedUsers, setUserDisabled, setUserPassword } from "../storage/index.ts";
+import { ADMINS, assertRole } from "./access.ts";
+import type { AppContext, Caller } from "./context.ts";
+import { conflict, invalid, notFound } from "./errors.ts";
+import { Password, UserInput, parseInput } from "./schemas.ts";
+
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const scrypt = (password: string, salt: Buffer, opts: ScryptOptions) =>
+  new Promise<Buffer>((resolve, reject) => scryptCb(password.normalize("NFC"), salt, 32, opts, (err, key) => (err ? reject(err) : resolve(key))));
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+export async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !hash) return false;
+  const expected = Buffer.from(hash, "base64");
+  const got = await scrypt(password, Buffer.from(salt, "base64"), { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** An admin manages its own agency's users; the operator at the command line any agency's. */
+function assertUserAdmin(caller: Caller, organId: string): void {
+  assertRole(caller, ADMINS, "manage users");
+  if (!caller.actor.startsWith("cli:") && organId !== caller.organId) throw notFound(`no agency ${organId} among yours`);
+}
+
+export async function createUser(ctx: AppContext, caller: Caller, body: unknown) {
+  const input = parseInput(UserInput, body, "the user is not valid");
+  assertUserAdmin(caller, input.organId);
+  const db = ctx.storage.db;
+  if (!(await getLocalAgency(db, input.organId))) throw invalid(`${input.organId} is not an agency of this node (see edoc agency list)`);
+  if (await getUserByUsername(db, input.username)) throw conflict(`the user name ${input.username} is taken`);
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction(async (trx) => {
+    const user = await addUser(trx, { organId: input.organId, username: input.username, fullName: input.fullName, role: input.role, passwordHash });
+    await audit(trx, { actor: caller.actor, organId: input.organId, action: "user.add", detail: { id: user.id, username: user.username, role: user.role } });
+    return user;
+  });
+}
+
+export async function listAgencyUsers(ctx: AppContext, caller: Caller, organId?: string) {
+  assertRole(caller, ADMINS, "manage users");
+  return storedUsers(ctx.storage.db, { organId: caller.actor.startsWith("cli:") ? organId : caller.organId });
+}
+
+async function ownUser(ctx: AppContext, caller: Caller, username: string) {
+  const user = await getUserByUsername(ctx.storage.db, username.normalize("NFC").toLowerCase());
+  if (!user) throw notFound(`no user ${JSON.stringify(username)} (see edoc user list)`);
+  assertUserAdmin(caller, user.organId);
+  return user;
+}
+
+export async function disableUser(ctx: AppContext, caller: Caller, username: string) {
+  const user = await ownUser(ctx, caller, username);
+  await ctx.storage.db.transaction(async (trx) => {
+    await setUserDisabled(trx, user.id, true);
+    await audit(trx, { actor: caller.actor, organId: user.organId, action: "user.disable", detail: { id: user.id, username: user.username } });
+  });
+  return { ...user, disabled: true };
+}
+
+export async function changePassword(ctx: AppContext, caller: Caller, username: string, password: string) {
+  const user = await ownUser(ctx, caller, username);
+  const hash = await hashPassword(parseInput(Password, password, "the password is not valid"));
+  await ctx.storage.db.transaction(async (trx) => {
+    await setUserPassword(trx, user.id, hash);
+    await audit(trx, { actor: caller.actor, organId: user.organId, action: "user.password", detail: { id: user.id, username: user.username } });
+  });
+}
+
+/** The signed-in user for a user name and password, or null (one answer for both being wrong). */
+export async function checkCredentials(ctx: AppContext, username: string, password: string): Promise<Caller | null> {
+  const found = await getUserCredentials(ctx.storage.db, username.normalize("NFC").toLowerCase());
+  // the same work whether or not the user exists, so that timing does not tell
+  const ok = await passwordMatches(password, found?.passwordHash ?? `scrypt$${SCRYPT.N}$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`);
+  if (!found || !ok || found.user.disabled) return null;
+  const u = found.user;
+  return { organId: u.organId, role: u.role, name: u.fullName || u.username, actor: `user:${u.id}` };
+}

@@ -73,7 +73,7 @@ import {
   type PacketSource,
   type StatusPacket,
 } from "../envelopes/index.ts";
-import { fingerprint } from "./pki.ts";
+import { fingerprint } from "./pki/certificates.ts";
 import { registryFromJson, type Registry } from "./registry.ts";
 import { formatFailureReport, type VerificationReport } from "./report.ts";
 import { verifyPacket, type TrustConfig } from "./verify.ts";

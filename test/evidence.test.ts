@@ -13,7 +13,6 @@ import {
   BundleError,
   bundleFileName,
   fingerprint,
-  issueCertificate,
   signStatus,
   verifyEvidenceBundle,
   verifyPacket,
@@ -24,6 +23,7 @@ import {
   type EvidenceStatus,
   type Identity,
 } from "../signing/index.ts";
+import { issueCertificate } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));

@@ -24,4 +24,8 @@ export {
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
-export { writeEvidenceBundle, verifyEvidenceBundle, describeBundle, bundleFileName, BundleError, type EvidenceInput, type EvidenceStatus, type EvidenceManifest, type BundleReport } from "./evidence.ts";
+export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
+export { writeEvidenceBundle, type EvidenceInput } from "./evidence/write.ts";
+export { BundleError } from "./evidence/zip-read.ts";
+export { verifyEvidenceBundle, type BundleReport } from "./evidence/verify.ts";
+export { describeBundle } from "./evidence/describe.ts";

@@ -46,6 +46,19 @@ export function registryFromJson(json: unknown): Registry {
   return registry;
 }
 
+/** The plain JSON form of `entries` (what registryFromJson reads back): organ id, name, status, fingerprints. */
+export function registryToJson(entries: RegistryEntry[]): { agencies: Array<Pick<RegistryEntry, "organId" | "name" | "status" | "certificateFingerprints">> } {
+  return {
+    agencies: entries.map((e) => ({
+      organId: e.organId,
+      ...(e.name !== undefined ? { name: e.name } : {}),
+      // an agency's status is kept so that a deactivated one stays so
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      certificateFingerprints: e.certificateFingerprints,
+    })),
+  };
+}
+
 /** Whether `fingerprint` is registered for `organId`, and the agency is active. */
 export function isBound(registry: Registry, organId: string, fingerprint: string): boolean {
   const entry = registry.get(organId);

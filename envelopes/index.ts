@@ -1,12 +1,33 @@
-// Public face of the edXML model: types, builder, validator, tolerant reader, strict parser and
-// the streaming scanner for large packets.
-export * from "./model.ts";
-export { parseStrict, XmlError, DSIG_NS, XADES_NS, children, child, text, allElements, isComment, isCData } from "./xml.ts";
-export * from "./build.ts";
-export * from "./validate.ts";
-export * from "./read.ts";
-export * from "./attachment.ts";
-export { scanPacket, readSource, regionText, regionBytes, DEFAULT_SCAN_LIMITS } from "./scan.ts";
-export type { PacketSource, ContentRegion, ScannedPacket, ScanLimits } from "./scan.ts";
+// Public face of the edXML model: types, builder, validator, tolerant reader, strict parser, the
+// streaming scanner for large packets, and the protocol rules (status flow, business targets).
+export {
+  BUSINESS_KINDS,
+  EDXML_NS,
+  STATUS_CODES,
+  type AttachmentInfo,
+  type Bussiness,
+  type Edoc,
+  type EdocHeader,
+  type Packet,
+  type StatusCode,
+  type StatusPacket,
+  type TraceHeader,
+} from "./model.ts";
+export { parseStrict, XmlError, DSIG_NS, XADES_NS, children, text, allElements, isComment, isCData } from "./xml.ts";
+export { SIGNATURE_SLOT, attachmentSlot, formatCode, formatDate, formatTimestamp, renderEdocTemplate, renderStatusTemplate } from "./build.ts";
+export { ORGAN_ID_LENIENT, ORGAN_ID_STRICT, TIMESTAMP_SKEW_MS, ValidationError, validateEdoc, validateStatus } from "./validate.ts";
+export { isStatusHeader, readAttachmentInfo, readBussiness, readEdocHeader, readPacket, readStatusHeader, readTraceHeaders } from "./read.ts";
+export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";
+export { scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
+export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor } from "./input.ts";
 export { AGENCY_STATUSES, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem, type AgencyStatus } from "./agency.ts";
+export {
+  RECIPIENT_CODES,
+  SENDER_CODES,
+  businessTargets,
+  statusProblem,
+  statusSender,
+  type BusinessState,
+  type BusinessTarget,
+} from "./flow.ts";

@@ -1,21 +1,31 @@
-// Public face of signing: identities and trust (pki), packing and signing, verification and its report.
-export * from "./pki.ts";
+// Public face of signing: identities and trust (pki/), packing and signing, verification and its
+// report, the agency registry and its signed snapshots, evidence bundles. Test-only helpers
+// (issuing any certificate, making CRLs) are in signing/testing.ts.
+export { fingerprint, parseCertificates } from "./pki/certificates.ts";
+export { loadIdentityP12, identityToP12, type Identity } from "./pki/identity.ts";
+export { validateChain } from "./pki/chain.ts";
+export { parseCrl, type Crl } from "./pki/crl.ts";
+export { createDevCa, issueDevAgencyCertificate } from "./pki/dev-ca.ts";
 export { packEdoc, signStatus, type SignOptions } from "./sign.ts";
 export { verifyPacket, checkAlgorithms, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent, type VerifiedAttachment } from "./verify.ts";
-export * from "./report.ts";
-export * from "./registry.ts";
+export { formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport } from "./report.ts";
+export { isBound, normalizeFingerprint, registryFromJson, type Registry, type RegistryEntry } from "./registry.ts";
 export {
   signRegistrySnapshot,
   verifyRegistrySnapshot,
   registryFromSnapshot,
   snapshotEntryProblem,
   SnapshotError,
+  MAX_SNAPSHOT_BYTES,
   REGISTRY_NS,
-  SNAPSHOT_IDS,
   type SnapshotFailure,
   type SignSnapshotOptions,
   type VerifySnapshotOptions,
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
-export { writeEvidenceBundle, verifyEvidenceBundle, describeBundle, bundleFileName, BundleError, EVIDENCE_FORMAT, type EvidenceInput, type EvidenceRecord, type EvidenceStatus, type EvidenceManifest, type BundleReport, type BundleTrust } from "./evidence.ts";
+export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
+export { writeEvidenceBundle, type EvidenceInput } from "./evidence/write.ts";
+export { BundleError } from "./evidence/zip-read.ts";
+export { verifyEvidenceBundle, type BundleReport } from "./evidence/verify.ts";
+export { describeBundle } from "./evidence/describe.ts";

@@ -22,7 +22,7 @@ export function normalizeFingerprint(fp: string): string {
   return fp.replace(/[:\s]/g, "").toLowerCase();
 }
 
-/** The plain JSON form: {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}. */
+/** The plain JSON form: {"agencies":[{"organId","name"?,"status"?,"certificateFingerprints":["sha256 hex"]}]}. */
 export function registryFromJson(json: unknown): Registry {
   const agencies = (json as { agencies?: unknown })?.agencies;
   if (!Array.isArray(agencies)) throw new Error('a registry file must be {"agencies": [...]}');
@@ -34,13 +34,29 @@ export function registryFromJson(json: unknown): Registry {
     if (!Array.isArray(fps) || fps.some((f) => typeof f !== "string" || !/^[0-9a-f]{64}$/.test(normalizeFingerprint(f)))) {
       throw new Error(`registry entry ${organId}: certificateFingerprints must be SHA-256 fingerprints in hex`);
     }
+    if (a.status !== undefined && typeof a.status !== "string") throw new Error(`registry entry ${organId}: status must be text`);
     registry.set(organId, {
       organId,
       name: typeof a.name === "string" ? a.name : undefined,
+      // kept so that an inactive agency stays so (see isBound)
+      ...(a.status !== undefined ? { status: a.status } : {}),
       certificateFingerprints: fps.map(normalizeFingerprint),
     });
   }
   return registry;
+}
+
+/** The plain JSON form of `entries` (what registryFromJson reads back): organ id, name, status, fingerprints. */
+export function registryToJson(entries: RegistryEntry[]): { agencies: Array<Pick<RegistryEntry, "organId" | "name" | "status" | "certificateFingerprints">> } {
+  return {
+    agencies: entries.map((e) => ({
+      organId: e.organId,
+      ...(e.name !== undefined ? { name: e.name } : {}),
+      // an agency's status is kept so that a deactivated one stays so
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      certificateFingerprints: e.certificateFingerprints,
+    })),
+  };
 }
 
 /** Whether `fingerprint` is registered for `organId`, and the agency is active. */

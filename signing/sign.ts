@@ -21,7 +21,7 @@ import {
   type PacketSource,
   allElements,
 } from "../envelopes/index.ts";
-import type { Identity } from "./pki.ts";
+import type { Identity } from "./pki/identity.ts";
 import { ALG, IDS, canonicalize, digest, digestWithContent } from "./xmldsig.ts";
 
 interface Ref {

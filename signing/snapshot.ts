@@ -34,7 +34,8 @@ import {
   isComment,
   parseStrict,
 } from "../envelopes/index.ts";
-import { certificateFromDer, fingerprint, parseCertificates, type Identity } from "./pki.ts";
+import { certificateFromDer, fingerprint, parseCertificates } from "./pki/certificates.ts";
+import type { Identity } from "./pki/identity.ts";
 import { normalizeFingerprint, type Registry, type RegistryEntry } from "./registry.ts";
 import { VerificationFailure } from "./report.ts";
 import { signDocument, type SignatureIds } from "./sign.ts";

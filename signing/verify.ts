@@ -27,7 +27,9 @@ import {
   type ScanLimits,
   type TraceHeader,
 } from "../envelopes/index.ts";
-import { certificateFromDer, fingerprint, validateChain, type Crl } from "./pki.ts";
+import { certificateFromDer, fingerprint } from "./pki/certificates.ts";
+import { validateChain } from "./pki/chain.ts";
+import type { Crl } from "./pki/crl.ts";
 import { isBound, type Registry } from "./registry.ts";
 import {
   INDICATION_OF,

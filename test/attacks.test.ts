@@ -19,16 +19,14 @@ import { fileURLToPath } from "node:url";
 import { DSIG_NS, allElements, children, parseStrict, regionBytes, type PacketSource } from "../envelopes/index.ts";
 import {
   ALG,
-  createCrl,
-  issueCertificate,
   signStatus,
   verifyPacket,
-  type CertAndKey,
   type Identity,
   type SubIndication,
   type VerificationResult,
   type VerifyOptions,
 } from "../signing/index.ts";
+import { createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
 import { canonicalize } from "../signing/xmldsig.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
 

@@ -3,7 +3,8 @@ import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createCrl, crlToPem, fingerprint, identityToP12 } from "../signing/index.ts";
+import { fingerprint, identityToP12 } from "../signing/index.ts";
+import { createCrl, crlToPem } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, scratch, testPki, VIETNAMESE } from "./helpers/fixtures.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));

@@ -44,6 +44,7 @@ import {
   validateStatus,
 } from "../envelopes/validate.ts";
 import { isZip, unwrapAttachment, zipSingle } from "../envelopes/attachment.ts";
+import { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "../envelopes/index.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Fixtures
@@ -1016,5 +1017,56 @@ describe("envelopes: attachment payloads", () => {
     expect(unwrapAttachment(broken)).to.deep.equal({ data: broken, zipped: false });
     const big = zipSingle("x.bin", new Uint8Array(2048));
     expect(unwrapAttachment(big, 1024).zipped).to.equal(false);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Protocol rules (envelopes/flow.ts)
+
+describe("businessTargets: what a revoke / update / replace acts on", () => {
+  const replacement = (ids: string[]) => ids.map((DocumentId) => ({ DocumentId, OrganIdList: ["000.00.00.G22"] }));
+
+  it("a new document acts on nothing", () => {
+    expect(businessTargets(undefined)).to.deep.equal([]);
+    expect(businessTargets({ BussinessDocType: 0, DocumentId: "A" })).to.deep.equal([]);
+  });
+
+  it("revoke and update act on Bussiness/DocumentId", () => {
+    expect(businessTargets({ BussinessDocType: 1, DocumentId: "A" })).to.deep.equal([{ documentId: "A", state: "revoked" }]);
+    expect(businessTargets({ BussinessDocType: 2, DocumentId: "A" })).to.deep.equal([{ documentId: "A", state: "updated" }]);
+    expect(businessTargets({ BussinessDocType: 1 })).to.deep.equal([]);
+  });
+
+  it("replace acts on every ReplacementInfoList id, then Bussiness/DocumentId, each once, in order", () => {
+    const b: Bussiness = { BussinessDocType: 3, DocumentId: "B", ReplacementInfoList: replacement(["C", "B", "A", "C", ""]) };
+    expect(businessTargets(b)).to.deep.equal(["C", "B", "A"].map((documentId) => ({ documentId, state: "replaced" })));
+    expect(businessTargets({ BussinessDocType: 3, DocumentId: "D", ReplacementInfoList: replacement(["A"]) })).to.deep.equal([
+      { documentId: "A", state: "replaced" },
+      { documentId: "D", state: "replaced" },
+    ]);
+    expect(businessTargets({ BussinessDocType: 3, DocumentId: "D" })).to.deep.equal([{ documentId: "D", state: "replaced" }]);
+  });
+});
+
+describe("statusProblem: the status flow between a sender and one recipient", () => {
+  it("follows 01 → 03 → 04/05 → 06, 02 ends it, 15/16 answer an open 13", () => {
+    expect(statusProblem([], "01")).to.equal(null);
+    expect(statusProblem(["01"], "01")).to.match(/only the first status/);
+    expect(statusProblem(["01"], "04")).to.match(/needs the document accepted \(03\)/);
+    expect(statusProblem(["01", "03"], "04")).to.equal(null);
+    expect(statusProblem(["01", "03", "06"], "05")).to.match(/already done/);
+    expect(statusProblem(["01", "02"], "03")).to.match(/already refused/);
+    expect(statusProblem(["01"], "15")).to.match(/none is open/);
+    expect(statusProblem(["01", "13"], "15")).to.equal(null);
+    expect(statusProblem(["01", "13", "15"], "03")).to.match(/taken back/);
+    expect(statusProblem([], "99")).to.match(/unknown status code/);
+  });
+
+  it("says who sends each code", () => {
+    expect(SENDER_CODES).to.deep.equal(["13"]);
+    expect(RECIPIENT_CODES).to.include.members(["01", "02", "03", "04", "05", "06", "15", "16"]);
+    expect(statusSender("13")).to.equal("sender");
+    expect(statusSender("03")).to.equal("recipient");
+    expect(statusSender("99")).to.equal(null);
   });
 });

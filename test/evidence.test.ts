@@ -13,7 +13,6 @@ import {
   BundleError,
   bundleFileName,
   fingerprint,
-  issueCertificate,
   signStatus,
   verifyEvidenceBundle,
   verifyPacket,
@@ -24,6 +23,7 @@ import {
   type EvidenceStatus,
   type Identity,
 } from "../signing/index.ts";
+import { issueCertificate } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
@@ -381,6 +381,19 @@ describe("evidence bundles", function () {
       expect(r.valid).to.equal(true);
       expect(r.bundle.registrySource).to.equal("bundle");
       expect(r.warnings.join("\n")).to.match(/registry taken from the bundle itself/);
+    });
+
+    it("the bundle's own registry keeps an agency's status: an inactive sender does not bind", async () => {
+      const registry = registryFor({ [SENDER]: sender, [RECIPIENT]: recipient });
+      registry.set(SENDER, { ...registry.get(SENDER)!, status: "suspended" });
+      const made = p("inactive-sender.zip");
+      await writeEvidenceBundle(inputWith({ registry }), made);
+      const own = JSON.parse(Buffer.from(unzipSync(readFileSync(made))["trust/registry.json"]).toString("utf8"));
+      expect(own.agencies.find((a: { organId: string }) => a.organId === SENDER).status).to.equal("suspended");
+      const r = await verify(made, { registry: null });
+      expect(r.bundle.registrySource).to.equal("bundle");
+      expect(r).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(r.bundle.packetValid).to.equal(false);
     });
 
     it("never takes trust anchors from the bundle: without --trust it fails, and says where the anchor is", async () => {

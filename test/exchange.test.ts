@@ -12,7 +12,8 @@ import { sendDocument, sendStatus } from "../server/outbound.ts";
 import { documentRecord } from "../server/records.ts";
 import { RECIPIENT_HEADER } from "../server/inbound.ts";
 import { retryDelay, startDeliveryWorker } from "../server/worker.ts";
-import { issueCertificate, signStatus, type Identity } from "../signing/index.ts";
+import { signStatus, type Identity } from "../signing/index.ts";
+import { issueCertificate } from "../signing/testing.ts";
 import {
   addLocalAgency,
   blobBytes,

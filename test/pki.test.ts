@@ -8,23 +8,25 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  createCrl,
   createDevCa,
-  crlToPem,
   fingerprint,
   identityToP12,
-  issueCertificate,
   issueDevAgencyCertificate,
   loadIdentityP12,
-  loadIdentityPem,
   parseCertificates,
   parseCrl,
   validateChain,
-  type CertAndKey,
-  type ChainResult,
   type Crl,
   type Identity,
-} from "../signing/pki.ts";
+} from "../signing/index.ts";
+import {
+  createCrl,
+  crlToPem,
+  issueCertificate,
+  loadIdentityPem,
+  type CertAndKey,
+  type ChainResult,
+} from "../signing/testing.ts";
 
 const VECTORS = "/work/shared/reference/xmldsig-vectors/xmlsec-aleksey";
 const VN_PASSWORD = "mật khẩu Đà Nẵng";

@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 import { XADES_NS } from "../envelopes/index.ts";
 import {
   fingerprint,
-  issueCertificate,
   REGISTRY_NS,
   registryFromSnapshot,
   signRegistrySnapshot,
@@ -21,6 +20,7 @@ import {
   type RegistryEntry,
   type SnapshotFailure,
 } from "../signing/index.ts";
+import { issueCertificate } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "./helpers/fixtures.ts";
 import { requireXmlsec, xmlsec, type XmlsecRun } from "./helpers/xmlsec.ts";
 

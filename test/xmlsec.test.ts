@@ -10,7 +10,8 @@ import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { regionBytes, type Edoc, type PacketSource } from "../envelopes/index.ts";
-import { issueCertificate, packEdoc, signStatus, verifyPacket, type Identity, type VerificationResult } from "../signing/index.ts";
+import { packEdoc, signStatus, verifyPacket, type Identity, type VerificationResult } from "../signing/index.ts";
+import { issueCertificate } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
 import { ID_ATTR_ARGS, requireXmlsec, xmlsec, xmlsecEdocTemplate, xmlsecStatusTemplate, type XmlsecRun } from "./helpers/xmlsec.ts";
 

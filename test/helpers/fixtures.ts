@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Edoc, StatusPacket } from "../../envelopes/index.ts";
-import { fingerprint, issueCertificate, packEdoc, type Identity, type TrustConfig, type Registry } from "../../signing/index.ts";
+import { fingerprint, packEdoc, type Identity, type TrustConfig, type Registry } from "../../signing/index.ts";
+import { issueCertificate } from "../../signing/testing.ts";
 
 export const SENDER = "000.00.00.G22";
 export const RECIPIENT = "000.00.00.H41";

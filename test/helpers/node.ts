@@ -16,7 +16,8 @@ import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { createApp } from "../../server/app.ts";
 import { configFromEnv, openNode, type Node, type NodeConfig } from "../../server/context.ts";
-import { issueCertificate, type Crl, type Identity } from "../../signing/index.ts";
+import { type Crl, type Identity } from "../../signing/index.ts";
+import { issueCertificate } from "../../signing/testing.ts";
 import {
   addCrl,
   addLocalAgency,

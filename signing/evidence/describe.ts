@@ -1,0 +1,41 @@
+// The bundle report in words, as `edoc verify BUNDLE.zip` prints it.
+import { STATUS_CODES } from "../../envelopes/index.ts";
+import type { VerificationReport } from "../report.ts";
+import type { BundleReport } from "./verify.ts";
+
+/** The bundle report in words: the overall verdict, the packet (via `describePacket`), files, statuses. */
+export function describeBundle(r: BundleReport, describePacket: (report: VerificationReport) => string): string {
+  const b = r.bundle;
+  const lines = [
+    r.valid
+      ? "VALID — hồ sơ chứng cứ hợp lệ (evidence bundle verified)"
+      : "NOT VALID — hồ sơ chứng cứ không hợp lệ (evidence bundle not verified)",
+  ];
+  if (b.record) lines.push(`document:      ${b.record.code} — ${b.record.subject} (${b.record.from} → ${b.record.to.join(", ")})`);
+  if (b.created) lines.push(`bundle made:   ${b.created}; signature recorded as checked at ${b.recordedVerificationTime}`);
+  lines.push("", "packet.edxml:");
+  const packetOnly: VerificationReport = {
+    ...r,
+    valid: b.packetValid,
+    errors: r.errors.filter((e) => !b.errors.includes(e)),
+    warnings: [],
+  };
+  lines.push(...describePacket(packetOnly).trimEnd().split("\n").map((l) => `  ${l}`));
+  lines.push("", "files — các tệp:");
+  for (const f of b.files) lines.push(`  ${f.sha256Ok ? "✓" : "✗"} ${f.path}${f.problem ? `  (${f.problem})` : ""}`);
+  lines.push("", `attachments match the signed packet — tệp đính kèm khớp gói tin đã ký: ${b.attachmentsMatchPacket ? "✓" : "✗"}`);
+  lines.push(`report.json describes the packet — report.json khớp gói tin: ${b.reportMatchesPacket ? "✓" : "✗"}`);
+  lines.push(`registry — danh bạ: ${b.registrySource === "caller" ? "given with --registry" : b.registrySource === "bundle" ? "taken from the bundle itself" : "none"}`);
+  lines.push("", b.statuses.length ? "statuses — trạng thái:" : "statuses — trạng thái: none");
+  for (const s of b.statuses) {
+    const name = STATUS_CODES[s.code as keyof typeof STATUS_CODES] ?? "";
+    const who = s.report.signer ? `, signed by ${s.report.signer.subject}` : "";
+    const when = s.report.signingTime ? ` at ${s.report.signingTime}` : "";
+    lines.push(`  ${s.ok ? "✓" : "✗"} ${s.path}  ${s.code} ${name} from ${s.from}${who}${when}`);
+    for (const p of s.problems) lines.push(`      ✗ ${p}`);
+  }
+  lines.push("");
+  for (const e of b.errors) lines.push(`error:   ${e}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join("\n").replace(/\n+$/, "") + "\n";
+}

@@ -1,0 +1,112 @@
+// Evidence bundles (hồ sơ chứng cứ): one ZIP that lets an archivist prove offline, years later,
+// what was sent, by whom, when, and what the other party acknowledged.
+//
+// Layout (format "edoc-evidence/1"):
+//   README.txt                            what the bundle is and how to check it (Vietnamese, English)
+//   packet.edxml                          the signed packet, byte-exact (stored, not compressed)
+//   attachments/<n>-<name>                each attachment, decoded (stored, not compressed)
+//   statuses/<seq>-<code>-<from>.edxml    each signed status packet, byte-exact, oldest first
+//   report.json                           the verification report made when the packet was received or sent
+//   trust/anchor-<fp>.pem                 the trust anchor(s) the signer chains led to
+//   trust/signer-<organ id>-<fp>.pem      each signer certificate, then the intermediates it carried
+//   trust/registry.json                   the registry entries of the organ ids involved ({"agencies":[…]})
+//   manifest.json                         format, times, the document record, and every other file's
+//                                         SHA-256 and size (written last)
+//
+//
+// This module holds the format's names and paths and the manifest's shape; the other modules of
+// signing/evidence/: write.ts (making a bundle), zip-write.ts and zip-read.ts (the ZIP on either
+// side), readme.ts (README.txt), manifest.ts (the document record), verify.ts (checking a bundle,
+// with what proves what), describe.ts (the report in words, for the CLI).
+
+export const EVIDENCE_FORMAT = "edoc-evidence/1";
+
+/** The document record's summary, as in the service contract. */
+export interface EvidenceRecord {
+  /** This node's id for the document. */
+  id: string;
+  /** The edXML DocumentId. */
+  documentId: string;
+  direction: "in" | "out";
+  /** Organ ids. */
+  from: string;
+  to: string[];
+  /** "số/ký hiệu", e.g. "123/QĐ-VPCP". */
+  code: string;
+  subject: string;
+}
+
+
+export interface EvidenceStatus {
+  /** "01", "03", … */
+  code: string;
+  /** Organ id of the agency that signed and sent it. */
+  from: string;
+  /** When this node sent or received it (ISO 8601). */
+  at: string;
+  /** The signed status packet, byte-exact. */
+  packet: Buffer;
+}
+
+export interface ManifestFile {
+  path: string;
+  /** Lowercase hex. */
+  sha256: string;
+  size: number;
+}
+
+export interface EvidenceManifest {
+  format: typeof EVIDENCE_FORMAT;
+  /** When the bundle was made. */
+  created: string;
+  /** The time report.json checked the certificates at (its validationTime). */
+  verifiedAt: string;
+  record: EvidenceRecord;
+  packet: { path: string; signer: string | null; signingTime: string | null };
+  attachments: Array<{ n: number; name: string; path: string }>;
+  statuses: Array<{ seq: number; code: string; from: string; at: string; path: string }>;
+  trust: { anchors: string[]; signers: string[]; registry: string };
+  /** Every file of the bundle but manifest.json itself. */
+  files: ManifestFile[];
+}
+
+
+const MAX_NAME_BYTES = 150;
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+/**
+ * A file name safe on every system, Vietnamese letters kept: NFC; no path separators, control,
+ * bidi or zero-width characters, nor the characters Windows forbids; no leading dot, no trailing dot
+ * or space; no Windows device name; at most 150 UTF-8 bytes, the extension kept.
+ */
+export function bundleFileName(name: string): string {
+  let s = name
+    .normalize("NFC")
+    .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]/g, "_")
+    .trim()
+    .replace(/^[.\s]+/, "")
+    .replace(/[.\s]+$/, "");
+  if (WINDOWS_RESERVED.test(s)) s = `_${s}`;
+  if (!s) s = "attachment";
+  if (Buffer.byteLength(s) > MAX_NAME_BYTES) {
+    const dot = s.lastIndexOf(".");
+    const ext = dot > 0 && s.length - dot <= 10 ? s.slice(dot) : "";
+    const chars = [...s.slice(0, s.length - ext.length)];
+    while (chars.length && Buffer.byteLength(chars.join("") + ext) > MAX_NAME_BYTES) chars.pop();
+    s = chars.join("").replace(/[.\s]+$/, "") + ext;
+  }
+  return s;
+}
+
+const pad = (n: number, count: number) => String(n).padStart(Math.max(2, String(count).length), "0");
+
+export function attachmentPath(n: number, count: number, name: string): string {
+  return `attachments/${pad(n, count)}-${bundleFileName(name)}`;
+}
+
+export function statusPath(seq: number, count: number, code: string, from: string): string {
+  return `statuses/${pad(seq, count)}-${code}-${bundleFileName(from)}.edxml`;
+}
+
+export const STATUS_PATH = /^statuses\/(\d+)-(\d{2})-(.+)\.edxml$/;

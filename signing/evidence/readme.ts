@@ -1,0 +1,98 @@
+// README.txt of a bundle: what it is and how to check it, in Vietnamese and in English.
+import { EDXML_NS, STATUS_CODES, XADES_NS } from "../../envelopes/index.ts";
+import type { EvidenceManifest } from "./layout.ts";
+
+
+export function readmeText(m: EvidenceManifest): string {
+  const r = m.record;
+  const statuses = m.statuses.length
+    ? m.statuses.map((s) => `  ${s.path}  ${s.code} ${STATUS_CODES[s.code as keyof typeof STATUS_CODES] ?? ""} — ${s.from} — ${s.at}`).join("\n")
+    : "  (không có — none)";
+  const attachments = m.attachments.length ? m.attachments.map((a) => `  ${a.path}`).join("\n") : "  (không có — none)";
+  return `HỒ SƠ CHỨNG CỨ VĂN BẢN ĐIỆN TỬ — ELECTRONIC DOCUMENT EVIDENCE BUNDLE
+Định dạng / format: ${m.format}
+Lập lúc / created: ${m.created}
+
+Văn bản / document
+  Số, ký hiệu / number:   ${r.code}
+  Trích yếu / subject:    ${r.subject}
+  DocumentId:             ${r.documentId}
+  Chiều / direction:      ${r.direction === "out" ? "gửi đi / sent" : "nhận đến / received"}
+  Cơ quan gửi / from:     ${r.from}
+  Cơ quan nhận / to:      ${r.to.join(", ")}
+  Mã hồ sơ nút / node id: ${r.id}
+  Kiểm tra chữ ký lúc / signature checked at: ${m.verifiedAt}
+
+TIẾNG VIỆT
+
+Tệp nén này chứng minh văn bản nào đã được gửi, do ai ký, vào lúc nào, và bên kia đã xác nhận những
+trạng thái nào. Nội dung:
+  packet.edxml        gói tin edXML đã ký số, nguyên vẹn từng byte (chữ ký của cơ quan gửi)
+  attachments/        các tệp đính kèm, giải mã từ gói tin
+  statuses/           các gói tin trạng thái đã ký số (01 Đã đến, 03 Đã tiếp nhận, 06 Hoàn thành, …),
+                      do bên kia ký (mã 13 "Lấy lại" do cơ quan gửi ký)
+  report.json         kết quả kiểm tra chữ ký khi nhận hoặc gửi văn bản
+  trust/              chứng thư số của người ký, chứng thư số gốc đã dùng, và danh bạ cơ quan
+                      (registry.json: mã định danh → dấu vân tay chứng thư số)
+  manifest.json       danh sách mọi tệp với mã băm SHA-256 và kích thước
+
+Cách kiểm tra:
+  bin/edoc verify TỆP.zip --trust CA-GỐC.pem [--registry DANH-BẠ.json] [--crl CRL.pem] [--at THỜI-ĐIỂM]
+Lệnh kiểm tra lại mọi chữ ký, mọi mã băm, và đối chiếu tệp đính kèm với gói tin đã ký; kết quả 0 là
+hợp lệ, 1 là không hợp lệ. Chứng thư số gốc (--trust) phải lấy từ nguồn chính thức (Ban Cơ yếu
+Chính phủ), không lấy từ thư mục trust/ của hồ sơ này: tệp trong trust/ chỉ để đối chiếu dấu vân tay.
+Không có --registry thì danh bạ trong hồ sơ được dùng, kèm cảnh báo.
+Sau nhiều năm chứng thư số có thể đã hết hạn: kết quả sẽ là EXPIRED. Nếu chấp nhận thời điểm kiểm tra
+đã ghi (có xác nhận khác như nhật ký hệ thống, sổ văn bản), hãy chạy lại với
+  --at ${m.verifiedAt}
+(thời điểm "verifiedAt" trong manifest.json).
+Không có chương trình edoc: xem mục cuối.
+
+ENGLISH
+
+This archive proves which document was sent, who signed it, when, and which processing statuses the
+other party acknowledged. Contents:
+  packet.edxml        the signed edXML packet, byte-exact (signed by the sending agency)
+  attachments/        the attachments, decoded from the packet
+  statuses/           the signed status packets (01 arrived, 03 accepted, 06 done, …), signed by the
+                      other party (code 13 "take back" is signed by the sender)
+  report.json         the signature verification report made when the document was received or sent
+  trust/              the signer certificates, the trust anchor(s) used, and the agency registry
+                      (registry.json: organ id → certificate fingerprints)
+  manifest.json       every file with its SHA-256 digest and size
+
+How to check it:
+  bin/edoc verify BUNDLE.zip --trust ROOT-CA.pem [--registry REGISTRY.json] [--crl CRL.pem] [--at TIME]
+It re-checks every signature and every digest, and compares the attachments with the signed packet;
+exit status 0 means valid, 1 not valid. Take the root certificate (--trust) from an official source,
+not from this bundle's trust/ folder: its files are there only to compare fingerprints. Without
+--registry the bundle's own registry is used, with a warning.
+Years later the certificates may have expired and the answer is then EXPIRED. If you accept the
+recorded verification time (on other evidence such as system logs or the document register), run
+again with
+  --at ${m.verifiedAt}
+(the "verifiedAt" time in manifest.json).
+Without edoc: see the last section.
+
+Tệp đính kèm / attachments:
+${attachments}
+Trạng thái / statuses:
+${statuses}
+
+KHÔNG CÓ CHƯƠNG TRÌNH edoc — WITHOUT edoc
+So mã băm của từng tệp ("sha256sum TỆP") với mục "files" trong manifest.json.
+Compare each file's digest ("sha256sum FILE") with the "files" list in manifest.json.
+Kiểm tra chữ ký bằng xmlsec1 (chỉ kiểm tra chữ ký và chuỗi chứng thư, không kiểm tra danh bạ cơ quan):
+Check a signature with xmlsec1 (signature and certificate chain only, not the registry binding):
+  xmlsec1 --verify --trusted-pem ROOT-CA.pem --untrusted-pem ${m.trust.signers[0] ?? "trust/signer-….pem"} \
+    --enabled-key-data x509 --enabled-reference-uris same-doc \
+    --id-attr:Id ${EDXML_NS}:MessageHeader \
+    --id-attr:Id ${EDXML_NS}:Bussiness \
+    --id-attr:Id ${EDXML_NS}:edXMLManifest \
+    --id-attr:Id ${EDXML_NS}:Attachment \
+    --id-attr:Id ${XADES_NS}:SignedProperties \
+    packet.edxml
+Gói tin trạng thái: dùng tệp trust/signer-… của bên gửi trạng thái. / Status packets: use the
+trust/signer-… file of the agency that sent the status.
+`;
+}

@@ -1,0 +1,144 @@
+// Certificates as the rest of signing/ reads them: parsing (PEM bundles, DER), the SHA-256
+// fingerprint, names for messages, serial numbers, and the few byte-exact DER slices that must not
+// go through a re-encoding parser. Facts that depend only on a certificate's bytes are remembered.
+//
+// Division of labour (see shared/reference/xmldsig-security.md section 6):
+// - node-forge builds certificates and decrypts legacy PKCS#12 (it is good at encoding, and Node
+//   has no PKCS#12 API), but never decides trust: its JS RSA verifier has had forgery bugs.
+// - every signature that matters (certificate links, CRLs) is checked by Node's crypto (OpenSSL).
+// - @peculiar/x509 parses extensions (basicConstraints, keyUsage) and CRLs; @peculiar/asn1-pfx
+//   reads the PKCS#12 structure.
+import crypto, { X509Certificate } from "node:crypto";
+// @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill loaded before it.
+import "reflect-metadata";
+import * as px from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
+
+/** node-forge works on "binary strings" (one char per byte). */
+export const bin = (buf: Buffer | Uint8Array): string => Buffer.from(buf).toString("binary");
+export const fromBin = (s: string): Buffer => Buffer.from(s, "binary");
+
+/** SHA-256 of the DER, lowercase hex, no colons. */
+export function fingerprint(cert: X509Certificate): string {
+  return crypto.createHash("sha256").update(cert.raw).digest("hex");
+}
+
+/** Serial numbers come as "00AB..", "ab..", "0x.."; compare them as numbers. */
+export function normSerial(hex: string): string {
+  const h = hex.toLowerCase().replace(/^0x/, "").replace(/[^0-9a-f]/g, "");
+  return h.replace(/^0+(?=.)/, "") || "0";
+}
+
+/** DER INTEGER content for a positive serial: even length, leading 00 when the top bit is set. */
+export function serialForDer(hex: string): string {
+  let h = normSerial(hex);
+  if (h.length % 2) h = "0" + h;
+  if (parseInt(h[0]!, 16) >= 8) h = "00" + h;
+  return h;
+}
+
+/**
+ * Facts that depend only on a certificate's exact bytes (its decoded extensions, whether one
+ * certificate's key signed another) are remembered by SHA-256 fingerprint: every packet from an
+ * agency carries the same chain, and re-decoding it dominated verification time.
+ */
+export function memo<T>(limit: number): (key: string, compute: () => T) => T {
+  const cache = new Map<string, T>();
+  return (key, compute) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= limit) cache.clear();
+      value = compute();
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+const parsedMemo = memo<X509.X509Certificate>(4096);
+const certificateMemo = memo<X509Certificate>(4096);
+
+/** A certificate from its DER bytes; parsed once per distinct certificate. */
+export function certificateFromDer(der: Buffer): X509Certificate {
+  return certificateMemo(crypto.createHash("sha256").update(der).digest("hex"), () => new X509Certificate(der));
+}
+
+/** @peculiar/x509 view of a certificate, for extensions and decoded names. */
+export function parsed(cert: X509Certificate): X509.X509Certificate {
+  return parsedMemo(fingerprint(cert), () => new px.X509Certificate(new Uint8Array(cert.raw)));
+}
+
+/** A short human name for messages: the CN, else the whole subject. */
+export function label(cert: X509Certificate): string {
+  const p = parsed(cert);
+  return p.subjectName.getField("CN")[0] ?? p.subject;
+}
+
+// Minimal DER walking: used to take byte-exact slices (signed TBS parts, names) that re-encoding
+// through a parser could alter.
+interface Tlv {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+export function readTlv(buf: Buffer, off: number): Tlv {
+  if (off + 2 > buf.length) throw new Error("truncated DER");
+  const tag = buf[off]!;
+  let len = buf[off + 1]!;
+  let p = off + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n < 1 || n > 4) throw new Error("unsupported DER length");
+    len = 0;
+    for (let i = 0; i < n; i++) {
+      if (p >= buf.length) throw new Error("truncated DER");
+      len = len * 256 + buf[p++]!;
+    }
+  }
+  const end = p + len;
+  if (end > buf.length) throw new Error("truncated DER");
+  return { tag, start: off, contentStart: p, end };
+}
+
+export function tlvChildren(buf: Buffer, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = parent.contentStart; p < parent.end; ) {
+    const c = readTlv(buf, p);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
+/** The DER of a certificate's subject Name, byte for byte. */
+export function subjectNameDer(cert: X509Certificate): Buffer {
+  const der = cert.raw;
+  const tbs = tlvChildren(der, readTlv(der, 0))[0]!;
+  const kids = tlvChildren(der, tbs);
+  const base = kids[0]!.tag === 0xa0 ? 1 : 0; // optional [0] version
+  const subj = kids[base + 4]!;
+  return der.subarray(subj.start, subj.end);
+}
+
+/** All certificates of a PEM bundle, or the single certificate of a DER buffer. */
+export function parseCertificates(pem: string | Buffer): X509Certificate[] {
+  const text = typeof pem === "string" ? pem : pem.includes("-----BEGIN") ? pem.toString("latin1") : null;
+  if (text === null) {
+    try {
+      return [new X509Certificate(pem as Buffer)];
+    } catch (e) {
+      throw new Error("not a DER certificate: " + (e as Error).message, { cause: e });
+    }
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error("no PEM certificate (-----BEGIN CERTIFICATE-----) found");
+  return blocks.map((b, i) => {
+    try {
+      return new X509Certificate(b);
+    } catch (e) {
+      throw new Error(`PEM certificate #${i + 1} cannot be read: ${(e as Error).message}`, { cause: e });
+    }
+  });
+}
+

@@ -1,0 +1,285 @@
+// The trust decision: a path from a signer certificate to a configured trust anchor, built from an
+// untrusted pool and checked per RFC 5280 (CA constraints, validity, revocation, end-entity usage),
+// every signature with Node's crypto.
+import { X509Certificate } from "node:crypto";
+import * as px from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
+import type { SubIndication } from "../report.ts";
+import { fingerprint, label, memo, normSerial, parsed } from "./certificates.ts";
+import { crlSignatureOk, type Crl } from "./crl.ts";
+
+export interface ValidateChainOptions {
+  leaf: X509Certificate;
+  /** Untrusted pool (e.g. from KeyInfo or configuration); only used to build the path. */
+  intermediates: X509Certificate[];
+  anchors: X509Certificate[];
+  crls: Crl[];
+  at: Date;
+}
+
+export type ChainResult =
+  | { ok: true; path: X509Certificate[]; warnings: string[] }
+  | { ok: false; subIndication: SubIndication; message: string; vi: string };
+
+const issuedMemo = memo<boolean>(16384);
+
+function nameKey(name: X509.Name): string {
+  return name.toString().toLowerCase().replace(/\s+/g, " ").trim();
+}
+
+const day = (d: Date): string => d.toISOString().slice(0, 10);
+const stamp = (d: Date): string => d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+
+
+/** Issuer certificates above the leaf: path[i] is at depth i, the deepest allowed is 6. */
+const MAX_DEPTH = 6;
+/** Caps the path search so a hostile pool (e.g. from KeyInfo) cannot make it explode. */
+const MAX_PATHS = 8;
+const MAX_STEPS = 500;
+
+/** Critical extensions we understand or may safely treat as informational. Anything else critical
+ *  (nameConstraints, policyConstraints, …) would need enforcing, so the certificate is refused. */
+const KNOWN_CRITICAL = new Set([
+  "2.5.29.19", // basicConstraints
+  "2.5.29.15", // keyUsage
+  "2.5.29.14", // subjectKeyIdentifier
+  "2.5.29.35", // authorityKeyIdentifier
+  "2.5.29.17", // subjectAltName
+  "2.5.29.18", // issuerAltName
+  "2.5.29.32", // certificatePolicies (any policy accepted)
+  "2.5.29.37", // extKeyUsage
+  "2.5.29.31", // cRLDistributionPoints
+]);
+
+type Failure = Extract<ChainResult, { ok: false }>;
+const failure = (subIndication: SubIndication, message: string, vi: string): Failure => ({ ok: false, subIndication, message, vi });
+const bilingual = (en: string, vi: string) => `${en} — ${vi}`;
+
+function keyUsage(cert: X509Certificate): number | null {
+  const ku = parsed(cert).getExtension(px.KeyUsagesExtension);
+  return ku ? ku.usages : null;
+}
+
+/** The trust decision: builds a path leaf → anchor and checks it (signatures with Node's crypto). */
+export function validateChain(opts: ValidateChainOptions): ChainResult {
+  const { leaf, at } = opts;
+  if (opts.anchors.length === 0) {
+    return failure("NO_CERTIFICATE_CHAIN_FOUND", "no trusted root certificates are configured", "chưa cấu hình chứng thư số gốc tin cậy nào");
+  }
+  const { paths, hint } = buildPaths(leaf, opts.intermediates, opts.anchors);
+  if (paths.length === 0) {
+    return failure(
+      "NO_CERTIFICATE_CHAIN_FOUND",
+      `no chain of trust from certificate "${label(leaf)}" to a trusted root certificate` + (hint ? `; ${hint.en}` : ""),
+      `không xây dựng được chuỗi chứng thực từ chứng thư số "${label(leaf)}" đến chứng thư số gốc tin cậy` + (hint ? `; ${hint.vi}` : ""),
+    );
+  }
+  // Several paths only exist with re-issued or cross-certified CAs; any fully valid one will do.
+  let first: Failure | null = null;
+  for (const path of paths) {
+    const r = checkPath(path, opts.crls, at);
+    if (r.ok) return r;
+    first ??= r;
+  }
+  return first!;
+}
+
+function buildPaths(
+  leaf: X509Certificate,
+  intermediates: X509Certificate[],
+  anchors: X509Certificate[],
+): { paths: X509Certificate[][]; hint: { en: string; vi: string } | null } {
+  const anchorFps = new Set(anchors.map(fingerprint));
+  // Pinning: a leaf that is itself an anchor is trusted directly.
+  if (anchorFps.has(fingerprint(leaf))) return { paths: [[leaf]], hint: null };
+
+  const byFp = new Map<string, X509Certificate>();
+  for (const c of [...anchors, ...intermediates]) if (!byFp.has(fingerprint(c))) byFp.set(fingerprint(c), c);
+  byFp.delete(fingerprint(leaf));
+  const pool = [...byFp.values()]; // anchors first: shortest paths are found first
+
+  let hint: { en: string; vi: string } | null = null;
+  const issued = (child: X509Certificate, parent: X509Certificate): boolean => {
+    // checkIssued = names + key identifiers + issuer keyUsage; verify = the signature itself.
+    const ok = issuedMemo(fingerprint(child) + ">" + fingerprint(parent), () => child.checkIssued(parent) && child.verify(parent.publicKey));
+    if (!ok) {
+      if (!hint && parsed(child).issuer === parsed(parent).subject) {
+        hint = {
+          en: `certificate "${label(parent)}" has the issuer's name but did not issue "${label(child)}" (other key, or not allowed to sign certificates)`,
+          vi: `chứng thư số "${label(parent)}" trùng tên với tổ chức phát hành nhưng không phát hành chứng thư số "${label(child)}"`,
+        };
+      }
+    }
+    return ok;
+  };
+
+  const paths: X509Certificate[][] = [];
+  let steps = 0;
+  const walk = (path: X509Certificate[]): void => {
+    const cur = path[path.length - 1]!;
+    for (const cand of pool) {
+      if (paths.length >= MAX_PATHS || ++steps > MAX_STEPS) return;
+      if (path.includes(cand) || !issued(cur, cand)) continue;
+      if (anchorFps.has(fingerprint(cand))) paths.push([...path, cand]);
+      else if (path.length < MAX_DEPTH) walk([...path, cand]);
+    }
+  };
+  walk([leaf]);
+  return { paths, hint };
+}
+
+/** Checks one candidate path leaf..anchor. Order follows RFC 5280: CA constraints, validity and
+ *  revocation of every certificate (§6.1.3-6.1.4), then the end-entity usage checks (§6.1.5). */
+function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult {
+  const warnings: string[] = [];
+  const leaf = path[0]!;
+
+  for (let i = 0; i < path.length; i++) {
+    const cert = path[i]!;
+    for (const ext of parsed(cert).extensions) {
+      if (ext.critical && !KNOWN_CRITICAL.has(ext.type)) {
+        return failure(
+          "NO_CERTIFICATE_CHAIN_FOUND",
+          `certificate "${label(cert)}" has an unsupported critical extension ${ext.type}`,
+          `chứng thư số "${label(cert)}" có phần mở rộng bắt buộc (critical) không được hỗ trợ: ${ext.type}`,
+        );
+      }
+    }
+    if (i === 0) continue;
+    // Issuers must be CAs: a missing basicConstraints extension means "not a CA".
+    const child = path[i - 1]!;
+    const bc = parsed(cert).getExtension(px.BasicConstraintsExtension);
+    if (!bc || !bc.ca) {
+      return failure(
+        "NO_CERTIFICATE_CHAIN_FOUND",
+        `certificate "${label(cert)}" is not a CA certificate (${bc ? "basicConstraints cA is false" : "no basicConstraints extension"}) and cannot issue "${label(child)}"`,
+        `chứng thư số "${label(cert)}" không phải là chứng thư số của tổ chức chứng thực (CA) nên không được phát hành chứng thư số "${label(child)}"`,
+      );
+    }
+    const ku = keyUsage(cert);
+    if (ku !== null && !(ku & px.KeyUsageFlags.keyCertSign)) {
+      return failure(
+        "NO_CERTIFICATE_CHAIN_FOUND",
+        `certificate "${label(cert)}" is not a CA: its key usage does not allow signing certificates`,
+        `chứng thư số "${label(cert)}" không phải là CA: mục đích sử dụng khóa không cho phép ký chứng thư số`,
+      );
+    }
+    // pathLenConstraint counts the intermediate CA certificates below this one (leaf excluded).
+    const below = i - 1;
+    if (bc.pathLength !== undefined && below > bc.pathLength) {
+      return failure(
+        "NO_CERTIFICATE_CHAIN_FOUND",
+        `certificate "${label(cert)}" allows at most ${bc.pathLength} intermediate CA certificate(s) below it, the chain has ${below}`,
+        `chứng thư số "${label(cert)}" chỉ cho phép tối đa ${bc.pathLength} chứng thư số CA trung gian phía dưới, chuỗi có ${below}`,
+      );
+    }
+  }
+
+  for (const cert of path) {
+    const p = parsed(cert);
+    const range = `${stamp(p.notBefore)} – ${stamp(p.notAfter)}`;
+    if (at < p.notBefore) {
+      return failure(
+        "NOT_YET_VALID",
+        `certificate "${label(cert)}" is not yet valid: valid from ${day(p.notBefore)} (${range})`,
+        `chứng thư số "${label(cert)}" chưa có hiệu lực: hiệu lực từ ngày ${day(p.notBefore)} (${range})`,
+      );
+    }
+    if (at > p.notAfter) {
+      return failure(
+        "EXPIRED",
+        `certificate "${label(cert)}" expired on ${day(p.notAfter)} (valid ${range})`,
+        `chứng thư số "${label(cert)}" đã hết hạn ngày ${day(p.notAfter)} (hiệu lực ${range})`,
+      );
+    }
+  }
+
+  const revoked = checkRevocation(path, crls, at, warnings);
+  if (revoked) return revoked;
+
+  // End entity: the key must be meant for signatures; a CA key signs documents only when pinned.
+  const ku = keyUsage(leaf);
+  if (ku !== null && !(ku & (px.KeyUsageFlags.digitalSignature | px.KeyUsageFlags.nonRepudiation))) {
+    return failure(
+      "NO_CERTIFICATE_CHAIN_FOUND",
+      `certificate key usage does not allow signing (certificate "${label(leaf)}")`,
+      `mục đích sử dụng khóa của chứng thư số "${label(leaf)}" không cho phép ký số`,
+    );
+  }
+  if (path.length > 1 && parsed(leaf).getExtension(px.BasicConstraintsExtension)?.ca) {
+    return failure(
+      "NO_CERTIFICATE_CHAIN_FOUND",
+      `certificate "${label(leaf)}" is a CA certificate and may not sign documents (unless it is configured as a trusted certificate itself)`,
+      `chứng thư số "${label(leaf)}" là chứng thư số CA, không được dùng để ký văn bản (trừ khi được cấu hình là chứng thư số tin cậy)`,
+    );
+  }
+  return { ok: true, path, warnings };
+}
+
+function checkRevocation(path: X509Certificate[], crls: Crl[], at: Date, warnings: string[]): Failure | null {
+  const warned = new Set<Crl>();
+  for (let i = 0; i < path.length - 1; i++) {
+    const cert = path[i]!;
+    const issuer = path[i + 1]!;
+    const issuerName = nameKey(parsed(cert).issuerName);
+    const candidates = crls.filter((c) => nameKey(c.parsed.issuerName) === issuerName);
+    let covered = false;
+    const ku = keyUsage(issuer);
+    const mayIssueCrls = ku === null || (ku & px.KeyUsageFlags.cRLSign) !== 0;
+    for (const crl of candidates) {
+      const sigOk = crlSignatureOk(crl, issuer.publicKey);
+      if (!sigOk || !mayIssueCrls) {
+        if (!warned.has(crl)) {
+          warned.add(crl);
+          warnings.push(
+            sigOk
+              ? bilingual(
+                  `revocation list issued by "${crl.issuer}" was ignored: the key usage of "${label(issuer)}" does not allow signing revocation lists`,
+                  `danh sách chứng thư số bị thu hồi do "${crl.issuer}" phát hành bị bỏ qua: chứng thư số "${label(issuer)}" không được phép ký danh sách thu hồi`,
+                )
+              : bilingual(
+                  `revocation list issued by "${crl.issuer}" was ignored: its signature does not verify with the issuing certificate "${label(issuer)}"`,
+                  `danh sách chứng thư số bị thu hồi do "${crl.issuer}" phát hành bị bỏ qua: chữ ký không khớp với chứng thư số "${label(issuer)}"`,
+                ),
+          );
+        }
+        continue;
+      }
+      covered = true;
+      if (crl.nextUpdate && crl.nextUpdate < at && !warned.has(crl)) {
+        warned.add(crl);
+        warnings.push(
+          bilingual(
+            `revocation list is out of date: the list issued by "${label(issuer)}" should have been renewed on ${stamp(crl.nextUpdate)}`,
+            `danh sách chứng thư số bị thu hồi do "${label(issuer)}" phát hành đã quá hạn cập nhật (hạn ${stamp(crl.nextUpdate)})`,
+          ),
+        );
+      }
+      const serial = normSerial(cert.serialNumber);
+      const entry = crl.revoked.find((e) => e.serialNumber === serial);
+      if (!entry) continue;
+      if (entry.revocationDate <= at) {
+        return failure(
+          "REVOKED",
+          `certificate "${label(cert)}" was revoked on ${day(entry.revocationDate)} (${stamp(entry.revocationDate)})`,
+          `chứng thư số "${label(cert)}" đã bị thu hồi ngày ${day(entry.revocationDate)} (${stamp(entry.revocationDate)})`,
+        );
+      }
+      warnings.push(
+        bilingual(
+          `certificate "${label(cert)}" was revoked later, on ${stamp(entry.revocationDate)}`,
+          `chứng thư số "${label(cert)}" bị thu hồi sau thời điểm kiểm tra, ngày ${stamp(entry.revocationDate)}`,
+        ),
+      );
+    }
+    if (!covered && crls.length > 0) {
+      warnings.push(
+        bilingual(
+          `no revocation list found for certificate "${label(cert)}"`,
+          `không có danh sách chứng thư số bị thu hồi cho chứng thư số "${label(cert)}"`,
+        ),
+      );
+    }
+  }
+  return null;
+}

@@ -61,7 +61,7 @@ import { actorOf, authenticate, requireRole, userOf } from "./auth.ts";
 import type { Node } from "./context.ts";
 import { HttpError, badRequest, notFound } from "./errors.ts";
 import { sendDocument, sendStatus, type UploadedFile } from "./outbound.ts";
-import { documentRecord } from "./records.ts";
+import { documentRecord, documentRecords } from "./records.ts";
 import { resendDocument } from "./worker.ts";
 
 /** Files per document. */
@@ -148,7 +148,7 @@ export function apiRoutes(node: Node): Router {
   r.get("/documents", readers, async (req, res) => {
     const filter = searchFilter(req.query as Record<string, unknown>, userOf(req));
     const found = await searchDocuments(db, filter);
-    res.json({ items: await Promise.all(found.items.map((d) => documentRecord(db, d))), page: found.page, pageSize: found.pageSize, hasMore: found.hasMore });
+    res.json({ items: await documentRecords(db, found.items), page: found.page, pageSize: found.pageSize, hasMore: found.hasMore });
   });
 
   r.get("/documents/:id", readers, async (req, res) => {

@@ -231,8 +231,8 @@ export async function bootstrapNode(
         await addLocalAgency(trx, node.key, { organId, name, identity, development: true });
         await upsertAgency(trx, { organId, name, parentId: null, endpoint: url, certificates: [identity.certificate], source: "local" });
         return {
-          admin: await createToken(trx, { organId, role: "admin", name: "first start: admin" }),
-          clerk: await createToken(trx, { organId, role: "clerk", name: "first start: clerk" }),
+          admin: (await createToken(trx, { organId, role: "admin", name: "first start: admin" })).token,
+          clerk: (await createToken(trx, { organId, role: "clerk", name: "first start: clerk" })).token,
         };
       });
       return { created: true, organId, name, url, tokens, devCaPath: devCa.certPath, tokenCount: 2, warnings: [] };

@@ -1,14 +1,25 @@
 // The document record as the API shows it (the contract's fields, and more).
-import type { Db } from "../storage/index.ts";
-import { listAttachments, listDeliveries, listRecipients, listStatuses, type DocumentRow } from "../storage/index.ts";
+import type { Attachment, Db, Delivery, StatusRow } from "../storage/index.ts";
+import { listAttachmentsFor, listDeliveriesFor, listRecipientsFor, listStatusesFor, type DocumentRow } from "../storage/index.ts";
+
+/** The records of a page of documents in a fixed number of queries, whatever the page size. */
+export async function documentRecords(db: Db, rows: DocumentRow[]) {
+  const ids = rows.map((d) => d.id);
+  const outbound = rows.filter((d) => d.direction === "out").map((d) => d.id);
+  const [to, deliveries, statuses, attachments] = await Promise.all([
+    listRecipientsFor(db, ids),
+    outbound.length ? listDeliveriesFor(db, outbound, "edoc") : Promise.resolve(new Map()),
+    listStatusesFor(db, ids),
+    listAttachmentsFor(db, ids),
+  ]);
+  return rows.map((d) => record(d, to.get(d.id)!, deliveries.get(d.id) ?? [], statuses.get(d.id)!, attachments.get(d.id)!));
+}
 
 export async function documentRecord(db: Db, d: DocumentRow) {
-  const [to, deliveries, statuses, attachments] = await Promise.all([
-    listRecipients(db, d.id),
-    d.direction === "out" ? listDeliveries(db, d.id, "edoc") : Promise.resolve([]),
-    listStatuses(db, d.id),
-    listAttachments(db, d.id),
-  ]);
+  return (await documentRecords(db, [d]))[0];
+}
+
+function record(d: DocumentRow, to: string[], deliveries: Delivery[], statuses: StatusRow[], attachments: Attachment[]) {
   return {
     id: d.id,
     documentId: d.documentId,
@@ -47,4 +58,4 @@ export async function documentRecord(db: Db, d: DocumentRow) {
   };
 }
 
-export type DocumentRecord = Awaited<ReturnType<typeof documentRecord>>;
+export type DocumentRecord = ReturnType<typeof record>;

@@ -73,8 +73,11 @@ export async function getToken(db: Db, id: number): Promise<TokenInfo | null> {
  * and its condition is in the UPDATE itself, so concurrent requests write it once.
  */
 export async function findToken(db: Db, token: string, now = new Date()): Promise<TokenOwner | null> {
-  const usable = (q: ReturnType<Db>) => q.where({ token_hash: hashToken(token) }).whereNull("revoked_at").andWhere((w) => w.whereNull("expires_at").orWhere("expires_at", ">", now));
-  const row = await usable(db("tokens")).first();
+  const row = await db("tokens")
+    .where({ token_hash: hashToken(token) })
+    .whereNull("revoked_at")
+    .andWhere((w) => w.whereNull("expires_at").orWhere("expires_at", ">", now))
+    .first();
   if (!row) return null;
   const staleBefore = new Date(now.getTime() - LAST_USE_PRECISION_MS);
   if (row.last_used_at === null || new Date(row.last_used_at) <= staleBefore) {

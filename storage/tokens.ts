@@ -69,8 +69,9 @@ export async function getToken(db: Db, id: number): Promise<TokenInfo | null> {
 
 /**
  * The owner of a token that is neither revoked nor expired at `now`, recording its use. The
- * common case is one read: the write happens only when the last recorded use is a minute old,
- * and its condition is in the UPDATE itself, so concurrent requests write it once.
+ * common case is one read: even an UPDATE that matches no row takes SQLite's write lock, so the
+ * write is issued only when the read shows a use older than a minute, and its own condition (in
+ * the UPDATE, not decided here) makes concurrent requests write it once.
  */
 export async function findToken(db: Db, token: string, now = new Date()): Promise<TokenOwner | null> {
   const row = await db("tokens")

@@ -16,6 +16,7 @@ import {
   listAttachments,
   listDeliveries,
   listRecipients,
+  listRecipientsFor,
   listStatuses,
   loadIdentity,
   masterKey,
@@ -127,17 +128,20 @@ onEachDatabase("storage", (database) => {
         if (direction === "out") for (const to of ["000.00.00.H41", "000.00.00.H14"]) await enqueueDelivery(trx, { document: id, organId: to, kind: "edoc", packetSha256: packet.sha256 });
       }
     });
-    const queriesFor = async (pageSize: number) => {
+    /** What `f` answers, and how many queries it took. */
+    const counted = async <T>(f: () => Promise<T>) => {
       let n = 0;
       const count = () => n++;
       st.db.on("query", count);
       try {
-        const page = await searchDocuments(st.db, { localOrgan: organ, pageSize });
-        const records = await documentRecords(st.db, page.items);
-        return { n, records };
+        return { result: await f(), n };
       } finally {
         st.db.removeListener("query", count);
       }
+    };
+    const queriesFor = async (pageSize: number) => {
+      const { result: records, n } = await counted(async () => documentRecords(st.db, (await searchDocuments(st.db, { localOrgan: organ, pageSize })).items));
+      return { n, records };
     };
     const small = await queriesFor(5);
     const full = await queriesFor(50);
@@ -157,5 +161,12 @@ onEachDatabase("storage", (database) => {
       expect(await documentRecords(st.db, [(await getDocument(st.db, r.id))!])).to.deep.equal([r]);
     }
     expect(await documentRecords(st.db, [])).to.deep.equal([]);
+    // long id lists go 500 to a query; every id asked has an entry, known or not
+    const many = [...Array.from({ length: 1100 }, (_, i) => `none-${i}`), ...ids];
+    const { result: recipients, n } = await counted(() => listRecipientsFor(st.db, many));
+    expect(n).to.equal(3);
+    expect([...recipients.keys()]).to.deep.equal(many);
+    expect(recipients.get("none-0")).to.deep.equal([]);
+    expect(ids.every((id) => recipients.get(id)!.length === 2)).to.equal(true);
   });
 });

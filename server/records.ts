@@ -1,6 +1,15 @@
 // The document record as the API shows it (the contract's fields, and more).
-import type { Attachment, Db, Delivery, StatusRow } from "../storage/index.ts";
-import { listAttachmentsFor, listDeliveriesFor, listRecipientsFor, listStatusesFor, type DocumentRow } from "../storage/index.ts";
+import {
+  listAttachmentsFor,
+  listDeliveriesFor,
+  listRecipientsFor,
+  listStatusesFor,
+  type Attachment,
+  type Db,
+  type Delivery,
+  type DocumentRow,
+  type StatusRow,
+} from "../storage/index.ts";
 
 /** The records of a page of documents in a fixed number of queries, whatever the page size. */
 export async function documentRecords(db: Db, rows: DocumentRow[]) {
@@ -8,7 +17,7 @@ export async function documentRecords(db: Db, rows: DocumentRow[]) {
   const outbound = rows.filter((d) => d.direction === "out").map((d) => d.id);
   const [to, deliveries, statuses, attachments] = await Promise.all([
     listRecipientsFor(db, ids),
-    outbound.length ? listDeliveriesFor(db, outbound, "edoc") : Promise.resolve(new Map()),
+    listDeliveriesFor(db, outbound, "edoc"),
     listStatusesFor(db, ids),
     listAttachmentsFor(db, ids),
   ]);

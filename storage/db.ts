@@ -1,5 +1,5 @@
 // Opening the database: SQLite in the data directory by default, PostgreSQL when a URL is given,
-// migrated to the latest schema on open.
+// migrated to the latest schema on open; and the helpers every table's module shares.
 import { mkdirSync } from "node:fs";
 import knexFactory, { type Knex } from "knex";
 import { knexConfig } from "../knexfile.ts";

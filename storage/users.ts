@@ -25,7 +25,7 @@ export interface UserRecord {
 }
 
 /** The one form of a username: "Nguyễn.An" and "NGUYỄN.AN" (composed or not) are one user. */
-export const normalizeUsername = (username: string) => username.toLowerCase().normalize("NFC");
+const normalizeUsername = (username: string) => username.toLowerCase().normalize("NFC");
 
 function toUser(r: Record<string, unknown>): UserRecord {
   return {

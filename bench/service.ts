@@ -12,8 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import express from "express";
 import multer from "multer";
-import { openStorage, searchDocuments } from "../storage/index.ts";
-import { terms } from "../storage/search.ts";
+import { openStorage, searchDocuments, terms } from "../storage/index.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

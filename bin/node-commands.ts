@@ -385,7 +385,8 @@ Reads EDOC_DATA_DIR / DATABASE_URL. Exit status: 0 done, 2 usage or input error.
           if (!agency) throw new InputError(`${organId} is not an agency of this node (see edoc agency list)`);
           const t = await createToken(db, { organId, role: role as (typeof ROLES)[number], name: label });
           say(`a ${role} token for ${organId} "${agency.name}"${label ? ` (${label})` : ""}; it is shown only this once:`);
-          say(t);
+          say(`id: ${t.id}`);
+          say(t.token);
           return 0;
         });
       },

@@ -1,5 +1,5 @@
 // Opening the database: SQLite in the data directory by default, PostgreSQL when a URL is given,
-// migrated to the latest schema on open.
+// migrated to the latest schema on open; and the helpers every table's module shares.
 import { mkdirSync } from "node:fs";
 import knexFactory, { type Knex } from "knex";
 import { knexConfig } from "../knexfile.ts";
@@ -47,4 +47,24 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
   return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
+}
+
+/** Ids per IN list: far below SQLite's limit on bound parameters. */
+const IN_CHUNK = 500;
+
+/**
+ * The rows of many documents in one query per 500 ids (not one per document), grouped by their
+ * `document` column, each group in the order `read` gives; every id has an entry.
+ */
+export async function byDocument<T>(
+  ids: readonly string[],
+  read: (chunk: string[]) => Promise<Array<Record<string, unknown>>>,
+  map: (row: Record<string, unknown>) => T,
+): Promise<Map<string, T[]>> {
+  const unique = [...new Set(ids)];
+  const out = new Map<string, T[]>(unique.map((id) => [id, []]));
+  for (let i = 0; i < unique.length; i += IN_CHUNK) {
+    for (const row of await read(unique.slice(i, i + IN_CHUNK))) out.get(row.document as string)!.push(map(row));
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // several workers and several nodes on one PostgreSQL never send the same row at once, and a
 // worker that dies mid-send leaves a row that is claimed again when its lease runs out.
 import type { Knex } from "knex";
-import type { Db } from "./db.ts";
+import { byDocument, type Db } from "./db.ts";
 
 export type DeliveryState = "queued" | "sending" | "delivered" | "failed";
 
@@ -48,10 +48,20 @@ export async function enqueueDelivery(db: Db, d: { document: string; organId: st
   });
 }
 
+/** Deliveries of each document (of one kind, or all), in queue order. */
+export function listDeliveriesFor(db: Db, ids: readonly string[], kind?: "edoc" | "status"): Promise<Map<string, Delivery[]>> {
+  return byDocument(
+    ids,
+    (chunk) => {
+      const q = db("deliveries").whereIn("document", chunk).orderBy("id");
+      return kind ? q.where({ kind }) : q;
+    },
+    toDelivery,
+  );
+}
+
 export async function listDeliveries(db: Db, document: string, kind?: "edoc" | "status"): Promise<Delivery[]> {
-  const q = db("deliveries").where({ document }).orderBy("id");
-  if (kind) q.where({ kind });
-  return (await q).map(toDelivery);
+  return (await listDeliveriesFor(db, [document], kind)).get(document)!;
 }
 
 /**

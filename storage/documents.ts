@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
 import type { VerificationReport } from "../signing/index.ts";
 import type { BlobRef } from "./blobs.ts";
-import type { Db } from "./db.ts";
+import { byDocument, type Db } from "./db.ts";
 import { terms } from "./search.ts";
 
 export interface NewDocument {
@@ -134,18 +134,30 @@ export interface Attachment {
   size: number;
 }
 
+const toAttachment = (a: Record<string, unknown>): Attachment => ({
+  n: Number(a.n),
+  name: a.name as string,
+  contentType: a.content_type as string,
+  sha256: a.sha256 as string,
+  size: Number(a.size),
+});
+
+/** Attachments of each document, in order. */
+export function listAttachmentsFor(db: Db, ids: readonly string[]): Promise<Map<string, Attachment[]>> {
+  return byDocument(ids, (chunk) => db("attachments").whereIn("document", chunk).orderBy(["document", "n"]), toAttachment);
+}
+
 export async function listAttachments(db: Db, document: string): Promise<Attachment[]> {
-  return (await db("attachments").where({ document }).orderBy("n")).map((a) => ({
-    n: a.n,
-    name: a.name,
-    contentType: a.content_type,
-    sha256: a.sha256,
-    size: Number(a.size),
-  }));
+  return (await listAttachmentsFor(db, [document])).get(document)!;
+}
+
+/** Recipients (organ ids) of each document, in organ id order. */
+export function listRecipientsFor(db: Db, ids: readonly string[]): Promise<Map<string, string[]>> {
+  return byDocument(ids, (chunk) => db("document_recipients").whereIn("document", chunk).orderBy(["document", "organ_id"]), (r) => r.organ_id as string);
 }
 
 export async function listRecipients(db: Db, document: string): Promise<string[]> {
-  return (await db("document_recipients").where({ document })).map((r) => r.organ_id);
+  return (await listRecipientsFor(db, [document])).get(document)!;
 }
 
 // ---- status packets -----------------------------------------------------------------------
@@ -177,17 +189,24 @@ export async function addStatus(
   });
 }
 
+const toStatus = (s: Record<string, unknown>): StatusRow => ({
+  id: Number(s.id),
+  code: s.code as string,
+  from: s.from_organ as string,
+  to: s.to_organ as string,
+  direction: s.direction as StatusRow["direction"],
+  packetSha256: s.packet_sha256 as string,
+  description: s.description as string,
+  at: new Date(s.at as string).toISOString(),
+});
+
+/** Status packets of each document, oldest first. */
+export function listStatusesFor(db: Db, ids: readonly string[]): Promise<Map<string, StatusRow[]>> {
+  return byDocument(ids, (chunk) => db("statuses").whereIn("document", chunk).orderBy("id"), toStatus);
+}
+
 export async function listStatuses(db: Db, document: string): Promise<StatusRow[]> {
-  return (await db("statuses").where({ document }).orderBy("id")).map((s) => ({
-    id: s.id,
-    code: s.code,
-    from: s.from_organ,
-    to: s.to_organ,
-    direction: s.direction,
-    packetSha256: s.packet_sha256,
-    description: s.description,
-    at: new Date(s.at).toISOString(),
-  }));
+  return (await listStatusesFor(db, [document])).get(document)!;
 }
 
 // ---- search -------------------------------------------------------------------------------

@@ -1,9 +1,57 @@
-// Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, agencies and
-// identities, tokens, trust, registry, documents, statuses, the delivery queue and the audit log.
-export { openStorage, isUniqueViolation, type Db, type Storage, type StorageOptions } from "./db.ts";
+// Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, local agencies
+// and their identities, tokens, users, trust, registry, documents, statuses, the delivery queue and
+// the audit log.
+export { openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
 export { masterKey } from "./keys.ts";
-export * from "./blobs.ts";
-export * from "./agencies.ts";
-export * from "./documents.ts";
-export * from "./deliveries.ts";
-export { fold, terms } from "./search.ts";
+export { putBlob, readBlob, blobBytes, blobSize } from "./blobs.ts";
+export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
+export { createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner, type TokenInfo } from "./tokens.ts";
+export {
+  ROLES,
+  LANGUAGES,
+  addUser,
+  getUser,
+  getUserByUsername,
+  getUserCredentials,
+  listUsers,
+  setUserDisabled,
+  setUserPassword,
+  setUserLanguage,
+  type Role,
+  type Language,
+  type UserRecord,
+} from "./users.ts";
+export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust } from "./trust.ts";
+export { upsertAgency, getAgency, listAgencies, deleteAgency, type AgencyRecord } from "./registry.ts";
+export { audit, listAudit, type AuditEntry } from "./audit.ts";
+export {
+  insertDocument,
+  getDocument,
+  findDocument,
+  setDocumentStatus,
+  markBusinessState,
+  listAttachments,
+  type Attachment,
+  listAttachmentsFor,
+  listRecipients,
+  listRecipientsFor,
+  addStatus,
+  listStatuses,
+  listStatusesFor,
+  type StatusRow,
+  searchDocuments,
+  type DocumentRow,
+  type SearchFilter,
+} from "./documents.ts";
+export {
+  enqueueDelivery,
+  listDeliveries,
+  listDeliveriesFor,
+  claimDeliveries,
+  finishAttempt,
+  resendFailed,
+  setRecipientStatus,
+  queueDepth,
+  type Delivery,
+} from "./deliveries.ts";
+export { terms } from "./search.ts";

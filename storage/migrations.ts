@@ -185,7 +185,48 @@ const init: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init];
+// Tokens may expire, and remember when they were last used (written at most once a minute).
+const tokenExpiry: Migration = {
+  name: "002_token_expiry_and_last_use",
+  async up(knex) {
+    await knex.schema.alterTable("tokens", (t) => {
+      t.timestamp("expires_at", { useTz: true }).nullable();
+      t.timestamp("last_used_at", { useTz: true }).nullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable("tokens", (t) => {
+      t.dropColumn("expires_at");
+      t.dropColumn("last_used_at");
+    });
+  },
+};
+
+// People who sign in to the web interface. The username is stored lower-cased in NFC, so the
+// unique index makes it unique case-insensitively; the password is kept only as a hash.
+const users: Migration = {
+  name: "003_users",
+  async up(knex) {
+    await knex.schema.createTable("users", (t) => {
+      t.increments("id").primary();
+      t.string("organ_id", 35).notNullable().references("organ_id").inTable("local_agencies");
+      t.string("username", 100).notNullable().unique();
+      t.string("full_name", 200).notNullable().defaultTo("");
+      t.string("role", 16).notNullable(); // clerk | archivist | admin
+      t.text("password_hash").notNullable();
+      t.boolean("disabled").notNullable().defaultTo(false);
+      t.string("language", 2).nullable(); // vi | en; null: the browser's choice
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.timestamp("updated_at", { useTz: true }).notNullable();
+      t.index(["organ_id"]);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("users");
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,16 +1,23 @@
 // The storage layer on SQLite and PostgreSQL: migrations, blobs, identities, tokens, the queue.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import { documentRecords } from "../server/records.ts";
 import {
   addLocalAgency,
+  addStatus,
   blobBytes,
   claimDeliveries,
   createToken,
   enqueueDelivery,
+  getDocument,
   finishAttempt,
   findToken,
   insertDocument,
+  listAttachments,
   listDeliveries,
+  listRecipients,
+  listRecipientsFor,
+  listStatuses,
   loadIdentity,
   masterKey,
   putBlob,
@@ -58,7 +65,7 @@ onEachDatabase("storage", (database) => {
   });
 
   it("stores only token hashes; revoked tokens stop working", async () => {
-    const token = await createToken(st.db, { organId: SENDER, role: "clerk", name: "văn thư" });
+    const { token } = await createToken(st.db, { organId: SENDER, role: "clerk", name: "văn thư" });
     expect(await st.db("tokens").where({ token_hash: token }).first()).to.equal(undefined);
     const owner = await findToken(st.db, token);
     expect(owner).to.include({ organId: SENDER, role: "clerk" });
@@ -104,5 +111,62 @@ onEachDatabase("storage", (database) => {
     expect(await finishAttempt(st.db, first.id, "w4", { state: "delivered" })).to.equal(true);
     const rows = await listDeliveries(st.db, "d-1");
     expect(rows.find((d) => d.id === first.id)!.state).to.equal("delivered");
+  });
+
+  it("reads the records of a page of documents in a constant number of queries", async () => {
+    const organ = "000.00.00.G99"; // a local agency of its own, apart from the documents above
+    const edoc = sampleEdoc();
+    const ids = Array.from({ length: 50 }, (_, i) => `page-${String(i).padStart(2, "0")}`);
+    await st.db.transaction(async (trx) => {
+      const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+      for (const [i, id] of ids.entries()) {
+        const direction = i % 2 ? "in" : "out";
+        const header = { ...edoc.header, DocumentId: id, To: [{ ...edoc.header.To[0], OrganId: "000.00.00.H41" }, { ...edoc.header.To[0], OrganId: "000.00.00.H14" }] };
+        const attachments = [{ name: `${id}.pdf`, contentType: "application/pdf", blob: packet }];
+        await insertDocument(trx, { id, direction, localOrgan: organ, packet, header, report: {} as never, attachments, status: direction === "out" ? "sent" : "received" });
+        await addStatus(trx, { document: id, code: "01", from: "000.00.00.H41", to: organ, direction: "received", packet, description: `receipt ${i}` });
+        if (direction === "out") for (const to of ["000.00.00.H41", "000.00.00.H14"]) await enqueueDelivery(trx, { document: id, organId: to, kind: "edoc", packetSha256: packet.sha256 });
+      }
+    });
+    /** What `f` answers, and how many queries it took. */
+    const counted = async <T>(f: () => Promise<T>) => {
+      let n = 0;
+      const count = () => n++;
+      st.db.on("query", count);
+      try {
+        return { result: await f(), n };
+      } finally {
+        st.db.removeListener("query", count);
+      }
+    };
+    const queriesFor = async (pageSize: number) => {
+      const { result: records, n } = await counted(async () => documentRecords(st.db, (await searchDocuments(st.db, { localOrgan: organ, pageSize })).items));
+      return { n, records };
+    };
+    const small = await queriesFor(5);
+    const full = await queriesFor(50);
+    expect(full.records.length).to.equal(50);
+    // the search, then recipients, deliveries, statuses and attachments: one query each
+    expect(full.n).to.equal(5);
+    expect(small.n).to.equal(full.n);
+    // the batched readers answer what the one-document readers answer
+    for (const r of full.records) {
+      expect(r.to).to.deep.equal(await listRecipients(st.db, r.id));
+      expect(r.to).to.deep.equal(["000.00.00.H14", "000.00.00.H41"]);
+      expect(r.attachments.map((a) => a.name)).to.deep.equal([`${r.id}.pdf`]);
+      expect(r.attachments.map((a) => a.sha256)).to.deep.equal((await listAttachments(st.db, r.id)).map((a) => a.sha256));
+      expect(r.statuses.map((x) => x.description)).to.deep.equal((await listStatuses(st.db, r.id)).map((x) => x.description));
+      expect(r.deliveries.map((x) => x.organId)).to.deep.equal(r.direction === "out" ? ["000.00.00.H41", "000.00.00.H14"] : []);
+      expect(r.deliveries.map((x) => x.organId)).to.deep.equal(r.direction === "out" ? (await listDeliveries(st.db, r.id, "edoc")).map((x) => x.organId) : []);
+      expect(await documentRecords(st.db, [(await getDocument(st.db, r.id))!])).to.deep.equal([r]);
+    }
+    expect(await documentRecords(st.db, [])).to.deep.equal([]);
+    // long id lists go 500 to a query; every id asked has an entry, known or not
+    const many = [...Array.from({ length: 1100 }, (_, i) => `none-${i}`), ...ids];
+    const { result: recipients, n } = await counted(() => listRecipientsFor(st.db, many));
+    expect(n).to.equal(3);
+    expect([...recipients.keys()]).to.deep.equal(many);
+    expect(recipients.get("none-0")).to.deep.equal([]);
+    expect(ids.every((id) => recipients.get(id)!.length === 2)).to.equal(true);
   });
 });

@@ -162,7 +162,7 @@ export async function startNode(opts: StartNodeOptions): Promise<TestNode> {
       agencies.push({ organId: organ.organId, name: organ.name, identity, endpoint: url });
       tokens[organ.organId] = {} as Record<Role, string>;
       for (const role of opts.roles ?? ROLES) {
-        tokens[organ.organId][role] = await createToken(db, { organId: organ.organId, role, name: `test ${role}` });
+        tokens[organ.organId][role] = (await createToken(db, { organId: organ.organId, role, name: `test ${role}` })).token;
       }
     }
 
@@ -198,7 +198,7 @@ export async function startNode(opts: StartNodeOptions): Promise<TestNode> {
       tokens,
       agencies,
       register,
-      token: (organId, role, name) => createToken(theNode.storage.db, { organId, role, name }),
+      token: async (organId, role, name) => (await createToken(theNode.storage.db, { organId, role, name })).token,
       auth: (organId, role) => {
         const t = tokens[organId]?.[role];
         if (!t) throw new Error(`the test node has no ${role} token for ${organId}`);

@@ -1,0 +1,66 @@
+// The registry: every agency this node knows, local or remote, with its endpoint and certificates.
+import type { X509Certificate } from "node:crypto";
+import { fingerprint, normalizeFingerprint, parseCertificates } from "../signing/index.ts";
+import type { Db } from "./db.ts";
+
+export interface AgencyRecord {
+  organId: string;
+  name: string;
+  parentId: string | null;
+  /** Base URL of the node hosting the agency; packets go to `{endpoint}/edxml`. */
+  endpoint: string;
+  certificates: X509Certificate[];
+  certificateFingerprints: string[];
+  status: "active" | "inactive";
+  /** "local", or the snapshot URL it was synced from. */
+  source: string;
+  updatedAt: string;
+}
+
+function toRecord(row: Record<string, unknown>): AgencyRecord {
+  return {
+    organId: row.organ_id as string,
+    name: row.name as string,
+    parentId: (row.parent_id as string | null) ?? null,
+    endpoint: row.endpoint as string,
+    certificates: row.certificates_pem ? parseCertificates(row.certificates_pem as string) : [],
+    certificateFingerprints: JSON.parse(row.certificate_fingerprints as string),
+    status: row.status as AgencyRecord["status"],
+    source: row.source as string,
+    updatedAt: new Date(row.updated_at as string).toISOString(),
+  };
+}
+
+export async function upsertAgency(
+  db: Db,
+  a: Omit<AgencyRecord, "updatedAt" | "certificateFingerprints" | "status" | "source"> &
+    Partial<Pick<AgencyRecord, "certificateFingerprints" | "status" | "source">>,
+): Promise<AgencyRecord> {
+  const fps = [...new Set([...(a.certificateFingerprints ?? []).map(normalizeFingerprint), ...a.certificates.map(fingerprint)])];
+  const row = {
+    organ_id: a.organId,
+    name: a.name,
+    parent_id: a.parentId,
+    endpoint: a.endpoint.replace(/\/+$/, ""),
+    certificates_pem: a.certificates.map((c) => c.toString()).join(""),
+    certificate_fingerprints: JSON.stringify(fps),
+    status: a.status ?? "active",
+    source: a.source ?? "local",
+    updated_at: new Date(),
+  };
+  await db("registry").insert(row).onConflict("organ_id").merge();
+  return (await getAgency(db, a.organId))!;
+}
+
+export async function getAgency(db: Db, organId: string): Promise<AgencyRecord | null> {
+  const row = await db("registry").where({ organ_id: organId }).first();
+  return row ? toRecord(row) : null;
+}
+
+export async function listAgencies(db: Db): Promise<AgencyRecord[]> {
+  return (await db("registry").orderBy("organ_id")).map(toRecord);
+}
+
+export async function deleteAgency(db: Db, organId: string): Promise<boolean> {
+  return (await db("registry").where({ organ_id: organId }).delete()) > 0;
+}

@@ -70,7 +70,7 @@ export async function ownDocument(ctx: AppContext, caller: Caller, id: string): 
 // ---- records ------------------------------------------------------------------------------------
 
 /** The records of `rows` as the API and the pages show them: four queries whatever the count. */
-export async function documentRecords(ctx: AppContext, rows: DocumentRow[]): Promise<DocumentRecord[]> {
+export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: DocumentRow[]): Promise<DocumentRecord[]> {
   const db = ctx.storage.db;
   const ids = rows.map((d) => d.id);
   const outIds = rows.filter((d) => d.direction === "out").map((d) => d.id);
@@ -92,7 +92,7 @@ export async function documentRecords(ctx: AppContext, rows: DocumentRow[]): Pro
     type: d.type,
     businessType: d.businessType,
     relatedDocumentId: d.relatedDocumentId,
-    businessState: d.businessState,
+    businessState: d.businessState as DocumentRecord["businessState"],
     promulgationDate: d.promulgationDate,
     status: d.status,
     createdAt: d.createdAt,
@@ -118,7 +118,7 @@ export async function documentRecords(ctx: AppContext, rows: DocumentRow[]): Pro
   }));
 }
 
-export async function documentRecord(ctx: AppContext, d: DocumentRow): Promise<DocumentRecord> {
+export async function documentRecord(ctx: Pick<AppContext, "storage">, d: DocumentRow): Promise<DocumentRecord> {
   return (await documentRecords(ctx, [d]))[0];
 }
 
@@ -240,7 +240,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   const doc = await ownDocument(ctx, caller, documentId);
   const { code, description } = parseInput(StatusInput, body, "the status is not valid");
   const db = ctx.storage.db;
-  if (doc.direction === "in" && (!RECIPIENT_CODES.includes(code) || code === "01")) {
+  if (doc.direction === "in" && !RECIPIENT_CODES.includes(code)) {
     throw invalid(`on a received document you can set 02, 03, 04, 05, 06, 15 or 16, not ${code}`);
   }
   if (doc.direction === "out" && !SENDER_CODES.includes(code)) throw invalid(`on a sent document you can only request it back (13), not ${code}`);

@@ -70,7 +70,9 @@ export interface SavedAgency {
   created: boolean;
   /** The source of a synced entry this one replaced (it is left alone by later syncs). */
   replacedSource: string | null;
-  /** What the administrator should know: certificates that will not verify, and why. */
+  /** Certificates whose packets must carry their intermediate CAs to verify here. */
+  notes: string[];
+  /** Certificates whose packets will be refused here, and why. */
   warnings: string[];
 }
 
@@ -119,7 +121,7 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
       throw conflict(`${input.organId} is an agency of this node: the entry must keep its current signing certificate (SHA-256 ${own}); without it this node's own packets would not verify`);
     }
   }
-  const warnings = await certificateWarnings(ctx, input.certificates);
+  const { notes, warnings } = await certificateChecks(ctx, input.certificates);
   let before: AgencyRecord | null = null;
   const record = await db.transaction(async (trx) => {
     before = await getAgency(trx, input.organId);
@@ -135,27 +137,28 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
   });
   ctx.trustChanged();
   const prior = before as AgencyRecord | null;
-  return { agency: agencyJson(record, local !== null), created: !prior, replacedSource: prior && prior.source !== "local" ? prior.source : null, warnings };
+  return { agency: agencyJson(record, local !== null), created: !prior, replacedSource: prior && prior.source !== "local" ? prior.source : null, notes, warnings };
 }
 
-/** Why packets signed with these certificates would be refused here, if they would. */
-async function certificateWarnings(ctx: AppContext, certs: X509Certificate[]): Promise<string[]> {
-  if (!certs.length) return [];
+/** Why packets signed with these certificates would not verify here, if they would not. */
+async function certificateChecks(ctx: AppContext, certs: X509Certificate[]): Promise<{ notes: string[]; warnings: string[] }> {
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  if (!certs.length) return { notes, warnings };
   const db = ctx.storage.db;
   const [anchors, crls] = await Promise.all([listTrustAnchors(db), listCrls(db)]);
-  const warnings: string[] = [];
   for (const c of certs) {
     if (new Date(c.validTo) < ctx.now()) warnings.push(`the certificate ${fingerprint(c)} expired on ${new Date(c.validTo).toISOString()}`);
     const chain = validateChain({ leaf: c, intermediates: certs, anchors, crls, at: ctx.now() });
     if (!chain.ok && chain.subIndication === "NO_CERTIFICATE_CHAIN_FOUND") {
-      warnings.push(
+      notes.push(
         `${fingerprint(c)} does not chain to a trust anchor of this node by itself; its packets are accepted only if they carry the intermediate CA certificates up to a trust anchor (edoc trust add CA.pem)`,
       );
     } else if (!chain.ok) {
       warnings.push(`packets signed with ${fingerprint(c)} will be refused: ${chain.message}`);
     }
   }
-  return warnings;
+  return { notes, warnings };
 }
 
 export async function deleteAgency(ctx: AppContext, caller: Caller, organId: string): Promise<void> {

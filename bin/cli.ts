@@ -1,244 +1,232 @@
-// `edoc` commands. Exit status: 0 success, 1 the operation ran and the answer is negative (an
-// invalid signature), 2 usage or input error. Errors are printed as sentences, never stack traces.
-import { constants } from "node:fs";
-import { access, open } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { attachmentInfoFor, edocFromInput, validateEdoc, XmlError } from "../envelopes/index.ts";
-import {
-  BundleError,
-  describeBundle,
-  loadIdentityP12,
-  packEdoc,
-  parseCertificates,
-  parseCrl,
-  registryFromJson,
-  registryFromSnapshot,
-  verifyEvidenceBundle,
-  verifyPacket,
-  type Registry,
-  type VerificationReport,
-} from "../signing/index.ts";
-import { InputError, readInput, type Command } from "./input.ts";
-import { NODE_COMMANDS } from "./node-commands.ts";
+// `edoc` commands, parsed by commander. Exit status: 0 success, 1 the operation ran and the answer
+// is negative (an invalid signature), 2 usage or input error. Errors are printed as sentences,
+// never stack traces. Each command loads only what it needs (bin/offline.ts, bin/node-commands.ts),
+// so that `edoc verify` starts fast.
+import { Command, CommanderError, Option } from "commander";
+import { InputError } from "./input.ts";
 
+const offline = () => import("./offline.ts");
+const node = () => import("./node-commands.ts");
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const NODE_ENV = "Reads EDOC_DATA_DIR / DATABASE_URL (and EDOC_MASTER_KEY, EDOC_PUBLIC_URL). Exit status: 0 done, 2 usage or input error.";
 
-const COMMANDS: Record<string, Command> = {
-  verify: {
-    usage: `edoc verify FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT [--registry-cert NODE.pem]] [--at ISO-TIME] [--json]
+/** The exit status of the command that ran. */
+let status = 0;
+const run =
+  <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+  async (...args: A) => {
+    status = await fn(...args);
+  };
 
-Verifies one edXML packet offline and prints the verification report. FILE may also be an evidence
-bundle (a ZIP from GET /api/v1/documents/:id/evidence): then every signature, every file's digest,
-the attachments and the status packets are checked. Without --registry the bundle's own registry is
-used, with a warning; trust anchors are only ever taken from --trust.
-  --trust CA.pem       a trust anchor (root CA or a pinned agency certificate); repeatable
-  --crl CRL.pem        a certificate revocation list (PEM or DER); repeatable
-  --registry FILE      the agency registry binding organ ids to certificates, either
-                       - a signed registry snapshot (XML, as GET /registry/snapshot serves it),
-                         which needs --registry-cert, or
-                       - the plain JSON form:
-                         {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}
-  --registry-cert NODE.pem
-                       the certificate of the node that published the snapshot, obtained out of
-                       band: the snapshot must be signed with exactly this certificate, and be
-                       neither expired nor issued in the future
-  --at ISO-TIME        check certificates (and the registry snapshot) as of this time instead of now
-  --json               print the report as JSON
-Exit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.`,
-    options: {
-      trust: { type: "string", multiple: true },
-      crl: { type: "string", multiple: true },
-      registry: { type: "string" },
-      "registry-cert": { type: "string" },
-      at: { type: "string" },
-      json: { type: "boolean" },
-    },
-    positionals: 1,
-    async run(v, [file]) {
-      const at = v.at === undefined ? undefined : parseTime(v.at as string);
-      const anchors = (await Promise.all(((v.trust as string[]) ?? []).map((f) => readInput(f, "trust anchor")))).flatMap(
-        (pem, i) => guard(() => parseCertificates(pem), `${(v.trust as string[])[i]} holds no readable certificate`),
-      );
-      const crls = await Promise.all(
-        ((v.crl as string[]) ?? []).map(async (f) => {
-          const der = await readInput(f, "revocation list");
-          return guard(() => parseCrl(der), `${f} is not a readable CRL`);
-        }),
-      );
-      if (v["registry-cert"] && !v.registry) throw new InputError("--registry-cert is only used with --registry SNAPSHOT");
-      const registry = v.registry ? await loadRegistry(v.registry as string, v["registry-cert"] as string | undefined, at) : null;
-      await mustExist(file, "packet");
-      if (await startsWithZipMagic(file)) {
-        const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at }).catch((err: unknown) => {
-          throw err instanceof BundleError ? new InputError(err.message) : err;
-        });
-        process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
-        return bundle.valid ? 0 : 1;
-      }
-      const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
-      process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
-      return report.valid ? 0 : 1;
-    },
-  },
-  pack: {
-    usage: `edoc pack --header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml
+function program(): Command {
+  const edoc = new Command("edoc")
+    .description("Electronic document exchange between state agencies: signed edXML packets (QCVN 102:2016/BTTTT)")
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
 
-Builds and signs an edoc offline.
-  --header HEADER.json  the MessageHeader fields with their edXML names (From, To, Code, Subject, …);
-                        From/To may be organ ids; Code may be "số/ký hiệu"; an optional "Bussiness"
-                        block makes a revoke/update/replace packet
-  --attach FILE         a file to attach; repeatable
-  --p12 IDENTITY.p12    the sending agency's signing identity (PKCS#12)
-  --password P          its password (or set EDOC_P12_PASSWORD)
-  --out OUT.edxml       where to write the signed packet`,
-    options: {
-      header: { type: "string" },
-      attach: { type: "string", multiple: true },
-      p12: { type: "string" },
-      password: { type: "string" },
-      out: { type: "string" },
-    },
-    async run(v) {
-      for (const required of ["header", "p12", "out"]) {
-        if (!v[required]) throw new InputError(`--${required} is required`);
-      }
-      const headerText = (await readInput(v.header as string, "header")).toString("utf8");
-      const json = guard(() => JSON.parse(headerText), `${v.header} is not valid JSON`);
-      const files = (v.attach as string[]) ?? [];
-      await Promise.all(files.map((f) => mustExist(f, "attachment")));
-      const edoc = edocFromInput(json, files.map((f) => attachmentInfoFor(f)));
-      const problems = validateEdoc(edoc, { own: true });
-      if (problems.length) throw new InputError(`the header is not valid:\n  - ${problems.join("\n  - ")}`);
-      const p12 = await readInput(v.p12 as string, "PKCS#12 identity");
-      const identity = guard(
-        () => loadIdentityP12(p12, (v.password as string | undefined) ?? process.env.EDOC_P12_PASSWORD ?? ""),
-        "the PKCS#12 identity cannot be opened",
-      );
-      const { size } = await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out as string);
-      process.stdout.write(`signed packet written to ${v.out} (${size} bytes), DocumentId ${edoc.header.DocumentId}\n`);
-      return 0;
-    },
-  },
-  ...NODE_COMMANDS,
-};
-
-function parseTime(value: string): Date {
-  const t = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
-    throw new InputError(`--at needs an ISO 8601 time such as 2026-11-22T10:00:00+07:00, not "${value}"`);
-  }
-  return t;
-}
-
-
-/** Large files (packets, attachments) are streamed later; here only their presence is checked. */
-async function mustExist(path: string, what: string): Promise<void> {
-  await access(path, constants.R_OK).catch(() => {
-    throw new InputError(`cannot read the ${what} file ${path}`);
-  });
-}
-
-/** An evidence bundle is a ZIP: it starts with "PK\x03\x04"; a packet starts with XML. */
-async function startsWithZipMagic(path: string): Promise<boolean> {
-  const fh = await open(path, "r").catch(() => {
-    throw new InputError(`cannot read the packet file ${path}`);
-  });
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.equals(Buffer.from("PK\x03\x04", "latin1"));
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Runs `fn`; a failure becomes an InputError saying `message` and why. */
-function guard<T>(fn: () => T, message: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    const why = err instanceof Error && err.message ? `: ${err.message}` : "";
-    throw new InputError(`${message}${why}`);
-  }
-}
-
-/** The registry file: a signed snapshot (XML, checked against `certPath`) or the plain JSON form. */
-async function loadRegistry(path: string, certPath: string | undefined, at: Date | undefined): Promise<Registry> {
-  const bytes = await readInput(path, "registry");
-  const first = /^(?:\uFEFF)?\s*(.)/su.exec(bytes.toString("utf8", 0, Math.min(bytes.length, 4096)))?.[1];
-  if (first === "{") {
-    if (certPath) throw new InputError(`${path} is a plain JSON registry, which is not signed: --registry-cert does not apply to it`);
-    return guard(() => registryFromJson(JSON.parse(bytes.toString("utf8"))), `${path} is not a usable registry`);
-  }
-  if (first !== "<") throw new InputError(`${path} is neither a registry snapshot (XML) nor a JSON registry`);
-  if (!certPath) {
-    throw new InputError(
-      `${path} is a signed registry snapshot: give the publishing node's certificate with --registry-cert NODE.pem to check its signature (a snapshot is never used unchecked)`,
+  edoc
+    .command("verify")
+    .usage("FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT [--registry-cert NODE.pem]] [--at ISO-TIME] [--json]")
+    .description(
+      "Verifies one edXML packet offline and prints the verification report. FILE may also be an evidence\n" +
+        "bundle (a ZIP from GET /api/v1/documents/:id/evidence): then every signature, every file's digest,\n" +
+        "the attachments and the status packets are checked. Without --registry the bundle's own registry is\n" +
+        "used, with a warning; trust anchors are only ever taken from --trust.",
+    )
+    .argument("[file]", "the packet or evidence bundle")
+    .option("--trust <CA.pem>", "a trust anchor (root CA or a pinned agency certificate); repeatable", collect)
+    .option("--crl <CRL.pem>", "a certificate revocation list (PEM or DER); repeatable", collect)
+    .option(
+      "--registry <FILE>",
+      'the agency registry binding organ ids to certificates: a signed registry snapshot (XML, as GET /registry/snapshot serves it, with --registry-cert) or the plain JSON form {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}',
+    )
+    .option("--registry-cert <NODE.pem>", "the certificate of the node that published the snapshot, obtained out of band")
+    .option("--at <ISO-TIME>", "check certificates (and the registry snapshot) as of this time instead of now")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", "\nExit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.")
+    .action(
+      run(async (file: string | undefined, opts) => {
+        if (!file) throw new InputError("expected 1 file argument(s), got 0");
+        return (await offline()).verifyCommand(file, opts);
+      }),
     );
-  }
-  const pem = await readInput(certPath, "registry publisher certificate");
-  const certs = guard(() => parseCertificates(pem), `${certPath} holds no readable certificate`);
-  if (certs.length !== 1) throw new InputError(`${certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
-  return guard(() => registryFromSnapshot(bytes, { publisherCert: certs[0], at }), `the registry snapshot ${path} is refused`);
+
+  edoc
+    .command("pack")
+    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml")
+    .description("Builds and signs an edoc offline.")
+    .option("--header <HEADER.json>", 'the MessageHeader fields with their edXML names (From, To, Code, Subject, …); From/To may be organ ids; Code may be "số/ký hiệu"; an optional "Bussiness" block makes a revoke/update/replace packet')
+    .option("--attach <FILE>", "a file to attach; repeatable", collect)
+    .option("--p12 <IDENTITY.p12>", "the sending agency's signing identity (PKCS#12)")
+    .option("--password <P>", "its password (or set EDOC_P12_PASSWORD)")
+    .option("--out <OUT.edxml>", "where to write the signed packet")
+    .action(run(async (opts) => (await offline()).packCommand(opts)));
+
+  const agency = edoc.command("agency").description("Local agencies: the agencies this node hosts, each with its own signing identity.");
+  agency
+    .command("add")
+    .usage("--organ-id ID --name NAME (--p12 FILE [--password P] | --dev)")
+    .description("Adds a local agency and registers it in the node's registry, reached at the node's EDOC_PUBLIC_URL.")
+    .option("--organ-id <ID>", "its organ id (mã định danh), of the form 000.00.00.G22")
+    .option("--name <NAME>", "its name")
+    .option("--p12 <FILE>", 'its signing identity (PKCS#12 from its CA); the password with --password or EDOC_P12_PASSWORD. Its CA must be a trust anchor ("edoc trust add").')
+    .option("--password <P>", "the PKCS#12 password")
+    .option(
+      "--dev",
+      "instead of --p12: a certificate from this node's DEVELOPMENT CA, created on first use (EDOC_DATA_DIR/dev-ca/ca.pem, key encrypted with the master key) and trusted here. DEVELOPMENT ONLY: other nodes accept its agencies only after \"edoc trust add\" of ca.pem.",
+    )
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async (opts) => (await node()).agencyAdd(opts)));
+  agency.command("list").description("Prints the local agencies.").action(run(async () => (await node()).agencyList()));
+  agency
+    .command("cert")
+    .usage("--organ-id ID")
+    .description('Prints the agency\'s certificate (PEM), for another node\'s "edoc registry add --cert" or its EDOC_REGISTRY_CERT.')
+    .option("--organ-id <ID>", "the local agency")
+    .action(run(async (opts) => (await node()).agencyCert(opts)));
+
+  edoc
+    .command("trust")
+    .description("Trust anchors.")
+    .command("add")
+    .usage("CA.pem")
+    .description(
+      "Adds trust anchors: the certificates (PEM or DER) of the CAs whose agencies' signatures this node\n" +
+        "accepts, such as another node's development CA (its EDOC_DATA_DIR/dev-ca/ca.pem). A certificate\n" +
+        "that is not a CA is pinned: it is trusted for itself only.",
+    )
+    .argument("<file>", "the certificates, PEM or DER")
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async (file: string) => (await node()).trustAdd(file)));
+
+  edoc
+    .command("crl")
+    .description("Certificate revocation lists.")
+    .command("add")
+    .usage("CRL.pem")
+    .description("Adds a certificate revocation list (PEM or DER) from one of the trusted CAs; certificates it revokes are refused from then on. Add each newer CRL as the CA publishes it.")
+    .argument("<file>", "the CRL, PEM or DER")
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async (file: string) => (await node()).crlAdd(file)));
+
+  const registry = edoc.command("registry").description("The registry: every agency this node knows, with the node that hosts it and the certificates that may sign for it.");
+  registry
+    .command("add")
+    .usage("--organ-id ID --name NAME --endpoint URL --cert CERT.pem [--parent ID]")
+    .description("Adds or replaces an agency of another node (an entry added here is never overwritten by a registry sync).")
+    .option("--organ-id <ID>", "its organ id (1 to 35 letters, digits or dots)")
+    .option("--name <NAME>", "its name")
+    .option("--endpoint <URL>", "the base URL of the node that hosts it (that node's EDOC_PUBLIC_URL); packets for the agency go to {endpoint}/edxml")
+    .option("--cert <CERT.pem>", "its signing certificate(s), PEM or DER (on its node: edoc agency cert)")
+    .option("--parent <ID>", "the organ id of its parent agency")
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async (opts) => (await node()).registryAdd(opts)));
+  registry.command("list").description("Prints the registry.").action(run(async () => (await node()).registryList()));
+
+  const token = edoc.command("token").description("API tokens for people's software (Authorization: Bearer TOKEN).");
+  token
+    .command("create")
+    .usage("--organ-id ID --role clerk|archivist|admin [--name LABEL] [--expires-in 90d]")
+    .description("Creates an API token for a user of a local agency and prints it once, alone on the last line (only its hash is stored), after its id on a line of its own.")
+    .option("--organ-id <ID>", "the local agency the user belongs to")
+    .option("--role <ROLE>", "clerk (send, receive, set statuses), archivist (read and export everything of the agency) or admin (agencies, registry, tokens)")
+    .option("--name <LABEL>", "who or what the token is for, shown in the audit log")
+    .option("--expires-in <DURATION>", "a lifetime such as 90d, 12h or 30m (no expiry without it)")
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async (opts) => (await node()).tokenCreate(opts)));
+  token
+    .command("list")
+    .usage("[--organ-id ID]")
+    .description("Prints one line per token: id, label, role, agency, creation, last use, state (never the token).")
+    .option("--organ-id <ID>", "only this agency's tokens")
+    .action(run(async (opts) => (await node()).tokenList(opts)));
+  token
+    .command("revoke")
+    .usage("N")
+    .description("Revokes token N (its id from token list): it gets 401 at once.")
+    .argument("<id>", "the token's id")
+    .action(run(async (id: string) => (await node()).tokenRevoke(id)));
+
+  const user = edoc.command("user").description("People who sign in to the web pages.");
+  user
+    .command("add")
+    .usage("--organ-id ID --role clerk|archivist|admin --username NAME [--full-name \"…\"] [--password P]")
+    .description("Adds a user of a local agency. The password is read from standard input (one line) unless --password is given; nothing secret is printed.")
+    .option("--organ-id <ID>", "the local agency")
+    .option("--role <ROLE>", "clerk, archivist or admin")
+    .option("--username <NAME>", "the sign-in name")
+    .option("--full-name <NAME>", "the person's full name")
+    .option("--password <P>", "the password (10 to 200 characters)")
+    .action(run(async (opts) => (await node()).userAdd(opts)));
+  user
+    .command("list")
+    .usage("[--organ-id ID]")
+    .description("Prints the users.")
+    .option("--organ-id <ID>", "only this agency's users")
+    .action(run(async (opts) => (await node()).userList(opts)));
+  user
+    .command("disable")
+    .usage("--username NAME")
+    .description("Disables a user: it can no longer sign in.")
+    .option("--username <NAME>", "the user")
+    .action(run(async (opts) => (await node()).userDisable(opts)));
+  user
+    .command("passwd")
+    .usage("--username NAME [--password P]")
+    .description("Sets a user's password (from standard input unless --password is given).")
+    .option("--username <NAME>", "the user")
+    .option("--password <P>", "the new password")
+    .action(run(async (opts) => (await node()).userPasswd(opts)));
+
+  edoc
+    .command("audit")
+    .description("The audit log: every change made through any door, with who, what and when.")
+    .command("list")
+    .usage("[--since ISO-TIME] [--limit N]")
+    .description("Prints the audit log, oldest first.")
+    .option("--since <ISO-TIME>", "only entries from this time on")
+    .addOption(new Option("--limit <N>", "at most this many entries (the latest)").default("100"))
+    .action(run(async (opts) => (await node()).auditList(opts)));
+  return edoc;
 }
 
-function describe(r: VerificationReport): string {
-  const lines = [
-    r.valid ? "VALID — chữ ký hợp lệ (TOTAL_PASSED)" : `NOT VALID — chữ ký không hợp lệ (${r.indication}/${r.subIndication})`,
-  ];
-  if (r.packetKind) lines.push(`packet:        ${r.packetKind}${r.documentId ? ` ${r.documentId}` : ""}`);
-  if (r.signer) {
-    lines.push(`signer:        ${r.signer.subject}${r.signer.organId ? ` (for ${r.signer.organId})` : ""}`);
-    lines.push(`issuer:        ${r.signer.issuer}`);
-    lines.push(`fingerprint:   ${r.signer.fingerprint}`);
-    lines.push(`valid:         ${r.signer.notBefore} → ${r.signer.notAfter}`);
+/** The command's name as the user typed it, for messages ("edoc token create"). */
+function commandName(argv: string[]): string {
+  const words = [];
+  for (const a of argv) {
+    if (a.startsWith("-") || words.length === 2) break;
+    words.push(a);
   }
-  if (r.signingTime) lines.push(`signing time:  ${r.signingTime}`);
-  lines.push(`checked at:    ${r.validationTime}`);
-  for (const ref of r.references) {
-    lines.push(`  ${ref.digestOk === null ? "·" : ref.digestOk ? "✓" : "✗"} ${ref.uri}  ${ref.covers}`);
-  }
-  for (const e of r.errors) lines.push(`error:   ${e}`);
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
-  return lines.join("\n") + "\n";
-}
-
-function usage(): string {
-  return `usage: edoc <command> [options]   (edoc <command> --help for details)\n\n${Object.values(COMMANDS)
-    .map((c) => "  " + c.usage.split("\n")[0])
-    .join("\n")}\n`;
+  return ["edoc", ...words].join(" ");
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(usage());
-    return name ? 0 : 2;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`edoc: unknown command "${name}"\n${usage()}`);
+  const edoc = program();
+  const name = commandName(argv);
+  const fail = (message: string) => {
+    process.stderr.write(`${name}: ${message}\nRun "${name.split(" ").slice(0, 2).join(" ")} --help" for usage.\n`);
     return 2;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(command.usage + "\n");
-    return 0;
+  };
+  if (argv.length === 0) {
+    process.stdout.write(edoc.helpInformation());
+    return 2;
   }
   try {
-    const { values, positionals } = guard(
-      () => parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true }),
-      "wrong arguments",
-    );
-    if (positionals.length !== (command.positionals ?? 0)) {
-      throw new InputError(`expected ${command.positionals ?? 0} file argument(s), got ${positionals.length}`);
-    }
-    return await command.run(values, positionals);
+    await edoc.parseAsync(argv, { from: "user" });
+    return status;
   } catch (err) {
-    if (err instanceof InputError || err instanceof XmlError || (err instanceof Error && err.name === "ValidationError")) {
-      process.stderr.write(`edoc ${name}: ${err.message}\nRun "edoc ${name} --help" for usage.\n`);
-      return 2;
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.help" || err.code === "commander.version") return 0;
+      if (err.code === "commander.unknownCommand") return fail(err.message.replace(/^error: /, ""));
+      return fail(`wrong arguments: ${err.message.replace(/^error: /, "")}`);
     }
-    process.stderr.write(`edoc ${name}: failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
+    if (err instanceof InputError || (err instanceof Error && (err.name === "XmlError" || err.name === "ValidationError"))) return fail(err.message);
+    if (err instanceof Error && err.name === "AppError") {
+      const { refusalText } = await node();
+      return fail(refusalText(err as import("../app/index.ts").AppError));
+    }
+    return fail(`failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

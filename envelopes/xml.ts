@@ -9,7 +9,9 @@ export const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
 export const XADES_NS = "http://uri.etsi.org/01903/v1.3.2#";
 
 /** Thrown for input that is not acceptable XML; the message is meant for people. */
-export class XmlError extends Error {}
+export class XmlError extends Error {
+  override name = "XmlError";
+}
 
 const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
 const MAX_DEPTH = 64;

@@ -2,10 +2,10 @@
 // and their identities, tokens, users, trust, registry, documents, statuses, the delivery queue and
 // the audit log.
 export { openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
-export { masterKey } from "./keys.ts";
+export { masterKey, open, seal } from "./keys.ts";
 export { putBlob, readBlob, blobBytes, blobSize } from "./blobs.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
-export { createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner, type TokenInfo } from "./tokens.ts";
+export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner, type TokenInfo } from "./tokens.ts";
 export {
   ROLES,
   LANGUAGES,
@@ -21,7 +21,7 @@ export {
   type Language,
   type UserRecord,
 } from "./users.ts";
-export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust } from "./trust.ts";
+export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, type AgencyRecord } from "./registry.ts";
 export { audit, listAudit, type AuditEntry } from "./audit.ts";
 export {

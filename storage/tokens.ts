@@ -94,3 +94,13 @@ export async function findToken(db: Db, token: string, now = new Date()): Promis
 export async function revokeToken(db: Db, id: number): Promise<boolean> {
   return (await db("tokens").where({ id }).whereNull("revoked_at").update({ revoked_at: new Date() })) > 0;
 }
+
+/** Tokens that still open the API (not revoked, not expired). */
+export async function countActiveTokens(db: Db, now = new Date()): Promise<number> {
+  const row = await db("tokens")
+    .whereNull("revoked_at")
+    .andWhere((q) => q.whereNull("expires_at").orWhere("expires_at", ">", now))
+    .count({ n: "*" })
+    .first();
+  return Number(row?.n ?? 0);
+}

@@ -41,3 +41,16 @@ export async function loadTrust(db: Db): Promise<TrustConfig> {
   }
   return { anchors: await listTrustAnchors(db), crls: await listCrls(db), registry };
 }
+
+/**
+ * A value that changes whenever trust anchors, CRLs or the registry change (counts and latest
+ * times): cheap enough to poll every few seconds.
+ */
+export async function trustVersion(db: Db): Promise<string> {
+  const [r, t, c] = await Promise.all([
+    db("registry").count({ n: "*" }).max({ m: "updated_at" }).first(),
+    db("trust_anchors").count({ n: "*" }).max({ m: "added_at" }).first(),
+    db("crls").count({ n: "*" }).max({ m: "added_at" }).first(),
+  ]);
+  return JSON.stringify([r, t, c]);
+}

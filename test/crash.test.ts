@@ -8,9 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { RequestListener } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createApp } from "../server/app.ts";
-import type { Node } from "../server/context.ts";
-import { sendDocument } from "../server/outbound.ts";
-import { startDeliveryWorker } from "../server/worker.ts";
+import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
 import { listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
 import { RECIPIENT, SENDER, testPki } from "./helpers/fixtures.ts";
@@ -233,7 +231,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       const n = 24;
       const ids: string[] = [];
       for (let i = 1; i <= n; i++) {
-        const doc = await sendDocument(senders[i % 2].node, { id: 0, organId: SENDER, role: "clerk", name: "Văn thư" }, {
+        const doc = await sendDocument(senders[i % 2].node, tokenCaller({ id: 0, organId: SENDER, role: "clerk", name: "Văn thư" }), {
           To: [RECIPIENT],
           Code: `${i}/TB-VPCP`,
           Subject: `Thông báo số ${i}`,

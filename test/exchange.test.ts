@@ -7,11 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatDate, formatTimestamp, type Edoc, type StatusCode, type StatusPacket } from "../envelopes/index.ts";
-import { type Node } from "../server/context.ts";
-import { sendDocument, sendStatus } from "../server/outbound.ts";
-import { documentRecord } from "../server/records.ts";
-import { RECIPIENT_HEADER } from "../server/inbound.ts";
-import { retryDelay, startDeliveryWorker } from "../server/worker.ts";
+import { RECIPIENT_HEADER, documentRecord, retryDelay, sendDocument, setStatus, startDeliveryWorker, tokenCaller, type AppContext as Node, type Caller } from "../app/index.ts";
 import { signStatus, type Identity } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
 import {
@@ -24,7 +20,6 @@ import {
   listStatuses,
   masterKey,
   type DocumentRow,
-  type TokenOwner,
 } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "./helpers/fixtures.ts";
@@ -46,7 +41,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | undefine
 }
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const clerk = (organId: string): TokenOwner => ({ id: 0, organId, role: "clerk", name: "Văn thư" });
+const clerk = (organId: string): Caller => tokenCaller({ id: 0, organId, role: "clerk", name: "Văn thư" });
 const count = async (node: Node, table: string, where: Record<string, unknown> = {}) => Number((await node.storage.db(table).where(where).count({ n: "*" }))[0].n);
 
 function stopListening(t: TestNode): Promise<void> {
@@ -137,7 +132,7 @@ function suite(database: () => TestDatabase) {
     });
   const arrived = (doc: DocumentRow) =>
     waitFor(`${doc.documentId} at B`, () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
-  const recordState = async (doc: DocumentRow) => (await documentRecord(a.node.storage.db, (await getDocument(a.node.storage.db, doc.id))!)).deliveries[0].state;
+  const recordState = async (doc: DocumentRow) => (await documentRecord(a.node, (await getDocument(a.node.storage.db, doc.id))!)).deliveries[0].state;
   const stateAtA = (doc: DocumentRow, state: string) => waitFor(`${doc.documentId} to show ${state} at A`, async () => (await recordState(doc)) === state);
 
   /** A packet from the fixtures' sender, addressed as asked. */
@@ -177,7 +172,7 @@ function suite(database: () => TestDatabase) {
     const d = await delivered(doc);
     expect(d.attempts).to.equal(1);
     expect(d.lastError).to.equal(null);
-    const record = await documentRecord(a.node.storage.db, (await getDocument(a.node.storage.db, doc.id))!);
+    const record = await documentRecord(a.node, (await getDocument(a.node.storage.db, doc.id))!);
     expect(record.deliveries).to.deep.include({ organId: RECIPIENT, state: "delivered", attempts: 1, nextAttemptAt: null, lastError: null });
     expect(record.statuses.map((s) => [s.code, s.from, s.direction])).to.deep.equal([["01", RECIPIENT, "received"]]);
 
@@ -209,9 +204,9 @@ function suite(database: () => TestDatabase) {
     const doc = await send();
     await delivered(doc);
     const got = await arrived(doc);
-    await sendStatus(b.node, clerk(RECIPIENT), got.id, "03", "Đã tiếp nhận, vào sổ văn bản đến");
+    await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "03", description: "Đã tiếp nhận, vào sổ văn bản đến" });
     await stateAtA(doc, "03");
-    await sendStatus(b.node, clerk(RECIPIENT), got.id, "06");
+    await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "06" });
     await stateAtA(doc, "06");
     const statuses = await listStatuses(a.node.storage.db, doc.id);
     expect(statuses.map((s) => [s.code, s.from, s.direction])).to.deep.equal([
@@ -307,14 +302,14 @@ function suite(database: () => TestDatabase) {
       const doc = await send();
       await delivered(doc);
       const got = await arrived(doc);
-      await sendStatus(a.node, clerk(SENDER), doc.id, "13", "Đề nghị trả lại văn bản để điều chỉnh");
+      await setStatus(a.node, clerk(SENDER), doc.id, { code: "13", description: "Đề nghị trả lại văn bản để điều chỉnh" });
       await waitFor("13 at B", async () => (await getDocument(b.node.storage.db, got.id))!.status === "13");
       const atB = await listStatuses(b.node.storage.db, got.id);
       expect(atB.map((s) => [s.code, s.from, s.direction])).to.deep.equal([
         ["01", RECIPIENT, "sent"],
         ["13", SENDER, "received"],
       ]);
-      await sendStatus(b.node, clerk(RECIPIENT), got.id, answer);
+      await setStatus(b.node, clerk(RECIPIENT), got.id, { code: answer });
       await stateAtA(doc, answer);
       const atA = await listStatuses(a.node.storage.db, doc.id);
       expect(atA.map((s) => [s.code, s.direction])).to.deep.equal([
@@ -478,7 +473,7 @@ function suite(database: () => TestDatabase) {
     expect(res404b.status).to.equal(404);
 
     // B's 03, as the worker delivered it, delivered once more by hand
-    await sendStatus(b.node, clerk(RECIPIENT), got.id, "03");
+    await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "03" });
     await stateAtA(doc, "03");
     const sent03 = (await listStatuses(b.node.storage.db, got.id)).find((s) => s.code === "03")!;
     const again = await post(a.url, await blobBytes(b.node.storage.db, sent03.packetSha256));
@@ -494,8 +489,8 @@ function suite(database: () => TestDatabase) {
     const got = await arrived(doc);
     await stopListening(a);
     try {
-      await sendStatus(b.node, clerk(RECIPIENT), got.id, "03");
-      await sendStatus(b.node, clerk(RECIPIENT), got.id, "04");
+      await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "03" });
+      await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "04" });
       await waitFor("03 to be retried", async () => (await listDeliveries(b.node.storage.db, got.id, "status"))[0].attempts >= 3);
       // meanwhile 04 is never sent: it waits (without counting attempts) for 03
       const waiting = await waitFor("04 waiting", async () => {

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
 import pino from "pino";
 import { startNode, type RunningNode } from "../server/main.ts";
-import { startRegistrySync, type RegistrySync } from "../server/registry.ts";
+import { startRegistrySync, type RegistrySync } from "../app/index.ts";
 import { fingerprint, isBound, signRegistrySnapshot, verifyRegistrySnapshot, SnapshotError, type RegistryEntry } from "../signing/index.ts";
 import { getAgency, getLocalAgency, upsertAgency } from "../storage/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";

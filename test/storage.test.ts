@@ -1,7 +1,7 @@
 // The storage layer on SQLite and PostgreSQL: migrations, blobs, identities, tokens, the queue.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { documentRecords } from "../server/records.ts";
+import { documentRecords } from "../app/index.ts";
 import {
   addLocalAgency,
   addStatus,
@@ -140,7 +140,7 @@ onEachDatabase("storage", (database) => {
       }
     };
     const queriesFor = async (pageSize: number) => {
-      const { result: records, n } = await counted(async () => documentRecords(st.db, (await searchDocuments(st.db, { localOrgan: organ, pageSize })).items));
+      const { result: records, n } = await counted(async () => documentRecords({ storage: st }, (await searchDocuments(st.db, { localOrgan: organ, pageSize })).items));
       return { n, records };
     };
     const small = await queriesFor(5);
@@ -158,9 +158,9 @@ onEachDatabase("storage", (database) => {
       expect(r.statuses.map((x) => x.description)).to.deep.equal((await listStatuses(st.db, r.id)).map((x) => x.description));
       expect(r.deliveries.map((x) => x.organId)).to.deep.equal(r.direction === "out" ? ["000.00.00.H41", "000.00.00.H14"] : []);
       expect(r.deliveries.map((x) => x.organId)).to.deep.equal(r.direction === "out" ? (await listDeliveries(st.db, r.id, "edoc")).map((x) => x.organId) : []);
-      expect(await documentRecords(st.db, [(await getDocument(st.db, r.id))!])).to.deep.equal([r]);
+      expect(await documentRecords({ storage: st }, [(await getDocument(st.db, r.id))!])).to.deep.equal([r]);
     }
-    expect(await documentRecords(st.db, [])).to.deep.equal([]);
+    expect(await documentRecords({ storage: st }, [])).to.deep.equal([]);
     // long id lists go 500 to a query; every id asked has an entry, known or not
     const many = [...Array.from({ length: 1100 }, (_, i) => `none-${i}`), ...ids];
     const { result: recipients, n } = await counted(() => listRecipientsFor(st.db, many));

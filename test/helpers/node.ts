@@ -15,7 +15,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { createApp } from "../../server/app.ts";
-import { configFromEnv, openNode, type Node, type NodeConfig } from "../../server/context.ts";
+import { configFromEnv, openContext, type AppContext as Node, type NodeConfig } from "../../app/index.ts";
 import { type Crl, type Identity } from "../../signing/index.ts";
 import { issueCertificate } from "../../signing/testing.ts";
 import {
@@ -141,7 +141,7 @@ export async function startNode(opts: StartNodeOptions): Promise<TestNode> {
       delivery: { ...base.delivery, ...opts.config?.delivery },
     };
     const log = opts.log ?? pino({ level: process.env.EDOC_TEST_LOG ?? "silent", base: { node: url } });
-    node = await openNode(config, log);
+    node = await openContext(config, log);
     const db = node.storage.db;
     const key = masterKey(config.dataDir);
 

@@ -1,0 +1,166 @@
+// The commands that need no node: verifying a packet or an evidence bundle, and packing (building
+// and signing) an edoc. Loaded only when one of them runs.
+import { constants } from "node:fs";
+import { access, open } from "node:fs/promises";
+import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/index.ts";
+import {
+  BundleError,
+  describeBundle,
+  loadIdentityP12,
+  packEdoc,
+  parseCertificates,
+  parseCrl,
+  registryFromJson,
+  registryFromSnapshot,
+  verifyEvidenceBundle,
+  verifyPacket,
+  type Registry,
+  type VerificationReport,
+} from "../signing/index.ts";
+import { InputError, readInput } from "./input.ts";
+
+export interface VerifyOptions {
+  trust?: string[];
+  crl?: string[];
+  registry?: string;
+  registryCert?: string;
+  at?: string;
+  json?: boolean;
+}
+
+export async function verifyCommand(file: string, v: VerifyOptions): Promise<number> {
+  const at = v.at === undefined ? undefined : parseTime(v.at);
+  const anchors = (await Promise.all((v.trust ?? []).map((f) => readInput(f, "trust anchor")))).flatMap(
+    (pem, i) => guard(() => parseCertificates(pem), `${v.trust![i]} holds no readable certificate`),
+  );
+  const crls = await Promise.all(
+    (v.crl ?? []).map(async (f) => {
+      const der = await readInput(f, "revocation list");
+      return guard(() => parseCrl(der), `${f} is not a readable CRL`);
+    }),
+  );
+  if (v.registryCert && !v.registry) throw new InputError("--registry-cert is only used with --registry SNAPSHOT");
+  const registry = v.registry ? await loadRegistry(v.registry, v.registryCert, at) : null;
+  await mustExist(file, "packet");
+  if (await startsWithZipMagic(file)) {
+    const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at }).catch((err: unknown) => {
+      throw err instanceof BundleError ? new InputError(err.message) : err;
+    });
+    process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
+    return bundle.valid ? 0 : 1;
+  }
+  const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
+  return report.valid ? 0 : 1;
+}
+
+export interface PackOptions {
+  header?: string;
+  attach?: string[];
+  p12?: string;
+  password?: string;
+  out?: string;
+}
+
+export async function packCommand(v: PackOptions): Promise<number> {
+  for (const required of ["header", "p12", "out"] as const) {
+    if (!v[required]) throw new InputError(`--${required} is required`);
+  }
+  const headerText = (await readInput(v.header!, "header")).toString("utf8");
+  const json = guard(() => JSON.parse(headerText), `${v.header} is not valid JSON`);
+  const files = v.attach ?? [];
+  await Promise.all(files.map((f) => mustExist(f, "attachment")));
+  const edoc = edocFromInput(json, files.map((f) => attachmentInfoFor(f)));
+  const problems = validateEdoc(edoc, { own: true });
+  if (problems.length) throw new InputError(`the header is not valid:\n  - ${problems.join("\n  - ")}`);
+  const p12 = await readInput(v.p12!, "PKCS#12 identity");
+  const identity = guard(
+    () => loadIdentityP12(p12, v.password ?? process.env.EDOC_P12_PASSWORD ?? ""),
+    "the PKCS#12 identity cannot be opened",
+  );
+  const { size } = await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);
+  process.stdout.write(`signed packet written to ${v.out} (${size} bytes), DocumentId ${edoc.header.DocumentId}\n`);
+  return 0;
+}
+
+function parseTime(value: string): Date {
+  const t = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+throw new InputError(`--at needs an ISO 8601 time such as 2026-11-22T10:00:00+07:00, not "${value}"`);
+  }
+  return t;
+}
+
+
+/** Large files (packets, attachments) are streamed later; here only their presence is checked. */
+async function mustExist(path: string, what: string): Promise<void> {
+  await access(path, constants.R_OK).catch(() => {
+    throw new InputError(`cannot read the ${what} file ${path}`);
+  });
+}
+
+/** An evidence bundle is a ZIP: it starts with "PK\x03\x04"; a packet starts with XML. */
+async function startsWithZipMagic(path: string): Promise<boolean> {
+  const fh = await open(path, "r").catch(() => {
+    throw new InputError(`cannot read the packet file ${path}`);
+  });
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && head.equals(Buffer.from("PK\x03\x04", "latin1"));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Runs `fn`; a failure becomes an InputError saying `message` and why. */
+function guard<T>(fn: () => T, message: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    const why = err instanceof Error && err.message ? `: ${err.message}` : "";
+    throw new InputError(`${message}${why}`);
+  }
+}
+
+/** The registry file: a signed snapshot (XML, checked against `certPath`) or the plain JSON form. */
+async function loadRegistry(path: string, certPath: string | undefined, at: Date | undefined): Promise<Registry> {
+  const bytes = await readInput(path, "registry");
+  const first = /^(?:\uFEFF)?\s*(.)/su.exec(bytes.toString("utf8", 0, Math.min(bytes.length, 4096)))?.[1];
+  if (first === "{") {
+    if (certPath) throw new InputError(`${path} is a plain JSON registry, which is not signed: --registry-cert does not apply to it`);
+    return guard(() => registryFromJson(JSON.parse(bytes.toString("utf8"))), `${path} is not a usable registry`);
+  }
+  if (first !== "<") throw new InputError(`${path} is neither a registry snapshot (XML) nor a JSON registry`);
+  if (!certPath) {
+    throw new InputError(
+      `${path} is a signed registry snapshot: give the publishing node's certificate with --registry-cert NODE.pem to check its signature (a snapshot is never used unchecked)`,
+    );
+  }
+  const pem = await readInput(certPath, "registry publisher certificate");
+  const certs = guard(() => parseCertificates(pem), `${certPath} holds no readable certificate`);
+  if (certs.length !== 1) throw new InputError(`${certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
+  return guard(() => registryFromSnapshot(bytes, { publisherCert: certs[0], at }), `the registry snapshot ${path} is refused`);
+}
+
+function describe(r: VerificationReport): string {
+  const lines = [
+    r.valid ? "VALID — chữ ký hợp lệ (TOTAL_PASSED)" : `NOT VALID — chữ ký không hợp lệ (${r.indication}/${r.subIndication})`,
+  ];
+  if (r.packetKind) lines.push(`packet:        ${r.packetKind}${r.documentId ? ` ${r.documentId}` : ""}`);
+  if (r.signer) {
+    lines.push(`signer:        ${r.signer.subject}${r.signer.organId ? ` (for ${r.signer.organId})` : ""}`);
+    lines.push(`issuer:        ${r.signer.issuer}`);
+    lines.push(`fingerprint:   ${r.signer.fingerprint}`);
+    lines.push(`valid:         ${r.signer.notBefore} → ${r.signer.notAfter}`);
+  }
+  if (r.signingTime) lines.push(`signing time:  ${r.signingTime}`);
+  lines.push(`checked at:    ${r.validationTime}`);
+  for (const ref of r.references) {
+    lines.push(`  ${ref.digestOk === null ? "·" : ref.digestOk ? "✓" : "✗"} ${ref.uri}  ${ref.covers}`);
+  }
+  for (const e of r.errors) lines.push(`error:   ${e}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join("\n") + "\n";
+}
+

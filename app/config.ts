@@ -223,6 +223,9 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = read(env, "EDOC_PUBLIC_URL");
   const registryUrl = read(env, "EDOC_REGISTRY_URL");
   const registryCert = read(env, "EDOC_REGISTRY_CERT");
+  // read even without a sync source: a bad value is a mistake whether or not it is used today
+  const syncMs = read(env, "EDOC_REGISTRY_SYNC_MS")!;
+  const fetchTimeoutMs = read(env, "EDOC_REGISTRY_FETCH_TIMEOUT_MS")!;
   if (registryUrl && !registryCert) {
     throw new ConfigError(
       `EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not: give the path of the certificate (PEM) of the node at ${registryUrl}, obtained out of band; a registry is never used unchecked`,
@@ -251,10 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     firstAgency: { organId: read(env, "EDOC_ORGAN_ID")!, name: read(env, "EDOC_ORGAN_NAME")! },
     snapshot: { validForMs: read(env, "EDOC_REGISTRY_VALID_MS")!, publisher: read(env, "EDOC_REGISTRY_PUBLISHER") },
-    registrySync:
-      registryUrl && registryCert
-        ? { url: registryUrl, certPath: registryCert, intervalMs: read(env, "EDOC_REGISTRY_SYNC_MS")!, timeoutMs: read(env, "EDOC_REGISTRY_FETCH_TIMEOUT_MS")! }
-        : null,
+    registrySync: registryUrl && registryCert ? { url: registryUrl, certPath: registryCert, intervalMs: syncMs, timeoutMs: fetchTimeoutMs } : null,
     listenHost: read(env, "EDOC_LISTEN_HOST"),
     requestTimeoutMs: read(env, "EDOC_REQUEST_TIMEOUT_MS")!,
     trustRefreshMs: read(env, "EDOC_TRUST_REFRESH_MS")!,

@@ -102,7 +102,7 @@ const host: Kind<string> = {
 };
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 const declare = <T>(d: Declaration<T>): Declaration<T> => d;
 
@@ -160,7 +160,7 @@ export const VARIABLES = {
   EDOC_P12_PASSWORD: declare({ kind: text, shownDefault: "empty", meaning: "The password of a `--p12` file when the CLI is given no `--password`.", secret: true }),
 };
 
-export type VariableName = keyof typeof VARIABLES;
+type VariableName = keyof typeof VARIABLES;
 
 export interface Config {
   port: number;

@@ -1,19 +1,179 @@
-// TEMPORARY: the node's configuration from the environment (replaced by the declared module).
-import type { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+// The configuration of the node and of the CLI: every environment variable either of them reads is
+// declared here once (type, default, meaning) and validated when it starts, so that a bad value
+// stops it with a sentence naming the variable instead of silently becoming the default. The
+// README's configuration table is rendered from these declarations (configTable) and a test
+// keeps the two equal.
+import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { endpointProblem } from "../envelopes/index.ts";
-import { parseCertificates } from "../signing/index.ts";
-import { invalid } from "./errors.ts";
+import { z } from "zod";
+import { ORGAN_ID_STRICT } from "../envelopes/index.ts";
 
-export interface NodeConfig {
+/** A variable has a value its declaration refuses; the message is one sentence naming it. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** What a variable holds: how its text is read, and the words for what it must be. */
+interface Kind<T> {
+  schema: z.ZodType<T, string>;
+  expected: string;
+}
+
+interface Declaration<T> {
+  kind: Kind<T>;
+  /** The value used when the variable is unset or empty, read like a given one. */
+  default?: string;
+  /** The default column of the README when it is not `default` itself. */
+  shownDefault?: string;
+  /** One sentence. */
+  meaning: string;
+  /** Never repeated in an error message (keys, passwords, URLs with credentials). */
+  secret?: true;
+}
+
+// setTimeout fires at once for any delay above this
+const MAX_TIMER_MS = 2 ** 31 - 1;
+// a limit on sizes that Number still counts exactly and no disk will reach soon: 1 TiB
+const MAX_BYTES = 2 ** 40;
+
+const whole = (min: number, max: number): Kind<number> => ({
+  schema: z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().min(min).max(max)),
+  expected: `a whole number from ${min} to ${max}`,
+});
+
+const text: Kind<string> = { schema: z.string(), expected: "text" };
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T): Kind<T[number]> => ({
+  schema: z.enum(values),
+  expected: `one of ${values.join(", ")}`,
+});
+
+// a node's base URL, as the registry holds endpoints: other nodes post to {url}/edxml
+const baseUrl: Kind<string> = {
+  schema: z
+    .string()
+    .max(500)
+    .refine((v) => {
+      if (/[\u0000-\u0020\u007f-\u009f]/.test(v) || !URL.canParse(v)) return false;
+      const u = new URL(v);
+      return (u.protocol === "http:" || u.protocol === "https:") && !u.search && !u.hash && !u.username && !u.password;
+    })
+    .transform((v) => v.replace(/\/+$/, "")),
+  expected: "an http:// or https:// base URL without user, query or fragment, of at most 500 characters",
+};
+
+const httpUrl: Kind<string> = {
+  schema: z
+    .string()
+    .max(500)
+    .regex(/^https?:\/\/\S+$/)
+    .refine((v) => URL.canParse(v)),
+  expected: "an http:// or https:// URL of at most 500 characters",
+};
+
+const postgresUrl: Kind<string> = {
+  schema: z.string().regex(/^postgres(ql)?:\/\/\S+$/),
+  expected: "a postgres:// or postgresql:// URL",
+};
+
+const schemaName: Kind<string> = {
+  schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/),
+  expected: "a PostgreSQL schema name (a letter or _, then up to 62 letters, digits or _)",
+};
+
+const organId: Kind<string> = {
+  schema: z.string().regex(ORGAN_ID_STRICT),
+  expected: "an organ id of the form 000.00.00.G22 (three digits, two, two, then a capital letter and two digits)",
+};
+
+// 32 bytes are 43 base64 characters and one "=" (`openssl rand -base64 32`)
+const key32: Kind<string> = {
+  schema: z.string().regex(/^[A-Za-z0-9+/]{43}=?$/),
+  expected: "32 bytes in base64 (44 characters, as `openssl rand -base64 32` prints them)",
+};
+
+const host: Kind<string> = {
+  schema: z.string().refine((v) => isIP(v) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(v)),
+  expected: "an IP address or a host name",
+};
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+const declare = <T>(d: Declaration<T>): Declaration<T> => d;
+
+/** Every variable, in the order of the README's table. */
+export const VARIABLES = {
+  PORT: declare({ kind: whole(0, 65535), default: "8080", meaning: "The HTTP port the node listens on (0 takes a free port, for tests)." }),
+  EDOC_PUBLIC_URL: declare({
+    kind: baseUrl,
+    shownDefault: "`http://localhost:$PORT`",
+    meaning: "The base URL other nodes reach this node at; its local agencies are registered there.",
+  }),
+  EDOC_DATA_DIR: declare({ kind: text, default: "./data", meaning: "The data directory: the SQLite database, the master key and the development CA." }),
+  DATABASE_URL: declare({
+    kind: postgresUrl,
+    shownDefault: "unset: SQLite in `EDOC_DATA_DIR`",
+    meaning: "A PostgreSQL database that holds all the node's state instead of SQLite (several nodes may share it).",
+    secret: true,
+  }),
+  EDOC_DB_SCHEMA: declare({ kind: schemaName, shownDefault: "the database's default", meaning: "The PostgreSQL schema to use, created when missing (tests isolate themselves this way)." }),
+  EDOC_MASTER_KEY: declare({
+    kind: key32,
+    shownDefault: "`master.key` in `EDOC_DATA_DIR`",
+    meaning: "The key that encrypts the agencies' private keys at rest; required when several nodes share a database.",
+    secret: true,
+  }),
+  EDOC_ORGAN_ID: declare({ kind: organId, default: "000.00.00.Z99", meaning: "The organ id of the first local agency, created on the first start only." }),
+  EDOC_ORGAN_NAME: declare({ kind: text, default: "Cơ quan thử nghiệm (development agency, not a real agency)", meaning: "The name of the first local agency, on the first start only." }),
+  EDOC_REGISTRY_URL: declare({
+    kind: httpUrl,
+    shownDefault: "unset: no sync",
+    meaning: "Another node's `/registry/snapshot` URL to sync the registry from (needs `EDOC_REGISTRY_CERT`).",
+  }),
+  EDOC_REGISTRY_CERT: declare({
+    kind: text,
+    shownDefault: "unset: no sync",
+    meaning: "The PEM file holding the one certificate that must sign the snapshots of `EDOC_REGISTRY_URL`, obtained out of band.",
+  }),
+  EDOC_REGISTRY_SYNC_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "300000", meaning: "How often, in milliseconds, the registry is synced." }),
+  EDOC_REGISTRY_FETCH_TIMEOUT_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "30000", meaning: "How long, in milliseconds, one fetch of the snapshot may take." }),
+  EDOC_REGISTRY_VALID_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "3600000", meaning: "How long, in milliseconds, this node's own snapshots are valid." }),
+  EDOC_REGISTRY_PUBLISHER: declare({ kind: organId, shownDefault: "the first local agency", meaning: "The local agency whose identity signs this node's snapshots." }),
+  EDOC_LISTEN_HOST: declare({ kind: host, shownDefault: "all interfaces", meaning: "The address the node listens on." }),
+  EDOC_MAX_UPLOAD_BYTES: declare({ kind: whole(1, MAX_BYTES), default: String(2 * 1024 ** 3), meaning: "The largest file, in bytes, accepted in one upload of the API." }),
+  EDOC_MAX_PACKET_BYTES: declare({ kind: whole(1, MAX_BYTES), default: String(3 * 1024 ** 3), meaning: "The largest packet, in bytes, accepted at `POST /edxml`." }),
+  EDOC_REQUEST_TIMEOUT_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "3600000", meaning: "How long, in milliseconds, one HTTP request may take to arrive (0: no limit)." }),
+  EDOC_DELIVERY_MAX_ATTEMPTS: declare({ kind: whole(1, 1000), default: "12", meaning: "How many times a packet is sent to a recipient before its delivery is `failed`." }),
+  EDOC_DELIVERY_BASE_DELAY_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "2000", meaning: "The delay, in milliseconds, before the first retry; the delay doubles with each attempt and is drawn at random below that cap." }),
+  EDOC_DELIVERY_MAX_DELAY_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "900000", meaning: "The longest delay, in milliseconds, between two attempts." }),
+  EDOC_DELIVERY_LEASE_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "600000", meaning: "How long, in milliseconds, a worker holds a delivery it claimed before another may take it over." }),
+  EDOC_DELIVERY_POLL_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "500", meaning: "How often, in milliseconds, the delivery worker looks for due deliveries." }),
+  EDOC_DELIVERY_TIMEOUT_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "300000", meaning: "How long, in milliseconds, one delivery attempt may take." }),
+  EDOC_TRUST_REFRESH_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "2000", meaning: "How often, in milliseconds, the node looks for trust and registry changes made by the CLI." }),
+  EDOC_SHUTDOWN_GRACE_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "20000", meaning: "How long, in milliseconds, a shutdown waits for requests in flight." }),
+  EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
+  EDOC_P12_PASSWORD: declare({ kind: text, shownDefault: "empty", meaning: "The password of a `--p12` file when the CLI is given no `--password`.", secret: true }),
+};
+
+type VariableName = keyof typeof VARIABLES;
+
+export interface Config {
   port: number;
+  /** Absolute. */
   dataDir: string;
   databaseUrl?: string;
   /** PostgreSQL schema (tests); the database's default otherwise. */
   schema?: string;
-  /** The base URL other nodes reach this node at. */
+  /** The base URL other nodes reach this node at, without a trailing slash. */
   publicUrl: string;
+  /** Whether EDOC_PUBLIC_URL was set: with PORT=0 the node knows its URL only once it listens. */
+  publicUrlSet: boolean;
+  /** Undefined: `master.key` in the data directory. */
   masterKey?: string;
   /** Largest accepted upload per file and largest inbound packet. */
   maxUploadBytes: number;
@@ -26,80 +186,89 @@ export interface NodeConfig {
     pollMs: number;
     timeoutMs: number;
   };
-  registry: {
-    /** How long a published snapshot may be used. */
-    validForMs: number;
-    /** The local agency whose identity signs; default the first one. */
-    publisher?: string;
-  };
+  /** The agency the first start creates. */
+  firstAgency: { organId: string; name: string };
+  /** How this node publishes its registry snapshot. */
+  snapshot: { validForMs: number; publisher?: string };
+  /** Where this node syncs its registry from; null when EDOC_REGISTRY_URL is unset. */
+  registrySync: { url: string; certPath: string; intervalMs: number; timeoutMs: number } | null;
+  listenHost?: string;
+  requestTimeoutMs: number;
+  trustRefreshMs: number;
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+  /** For the CLI's `--p12` files. */
+  p12Password: string;
 }
 
-const int = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
+type Env = Record<string, string | undefined>;
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): NodeConfig {
-  const port = int(env.PORT, 8080);
-  return {
-    port,
-    dataDir: resolve(env.EDOC_DATA_DIR ?? "./data"),
-    databaseUrl: env.DATABASE_URL || undefined,
-    schema: env.EDOC_DB_SCHEMA || undefined,
-    publicUrl: (env.EDOC_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ""),
-    masterKey: env.EDOC_MASTER_KEY || undefined,
-    maxUploadBytes: int(env.EDOC_MAX_UPLOAD_BYTES, 2 * 1024 ** 3),
-    maxPacketBytes: int(env.EDOC_MAX_PACKET_BYTES, 3 * 1024 ** 3),
-    delivery: {
-      maxAttempts: int(env.EDOC_DELIVERY_MAX_ATTEMPTS, 12),
-      baseDelayMs: int(env.EDOC_DELIVERY_BASE_DELAY_MS, 2000),
-      maxDelayMs: int(env.EDOC_DELIVERY_MAX_DELAY_MS, 15 * 60 * 1000),
-      leaseMs: int(env.EDOC_DELIVERY_LEASE_MS, 10 * 60 * 1000),
-      pollMs: int(env.EDOC_DELIVERY_POLL_MS, 500),
-      timeoutMs: int(env.EDOC_DELIVERY_TIMEOUT_MS, 5 * 60 * 1000),
-    },
-    registry: { validForMs: Math.max(int(env.EDOC_REGISTRY_VALID_MS, 60 * 60 * 1000), 1000), publisher: env.EDOC_REGISTRY_PUBLISHER || undefined },
-  };
+/** The variable's value (unset and empty both mean the default); undefined when unset without default. */
+function read<N extends VariableName>(env: Env, name: N): (typeof VARIABLES)[N] extends Declaration<infer T> ? T | undefined : never;
+function read(env: Env, name: VariableName): unknown {
+  const d: Declaration<unknown> = VARIABLES[name];
+  const given = env[name] || undefined;
+  const raw = given ?? d.default;
+  if (raw === undefined) return undefined;
+  const parsed = d.kind.schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  // only a given value can be bad (a test checks every default)
+  const shown = d.secret ? `the value given (${raw.length} characters)` : JSON.stringify(raw);
+  throw new ConfigError(`${name} must be ${d.kind.expected}, not ${shown}`);
 }
 
-export interface SyncConfig {
-  /** The other node's snapshot URL (EDOC_REGISTRY_URL). */
-  url: string;
-  /** That node's certificate (EDOC_REGISTRY_CERT), the only signer accepted. */
-  publisherCert: X509Certificate;
-  /** EDOC_REGISTRY_SYNC_MS, default 5 minutes. */
-  intervalMs: number;
-  /** Per fetch (EDOC_REGISTRY_FETCH_TIMEOUT_MS, default 30 s). */
-  timeoutMs: number;
-}
-
-/** The sync configuration, null when EDOC_REGISTRY_URL is not set; invalid when it is set wrongly. */
-export function syncConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SyncConfig | null {
-  const url = env.EDOC_REGISTRY_URL;
-  const certPath = env.EDOC_REGISTRY_CERT;
-  if (!url && !certPath) return null;
-  if (!url) throw invalid("EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not: give the snapshot URL of the node to sync the registry from");
-  if (!certPath) {
-    throw invalid(
-      `EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not: give the path of the certificate (PEM) of the node at ${url}, obtained out of band; a registry is never used unchecked`,
+/** Reads and checks the configuration; ConfigError on the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const port = read(env, "PORT")!;
+  const publicUrl = read(env, "EDOC_PUBLIC_URL");
+  const registryUrl = read(env, "EDOC_REGISTRY_URL");
+  const registryCert = read(env, "EDOC_REGISTRY_CERT");
+  // read even without a sync source: a bad value is a mistake whether or not it is used today
+  const syncMs = read(env, "EDOC_REGISTRY_SYNC_MS")!;
+  const fetchTimeoutMs = read(env, "EDOC_REGISTRY_FETCH_TIMEOUT_MS")!;
+  if (registryUrl && !registryCert) {
+    throw new ConfigError(
+      `EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not: give the path of the certificate (PEM) of the node at ${registryUrl}, obtained out of band; a registry is never used unchecked`,
     );
   }
-  if (endpointProblem(url, "EDOC_REGISTRY_URL") && !/\/edxml$/.test(url)) throw invalid(`EDOC_REGISTRY_URL "${url}" is not an http(s) URL of at most 500 characters`);
-  let pem: Buffer;
-  try {
-    pem = readFileSync(certPath);
-  } catch {
-    throw invalid(`cannot read EDOC_REGISTRY_CERT ${certPath}`);
+  if (registryCert && !registryUrl) {
+    throw new ConfigError("EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not: give the snapshot URL of the node to sync the registry from");
   }
-  let certs: X509Certificate[];
-  try {
-    certs = parseCertificates(pem);
-  } catch (err) {
-    throw invalid(`EDOC_REGISTRY_CERT ${certPath} holds no readable certificate: ${(err as Error).message}`);
-  }
-  if (certs.length !== 1) throw invalid(`EDOC_REGISTRY_CERT ${certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
   return {
-    url,
-    publisherCert: certs[0],
-    intervalMs: Math.max(int(env.EDOC_REGISTRY_SYNC_MS, 5 * 60 * 1000), 1000),
-    timeoutMs: Math.max(int(env.EDOC_REGISTRY_FETCH_TIMEOUT_MS, 30_000), 100),
+    port,
+    dataDir: resolve(read(env, "EDOC_DATA_DIR")!),
+    databaseUrl: read(env, "DATABASE_URL"),
+    schema: read(env, "EDOC_DB_SCHEMA"),
+    publicUrl: publicUrl ?? `http://localhost:${port}`,
+    publicUrlSet: publicUrl !== undefined,
+    masterKey: read(env, "EDOC_MASTER_KEY"),
+    maxUploadBytes: read(env, "EDOC_MAX_UPLOAD_BYTES")!,
+    maxPacketBytes: read(env, "EDOC_MAX_PACKET_BYTES")!,
+    delivery: {
+      maxAttempts: read(env, "EDOC_DELIVERY_MAX_ATTEMPTS")!,
+      baseDelayMs: read(env, "EDOC_DELIVERY_BASE_DELAY_MS")!,
+      maxDelayMs: read(env, "EDOC_DELIVERY_MAX_DELAY_MS")!,
+      leaseMs: read(env, "EDOC_DELIVERY_LEASE_MS")!,
+      pollMs: read(env, "EDOC_DELIVERY_POLL_MS")!,
+      timeoutMs: read(env, "EDOC_DELIVERY_TIMEOUT_MS")!,
+    },
+    firstAgency: { organId: read(env, "EDOC_ORGAN_ID")!, name: read(env, "EDOC_ORGAN_NAME")! },
+    snapshot: { validForMs: read(env, "EDOC_REGISTRY_VALID_MS")!, publisher: read(env, "EDOC_REGISTRY_PUBLISHER") },
+    registrySync: registryUrl && registryCert ? { url: registryUrl, certPath: registryCert, intervalMs: syncMs, timeoutMs: fetchTimeoutMs } : null,
+    listenHost: read(env, "EDOC_LISTEN_HOST"),
+    requestTimeoutMs: read(env, "EDOC_REQUEST_TIMEOUT_MS")!,
+    trustRefreshMs: read(env, "EDOC_TRUST_REFRESH_MS")!,
+    shutdownGraceMs: read(env, "EDOC_SHUTDOWN_GRACE_MS")!,
+    logLevel: read(env, "EDOC_LOG_LEVEL")!,
+    p12Password: read(env, "EDOC_P12_PASSWORD") ?? "",
   };
 }
 
+/** The README's configuration table (markdown), one row per variable. */
+export function configTable(): string {
+  const rows = Object.entries(VARIABLES).map(([name, d]: [string, Declaration<unknown>]) => {
+    const shown = d.shownDefault ?? `\`${d.default}\``;
+    return `| \`${name}\` | ${shown} | ${d.meaning} |`;
+  });
+  return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n") + "\n";
+}

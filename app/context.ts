@@ -6,11 +6,11 @@ import { hostname, userInfo } from "node:os";
 import pino, { type Logger } from "pino";
 import type { Identity, TrustConfig } from "../signing/index.ts";
 import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
-import type { NodeConfig } from "./config.ts";
+import type { Config } from "./config.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface AppContext {
-  config: NodeConfig;
+  config: Config;
   storage: Storage;
   key: Buffer;
   log: Logger;
@@ -25,7 +25,7 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
-export async function openContext(config: NodeConfig, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
+export async function openContext(config: Config, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
   const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema });
   const key = masterKey(config.dataDir, config.masterKey);
   const identities = new Map<string, Promise<Identity>>();

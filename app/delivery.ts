@@ -20,7 +20,7 @@ import {
   type Delivery,
   type DocumentRow,
 } from "../storage/index.ts";
-import type { NodeConfig } from "./config.ts";
+import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { refreshQueueMetrics } from "./ops.ts";
 
@@ -51,7 +51,7 @@ export interface DeliveryWorker {
  * Delay before the next attempt after `attempts` attempts, with full jitter:
  * random(0, min(maxDelayMs, baseDelayMs · 2^(attempts − 1))).
  */
-export function retryDelay(attempts: number, cfg: Pick<NodeConfig["delivery"], "baseDelayMs" | "maxDelayMs">, random: () => number = Math.random): number {
+export function retryDelay(attempts: number, cfg: Pick<Config["delivery"], "baseDelayMs" | "maxDelayMs">, random: () => number = Math.random): number {
   const cap = Math.min(cfg.maxDelayMs, cfg.baseDelayMs * 2 ** Math.max(0, Math.min(attempts - 1, 52)));
   return Math.floor(random() * cap);
 }

@@ -2,7 +2,7 @@
 // node door in server/, the CLI in bin/, the web pages), their context, errors and schemas.
 export { ADMINS, CLERKS, DOCUMENT_READERS, ROLE_NAMES, assertRole } from "./access.ts";
 export { readAudit } from "./audit.ts";
-export { configFromEnv, syncConfigFromEnv, type NodeConfig, type SyncConfig } from "./config.ts";
+export { ConfigError, configTable, loadConfig, type Config } from "./config.ts";
 export { cliActor, openContext, tokenCaller, type AppContext, type Caller } from "./context.ts";
 export { RECIPIENT_HEADER, retryDelay, startDeliveryWorker, type DeliveryWorker } from "./delivery.ts";
 export {
@@ -20,7 +20,7 @@ export {
 export { AppError, type ErrorKind } from "./errors.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
 export { receivePacket, type ReceiveOutcome } from "./receive.ts";
-export { deleteAgency, listRegistry, registryEntry, registrySnapshot, saveAgency, startRegistrySync, subjectLine, type RegistrySync } from "./registry.ts";
+export { deleteAgency, listRegistry, registryEntry, registrySnapshot, saveAgency, startRegistrySync, subjectLine, syncSource, type RegistrySync, type SyncConfig } from "./registry.ts";
 export {
   Agency,
   AgencyInput,

@@ -12,6 +12,7 @@
 // cannot pass for a document: it is its own XML type, with its own namespace and fixed Ids, which
 // the packet verifier refuses and vice versa.
 import { createHash, type X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Counter, Gauge } from "prom-client";
 import { agencyName, agencyNameProblem, endpointProblem, organIdProblem, parentProblem } from "../envelopes/index.ts";
 import {
@@ -29,7 +30,7 @@ import {
 } from "../signing/index.ts";
 import { audit, deleteAgency as removeAgency, getAgency, getLocalAgency, listAgencies, listCrls, listLocalAgencies, listTrustAnchors, upsertAgency, type AgencyRecord } from "../storage/index.ts";
 import { ADMINS, assertRole } from "./access.ts";
-import type { SyncConfig } from "./config.ts";
+import { ConfigError, type Config } from "./config.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { AgencyInput, parseInput, type Agency } from "./schemas.ts";
@@ -182,7 +183,7 @@ export function subjectLine(cert: X509Certificate): string {
 
 /** The local agency that signs the node's snapshots (the configured one, or the first), and its identity. */
 export async function snapshotPublisher(ctx: AppContext): Promise<{ organId: string; identity: Identity }> {
-  const organId = ctx.config.registry.publisher;
+  const organId = ctx.config.snapshot.publisher;
   if (organId) {
     if (!(await getLocalAgency(ctx.storage.db, organId))) throw new AppError("unavailable", `EDOC_REGISTRY_PUBLISHER is ${organId}, which is not an agency of this node`);
     return { organId, identity: await ctx.identity(organId) };
@@ -236,7 +237,7 @@ const published = new WeakMap<AppContext, PublishedSnapshot & { key: string; iss
  * does not change, so that polling nodes cost one query each.
  */
 export async function registrySnapshot(ctx: AppContext): Promise<PublishedSnapshot> {
-  const { validForMs } = ctx.config.registry;
+  const { validForMs } = ctx.config.snapshot;
   const reuseMs = Math.min(60_000, validForMs / 10);
   const { organId, identity } = await snapshotPublisher(ctx);
   const { entries, skipped } = snapshotEntries(await listAgencies(ctx.storage.db));
@@ -254,6 +255,36 @@ export async function registrySnapshot(ctx: AppContext): Promise<PublishedSnapsh
 }
 
 // ---- syncing from another node ------------------------------------------------------------
+
+export interface SyncConfig {
+  /** The other node's snapshot URL (EDOC_REGISTRY_URL). */
+  url: string;
+  /** That node's certificate (EDOC_REGISTRY_CERT), the only signer accepted. */
+  publisherCert: X509Certificate;
+  intervalMs: number;
+  /** Per fetch. */
+  timeoutMs: number;
+}
+
+/** Where to sync from, with the publisher's certificate read from its file; null when no source is set. */
+export function syncSource(config: Pick<Config, "registrySync">): SyncConfig | null {
+  const s = config.registrySync;
+  if (!s) return null;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(s.certPath);
+  } catch {
+    throw new ConfigError(`cannot read EDOC_REGISTRY_CERT ${s.certPath}`);
+  }
+  let certs: X509Certificate[];
+  try {
+    certs = parseCertificates(pem);
+  } catch (err) {
+    throw new ConfigError(`EDOC_REGISTRY_CERT ${s.certPath} holds no readable certificate: ${(err as Error).message}`);
+  }
+  if (certs.length !== 1) throw new ConfigError(`EDOC_REGISTRY_CERT ${s.certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
+  return { url: s.url, publisherCert: certs[0], intervalMs: s.intervalMs, timeoutMs: s.timeoutMs };
+}
 
 export interface SyncOutcome {
   ok: boolean;

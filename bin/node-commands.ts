@@ -11,7 +11,7 @@ import {
   addTrustAnchors,
   changePassword,
   cliActor,
-  configFromEnv,
+  loadConfig,
   createApiToken,
   createUser,
   disableUser,
@@ -36,7 +36,7 @@ const iso = (d: string | Date) => new Date(d).toISOString().replace(/\.\d{3}Z$/,
 
 /** The node's context for the length of `fn`, and the operator as the caller. */
 async function withNode<T>(fn: (ctx: AppContext, caller: Caller) => Promise<T>): Promise<T> {
-  const config = configFromEnv();
+  const config = loadConfig();
   const where = config.databaseUrl ? "the PostgreSQL database of DATABASE_URL" : `the SQLite database in ${config.dataDir}`;
   const { default: pino } = await import("pino");
   let ctx: AppContext;
@@ -92,7 +92,7 @@ export async function agencyAdd(v: { organId?: string; name?: string; p12?: stri
   if (v.p12) {
     const p12 = await readInput(v.p12, "PKCS#12 identity");
     try {
-      identity = loadIdentityP12(p12, v.password ?? process.env.EDOC_P12_PASSWORD ?? "");
+      identity = loadIdentityP12(p12, v.password ?? loadConfig().p12Password);
     } catch (err) {
       throw new InputError(`the PKCS#12 identity ${v.p12} cannot be opened: ${(err as Error).message}`);
     }

@@ -74,8 +74,9 @@ export async function packCommand(v: PackOptions): Promise<number> {
   const problems = validateEdoc(edoc, { own: true });
   if (problems.length) throw new InputError(`the header is not valid:\n  - ${problems.join("\n  - ")}`);
   const p12 = await readInput(v.p12!, "PKCS#12 identity");
+  const { loadConfig } = await import("../app/index.ts");
   const identity = guard(
-    () => loadIdentityP12(p12, v.password ?? process.env.EDOC_P12_PASSWORD ?? ""),
+    () => loadIdentityP12(p12, v.password ?? loadConfig().p12Password),
     "the PKCS#12 identity cannot be opened",
   );
   const { size } = await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);

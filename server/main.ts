@@ -11,22 +11,21 @@ import { fileURLToPath } from "node:url";
 import pino, { type Logger } from "pino";
 import {
   AppError,
-  configFromEnv,
+  ConfigError,
   firstStart,
   listRegistry,
   markDraining,
   openContext,
   startDeliveryWorker,
+  loadConfig,
   startRegistrySync,
-  syncConfigFromEnv,
+  syncSource,
   watchTrustChanges,
   type AppContext,
   type BootstrapResult,
   type RegistrySync,
 } from "../app/index.ts";
 import { createApp } from "./app.ts";
-
-const int = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
 
 export interface RunningNode {
   node: AppContext;
@@ -63,24 +62,24 @@ function listen(server: Server, port: number, host: string | undefined): Promise
 export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
   const env = opts.env ?? process.env;
   const out = opts.out ?? process.stdout;
-  const config = configFromEnv(env);
-  const syncConfig = syncConfigFromEnv(env); // fails before anything is created when set wrongly
-  const log = opts.log ?? pino({ level: env.EDOC_LOG_LEVEL || "info", base: { node: config.publicUrl } });
+  const config = loadConfig(env);
+  const syncConfig = syncSource(config); // fails before anything is created when set wrongly
+  const log = opts.log ?? pino({ level: config.logLevel, base: { node: config.publicUrl } });
   const node = await openContext(config, log);
   let server: Server | undefined;
   try {
     const app = createApp(node);
-    server = createServer({ requestTimeout: int(env.EDOC_REQUEST_TIMEOUT_MS, 60 * 60 * 1000), headersTimeout: 60_000 }, app);
-    const host = env.EDOC_LISTEN_HOST || undefined;
+    server = createServer({ requestTimeout: config.requestTimeoutMs, headersTimeout: 60_000 }, app);
+    const host = config.listenHost;
     await listen(server, config.port, host);
     const port = (server.address() as AddressInfo).port;
-    if (config.port === 0 && !env.EDOC_PUBLIC_URL) {
+    if (config.port === 0 && !config.publicUrlSet) {
       // PORT=0 (tests): a free port, known only now
       const h = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
       config.publicUrl = `http://${h}:${port}`;
     }
 
-    const bootstrap = await firstStart(node, { organId: env.EDOC_ORGAN_ID, name: env.EDOC_ORGAN_NAME });
+    const bootstrap = await firstStart(node, config.firstAgency);
     out.write(bootstrapBanner(bootstrap, (await listRegistry(node)).filter((a) => a.local).length));
     log.info(
       { url: config.publicUrl, port, database: node.storage.dialect, dataDir: config.dataDir, firstStart: bootstrap.created, organId: bootstrap.organId },
@@ -91,9 +90,9 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
     const worker = startDeliveryWorker(node);
     const sync = syncConfig ? startRegistrySync(node, syncConfig) : null;
     if (syncConfig) log.info({ source: syncConfig.url, everyMs: syncConfig.intervalMs }, "registry sync started");
-    const unwatch = watchTrustChanges(node, Math.max(int(env.EDOC_TRUST_REFRESH_MS, 2000), 100));
+    const unwatch = watchTrustChanges(node, config.trustRefreshMs);
 
-    const graceMs = int(env.EDOC_SHUTDOWN_GRACE_MS, 20_000);
+    const graceMs = config.shutdownGraceMs;
     let stopping: Promise<void> | null = null;
     const srv = server;
     const stop = () =>
@@ -148,12 +147,19 @@ export function bootstrapBanner(r: BootstrapResult, agencies: number): string {
 }
 
 async function main(): Promise<void> {
-  const log = pino({ level: process.env.EDOC_LOG_LEVEL || "info" });
   let running: RunningNode;
+  let log: Logger;
   try {
-    running = await startNode({ log: log.child({ node: configFromEnv().publicUrl }) });
+    const config = loadConfig();
+    log = pino({ level: config.logLevel, base: { node: config.publicUrl } });
   } catch (err) {
-    if (err instanceof AppError && err.kind === "invalid") {
+    process.stderr.write(`edoc: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  try {
+    running = await startNode({ log });
+  } catch (err) {
+    if (err instanceof ConfigError || (err instanceof AppError && err.kind === "invalid")) {
       process.stderr.write(`edoc: ${err.message}\n`);
       process.exit(2);
     }

@@ -1,13 +1,13 @@
 // Private keys at rest: encrypted with AES-256-GCM under the node's master key. The master key
-// comes from EDOC_MASTER_KEY (base64, 32 bytes; required when several nodes share a database) or
-// from `master.key` in the data directory, created on first use and readable by the owner only.
+// is given (EDOC_MASTER_KEY: base64, 32 bytes; required when several nodes share a database) or
+// read from `master.key` in the data directory, created on first use and readable by the owner only.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export function masterKey(dataDir: string, env: string | undefined = process.env.EDOC_MASTER_KEY): Buffer {
-  if (env) {
-    const key = Buffer.from(env, "base64");
+export function masterKey(dataDir: string, given: string | undefined): Buffer {
+  if (given) {
+    const key = Buffer.from(given, "base64");
     if (key.length !== 32) throw new Error("EDOC_MASTER_KEY must be 32 bytes in base64");
     return key;
   }

@@ -33,7 +33,7 @@ onEachDatabase("accounts", (database) => {
   before(async () => {
     st = await database().open();
     const { sender, recipient } = testPki();
-    const key = masterKey(st.dataDir);
+    const key = masterKey(st.dataDir, undefined);
     await addLocalAgency(st.db, key, { organId: SENDER, name: "Văn phòng Chính phủ", identity: sender });
     await addLocalAgency(st.db, key, { organId: RECIPIENT, name: "Bộ Nội vụ", identity: recipient });
   });
@@ -226,7 +226,7 @@ onEachDatabase("accounts", (database) => {
       await old.db.migrate.down(); // 002_token_expiry_and_last_use
       expect(await old.db.schema.hasColumn("tokens", "expires_at")).to.equal(false);
       expect(await old.db.schema.hasTable("users")).to.equal(false);
-      await addLocalAgency(old.db, masterKey(old.dataDir), { organId: SENDER, name: "Văn phòng Chính phủ", identity: testPki().sender });
+      await addLocalAgency(old.db, masterKey(old.dataDir, undefined), { organId: SENDER, name: "Văn phòng Chính phủ", identity: testPki().sender });
       const token = "edoc_made-by-the-first-version";
       await old.db("tokens").insert({ token_hash: createHash("sha256").update(token).digest("hex"), organ_id: SENDER, role: "admin", name: "old", created_at: new Date() });
       await old.db.migrate.latest();

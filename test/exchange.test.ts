@@ -18,7 +18,6 @@ import {
   listAttachments,
   listDeliveries,
   listStatuses,
-  masterKey,
   type DocumentRow,
 } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -276,7 +275,7 @@ function suite(database: () => TestDatabase) {
   it("a node hosting two recipients stores the document for each; each delivery gets its own recipient's receipt", async () => {
     const second = "000.00.00.H42";
     const identity = testIdentity(second, "Sở Nội vụ Nghệ An");
-    await addLocalAgency(b.node.storage.db, masterKey(b.node.config.dataDir), { organId: second, name: "Sở Nội vụ Nghệ An", identity });
+    await addLocalAgency(b.node.storage.db, b.node.key, { organId: second, name: "Sở Nội vụ Nghệ An", identity });
     await b.register([{ organId: second, name: "Sở Nội vụ Nghệ An", endpoint: b.url, certificates: [identity.certificate] }]);
     await a.register([{ organId: second, name: "Sở Nội vụ Nghệ An", endpoint: b.url, certificates: [identity.certificate] }]);
     const doc = await send({ To: [RECIPIENT, second] });

@@ -51,7 +51,7 @@ onEachDatabase("storage", (database) => {
 
   it("keeps private keys encrypted and gives the identity back", async () => {
     const { sender } = testPki();
-    const key = masterKey(st.dataDir);
+    const key = masterKey(st.dataDir, undefined);
     await addLocalAgency(st.db, key, { organId: SENDER, name: "Văn phòng Chính phủ", identity: sender });
     const row = await st.db("local_agencies").where({ organ_id: SENDER }).first();
     const der = sender.privateKey.export({ type: "pkcs8", format: "der" });

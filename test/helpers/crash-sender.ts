@@ -10,7 +10,7 @@
 //   - prints one JSON line per event on stdout: {"event":"queued"}, {"event":"progress",…};
 //   - with CRASH_EXIT_WHEN_DONE=1, stops and exits 0 once nothing is queued or being sent.
 import pino from "pino";
-import { configFromEnv, openContext, sendDocument, startDeliveryWorker, tokenCaller } from "../../app/index.ts";
+import { loadConfig, openContext, sendDocument, startDeliveryWorker, tokenCaller } from "../../app/index.ts";
 import { queueDepth } from "../../storage/index.ts";
 
 const env = process.env;
@@ -19,7 +19,7 @@ const say = (event: string, more: Record<string, unknown> = {}) => process.stdou
 async function main() {
   const from = env.CRASH_FROM!;
   const to = env.CRASH_TO!;
-  const node = await openContext(configFromEnv(env), pino({ level: env.EDOC_TEST_LOG || "silent" }, pino.destination(2)));
+  const node = await openContext(loadConfig(env), pino({ level: env.EDOC_TEST_LOG || "silent" }, pino.destination(2)));
   const queue = Number(env.CRASH_QUEUE ?? 0);
   for (let i = 1; i <= queue; i++) {
     await sendDocument(node, tokenCaller({ id: 0, organId: from, role: "clerk", name: "Văn thư" }), {

@@ -15,7 +15,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { createApp } from "../../server/app.ts";
-import { configFromEnv, openContext, type AppContext as Node, type NodeConfig } from "../../app/index.ts";
+import { loadConfig, openContext, type AppContext as Node, type Config } from "../../app/index.ts";
 import { type Crl, type Identity } from "../../signing/index.ts";
 import { issueCertificate } from "../../signing/testing.ts";
 import {
@@ -25,7 +25,6 @@ import {
   createToken,
   getLocalAgency,
   loadIdentity,
-  masterKey,
   ROLES,
   upsertAgency,
   type AgencyRecord,
@@ -52,7 +51,7 @@ export interface StartNodeOptions {
   /** Roles to make a token for, for every agency; default all three. */
   roles?: readonly Role[];
   /** Configuration on top of the defaults (the environment is NOT read). */
-  config?: Partial<Omit<NodeConfig, "delivery">> & { delivery?: Partial<NodeConfig["delivery"]> };
+  config?: Partial<Omit<Config, "delivery">> & { delivery?: Partial<Config["delivery"]> };
   /** Default: silent (set EDOC_TEST_LOG=debug to see the node's log). */
   log?: Logger;
   /** The request handler; default createApp(node). */
@@ -130,9 +129,9 @@ export async function startNode(opts: StartNodeOptions): Promise<TestNode> {
   const url = `http://127.0.0.1:${port}`;
   let node: Node | undefined;
   try {
-    const base = configFromEnv({});
+    const base = loadConfig({});
     const storage = storageOptions(opts.database);
-    const config: NodeConfig = {
+    const config: Config = {
       ...base,
       ...opts.config,
       ...storage,
@@ -143,7 +142,7 @@ export async function startNode(opts: StartNodeOptions): Promise<TestNode> {
     const log = opts.log ?? pino({ level: process.env.EDOC_TEST_LOG ?? "silent", base: { node: url } });
     node = await openContext(config, log);
     const db = node.storage.db;
-    const key = masterKey(config.dataDir);
+    const key = node.key;
 
     for (const anchor of opts.anchors ?? [testPki().root.certificate]) await addTrustAnchor(db, anchor);
     for (const crl of opts.crls ?? []) await addCrl(db, crl);

@@ -1,0 +1,154 @@
+// The configuration module: the README's table is the one it renders, every typed variable
+// refuses bad values with a sentence naming it, the defaults are the contract's, and every
+// variable the source reads is declared.
+import { expect } from "chai";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, configTable, loadConfig, VARIABLES } from "../app/config.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const KEY = Buffer.alloc(32, 7).toString("base64");
+
+// At least one refused value per typed variable; a new typed variable needs its line here.
+const BAD: Record<string, string[]> = {
+  PORT: ["abc", "-1", "65536", "80.5", " 8080", "0x50", "1e3"],
+  EDOC_PUBLIC_URL: ["localhost:8080", "ftp://node.example", "https://node.example/?a=1", "https://u:p@node.example", "https://node.example/#x", "https://a b.example", `https://${"a".repeat(500)}.example`],
+  DATABASE_URL: ["mysql://db/edoc", "/var/run/postgresql", "postgres://my db/x"],
+  EDOC_DB_SCHEMA: ["1abc", "my-schema", "a;drop", "x".repeat(64)],
+  EDOC_MASTER_KEY: ["short", Buffer.alloc(31).toString("base64"), Buffer.alloc(33).toString("base64"), KEY.replace("=", "*")],
+  EDOC_ORGAN_ID: ["G22", "000.00.00.g22", "000.00.00.G2", "0000.00.00.G22"],
+  EDOC_REGISTRY_URL: ["node.example/registry/snapshot", "ftp://node.example/registry/snapshot", "https://a b", `https://${"a".repeat(500)}`],
+  EDOC_REGISTRY_SYNC_MS: ["999", "abc", "2147483648"],
+  EDOC_REGISTRY_FETCH_TIMEOUT_MS: ["99", "1.5"],
+  EDOC_REGISTRY_VALID_MS: ["0", "1h"],
+  EDOC_REGISTRY_PUBLISHER: ["000.00.00.z99", "x"],
+  EDOC_LISTEN_HOST: ["no such host", "host_name", "-a.example", "1.2.3.4:80"],
+  EDOC_MAX_UPLOAD_BYTES: ["0", "2G", String(2 ** 40 + 1)],
+  EDOC_MAX_PACKET_BYTES: ["0", "-5"],
+  EDOC_REQUEST_TIMEOUT_MS: ["-1", "forever"],
+  EDOC_DELIVERY_MAX_ATTEMPTS: ["abc", "0", "1001"],
+  EDOC_DELIVERY_BASE_DELAY_MS: ["-1", "2s"],
+  EDOC_DELIVERY_MAX_DELAY_MS: ["15m", "2147483648"],
+  EDOC_DELIVERY_LEASE_MS: ["0", "x"],
+  EDOC_DELIVERY_POLL_MS: ["0", "0.5"],
+  EDOC_DELIVERY_TIMEOUT_MS: ["0", "5min"],
+  EDOC_TRUST_REFRESH_MS: ["99", "fast"],
+  EDOC_SHUTDOWN_GRACE_MS: ["-1", "20 s"],
+  EDOC_LOG_LEVEL: ["loud", "INFO", "verbose"],
+};
+// the values the project itself sets somewhere (tests, demo, bench) stay accepted
+const GOOD: Record<string, string[]> = {
+  PORT: ["0", "8080", "65535"],
+  EDOC_PUBLIC_URL: ["http://127.0.0.1:18080", "https://edoc.nghean.example/", "https://edoc.example/base"],
+  DATABASE_URL: ["postgres://postgres@127.0.0.1:5432/test", "postgresql://u:p@db/edoc?sslmode=require"],
+  EDOC_DB_SCHEMA: ["edoc_test_0a1b2c3d4e5f", "public"],
+  EDOC_MASTER_KEY: [KEY, KEY.replace("=", "")],
+  EDOC_ORGAN_ID: ["000.00.00.G22"],
+  EDOC_REGISTRY_PUBLISHER: ["000.00.00.H41"],
+  EDOC_LISTEN_HOST: ["127.0.0.1", "::1", "0.0.0.0", "localhost", "edoc.example.gov.vn"],
+  EDOC_DELIVERY_POLL_MS: ["20", "100"],
+  EDOC_DELIVERY_BASE_DELAY_MS: ["0", "50", "300"],
+  EDOC_REQUEST_TIMEOUT_MS: ["0"],
+  EDOC_TRUST_REFRESH_MS: ["100", "200"],
+  EDOC_LOG_LEVEL: ["silent", "debug"],
+};
+
+const typed = Object.entries(VARIABLES)
+  .filter(([, d]) => d.kind.expected !== "text")
+  .map(([name]) => name);
+
+describe("configuration (app/config.ts)", () => {
+  it("renders the README's configuration table", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const m = /<!-- config:start -->\n([\s\S]*?)<!-- config:end -->/.exec(readme);
+    expect(m, "README.md has the config:start / config:end markers").to.not.equal(null);
+    expect(m![1], "README.md's table: paste configTable() between the markers").to.equal(configTable());
+  });
+
+  it("has the contract's defaults", () => {
+    const config = loadConfig({});
+    expect(config.port).to.equal(8080);
+    expect(config.dataDir).to.equal(resolve("./data"));
+    expect(config.databaseUrl).to.equal(undefined);
+    expect(config.publicUrl).to.equal("http://localhost:8080");
+    expect(config.publicUrlSet).to.equal(false);
+    expect(loadConfig({ PORT: "9000" }).publicUrl).to.equal("http://localhost:9000");
+    expect(loadConfig({ PORT: "9000", EDOC_PUBLIC_URL: "https://edoc.example/" })).to.include({ publicUrl: "https://edoc.example", publicUrlSet: true });
+    // unset and empty are the same
+    expect(loadConfig({ PORT: "", EDOC_DATA_DIR: "", EDOC_DELIVERY_MAX_ATTEMPTS: "" })).to.deep.equal(loadConfig({}));
+    expect(configTable()).to.include("| `PORT` | `8080` |").and.include("| `EDOC_DATA_DIR` | `./data` |").and.include("| `EDOC_PUBLIC_URL` | `http://localhost:$PORT` |");
+  });
+
+  it("keeps the defaults the node had", () => {
+    const c = loadConfig({});
+    expect(c.delivery).to.deep.equal({ maxAttempts: 12, baseDelayMs: 2000, maxDelayMs: 900_000, leaseMs: 600_000, pollMs: 500, timeoutMs: 300_000 });
+    expect(c).to.deep.include({ maxUploadBytes: 2 * 1024 ** 3, maxPacketBytes: 3 * 1024 ** 3, requestTimeoutMs: 3_600_000, trustRefreshMs: 2000, shutdownGraceMs: 20_000, logLevel: "info" });
+    expect(c.snapshot).to.deep.equal({ validForMs: 3_600_000, publisher: undefined });
+    expect(c.firstAgency.organId).to.equal("000.00.00.Z99");
+    expect(c).to.include({ registrySync: null, p12Password: "", masterKey: undefined, schema: undefined, listenHost: undefined });
+  });
+
+  it("reads given values", () => {
+    const c = loadConfig({
+      EDOC_REGISTRY_URL: "https://a.example/registry/snapshot",
+      EDOC_REGISTRY_CERT: "a.pem",
+      EDOC_REGISTRY_SYNC_MS: "3600000",
+      EDOC_DELIVERY_MAX_ATTEMPTS: "30",
+      EDOC_P12_PASSWORD: "secret",
+    });
+    expect(c.registrySync).to.deep.equal({ url: "https://a.example/registry/snapshot", certPath: "a.pem", intervalMs: 3_600_000, timeoutMs: 30_000 });
+    expect(c.delivery.maxAttempts).to.equal(30);
+    expect(c.p12Password).to.equal("secret");
+    for (const [name, values] of Object.entries(GOOD)) {
+      for (const v of values) expect(() => loadConfig({ [name]: v }), `${name}=${v}`).to.not.throw();
+    }
+  });
+
+  it("refuses every bad value with a sentence naming the variable and the value", () => {
+    expect(Object.keys(BAD).sort(), "a bad value for each typed variable").to.deep.equal([...typed].sort());
+    for (const [name, values] of Object.entries(BAD)) {
+      const secret = "secret" in VARIABLES[name as keyof typeof VARIABLES];
+      for (const v of values) {
+        let err: unknown;
+        try {
+          loadConfig({ [name]: v });
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${name}=${v}`).to.be.instanceOf(ConfigError);
+        const message = (err as Error).message;
+        expect(message).to.match(new RegExp(`^${name} must be .+, not `));
+        if (secret) {
+          expect(message, "a secret is not repeated").to.not.include(v);
+          expect(message).to.include(`(${v.length} characters)`);
+        }
+        else expect(message).to.include(`not ${JSON.stringify(v)}`);
+      }
+    }
+    expect(() => loadConfig({ EDOC_DELIVERY_MAX_ATTEMPTS: "abc" })).to.throw(ConfigError, 'EDOC_DELIVERY_MAX_ATTEMPTS must be a whole number from 1 to 1000, not "abc"');
+  });
+
+  it("wants EDOC_REGISTRY_URL and EDOC_REGISTRY_CERT together", () => {
+    expect(() => loadConfig({ EDOC_REGISTRY_URL: "https://a.example/registry/snapshot" })).to.throw(ConfigError, /^EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not/);
+    expect(() => loadConfig({ EDOC_REGISTRY_CERT: "a.pem" })).to.throw(ConfigError, /^EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not/);
+  });
+
+  it("declares every variable the source reads", () => {
+    const files = ["server", "bin", "storage", "app", "signing", "envelopes"].flatMap((dir) =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => join(dir, f)),
+    );
+    files.push("knexfile.ts");
+    const read = new Set<string>();
+    for (const f of files) {
+      const source = readFileSync(join(ROOT, f), "utf8");
+      // names in messages and comments too: they are what the user is told to set
+      for (const m of source.matchAll(/\b(EDOC_[A-Z0-9_]*[A-Z0-9])\b|env(?:\.|\[["'`])([A-Z][A-Z0-9_]*)/g)) read.add(m[1] ?? m[2]);
+    }
+    expect(read.size).to.be.greaterThan(20);
+    const undeclared = [...read].filter((name) => !(name in VARIABLES));
+    expect(undeclared, "variables read but not declared in app/config.ts").to.deep.equal([]);
+  });
+});

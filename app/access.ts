@@ -9,6 +9,8 @@
 // Every role may read the registry and verify packets. A caller sees only its own agency's
 // documents: another agency's document is "not found", exactly as one that does not exist.
 import type { Role } from "../storage/index.ts";
+
+export type { Role };
 import type { Caller } from "./context.ts";
 import { forbidden } from "./errors.ts";
 

@@ -8,9 +8,9 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { ORGAN_ID_STRICT } from "../envelopes/index.ts";
 
-/** A variable has a value its declaration refuses; the message is one sentence naming it. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
+/** A setting the node was given is not acceptable; the message is one sentence naming it. */
+export class SetupError extends Error {
+  override name = "SetupError";
 }
 
 /** What a variable holds: how its text is read, and the words for what it must be. */
@@ -72,7 +72,7 @@ const httpUrl: Kind<string> = {
     .max(500)
     .regex(/^https?:\/\/\S+$/)
     .refine((v) => URL.canParse(v)),
-  expected: "an http:// or https:// URL of at most 500 characters",
+  expected: "an http(s) URL of at most 500 characters",
 };
 
 const postgresUrl: Kind<string> = {
@@ -213,11 +213,11 @@ function read(env: Env, name: VariableName): unknown {
   const parsed = d.kind.schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   // only a given value can be bad (a test checks every default)
-  const shown = d.secret ? `the value given (${raw.length} characters)` : JSON.stringify(raw);
-  throw new ConfigError(`${name} must be ${d.kind.expected}, not ${shown}`);
+  const shown = d.secret ? `(the value given, ${raw.length} characters)` : JSON.stringify(raw);
+  throw new SetupError(`${name} ${shown} is not ${d.kind.expected}`);
 }
 
-/** Reads and checks the configuration; ConfigError on the first bad variable. */
+/** Reads and checks the configuration; SetupError on the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = read(env, "PORT")!;
   const publicUrl = read(env, "EDOC_PUBLIC_URL");
@@ -227,12 +227,12 @@ export function loadConfig(env: Env = process.env): Config {
   const syncMs = read(env, "EDOC_REGISTRY_SYNC_MS")!;
   const fetchTimeoutMs = read(env, "EDOC_REGISTRY_FETCH_TIMEOUT_MS")!;
   if (registryUrl && !registryCert) {
-    throw new ConfigError(
+    throw new SetupError(
       `EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not: give the path of the certificate (PEM) of the node at ${registryUrl}, obtained out of band; a registry is never used unchecked`,
     );
   }
   if (registryCert && !registryUrl) {
-    throw new ConfigError("EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not: give the snapshot URL of the node to sync the registry from");
+    throw new SetupError("EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not: give the snapshot URL of the node to sync the registry from");
   }
   return {
     port,

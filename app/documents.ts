@@ -166,7 +166,6 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
   if (!metadata || typeof metadata !== "object" || Array.isArray(metadata)) {
     throw invalid('the form field "metadata" must be a JSON object with the MessageHeader fields (From, To, Code, Subject, …)');
   }
-  if (!files.length) throw invalid("a document must carry at least one file");
   const input = { ...(parseInput(DocumentMetadata, metadata, "the document is not valid") as Record<string, unknown>) };
   const from = input.From;
   const fromId = typeof from === "string" ? from : (from as { OrganId?: string } | undefined)?.OrganId;

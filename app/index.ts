@@ -1,8 +1,8 @@
 // Public face of the application layer: the use cases every transport calls (the HTTP API and
 // node door in server/, the CLI in bin/, the web pages), their context, errors and schemas.
-export { ADMINS, CLERKS, DOCUMENT_READERS, ROLE_NAMES, assertRole } from "./access.ts";
+export { ADMINS, CLERKS, DOCUMENT_READERS, ROLE_NAMES, assertRole, type Role } from "./access.ts";
 export { readAudit } from "./audit.ts";
-export { ConfigError, configTable, loadConfig, type Config } from "./config.ts";
+export { SetupError, configTable, loadConfig, type Config } from "./config.ts";
 export { cliActor, openContext, tokenCaller, type AppContext, type Caller } from "./context.ts";
 export { RECIPIENT_HEADER, retryDelay, startDeliveryWorker, type DeliveryWorker } from "./delivery.ts";
 export {

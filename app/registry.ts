@@ -30,7 +30,7 @@ import {
 } from "../signing/index.ts";
 import { audit, deleteAgency as removeAgency, getAgency, getLocalAgency, listAgencies, listCrls, listLocalAgencies, listTrustAnchors, upsertAgency, type AgencyRecord } from "../storage/index.ts";
 import { ADMINS, assertRole } from "./access.ts";
-import { ConfigError, type Config } from "./config.ts";
+import { SetupError, type Config } from "./config.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { AgencyInput, parseInput, type Agency } from "./schemas.ts";
@@ -274,15 +274,15 @@ export function syncSource(config: Pick<Config, "registrySync">): SyncConfig | n
   try {
     pem = readFileSync(s.certPath);
   } catch {
-    throw new ConfigError(`cannot read EDOC_REGISTRY_CERT ${s.certPath}`);
+    throw new SetupError(`cannot read EDOC_REGISTRY_CERT ${s.certPath}`);
   }
   let certs: X509Certificate[];
   try {
     certs = parseCertificates(pem);
   } catch (err) {
-    throw new ConfigError(`EDOC_REGISTRY_CERT ${s.certPath} holds no readable certificate: ${(err as Error).message}`);
+    throw new SetupError(`EDOC_REGISTRY_CERT ${s.certPath} holds no readable certificate: ${(err as Error).message}`);
   }
-  if (certs.length !== 1) throw new ConfigError(`EDOC_REGISTRY_CERT ${s.certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
+  if (certs.length !== 1) throw new SetupError(`EDOC_REGISTRY_CERT ${s.certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
   return { url: s.url, publisherCert: certs[0], intervalMs: s.intervalMs, timeoutMs: s.timeoutMs };
 }
 

@@ -22,12 +22,15 @@ import { invalid } from "./errors.ts";
  * Parses `value` with `schema`; every problem in one AppError("invalid") titled `title`. Unexpected
  * fields are named first: they are usually the reason for the rest.
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, title: string): z.output<S> {
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, title: string | ((problems: string[]) => string)): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issues = [...r.error.issues].sort((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"));
-  throw invalid(title, issues.map((i) => i.message));
+  const problems = [...r.error.issues].sort((a, b) => Number(isUnexpected(b)) - Number(isUnexpected(a))).map((i) => i.message);
+  throw invalid(typeof title === "string" ? title : title(problems), problems);
 }
+const isUnexpected = (i: z.core.$ZodIssue) => i.message.startsWith("unexpected field") || i.message.startsWith("unknown parameter");
+/** Run an object's own checks even when a field failed, so that every problem is listed at once. */
+const always = { when: () => true };
 
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 /** A field's check as a zod refinement, from a rule that answers a problem or null. */
@@ -41,8 +44,9 @@ function fields<T extends z.ZodRawShape>(shape: T, hint: string, ignored: string
   return z
     .looseObject(shape)
     .superRefine((o, ctx) => {
-      for (const k of Object.keys(o)) if (!known.includes(k)) ctx.addIssue({ code: "custom", message: `unexpected field "${k}"; ${hint}` });
-    })
+      for (const k of Object.keys(o ?? {})) if (!known.includes(k)) ctx.addIssue({ code: "custom", message: `unexpected field "${k}"; ${hint}` });
+    }, always)
+    .meta({ additionalProperties: false })
     .transform((o) => Object.fromEntries(Object.entries(o).filter(([k]) => k in shape)) as z.output<z.ZodObject<T>>);
 }
 
@@ -90,7 +94,7 @@ export type StatusInput = z.output<typeof StatusInput>;
 export const ResendInput = fields(
   { organId: z.string({ error: "organId must be an organ id" }).regex(ORGAN_ID_LENIENT, { error: "organId must be an organ id" }).optional().meta({ description: "Only this recipient" }) },
   "send organId or nothing",
-).meta({ id: "ResendInput" });
+).meta({ id: "ResendInput", examples: [{}] });
 
 // ---- agencies -----------------------------------------------------------------------------------
 
@@ -134,7 +138,11 @@ export const AgencyInput = fields(
   {
     organId: z.unknown().superRefine(rule((v) => organIdProblem(v, "organId"))).transform((v) => v as string).meta({ type: "string", pattern: ORGAN_ID_LENIENT.source, examples: ["000.00.00.H41"] }),
     name: z.unknown().superRefine(rule((v) => agencyNameProblem(v, "name"))).transform((v) => agencyName(v as string)).meta({ type: "string", maxLength: 200 }),
-    parentId: z.unknown().optional().transform((v) => (typeof v === "string" && v ? v : null)).meta({ type: ["string", "null"], pattern: ORGAN_ID_LENIENT.source }),
+    parentId: z
+      .unknown()
+      .superRefine(rule((v) => (v === undefined || v === null || v === "" || (typeof v === "string" && ORGAN_ID_LENIENT.test(v)) ? null : `parentId ${show(v)} is not an organ id`)))
+      .transform((v) => (typeof v === "string" && v ? v : null))
+      .meta({ type: ["string", "null"], pattern: ORGAN_ID_LENIENT.source }),
     endpoint: z
       .unknown()
       .superRefine(rule((v) => endpointProblem(v, "endpoint")))
@@ -153,7 +161,7 @@ export const AgencyInput = fields(
   })
   .meta({
     id: "AgencyInput",
-    examples: [{ organId: "000.00.00.H41", name: "UBND tỉnh Nghệ An", endpoint: "https://edoc.nghean.gov.vn", certificates: ["-----BEGIN CERTIFICATE-----…"] }],
+    examples: [{ organId: "000.00.00.T01", name: "Sở Tư pháp tỉnh Nghệ An", endpoint: "https://edoc.stp.nghean.gov.vn", certificateFingerprints: ["3f".repeat(32)] }],
   });
 export type AgencyInput = z.output<typeof AgencyInput>;
 
@@ -223,11 +231,12 @@ export const SearchQuery = z
     pageSize: numberParam("pageSize", MAX_PAGE_SIZE, "Default 50"),
   })
   .superRefine((o, ctx) => {
-    for (const k of Object.keys(o)) {
+    for (const k of Object.keys(o ?? {})) {
       if (!(SEARCH_PARAMS as readonly string[]).includes(k)) ctx.addIssue({ code: "custom", message: `unknown parameter "${k}"; the parameters are ${SEARCH_PARAMS.join(", ")}` });
     }
-    if (o.from && o.to && realDate(o.from) && realDate(o.to) && o.from > o.to) ctx.addIssue({ code: "custom", message: `from (${o.from}) is after to (${o.to})` });
-  })
+    const { from, to } = (o ?? {}) as { from?: unknown; to?: unknown };
+    if (typeof from === "string" && typeof to === "string" && realDate(from) && realDate(to) && from > to) ctx.addIssue({ code: "custom", message: `from (${from}) is after to (${to})` });
+  }, always)
   .transform((o) => ({
     direction: o.direction as "in" | "out" | undefined,
     q: o.q?.trim() || undefined,
@@ -241,10 +250,10 @@ export const SearchQuery = z
     page: o.page === undefined ? undefined : Number(o.page),
     pageSize: o.pageSize === undefined ? undefined : Number(o.pageSize),
   }))
-  .meta({ id: "SearchQuery" });
+  .meta({ id: "SearchQuery", examples: [{ q: "quyết định", direction: "out", page: "1" }] });
 export type SearchQuery = z.output<typeof SearchQuery>;
 
-export const VerifyQuery = fields({ at: IsoTime('"at"').optional().meta({ description: "Check certificates at this time instead of now" }) }, "the only parameter is at").meta({ id: "VerifyQuery" });
+export const VerifyQuery = fields({ at: IsoTime('"at"').optional().meta({ description: "Check certificates at this time instead of now" }) }, "the only parameter is at").meta({ id: "VerifyQuery", examples: [{ at: "2026-11-22T10:00:00+07:00" }] });
 
 // ---- tokens, users, audit -----------------------------------------------------------------------
 
@@ -310,7 +319,7 @@ export const AuditQuery = fields(
     before: param("before", (v) => (/^\d{1,12}$/.test(v) ? null : `before: an audit entry id, not ${show(v)}`), { type: "integer", description: "Entries older than this id (paging)" }),
   },
   "the parameters are since, limit, before",
-).meta({ id: "AuditQuery" });
+).meta({ id: "AuditQuery", examples: [{ since: "2026-11-01T00:00:00+07:00", limit: "10" }] });
 
 export const AuditEntry = z
   .object({ id: z.number().int(), at: z.string(), actor: z.string(), organId: z.string().nullable(), action: z.string(), document: z.string().nullable(), detail: z.record(z.string(), z.unknown()) })
@@ -341,14 +350,18 @@ const organOrId = (what: string) =>
 export const DocumentMetadata = z
   .looseObject({
     From: organOrId("From").optional(),
-    To: z.array(organOrId("To[…]"), { error: (iss) => `To must be a list of organ ids or Organization objects, not ${show(iss.input)}` }),
+    To: z.array(organOrId("To[…]"), { error: (iss) => `To must be a list of organ ids or Organization objects, not ${show(iss.input)}` }).optional(),
     Code: z.union([z.string(), z.looseObject({ CodeNumber: z.string().max(11).optional(), CodeNotation: z.string().max(30).optional() })], {
       error: 'Code must be "số/ký hiệu" (e.g. "45/QĐ-VPCP") or {CodeNumber, CodeNotation}',
-    }).meta({ examples: ["45/QĐ-VPCP"] }),
+    })
+      .optional()
+      .meta({ examples: ["45/QĐ-VPCP"] }),
     DocumentId: z.string().max(200).optional(),
     PromulgationInfo: z.looseObject({ Place: z.string().max(50).optional(), PromulgationDate: z.string().optional().meta({ pattern: "^\\d{4}/\\d{2}/\\d{2}$" }) }).optional(),
-    DocumentType: z.looseObject({ Type: z.number().int().optional(), TypeDetail: z.number().int().optional(), TypeName: z.string().max(100).optional() }),
-    Subject: z.string({ error: "Subject must be text" }),
+    DocumentType: z
+      .looseObject({ Type: z.number().int().optional(), TypeDetail: z.number().int().optional(), TypeName: z.string().max(100).optional() }, { error: "DocumentType must be an object: {Type, TypeName}" })
+      .optional(),
+    Subject: z.string({ error: "Subject must be text" }).optional(),
     Content: z.string().optional(),
     SignerInfo: z.looseObject({ Competence: z.string().optional(), Position: z.string().optional(), FullName: z.string().optional() }).optional(),
     DueDate: z.string().optional(),
@@ -369,6 +382,8 @@ export const DocumentMetadata = z
   })
   .meta({
     id: "DocumentMetadata",
+    // what the model requires (envelopes/validate.ts names each missing one by its edXML path)
+    required: ["To", "Code", "Subject", "DocumentType"],
     description:
       "The MessageHeader fields with their edXML names. From defaults to the token's agency (and must be it); To lists organ ids or Organization objects; " +
       'Code may be "số/ký hiệu"; DocumentId and PromulgationInfo/PromulgationDate are filled in when missing. An optional Bussiness block makes a revoke (1), update (2) or replace (3).',

@@ -24,7 +24,7 @@ async function isZipFile(path: string): Promise<boolean> {
 
 /** The report for the packet or evidence bundle at `path` (the transport saved the upload there). */
 export async function verifyUpload(ctx: AppContext, path: string, query: unknown = {}): Promise<VerificationReport> {
-  const { at } = parseInput(VerifyQuery, query, "the verification parameters are not valid");
+  const { at } = parseInput(VerifyQuery, query, (problems) => problems.join("; "));
   const trust = await ctx.trust();
   if (!(await isZipFile(path))) return (await verifyPacket({ path }, { ...trust, at })).report;
   try {

@@ -188,6 +188,11 @@ function program(): Command {
     .option("--since <ISO-TIME>", "only entries from this time on")
     .addOption(new Option("--limit <N>", "at most this many entries (the latest)").default("100"))
     .action(run(async (opts) => (await node()).auditList(opts)));
+
+  // a group's help lists each subcommand's whole usage, as its own help shows it
+  for (const group of edoc.commands.filter((c) => c.commands.length)) {
+    group.addHelpText("after", `\nUsage of each command:\n${group.commands.map((c) => `  edoc ${group.name()} ${c.name()} ${c.usage()}`).join("\n")}`);
+  }
   return edoc;
 }
 
@@ -204,8 +209,8 @@ function commandName(argv: string[]): string {
 async function main(argv: string[]): Promise<number> {
   const edoc = program();
   const name = commandName(argv);
-  const fail = (message: string) => {
-    process.stderr.write(`${name}: ${message}\nRun "${name.split(" ").slice(0, 2).join(" ")} --help" for usage.\n`);
+  const fail = (message: string, helpFor = name.split(" ").slice(0, 2).join(" ")) => {
+    process.stderr.write(`${name}: ${message}\nRun "${helpFor} --help" for usage.\n`);
     return 2;
   };
   if (argv.length === 0) {
@@ -218,7 +223,13 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.help" || err.code === "commander.version") return 0;
-      if (err.code === "commander.unknownCommand") return fail(err.message.replace(/^error: /, ""));
+      if (err.code === "commander.unknownCommand") {
+        const group = edoc.commands.find((c) => c.name() === argv[0] && c.commands.length);
+        const unknown = /'([^']*)'/.exec(err.message)?.[1] ?? "";
+        return group
+          ? fail(`unknown subcommand "${unknown}"; the subcommands are ${group.commands.map((c) => c.name()).join(", ")}`)
+          : fail(`unknown command "${unknown}"; the commands are ${edoc.commands.map((c) => c.name()).join(", ")}`, "edoc");
+      }
       return fail(`wrong arguments: ${err.message.replace(/^error: /, "")}`);
     }
     if (err instanceof InputError || (err instanceof Error && (err.name === "XmlError" || err.name === "ValidationError"))) return fail(err.message);

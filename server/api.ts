@@ -54,9 +54,9 @@ import {
   setStatus,
   verifyUpload,
   type AppContext,
+  type Role,
   type UploadedFile,
 } from "../app/index.ts";
-import type { Role } from "../storage/index.ts";
 import { authenticate, callerOf, requireRole } from "./auth.ts";
 
 /** Files per document. */

@@ -5,8 +5,7 @@
 // for the last three, so that a probe learns nothing about which tokens ever existed); 403 when the
 // token is good but its role may not do that.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { AppError, assertRole, authenticateToken, type AppContext, type Caller } from "../app/index.ts";
-import type { Role } from "../storage/index.ts";
+import { AppError, assertRole, authenticateToken, type AppContext, type Caller, type Role } from "../app/index.ts";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import pino, { type Logger } from "pino";
 import {
   AppError,
-  ConfigError,
+  SetupError,
   firstStart,
   listRegistry,
   markDraining,
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   try {
     running = await startNode({ log });
   } catch (err) {
-    if (err instanceof ConfigError || (err instanceof AppError && err.kind === "invalid")) {
+    if (err instanceof SetupError || (err instanceof AppError && err.kind === "invalid")) {
       process.stderr.write(`edoc: ${err.message}\n`);
       process.exit(2);
     }

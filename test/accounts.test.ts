@@ -24,7 +24,7 @@ import {
   type Storage,
 } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
-import { RECIPIENT, SENDER, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
 
 const TOKEN_INFO_KEYS = ["id", "organId", "role", "name", "createdAt", "expiresAt", "lastUsedAt", "revokedAt"];
 

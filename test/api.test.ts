@@ -11,9 +11,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { signStatus, verifyPacket } from "../signing/index.ts";
 import { addStatus, blobBytes, insertDocument, putBlob, revokeToken, type Role } from "../storage/index.ts";
-import { apiRoutes } from "../server/api.ts";
+import { API_ROUTES, apiRoutes } from "../server/api.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { pack, RECIPIENT, sampleEdoc, SENDER, testPki } from "./helpers/fixtures.ts";
+import { pack, RECIPIENT, sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
 import { startNode, testIdentity, type TestNode } from "./helpers/node.ts";
 
 const A = SENDER; // 000.00.00.G22
@@ -366,6 +366,36 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         endpoint: "PUT /agencies/:organId of a local agency",
         request: (auth) => api("PUT", `/agencies/${A}`, withJson(auth, { name: "Văn phòng Chính phủ", endpoint: t.url, certificates: [testPki().sender.certificate.toString()] })),
         expect: adminsOnly(200, 403),
+      },
+      {
+        endpoint: "GET /tokens",
+        request: (auth) => api("GET", "/tokens", { headers: auth }),
+        expect: adminsOnly(
+          { status: 200, check: (r) => expect(r.json.items.every((t: { organId: string; token?: string }) => t.organId === A && t.token === undefined)).to.equal(true) },
+          { status: 200, check: (r) => expect(r.json.items.every((t: { organId: string }) => t.organId === B)).to.equal(true) },
+        ),
+      },
+      {
+        endpoint: "POST /tokens",
+        request: (auth, caller) => api("POST", "/tokens", withJson(auth, { organId: caller.endsWith("B") ? B : A, role: "archivist", name: `by ${caller}` })),
+        expect: adminsOnly(
+          { status: 201, check: (r) => expect(r.json).to.include({ organId: A, role: "archivist", name: "by admin A" }).and.have.property("token").that.matches(/^edoc_/) },
+          { status: 201, check: (r) => expect(r.json).to.include({ organId: B, name: "by admin B" }) },
+        ),
+      },
+      {
+        endpoint: "DELETE /tokens/:tokenId",
+        // admin B may not revoke admin A's tokens: to B they do not exist
+        request: async (auth) => api("DELETE", `/tokens/${(await t.tokenId(A, "clerk"))}`, { headers: auth }),
+        expect: adminsOnly({ status: 200, check: (r) => expect(r.json.revokedAt).to.be.a("string") }, 404),
+      },
+      {
+        endpoint: "GET /audit",
+        request: (auth) => api("GET", "/audit?limit=5", { headers: auth }),
+        expect: adminsOnly(
+          { status: 200, check: (r) => expect(r.json.items.length).to.be.within(1, 5) && expect(r.json.items.every((e: { organId: string | null }) => e.organId === A)).to.equal(true) },
+          { status: 200, check: (r) => expect(r.json.items.every((e: { organId: string | null }) => e.organId === B)).to.equal(true) },
+        ),
       },
       {
         endpoint: "DELETE /agencies/:organId",
@@ -1039,6 +1069,51 @@ onEachDatabase("HTTP API /api/v1", (database) => {
   });
 
   // ---- the description ------------------------------------------------------------------------
+
+  describe("every documented route agrees with its schema", () => {
+    // For each route that takes a JSON body or query parameters: the schema's own example is
+    // accepted by the schema and by the node (no 400), and the route's refused example is refused
+    // by both (400). Path parameters point at a document or agency the caller may act on.
+    const routes = API_ROUTES.filter((r) => r.json || r.query);
+    let docA: string; // sent by A
+    let packetA: Buffer;
+    before(async () => {
+      const a = await send(as(A, "clerk"), metadata());
+      expect(a.status, JSON.stringify(a.json)).to.equal(201);
+      docA = a.json.id;
+      packetA = (await api("GET", `/documents/${docA}/envelope`, { headers: as(A, "clerk") })).body;
+    });
+    it("covers the routes that take input", () => {
+      expect(routes.map((r) => `${r.method.toUpperCase()} ${r.path}`)).to.include.members(["GET /documents", "POST /documents/:id/status", "POST /agencies", "PUT /agencies/:organId", "POST /tokens", "GET /audit", "POST /verify"]);
+    });
+    for (const route of routes) {
+      it(`${route.method.toUpperCase()} ${route.path}`, async () => {
+        const schema = (route.json ?? route.query)!;
+        const examples = (schema.meta()?.examples as unknown[] | undefined) ?? [{}];
+        const accepted = examples[0];
+        expect(schema.safeParse(accepted).success, `the schema accepts its example ${JSON.stringify(accepted)}`).to.equal(true);
+        expect(route.refused, "the route names an example its schema refuses").to.not.equal(undefined);
+        expect(schema.safeParse(route.refused).success, `the schema refuses ${JSON.stringify(route.refused)}`).to.equal(false);
+        const role = route.roles?.[0] ?? "clerk";
+        const auth = as(A, role);
+        const path = async () =>
+          route.path
+            .replace(":id", route.path.endsWith("/status") ? await receive(B, A) : docA)
+            .replace(":organId", String((accepted as { organId?: string }).organId ?? "000.00.00.T01"));
+        const request = async (value: unknown) => {
+          const target = await path();
+          if (route.json) return api(route.method.toUpperCase(), target, withJson(auth, value));
+          const query = new URLSearchParams(value as Record<string, string>).toString();
+          const body = route.path === "/verify" ? { headers: { ...auth, "content-type": "application/xml" }, body: new Uint8Array(packetA) } : { headers: auth };
+          return api(route.method.toUpperCase(), `${target}?${query}`, body);
+        };
+        const ok = await request(accepted);
+        expect(ok.status, `${JSON.stringify(accepted)} → ${ok.body.toString()}`).to.not.equal(400).and.be.below(500);
+        const refused = await request(route.refused);
+        expect(refused.status, `${JSON.stringify(route.refused)} → ${refused.body.toString()}`).to.equal(400);
+      });
+    }
+  });
 
   describe("GET /api/docs", () => {
     it("serves an OpenAPI 3.1 description, without a token, of every API route and the other doors", async () => {

@@ -13,9 +13,7 @@
 // once, so no case can pass because its mutation silently did nothing.
 import { expect } from "chai";
 import { createHash, generateKeyPairSync, randomBytes, sign as rsaSign, type KeyObject, type X509Certificate } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, writeFileSync } from "node:fs";
 import { DSIG_NS, allElements, children, parseStrict, regionBytes, type PacketSource } from "../envelopes/index.ts";
 import {
   ALG,
@@ -28,7 +26,7 @@ import {
 } from "../signing/index.ts";
 import { createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
 import { canonicalize } from "../signing/xmldsig.ts";
-import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, fixturePath, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -519,9 +517,7 @@ describe("attacks on the verifier", function () {
 
     for (const name of ["edoc_new_generated_by_vnpt_lib.edxml", "status_processing_05.edxml"]) {
       it(`the unsigned public sample ${name} → NO_SIGNATURE`, async () => {
-        const found = [join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", name), join("/work/shared/samples", name)].find((p) => existsSync(p));
-        expect(found, `sample ${name} (fixtures/ or /work/shared/samples)`).to.be.a("string");
-        const bytes = readFileSync(found!);
+        const bytes = readFileSync(fixturePath(`samples/${name}`));
         await rejects(bytes, "NO_SIGNATURE", { error: "the packet is not signed" });
       });
     }

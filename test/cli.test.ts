@@ -5,10 +5,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { fingerprint, identityToP12 } from "../signing/index.ts";
 import { createCrl, crlToPem } from "../signing/testing.ts";
-import { RECIPIENT, SENDER, scratch, testPki, VIETNAMESE } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, fixturePath, scratch, testPki, VIETNAMESE } from "../fixtures/index.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
-const SAMPLES = fileURLToPath(new URL("../../shared/samples/", import.meta.url));
+const SAMPLES = fixturePath("samples/");
 
 function edoc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

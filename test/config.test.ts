@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, configTable, loadConfig, VARIABLES } from "../app/config.ts";
+import { SetupError, configTable, loadConfig, VARIABLES } from "../app/config.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const KEY = Buffer.alloc(32, 7).toString("base64");
@@ -116,9 +116,9 @@ describe("configuration (app/config.ts)", () => {
         } catch (e) {
           err = e;
         }
-        expect(err, `${name}=${v}`).to.be.instanceOf(ConfigError);
+        expect(err, `${name}=${v}`).to.be.instanceOf(SetupError);
         const message = (err as Error).message;
-        expect(message).to.match(new RegExp(`^${name} must be .+, not `));
+        expect(message).to.match(new RegExp(`^${name} .+ is not `));
         if (secret) {
           expect(message, "a secret is not repeated").to.not.include(v);
           expect(message).to.include(`(${v.length} characters)`);
@@ -126,12 +126,12 @@ describe("configuration (app/config.ts)", () => {
         else expect(message).to.include(`not ${JSON.stringify(v)}`);
       }
     }
-    expect(() => loadConfig({ EDOC_DELIVERY_MAX_ATTEMPTS: "abc" })).to.throw(ConfigError, 'EDOC_DELIVERY_MAX_ATTEMPTS must be a whole number from 1 to 1000, not "abc"');
+    expect(() => loadConfig({ EDOC_DELIVERY_MAX_ATTEMPTS: "abc" })).to.throw(SetupError, 'EDOC_DELIVERY_MAX_ATTEMPTS "abc" is not a whole number from 1 to 1000');
   });
 
   it("wants EDOC_REGISTRY_URL and EDOC_REGISTRY_CERT together", () => {
-    expect(() => loadConfig({ EDOC_REGISTRY_URL: "https://a.example/registry/snapshot" })).to.throw(ConfigError, /^EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not/);
-    expect(() => loadConfig({ EDOC_REGISTRY_CERT: "a.pem" })).to.throw(ConfigError, /^EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not/);
+    expect(() => loadConfig({ EDOC_REGISTRY_URL: "https://a.example/registry/snapshot" })).to.throw(SetupError, /^EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not/);
+    expect(() => loadConfig({ EDOC_REGISTRY_CERT: "a.pem" })).to.throw(SetupError, /^EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not/);
   });
 
   it("declares every variable the source reads", () => {

@@ -11,7 +11,7 @@ import { createApp } from "../server/app.ts";
 import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
 import { listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
-import { RECIPIENT, SENDER, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -1,9 +1,7 @@
 // edXML envelopes: building templates, reading packets (samples and tolerant variants),
 // validation messages and attachment (un)wrapping.
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { zipSync } from "fflate";
 import {
   EDXML_NS,
@@ -45,16 +43,13 @@ import {
 } from "../envelopes/validate.ts";
 import { isZip, unwrapAttachment, zipSingle } from "../envelopes/attachment.ts";
 import { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "../envelopes/index.ts";
+import { fixturePath } from "../fixtures/index.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Fixtures
 
-const here = dirname(fileURLToPath(import.meta.url));
 function sample(name: string): string {
-  const candidates = [join(here, "..", "fixtures", name), join("/work/shared/samples", name)];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`sample ${name} not found in ${candidates.join(" or ")}`);
-  return readFileSync(found, "utf8");
+  return readFileSync(fixturePath(`samples/${name}`), "utf8");
 }
 
 const VN = "Quyết định về việc ban hành Quy chế văn thư — Đ đ ơ ư ấ ậ ỹ";

@@ -24,7 +24,7 @@ import {
   type Identity,
 } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
-import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const NAMES = ["Quyết định 123.pdf", "Phụ lục — bảng kê chi tiết.xlsx"];

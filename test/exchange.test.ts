@@ -21,7 +21,7 @@ import {
   type DocumentRow,
 } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
-import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "./helpers/fixtures.ts";
+import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "../fixtures/index.ts";
 import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
 
 const THIRD = "000.00.00.K01"; // registered at A, hosted nowhere

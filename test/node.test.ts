@@ -12,7 +12,7 @@ import { fingerprint, identityToP12 } from "../signing/index.ts";
 import { createCrl, crlToPem } from "../signing/testing.ts";
 import { getAgency, listCrls, listLocalAgencies, listTrustAnchors, openStorage } from "../storage/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { scratch, SENDER, testPki } from "./helpers/fixtures.ts";
+import { scratch, SENDER, testPki } from "../fixtures/index.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const SERVER = fileURLToPath(new URL("../dist/server/main.js", import.meta.url));

@@ -27,8 +27,9 @@ import {
   type CertAndKey,
   type ChainResult,
 } from "../signing/testing.ts";
+import { fixturePath } from "../fixtures/index.ts";
 
-const VECTORS = "/work/shared/reference/xmldsig-vectors/xmlsec-aleksey";
+const VECTORS = fixturePath("xmldsig-vectors/xmlsec-aleksey");
 const VN_PASSWORD = "mật khẩu Đà Nẵng";
 
 type KeyPair = { privateKey: KeyObject; publicKey: KeyObject };

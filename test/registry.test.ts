@@ -11,7 +11,7 @@ import { startRegistrySync, type RegistrySync } from "../app/index.ts";
 import { fingerprint, isBound, signRegistrySnapshot, verifyRegistrySnapshot, SnapshotError, type RegistryEntry } from "../signing/index.ts";
 import { getAgency, getLocalAgency, upsertAgency } from "../storage/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { scratch, testPki } from "./helpers/fixtures.ts";
+import { scratch, testPki } from "../fixtures/index.ts";
 
 /** A node in this process on a free port of 127.0.0.1, configured by `extra` only. */
 async function runNode(o: { dataDir: string; databaseUrl?: string; schema?: string }, extra: Record<string, string> = {}): Promise<RunningNode> {

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { regionBytes, STATUS_CODES, type Edoc, type StatusCode } from "../envelopes/index.ts";
 import { signStatus, verifyPacket } from "../signing/index.ts";
-import { pack, sampleEdoc, sampleStatus, testPki, VIETNAMESE, RECIPIENT, SENDER } from "./helpers/fixtures.ts";
+import { pack, sampleEdoc, sampleStatus, testPki, VIETNAMESE, RECIPIENT, SENDER } from "../fixtures/index.ts";
 
 describe("signing round trips", () => {
   const kinds: Array<[string, Partial<Edoc>]> = [

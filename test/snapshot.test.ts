@@ -21,7 +21,7 @@ import {
   type SnapshotFailure,
 } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
-import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
 import { requireXmlsec, xmlsec, type XmlsecRun } from "./helpers/xmlsec.ts";
 
 const PUBLISHER = "https://lienthong.vpcp.gov.vn";

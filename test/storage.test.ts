@@ -27,7 +27,7 @@ import {
   type Storage,
 } from "../storage/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { sampleEdoc, SENDER, testPki } from "./helpers/fixtures.ts";
+import { sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
 
 onEachDatabase("storage", (database) => {
   let st: Storage;

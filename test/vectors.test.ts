@@ -19,8 +19,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { allElements, children, DSIG_NS, parseStrict, XmlError } from "../envelopes/index.ts";
 import { ALG, checkAlgorithms, verifyPacket, VerificationFailure } from "../signing/index.ts";
+import { fixturePath } from "../fixtures/index.ts";
 
-const DIR = "/work/shared/reference/xmldsig-vectors";
+const DIR = fixturePath("xmldsig-vectors");
 
 interface ExpectedEntry {
   file: string;

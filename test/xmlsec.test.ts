@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { regionBytes, type Edoc, type PacketSource } from "../envelopes/index.ts";
 import { packEdoc, signStatus, verifyPacket, type Identity, type VerificationResult } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
-import { RECIPIENT, SENDER, VIETNAMESE, sampleEdoc, sampleStatus, scratch, testPki } from "./helpers/fixtures.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
 import { ID_ATTR_ARGS, requireXmlsec, xmlsec, xmlsecEdocTemplate, xmlsecStatusTemplate, type XmlsecRun } from "./helpers/xmlsec.ts";
 
 const VIETNAMESE_FILE = "Quyết định số 123 — phụ lục đính kèm.pdf";

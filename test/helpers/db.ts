@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import knexFactory from "knex";
 import { openStorage, type Storage } from "../../storage/index.ts";
-import { scratch } from "./fixtures.ts";
+import { scratch } from "../../fixtures/index.ts";
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 

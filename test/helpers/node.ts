@@ -31,7 +31,7 @@ import {
   type Role,
 } from "../../storage/index.ts";
 import type { TestDatabase } from "./db.ts";
-import { RECIPIENT, SENDER, testPki } from "./fixtures.ts";
+import { RECIPIENT, SENDER, testPki } from "../../fixtures/index.ts";
 
 export interface StartNodeOptions {
   /** A TestDatabase from onEachDatabase, or openStorage options. */
@@ -86,6 +86,8 @@ export interface TestNode {
   register(entries: RegistryInput[]): Promise<AgencyRecord[]>;
   /** One more token, e.g. to revoke it. */
   token(organId: string, role: Role, name?: string): Promise<string>;
+  /** One more token's id (its token unknown), e.g. to revoke it. */
+  tokenId(organId: string, role: Role, name?: string): Promise<number>;
   /** `Authorization` header for the agency's token of that role. */
   auth(organId: string, role: Role): { authorization: string };
   /** Stops what onListening started, the server and the node; the database is left to its owner. */
@@ -198,6 +200,7 @@ export async function startNode(opts: StartNodeOptions): Promise<TestNode> {
       agencies,
       register,
       token: async (organId, role, name) => (await createToken(theNode.storage.db, { organId, role, name })).token,
+      tokenId: async (organId, role, name) => (await createToken(theNode.storage.db, { organId, role, name })).id,
       auth: (organId, role) => {
         const t = tokens[organId]?.[role];
         if (!t) throw new Error(`the test node has no ${role} token for ${organId}`);

@@ -7,7 +7,8 @@ export { validateChain } from "./pki/chain.ts";
 export { parseCrl, type Crl } from "./pki/crl.ts";
 export { createDevCa, issueDevAgencyCertificate } from "./pki/dev-ca.ts";
 export { packEdoc, signStatus, type SignOptions } from "./sign.ts";
-export { verifyPacket, checkAlgorithms, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent, type VerifiedAttachment } from "./verify.ts";
+export { checkAlgorithms } from "./engine.ts";
+export { verifyPacket, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent, type VerifiedAttachment } from "./verify.ts";
 export { formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport } from "./report.ts";
 export { isBound, normalizeFingerprint, registryFromJson, type Registry, type RegistryEntry } from "./registry.ts";
 export {

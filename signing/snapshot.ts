@@ -55,7 +55,7 @@ import {
   strongRsaKey,
   uniqueIds,
 } from "./xmldsig.ts";
-import { checkAlgorithms } from "./verify.ts";
+import { checkAlgorithms } from "./engine.ts";
 
 export const REGISTRY_NS = "urn:edoc:registry:1";
 

@@ -86,8 +86,9 @@ export type SignerPolicy =
     };
 
 export interface SignatureProfile {
-  /** Step 1: the strictly parsed document. XmlError is turned into a FORMAT_FAILURE with `malformed`. */
-  read: () => Promise<Document>;
+  /** Step 1: the strictly parsed document. XmlError is turned into a FORMAT_FAILURE with `malformed`.
+   *  A profile whose `read` returns the document itself (and has no `source`) runs synchronously. */
+  read: () => Document | Promise<Document>;
   malformed: (message: string) => Words;
   /** Step 2, the document's own layout. */
   locate: (doc: Document, refuse: Refuse) => Located;
@@ -125,10 +126,38 @@ const format: Refuse = (en, vi) => fail("FORMAT_FAILURE", en, vi);
  * verification got. Throws a VerificationFailure.
  */
 export async function verifySignature(profile: SignatureProfile, at: Date, report: VerificationReport): Promise<Verified> {
+  const run = steps(profile, at, report);
+  let next = run.next();
+  while (!next.done) {
+    let value: unknown;
+    try {
+      value = await next.value;
+    } catch (err) {
+      next = run.throw(err);
+      continue;
+    }
+    next = run.next(value);
+  }
+  return next.value;
+}
+
+/** verifySignature for a profile that needs no input or output (a document already in memory). */
+export function verifySignatureSync(profile: SignatureProfile, at: Date, report: VerificationReport): Verified {
+  const next = steps(profile, at, report).next();
+  if (!next.done) throw new Error("internal error: this signature profile reads its input asynchronously");
+  return next.value;
+}
+
+/** `value`, waited for by the runner when it is a promise: the steps are written once for both runners. */
+function* wait<T>(value: T | Promise<T>): Generator<Promise<T>, T, unknown> {
+  return value instanceof Promise ? ((yield value) as T) : value;
+}
+
+function* steps(profile: SignatureProfile, at: Date, report: VerificationReport): Generator<Promise<unknown>, Verified, unknown> {
   // 1. the strict parse
   let doc: Document;
   try {
-    doc = await profile.read();
+    doc = yield* wait(profile.read());
   } catch (err) {
     if (err instanceof XmlError) format(...profile.malformed(err.message));
     throw err;
@@ -171,7 +200,7 @@ export async function verifySignature(profile: SignatureProfile, at: Date, repor
   const signer =
     profile.signer.kind === "pinned"
       ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at)
-      : await chainSigner(profile.signer, keyInfo, signedProps, at, report);
+      : chainSigner(profile.signer, keyInfo, signedProps, at, report);
 
   // 5. every digest, then the signature value
   const results: ReferenceResult[] = [];
@@ -180,7 +209,7 @@ export async function verifySignature(profile: SignatureProfile, at: Date, repor
     const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue", format);
     const canonical = canonicalize(e.element);
     const got = e.region && profile.source
-      ? await digestWithContent(alg, canonical, e.region.marker, regionText(profile.source, e.region))
+      ? yield* wait(digestWithContent(alg, canonical, e.region.marker, regionText(profile.source, e.region)))
       : digest(alg, canonical);
     results.push({ uri: e.uri, covers: e.covers, digestOk: digestEquals(got, want) });
   }
@@ -283,13 +312,13 @@ function attr(el: Element, name: string): string {
 // Step 4: the two signer policies
 
 /** Chain and registry: the KeyInfo certificate, named by SigningCertificateV2, chains to an anchor and is registered for the sender. */
-async function chainSigner(
+function chainSigner(
   policy: Extract<SignerPolicy, { kind: "chain-and-registry" }>,
   keyInfo: Element | undefined,
   signedProps: Element,
   at: Date,
   report: VerificationReport,
-): Promise<X509Certificate> {
+): X509Certificate {
   const certElements = keyInfo ? children(keyInfo, "X509Data").flatMap((d) => children(d, "X509Certificate")) : [];
   if (!certElements.length) {
     fail("NO_SIGNING_CERTIFICATE_FOUND", "the signature carries no signer certificate", "chữ ký không kèm chứng thư số của người ký");
@@ -319,7 +348,7 @@ async function chainSigner(
       "chứng thư số trong KeyInfo không phải chứng thư được nêu trong SigningCertificateV2",
     );
   }
-  const chain = await validateChain({ leaf: signer, intermediates: certs.slice(1), anchors: policy.anchors, crls: policy.crls, at });
+  const chain = validateChain({ leaf: signer, intermediates: certs.slice(1), anchors: policy.anchors, crls: policy.crls, at });
   if (!chain.ok) fail(chain.subIndication, chain.message, chain.vi);
   report.warnings.push(...chain.warnings);
   const organId = policy.sender();

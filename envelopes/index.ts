@@ -21,12 +21,4 @@ export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";
 export { scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
 export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor } from "./input.ts";
-export {
-  RECIPIENT_CODES,
-  SENDER_CODES,
-  businessTargets,
-  statusProblem,
-  statusSender,
-  type BusinessState,
-  type BusinessTarget,
-} from "./flow.ts";
+export { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "./flow.ts";

@@ -6,9 +6,9 @@ export { loadIdentityP12, identityToP12, type Identity } from "./pki/identity.ts
 export { validateChain } from "./pki/chain.ts";
 export { parseCrl, type Crl } from "./pki/crl.ts";
 export { createDevCa, issueDevAgencyCertificate } from "./pki/dev-ca.ts";
-export { packEdoc, signStatus, type SignOptions } from "./sign.ts";
+export { packEdoc, signStatus } from "./sign.ts";
 export { checkAlgorithms } from "./engine.ts";
-export { verifyPacket, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent, type VerifiedAttachment } from "./verify.ts";
+export { verifyPacket, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent } from "./verify.ts";
 export { formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport } from "./report.ts";
 export { isBound, normalizeFingerprint, registryFromJson, type Registry, type RegistryEntry } from "./registry.ts";
 export {
@@ -20,8 +20,6 @@ export {
   MAX_SNAPSHOT_BYTES,
   REGISTRY_NS,
   type SnapshotFailure,
-  type SignSnapshotOptions,
-  type VerifySnapshotOptions,
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";

@@ -26,5 +26,6 @@ export { ALG, IDS } from "./xmldsig.ts";
 export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
 export { writeEvidenceBundle, type EvidenceInput } from "./evidence/write.ts";
 export { BundleError } from "./evidence/zip-read.ts";
-export { verifyEvidenceBundle, type BundleReport } from "./evidence/verify.ts";
+export { verifyEvidenceBundle } from "./evidence/verify.ts";
+export type { BundleReport } from "./evidence/report.ts";
 export { describeBundle } from "./evidence/describe.ts";

@@ -208,8 +208,9 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
     const alg = refAlgs.get(e.uri)!;
     const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue", format);
     const canonical = canonicalize(e.element);
-    const got = e.region && profile.source
-      ? yield* wait(digestWithContent(alg, canonical, e.region.marker, regionText(profile.source, e.region)))
+    if (e.region && !profile.source) throw new Error("internal error: an attachment region without its source");
+    const got = e.region
+      ? yield* wait(digestWithContent(alg, canonical, e.region.marker, regionText(profile.source!, e.region)))
       : digest(alg, canonical);
     results.push({ uri: e.uri, covers: e.covers, digestOk: digestEquals(got, want) });
   }

@@ -6,8 +6,9 @@ export { loadIdentityP12, identityToP12, type Identity } from "./pki/identity.ts
 export { validateChain } from "./pki/chain.ts";
 export { parseCrl, type Crl } from "./pki/crl.ts";
 export { createDevCa, issueDevAgencyCertificate } from "./pki/dev-ca.ts";
-export { packEdoc, signStatus, type SignOptions } from "./sign.ts";
-export { verifyPacket, checkAlgorithms, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent, type VerifiedAttachment } from "./verify.ts";
+export { packEdoc, signStatus } from "./sign.ts";
+export { checkAlgorithms } from "./engine.ts";
+export { verifyPacket, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent } from "./verify.ts";
 export { INDICATION_OF, formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport } from "./report.ts";
 export { isBound, normalizeFingerprint, registryFromJson, type Registry, type RegistryEntry } from "./registry.ts";
 export {
@@ -19,13 +20,12 @@ export {
   MAX_SNAPSHOT_BYTES,
   REGISTRY_NS,
   type SnapshotFailure,
-  type SignSnapshotOptions,
-  type VerifySnapshotOptions,
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
 export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
 export { writeEvidenceBundle, type EvidenceInput } from "./evidence/write.ts";
 export { BundleError } from "./evidence/zip-read.ts";
-export { verifyEvidenceBundle, type BundleReport } from "./evidence/verify.ts";
+export { verifyEvidenceBundle } from "./evidence/verify.ts";
+export type { BundleReport } from "./evidence/report.ts";
 export { describeBundle } from "./evidence/describe.ts";

@@ -20,42 +20,16 @@
 //
 // xmlsec1 verifies it with --id-attr:Id urn:edoc:registry:1:Agencies and
 // --id-attr:Id http://uri.etsi.org/01903/v1.3.2#:SignedProperties.
-import { createHash, type X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { create } from "xmlbuilder2";
-import {
-  DSIG_NS,
-  ORGAN_ID_LENIENT,
-  SIGNATURE_SLOT,
-  XADES_NS,
-  XmlError,
-  allElements,
-  children,
-  isCData,
-  isComment,
-  parseStrict,
-} from "../envelopes/index.ts";
+import { DSIG_NS, ORGAN_ID_LENIENT, SIGNATURE_SLOT, XADES_NS, allElements, children, isCData, isComment, parseStrict } from "../envelopes/index.ts";
+import { verifySignatureSync, type Located, type SignatureProfile } from "./engine.ts";
 import { certificateFromDer, fingerprint, parseCertificates } from "./pki/certificates.ts";
 import type { Identity } from "./pki/identity.ts";
 import { normalizeFingerprint, type Registry, type RegistryEntry } from "./registry.ts";
-import { VerificationFailure } from "./report.ts";
+import { VerificationFailure, emptyReport, type SubIndication } from "./report.ts";
 import { signDocument, type SignatureIds } from "./sign.ts";
-import {
-  ALG,
-  allNodes,
-  base64Value,
-  canonicalize,
-  checkTargets,
-  digest,
-  digestEquals,
-  findSignedProperties,
-  isNamed,
-  namesCertificate,
-  signatureValueOk,
-  soleElement,
-  strongRsaKey,
-  uniqueIds,
-} from "./xmldsig.ts";
-import { checkAlgorithms } from "./verify.ts";
+import { allNodes, base64Value, isNamed, soleElement, uniqueIds } from "./xmldsig.ts";
 
 export const REGISTRY_NS = "urn:edoc:registry:1";
 
@@ -243,31 +217,23 @@ function isHttpUrl(value: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Verification: fail closed, in the order of the signature profile
 
-/**
- * Verifies a snapshot against the configured publisher certificate and returns its entries, read
- * only from the signed element. Throws SnapshotError for anything short of a valid, current snapshot.
- */
-export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOptions): VerifiedSnapshot {
-  const at = opts.at ?? new Date();
-  const publisherCert = opts.publisherCert;
+/** The error mapping of the snapshot profile: the engine's sub-indication → the snapshot's reason. */
+const SNAPSHOT_FAILURE_OF: Record<SubIndication, SnapshotFailure> = {
+  FORMAT_FAILURE: "FORMAT",
+  NO_SIGNATURE: "FORMAT",
+  NO_SIGNING_CERTIFICATE_FOUND: "FORMAT",
+  NO_CERTIFICATE_CHAIN_FOUND: "FORMAT",
+  DISALLOWED_ALGORITHM: "DISALLOWED_ALGORITHM",
+  SIGNER_NOT_BOUND: "SIGNER_MISMATCH", // signed by another certificate than the pinned one
+  EXPIRED: "PUBLISHER_CERT_NOT_VALID",
+  NOT_YET_VALID: "PUBLISHER_CERT_NOT_VALID",
+  REVOKED: "PUBLISHER_CERT_NOT_VALID",
+  HASH_FAILURE: "HASH_FAILURE",
+  SIG_CRYPTO_FAILURE: "SIG_CRYPTO_FAILURE",
+};
 
-  // 1. size, UTF-8, strict parse (no DOCTYPE, entities, PIs), no comments or CDATA
-  if (bytes.length > MAX_SNAPSHOT_BYTES) format(`the snapshot is larger than ${MAX_SNAPSHOT_BYTES} bytes`);
-  let text = "";
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    format("the snapshot is not UTF-8 text");
-  }
-  let doc: Document;
-  try {
-    doc = parseStrict(text);
-  } catch (err) {
-    if (err instanceof XmlError) format(`the snapshot is not acceptable XML: ${err.message}`);
-    throw err;
-  }
-
-  // 2. structure
+/** Step 2 for a snapshot: RegistrySnapshot holding exactly <Agencies> and then the ds:Signature. */
+function locateSnapshot(doc: Document): Located {
   const root = doc.documentElement;
   if (root.localName !== "RegistrySnapshot" || root.namespaceURI !== REGISTRY_NS) {
     format(`not a registry snapshot: the root element is <${root.tagName}>, expected RegistrySnapshot in ${REGISTRY_NS}`);
@@ -278,97 +244,71 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
   const ids = uniqueIds(elements, format);
   const signatures = elements.filter((e) => isNamed(e, DSIG_NS, "Signature"));
   if (signatures.length !== 1) format(`the snapshot must hold exactly one XML signature, it holds ${signatures.length}`);
-  if (elements.filter((e) => isNamed(e, DSIG_NS, "SignedInfo")).length !== 1) {
-    format("the snapshot must hold exactly one SignedInfo");
-  }
   noText(root);
   const top = children(root);
   if (top.length !== 2 || !isNamed(top[0], REGISTRY_NS, "Agencies") || top[1] !== signatures[0]) {
     format("a snapshot holds exactly <Agencies> and then the <ds:Signature>");
   }
-  const [content, signature] = top;
+  return { elements, signature: top[1], ids, targets: [{ uri: `#${SNAPSHOT_IDS.content}`, element: top[0], covers: "agency list" }] };
+}
 
-  if (signature.getAttribute("Id") !== SNAPSHOT_IDS.signature) format(`the signature's Id must be "${SNAPSHOT_IDS.signature}"`);
-  const sigParts = children(signature);
-  if (sigParts.some((e) => e.namespaceURI !== DSIG_NS) || sigParts.map((e) => e.localName).join(",") !== "SignedInfo,SignatureValue,KeyInfo,Object") {
-    format("the signature must hold SignedInfo, SignatureValue, KeyInfo and one Object, in that order");
-  }
-  const [signedInfo, signatureValue, keyInfo, object] = sigParts;
-  const siParts = children(signedInfo);
-  if (siParts.some((e) => e.namespaceURI !== DSIG_NS) || siParts.map((e) => e.localName).join(",") !== "CanonicalizationMethod,SignatureMethod,Reference,Reference") {
-    format("SignedInfo must hold CanonicalizationMethod, SignatureMethod and two References");
-  }
-  const signedProps = findSignedProperties([object], SNAPSHOT_IDS.signature, format);
-  if (children(object).length !== 1 || children(signedProps.parentNode as Element).length !== 1) {
-    format("the signature's Object must hold only QualifyingProperties, and that only SignedProperties");
-  }
-
-  // the references are exactly the content and the signed properties, each resolving to its element
-  const expected = [
-    { uri: `#${SNAPSHOT_IDS.content}`, element: content, covers: "agency list" },
-    { uri: `#${SNAPSHOT_IDS.signedProps}`, element: signedProps, covers: "signed properties", type: ALG.SIGNED_PROPERTIES_TYPE },
-  ];
-  const references = siParts.slice(2);
-  const uris = references.map((r) => r.getAttribute("URI") ?? "");
-  if ([...uris].sort().join(" ") !== expected.map((e) => e.uri).sort().join(" ")) {
-    format(`the signature must reference exactly ${expected.map((e) => e.uri).join(" and ")}, it references ${uris.map((u) => `"${u}"`).join(", ")}`);
-  }
-  const refOf = (uri: string) => references[uris.indexOf(uri)];
-  checkTargets(expected, refOf, ids, format);
-
-  // 3. algorithms (the packet verifier's allow-list)
-  let algs: ReturnType<typeof checkAlgorithms>;
+/**
+ * Verifies a snapshot against the configured publisher certificate and returns its entries, read
+ * only from the signed element. Throws SnapshotError for anything short of a valid, current snapshot.
+ */
+export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOptions): VerifiedSnapshot {
+  const at = opts.at ?? new Date();
+  let content: Element | undefined;
+  const profile: SignatureProfile = {
+    // 1. size, UTF-8, strict parse (no DOCTYPE, entities, PIs)
+    read: () => {
+      if (bytes.length > MAX_SNAPSHOT_BYTES) format(`the snapshot is larger than ${MAX_SNAPSHOT_BYTES} bytes`);
+      let text = "";
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      } catch {
+        format("the snapshot is not UTF-8 text");
+      }
+      return parseStrict(text);
+    },
+    malformed: (message) => [`the snapshot is not acceptable XML: ${message}`, `bản danh bạ không phải XML hợp lệ: ${message}`],
+    locate: (doc) => {
+      const located = locateSnapshot(doc);
+      content = located.targets[0].element;
+      return located;
+    },
+    noun: ["snapshot", "bản danh bạ"],
+    ids: SNAPSHOT_IDS,
+    signedPropsCovers: "signed properties",
+    signatureParts: {
+      pattern: /^SignedInfo,SignatureValue,KeyInfo,Object$/,
+      wrong: () => ["the signature must hold SignedInfo, SignatureValue, KeyInfo and one Object, in that order", "cấu trúc chữ ký không đúng"],
+    },
+    signedInfoParts: {
+      pattern: /^CanonicalizationMethod,SignatureMethod,Reference,Reference$/,
+      wrong: () => ["SignedInfo must hold CanonicalizationMethod, SignatureMethod and two References", "SignedInfo không đúng cấu trúc"],
+    },
+    bareObject: ["the signature's Object must hold only QualifyingProperties, and that only SignedProperties", "Object của chữ ký chỉ được chứa QualifyingProperties"],
+    referenceSet: (expected, found) => [
+      `the signature must reference exactly ${expected.join(" and ")}, it references ${found.map((u) => `"${u}"`).join(", ")}`,
+      `chữ ký phải tham chiếu đúng ${expected.join(" và ")}`,
+    ],
+    signer: { kind: "pinned", certificate: opts.publisherCert },
+    changed: (broken) => [`the snapshot was changed after signing (${broken[0].uri} does not match its digest)`, "bản danh bạ bị thay đổi sau khi ký"],
+    badValue: ["the signature value does not match the publisher's key", "giá trị chữ ký không khớp với khóa của nơi công bố"],
+  };
+  let signedProps: Element;
   try {
-    algs = checkAlgorithms(signedInfo);
+    ({ signedProps } = verifySignatureSync(profile, at, emptyReport(at)));
   } catch (err) {
-    if (err instanceof VerificationFailure) fail(err.subIndication === "DISALLOWED_ALGORITHM" ? "DISALLOWED_ALGORITHM" : "FORMAT", err.message);
+    if (err instanceof VerificationFailure) fail(SNAPSHOT_FAILURE_OF[err.subIndication], err.message);
     throw err;
   }
+  return readContent(content!, signedProps, at);
+}
 
-  // 4. the signer: the certificate in KeyInfo must be the configured publisher certificate, valid now
-  const keyParts = children(keyInfo);
-  const certElements = keyParts.length === 1 && isNamed(keyParts[0], DSIG_NS, "X509Data") ? children(keyParts[0]) : [];
-  if (!certElements.length || certElements.some((e) => !isNamed(e, DSIG_NS, "X509Certificate"))) {
-    format("KeyInfo must hold one X509Data with the publisher's X509Certificate first");
-  }
-  const signerDer = base64Value(certElements[0], "the X509Certificate", format);
-  if (!signerDer.equals(publisherCert.raw)) {
-    let found = "an unreadable certificate";
-    try {
-      found = `${certificateFromDer(signerDer).subject.replace(/\n/g, ", ")} (SHA-256 ${createHash("sha256").update(signerDer).digest("hex")})`;
-    } catch {
-      /* keep the generic words */
-    }
-    fail("SIGNER_MISMATCH", `the snapshot is signed by ${found}, not by the configured publisher certificate (SHA-256 ${fingerprint(publisherCert)})`);
-  }
-  const key = publisherCert.publicKey;
-  if (!strongRsaKey(key)) {
-    fail("DISALLOWED_ALGORITHM", "the publisher key must be RSA with at least 2048 bits");
-  }
-  const notBefore = new Date(publisherCert.validFrom);
-  const notAfter = new Date(publisherCert.validTo);
-  if (!(notBefore.getTime() <= at.getTime() && at.getTime() <= notAfter.getTime())) {
-    fail(
-      "PUBLISHER_CERT_NOT_VALID",
-      `the publisher certificate is not valid at ${at.toISOString()} (valid ${publisherCert.validFrom} to ${publisherCert.validTo})`,
-    );
-  }
-  const named = namesCertificate(signedProps, publisherCert, format);
-  if (named === null) format("the signed properties must hold exactly one SigningCertificateV2 with a CertDigest");
-  if (!named) fail("SIGNER_MISMATCH", "the signed SigningCertificateV2 does not name the publisher certificate");
-
-  // 5. every digest, then the signature value
-  for (const e of expected) {
-    const want = base64Value(children(refOf(e.uri))[2], `the DigestValue of ${e.uri}`, format);
-    if (!digestEquals(digest(algs.refAlgs.get(e.uri)!, canonicalize(e.element)), want)) {
-      fail("HASH_FAILURE", `the snapshot was changed after signing (${e.uri} does not match its digest)`);
-    }
-  }
-  if (!signatureValueOk(signedInfo, algs.sigAlg, key, base64Value(signatureValue, "the SignatureValue", format))) {
-    fail("SIG_CRYPTO_FAILURE", "the signature value does not match the publisher's key");
-  }
-
-  // 6. what was signed: times, publisher, entries, read only from the digested content element
+/** What was signed: times, publisher, entries, read only from the digested content element. */
+function readContent(content: Element, signedProps: Element, at: Date): VerifiedSnapshot {
   const attrs = attributeNames(content);
   if (attrs.join(",") !== "Id,expiresAt,issuedAt,publisher") format(`<Agencies> must carry exactly Id, publisher, issuedAt and expiresAt, it carries ${attrs.join(", ")}`);
   const issuedAt = time(content, "issuedAt");

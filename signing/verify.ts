@@ -1,6 +1,7 @@
-// Verification exactly per the profile, steps 1–5 in order, failing closed. What it returns of the
-// packet is read only from the canonical bytes that were digested (node-saml's rule): never from
-// the received DOM, which may hold more than what was signed.
+// Packets and status packets, verified by the engine (engine.ts) with the packet profile: the edXML
+// layout, chain-and-registry signer policy, bilingual FORMAT_FAILURE messages. What it returns of
+// the packet is read only from the canonical bytes that were digested (node-saml's rule): never
+// from the received DOM, which may hold more than what was signed.
 import type { X509Certificate } from "node:crypto";
 import {
   EDXML_NS,
@@ -8,14 +9,12 @@ import {
   XmlError,
   allElements,
   children,
-  isComment,
   parseStrict,
   readAttachmentInfo,
   readBussiness,
   readEdocHeader,
   readStatusHeader,
   readTraceHeaders,
-  regionText,
   scanPacket,
   isStatusHeader,
   text,
@@ -27,40 +26,11 @@ import {
   type ScanLimits,
   type TraceHeader,
 } from "../envelopes/index.ts";
-import { certificateFromDer, fingerprint } from "./pki/certificates.ts";
-import { validateChain } from "./pki/chain.ts";
+import { verifySignature, type Located, type SignatureProfile, type SignedTarget } from "./engine.ts";
 import type { Crl } from "./pki/crl.ts";
-import { isBound, type Registry } from "./registry.ts";
-import {
-  INDICATION_OF,
-  VerificationFailure,
-  emptyReport,
-  fail,
-  type ReferenceResult,
-  type SignerSummary,
-  type VerificationReport,
-} from "./report.ts";
-import {
-  ALG,
-  DIGESTS,
-  IDS,
-  SIGNATURES,
-  allNodes,
-  base64Value,
-  canonicalize,
-  checkTargets,
-  digest,
-  digestEquals,
-  digestWithContent,
-  findSignedProperties,
-  isNamed,
-  namesCertificate,
-  signatureValueOk,
-  soleElement,
-  strongRsaKey,
-  uniqueIds,
-  type Target,
-} from "./xmldsig.ts";
+import type { Registry } from "./registry.ts";
+import { INDICATION_OF, VerificationFailure, emptyReport, fail, type VerificationReport } from "./report.ts";
+import { IDS, allNodes, isNamed, soleElement, uniqueIds } from "./xmldsig.ts";
 
 export interface TrustConfig {
   /** Trust anchors (root CAs, or pinned agency certificates). */
@@ -96,10 +66,9 @@ export interface VerificationResult {
   content: SignedContent | null;
 }
 
-interface Expected extends Target {
-  /** Attachment number, from 1. */
+/** A signed element of the packet; attachments carry their number, from 1. */
+interface PacketTarget extends SignedTarget {
   attachment?: number;
-  region?: ContentRegion;
 }
 
 export async function verifyPacket(source: PacketSource, opts: VerifyOptions): Promise<VerificationResult> {
@@ -127,12 +96,70 @@ export async function verifyPacket(source: PacketSource, opts: VerifyOptions): P
 
 const format = (en: string, vi: string) => fail("FORMAT_FAILURE", en, vi);
 
-async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: VerificationReport): Promise<SignedContent> {
-  // 1. size limits, no DTD/entities/PIs, UTF-8, strict parse
-  const scanned = await scanPacket(source, opts.limits);
-  const doc = parseStrict(scanned.skeleton);
+/** The packet's parts found by `locatePacket`. */
+interface PacketParts extends Located {
+  targets: PacketTarget[];
+  messageHeader: Element;
+  business: Element | undefined;
+  traceList: Element | undefined;
+}
 
-  // 2. structure
+async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: VerificationReport): Promise<SignedContent> {
+  let regions: ContentRegion[] = [];
+  let parts: PacketParts | undefined;
+  let packet: Packet | undefined;
+  let attachments: VerifiedAttachment[] = [];
+  const profile: SignatureProfile = {
+    read: async () => {
+      const scanned = await scanPacket(source, opts.limits);
+      regions = scanned.regions;
+      return parseStrict(scanned.skeleton);
+    },
+    malformed: (message) => [message, `gói tin không đúng định dạng: ${message}`],
+    locate: (doc) => (parts = locatePacket(doc, regions, report)),
+    source,
+    noun: ["packet", "gói tin"],
+    ids: IDS,
+    signedPropsCovers: "signed properties (signing time, signer certificate)",
+    signatureParts: {
+      pattern: /^SignedInfo,SignatureValue(,KeyInfo)?(,Object)+$/,
+      wrong: (found) => [`the signature must hold SignedInfo, SignatureValue, KeyInfo and Object in that order, found ${found}`, "cấu trúc chữ ký không đúng"],
+      foreign: { words: ["unexpected element inside the signature", "phần tử lạ trong chữ ký"], first: true },
+    },
+    signedInfoParts: {
+      pattern: /^CanonicalizationMethod,SignatureMethod(,Reference)+$/,
+      wrong: () => ["SignedInfo must hold CanonicalizationMethod, SignatureMethod and References", "SignedInfo không đúng cấu trúc"],
+      foreign: { words: ["unexpected element inside SignedInfo", "phần tử lạ trong SignedInfo"], first: false },
+    },
+    // The signed content is read only from the very element objects that are canonicalised and
+    // digested (each was checked to be the one its reference's Id resolves to), so nothing outside
+    // the signature can be read as business data.
+    covered: (targets, signedProps) => {
+      ({ packet, attachments } = readSigned(parts!, targets as PacketTarget[]));
+      report.documentId = packet.kind === "edoc" ? packet.header.DocumentId : packet.header.ResponseFor.DocumentId;
+      report.signingTime = textDeep(signedProps, "SigningTime") ?? null;
+    },
+    signer: { kind: "chain-and-registry", anchors: opts.anchors, crls: opts.crls, registry: opts.registry, sender: () => packet!.header.From.OrganId },
+    changed: (broken) => {
+      const list = broken.map((r) => `${r.uri} (${r.covers})`).join(", ");
+      return [`signed content was changed after signing: ${list}`, `nội dung đã ký bị thay đổi sau khi ký: ${list}`];
+    },
+    badValue: ["the signature value does not match the signer's key", "giá trị chữ ký không khớp với khóa của người ký"],
+  };
+  const { signer } = await verifySignature(profile, at, report);
+  signingTimeWarnings(report, signer, at);
+  const unsignedTraces = parts!.traceList ? readTraceHeaders(parts!.traceList) : [];
+  if (unsignedTraces.length) {
+    report.warnings.push(
+      `${unsignedTraces.length} trace entr${unsignedTraces.length === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — các dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
+    );
+  }
+  if (packet!.kind === "edoc") packet!.traces = unsignedTraces;
+  return { packet: packet!, attachments, unsignedTraces, signer };
+}
+
+/** Step 2 for a packet: the edXML layout, the one signature last in the header, the signed parts. */
+function locatePacket(doc: Document, regions: ContentRegion[], report: VerificationReport): PacketParts {
   const root = doc.documentElement;
   if (root.localName !== "edXML" || root.namespaceURI !== EDXML_NS) {
     format(`not an edXML packet: the root element is <${root.tagName}>`, `không phải gói tin edXML: phần tử gốc là <${root.tagName}>`);
@@ -179,84 +206,33 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     format("a status packet carries only a MessageHeader", "gói tin trạng thái chỉ gồm MessageHeader");
   }
 
-  // the signature element itself
-  if (signature.getAttribute("Id") !== IDS.signature) format(`the signature's Id must be "${IDS.signature}"`, `Id của chữ ký phải là "${IDS.signature}"`);
-  if (allNodes(signature).some(isComment)) format("comments are not allowed inside the signature", "không được có chú thích trong chữ ký");
-  const sigParts = children(signature);
-  if (sigParts.some((e) => e.namespaceURI !== DSIG_NS)) format("unexpected element inside the signature", "phần tử lạ trong chữ ký");
-  const names = sigParts.map((e) => e.localName).join(",");
-  if (!/^SignedInfo,SignatureValue(,KeyInfo)?(,Object)+$/.test(names)) {
-    format(`the signature must hold SignedInfo, SignatureValue, KeyInfo and Object in that order, found ${names}`, "cấu trúc chữ ký không đúng");
-  }
-  // one SignedInfo in the whole packet: no second one (nested in Object or KeyInfo) to confuse a reader
-  if (elements.filter((e) => isNamed(e, DSIG_NS, "SignedInfo")).length !== 1) {
-    format("the packet must hold exactly one SignedInfo", "gói tin phải có đúng một SignedInfo");
-  }
-  const [signedInfo, signatureValue] = sigParts;
-  const siParts = children(signedInfo);
-  if (!/^CanonicalizationMethod,SignatureMethod(,Reference)+$/.test(siParts.map((e) => e.localName).join(","))) {
-    format("SignedInfo must hold CanonicalizationMethod, SignatureMethod and References", "SignedInfo không đúng cấu trúc");
-  }
-  if (siParts.some((e) => e.namespaceURI !== DSIG_NS)) format("unexpected element inside SignedInfo", "phần tử lạ trong SignedInfo");
-  const signedProps = findSignedProperties(sigParts.filter((e) => e.localName === "Object"), IDS.signature, format);
-
-  // the references must be exactly the set the layout requires
-  const expected: Expected[] = [
-    { uri: `#${IDS.header}`, element: messageHeader, covers: isStatus ? "status message header" : "message header" },
-  ];
-  if (businesses[0]) expected.push({ uri: `#${IDS.business}`, element: businesses[0], covers: "business block" });
-  if (manifest) expected.push({ uri: `#${IDS.manifest}`, element: manifest, covers: "attachment manifest" });
-  const regionOf = new Map(scanned.regions.map((r) => [r.marker, r]));
+  // the references the layout requires (the engine adds the SignedProperties)
+  const targets: PacketTarget[] = [{ uri: `#${IDS.header}`, element: messageHeader, covers: isStatus ? "status message header" : "message header" }];
+  if (businesses[0]) targets.push({ uri: `#${IDS.business}`, element: businesses[0], covers: "business block" });
+  if (manifest) targets.push({ uri: `#${IDS.manifest}`, element: manifest, covers: "attachment manifest" });
+  const regionOf = new Map(regions.map((r) => [r.marker, r]));
   attachments.forEach((att, i) => {
     const n = i + 1;
-    expected.push({ uri: `#${IDS.attachment(n)}`, element: att, covers: `attachment ${n}`, attachment: n, region: contentRegion(att, regionOf) });
+    targets.push({ uri: `#${IDS.attachment(n)}`, element: att, covers: `attachment ${n}`, attachment: n, region: contentRegion(att, regionOf) });
   });
-  expected.push({
-    uri: `#${IDS.signedProps}`,
-    element: signedProps,
-    covers: "signed properties (signing time, signer certificate)",
-    type: ALG.SIGNED_PROPERTIES_TYPE,
-  });
-  if (regionOf.size !== scanned.regions.length || expected.filter((e) => e.region).length !== scanned.regions.length) {
+  if (regionOf.size !== regions.length || targets.filter((e) => e.region).length !== regions.length) {
     format("attachment content found outside an attachment", "nội dung tệp đính kèm nằm ngoài phần tệp đính kèm");
   }
-  const references = siParts.slice(2);
-  const byUri = new Map<string, Element>();
-  for (const ref of references) {
-    const uri = ref.getAttribute("URI") ?? "";
-    if (!/^#[A-Za-z0-9_.-]+$/.test(uri)) {
-      format(`reference URI "${uri}" is not allowed: only same-document "#Id" references are`, `tham chiếu "${uri}" không được phép`);
-    }
-    if (byUri.has(uri)) format(`reference ${uri} appears twice`, `tham chiếu ${uri} xuất hiện hai lần`);
-    byUri.set(uri, ref);
-  }
-  const missing = expected.filter((e) => !byUri.has(e.uri)).map((e) => e.uri);
-  const extra = [...byUri.keys()].filter((u) => !expected.some((e) => e.uri === u));
-  if (missing.length || extra.length) {
-    const what = [missing.length ? `not signed: ${missing.join(", ")}` : "", extra.length ? `unexpected: ${extra.join(", ")}` : ""]
-      .filter(Boolean)
-      .join("; ");
-    format(`the signature does not cover exactly the parts the profile requires (${what})`, `chữ ký không bao phủ đúng các phần bắt buộc (${what})`);
-  }
-  checkTargets(expected, (uri) => byUri.get(uri)!, ids, format);
+  return { elements, signature, ids, targets, messageHeader, business: businesses[0], traceList };
+}
 
-  // 3. algorithms
-  const { sigAlg, refAlgs } = checkAlgorithms(signedInfo);
-
-  // The signed content is read only from the very element objects that are canonicalised and
-  // digested below (each was checked above to be the one its reference's Id resolves to), so
-  // nothing outside the signature can be read as business data.
-  const canonical = new Map(expected.map((e) => [e.uri, canonicalize(e.element)]));
-  const packet: Packet = isStatus
-    ? { kind: "status", header: readStatusHeader(messageHeader) }
+/** The packet and its attachments as signed, read from the target elements (which get their final words). */
+function readSigned(parts: PacketParts, targets: PacketTarget[]): { packet: Packet; attachments: VerifiedAttachment[] } {
+  const packet: Packet = isStatusHeader(parts.messageHeader)
+    ? { kind: "status", header: readStatusHeader(parts.messageHeader) }
     : {
         kind: "edoc",
-        header: readEdocHeader(messageHeader),
-        bussiness: businesses[0] ? readBussiness(businesses[0]) : undefined,
+        header: readEdocHeader(parts.messageHeader),
+        bussiness: parts.business ? readBussiness(parts.business) : undefined,
         traces: [],
         attachments: [],
       };
-  const verifiedAttachments: VerifiedAttachment[] = expected
+  const attachments = targets
     .filter((e) => e.attachment)
     .map((e) => {
       const info = readAttachmentInfo(e.element);
@@ -264,146 +240,11 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
       return { info, region: e.region ?? null };
     });
   if (packet.kind === "edoc") {
-    packet.attachments = verifiedAttachments.map((a) => a.info);
+    packet.attachments = attachments.map((a) => a.info);
     const kind = packet.bussiness ? BUSINESS_KINDS[packet.bussiness.BussinessDocType]?.name : undefined;
-    if (kind) expected.find((e) => e.uri === `#${IDS.business}`)!.covers = `business block (${kind})`;
+    if (kind) targets.find((e) => e.uri === `#${IDS.business}`)!.covers = `business block (${kind})`;
   }
-  const organId = packet.header.From.OrganId;
-  report.documentId = packet.kind === "edoc" ? packet.header.DocumentId : packet.header.ResponseFor.DocumentId;
-  report.references = expected.map((e) => ({ uri: e.uri, covers: e.covers, digestOk: null }));
-  const props = signedProps;
-  report.signingTime = textDeep(props, "SigningTime") ?? null;
-
-  // 4. the signer certificate: chain, revocation, SigningCertificateV2, binding to the sender
-  const keyInfo = sigParts.find((e) => e.localName === "KeyInfo");
-  const certElements = keyInfo ? children(keyInfo, "X509Data").flatMap((d) => children(d, "X509Certificate")) : [];
-  if (!certElements.length) {
-    fail("NO_SIGNING_CERTIFICATE_FOUND", "the signature carries no signer certificate", "chữ ký không kèm chứng thư số của người ký");
-  }
-  const certs = certElements.map((el, i) => {
-    try {
-      return certificateFromDer(base64Value(el, `certificate ${i + 1}`, format));
-    } catch (err) {
-      if (err instanceof VerificationFailure) throw err;
-      return format(`certificate ${i + 1} in KeyInfo cannot be read`, `không đọc được chứng thư số thứ ${i + 1}`);
-    }
-  });
-  const signer = certs[0];
-  report.signer = summary(signer, null);
-  const key = signer.publicKey;
-  if (!strongRsaKey(key)) {
-    disallowed(`signer key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.modulusLength ?? "?"} bits (RSA ≥ 2048 required)`);
-  }
-  const named = namesCertificate(props, signer, format);
-  if (named === null) {
-    fail("NO_SIGNING_CERTIFICATE_FOUND", "the signed properties hold no SigningCertificateV2", "thuộc tính đã ký thiếu SigningCertificateV2");
-  }
-  if (!named) {
-    fail(
-      "NO_SIGNING_CERTIFICATE_FOUND",
-      "the certificate in KeyInfo is not the one the signed SigningCertificateV2 names",
-      "chứng thư số trong KeyInfo không phải chứng thư được nêu trong SigningCertificateV2",
-    );
-  }
-  const chain = await validateChain({ leaf: signer, intermediates: certs.slice(1), anchors: opts.anchors, crls: opts.crls, at });
-  if (!chain.ok) fail(chain.subIndication, chain.message, chain.vi);
-  report.warnings.push(...chain.warnings);
-  if (!opts.registry) {
-    fail(
-      "SIGNER_NOT_BOUND",
-      `no agency registry was given, so the signer cannot be bound to the sender ${organId}`,
-      `không có danh bạ cơ quan nên không xác định được người ký thuộc cơ quan gửi ${organId}`,
-    );
-  }
-  if (!isBound(opts.registry, organId, fingerprint(signer))) {
-    fail(
-      "SIGNER_NOT_BOUND",
-      opts.registry.has(organId)
-        ? `the signer certificate is valid but is not registered for the sender ${organId}`
-        : `the sender ${organId} is not in the agency registry`,
-      opts.registry.has(organId)
-        ? `chứng thư số hợp lệ nhưng không được đăng ký cho cơ quan gửi ${organId}`
-        : `cơ quan gửi ${organId} không có trong danh bạ`,
-    );
-  }
-  report.signer = summary(signer, organId);
-
-  // 5. every digest, then the signature value
-  const results: ReferenceResult[] = [];
-  for (const e of expected) {
-    const alg = refAlgs.get(e.uri)!;
-    const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue", format);
-    const got = e.region
-      ? await digestWithContent(alg, canonical.get(e.uri)!, e.region.marker, regionText(source, e.region))
-      : digest(alg, canonical.get(e.uri)!);
-    results.push({ uri: e.uri, covers: e.covers, digestOk: digestEquals(got, want) });
-  }
-  report.references = results;
-  const broken = results.filter((r) => !r.digestOk);
-  if (broken.length) {
-    const list = broken.map((r) => `${r.uri} (${r.covers})`).join(", ");
-    fail("HASH_FAILURE", `signed content was changed after signing: ${list}`, `nội dung đã ký bị thay đổi sau khi ký: ${list}`);
-  }
-  if (!signatureValueOk(signedInfo, sigAlg, key, base64Value(signatureValue, "SignatureValue", format))) {
-    fail("SIG_CRYPTO_FAILURE", "the signature value does not match the signer's key", "giá trị chữ ký không khớp với khóa của người ký");
-  }
-  signingTimeWarnings(report, signer, at);
-  const unsignedTraces = traceList ? readTraceHeaders(traceList) : [];
-  if (unsignedTraces.length) {
-    report.warnings.push(
-      `${unsignedTraces.length} trace entr${unsignedTraces.length === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — các dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
-    );
-  }
-  if (packet.kind === "edoc") packet.traces = unsignedTraces;
-  return { packet, attachments: verifiedAttachments, unsignedTraces, signer };
-}
-
-/**
- * Step 3 on its own: the SignedInfo's algorithms against the allow-list (exc-c14n as the only
- * canonicalisation and transform, RSA-SHA256/512, SHA-256/512). Throws a VerificationFailure.
- */
-export function checkAlgorithms(signedInfo: Element): { sigAlg: string; refAlgs: Map<string, string> } {
-  const [c14nMethod, sigMethod, ...references] = children(signedInfo);
-  const c14n = c14nMethod ? attr(c14nMethod, "Algorithm") : "";
-  if (c14nMethod?.localName !== "CanonicalizationMethod" || c14n !== ALG.EXC_C14N || children(c14nMethod).length) {
-    disallowed(`canonicalization ${c14n || "(none)"}`);
-  }
-  const sigAlg = sigMethod ? attr(sigMethod, "Algorithm") : "";
-  if (sigMethod?.localName !== "SignatureMethod" || !SIGNATURES[sigAlg] || children(sigMethod).length) {
-    disallowed(`signature algorithm ${sigAlg || "(none)"}`);
-  }
-  const refAlgs = new Map<string, string>();
-  for (const ref of references) {
-    const uri = attr(ref, "URI");
-    const parts = children(ref);
-    const transformsEl = parts.find((e) => e.localName === "Transforms");
-    if (!transformsEl) disallowed(`reference "${uri}" without the exc-c14n transform`);
-    const transforms = children(transformsEl);
-    for (const t of transforms) {
-      if (t.localName !== "Transform" || t.namespaceURI !== DSIG_NS || attr(t, "Algorithm") !== ALG.EXC_C14N || children(t).length) {
-        const what = t.namespaceURI === DSIG_NS ? attr(t, "Algorithm") || t.localName : `<${t.tagName}> outside the XML Signature namespace`;
-        disallowed(`transform ${what} in reference "${uri}"`);
-      }
-    }
-    if (transforms.length !== 1) disallowed(`reference "${uri}" must have exactly one transform (exc-c14n), it has ${transforms.length}`);
-    const digestMethod = parts.find((e) => e.localName === "DigestMethod");
-    const digestAlg = digestMethod ? attr(digestMethod, "Algorithm") : "";
-    if (!DIGESTS[digestAlg]) disallowed(`digest ${digestAlg || "(none)"} in reference "${uri}"`);
-    if (parts.map((e) => e.localName).join(",") !== "Transforms,DigestMethod,DigestValue" || parts.some((e) => e.namespaceURI !== DSIG_NS)) {
-      format(`reference "${uri}" must hold Transforms, DigestMethod and DigestValue`, `tham chiếu "${uri}" không đúng cấu trúc`);
-    }
-    base64Value(parts[2], `DigestValue of ${uri}`, format);
-    refAlgs.set(uri, digestAlg);
-  }
-  return { sigAlg, refAlgs };
-}
-
-function disallowed(what: string): never {
-  return fail("DISALLOWED_ALGORITHM", `${what} is not allowed by the signature profile`, `thuật toán không được phép: ${what}`);
-}
-
-function attr(el: Element, name: string): string {
-  return el.getAttribute(name) ?? "";
+  return { packet, attachments };
 }
 
 function only(parent: Element, localName: string): Element {
@@ -442,24 +283,6 @@ function contentRegion(att: Element, regions: Map<string, ContentRegion>): Conte
 
 function textDeep(el: Element, localName: string): string | undefined {
   return text(allElements(el).find((e) => e.localName === localName));
-}
-
-function summary(cert: X509Certificate, organId: string | null): SignerSummary {
-  return {
-    organId,
-    subject: cert.subject.replace(/\n/g, ", "),
-    issuer: cert.issuer.replace(/\n/g, ", "),
-    serialNumber: cert.serialNumber.toLowerCase(),
-    fingerprint: fingerprint(cert),
-    notBefore: isoDate(cert.validFrom),
-    notAfter: isoDate(cert.validTo),
-  };
-}
-
-/** ISO 8601, or Node's own text when it cannot give a date (it says "Bad time value" for year 1). */
-function isoDate(text: string): string {
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? text : date.toISOString();
 }
 
 function signingTimeWarnings(report: VerificationReport, cert: X509Certificate, at: Date): void {

@@ -24,8 +24,7 @@ import {
   type VerificationResult,
   type VerifyOptions,
 } from "../signing/index.ts";
-import { createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
-import { canonicalize } from "../signing/xmldsig.ts";
+import { canonicalize, createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, fixturePath, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
 
 // ------------------------------------------------------------------------------------------------

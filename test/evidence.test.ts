@@ -1,4 +1,4 @@
-// Evidence bundles (signing/evidence.ts): a ZIP with the signed packet, its attachments, the signed
+// Evidence bundles (signing/evidence/): a ZIP with the signed packet, its attachments, the signed
 // status packets, the verification report, the trust material and a manifest of SHA-256 digests,
 // written as a stream and verified offline. Real keys, real files in a scratch directory, and the
 // real CLI process.

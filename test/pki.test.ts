@@ -1,4 +1,4 @@
-// Tests for signing/pki.ts with real keys and certificates made at test time, cross-checked with
+// Tests for signing/pki/ (identities, chains, CRLs, the development CA) with real keys and certificates made at test time, cross-checked with
 // the openssl CLI (3.0) and the published xmlsec vectors.
 
 import { expect } from "chai";

@@ -1,6 +1,6 @@
 // Signed registry snapshots (signing/snapshot.ts): the registry a node publishes as one signed XML
 // document with an expiry, checked against the publishing node's certificate configured out of
-// band (X-Road's configuration anchor). Real keys throughout (signing/pki.ts issueCertificate).
+// band (X-Road's configuration anchor). Real keys throughout (signing/testing.ts issueCertificate).
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";

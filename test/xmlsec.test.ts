@@ -26,7 +26,7 @@ describe("xmlsec1 interop", function () {
   before(async function () {
     const version = await requireXmlsec(this);
     console.log(`      using ${version}`);
-    // Keys and certificates from signing/pki.ts (issueCertificate): root → intermediate → agency signers.
+    // Keys and certificates from signing/testing.ts (issueCertificate): root → intermediate → agency signers.
     const { root, intermediate, sender, recipient } = testPki();
     const otherRoot = issueCertificate({ subject: { CN: "Unrelated Root CA", O: "Not trusted" }, ca: true });
     const write = (name: string, text: string) => {

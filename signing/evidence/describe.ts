@@ -1,7 +1,7 @@
 // The bundle report in words, as `edoc verify BUNDLE.zip` prints it.
 import { STATUS_CODES } from "../../envelopes/index.ts";
 import type { VerificationReport } from "../report.ts";
-import type { BundleReport } from "./verify.ts";
+import type { BundleReport } from "./report.ts";
 
 /** The bundle report in words: the overall verdict, the packet (via `describePacket`), files, statuses. */
 export function describeBundle(r: BundleReport, describePacket: (report: VerificationReport) => string): string {

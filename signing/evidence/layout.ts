@@ -14,10 +14,13 @@
 //                                         SHA-256 and size (written last)
 //
 //
-// This module holds the format's names and paths and the manifest's shape; the other modules of
-// signing/evidence/: write.ts (making a bundle), zip-write.ts and zip-read.ts (the ZIP on either
-// side), readme.ts (README.txt), manifest.ts (the document record), verify.ts (checking a bundle,
-// with what proves what), describe.ts (the report in words, for the CLI).
+// This module holds the format's names and paths and the manifest's shape. The others:
+//   write.ts, zip-write.ts, readme.ts     making a bundle (the ZIP, README.txt)
+//   manifest.ts                           the document record, on both sides
+//   zip-read.ts                           the hardened ZIP reader
+//   verify.ts (+ attachments.ts,          checking a bundle, and what proves what
+//     statuses.ts, report.ts)
+//   describe.ts                           the report in words, for the CLI
 
 export const EVIDENCE_FORMAT = "edoc-evidence/1";
 
@@ -35,7 +38,6 @@ export interface EvidenceRecord {
   code: string;
   subject: string;
 }
-
 
 export interface EvidenceStatus {
   /** "01", "03", … */
@@ -69,7 +71,6 @@ export interface EvidenceManifest {
   /** Every file of the bundle but manifest.json itself. */
   files: ManifestFile[];
 }
-
 
 const MAX_NAME_BYTES = 150;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;

@@ -3,7 +3,6 @@
 import { formatCode, type Edoc } from "../../envelopes/index.ts";
 import { EVIDENCE_FORMAT, type EvidenceManifest, type EvidenceRecord } from "./layout.ts";
 
-
 export function normalizeRecord(r: EvidenceRecord): EvidenceRecord {
   const to = (r.to as unknown) === undefined ? [] : Array.isArray(r.to) ? r.to : [r.to as unknown as string];
   for (const key of ["id", "documentId", "from", "code", "subject"] as const) {

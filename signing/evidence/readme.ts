@@ -2,7 +2,6 @@
 import { EDXML_NS, STATUS_CODES, XADES_NS } from "../../envelopes/index.ts";
 import type { EvidenceManifest } from "./layout.ts";
 
-
 export function readmeText(m: EvidenceManifest): string {
   const r = m.record;
   const statuses = m.statuses.length

@@ -25,77 +25,20 @@
 // see which CA was used and compare its fingerprint with an official source, never to be trusted
 // because they are inside the bundle. The registry is the caller's when given; otherwise the bundle's
 // own trust/registry.json is used, with a warning saying so.
-//
-import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Unzip, UnzipInflate } from "fflate";
 import type { Entry, ZipFile } from "yauzl";
-import { MAX_UNWRAPPED_BYTES, isZip, regionBytes, statusSender, type ContentRegion, type Edoc, type PacketSource, type StatusPacket } from "../../envelopes/index.ts";
-import { registryFromJson } from "../registry.ts";
-import { formatFailureReport, type VerificationReport } from "../report.ts";
-import { verifyPacket, type TrustConfig } from "../verify.ts";
-import { STATUS_PATH, attachmentPath, bundleFileName, type EvidenceManifest, type EvidenceRecord } from "./layout.ts";
+import type { Edoc } from "../../envelopes/index.ts";
+import { registryFromJson, type Registry } from "../registry.ts";
+import type { VerificationReport } from "../report.ts";
+import { verifyPacket, type VerifyOptions } from "../verify.ts";
+import { checkAttachments, type SignedAttachment } from "./attachments.ts";
+import type { EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
+import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust } from "./report.ts";
+import { checkStatuses } from "./statuses.ts";
 import { openBundle, readEntry, type FileFacts } from "./zip-read.ts";
-
-
-export interface BundleFileResult {
-  path: string;
-  sha256Ok: boolean;
-  /** Why not, when sha256Ok is false. */
-  problem?: string;
-}
-
-export interface BundleStatusResult {
-  path: string;
-  code: string;
-  from: string;
-  /** When the node sent or received it, from the manifest (unsigned). */
-  at: string | null;
-  /** The status packet verifies and says what its file name and the manifest say. */
-  ok: boolean;
-  problems: string[];
-  report: VerificationReport;
-}
-
-/**
- * The packet's verification report (signer, signing time, references, …) with `valid`, `indication`,
- * `errors` and `warnings` widened to the whole bundle: `valid` is true only when everything checks.
- */
-export interface BundleReport extends VerificationReport {
-  bundle: {
-    format: string | null;
-    created: string | null;
-    /** The verification time recorded in the manifest (a claim of the exporting node). */
-    recordedVerificationTime: string | null;
-    record: EvidenceRecord | null;
-    /** Where the registry came from: the caller's, the bundle's own (warned), or none. */
-    registrySource: "caller" | "bundle" | "none";
-    /** The packet's own signature check. */
-    packetValid: boolean;
-    /** manifest.json is present, readable, of this format, and agrees with the signed packet. */
-    manifestOk: boolean;
-    files: BundleFileResult[];
-    /** Every attachment file equals the decoded attachment of the verified packet, none missing or extra. */
-    attachmentsMatchPacket: boolean;
-    /** report.json is readable and describes this packet and signer. */
-    reportMatchesPacket: boolean;
-    statuses: BundleStatusResult[];
-    /** The bundle's own problems (also in `errors`). */
-    errors: string[];
-  };
-}
-
-
-
-export interface BundleTrust extends TrustConfig {
-  /** Time at which certificates are checked; defaults to now (see the note at the top). */
-  at?: Date;
-}
-
-const bi = (en: string, vi: string) => `${en} — ${vi}`;
 
 /**
  * Verifies an evidence bundle offline: every signature (packet and status packets) against the
@@ -117,27 +60,18 @@ export async function verifyEvidenceBundle(path: string, trust: BundleTrust): Pr
   }
 }
 
-async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: BundleTrust, tmp: string): Promise<BundleReport> {
-  const problems: string[] = [];
-  const warnings: string[] = [];
+/** What the bundle's checks find beyond the packet's own report, in words (English — Vietnamese). */
+interface Findings {
+  problems: string[];
+  warnings: string[];
+}
 
-  // manifest.json
-  let manifest: EvidenceManifest | null = null;
-  let manifestOk = true;
-  const manifestEntry = entries.get("manifest.json");
-  if (!manifestEntry) {
-    manifestOk = false;
-    problems.push(bi("manifest.json is missing, so nothing says which files the bundle should hold", "thiếu tệp manifest.json"));
-  } else {
-    try {
-      const f = await readEntry(zip, manifestEntry, true);
-      if (f.error) throw new Error(f.error);
-      manifest = parseManifest(JSON.parse(f.bytes!.toString("utf8")));
-    } catch (err) {
-      manifestOk = false;
-      problems.push(bi(`manifest.json cannot be read: ${(err as Error).message}`, "không đọc được manifest.json"));
-    }
-  }
+type RegistrySource = BundleReport["bundle"]["registrySource"];
+
+async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: BundleTrust, tmp: string): Promise<BundleReport> {
+  const found: Findings = { problems: [], warnings: [] };
+  const { problems, warnings } = found;
+  const manifest = await readManifest(zip, entries, problems);
 
   // every other file: digest and size; packet.edxml extracted; small files kept
   const facts = new Map<string, FileFacts>();
@@ -147,8 +81,63 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
     const keep = name.startsWith("statuses/") || name === "report.json" || name === "trust/registry.json";
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
+  const files = checkFiles(facts, manifest, problems);
+  const { registry, registrySource } = bundleRegistry(trust, facts, found);
+  const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at };
+  const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, verifyOpts);
+  const documentId = signed?.header.DocumentId ?? manifest?.record.documentId ?? packetReport.documentId;
+  const manifestOk = manifest !== null && (!signed || manifestAgrees(manifest, signed, verifiedAttachments, problems));
+  const attachmentsMatchPacket = await checkAttachments(facts, signed, verifiedAttachments, packetPath, problems);
+  const reportMatchesPacket = checkReportJson(facts, documentId, packetReport, manifest, found);
+  const statuses = await checkStatuses(facts, manifest, verifyOpts, documentId, signed, problems);
+  hints(packetReport, statuses, manifest, warnings);
 
-  // files against the manifest: none changed, missing or extra
+  const filesOk = manifest !== null && files.every((f) => f.sha256Ok);
+  const valid =
+    packetReport.valid && manifestOk && filesOk && attachmentsMatchPacket && reportMatchesPacket && statuses.every((s) => s.ok) &&
+    problems.length === 0;
+  return {
+    ...packetReport,
+    valid,
+    indication: valid ? "TOTAL_PASSED" : packetReport.valid ? "TOTAL_FAILED" : packetReport.indication,
+    errors: [...packetReport.errors, ...problems],
+    warnings: [...packetReport.warnings, ...warnings],
+    bundle: {
+      format: manifest?.format ?? null,
+      created: manifest?.created ?? null,
+      recordedVerificationTime: manifest?.verifiedAt ?? null,
+      record: manifest?.record ?? null,
+      registrySource,
+      packetValid: packetReport.valid,
+      manifestOk,
+      files,
+      attachmentsMatchPacket,
+      reportMatchesPacket,
+      statuses,
+      errors: problems,
+    },
+  };
+}
+
+/** manifest.json, parsed; null (with a problem) when it is missing or unreadable. */
+async function readManifest(zip: ZipFile, entries: Map<string, Entry>, problems: string[]): Promise<EvidenceManifest | null> {
+  const manifestEntry = entries.get("manifest.json");
+  if (!manifestEntry) {
+    problems.push(bi("manifest.json is missing, so nothing says which files the bundle should hold", "thiếu tệp manifest.json"));
+  } else {
+    try {
+      const f = await readEntry(zip, manifestEntry, true);
+      if (f.error) throw new Error(f.error);
+      return parseManifest(JSON.parse(f.bytes!.toString("utf8")));
+    } catch (err) {
+      problems.push(bi(`manifest.json cannot be read: ${(err as Error).message}`, "không đọc được manifest.json"));
+    }
+  }
+  return null;
+}
+
+/** Every file against the manifest: none changed, missing or extra. */
+function checkFiles(facts: Map<string, FileFacts>, manifest: EvidenceManifest | null, problems: string[]): BundleFileResult[] {
   const files: BundleFileResult[] = [];
   const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
   for (const [name, f] of facts) {
@@ -166,10 +155,13 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   for (const f of files) {
     if (!f.sha256Ok && manifest) problems.push(bi(`${f.path}: ${f.problem}`, fileProblemVi(f.path, f.problem!)));
   }
+  return files;
+}
 
-  // the registry: the caller's, else the bundle's own with a warning
+/** The registry: the caller's, else the bundle's own (trust/registry.json) with a warning. */
+function bundleRegistry(trust: BundleTrust, facts: Map<string, FileFacts>, { problems, warnings }: Findings): { registry: Registry | null; registrySource: RegistrySource } {
   let registry = trust.registry;
-  let registrySource: BundleReport["bundle"]["registrySource"] = registry ? "caller" : "none";
+  let registrySource: RegistrySource = registry ? "caller" : "none";
   if (!registry) {
     const own = facts.get("trust/registry.json")?.bytes;
     if (own) {
@@ -187,16 +179,21 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       }
     }
   }
+  return { registry, registrySource };
+}
 
-  // the packet
-  const verifyOpts = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at };
+/** packet.edxml, verified; `signed` is the edoc its signature covers, null when it does not verify. */
+async function verifyBundledPacket(
+  facts: Map<string, FileFacts>,
+  packetPath: string,
+  verifyOpts: VerifyOptions,
+): Promise<{ packetReport: VerificationReport; signed: Edoc | null; verifiedAttachments: SignedAttachment[] }> {
   let packetReport: VerificationReport;
   let signed: Edoc | null = null;
-  let verifiedAttachments: Array<{ name: string; region: ContentRegion | null }> = [];
-  const unreadable = (en: string, vi: string) => formatFailureReport(trust.at ?? new Date(), bi(en, vi));
+  let verifiedAttachments: SignedAttachment[] = [];
   const packetFacts = facts.get("packet.edxml");
   if (!packetFacts || packetFacts.error) {
-    packetReport = unreadable(packetFacts ? "packet.edxml cannot be read" : "packet.edxml is missing", "không có gói tin packet.edxml đọc được");
+    packetReport = unreadable(verifyOpts.at, packetFacts ? "packet.edxml cannot be read" : "packet.edxml is missing", "không có gói tin packet.edxml đọc được");
   } else {
     const result = await verifyPacket({ path: packetPath }, verifyOpts);
     packetReport = result.report;
@@ -212,51 +209,33 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       }
     }
   }
-  const documentId = signed?.header.DocumentId ?? manifest?.record.documentId ?? packetReport.documentId;
+  return { packetReport, signed, verifiedAttachments };
+}
 
-  // the manifest's record against the signed header
-  if (manifest && signed) {
-    const mismatch = recordMismatches(manifest.record, signed);
-    if (mismatch.length) {
-      manifestOk = false;
-      problems.push(bi(`manifest.json describes the document differently from the signed packet: ${mismatch.join("; ")}`, "manifest.json mô tả văn bản khác với gói tin đã ký"));
-    }
-    const names = manifest.attachments.map((a) => `${a.n}:${a.name}`).join("\n");
-    if (names !== verifiedAttachments.map((a, i) => `${i + 1}:${a.name}`).join("\n")) {
-      manifestOk = false;
-      problems.push(bi("manifest.json lists other attachments than the signed packet", "manifest.json liệt kê tệp đính kèm khác với gói tin đã ký"));
-    }
+/** The manifest's record and attachment list against the signed header. */
+function manifestAgrees(manifest: EvidenceManifest, signed: Edoc, verifiedAttachments: SignedAttachment[], problems: string[]): boolean {
+  let agrees = true;
+  const mismatch = recordMismatches(manifest.record, signed);
+  if (mismatch.length) {
+    agrees = false;
+    problems.push(bi(`manifest.json describes the document differently from the signed packet: ${mismatch.join("; ")}`, "manifest.json mô tả văn bản khác với gói tin đã ký"));
   }
-
-  // attachments against the verified packet
-  let attachmentsMatchPacket = signed !== null;
-  const attachmentFiles = [...facts.keys()].filter((n) => n.startsWith("attachments/"));
-  if (!signed) {
-    problems.push(bi("the attachments cannot be compared with the packet, because the packet does not verify", "không đối chiếu được tệp đính kèm vì gói tin không hợp lệ"));
-  } else {
-    const expected = verifiedAttachments.map((a, i) => ({ ...a, n: i + 1, path: attachmentPath(i + 1, verifiedAttachments.length, a.name) }));
-    for (const a of expected) {
-      const f = facts.get(a.path);
-      if (!f) {
-        attachmentsMatchPacket = false;
-        problems.push(bi(`attachment ${a.n} of the signed packet ("${a.name}") is missing: expected ${a.path}`, `thiếu tệp đính kèm ${a.n} ("${a.name}")`));
-        continue;
-      }
-      const packetDigests = a.region ? await decodedDigests({ path: packetPath }, a.region) : { sha256: createHash("sha256").digest("hex") };
-      if (!f.sha256 || (f.sha256 !== packetDigests.sha256 && f.sha256 !== packetDigests.unwrapped)) {
-        attachmentsMatchPacket = false;
-        problems.push(bi(`${a.path} differs from attachment ${a.n} of the signed packet`, `${a.path} khác với tệp đính kèm ${a.n} trong gói tin đã ký`));
-      }
-    }
-    for (const name of attachmentFiles) {
-      if (!expected.some((a) => a.path === name)) {
-        attachmentsMatchPacket = false;
-        problems.push(bi(`${name} is not an attachment of the signed packet`, `${name} không phải tệp đính kèm của gói tin đã ký`));
-      }
-    }
+  const names = manifest.attachments.map((a) => `${a.n}:${a.name}`).join("\n");
+  if (names !== verifiedAttachments.map((a, i) => `${i + 1}:${a.name}`).join("\n")) {
+    agrees = false;
+    problems.push(bi("manifest.json lists other attachments than the signed packet", "manifest.json liệt kê tệp đính kèm khác với gói tin đã ký"));
   }
+  return agrees;
+}
 
-  // report.json: the report made at reception or sending must be about this packet and signer
+/** report.json: the report made at reception or sending must be about this packet and signer. */
+function checkReportJson(
+  facts: Map<string, FileFacts>,
+  documentId: string | null,
+  packetReport: VerificationReport,
+  manifest: EvidenceManifest | null,
+  { problems, warnings }: Findings,
+): boolean {
   let reportMatchesPacket = true;
   const recorded = facts.get("report.json")?.bytes;
   if (!recorded) {
@@ -286,42 +265,11 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       }
     }
   }
+  return reportMatchesPacket;
+}
 
-  // status packets: each verifies, is signed by the party it claims, answers this document
-  const statuses: BundleStatusResult[] = [];
-  const statusFiles = [...facts.keys()].filter((n) => n.startsWith("statuses/")).sort();
-  const listedStatuses = new Map((manifest?.statuses ?? []).map((s) => [s.path, s]));
-  for (const name of statusFiles) {
-    const f = facts.get(name)!;
-    const m = STATUS_PATH.exec(name);
-    const code = m?.[2] ?? "";
-    const from = m?.[3] ?? "";
-    const entryProblems: string[] = [];
-    let report: VerificationReport;
-    if (!f.bytes) {
-      report = unreadable(f.error ?? "cannot be read", "không đọc được");
-      entryProblems.push(f.error ?? "cannot be read");
-    } else {
-      const result = await verifyPacket({ bytes: f.bytes }, verifyOpts);
-      report = result.report;
-      if (!report.valid) entryProblems.push(`its signature does not verify (${report.subIndication}): ${report.errors.join("; ")}`);
-      const content = result.content?.packet;
-      if (content && content.kind !== "status") entryProblems.push("it is not a status packet");
-      if (content?.kind === "status") entryProblems.push(...statusMismatches(content, m, documentId, signed));
-    }
-    const listedAs = listedStatuses.get(name);
-    if (manifest && !listedAs) entryProblems.push("manifest.json does not list it among the statuses");
-    if (listedAs && (listedAs.code !== code || listedAs.from !== from)) entryProblems.push("manifest.json lists it with another code or sender");
-    for (const p of entryProblems) problems.push(bi(`${name}: ${p}`, `${name}: gói tin trạng thái không hợp lệ`));
-    statuses.push({ path: name, code, from, at: listedAs?.at ?? null, ok: entryProblems.length === 0, problems: entryProblems, report });
-  }
-  for (const s of listedStatuses.keys()) {
-    if (!facts.has(s) && !problems.some((p) => p.startsWith(`${s}:`))) {
-      problems.push(bi(`${s}: listed in manifest.json but missing from the bundle`, `thiếu tệp ${s}`));
-    }
-  }
-
-  // hints: an expired certificate, no trust anchor
+/** Hints: an expired certificate (pass --at), no trust anchor (the bundle names the one used). */
+function hints(packetReport: VerificationReport, statuses: BundleStatusResult[], manifest: EvidenceManifest | null, warnings: string[]): void {
   const timeFailure = [packetReport, ...statuses.map((s) => s.report)].some((r) => r.subIndication === "EXPIRED" || r.subIndication === "NOT_YET_VALID");
   if (timeFailure && manifest && packetReport.validationTime !== manifest.verifiedAt) {
     warnings.push(
@@ -339,32 +287,6 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       ),
     );
   }
-
-  const filesOk = manifest !== null && files.every((f) => f.sha256Ok);
-  const valid =
-    packetReport.valid && manifestOk && filesOk && attachmentsMatchPacket && reportMatchesPacket && statuses.every((s) => s.ok) &&
-    problems.length === 0;
-  return {
-    ...packetReport,
-    valid,
-    indication: valid ? "TOTAL_PASSED" : packetReport.valid ? "TOTAL_FAILED" : packetReport.indication,
-    errors: [...packetReport.errors, ...problems],
-    warnings: [...packetReport.warnings, ...warnings],
-    bundle: {
-      format: manifest?.format ?? null,
-      created: manifest?.created ?? null,
-      recordedVerificationTime: manifest?.verifiedAt ?? null,
-      record: manifest?.record ?? null,
-      registrySource,
-      packetValid: packetReport.valid,
-      manifestOk,
-      files,
-      attachmentsMatchPacket,
-      reportMatchesPacket,
-      statuses,
-      errors: problems,
-    },
-  };
 }
 
 function fileProblemVi(path: string, problem: string): string {
@@ -374,75 +296,3 @@ function fileProblemVi(path: string, problem: string): string {
   return `${path}: không đọc được tệp`;
 }
 
-/** A status packet must say what its file name says, answer this document, and come from a party to it. */
-function statusMismatches(s: StatusPacket, m: RegExpExecArray | null, documentId: string | null, edoc: Edoc | null): string[] {
-  const out: string[] = [];
-  const h = s.header;
-  if (!m) out.push(`its file name is not statuses/<seq>-<code>-<from>.edxml`);
-  else {
-    if (m[2] !== h.StatusCode) out.push(`the file name says code ${m[2]} but the signed packet says ${h.StatusCode}`);
-    if (m[3] !== bundleFileName(h.From.OrganId)) out.push(`the file name says it is from ${m[3]} but the signed packet is from ${h.From.OrganId}`);
-  }
-  if (h.ResponseFor.DocumentId !== documentId) {
-    out.push(`it answers the document ${JSON.stringify(h.ResponseFor.DocumentId)}, not ${JSON.stringify(documentId)}`);
-  }
-  if (edoc) {
-    // the sender's codes (13, take back) come from the document's sender, the others from a recipient
-    const sender = edoc.header.From.OrganId;
-    const recipients = edoc.header.To.map((t) => t.OrganId);
-    const bySender = statusSender(h.StatusCode) === "sender";
-    if (bySender ? h.From.OrganId !== sender : !recipients.includes(h.From.OrganId)) {
-      out.push(
-        bySender
-          ? `status ${h.StatusCode} must come from the document's sender ${sender}, not ${h.From.OrganId}`
-          : `it comes from ${h.From.OrganId}, which is not a recipient of the document`,
-      );
-    }
-  }
-  return out;
-}
-
-
-/**
- * SHA-256 of an attachment's decoded bytes, and, when those bytes are a ZIP holding one file (the
- * VNPT library's convention, see envelopes/attachment.ts), of that file too: a bundle may carry the
- * attachment either way. One streaming pass; the inner file is never held whole.
- */
-async function decodedDigests(source: PacketSource, region: ContentRegion): Promise<{ sha256: string; unwrapped?: string }> {
-  const raw = createHash("sha256");
-  const inner = createHash("sha256");
-  let unzip: Unzip | null | undefined; // decided by the first chunk
-  let files = 0;
-  let innerBytes = 0;
-  let complete = false;
-  let broken = false;
-  const push = (data: Uint8Array, final = false) => {
-    try {
-      if (unzip && !broken) unzip.push(data, final);
-    } catch {
-      broken = true;
-    }
-  };
-  for await (const chunk of regionBytes(source, region)) {
-    raw.update(chunk);
-    if (unzip === undefined) {
-      unzip = isZip(chunk)
-        ? new Unzip((file) => {
-            if (file.name.endsWith("/")) return;
-            if (++files > 1) broken = true;
-            file.ondata = (err, data, final) => {
-              if (err || (innerBytes += data.length) > MAX_UNWRAPPED_BYTES) broken = true;
-              else inner.update(data);
-              complete ||= final;
-            };
-            if (!broken) file.start();
-          })
-        : null;
-      unzip?.register(UnzipInflate);
-    }
-    push(chunk);
-  }
-  push(new Uint8Array(0), true);
-  const sha256 = raw.digest("hex");
-  return unzip && !broken && complete ? { sha256, unwrapped: inner.digest("hex") } : { sha256 };
-}

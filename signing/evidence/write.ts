@@ -15,7 +15,6 @@ import { normalizeRecord, recordMismatches } from "./manifest.ts";
 import { readmeText } from "./readme.ts";
 import { zipStream } from "./zip-write.ts";
 
-
 export interface EvidenceInput {
   record: EvidenceRecord;
   packet: PacketSource;
@@ -32,7 +31,6 @@ export interface EvidenceInput {
   /** The bundle's creation time; defaults to now. */
   created?: Date;
 }
-
 
 /**
  * Writes an evidence bundle as a stream: each file is read once and hashed while it is written.

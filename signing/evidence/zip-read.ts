@@ -9,7 +9,6 @@ import { openPromise, type Entry, type ZipFile } from "yauzl";
 /** The file cannot be read as a ZIP at all (an input error, not a negative answer). */
 export class BundleError extends Error {}
 
-
 /** More files than a bundle ever holds: a ZIP without ZIP64 holds at most 65 535. */
 const MAX_ENTRIES = 0xffff;
 /** The small files read into memory: manifest, report, registry, status packets. */

@@ -8,7 +8,6 @@ import type { ManifestFile } from "./layout.ts";
 /** ZIP without ZIP64: sizes and offsets are 32-bit. Kept a little below for the directory. */
 const ZIP32_LIMIT = 0xffffffff - 64 * 1024 * 1024;
 
-
 /**
  * fflate's streaming Zip, its output as generators: `add` each file in turn (stored, byte-exact on
  * disk, or deflated), then `end`. `files` lists each file's SHA-256 and size, taken as it goes in.

@@ -30,7 +30,6 @@ function nameKey(name: X509.Name): string {
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 const stamp = (d: Date): string => d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 
-
 /** Issuer certificates above the leaf: path[i] is at depth i, the deepest allowed is 6. */
 const MAX_DEPTH = 6;
 /** Caps the path search so a hostile pool (e.g. from KeyInfo) cannot make it explode. */

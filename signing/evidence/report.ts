@@ -1,0 +1,64 @@
+// The bundle report: the packet's verification report widened to the whole bundle.
+import { formatFailureReport, type VerificationReport } from "../report.ts";
+import type { TrustConfig } from "../verify.ts";
+import type { EvidenceRecord } from "./layout.ts";
+
+export interface BundleFileResult {
+  path: string;
+  sha256Ok: boolean;
+  /** Why not, when sha256Ok is false. */
+  problem?: string;
+}
+
+export interface BundleStatusResult {
+  path: string;
+  code: string;
+  from: string;
+  /** When the node sent or received it, from the manifest (unsigned). */
+  at: string | null;
+  /** The status packet verifies and says what its file name and the manifest say. */
+  ok: boolean;
+  problems: string[];
+  report: VerificationReport;
+}
+
+/**
+ * The packet's verification report (signer, signing time, references, …) with `valid`, `indication`,
+ * `errors` and `warnings` widened to the whole bundle: `valid` is true only when everything checks.
+ */
+export interface BundleReport extends VerificationReport {
+  bundle: {
+    format: string | null;
+    created: string | null;
+    /** The verification time recorded in the manifest (a claim of the exporting node). */
+    recordedVerificationTime: string | null;
+    record: EvidenceRecord | null;
+    /** Where the registry came from: the caller's, the bundle's own (warned), or none. */
+    registrySource: "caller" | "bundle" | "none";
+    /** The packet's own signature check. */
+    packetValid: boolean;
+    /** manifest.json is present, readable, of this format, and agrees with the signed packet. */
+    manifestOk: boolean;
+    files: BundleFileResult[];
+    /** Every attachment file equals the decoded attachment of the verified packet, none missing or extra. */
+    attachmentsMatchPacket: boolean;
+    /** report.json is readable and describes this packet and signer. */
+    reportMatchesPacket: boolean;
+    statuses: BundleStatusResult[];
+    /** The bundle's own problems (also in `errors`). */
+    errors: string[];
+  };
+}
+
+export interface BundleTrust extends TrustConfig {
+  /** Time at which certificates are checked; defaults to now (see the note at the top). */
+  at?: Date;
+}
+
+/** A message in English, then Vietnamese. */
+export const bi = (en: string, vi: string) => `${en} — ${vi}`;
+
+/** The report on a file that could not be checked at all. */
+export function unreadable(at: Date | undefined, en: string, vi: string): VerificationReport {
+  return formatFailureReport(at ?? new Date(), bi(en, vi));
+}

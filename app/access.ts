@@ -14,7 +14,7 @@ export type { Role };
 import type { Caller } from "./context.ts";
 import { forbidden } from "./errors.ts";
 
-export const ROLE_NAMES: Record<Role, string> = { clerk: "clerk (văn thư)", archivist: "archivist (lưu trữ)", admin: "administrator (quản trị)" };
+const ROLE_NAMES: Record<Role, string> = { clerk: "clerk (văn thư)", archivist: "archivist (lưu trữ)", admin: "administrator (quản trị)" };
 
 export const DOCUMENT_READERS: readonly Role[] = ["clerk", "archivist"];
 export const CLERKS: readonly Role[] = ["clerk"];

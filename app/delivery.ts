@@ -28,7 +28,7 @@ import { refreshQueueMetrics } from "./ops.ts";
 export const RECIPIENT_HEADER = "X-Edoc-Recipient";
 
 /** HTTP answers that mean "this packet will never be accepted there": no retry. */
-export const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 413, 415, 422]);
+const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 413, 415, 422]);
 
 /** Largest receipt read back from a recipient (a status packet is a few KB). */
 const MAX_RECEIPT_BYTES = 1 << 20;

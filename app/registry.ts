@@ -37,7 +37,7 @@ import { AgencyInput, parseInput, type Agency } from "./schemas.ts";
 
 // ---- the registry -------------------------------------------------------------------------
 
-export function agencyJson(a: AgencyRecord, local: boolean): Agency {
+function agencyJson(a: AgencyRecord, local: boolean): Agency {
   return {
     organId: a.organId,
     name: a.name,
@@ -182,7 +182,7 @@ export function subjectLine(cert: X509Certificate): string {
 // ---- publishing ---------------------------------------------------------------------------
 
 /** The local agency that signs the node's snapshots (the configured one, or the first), and its identity. */
-export async function snapshotPublisher(ctx: AppContext): Promise<{ organId: string; identity: Identity }> {
+async function snapshotPublisher(ctx: AppContext): Promise<{ organId: string; identity: Identity }> {
   const organId = ctx.config.snapshot.publisher;
   if (organId) {
     if (!(await getLocalAgency(ctx.storage.db, organId))) throw new AppError("unavailable", `EDOC_REGISTRY_PUBLISHER is ${organId}, which is not an agency of this node`);
@@ -194,7 +194,7 @@ export async function snapshotPublisher(ctx: AppContext): Promise<{ organId: str
 }
 
 /** The registry as snapshot entries; entries the format cannot carry are left out (and named). */
-export function snapshotEntries(agencies: AgencyRecord[]): { entries: RegistryEntry[]; skipped: string[] } {
+function snapshotEntries(agencies: AgencyRecord[]): { entries: RegistryEntry[]; skipped: string[] } {
   const entries: RegistryEntry[] = [];
   const skipped: string[] = [];
   for (const a of agencies) {
@@ -286,7 +286,7 @@ export function syncSource(config: Pick<Config, "registrySync">): SyncConfig | n
   return { url: s.url, publisherCert: certs[0], intervalMs: s.intervalMs, timeoutMs: s.timeoutMs };
 }
 
-export interface SyncOutcome {
+interface SyncOutcome {
   ok: boolean;
   /** Entries written (added or changed) from the snapshot. */
   applied: number;
@@ -356,7 +356,7 @@ async function fetchSnapshot(url: string, timeoutMs: number, signal: AbortSignal
  * another snapshot URL: those stay as they are. Entries that came from this URL and are no longer
  * in the snapshot become inactive (they stop binding signers and receiving packets).
  */
-export async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSnapshot): Promise<Pick<SyncOutcome, "applied" | "kept" | "deactivated">> {
+async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSnapshot): Promise<Pick<SyncOutcome, "applied" | "kept" | "deactivated">> {
   const db = node.storage.db;
   const result = await db.transaction(async (trx) => {
     const locals = new Set((await listLocalAgencies(trx)).map((a) => a.organId));

@@ -53,10 +53,10 @@ function fields<T extends z.ZodRawShape>(shape: T, hint: string, ignored: string
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-export const OrganId = z.string().regex(ORGAN_ID_LENIENT).meta({ description: "Organ id (mã định danh)", examples: ["000.00.00.G22"] });
+const OrganId = z.string().regex(ORGAN_ID_LENIENT).meta({ description: "Organ id (mã định danh)", examples: ["000.00.00.G22"] });
 
 /** An ISO 8601 time with its offset, as a Date. */
-export const IsoTime = (what: string) =>
+const IsoTime = (what: string) =>
   z
     .string({ error: `${what} must be an ISO 8601 time with its offset, for example 2026-11-22T10:00:00+07:00` })
     .refine((v) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v)), { error: `${what} must be an ISO 8601 time with its offset, for example 2026-11-22T10:00:00+07:00` })
@@ -66,7 +66,7 @@ export const IsoTime = (what: string) =>
 // ---- statuses -----------------------------------------------------------------------------------
 
 /** The codes a clerk may set (01 is the receipt, sent by the node itself). */
-export const SETTABLE_STATUS_CODES = ["02", "03", "04", "05", "06", "13", "15", "16"] as const;
+const SETTABLE_STATUS_CODES = ["02", "03", "04", "05", "06", "13", "15", "16"] as const;
 const codeWords = SETTABLE_STATUS_CODES.map((c) => `${c} (${STATUS_CODES[c]})`).join(", ");
 
 export const StatusInput = fields(
@@ -99,17 +99,16 @@ export const ResendInput = fields(
 // ---- agencies -----------------------------------------------------------------------------------
 
 const pemList = z
-  .array(
-    z
-      .string({ error: (iss) => `certificates[${Number(iss.path?.at(-1)) + 1}] is not a PEM certificate (-----BEGIN CERTIFICATE----- …)` })
-      .refine((pem) => pem.includes("-----BEGIN CERTIFICATE-----"), { error: (iss) => `certificates[${Number(iss.path?.at(-1)) + 1}] is not a PEM certificate (-----BEGIN CERTIFICATE----- …)` }),
-    { error: "certificates must be a list of PEM certificates" },
-  )
+  .array(z.unknown(), { error: "certificates must be a list of PEM certificates" })
   .max(20, { error: "certificates: at most 20" })
   .nullish()
   .transform((pems, ctx): X509Certificate[] => {
     const certs: X509Certificate[] = [];
     (pems ?? []).forEach((pem, i) => {
+      if (typeof pem !== "string" || !pem.includes("-----BEGIN CERTIFICATE-----")) {
+        ctx.addIssue({ code: "custom", message: `certificates[${i + 1}] is not a PEM certificate (-----BEGIN CERTIFICATE----- …)` });
+        return;
+      }
       try {
         certs.push(...parseCertificates(pem));
       } catch (err) {
@@ -136,15 +135,17 @@ const fingerprintList = z
 /** A registry entry as people give it (API body, CLI options, the admin page). */
 export const AgencyInput = fields(
   {
-    organId: z.unknown().superRefine(rule((v) => organIdProblem(v, "organId"))).transform((v) => v as string).meta({ type: "string", pattern: ORGAN_ID_LENIENT.source, examples: ["000.00.00.H41"] }),
-    name: z.unknown().superRefine(rule((v) => agencyNameProblem(v, "name"))).transform((v) => agencyName(v as string)).meta({ type: "string", maxLength: 200 }),
+    organId: z.unknown().optional().superRefine(rule((v) => organIdProblem(v, "organId"))).transform((v) => v as string).meta({ type: "string", pattern: ORGAN_ID_LENIENT.source, examples: ["000.00.00.H41"] }),
+    name: z.unknown().optional().superRefine(rule((v) => agencyNameProblem(v, "name"))).transform((v) => agencyName(v as string)).meta({ type: "string", maxLength: 200 }),
     parentId: z
       .unknown()
+      .optional()
       .superRefine(rule((v) => (v === undefined || v === null || v === "" || (typeof v === "string" && ORGAN_ID_LENIENT.test(v)) ? null : `parentId ${show(v)} is not an organ id`)))
       .transform((v) => (typeof v === "string" && v ? v : null))
       .meta({ type: ["string", "null"], pattern: ORGAN_ID_LENIENT.source }),
     endpoint: z
       .unknown()
+      .optional()
       .superRefine(rule((v) => endpointProblem(v, "endpoint")))
       .transform((v) => endpointBase(v as string))
       .meta({ type: "string", format: "uri", description: "Base URL (http or https) of the node hosting the agency; packets go to {endpoint}/edxml" }),
@@ -161,6 +162,7 @@ export const AgencyInput = fields(
   })
   .meta({
     id: "AgencyInput",
+    required: ["organId", "name", "endpoint"],
     examples: [{ organId: "000.00.00.T01", name: "Sở Tư pháp tỉnh Nghệ An", endpoint: "https://edoc.stp.nghean.gov.vn", certificateFingerprints: ["3f".repeat(32)] }],
   });
 export type AgencyInput = z.output<typeof AgencyInput>;
@@ -183,7 +185,7 @@ export type Agency = z.infer<typeof Agency>;
 
 // ---- search -------------------------------------------------------------------------------------
 
-export const MAX_PAGE_SIZE = 200;
+const MAX_PAGE_SIZE = 200;
 const FILTER_STATUSES = ["received", "sent", ...Object.keys(STATUS_CODES).sort()];
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 function realDate(s: string): boolean {
@@ -215,7 +217,7 @@ const numberParam = (name: string, max: number, description: string) =>
     description,
   });
 
-export const SEARCH_PARAMS = ["direction", "q", "code", "from", "to", "sender", "recipient", "status", "type", "page", "pageSize"] as const;
+const SEARCH_PARAMS = ["direction", "q", "code", "from", "to", "sender", "recipient", "status", "type", "page", "pageSize"] as const;
 export const SearchQuery = z
   .looseObject({
     direction: param("direction", (v) => (v === "in" || v === "out" ? null : `direction: "in" (received) or "out" (sent), not ${show(v)}`), { enum: ["in", "out"] }),
@@ -258,12 +260,12 @@ export const VerifyQuery = fields({ at: IsoTime('"at"').optional().meta({ descri
 // ---- tokens, users, audit -----------------------------------------------------------------------
 
 const role = z.enum(ROLES, { error: (iss) => (iss.input === undefined ? `role is required: ${ROLES.join(", ")}` : `role ${show(iss.input)} is not a role; the roles are ${ROLES.join(", ")}`) });
-const label = (what: string) => z.unknown().superRefine(rule((v) => (v === undefined || v === "" ? null : agencyNameProblem(v, what)))).transform((v) => (typeof v === "string" ? agencyName(v) : ""));
+const label = (what: string) => z.unknown().optional().superRefine(rule((v) => (v === undefined || v === "" ? null : agencyNameProblem(v, what)))).transform((v) => (typeof v === "string" ? agencyName(v) : ""));
 const DURATION = /^(\d{1,5})(d|h|m)$/;
 
 export const TokenInput = fields(
   {
-    organId: z.unknown().superRefine(rule((v) => organIdProblem(v, "organId", true))).transform((v) => v as string).meta({ type: "string", examples: ["000.00.00.G22"] }),
+    organId: z.unknown().optional().superRefine(rule((v) => organIdProblem(v, "organId", true))).transform((v) => v as string).meta({ type: "string", examples: ["000.00.00.G22"] }),
     role,
     name: label("name").meta({ type: "string", maxLength: 200, description: "Who or what the token is for, shown in the audit log" }),
     expiresIn: z
@@ -273,7 +275,7 @@ export const TokenInput = fields(
       .meta({ description: "Lifetime (e.g. 90d); no expiry when absent" }),
   },
   "the fields are organId, role, name, expiresIn",
-).meta({ id: "TokenInput", examples: [{ organId: "000.00.00.G22", role: "clerk", name: "Văn thư", expiresIn: "90d" }] });
+).meta({ id: "TokenInput", required: ["organId", "role"], examples: [{ organId: "000.00.00.G22", role: "clerk", name: "Văn thư", expiresIn: "90d" }] });
 export type TokenInput = z.output<typeof TokenInput>;
 
 /** "90d" → milliseconds. */
@@ -295,11 +297,11 @@ export const TokenInfo = z
   })
   .meta({ id: "TokenInfo" });
 
-export const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
+const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
 export const Password = z.string({ error: "password is required" }).refine((p) => [...p].length >= 10 && [...p].length <= 200, { error: "password: 10 to 200 characters" });
 export const UserInput = fields(
   {
-    organId: z.unknown().superRefine(rule((v) => organIdProblem(v, "organId", true))).transform((v) => v as string).meta({ type: "string" }),
+    organId: z.unknown().optional().superRefine(rule((v) => organIdProblem(v, "organId", true))).transform((v) => v as string).meta({ type: "string" }),
     role,
     username: z
       .string({ error: "username is required" })
@@ -309,7 +311,7 @@ export const UserInput = fields(
     password: Password,
   },
   "the fields are organId, role, username, fullName, password",
-).meta({ id: "UserInput" });
+).meta({ id: "UserInput", required: ["organId", "role", "username", "password"] });
 export type UserInput = z.output<typeof UserInput>;
 
 export const AuditQuery = fields(
@@ -390,7 +392,7 @@ export const DocumentMetadata = z
     examples: [{ To: ["000.00.00.H41"], Code: "45/QĐ-VPCP", Subject: "V/v triển khai …", DocumentType: { Type: 1, TypeName: "Quyết định" } }],
   });
 
-export const Delivery = z
+const Delivery = z
   .object({
     organId: OrganId,
     state: z.string().meta({
@@ -403,7 +405,7 @@ export const Delivery = z
   })
   .meta({ id: "Delivery" });
 
-export const StatusEntry = z
+const StatusEntry = z
   .object({
     code: z.enum(Object.keys(STATUS_CODES).sort() as [string, ...string[]]),
     from: OrganId,

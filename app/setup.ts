@@ -34,8 +34,8 @@ import { invalid } from "./errors.ts";
 import { subjectLine } from "./registry.ts";
 
 /** The clearly fake organ id of the first agency when EDOC_ORGAN_ID is not set. */
-export const DEFAULT_ORGAN_ID = "000.00.00.Z99";
-export const DEFAULT_ORGAN_NAME = "Cơ quan thử nghiệm (development agency, not a real agency)";
+const DEFAULT_ORGAN_ID = "000.00.00.Z99";
+const DEFAULT_ORGAN_NAME = "Cơ quan thử nghiệm (development agency, not a real agency)";
 
 function checked(problem: string | null): void {
   if (problem) throw invalid(problem);
@@ -43,15 +43,15 @@ function checked(problem: string | null): void {
 
 // ---- the development CA -------------------------------------------------------------------
 
-export interface DevCa {
+interface DevCa {
   identity: Identity;
   /** Where its certificate is, for `bin/edoc trust add` on other nodes. */
   certPath: string;
   created: boolean;
 }
 
-export const devCaDir = (dataDir: string) => join(dataDir, "dev-ca");
-export const devCaCertPath = (dataDir: string) => join(devCaDir(dataDir), "ca.pem");
+const devCaDir = (dataDir: string) => join(dataDir, "dev-ca");
+const devCaCertPath = (dataDir: string) => join(devCaDir(dataDir), "ca.pem");
 const devCaKeyPath = (dataDir: string) => join(devCaDir(dataDir), "ca.key.enc");
 
 function readDevCa(dataDir: string, key: Buffer): Identity {
@@ -63,7 +63,7 @@ function readDevCa(dataDir: string, key: Buffer): Identity {
 
 
 /** The node's development CA, created on first use (atomically: two processes starting at once end up with one). */
-export function loadOrCreateDevCa(dataDir: string, key: Buffer): DevCa {
+function loadOrCreateDevCa(dataDir: string, key: Buffer): DevCa {
   if (existsSync(devCaCertPath(dataDir))) return { identity: readDevCa(dataDir, key), certPath: devCaCertPath(dataDir), created: false };
   const ca = createDevCa(`edoc node ${randomBytes(3).toString("hex")}`);
   const tmp = mkdtempSync(join(dataDir, ".dev-ca-"));

@@ -199,7 +199,7 @@ const TOPICS = [
 const PLACES = ["Hà Nội", "Nghệ An", "Cao Bằng", "Đắk Lắk", "Lâm Đồng", "Tây Ninh", "Quảng Nam", "Thanh Hóa", "Huế", "Đà Nẵng", "Cần Thơ", "Hải Phòng"];
 
 /** Generates (once, kept under bench/tmp) an archive and times searches over it. */
-export async function benchSearch(dataDir: string, count: number): Promise<string> {
+async function benchSearch(dataDir: string, count: number): Promise<string> {
   const st = await openStorage({ dataDir });
   // (the generated archive is kept in dataDir and reused by later runs)
   try {

@@ -6,10 +6,9 @@ import { ORGAN_ID_LENIENT, ORGAN_ID_STRICT } from "./validate.ts";
 
 /** C0, DEL and C1 controls (U+0085 NEL included): names and URLs are one line of text. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-export const AGENCY_NAME_MAX = 200;
-export const ENDPOINT_MAX = 500;
+const AGENCY_NAME_MAX = 200;
+const ENDPOINT_MAX = 500;
 export const AGENCY_STATUSES = ["active", "inactive"] as const;
-export type AgencyStatus = (typeof AGENCY_STATUSES)[number];
 
 /** An organ id: strict (NNN.NN.NN.XNN, our own agencies) or lenient (other systems' ids). */
 export function organIdProblem(id: unknown, what: string, strict = false): string | null {

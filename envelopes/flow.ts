@@ -46,7 +46,7 @@ export function statusSender(code: string): "sender" | "recipient" | null {
   return SENDER_CODES.includes(code) ? "sender" : RECIPIENT_CODES.includes(code) ? "recipient" : null;
 }
 
-export type BusinessState = "revoked" | "updated" | "replaced";
+type BusinessState = "revoked" | "updated" | "replaced";
 
 export interface BusinessTarget {
   /** The earlier document the packet acts on. */

@@ -23,13 +23,13 @@ export interface Code {
   CodeNotation: string;
 }
 
-export interface PromulgationInfo {
+interface PromulgationInfo {
   Place?: string;
   /** yyyy/MM/dd */
   PromulgationDate: string;
 }
 
-export interface DocumentType {
+interface DocumentType {
   Type: number;
   TypeDetail?: number;
   TypeName?: string;
@@ -41,15 +41,6 @@ export interface SignerInfo {
   Position?: string;
   FullName?: string;
 }
-
-/** Độ khẩn: 0 Thường, 1 Khẩn, 2 Thượng khẩn, 3 Hỏa tốc, 4 Hỏa tốc hẹn giờ. */
-export const PRIORITIES: Record<number, string> = {
-  0: "Thường",
-  1: "Khẩn",
-  2: "Thượng khẩn",
-  3: "Hỏa tốc",
-  4: "Hỏa tốc hẹn giờ",
-};
 
 export interface OtherInfo {
   Priority?: number;

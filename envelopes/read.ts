@@ -39,7 +39,7 @@ function put<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | 
 }
 
 /** Lenient number: decimal notation only; anything else (empty, "abc", "0x10") → undefined. */
-export function parseNumber(value: string | undefined): number | undefined {
+function parseNumber(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(v)) return undefined;
@@ -80,7 +80,7 @@ function attr(el: Element, localName: string): string | undefined {
 // Building blocks
 
 /** Organization (From / To). */
-export function readOrganization(el: Element | undefined): Organization {
+function readOrganization(el: Element | undefined): Organization {
   const org: Organization = { OrganId: (el && text(el, "OrganId")) ?? "" };
   if (!el) return org;
   put(org, "OrganizationInCharge", text(el, "OrganizationInCharge"));
@@ -125,7 +125,7 @@ function readCode(el: Element | undefined): Code {
   return code;
 }
 
-export function readResponseFor(el: Element | undefined): ResponseFor {
+function readResponseFor(el: Element | undefined): ResponseFor {
   const r: ResponseFor = { OrganId: (el && text(el, "OrganId")) ?? "", DocumentId: "" };
   if (!el) return r;
   put(r, "Code", readCombinedCode(child(el, "Code")));
@@ -134,7 +134,7 @@ export function readResponseFor(el: Element | undefined): ResponseFor {
   return r;
 }
 
-export function readStaffInfo(el: Element): StaffInfo {
+function readStaffInfo(el: Element): StaffInfo {
   const s: StaffInfo = {};
   put(s, "Department", text(el, "Department"));
   put(s, "Staff", text(el, "Staff"));
@@ -341,7 +341,7 @@ export function locateParts(doc: Document): PacketParts {
 }
 
 /** What kind of Signature the edXMLHeader holds. */
-export function signatureKind(signatures: Element[]): SignatureKind {
+function signatureKind(signatures: Element[]): SignatureKind {
   if (signatures.some((s) => s.namespaceURI === DSIG_NS)) return "xmldsig";
   return signatures.length ? "placeholder" : "none";
 }

@@ -34,7 +34,7 @@ export interface ScanLimits {
   maxSkeletonBytes: number;
   maxAttachments: number;
 }
-export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxSkeletonBytes: 16 * 1024 * 1024, maxAttachments: 1000 };
+const DEFAULT_SCAN_LIMITS: ScanLimits = { maxSkeletonBytes: 16 * 1024 * 1024, maxAttachments: 1000 };
 
 export async function scanPacket(source: PacketSource, limits: ScanLimits = DEFAULT_SCAN_LIMITS): Promise<ScannedPacket> {
   const nonce = randomBytes(12).toString("hex");

@@ -44,13 +44,13 @@ export function charLength(s: string): number {
 }
 
 /** `yyyy/MM/dd` that is a real calendar date. */
-export function isValidDate(s: string): boolean {
+function isValidDate(s: string): boolean {
   const m = DATE.exec(s);
   return !!m && realDate(+m[1], +m[2], +m[3]);
 }
 
 /** Parse `yyyy/MM/dd HH:mm:ss` as Vietnam time; undefined when malformed or not a real instant. */
-export function parseVnTimestamp(s: string): Date | undefined {
+function parseVnTimestamp(s: string): Date | undefined {
   const m = TIMESTAMP.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number);

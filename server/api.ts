@@ -60,9 +60,9 @@ import {
 import { authenticate, callerOf, requireRole } from "./auth.ts";
 
 /** Files per document. */
-export const MAX_FILES = 100;
+const MAX_FILES = 100;
 /** The `metadata` form field (MessageHeader fields as JSON). */
-export const MAX_METADATA_BYTES = 256 * 1024;
+const MAX_METADATA_BYTES = 256 * 1024;
 /** JSON bodies: a status, an agency with its certificates. */
 const MAX_JSON_BYTES = "256kb";
 /** Content types /verify accepts (besides none at all); the body is sniffed either way. */
@@ -545,7 +545,7 @@ function upload(ctx: AppContext): RequestHandler {
 // ---- uploads ------------------------------------------------------------------------------------
 
 /** A multer or busboy failure as the HTTP error a client can act on. */
-export function uploadError(err: unknown, maxFileBytes: number): unknown {
+function uploadError(err: unknown, maxFileBytes: number): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof multer.MulterError) {
     const filename = (err as { filename?: string }).filename;
@@ -601,7 +601,7 @@ function parseMetadata(body: Record<string, unknown>): Record<string, unknown> {
  * Latin-1 name stays as it is). A name from `filename*=UTF-8''…` is already right. NFC, as
  * Vietnamese text is compared and searched in that form (TCVN 6909 "dựng sẵn").
  */
-export function uploadedFileName(raw: string): string {
+function uploadedFileName(raw: string): string {
   let name = raw;
   if (!/[^\u0000-\u00ff]/.test(raw) && /[\u0080-\u00ff]/.test(raw)) {
     try {
@@ -643,7 +643,7 @@ async function saveBody(req: Request, path: string, limit: number): Promise<{ si
  * `attachment; filename="ascii"; filename*=UTF-8''…` (RFC 6266 / RFC 5987): the Vietnamese name
  * exactly, and for old clients the same name without its marks.
  */
-export function contentDisposition(kind: "attachment" | "inline", name: string): string {
+function contentDisposition(kind: "attachment" | "inline", name: string): string {
   const nfc = name.normalize("NFC");
   const ascii =
     nfc

@@ -16,8 +16,6 @@ const STATUS: Record<ErrorKind, number> = {
   internal: 500,
 };
 
-export const httpStatus = (kind: ErrorKind) => STATUS[kind];
-
 /** Last handler: AppErrors by their kind, body-parser and multer errors as 400/413, the rest as 500. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {

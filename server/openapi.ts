@@ -75,7 +75,7 @@ function operation(route: RouteSpec, components: Json): Json {
 const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
 
 /** The description, with this node's public URL as the server. */
-export function openApiDocument(ctx: Pick<AppContext, "config">): Json {
+function openApiDocument(ctx: Pick<AppContext, "config">): Json {
   const components: Json = {};
   jsonSchema(DocumentMetadata, components, "input"); // referenced from the multipart body
   const paths: Record<string, Json> = {};

@@ -38,7 +38,7 @@ import {
 } from "./xmldsig.ts";
 
 /** A message in English and in Vietnamese. */
-export type Words = readonly [en: string, vi: string];
+type Words = readonly [en: string, vi: string];
 
 /** A signed element the layout requires. */
 export interface SignedTarget extends Target {
@@ -59,7 +59,7 @@ export interface Located {
 }
 
 /** The children an element must have, by local name in the XML Signature namespace. */
-export interface Layout {
+interface Layout {
   pattern: RegExp;
   /** The message when they do not match; `found` lists their local names. */
   wrong: (found: string) => Words;
@@ -69,7 +69,7 @@ export interface Layout {
 }
 
 /** Who may have signed (step 4). */
-export type SignerPolicy =
+type SignerPolicy =
   | {
       /** A chain from the KeyInfo certificate to a trust anchor, and the agency registry binding it to the sender. */
       kind: "chain-and-registry";

@@ -34,7 +34,7 @@ import { allNodes, base64Value, isNamed, soleElement, uniqueIds } from "./xmldsi
 export const REGISTRY_NS = "urn:edoc:registry:1";
 
 /** Fixed Ids of the snapshot: the signed content, the signature and its signed properties. */
-export const SNAPSHOT_IDS = {
+const SNAPSHOT_IDS = {
   content: "registry-agencies",
   signature: "registry-signature",
   signedProps: "registry-signed-props",
@@ -43,7 +43,7 @@ export const SNAPSHOT_IDS = {
 /** Largest snapshot accepted (bytes); the strict parser also caps elements at 100 000. */
 export const MAX_SNAPSHOT_BYTES = 32 << 20;
 /** How far in the future `issuedAt` may be (clock skew between nodes). */
-export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export type SnapshotFailure =
   | "FORMAT" // not a snapshot of this format, or a structural rule broken

@@ -46,7 +46,7 @@ export interface VerifyOptions extends TrustConfig {
   limits?: ScanLimits;
 }
 
-export interface VerifiedAttachment {
+interface VerifiedAttachment {
   info: AttachmentInfo;
   /** Where its base64 text lies in the source (see regionBytes). */
   region: ContentRegion | null;

@@ -1,14 +1,14 @@
 // Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, local agencies
 // and their identities, tokens, users, trust, registry, documents, statuses, the delivery queue and
 // the audit log.
-export { openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
+export { openStorage, isUniqueViolation,  type Storage } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
 export { putBlob, readBlob, blobBytes, blobSize } from "./blobs.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
-export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner, type TokenInfo } from "./tokens.ts";
+export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {
   ROLES,
-  LANGUAGES,
+  
   addUser,
   getUser,
   getUserByUsername,
@@ -18,12 +18,12 @@ export {
   setUserPassword,
   setUserLanguage,
   type Role,
-  type Language,
-  type UserRecord,
+  
+  
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, type AgencyRecord } from "./registry.ts";
-export { audit, listAudit, type AuditEntry } from "./audit.ts";
+export { audit, listAudit } from "./audit.ts";
 export {
   insertDocument,
   getDocument,
@@ -31,17 +31,17 @@ export {
   setDocumentStatus,
   markBusinessState,
   listAttachments,
-  type Attachment,
+  
   listAttachmentsFor,
   listRecipients,
   listRecipientsFor,
   addStatus,
   listStatuses,
   listStatusesFor,
-  type StatusRow,
+  
   searchDocuments,
   type DocumentRow,
-  type SearchFilter,
+  
 } from "./documents.ts";
 export {
   enqueueDelivery,

@@ -6,7 +6,7 @@
 const MAX_TERM = 100;
 const MAX_TERMS = 2000;
 
-export function fold(text: string): string {
+function fold(text: string): string {
   return text
     .normalize("NFD")
     .replace(/[\u0300-\u036f]/g, "")

@@ -226,9 +226,11 @@ onEachDatabase("HTTP API /api/v1", (database) => {
     let inA: string; // received by A
     let docB: string; // sent by B
     let packetA: Buffer;
+    let victim: number; // a token of A's, revoked by A's admin
 
     before(async function () {
       this.timeout(60_000);
+      victim = await t.tokenId(A, "clerk", "to be revoked");
       const a = await send(as(A, "clerk"), metadata());
       expect(a.status, JSON.stringify(a.json)).to.equal(201);
       docA = a.json.id;
@@ -386,7 +388,7 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       {
         endpoint: "DELETE /tokens/:tokenId",
         // admin B may not revoke admin A's tokens: to B they do not exist
-        request: async (auth) => api("DELETE", `/tokens/${(await t.tokenId(A, "clerk"))}`, { headers: auth }),
+        request: (auth) => api("DELETE", `/tokens/${victim}`, { headers: auth }),
         expect: adminsOnly({ status: 200, check: (r) => expect(r.json.revokedAt).to.be.a("string") }, 404),
       },
       {
@@ -1108,7 +1110,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
           return api(route.method.toUpperCase(), `${target}?${query}`, body);
         };
         const ok = await request(accepted);
-        expect(ok.status, `${JSON.stringify(accepted)} → ${ok.body.toString()}`).to.not.equal(400).and.be.below(500);
+        expect(ok.status, `${JSON.stringify(accepted)} → ${ok.body.toString().slice(0, 300)}`).to.not.equal(400);
+        expect(ok.status, `${JSON.stringify(accepted)} → ${ok.body.toString().slice(0, 300)}`).to.be.below(500);
         const refused = await request(route.refused);
         expect(refused.status, `${JSON.stringify(route.refused)} → ${refused.body.toString()}`).to.equal(400);
       });

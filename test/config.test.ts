@@ -121,9 +121,8 @@ describe("configuration (app/config.ts)", () => {
         expect(message).to.match(new RegExp(`^${name} .+ is not `));
         if (secret) {
           expect(message, "a secret is not repeated").to.not.include(v);
-          expect(message).to.include(`(${v.length} characters)`);
-        }
-        else expect(message).to.include(`not ${JSON.stringify(v)}`);
+          expect(message).to.include(`${v.length} characters)`);
+        } else expect(message).to.include(`${name} ${JSON.stringify(v)} is not`);
       }
     }
     expect(() => loadConfig({ EDOC_DELIVERY_MAX_ATTEMPTS: "abc" })).to.throw(SetupError, 'EDOC_DELIVERY_MAX_ATTEMPTS "abc" is not a whole number from 1 to 1000');

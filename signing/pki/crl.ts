@@ -6,7 +6,7 @@ import type * as X509 from "@peculiar/x509";
 import { normSerial, parsed, readTlv, serialForDer, tlvChildren } from "./certificates.ts";
 import type { CertAndKey } from "./identity.ts";
 
-export interface CrlEntry {
+interface CrlEntry {
   /** Lowercase hex without leading zeros. */
   serialNumber: string;
   revocationDate: Date;

@@ -6,14 +6,14 @@ import * as px from "@peculiar/x509";
 import { bin, fromBin, parsed, serialForDer, subjectNameDer } from "./certificates.ts";
 import type { CertAndKey, Identity } from "./identity.ts";
 
-export type KeyUsageName =
+type KeyUsageName =
   | "digitalSignature"
   | "nonRepudiation"
   | "keyCertSign"
   | "cRLSign"
   | "keyEncipherment";
 
-export interface SubjectFields {
+interface SubjectFields {
   CN: string;
   O?: string;
   OU?: string;

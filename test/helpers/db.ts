@@ -6,11 +6,11 @@ import knexFactory from "knex";
 import { openStorage, type Storage } from "../../storage/index.ts";
 import { scratch } from "../../fixtures/index.ts";
 
-export const PG_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const PG_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 let pgReachable: Promise<string | null> | undefined;
 /** null when PostgreSQL answers, else the reason it does not. */
-export function pgProblem(): Promise<string | null> {
+function pgProblem(): Promise<string | null> {
   pgReachable ??= (async () => {
     const k = knexFactory({ client: "pg", connection: PG_URL, acquireConnectionTimeout: 3000 });
     try {

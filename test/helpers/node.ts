@@ -63,7 +63,7 @@ export interface StartNodeOptions {
   onListening?: (handle: TestNode) => Promise<void | (() => Promise<void> | void)> | void | (() => Promise<void> | void);
 }
 
-export interface RegistryInput {
+interface RegistryInput {
   organId: string;
   name: string;
   endpoint: string;

@@ -17,7 +17,7 @@ import {
 import { ALG, IDS } from "../../signing/index.ts";
 
 /** The binary; XMLSEC1 overrides it (e.g. to check the "not installed" path). */
-export const XMLSEC1 = process.env.XMLSEC1 || "xmlsec1";
+const XMLSEC1 = process.env.XMLSEC1 || "xmlsec1";
 
 export interface XmlsecRun {
   /** Exit status: 0 success, 1 verification failure or error. */
@@ -38,7 +38,7 @@ export function xmlsec(args: string[]): Promise<XmlsecRun> {
 }
 
 /** "xmlsec1 1.2.37 (openssl)", or null when xmlsec1 cannot be run. */
-export async function xmlsecVersion(): Promise<string | null> {
+async function xmlsecVersion(): Promise<string | null> {
   try {
     const r = await xmlsec(["--version"]);
     return r.code === 0 ? r.stdout.trim() : null;
@@ -69,11 +69,11 @@ export const ID_ATTR_ARGS: string[] = [
 ];
 
 /** RFC 2045 style: lines of `width` characters separated by LF, with an LF before and after. */
-export function wrapBase64(b64: string, width = 76): string {
+function wrapBase64(b64: string, width = 76): string {
   return `\n${b64.match(new RegExp(`.{1,${width}}`, "g"))!.join("\n")}\n`;
 }
 
-export interface SignatureTemplateOptions {
+interface SignatureTemplateOptions {
   /** Reference URIs in order, without the signed properties (added last). */
   references: string[];
   signer: X509Certificate;
@@ -87,7 +87,7 @@ export interface SignatureTemplateOptions {
  * X509Certificate (xmlsec1 writes the certificates given with --privkey-pem), and the XAdES
  * SignedProperties with SigningTime and SigningCertificateV2 (sha256 of the signer's DER).
  */
-export function signatureTemplate(opts: SignatureTemplateOptions): string {
+function signatureTemplate(opts: SignatureTemplateOptions): string {
   const ref = (uri: string, type?: string) => `
       <ds:Reference URI="${uri}"${type ? ` Type="${type}"` : ""}>
         <ds:Transforms>

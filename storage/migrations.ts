@@ -1,6 +1,8 @@
 // The schema, as knex migrations in code (a migration source, so the same list runs from the
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
+import type { EdocHeader } from "../envelopes/index.ts";
+import { foldedPhrase, namesText, terms } from "./search.ts";
 
 interface Migration {
   name: string;
@@ -226,7 +228,53 @@ const users: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users];
+// Search by the beginning of a word and by signer and attachment names, and the type filter
+// folded like the words. Prefix ranges need folded words to sort byte-wise: PostgreSQL keeps
+// the column in the "C" collation (SQLite compares bytes already). Probes go by document, then
+// word (exact or a range), so that index replaces the one by agency, word and document.
+const searchPrefix: Migration = {
+  name: "006_search_prefix_and_names",
+  async up(knex) {
+    const pg = knex.client.config.client === "pg";
+    if (pg) await knex.raw('ALTER TABLE search_terms ALTER COLUMN term TYPE varchar(100) COLLATE "C"');
+    await knex.schema.alterTable("search_terms", (t) => {
+      t.dropIndex(["local_organ", "term", "document"]);
+      t.index(["document", "term"]);
+    });
+    await knex.schema.alterTable("documents", (t) => {
+      t.string("doc_type_folded", 100).notNullable().defaultTo("");
+    });
+    for (const { doc_type } of await knex("documents").distinct("doc_type")) {
+      await knex("documents").where({ doc_type }).update({ doc_type_folded: foldedPhrase(doc_type).slice(0, 100) });
+    }
+    // the signer's and attachments' names of the documents already stored, 500 at a time
+    for (let after = ""; ; ) {
+      const docs = await knex("documents").where("id", ">", after).orderBy("id").limit(500).select("id", "local_organ", "created_at", "header_json");
+      if (!docs.length) break;
+      after = docs[docs.length - 1].id;
+      const files = new Map<string, Array<{ name: string }>>();
+      for (const a of await knex("attachments").whereIn("document", docs.map((d) => d.id)).select("document", "name")) {
+        files.set(a.document, [...(files.get(a.document) ?? []), a]);
+      }
+      const rows = docs.flatMap((d) => {
+        const header = (JSON.parse(d.header_json).header ?? {}) as Pick<EdocHeader, "SignerInfo">;
+        return terms(namesText(header, files.get(d.id) ?? [])).map((term) => ({ local_organ: d.local_organ, term, created_at: d.created_at, document: d.id }));
+      });
+      for (let i = 0; i < rows.length; i += 200) {
+        await knex("search_terms").insert(rows.slice(i, i + 200)).onConflict(["local_organ", "term", "created_at", "document"]).ignore();
+      }
+    }
+  },
+  async down(knex) {
+    await knex.raw("ALTER TABLE documents DROP COLUMN doc_type_folded"); // in place (SQLite ≥ 3.35 too)
+    await knex.schema.alterTable("search_terms", (t) => {
+      t.dropIndex(["document", "term"]);
+      t.index(["local_organ", "term", "document"]);
+    });
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, searchPrefix];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

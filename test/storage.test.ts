@@ -92,6 +92,89 @@ onEachDatabase("storage", (database) => {
     expect(await q("", { recipient: "000.00.00.H14" })).to.deep.equal([]);
   });
 
+  describe("search by the beginning of a word, by signer and attachment names, by type", () => {
+    const organ = "000.00.00.G98"; // documents of their own, apart from the others
+    const found = async (q: string, extra = {}) => (await searchDocuments(st.db, { localOrgan: organ, q, ...extra })).items.map((d) => d.id);
+    const add = async (id: string, subject: string, extra: { signer?: string; files?: string[]; type?: string } = {}) => {
+      const edoc = sampleEdoc();
+      const header = {
+        ...edoc.header,
+        DocumentId: id,
+        Subject: subject,
+        Content: "",
+        DocumentType: { ...edoc.header.DocumentType, TypeName: extra.type ?? "Quyết định" },
+        SignerInfo: { FullName: extra.signer ?? "Trần Thị Lan" },
+      };
+      await st.db.transaction(async (trx) => {
+        const packet = await putBlob(trx, Buffer.from(`<edXML>${id}</edXML>`));
+        const attachments = (extra.files ?? []).map((name) => ({ name, contentType: "application/pdf", blob: packet }));
+        await insertDocument(trx, { id, direction: "out", localOrgan: organ, packet, header, report: {} as never, attachments, status: "sent" });
+      });
+      await new Promise((r) => setTimeout(r, 5)); // distinct creation times: newest first is well defined
+    };
+    before(async () => {
+      await add("s-1", "Quyết định ban hành quy chế văn thư", { signer: "Nguyễn Văn Đức", files: ["Báo cáo tổng hợp.pdf"] });
+      await add("s-2", "Thông báo về quyền hạn của văn thư", { type: "Thông báo" });
+      await add("s-3", "Kế hoạch kiểm tra", { type: "Kế hoạch" });
+    });
+
+    it("matches the last word as the beginning of a word: quy → Quyết, quy chế, quyền", async () => {
+      expect(await found("quy")).to.deep.equal(["s-2", "s-1"]);
+      expect(await found("QUYÊ")).to.deep.equal(["s-2", "s-1"]);
+      expect(await found("quyết")).to.deep.equal(["s-1"]);
+      expect(await found("quyet d")).to.deep.equal(["s-1"]);
+      expect(await found("van th")).to.deep.equal(["s-2", "s-1"]);
+      expect(await found("ke hoach kiem t")).to.deep.equal(["s-3"]);
+      expect(await found("quy", { pageSize: 1, page: 2 })).to.deep.equal(["s-1"]);
+      // the other words stay whole: "quy" inside a query is the word quy (quy chế), not Quyền
+      expect(await found("quy van")).to.deep.equal(["s-1"]);
+      expect(await found("quy thong")).to.deep.equal([]);
+      expect(await found("quyetx")).to.deep.equal([]);
+      expect(await found("x")).to.deep.equal([]);
+    });
+
+    it("finds a document by its signer's name and its attachments' names", async () => {
+      expect(await found("nguyen van duc")).to.deep.equal(["s-1"]);
+      expect(await found("Đức")).to.deep.equal(["s-1"]);
+      expect(await found("tong hop")).to.deep.equal(["s-1"]);
+      expect(await found("bao cao tong hop pdf")).to.deep.equal(["s-1"]);
+      expect(await found("tran thi lan")).to.deep.equal(["s-3", "s-2"]);
+    });
+
+    it("folds the type filter like the words: quyet dinh is Quyết định", async () => {
+      expect(await found("", { type: "quyet dinh" })).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "QUYẾT  ĐỊNH" })).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "Quyết định" })).to.deep.equal(["s-1"]);
+      expect(await found("van thu", { type: "thong bao" })).to.deep.equal(["s-2"]);
+      expect(await found("", { type: "quyet" })).to.deep.equal([]);
+    });
+
+    it("pages a prefix that begins many words, newest first", async () => {
+      const many = Array.from({ length: 40 }, (_, i) => `m-${String(i).padStart(2, "0")}`);
+      for (const [i, id] of many.entries()) await add(id, `Mẫu ${i % 2 ? "số" : "sổ"} mau${String(i).padStart(2, "0")}x`, { type: "Biểu mẫu" }); // 40 words that begin with "mau"
+      const newest = [...many].reverse();
+      expect(await found("mau", { pageSize: 200 })).to.deep.equal(newest);
+      expect(await found("mau", { pageSize: 15, page: 2 })).to.deep.equal(newest.slice(15, 30));
+      expect(await found("mau1")).to.deep.equal(newest.filter((id) => id.startsWith("m-1")));
+      expect(await found("mau so", { pageSize: 200 })).to.deep.equal(newest); // "mau" whole, "so" (số, sổ) begun
+    });
+
+    it("upgrades a database made before: signer and attachment names and the folded type are filled in", async () => {
+      await st.db.migrate.down(); // 006_search_prefix_and_names
+      try {
+        expect(await st.db.schema.hasColumn("documents", "doc_type_folded")).to.equal(false);
+        // what the earlier version indexed: subject, content and number only
+        await st.db("search_terms").where({ document: "s-1" }).whereIn("term", ["nguyen", "duc", "bao", "cao", "tong", "hop", "pdf"]).delete();
+      } finally {
+        await st.db.migrate.latest();
+      }
+      expect(await found("nguyen van duc")).to.deep.equal(["s-1"]);
+      expect(await found("tong hop")).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "quyet dinh" })).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "ke hoach" })).to.deep.equal(["s-3"]);
+    });
+  });
+
   it("claims each queued delivery once among concurrent workers, then retries and finishes", async () => {
     await st.db.transaction(async (trx) => {
       const packet = await putBlob(trx, Buffer.from("<edXML/>"));

@@ -258,16 +258,20 @@ export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items:
     if (f.recipient) query.whereExists(db("document_recipients as r").whereRaw("r.document = d.id").andWhere("r.organ_id", f.recipient));
     return query;
   };
-  const beginsWith = (query: Knex.QueryBuilder, p: string) =>
-    query.whereExists(db("search_terms as p").whereRaw("p.document = d.id").andWhere("p.term", ">=", p).andWhere("p.term", "<", prefixEnd(p)));
-  /** The documents having `driver`, in date order off the index, with the other words as probes. */
+  // a probe: does the document (`column`) have a word, or a word beginning with `begun`?
+  const probe = (column: string, word: string, begun = false) =>
+    db("search_terms as p")
+      .whereRaw(`p.document = ${column}`)
+      .andWhere("p.term", begun ? ">=" : "=", word)
+      .modify((p) => (begun ? p.andWhere("p.term", "<", prefixEnd(word)) : p));
+  /**
+   * The documents having `driver`, in date order off the index, with the other words as probes
+   * on the index row (so that a document's row is read only once its words all match).
+   */
   const having = (driver: string, others: string[], probePrefix: boolean) => {
     const query = db("search_terms as t0").join("documents as d", "d.id", "t0.document").where("t0.local_organ", f.localOrgan).andWhere("t0.term", driver);
-    others.forEach((word, i) => {
-      const t = `t${i + 1}`;
-      query.join(`search_terms as ${t}`, (on: Knex.JoinClause) => on.on(`${t}.document`, "t0.document").andOnVal(`${t}.term`, "=", word));
-    });
-    if (probePrefix && prefix) beginsWith(query, prefix);
+    for (const word of others) query.whereExists(probe("t0.document", word));
+    if (probePrefix && prefix) query.whereExists(probe("t0.document", prefix, true));
     return filtered(query).orderBy("t0.created_at", "desc").orderBy("t0.document", "desc");
   };
   const offset = (page - 1) * pageSize;
@@ -297,7 +301,10 @@ export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items:
       return result(ids.map((r) => byId.get(r.id as string)!));
     } else {
       if (!begun.length) return result([]);
-      query = beginsWith(filtered(db("documents as d").where("d.local_organ", f.localOrgan)), prefix).orderBy("d.created_at", "desc").orderBy("d.id", "desc");
+      query = filtered(db("documents as d").where("d.local_organ", f.localOrgan))
+        .whereExists(probe("d.id", prefix, true))
+        .orderBy("d.created_at", "desc")
+        .orderBy("d.id", "desc");
     }
   } else {
     query = filtered(db("documents as d").where("d.local_organ", f.localOrgan)).orderBy("d.created_at", "desc").orderBy("d.id", "desc");

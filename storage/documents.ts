@@ -232,20 +232,24 @@ export interface SearchFilter {
 
 
 /** At most this many words beginning with a lone prefix are read as separate runs of the index. */
-const MAX_PREFIX_WORDS = 32;
+const MAX_PREFIX_WORDS = 16;
 
 /**
  * Newest first. Words in `q` match whole folded words ("quyet dinh" finds "Quyết định"), the
  * last one also the beginning of a word ("quyet d" and "quy" find it too). The longest whole word
- * (usually the rarest) is read in date order off the search index; every other word is a probe
- * on the same index (the last one a range probe), so a page costs the same at a thousand or a
- * million documents. A query of one word reads each word it begins (found by a loose index scan)
- * in date order and merges them; a prefix that begins more words than that is common, so the
- * documents are then read in date order and probed.
+ * (usually the rarest) is read in date order off the search index; every other word, and the
+ * filters on the document, are probes of that index row, so a page costs the same at a thousand
+ * or a million documents. A query of one word reads each word it begins (found by a loose index
+ * scan) in date order and merges them; a prefix that begins more words than that is common, so
+ * the documents are then read in date order and probed.
+ *
+ * Probes are scalar subqueries (`(select 1 … limit 1) is not null`): PostgreSQL evaluates them
+ * row by row along the index, where it would plan an EXISTS as a join over every matching row.
  */
 export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items: DocumentRow[]; page: number; pageSize: number; hasMore: boolean }> {
   const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 200);
   const page = Math.max(f.page ?? 1, 1);
+  const offset = (page - 1) * pageSize;
   const { exact, prefix } = queryTerms(f.q ?? "");
   const filtered = (query: Knex.QueryBuilder) => {
     if (f.direction) query.where("d.direction", f.direction);
@@ -258,58 +262,48 @@ export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items:
     if (f.recipient) query.whereExists(db("document_recipients as r").whereRaw("r.document = d.id").andWhere("r.organ_id", f.recipient));
     return query;
   };
-  // a probe: does the document (`column`) have a word, or a word beginning with `begun`?
-  const probe = (column: string, word: string, begun = false) =>
-    db("search_terms as p")
-      .whereRaw(`p.document = ${column}`)
-      .andWhere("p.term", begun ? ">=" : "=", word)
-      .modify((p) => (begun ? p.andWhere("p.term", "<", prefixEnd(word)) : p));
-  /**
-   * The documents having `driver`, in date order off the index, with the other words as probes
-   * on the index row (so that a document's row is read only once its words all match).
-   */
-  const having = (driver: string, others: string[], probePrefix: boolean) => {
-    const query = db("search_terms as t0").join("documents as d", "d.id", "t0.document").where("t0.local_organ", f.localOrgan).andWhere("t0.term", driver);
-    for (const word of others) query.whereExists(probe("t0.document", word));
-    if (probePrefix && prefix) query.whereExists(probe("t0.document", prefix, true));
-    return filtered(query).orderBy("t0.created_at", "desc").orderBy("t0.document", "desc");
+  const filters = Boolean(f.direction || f.code || f.sender || f.status || f.type || f.from || f.to || f.recipient);
+  const probe = (query: Knex.QueryBuilder, sub: Knex.QueryBuilder) => query.whereRaw("(?) is not null", [sub.select(db.raw("1")).limit(1)]);
+  // does the document (`column`) have the word, or a word beginning with it?
+  const hasWord = (query: Knex.QueryBuilder, column: string, word: string, begun = false) =>
+    probe(
+      query,
+      db("search_terms as p")
+        .whereRaw(`p.document = ${column}`)
+        .andWhere("p.term", begun ? ">=" : "=", word)
+        .modify((p) => (begun ? p.andWhere("p.term", "<", prefixEnd(word)) : p)),
+    );
+  /** The index run of `word`, newest first, with the other words and the filters as probes. */
+  const run = (word: string, others: string[], begun?: string) => {
+    const query = db("search_terms as t0").where("t0.local_organ", f.localOrgan).andWhere("t0.term", word);
+    for (const other of others) hasWord(query, "t0.document", other);
+    if (begun) hasWord(query, "t0.document", begun, true);
+    if (filters) probe(query, filtered(db("documents as d").whereRaw("d.id = t0.document")));
+    return query.select("t0.document as id", "t0.created_at").orderBy("t0.created_at", "desc").orderBy("t0.document", "desc");
   };
-  const offset = (page - 1) * pageSize;
+  const pageOf = async (ids: Array<{ id: string }>) => {
+    const rows = ids.length ? await db("documents").whereIn("id", ids.map((r) => r.id)) : [];
+    const byId = new Map(rows.map((r) => [r.id as string, r]));
+    return result(ids.map((r) => byId.get(r.id)!));
+  };
   const result = (rows: Array<Record<string, unknown>>) => ({ items: rows.slice(0, pageSize).map(toRow), page, pageSize, hasMore: rows.length > pageSize });
+  const newest = (query: Knex.QueryBuilder) => query.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(pageSize + 1).offset(offset);
 
-  let query: Knex.QueryBuilder;
   if (exact.length) {
     const [driver, ...others] = [...exact].sort((a, b) => b.length - a.length);
-    query = having(driver, others, true);
-  } else if (prefix) {
-    const begun = await wordsBeginning(db, f.localOrgan, prefix, MAX_PREFIX_WORDS + 1);
-    if (begun.length === 1) {
-      query = having(begun[0], [], false);
-    } else if (begun.length > 1 && begun.length <= MAX_PREFIX_WORDS) {
-      // each word's newest matches, merged: a document among the page's is among the newest
-      // offset + pageSize of every word it has
-      const runs = begun.map((word, i) => db.select("*").from(having(word, [], false).select("t0.document as id", "t0.created_at").limit(offset + pageSize + 1).as(`w${i}`)));
-      const ids = await db
-        .select("id")
-        .from(runs[0].union(runs.slice(1)).as("u"))
-        .orderBy("created_at", "desc")
-        .orderBy("id", "desc")
-        .limit(pageSize + 1)
-        .offset(offset);
-      const rows = await db("documents").whereIn("id", ids.map((r) => r.id as string));
-      const byId = new Map(rows.map((r) => [r.id as string, r]));
-      return result(ids.map((r) => byId.get(r.id as string)!));
-    } else {
-      if (!begun.length) return result([]);
-      query = filtered(db("documents as d").where("d.local_organ", f.localOrgan))
-        .whereExists(probe("d.id", prefix, true))
-        .orderBy("d.created_at", "desc")
-        .orderBy("d.id", "desc");
-    }
-  } else {
-    query = filtered(db("documents as d").where("d.local_organ", f.localOrgan)).orderBy("d.created_at", "desc").orderBy("d.id", "desc");
+    return pageOf(await run(driver, others, prefix).limit(pageSize + 1).offset(offset));
   }
-  return result(await query.select("d.*").limit(pageSize + 1).offset(offset));
+  if (!prefix) return result(await newest(filtered(db("documents as d").where("d.local_organ", f.localOrgan)).select("d.*")));
+  const begun = await wordsBeginning(db, f.localOrgan, prefix, MAX_PREFIX_WORDS + 1);
+  if (!begun.length) return result([]);
+  if (begun.length === 1) return pageOf(await run(begun[0], []).limit(pageSize + 1).offset(offset));
+  if (begun.length <= MAX_PREFIX_WORDS) {
+    // each word's newest matches, merged: a document among the page's is among the newest
+    // offset + pageSize of every word it has
+    const runs = begun.map((word, i) => db.select("*").from(run(word, []).limit(offset + pageSize + 1).as(`w${i}`)));
+    return pageOf(await db.select("id").from(runs[0].union(runs.slice(1)).as("u")).orderBy("created_at", "desc").orderBy("id", "desc").limit(pageSize + 1).offset(offset));
+  }
+  return result(await newest(hasWord(filtered(db("documents as d").where("d.local_organ", f.localOrgan)), "d.id", prefix, true)).select("d.*"));
 }
 
 /**

@@ -279,7 +279,7 @@ async function benchSearch(dataDir: string, count: number): Promise<string> {
       }
     }
     times.sort((x, y) => x - y);
-    return `| search (full text and prefixes, names, filters, paging) over ${count.toLocaleString("en")} documents | p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms (${times.length} queries) | — | p95 < 30 ms |`;
+    return `| search (full text and prefixes, names, filters, paging) over ${count.toLocaleString("en")} documents | p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms, max ${times[times.length - 1].toFixed(0)} ms (${times.length} queries) | — | p95 < 30 ms |`;
   } finally {
     await st.close();
   }

@@ -531,6 +531,11 @@ function suite(database: () => TestDatabase) {
       );
       expect(seen.map((s) => s.attempts)).to.deep.equal([1, 2, 3]);
       expect(seen[0].error).to.include("ECONNREFUSED");
+      // the record says what is true: not "sent", but retrying, when, and why
+      const record = await documentRecord(a.node, (await getDocument(a.node.storage.db, doc.id))!);
+      expect(record.delivery).to.include({ state: "retrying" });
+      expect(record.delivery!.lastError).to.include("ECONNREFUSED");
+      expect(Date.parse(record.delivery!.nextAttemptAt!)).to.be.a("number").and.not.NaN;
       // full jitter pinned at the top of its range: base·2^(attempts−1) = 100, 200, 400 ms (less 1)
       const waits = seen.map((s) => s.wait);
       for (const [i, w] of waits.entries()) expect(w, `wait after attempt ${i + 1}`).to.be.within(100 * 2 ** i - 30, 100 * 2 ** i);
@@ -544,6 +549,7 @@ function suite(database: () => TestDatabase) {
     }
     const d = await delivered(doc);
     expect(d.attempts).to.be.within(4, 5);
+    expect((await documentRecord(a.node, (await getDocument(a.node.storage.db, doc.id))!)).delivery).to.deep.equal({ state: "delivered", nextAttemptAt: null, lastError: null });
     await arrived(doc);
     expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(1);
   });

@@ -226,7 +226,28 @@ const users: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users];
+// What identifies a status packet, whatever bytes carry it: its signed Timestamp and the digest of
+// its signed MessageHeader (a received status; a sent one keeps its Timestamp only). Rows from
+// before stay null: they are matched by their packet's bytes and their time is not compared.
+const statusIdentity: Migration = {
+  name: "004_status_identity",
+  async up(knex) {
+    await knex.schema.alterTable("statuses", (t) => {
+      t.timestamp("signed_timestamp", { useTz: true }).nullable();
+      t.string("header_digest", 128).nullable();
+      t.unique(["document", "from_organ", "code", "header_digest"], { indexName: "statuses_identity" });
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable("statuses", (t) => {
+      t.dropUnique(["document", "from_organ", "code", "header_digest"], "statuses_identity");
+      t.dropColumn("signed_timestamp");
+      t.dropColumn("header_digest");
+    });
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,6 +1,8 @@
 // The schema, as knex migrations in code (a migration source, so the same list runs from the
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
+import { parseStrict, parseVnTimestamp, readPacket } from "../envelopes/index.ts";
+import { blobBytes } from "./blobs.ts";
 
 interface Migration {
   name: string;
@@ -228,7 +230,9 @@ const users: Migration = {
 
 // What identifies a status packet, whatever bytes carry it: its signed Timestamp and the digest of
 // its signed MessageHeader (a received status; a sent one keeps its Timestamp only). Rows from
-// before stay null: they are matched by their packet's bytes and their time is not compared.
+// before get their Timestamp read back from the packet stored with them (verified, or signed here,
+// when it was stored), so that their order is still compared; their digest stays null, and they are
+// matched by their packet's bytes.
 const statusIdentity: Migration = {
   name: "004_status_identity",
   async up(knex) {
@@ -237,6 +241,10 @@ const statusIdentity: Migration = {
       t.string("header_digest", 128).nullable();
       t.unique(["document", "from_organ", "code", "header_digest"], { indexName: "statuses_identity" });
     });
+    for (const row of await knex("statuses").select("id", "packet_sha256")) {
+      const timestamp = signedTimestamp(await blobBytes(knex, row.packet_sha256));
+      if (timestamp) await knex("statuses").where({ id: row.id }).update({ signed_timestamp: timestamp });
+    }
   },
   async down(knex) {
     await knex.schema.alterTable("statuses", (t) => {
@@ -246,6 +254,16 @@ const statusIdentity: Migration = {
     });
   },
 };
+
+/** The Timestamp of a stored status packet; null when it cannot be read. */
+function signedTimestamp(packet: Buffer): Date | null {
+  try {
+    const read = readPacket(parseStrict(packet.toString("utf8"))).packet;
+    return (read.kind === "status" && parseVnTimestamp(read.header.Timestamp)) || null;
+  } catch {
+    return null;
+  }
+}
 
 const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity];
 

@@ -2,7 +2,6 @@
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
 import { parseStrict, parseVnTimestamp, readPacket } from "../envelopes/index.ts";
-import { blobBytes } from "./blobs.ts";
 
 interface Migration {
   name: string;
@@ -242,7 +241,9 @@ const statusIdentity: Migration = {
       t.unique(["document", "from_organ", "code", "header_digest"], { indexName: "statuses_identity" });
     });
     for (const row of await knex("statuses").select("id", "packet_sha256")) {
-      const timestamp = signedTimestamp(await blobBytes(knex, row.packet_sha256));
+      // the blob's chunks read here, as the schema of this migration stores them
+      const chunks = await knex("blob_chunks").where({ sha256: row.packet_sha256 }).orderBy("seq").select("data");
+      const timestamp = signedTimestamp(Buffer.concat(chunks.map((c) => Buffer.from(c.data))));
       if (timestamp) await knex("statuses").where({ id: row.id }).update({ signed_timestamp: timestamp });
     }
   },

@@ -525,10 +525,13 @@ function suite(database: () => TestDatabase) {
       await setStatus(b.node, clerk(RECIPIENT), got.id, { code });
       await stateAtA(doc, code);
     }
-    const sent04 = (await listStatuses(b.node.storage.db, got.id)).find((s) => s.code === "04")!;
+    const sentByB = await listStatuses(b.node.storage.db, got.id);
+    const sent04 = sentByB.find((s) => s.code === "04")!;
     const old04 = await blobBytes(b.node.storage.db, sent04.packetSha256);
     const before = { statuses: await listStatuses(a.node.storage.db, doc.id), blobs: await count(a.node, "blobs") };
-    for (const [what, bytes] of rewrapped(old04)) {
+    // the receipt too, which A took from the answer to its delivery rather than at its door
+    const receipt = await blobBytes(b.node.storage.db, sentByB.find((s) => s.code === "01")!.packetSha256);
+    for (const [what, bytes] of [...rewrapped(old04), ...rewrapped(receipt).map(([w, x]): [string, Buffer] => [`the receipt, ${w}`, x])]) {
       expect(sha256(bytes), what).to.not.equal(sent04.packetSha256);
       const res = await post(a.url, bytes);
       expect(res.status, `${what}: ${await res.clone().text()}`).to.equal(202);
@@ -600,6 +603,18 @@ function suite(database: () => TestDatabase) {
       await waitFor("the 15 delivered", async () => (await listDeliveries(b.node.storage.db, got.id, "status")).every((d) => d.state === "delivered"));
     });
     expect(await bothRecords(doc, got)).to.deep.equal(["01", "13", "16", "13", "15"]);
+    expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("15");
+
+    // A's requests replayed at B in other bytes: the same requests, already answered; nothing reopens
+    const after = await listStatuses(b.node.storage.db, got.id);
+    for (const sent13 of (await listStatuses(a.node.storage.db, doc.id)).filter((s) => s.code === "13")) {
+      for (const [what, bytes] of rewrapped(await blobBytes(a.node.storage.db, sent13.packetSha256))) {
+        const res = await post(b.url, bytes);
+        expect(res.status, what).to.equal(202);
+        expect(await res.json(), what).to.deep.equal({ accepted: true, duplicate: true });
+      }
+    }
+    expect(await listStatuses(b.node.storage.db, got.id)).to.deep.equal(after);
     expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("15");
   });
 

@@ -116,6 +116,8 @@ export interface SignatureProfile {
 export interface Verified {
   signer: X509Certificate;
   signedProps: Element;
+  /** Each reference's digest (base64) by URI: computed, and equal to the signed DigestValue. */
+  digests: Map<string, string>;
 }
 
 const format: Refuse = (en, vi) => fail("FORMAT_FAILURE", en, vi);
@@ -204,6 +206,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
 
   // 5. every digest, then the signature value
   const results: ReferenceResult[] = [];
+  const digests = new Map<string, string>();
   for (const e of expected) {
     const alg = refAlgs.get(e.uri)!;
     const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue", format);
@@ -213,6 +216,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
       ? yield* wait(digestWithContent(alg, canonical, e.region.marker, regionText(profile.source!, e.region)))
       : digest(alg, canonical);
     results.push({ uri: e.uri, covers: e.covers, digestOk: digestEquals(got, want) });
+    digests.set(e.uri, got);
   }
   report.references = results;
   const broken = results.filter((r) => !r.digestOk);
@@ -220,7 +224,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   if (!signatureValueOk(signedInfo, sigAlg, signer.publicKey, base64Value(signatureValue, "SignatureValue", format))) {
     fail("SIG_CRYPTO_FAILURE", ...profile.badValue);
   }
-  return { signer, signedProps };
+  return { signer, signedProps, digests };
 }
 
 function checkLayout(parts: Element[], layout: Layout): void {

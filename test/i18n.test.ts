@@ -291,6 +291,9 @@ onEachDatabase("error answers in the client's language", (database) => {
     const r = await ask("GET", "/api/v1/documents/nope", auth("clerk"));
     expect(r.status).to.equal(404);
     expect(r.vi.error).to.equal(`không có văn bản "nope" của cơ quan ${A}`);
+    const endpoint = await ask("GET", "/nothing-here");
+    expect(endpoint.status).to.equal(404);
+    expect(endpoint.vi.error).to.equal("không có điểm truy cập này: GET /nothing-here");
   });
 
   it("400 with details, each problem translated", async () => {

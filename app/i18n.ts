@@ -11,8 +11,9 @@ type Language = "vi" | "en";
  * weights the one named first wins. No header, `*`, or neither named: "en".
  */
 export function preferredLanguage(header: string | undefined): Language {
-  let vi = { q: 0, at: Infinity };
-  let en = { q: 0, at: Infinity };
+  // q -1: not named (then `*` stands for it); vi;q=0 names Vietnamese as unacceptable
+  let vi = { q: -1, at: Infinity };
+  let en = { q: -1, at: Infinity };
   let any = { q: 0, at: Infinity };
   (header ?? "")
     .split(",")
@@ -27,9 +28,8 @@ export function preferredLanguage(header: string | undefined): Language {
       else if (tag === "en" || tag.startsWith("en-")) en = best(en);
       else if (tag === "*") any = best(any);
     });
-  // `*` stands for the languages not named
-  if (vi.at === Infinity) vi = any;
-  if (en.at === Infinity) en = any;
+  if (vi.q < 0) vi = any;
+  if (en.q < 0) en = any;
   return vi.q > en.q || (vi.q > 0 && vi.q === en.q && vi.at < en.at) ? "vi" : "en";
 }
 
@@ -43,8 +43,8 @@ interface Entry {
 }
 
 const PLACEHOLDER = /\{([A-Za-z]\w*)(:message)?\}/g;
-/** Longer texts are answered as written: a lazy match over a huge value costs more than it is worth. */
-const MAX_TEXT = 4096;
+/** Longer texts (a long value quoted) stay as written: matching costs grow with the square of the length. */
+const MAX_TEXT = 1000;
 /** A text of more "; "-separated parts than this is not taken apart. */
 const MAX_PARTS = 20;
 

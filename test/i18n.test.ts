@@ -213,6 +213,7 @@ describe("messages in Vietnamese and English", () => {
       ["fr, vi;q=0.1", "vi"],
       ["fr, de", "en"],
       ["vi;q=0", "en"],
+      ["*, vi;q=0", "en"], // named unacceptable, whatever the wildcard says
       ["vi;q=banana", "en"], // a malformed weight: ignored
       ["*;q=0.5, en;q=0.4", "vi"], // vi through the wildcard
     ];

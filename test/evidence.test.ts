@@ -177,6 +177,22 @@ describe("evidence bundles", function () {
       expect(raw.includes(Buffer.from(ATT2, "utf8"))).to.equal(true);
     });
 
+    it("Info-ZIP's unzip lists the Vietnamese names right (the Unicode Path extra field, not only the UTF-8 flag)", async function () {
+      const listed = await new Promise<{ stdout: string } | null>((resolve) => {
+        execFile("unzip", ["-l", bundle], { env: { ...process.env, LC_ALL: "C.UTF-8" } }, (err, stdout) =>
+          resolve(err && (err as NodeJS.ErrnoException).code === "ENOENT" ? null : { stdout }),
+        );
+      });
+      if (!listed) {
+        const reason = "unzip cannot be run; install it (Debian: apt-get install -y unzip) to check bundle names with Info-ZIP's unzip";
+        if (process.env.CI) throw new Error(`CI is set, so this test may not be skipped: ${reason}`);
+        console.log(`      SKIPPED: ${reason}`);
+        this.skip();
+      }
+      const names = listed!.stdout.split("\n").map((l) => /^\s*\d+\s+\S+\s+\S+\s+(.+)$/.exec(l)?.[1]).filter((n): n is string => !!n);
+      expect(names).to.include.members([ATT1, ATT2, ST(1, "01"), "packet.edxml", "manifest.json"]);
+    });
+
     it("sanitises file names but keeps Vietnamese", () => {
       expect(bundleFileName("Quyết định số 45.pdf")).to.equal("Quyết định số 45.pdf");
       expect(bundleFileName("Quyê\u0301t.pdf")).to.equal("Quyết.pdf"); // NFD → NFC

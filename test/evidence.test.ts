@@ -24,7 +24,7 @@ import {
   type Identity,
 } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
-import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki, zipBomb } from "../fixtures/index.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const NAMES = ["Quyết định 123.pdf", "Phụ lục — bảng kê chi tiết.xlsx"];
@@ -468,6 +468,35 @@ describe("evidence bundles", function () {
         await verify(f).catch((e) => (error = e));
         expect(error, f).to.be.instanceOf(BundleError);
       }
+    });
+  });
+
+  describe("ZIP bombs", () => {
+    const refused = async (path: string, message: RegExp) => {
+      const start = Date.now();
+      let error: unknown = null;
+      await verify(path).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(BundleError);
+      expect((error as Error).message).to.match(message);
+      expect(Date.now() - start, "refused before inflating").to.be.below(3000);
+    };
+
+    it("a small bundle whose packet.edxml inflates 1000:1 to 128 MiB is refused before anything is extracted", async () => {
+      writeFileSync(p("bomb.zip"), zipBomb(128 << 20));
+      await refused(p("bomb.zip"), /packet\.edxml would inflate from \d+ to 134217728 bytes, more than 100 times \(a ZIP bomb\?\); nothing was extracted/);
+    });
+
+    it("an entry that inflates past the size the ZIP directory declares is refused as soon as it does", async () => {
+      writeFileSync(p("liar.zip"), zipBomb(64 << 20, { declared: 1 << 20 }));
+      await refused(p("liar.zip"), /packet\.edxml inflates to more than the 1048576 bytes the ZIP directory declares/);
+      writeFileSync(p("liar-attachment.zip"), zipBomb(64 << 20, { name: "attachments/01-x.pdf", declared: 1 << 20 }));
+      await refused(p("liar-attachment.zip"), /attachments\/01-x\.pdf inflates to more than/);
+    });
+
+    it("the CLI says so and exits 2", async () => {
+      const r = await edoc("verify", p("bomb.zip"), "--trust", p("root.pem"));
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/a ZIP bomb\?/);
     });
   });
 

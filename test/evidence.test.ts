@@ -24,6 +24,7 @@ import {
   type Identity,
 } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
+import { requireXmlsec, xmlsec } from "./helpers/xmlsec.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki, zipBomb } from "../fixtures/index.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
@@ -486,6 +487,21 @@ describe("evidence bundles", function () {
       ]);
       expect(r.bundle.manifestSignature).to.include({ valid: false, subIndication: "HASH_FAILURE", publisher: SENDER });
       expect(r.errors.join("\n")).to.match(/the manifest signature \(manifest-signature\.xml\) is not valid \(HASH_FAILURE\): manifest\.json is not the manifest the node signed/);
+    });
+
+    it("xmlsec1 verifies the manifest signature with the pinned certificate, as README.txt says", async function () {
+      await requireXmlsec(this);
+      const z = unzipSync(readFileSync(bundle));
+      writeFileSync(p("manifest-signature.xml"), z["manifest-signature.xml"]);
+      const readme = Buffer.from(z["README.txt"]).toString();
+      const command = /^ {2}xmlsec1 --verify --pubkey-cert-pem NODE\.pem (.*?)manifest-signature\.xml$/ms.exec(readme)?.[1];
+      expect(command, "the xmlsec1 command in README.txt").to.be.a("string");
+      const args = command!.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
+      const run = (cert: string) => xmlsec(["--verify", "--pubkey-cert-pem", cert, ...args, p("manifest-signature.xml")]);
+      const ok = await run(p("publisher.pem"));
+      expect(ok.stderr, ok.stderr).to.match(/^OK$/m);
+      expect(ok.code).to.equal(0);
+      expect((await run(p("root.pem"))).code).not.to.equal(0);
     });
 
     it("a bundle without its manifest signature, or with a damaged one, is not valid", async () => {

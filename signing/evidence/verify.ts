@@ -87,7 +87,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   for (const [name, e] of entries) {
     if (name === MANIFEST_PATH) continue;
     if (name === MANIFEST_SIGNATURE_PATH) {
-      signatureBytes = (await readEntry(zip, e, true)).bytes ?? null;
+      signatureBytes = (await readEntry(zip, e, true)).bytes ?? Buffer.alloc(0); // unreadable: refused as not XML
       continue;
     }
     const keep = name.startsWith("statuses/") || name === "report.json" || name === "trust/registry.json";

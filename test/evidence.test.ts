@@ -23,6 +23,7 @@ import {
   type EvidenceStatus,
   type Identity,
 } from "../signing/index.ts";
+import { signManifest } from "../signing/evidence/signature.ts";
 import { issueCertificate } from "../signing/testing.ts";
 import { requireXmlsec, xmlsec } from "./helpers/xmlsec.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki, zipBomb } from "../fixtures/index.ts";
@@ -502,6 +503,20 @@ describe("evidence bundles", function () {
       expect(ok.stderr, ok.stderr).to.match(/^OK$/m);
       expect(ok.code).to.equal(0);
       expect((await run(p("root.pem"))).code).not.to.equal(0);
+    });
+
+    it("a manifest signed by its publisher must name that publisher", async () => {
+      const r = await verify(
+        rezip(bundle, p("other-publisher.zip"), (f) => {
+          const m = JSON.parse(Buffer.from(f["manifest.json"]).toString()) as EvidenceManifest;
+          m.publisher = { ...m.publisher, organId: RECIPIENT };
+          f["manifest.json"] = strToU8(JSON.stringify(m));
+          f["manifest-signature.xml"] = signManifest(Buffer.from(f["manifest.json"]), { organId: SENDER, identity: sender }, new Date());
+        }),
+      );
+      expect(r.bundle.manifestSignature).to.include({ valid: true, publisher: SENDER });
+      expect(r.valid).to.equal(false);
+      expect(r.errors.join("\n")).to.match(/manifest\.json names another publisher than the one who signed it/);
     });
 
     it("a bundle without its manifest signature, or with a damaged one, is not valid", async () => {

@@ -96,6 +96,9 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   const files = checkFiles(facts, manifest, problems);
   const manifestSignature = checkManifestSignature(signatureBytes, manifestBytes, trust, trust.at ?? new Date());
   if (!manifestSignature.valid) problems.push(manifestSignatureProblem(manifestSignature));
+  else if (manifest?.publisher && (manifest.publisher.organId !== manifestSignature.publisher || manifest.publisher.fingerprint !== manifestSignature.signer?.fingerprint)) {
+    problems.push(bi("manifest.json names another publisher than the one who signed it", "manifest.json nêu nơi công bố khác với người đã ký"));
+  }
   const { registry, registrySource } = bundleRegistry(trust, facts, files, manifestSignature, found);
   const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at };
   const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, verifyOpts);

@@ -201,7 +201,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   const keyInfo = sigParts.find((e) => e.localName === "KeyInfo");
   const signer =
     profile.signer.kind === "pinned"
-      ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at)
+      ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at, noun)
       : chainSigner(profile.signer, keyInfo, signedProps, at, report);
 
   // 5. every digest, then the signature value
@@ -382,7 +382,7 @@ function chainSigner(
  * SIGNER_NOT_BOUND (the signer is not the one bound to the publisher), a pinned certificate out of
  * its validity EXPIRED or NOT_YET_VALID.
  */
-function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, signedProps: Element, at: Date): X509Certificate {
+function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, signedProps: Element, at: Date, noun: string): X509Certificate {
   const keyParts = keyInfo ? children(keyInfo) : [];
   const certElements = keyParts.length === 1 && isNamed(keyParts[0], DSIG_NS, "X509Data") ? children(keyParts[0]) : [];
   if (!certElements.length || certElements.some((e) => !isNamed(e, DSIG_NS, "X509Certificate"))) {
@@ -399,7 +399,7 @@ function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, sig
     }
     fail(
       "SIGNER_NOT_BOUND",
-      `the snapshot is signed by ${found}, not by the configured publisher certificate (SHA-256 ${fingerprint(pinned)})`,
+      `the ${noun} is signed by ${found}, not by the configured publisher certificate (SHA-256 ${fingerprint(pinned)})`,
       `chữ ký không phải của chứng thư số đã cấu hình (SHA-256 ${fingerprint(pinned)})`,
     );
   }

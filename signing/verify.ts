@@ -149,9 +149,11 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   const { signer } = await verifySignature(profile, at, report);
   signingTimeWarnings(report, signer, at);
   const unsignedTraces = parts!.traceList ? readTraceHeaders(parts!.traceList) : [];
-  if (unsignedTraces.length) {
+  // The sender writes its own entry first (a direct send has only that one); relays append theirs.
+  const relayed = unsignedTraces.length - (unsignedTraces[0]?.OrganId === packet!.header.From.OrganId ? 1 : 0);
+  if (relayed) {
     report.warnings.push(
-      `${unsignedTraces.length} trace entr${unsignedTraces.length === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — các dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
+      `${relayed} trace entr${relayed === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — ${relayed} dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
     );
   }
   if (packet!.kind === "edoc") packet!.traces = unsignedTraces;

@@ -13,6 +13,7 @@ import {
   readAttachmentInfo,
   readBussiness,
   readEdocHeader,
+  readManifest,
   readStatusHeader,
   readTraceHeaders,
   scanPacket,
@@ -101,6 +102,7 @@ interface PacketParts extends Located {
   targets: PacketTarget[];
   messageHeader: Element;
   business: Element | undefined;
+  manifest: Element | undefined;
   traceList: Element | undefined;
 }
 
@@ -220,24 +222,26 @@ function locatePacket(doc: Document, regions: ContentRegion[], report: Verificat
   if (regionOf.size !== regions.length || targets.filter((e) => e.region).length !== regions.length) {
     format("attachment content found outside an attachment", "nội dung tệp đính kèm nằm ngoài phần tệp đính kèm");
   }
-  return { elements, signature, ids, targets, messageHeader, business: businesses[0], traceList };
+  return { elements, signature, ids, targets, messageHeader, business: businesses[0], manifest, traceList };
 }
 
 /** The packet and its attachments as signed, read from the target elements (which get their final words). */
 function readSigned(parts: PacketParts, targets: PacketTarget[]): { packet: Packet; attachments: VerifiedAttachment[] } {
+  // strictly: what other readers (namespace-aware or by local name) see in these parts is the same
   const packet: Packet = isStatusHeader(parts.messageHeader)
-    ? { kind: "status", header: readStatusHeader(parts.messageHeader) }
+    ? { kind: "status", header: readStatusHeader(parts.messageHeader, format) }
     : {
         kind: "edoc",
-        header: readEdocHeader(parts.messageHeader),
-        bussiness: parts.business ? readBussiness(parts.business) : undefined,
+        header: readEdocHeader(parts.messageHeader, format),
+        bussiness: parts.business ? readBussiness(parts.business, format) : undefined,
         traces: [],
         attachments: [],
       };
+  if (parts.manifest) readManifest(parts.manifest, format); // not shown, but signed: other readers show it
   const attachments = targets
     .filter((e) => e.attachment)
     .map((e) => {
-      const info = readAttachmentInfo(e.element);
+      const info = readAttachmentInfo(e.element, format);
       e.covers = `attachment ${e.attachment}: ${info.AttachmentName}`;
       return { info, region: e.region ?? null };
     });

@@ -1030,6 +1030,16 @@ describe("attacks on the verifier", function () {
       await rejects(sub(EDOC, /<ds:KeyInfo>[\s\S]*?<\/ds:KeyInfo>/, "<ds:KeyInfo><ds:KeyName>000.00.00.G22</ds:KeyName></ds:KeyInfo>"), "NO_SIGNING_CERTIFICATE_FOUND", { error: "carries no signer certificate" });
     });
 
+    // Found by the mutation fuzzer (fuzz.test.ts): KeyInfo was read by local name, so a certificate
+    // that xmlsec1 or Santuario would not see (a foreign X509Data is "other" key information) was used.
+    it("the X509Data or the X509Certificate in a foreign namespace → NO_SIGNING_CERTIFICATE_FOUND", async () => {
+      const data = slice(EDOC, "<ds:X509Data>", "</ds:X509Data>");
+      const foreignData = `<fz:X509Data xmlns:fz="urn:example:other">${data.slice("<ds:X509Data>".length, -"</ds:X509Data>".length)}</fz:X509Data>`;
+      await rejects(sub(EDOC, data, foreignData), "NO_SIGNING_CERTIFICATE_FOUND", { error: "carries no signer certificate" });
+      const foreignCerts = data.replace(/ds:X509Certificate>/g, "fz:X509Certificate>").replace("<ds:X509Data>", '<ds:X509Data xmlns:fz="urn:example:other">');
+      await rejects(sub(EDOC, data, foreignCerts), "NO_SIGNING_CERTIFICATE_FOUND", { error: "carries no signer certificate" });
+    });
+
     it("KeyInfo certificates in the wrong order (intermediate first) → NO_SIGNING_CERTIFICATE_FOUND", async () => {
       const { sender, intermediate } = testPki();
       const certs = [intermediate.certificate, sender.certificate].map((c) => `<ds:X509Certificate>${c.raw.toString("base64")}</ds:X509Certificate>`).join("");
@@ -1128,6 +1138,14 @@ describe("attacks on the verifier", function () {
         expect(report.errors, `bit ${bit}`).to.have.length(1);
         expect(report.subIndication).to.be.oneOf(["FORMAT_FAILURE", "NO_CERTIFICATE_CHAIN_FOUND"]);
       }
+    });
+
+    // Found by the mutation fuzzer: OpenSSL read the certificate and ignored what followed it, so
+    // KeyInfo bytes that other verifiers refuse still matched SigningCertificateV2.
+    it("the signer certificate with a byte after its DER → FORMAT_FAILURE", async () => {
+      const der = testPki().sender.certificate.raw;
+      const xml = sub(EDOC, der.toString("base64"), Buffer.concat([der, Buffer.from([0])]).toString("base64"));
+      await rejects(xml, "FORMAT_FAILURE", { error: "certificate 1 in KeyInfo cannot be read" });
     });
 
     it("an unreadable certificate in KeyInfo → FORMAT_FAILURE", async () => {

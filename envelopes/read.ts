@@ -31,7 +31,7 @@ import type {
   TraceHeader,
 } from "./model.ts";
 import { EDXML_NS } from "./model.ts";
-import { DSIG_NS, allElements, child, children, text } from "./xml.ts";
+import { DSIG_NS, allElements, child, children, text, type Refuse } from "./xml.ts";
 
 /** Whether the edXMLHeader carries an XMLDSig signature, a non-XMLDSig placeholder, or nothing. */
 export type SignatureKind = "xmldsig" | "placeholder" | "none";
@@ -77,9 +77,6 @@ function attrs(el: Element, localName: string): string[] {
   }
   return out;
 }
-
-/** Ends a strict read: what is wrong, in English and in Vietnamese. */
-export type Refuse = (en: string, vi: string) => never;
 
 /** How the readers find what they read: tolerantly (TOLERANT) or strictly (see `finder`). */
 interface Finder {

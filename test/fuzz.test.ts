@@ -154,20 +154,24 @@ function undecodableSignerCertificate(xml: string): string {
 
 let EDOC: Buffer = Buffer.alloc(0);
 let STATUS: Buffer = Buffer.alloc(0);
+/** Another document, never mutated: the node still takes it after the fuzzing. */
+let FRESH: Buffer = Buffer.alloc(0);
 
 before(async function () {
   this.timeout(60_000);
   const { sender, recipient } = testPki();
   EDOC = await pack(sampleEdoc({}, ["Quyết định 123.pdf", "Phụ lục.pdf"]), [Buffer.from("%PDF-1.7 quyết định"), Buffer.alloc(1500, 7)], sender);
   STATUS = signStatus(sampleStatus("03"), recipient);
+  const edoc = sampleEdoc();
+  FRESH = await pack({ ...edoc, header: { ...edoc.header, DocumentId: `${SENDER},2026/11/20,124/QĐ-VPCP`, Code: { CodeNumber: "124", CodeNotation: "QĐ-VPCP" } } }, [], sender);
 });
 
 describe("mutation fuzzing of verifyPacket (in process)", function () {
   this.timeout(60_000);
 
   for (const [name, packet, count] of [
-    ["edoc", () => EDOC, 3000],
-    ["status packet", () => STATUS, 1500],
+    ["edoc", () => EDOC, 2000],
+    ["status packet", () => STATUS, 1000],
   ] as const) {
     it(`${count} mutations of a signed ${name}: a report every time, never valid for a changed signed byte`, async () => {
       const xml = packet();
@@ -249,7 +253,7 @@ onEachDatabase("mutation fuzzing of POST /edxml", (database) => {
       expect(await res.json()).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
     });
 
-    it("300 mutations: never a 5xx, /healthz answers meanwhile and after, memory bounded, the genuine packet still accepted", async () => {
+    it("300 mutations: never a 5xx, /healthz answers meanwhile and after, memory bounded, a genuine packet still accepted", async () => {
       const pick = generator(SEED);
       const packets = [EDOC, STATUS].map((xml) => ({ xml, spans: elementSpans(xml) }));
       const rssBefore = process.memoryUsage().rss;
@@ -284,8 +288,8 @@ onEachDatabase("mutation fuzzing of POST /edxml", (database) => {
       expect(slowest.ms, "slowest /healthz while fuzzing").to.be.below(1000);
       expect(await probe()).to.be.below(1000);
       expect(process.memoryUsage().rss - rssBefore, "memory growth").to.be.below(300 * 1024 * 1024);
-      const genuine = await post(EDOC);
-      expect(genuine.status).to.equal(202);
+      const genuine = await post(FRESH);
+      expect(genuine.status, await genuine.clone().text()).to.equal(202);
     });
   });
 });

@@ -88,9 +88,12 @@ interface Finder {
   text(el: Element | undefined, ...names: string[]): string | undefined;
   /** An attribute by local name. */
   attr(el: Element, localName: string): string | undefined;
+  /** Whether a field written as text or as elements (Code) holds elements; text beside them is
+   *  ignored, and refused strictly: one reader would read the text, another the elements. */
+  elementForm(el: Element): boolean;
 }
 
-const TOLERANT: Finder = { child, children, text, attr: (el, name) => attrs(el, name)[0] };
+const TOLERANT: Finder = { child, children, text, attr: (el, name) => attrs(el, name)[0], elementForm: (el) => children(el).length > 0 };
 
 /** The finder for reading `root`: TOLERANT, or, given `refuse`, strict (`root` checked whole first). */
 function finder(root: Element, refuse?: Refuse): Finder {
@@ -112,6 +115,15 @@ function finder(root: Element, refuse?: Refuse): Finder {
   return {
     child: (el, ...names) => one(el, names),
     children,
+    elementForm: (el) => {
+      const kids = children(el).length > 0;
+      for (let n = el.firstChild; n && kids; n = n.nextSibling) {
+        if ((n.nodeType === 3 || n.nodeType === 4) && n.nodeValue?.trim()) {
+          refuse(`<${el.localName}> mixes text and elements`, `<${el.localName}> lẫn văn bản với phần tử`);
+        }
+      }
+      return kids;
+    },
     text: (el, ...names) => text(leaf(names.length && el ? one(el, names) : el)),
     attr: (el, name) => {
       const found = attrs(el, name);
@@ -143,7 +155,7 @@ function readCombinedCode(f: Finder, el: Element | undefined): string | undefine
   if (!el) return undefined;
   const number = f.text(el, "CodeNumber");
   const notation = f.text(el, "CodeNotation");
-  if (number !== undefined || notation !== undefined) return `${number ?? ""}/${notation ?? ""}`;
+  if ((number !== undefined || notation !== undefined) && f.elementForm(el)) return `${number ?? ""}/${notation ?? ""}`;
   return f.text(el);
 }
 
@@ -153,7 +165,7 @@ function readCode(f: Finder, el: Element | undefined): Code {
   if (!el) return code;
   const number = f.text(el, "CodeNumber");
   const notation = f.text(el, "CodeNotation");
-  if (number !== undefined || notation !== undefined || children(el).length > 0) {
+  if (f.elementForm(el) || number !== undefined || notation !== undefined) {
     code.CodeNumber = number ?? "";
     code.CodeNotation = notation ?? "";
     return code;

@@ -6,6 +6,7 @@ import type { X509Certificate } from "node:crypto";
 import {
   EDXML_NS,
   DSIG_NS,
+  XADES_NS,
   XmlError,
   allElements,
   children,
@@ -139,7 +140,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     covered: (targets, signedProps) => {
       ({ packet, attachments } = readSigned(parts!, targets as PacketTarget[]));
       report.documentId = packet.kind === "edoc" ? packet.header.DocumentId : packet.header.ResponseFor.DocumentId;
-      report.signingTime = textDeep(signedProps, "SigningTime") ?? null;
+      report.signingTime = signingTime(signedProps);
     },
     signer: { kind: "chain-and-registry", anchors: opts.anchors, crls: opts.crls, registry: opts.registry, sender: () => packet!.header.From.OrganId },
     changed: (broken) => {
@@ -175,7 +176,7 @@ function locatePacket(doc: Document, regions: ContentRegion[], report: Verificat
   const messageHeader = only(header, "MessageHeader");
   const isStatus = isStatusHeader(messageHeader);
   report.packetKind = isStatus ? "status" : "edoc";
-  report.documentId = text(messageHeader, "DocumentId") ?? text(messageHeader, "ResponseFor", "DocumentId") ?? null;
+  report.documentId = text(messageHeader, "DocumentId") ?? text(children(messageHeader, "ResponseFor")[0], "DocumentId") ?? null;
   if (signatures.length === 0) {
     const placeholder = elements.some((e) => e.localName === "Signature");
     fail(
@@ -287,8 +288,13 @@ function contentRegion(att: Element, regions: Map<string, ContentRegion>): Conte
   return region;
 }
 
-function textDeep(el: Element, localName: string): string | undefined {
-  return text(allElements(el).find((e) => e.localName === localName));
+/** The one xades:SigningTime of the signed properties (a second one, or one in another namespace, would be read by one reader and not another). */
+function signingTime(signedProps: Element): string | null {
+  const times = allElements(signedProps).filter((e) => e.localName === "SigningTime");
+  if (times.length > 1 || (times[0] && times[0].namespaceURI !== XADES_NS)) {
+    format("the signed properties must hold at most one xades:SigningTime", "thuộc tính đã ký chỉ được có tối đa một xades:SigningTime");
+  }
+  return text(times[0]) ?? null;
 }
 
 function signingTimeWarnings(report: VerificationReport, cert: X509Certificate, at: Date): void {

@@ -604,6 +604,22 @@ describe("attacks on the verifier", function () {
       await rejects(resigned(xml), "FORMAT_FAILURE", { error: "<Subject> must hold text only" });
     });
 
+    it("a Code with its own text beside CodeNumber and CodeNotation (re-signed) → FORMAT_FAILURE", async () => {
+      await rejects(resigned(sub(EDOC, "<edXML:Code>", "<edXML:Code>999/QĐ-GIẢ")), "FORMAT_FAILURE", { error: "<Code> mixes text and elements" });
+    });
+
+    it("a second SigningTime, or one in a foreign namespace, in the signed properties (re-signed) → FORMAT_FAILURE", async () => {
+      const time = /<xades:SigningTime>[^<]*<\/xades:SigningTime>/.exec(EDOC)![0];
+      for (const evil of [`${time}<xades:SigningTime>2020-01-01T00:00:00+07:00</xades:SigningTime>`, `<x:SigningTime ${OTHER}>2020-01-01T00:00:00+07:00</x:SigningTime>${time}`]) {
+        await rejects(resigned(sub(EDOC, time, evil)), "FORMAT_FAILURE", { error: "at most one xades:SigningTime" });
+      }
+    });
+
+    it("(a refused status packet's report names the document it answers, not the text of its whole ResponseFor)", async () => {
+      const report = await rejects(sub(STATUS, '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="edxml-signature">', '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="other">'), "FORMAT_FAILURE", { error: "the signature's Id must be" });
+      expect(report.documentId).to.equal(`${SENDER},2026/11/20,123/QĐ-VPCP`);
+    });
+
     it("(fields that may repeat still do: three To, two ResponseFor in an edoc, an unknown QCVN extension element → valid)", async () => {
       let xml = sub(EDOC, "<edXML:DocumentId>", `<edXML:To><edXML:OrganId>000.00.00.H14</edXML:OrganId></edXML:To><edXML:To><edXML:OrganId>000.00.00.K01</edXML:OrganId></edXML:To><edXML:DocumentId>`);
       xml = sub(xml, "<edXML:SteeringType>", `<edXML:ResponseFor><edXML:OrganId>${SENDER}</edXML:OrganId><edXML:DocumentId>a</edXML:DocumentId></edXML:ResponseFor><edXML:ResponseFor><edXML:OrganId>${SENDER}</edXML:OrganId><edXML:DocumentId>b</edXML:DocumentId></edXML:ResponseFor><edXML:ApplicationType>QLVB</edXML:ApplicationType><edXML:SteeringType>`);

@@ -7,6 +7,7 @@ import pino, { type Logger } from "pino";
 import type { Identity, TrustConfig } from "../signing/index.ts";
 import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
 import type { Config } from "./config.ts";
+import { AppError } from "./errors.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface AppContext {
@@ -26,7 +27,14 @@ export interface AppContext {
 }
 
 export async function openContext(config: Config, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
-  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema });
+  let storage: Storage;
+  try {
+    storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema, warn: (m) => log.warn({ component: "knex" }, m) });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = config.databaseUrl ? "the PostgreSQL database of DATABASE_URL" : `the SQLite database in ${config.dataDir}`;
+    throw new AppError("unavailable", `cannot open ${where}: ${e.code && !e.message.includes(e.code) ? `${e.code} ` : ""}${e.message}`);
+  }
   const key = masterKey(config.dataDir, config.masterKey);
   const identities = new Map<string, Promise<Identity>>();
   let trust: Promise<TrustConfig> | null = null;

@@ -14,6 +14,7 @@ import {
   businessTargets,
   edocFromInput,
   formatTimestamp,
+  parseVnTimestamp,
   readSource,
   statusProblem,
   validateEdoc,
@@ -69,6 +70,29 @@ export async function ownDocument(ctx: AppContext, caller: Caller, id: string): 
 
 // ---- records ------------------------------------------------------------------------------------
 
+type DeliveryView = DocumentRecord["deliveries"][number];
+type DeliverySummary = NonNullable<DocumentRecord["delivery"]>;
+
+/**
+ * Where an outbound document's deliveries stand, the least advanced recipient first: failed, then
+ * retrying (an attempt failed; when the next is due and why), sending, queued, delivered.
+ */
+function deliverySummary(deliveries: DeliveryView[]): DeliverySummary {
+  const pick = (state: DeliverySummary["state"], of: DeliveryView[]): DeliverySummary => {
+    const next = of.map((d) => d.nextAttemptAt).filter((t): t is string => !!t).sort()[0] ?? null;
+    return { state, nextAttemptAt: state === "retrying" || state === "queued" ? next : null, lastError: of.find((d) => d.lastError)?.lastError ?? null };
+  };
+  const failed = deliveries.filter((d) => d.state === "failed");
+  if (failed.length) return pick("failed", failed);
+  const queued = deliveries.filter((d) => d.state === "queued");
+  const retrying = queued.filter((d) => d.attempts > 0);
+  if (retrying.length) return pick("retrying", retrying);
+  const sending = deliveries.filter((d) => d.state === "sending");
+  if (sending.length) return pick("sending", sending);
+  if (queued.length) return pick("queued", queued);
+  return { state: "delivered", nextAttemptAt: null, lastError: null };
+}
+
 /** The records of `rows` as the API and the pages show them: four queries whatever the count. */
 export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: DocumentRow[]): Promise<DocumentRecord[]> {
   const db = ctx.storage.db;
@@ -80,42 +104,46 @@ export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: Do
     listStatusesFor(db, ids),
     listAttachmentsFor(db, ids),
   ]);
-  return rows.map((d) => ({
-    id: d.id,
-    documentId: d.documentId,
-    direction: d.direction,
-    localOrganId: d.localOrgan,
-    from: d.from,
-    to: to.get(d.id) ?? [],
-    code: d.code,
-    subject: d.subject,
-    type: d.type,
-    businessType: d.businessType,
-    relatedDocumentId: d.relatedDocumentId,
-    businessState: d.businessState as DocumentRecord["businessState"],
-    promulgationDate: d.promulgationDate,
-    status: d.status,
-    createdAt: d.createdAt,
-    // per recipient: the transport state until the receipt, then the last status it sent back
-    deliveries: (deliveries.get(d.id) ?? []).map((x) => ({
+  return rows.map((d) => {
+    const views = (deliveries.get(d.id) ?? []).map((x) => ({
       organId: x.organId,
       state: x.state === "delivered" && x.statusCode ? x.statusCode : x.state,
       attempts: x.attempts,
       nextAttemptAt: x.state === "queued" ? x.nextAttemptAt : null,
       lastError: x.lastError,
-    })),
-    statuses: (statuses.get(d.id) ?? []).map((s) => ({ code: s.code, from: s.from, to: s.to, at: s.at, direction: s.direction, description: s.description })),
-    attachments: (attachments.get(d.id) ?? []).map((a) => ({ n: a.n, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
-    verification: {
-      valid: d.report.valid,
-      indication: d.report.indication,
-      subIndication: d.report.subIndication,
-      signer: d.report.signer,
-      signingTime: d.report.signingTime,
-    },
-    header: d.header as unknown as Record<string, unknown>,
-    bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
-  }));
+    }));
+    return {
+      id: d.id,
+      documentId: d.documentId,
+      direction: d.direction,
+      localOrganId: d.localOrgan,
+      from: d.from,
+      to: to.get(d.id) ?? [],
+      code: d.code,
+      subject: d.subject,
+      type: d.type,
+      businessType: d.businessType,
+      relatedDocumentId: d.relatedDocumentId,
+      businessState: d.businessState as DocumentRecord["businessState"],
+      promulgationDate: d.promulgationDate,
+      status: d.status,
+      createdAt: d.createdAt,
+      // per recipient: the transport state until the receipt, then the last status it sent back
+      deliveries: views,
+      delivery: d.direction === "out" ? deliverySummary(views) : null,
+      statuses: (statuses.get(d.id) ?? []).map((s) => ({ code: s.code, from: s.from, to: s.to, at: s.at, direction: s.direction, description: s.description })),
+      attachments: (attachments.get(d.id) ?? []).map((a) => ({ n: a.n, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+      verification: {
+        valid: d.report.valid,
+        indication: d.report.indication,
+        subIndication: d.report.subIndication,
+        signer: d.report.signer,
+        signingTime: d.report.signingTime,
+      },
+      header: d.header as unknown as Record<string, unknown>,
+      bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
+    };
+  });
 }
 
 export async function documentRecord(ctx: Pick<AppContext, "storage">, d: DocumentRow): Promise<DocumentRecord> {
@@ -246,8 +274,11 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   const agency = (await getLocalAgency(db, caller.organId))!;
   const previous = await listStatuses(db, doc.id);
   const targets = doc.direction === "in" ? [doc.from] : await listRecipients(db, doc.id);
+  // kept as signed (to the second), so that it compares like with like with the statuses received
+  const timestamp = formatTimestamp(ctx.now());
+  const signedAt = parseVnTimestamp(timestamp)!;
   for (const target of targets) {
-    const problem = statusProblem(previous.filter((s) => s.from === target || s.to === target).map((s) => s.code), code);
+    const problem = statusProblem(previous.filter((s) => s.from === target || s.to === target), { code, timestamp: signedAt.toISOString() });
     if (problem) throw conflict(problem);
   }
   const text = description?.trim() || STATUS_CODES[code as StatusCode];
@@ -262,7 +293,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
         StaffInfo: caller.name ? { Staff: caller.name } : undefined,
         StatusCode: code as StatusCode,
         Description: text,
-        Timestamp: formatTimestamp(ctx.now()),
+        Timestamp: timestamp,
       },
     };
     return { target, bytes: signStatus(status, identity) };
@@ -270,7 +301,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   await db.transaction(async (trx) => {
     for (const p of packets) {
       const blob = await putBlob(trx, p.bytes);
-      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text });
+      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text, timestamp: signedAt });
       await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
     }
     if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);

@@ -446,6 +446,17 @@ export const DocumentRecord = z
     status: z.string().meta({ description: "out: sent; in: received, or the last code set here" }),
     createdAt: z.string().meta({ format: "date-time" }),
     deliveries: z.array(Delivery).meta({ description: "Outbound: one per recipient" }),
+    delivery: z
+      .object({
+        state: z.enum(["queued", "retrying", "sending", "delivered", "failed"]),
+        nextAttemptAt: z.string().nullable(),
+        lastError: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "Outbound: where the deliveries stand, the least advanced recipient first (failed, then retrying — an attempt failed, the next is due at nextAttemptAt —, sending, queued, delivered); null for a received document",
+      }),
     statuses: z.array(StatusEntry).meta({ description: "Every status packet sent or received, oldest first" }),
     attachments: z.array(z.object({ n: z.number().int().min(1), name: z.string(), contentType: z.string(), size: z.number().int(), sha256: z.string() })),
     verification: z.object({

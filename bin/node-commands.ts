@@ -36,15 +36,8 @@ const iso = (d: string | Date) => new Date(d).toISOString().replace(/\.\d{3}Z$/,
 
 /** The node's context for the length of `fn`, and the operator as the caller. */
 async function withNode<T>(fn: (ctx: AppContext, caller: Caller) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const where = config.databaseUrl ? "the PostgreSQL database of DATABASE_URL" : `the SQLite database in ${config.dataDir}`;
   const { default: pino } = await import("pino");
-  let ctx: AppContext;
-  try {
-    ctx = await openContext(config, pino({ level: "silent" }));
-  } catch (err) {
-    throw new InputError(`cannot open ${where}: ${(err as Error).message}`);
-  }
+  const ctx = await openContext(loadConfig(), pino({ level: "silent" }));
   try {
     const [first] = await listLocalAgencies(ctx.storage.db);
     return await fn(ctx, { organId: first?.organId ?? "", role: "admin", name: cliActor(), actor: cliActor() });
@@ -200,7 +193,7 @@ export function registryList(): Promise<number> {
 export function tokenCreate(v: { organId?: string; role?: string; name?: string; expiresIn?: string }): Promise<number> {
   return withNode(async (ctx, caller) => {
     const t = await createApiToken(ctx, caller, { organId: v.organId, role: v.role, name: v.name, expiresIn: v.expiresIn });
-    say(`a ${t.role} token for ${t.organId} "${t.agencyName}"${t.name ? ` (${t.name})` : ""}${t.expiresAt ? `, valid until ${iso(t.expiresAt)}` : ""}; it is shown only this once:`);
+    say(`${t.role === "admin" || t.role === "archivist" ? "an" : "a"} ${t.role} token for ${t.organId} "${t.agencyName}"${t.name ? ` (${t.name})` : ""}${t.expiresAt ? `, valid until ${iso(t.expiresAt)}` : ""}; it is shown only this once:`);
     say(`id: ${t.id}`);
     say(t.token);
     return 0;

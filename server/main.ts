@@ -163,7 +163,9 @@ async function main(): Promise<void> {
       process.stderr.write(`edoc: ${err.message}\n`);
       process.exit(2);
     }
-    log.fatal({ err }, `the node cannot start: ${(err as Error).message}`);
+    // a sentence for what the node knows (a database it cannot open); the stack only for the unexpected
+    if (err instanceof AppError) log.fatal(`the node cannot start: ${err.message}`);
+    else log.fatal({ err }, `the node cannot start: ${(err as Error).message}`);
     process.stderr.write(`edoc: the node cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   }

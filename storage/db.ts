@@ -19,14 +19,28 @@ export interface StorageOptions {
   databaseUrl?: string;
   /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
   schema?: string;
+  /** Where knex's own warnings go (default: nowhere). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * knex's logger: its warnings to `warn`, except the connection failures it prints with their stack
+ * (the failure itself reaches the caller, which says it in a sentence).
+ */
+function knexLog(warn: (message: string) => void = () => {}): Knex.Config["log"] {
+  const say = (m: unknown) => {
+    const text = String(m);
+    if (!text.startsWith("Acquire connection error")) warn(text);
+  };
+  return { warn: say, error: say, deprecate: say, debug: () => {} };
 }
 
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const config = knexConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  const config = { ...knexConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }), log: knexLog(opts.warn) };
   if (opts.databaseUrl && opts.schema) {
     config.searchPath = [opts.schema];
-    const admin = knexFactory({ client: "pg", connection: opts.databaseUrl });
+    const admin = knexFactory({ client: "pg", connection: opts.databaseUrl, log: knexLog(opts.warn) });
     try {
       await admin.raw("CREATE SCHEMA IF NOT EXISTS ??", [opts.schema]);
     } finally {

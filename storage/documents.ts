@@ -171,11 +171,27 @@ export interface StatusRow {
   packetSha256: string;
   description: string;
   at: string;
+  /** The packet's signed Timestamp (ISO 8601); null for rows recorded before it was kept. */
+  timestamp: string | null;
+  /** The digest of the signed MessageHeader of a received status (see SignedContent.headerDigest). */
+  headerDigest: string | null;
 }
 
 export async function addStatus(
   db: Db,
-  s: { document: string; code: string; from: string; to: string; direction: "sent" | "received"; packet: BlobRef; description: string; at?: Date },
+  s: {
+    document: string;
+    code: string;
+    from: string;
+    to: string;
+    direction: "sent" | "received";
+    packet: BlobRef;
+    description: string;
+    at?: Date;
+    /** The signed Timestamp of the packet. */
+    timestamp?: Date;
+    headerDigest?: string;
+  },
 ): Promise<void> {
   await db("statuses").insert({
     document: s.document,
@@ -186,6 +202,8 @@ export async function addStatus(
     packet_sha256: s.packet.sha256,
     description: s.description.slice(0, 1000),
     at: s.at ?? new Date(),
+    signed_timestamp: s.timestamp ?? null,
+    header_digest: s.headerDigest ?? null,
   });
 }
 
@@ -198,6 +216,8 @@ const toStatus = (s: Record<string, unknown>): StatusRow => ({
   packetSha256: s.packet_sha256 as string,
   description: s.description as string,
   at: new Date(s.at as string).toISOString(),
+  timestamp: s.signed_timestamp == null ? null : new Date(s.signed_timestamp as string).toISOString(),
+  headerDigest: (s.header_digest as string | null) ?? null,
 });
 
 /** Status packets of each document, oldest first. */

@@ -1,6 +1,7 @@
 // The schema, as knex migrations in code (a migration source, so the same list runs from the
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
+import { parseStrict, parseVnTimestamp, readPacket } from "../envelopes/index.ts";
 
 interface Migration {
   name: string;
@@ -226,7 +227,46 @@ const users: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users];
+// What identifies a status packet, whatever bytes carry it: its signed Timestamp and the digest of
+// its signed MessageHeader (a received status; a sent one keeps its Timestamp only). Rows from
+// before get their Timestamp read back from the packet stored with them (verified, or signed here,
+// when it was stored), so that their order is still compared; their digest stays null, and they are
+// matched by their packet's bytes.
+const statusIdentity: Migration = {
+  name: "004_status_identity",
+  async up(knex) {
+    await knex.schema.alterTable("statuses", (t) => {
+      t.timestamp("signed_timestamp", { useTz: true }).nullable();
+      t.string("header_digest", 128).nullable();
+      t.unique(["document", "from_organ", "code", "header_digest"], { indexName: "statuses_identity" });
+    });
+    for (const row of await knex("statuses").select("id", "packet_sha256")) {
+      // the blob's chunks read here, as the schema of this migration stores them
+      const chunks = await knex("blob_chunks").where({ sha256: row.packet_sha256 }).orderBy("seq").select("data");
+      const timestamp = signedTimestamp(Buffer.concat(chunks.map((c) => Buffer.from(c.data))));
+      if (timestamp) await knex("statuses").where({ id: row.id }).update({ signed_timestamp: timestamp });
+    }
+  },
+  async down(knex) {
+    await knex.schema.alterTable("statuses", (t) => {
+      t.dropUnique(["document", "from_organ", "code", "header_digest"], "statuses_identity");
+      t.dropColumn("signed_timestamp");
+      t.dropColumn("header_digest");
+    });
+  },
+};
+
+/** The Timestamp of a stored status packet; null when it cannot be read. */
+function signedTimestamp(packet: Buffer): Date | null {
+  try {
+    const read = readPacket(parseStrict(packet.toString("utf8"))).packet;
+    return (read.kind === "status" && parseVnTimestamp(read.header.Timestamp)) || null;
+  } catch {
+    return null;
+  }
+}
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -222,6 +222,7 @@ onEachDatabase("accounts", (database) => {
     const other = anotherDatabase(database());
     const old = await openStorage(other.options);
     try {
+      await old.db.migrate.down(); // 004_status_identity
       await old.db.migrate.down(); // 003_users
       await old.db.migrate.down(); // 002_token_expiry_and_last_use
       expect(await old.db.schema.hasColumn("tokens", "expires_at")).to.equal(false);

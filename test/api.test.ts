@@ -13,7 +13,7 @@ import { signStatus, verifyPacket } from "../signing/index.ts";
 import { addStatus, blobBytes, insertDocument, putBlob, revokeToken, type Role } from "../storage/index.ts";
 import { API_ROUTES, apiRoutes } from "../server/api.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { pack, RECIPIENT, sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
+import { pack, RECIPIENT, sampleEdoc, SENDER, testPki, zipBomb } from "../fixtures/index.ts";
 import { startNode, testIdentity, type TestNode } from "./helpers/node.ts";
 
 const A = SENDER; // 000.00.00.G22
@@ -893,6 +893,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(zip.status).to.equal(200);
       expect(zip.json).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
       expect(zip.json.errors[0]).to.match(/not a readable evidence bundle/).and.not.include(t.node.config.dataDir);
+    });
+
+    it("refuses a ZIP bomb before inflating it: a report saying so, nothing left in tmp/", async () => {
+      const res = await verify(new Uint8Array(zipBomb(16 << 20)), "application/zip"); // built in milliseconds: a long synchronous build lets idle keep-alive sockets time out under the client
+      expect(res.status).to.equal(200);
+      expect(res.json).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+      expect(res.json.errors[0]).to.match(/packet\.edxml would inflate from \d+ to 16777216 bytes, more than 100 times \(a ZIP bomb\?\)/).and.not.include(t.node.config.dataDir);
+      expect(await snapshot()).to.include({ "files:tmp": 0 });
     });
 
     it("verifies an evidence bundle from GET /documents/:id/evidence", async () => {

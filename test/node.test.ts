@@ -193,6 +193,8 @@ onEachDatabase("edoc node commands", (database) => {
     expect(r.stdout.trimEnd().split("\n").slice(0, -1).join("\n")).not.to.match(/edoc_/);
     const admin = lastLine((await edoc(env, "token", "create", "--organ-id", DEV, "--role", "admin")).stdout);
     expect(admin).to.match(TOKEN);
+    const archivist = await edoc(env, "token", "create", "--organ-id", DEV, "--role", "archivist");
+    expect(archivist.stdout).to.match(/^an archivist token for /m).and.match(/^id: \d+$/m);
 
     const cases: Array<[string[], RegExp]> = [
       [["--organ-id", DEV, "--role", "boss"], /not a role; the roles are clerk, archivist, admin/],
@@ -327,6 +329,19 @@ onEachDatabase("first start (bootstrap)", (database) => {
 describe("npm start: the compiled server as a process", () => {
   const s = scratch();
   after(() => s.cleanup());
+
+  it("a database it cannot open is said in one sentence, without a stack trace (server and CLI)", async () => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, EDOC_DATA_DIR: s.path("nodb"), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", PORT: "0" };
+    const run = (cmd: string, args: string[]) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile(cmd, args, { env }, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, output: stdout + stderr }));
+      });
+    for (const r of [await run(process.execPath, [SERVER]), await run(EDOC, ["agency", "list"])]) {
+      expect(r.code).to.not.equal(0);
+      expect(r.output).to.include("cannot open the PostgreSQL database of DATABASE_URL: connect ECONNREFUSED 127.0.0.1:1");
+      expect(r.output).not.to.match(/\n\s+at |"stack"|Acquire connection error/);
+    }
+  });
 
   function start(env: NodeJS.ProcessEnv): Promise<{ stdout: () => string; url: string; stop(): Promise<number | null> }> {
     const child = spawn(process.execPath, [SERVER], { env, stdio: ["ignore", "pipe", "pipe"] });

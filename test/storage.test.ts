@@ -19,6 +19,7 @@ import {
   listRecipientsFor,
   listStatuses,
   loadIdentity,
+  openStorage,
   masterKey,
   putBlob,
   readBlob,
@@ -26,8 +27,10 @@ import {
   searchDocuments,
   type Storage,
 } from "../storage/index.ts";
-import { onEachDatabase } from "./helpers/db.ts";
-import { sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
+import { parseVnTimestamp } from "../envelopes/index.ts";
+import { signStatus } from "../signing/index.ts";
+import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
+import { RECIPIENT, sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
 
 onEachDatabase("storage", (database) => {
   let st: Storage;
@@ -168,5 +171,51 @@ onEachDatabase("storage", (database) => {
     expect([...recipients.keys()]).to.deep.equal(many);
     expect(recipients.get("none-0")).to.deep.equal([]);
     expect(ids.every((id) => recipients.get(id)!.length === 2)).to.equal(true);
+  });
+
+  it("upgrades a database made before status identity: old statuses get the Timestamp they were signed with", async () => {
+    const other = anotherDatabase(database());
+    const old = await openStorage(other.options);
+    try {
+      await old.db.migrate.down(); // 004_status_identity
+      expect(await old.db.schema.hasColumn("statuses", "signed_timestamp")).to.equal(false);
+      const edoc = sampleEdoc();
+      const signed = signStatus(
+        {
+          kind: "status",
+          header: {
+            From: { OrganId: RECIPIENT, OrganName: "UBND tỉnh Nghệ An" },
+            ResponseFor: { OrganId: SENDER, Code: "1/QĐ-VPCP", PromulgationDate: "2026/11/30", DocumentId: "old-1" },
+            StatusCode: "03",
+            Timestamp: "2026/11/30 08:15:00",
+          },
+        },
+        testPki().recipient,
+      );
+      await old.db.transaction(async (trx) => {
+        const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+        const status = await putBlob(trx, signed);
+        await insertDocument(trx, { id: "old-1", direction: "out", localOrgan: SENDER, packet, header: { ...edoc.header, DocumentId: "old-1" }, report: {} as never, attachments: [], status: "sent" });
+        const row = { document: "old-1", from_organ: RECIPIENT, to_organ: SENDER, direction: "received", description: "", at: new Date() };
+        await trx("statuses").insert([
+          { ...row, code: "03", packet_sha256: status.sha256 },
+          { ...row, code: "04", packet_sha256: packet.sha256 }, // not a status packet: nothing to read back
+        ]);
+      });
+      await old.db.migrate.latest();
+      const rows = await listStatuses(old.db, "old-1");
+      expect(rows.map((r) => [r.code, r.timestamp, r.headerDigest])).to.deep.equal([
+        ["03", parseVnTimestamp("2026/11/30 08:15:00")!.toISOString(), null],
+        ["04", null, null],
+      ]);
+      expect(rows[0].timestamp).to.equal("2026-11-30T01:15:00.000Z");
+      // and back down
+      await old.db.migrate.down();
+      expect(await old.db.schema.hasColumn("statuses", "header_digest")).to.equal(false);
+      expect(Number((await old.db("statuses").count({ n: "*" }))[0].n)).to.equal(2);
+    } finally {
+      await old.close();
+      await other.cleanup();
+    }
   });
 });

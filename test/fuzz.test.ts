@@ -285,8 +285,8 @@ onEachDatabase("mutation fuzzing of POST /edxml", (database) => {
       await Promise.all([worker(), worker(), worker(), worker(), probing]);
       expect(Object.keys(statuses).map(Number).every((s) => s >= 200 && s < 500)).to.equal(true);
       expect(statuses[422], JSON.stringify(statuses)).to.be.greaterThan(100);
-      expect(slowest.ms, "slowest /healthz while fuzzing").to.be.below(1000);
-      expect(await probe()).to.be.below(1000);
+      expect(slowest.ms, "slowest /healthz while fuzzing").to.be.below(2000);
+      expect(await probe()).to.be.below(2000);
       expect(process.memoryUsage().rss - rssBefore, "memory growth").to.be.below(300 * 1024 * 1024);
       const genuine = await post(FRESH);
       expect(genuine.status, await genuine.clone().text()).to.equal(202);

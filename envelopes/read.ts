@@ -5,6 +5,11 @@
 // non-numeric required number becomes NaN (so validation reports it), optional values that are
 // absent, empty or non-numeric are left out of the object (the property is not set at all).
 // Only a document that is not an edXML packet at all, or one without a MessageHeader, is an error.
+//
+// Signed content is read strictly instead (pass a `refuse`): every element must be in the QCVN
+// namespace, a single-valued field may appear once (both spellings of one count as one) and a text
+// field holds text only, so that what a namespace-aware reader and a reader by local name see is
+// one and the same; anything else is refused.
 import type {
   AttachmentInfo,
   Bussiness,
@@ -25,7 +30,8 @@ import type {
   StatusHeader,
   TraceHeader,
 } from "./model.ts";
-import { DSIG_NS, child, children, text } from "./xml.ts";
+import { EDXML_NS } from "./model.ts";
+import { DSIG_NS, allElements, child, children, text, type Refuse } from "./xml.ts";
 
 /** Whether the edXMLHeader carries an XMLDSig signature, a non-XMLDSig placeholder, or nothing. */
 export type SignatureKind = "xmldsig" | "placeholder" | "none";
@@ -55,10 +61,6 @@ function flag(value: string | undefined): number | undefined {
   return parseNumber(v);
 }
 
-function textOf(el: Element | undefined): string | undefined {
-  return el ? text(el) : undefined;
-}
-
 /** Strip `cid:` (any case) and MIME-style angle brackets from a content id. */
 function stripCid(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -66,54 +68,109 @@ function stripCid(value: string | undefined): string | undefined {
   return v || undefined;
 }
 
-/** Attribute by local name, any namespace (e.g. `xlink:href`). */
-function attr(el: Element, localName: string): string | undefined {
-  const attrs = el.attributes;
-  for (let i = 0; i < attrs.length; i++) {
-    const a = attrs.item(i);
-    if (a && (a.localName ?? a.name) === localName) return a.value;
+/** Attributes by local name, any namespace (e.g. `xlink:href`). */
+function attrs(el: Element, localName: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < el.attributes.length; i++) {
+    const a = el.attributes.item(i);
+    if (a && (a.localName ?? a.name) === localName) out.push(a.value);
   }
-  return undefined;
+  return out;
+}
+
+/** How the readers find what they read: tolerantly (TOLERANT) or strictly (see `finder`). */
+interface Finder {
+  /** The child with one of these local names (alternative spellings of one field). */
+  child(el: Element, ...names: string[]): Element | undefined;
+  /** Every child with this local name (a field that may repeat). */
+  children(el: Element, name: string): Element[];
+  /** Text of the element, or of its child with one of these local names; see xml.ts `text`. */
+  text(el: Element | undefined, ...names: string[]): string | undefined;
+  /** An attribute by local name. */
+  attr(el: Element, localName: string): string | undefined;
+  /** Whether a field written as text or as elements (Code) holds elements; text beside them is
+   *  ignored, and refused strictly: one reader would read the text, another the elements. */
+  elementForm(el: Element): boolean;
+}
+
+const TOLERANT: Finder = { child, children, text, attr: (el, name) => attrs(el, name)[0], elementForm: (el) => children(el).length > 0 };
+
+/** The finder for reading `root`: TOLERANT, or, given `refuse`, strict (`root` checked whole first). */
+function finder(root: Element, refuse?: Refuse): Finder {
+  if (!refuse) return TOLERANT;
+  for (const el of allElements(root)) {
+    if (el.namespaceURI !== EDXML_NS) refuse(`<${el.tagName}> is not in the edXML namespace`, `<${el.tagName}> không thuộc không gian tên edXML`);
+  }
+  const one = (el: Element, names: string[]): Element | undefined => {
+    const found = children(el).filter((e) => names.includes(e.localName));
+    if (found.length > 1) {
+      refuse(`<${el.localName}> holds more than one <${found[1].localName}>`, `<${el.localName}> có nhiều hơn một <${found[1].localName}>`);
+    }
+    return found[0];
+  };
+  const leaf = (el: Element | undefined): Element | undefined => {
+    if (el && children(el).length) refuse(`<${el.localName}> must hold text only`, `<${el.localName}> chỉ được chứa văn bản`);
+    return el;
+  };
+  return {
+    child: (el, ...names) => one(el, names),
+    children,
+    elementForm: (el) => {
+      const kids = children(el).length > 0;
+      for (let n = el.firstChild; n && kids; n = n.nextSibling) {
+        if ((n.nodeType === 3 || n.nodeType === 4) && n.nodeValue?.trim()) {
+          refuse(`<${el.localName}> mixes text and elements`, `<${el.localName}> lẫn văn bản với phần tử`);
+        }
+      }
+      return kids;
+    },
+    text: (el, ...names) => text(leaf(names.length && el ? one(el, names) : el)),
+    attr: (el, name) => {
+      const found = attrs(el, name);
+      if (found.length > 1) refuse(`<${el.localName}> carries more than one ${name} attribute`, `<${el.localName}> có nhiều hơn một thuộc tính ${name}`);
+      return found[0];
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
 /** Organization (From / To). */
-function readOrganization(el: Element | undefined): Organization {
-  const org: Organization = { OrganId: (el && text(el, "OrganId")) ?? "" };
+function readOrganization(f: Finder, el: Element | undefined): Organization {
+  const org: Organization = { OrganId: (el && f.text(el, "OrganId")) ?? "" };
   if (!el) return org;
-  put(org, "OrganizationInCharge", text(el, "OrganizationInCharge"));
-  put(org, "OrganName", text(el, "OrganName"));
-  put(org, "OrganAdd", text(el, "OrganAdd"));
-  put(org, "Email", text(el, "Email"));
-  put(org, "Telephone", text(el, "Telephone"));
-  put(org, "Fax", text(el, "Fax"));
-  put(org, "Website", text(el, "Website"));
+  put(org, "OrganizationInCharge", f.text(el, "OrganizationInCharge"));
+  put(org, "OrganName", f.text(el, "OrganName"));
+  put(org, "OrganAdd", f.text(el, "OrganAdd"));
+  put(org, "Email", f.text(el, "Email"));
+  put(org, "Telephone", f.text(el, "Telephone"));
+  put(org, "Fax", f.text(el, "Fax"));
+  put(org, "Website", f.text(el, "Website"));
   return org;
 }
 
 /** `Code` of a ResponseFor is "số/ký hiệu" text; tolerate the CodeNumber/CodeNotation form too. */
-function readCombinedCode(el: Element | undefined): string | undefined {
+function readCombinedCode(f: Finder, el: Element | undefined): string | undefined {
   if (!el) return undefined;
-  const number = text(el, "CodeNumber");
-  const notation = text(el, "CodeNotation");
-  if (number !== undefined || notation !== undefined) return `${number ?? ""}/${notation ?? ""}`;
-  return text(el);
+  const number = f.text(el, "CodeNumber");
+  const notation = f.text(el, "CodeNotation");
+  if ((number !== undefined || notation !== undefined) && f.elementForm(el)) return `${number ?? ""}/${notation ?? ""}`;
+  return f.text(el);
 }
 
 /** `Code` of a MessageHeader has CodeNumber/CodeNotation; tolerate plain "số/ký hiệu" text too. */
-function readCode(el: Element | undefined): Code {
+function readCode(f: Finder, el: Element | undefined): Code {
   const code: Code = { CodeNumber: "", CodeNotation: "" };
   if (!el) return code;
-  const number = text(el, "CodeNumber");
-  const notation = text(el, "CodeNotation");
-  if (number !== undefined || notation !== undefined || children(el).length > 0) {
+  const number = f.text(el, "CodeNumber");
+  const notation = f.text(el, "CodeNotation");
+  if (f.elementForm(el) || number !== undefined || notation !== undefined) {
     code.CodeNumber = number ?? "";
     code.CodeNotation = notation ?? "";
     return code;
   }
-  const whole = text(el);
+  const whole = f.text(el);
   if (whole) {
     const slash = whole.indexOf("/");
     if (slash < 0) code.CodeNumber = whole;
@@ -125,26 +182,26 @@ function readCode(el: Element | undefined): Code {
   return code;
 }
 
-function readResponseFor(el: Element | undefined): ResponseFor {
-  const r: ResponseFor = { OrganId: (el && text(el, "OrganId")) ?? "", DocumentId: "" };
+function readResponseFor(f: Finder, el: Element | undefined): ResponseFor {
+  const r: ResponseFor = { OrganId: (el && f.text(el, "OrganId")) ?? "", DocumentId: "" };
   if (!el) return r;
-  put(r, "Code", readCombinedCode(child(el, "Code")));
-  put(r, "PromulgationDate", text(el, "PromulgationDate"));
-  r.DocumentId = text(el, "DocumentId") ?? "";
+  put(r, "Code", readCombinedCode(f, f.child(el, "Code")));
+  put(r, "PromulgationDate", f.text(el, "PromulgationDate"));
+  r.DocumentId = f.text(el, "DocumentId") ?? "";
   return r;
 }
 
-function readStaffInfo(el: Element): StaffInfo {
+function readStaffInfo(f: Finder, el: Element): StaffInfo {
   const s: StaffInfo = {};
-  put(s, "Department", text(el, "Department"));
-  put(s, "Staff", text(el, "Staff"));
-  put(s, "Mobile", text(el, "Mobile"));
-  put(s, "Email", text(el, "Email"));
+  put(s, "Department", f.text(el, "Department"));
+  put(s, "Staff", f.text(el, "Staff"));
+  put(s, "Mobile", f.text(el, "Mobile"));
+  put(s, "Email", f.text(el, "Email"));
   return s;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Public readers
+// Public readers: each reads strictly when given a `refuse` (see the top of this file)
 
 /** Does this MessageHeader belong to a status packet (it has a StatusCode)? */
 export function isStatusHeader(messageHeader: Element): boolean {
@@ -152,117 +209,120 @@ export function isStatusHeader(messageHeader: Element): boolean {
 }
 
 /** MessageHeader of an edoc. */
-export function readEdocHeader(messageHeader: Element): EdocHeader {
+export function readEdocHeader(messageHeader: Element, refuse?: Refuse): EdocHeader {
+  const f = finder(messageHeader, refuse);
   const mh = messageHeader;
-  const pi = child(mh, "PromulgationInfo");
-  const dt = child(mh, "DocumentType");
+  const pi = f.child(mh, "PromulgationInfo");
+  const dt = f.child(mh, "DocumentType");
   const h: EdocHeader = {
-    From: readOrganization(child(mh, "From")),
-    To: children(mh, "To").map((el) => readOrganization(el)),
-    DocumentId: text(mh, "DocumentId") ?? "",
-    Code: readCode(child(mh, "Code")),
+    From: readOrganization(f, f.child(mh, "From")),
+    To: f.children(mh, "To").map((el) => readOrganization(f, el)),
+    DocumentId: f.text(mh, "DocumentId") ?? "",
+    Code: readCode(f, f.child(mh, "Code")),
     PromulgationInfo: { PromulgationDate: "" },
     DocumentType: { Type: NaN },
     Subject: "",
   };
 
   const promulgation: EdocHeader["PromulgationInfo"] = {} as EdocHeader["PromulgationInfo"];
-  put(promulgation, "Place", textOf(pi && child(pi, "Place")));
-  promulgation.PromulgationDate = (pi && text(pi, "PromulgationDate")) ?? "";
+  put(promulgation, "Place", pi && f.text(pi, "Place"));
+  promulgation.PromulgationDate = (pi && f.text(pi, "PromulgationDate")) ?? "";
   h.PromulgationInfo = promulgation;
 
-  h.DocumentType = { Type: parseNumber(dt && text(dt, "Type")) ?? NaN };
+  h.DocumentType = { Type: parseNumber(dt && f.text(dt, "Type")) ?? NaN };
   if (dt) {
-    put(h.DocumentType, "TypeDetail", parseNumber(text(dt, "TypeDetail")));
-    put(h.DocumentType, "TypeName", text(dt, "TypeName"));
+    put(h.DocumentType, "TypeDetail", parseNumber(f.text(dt, "TypeDetail")));
+    put(h.DocumentType, "TypeName", f.text(dt, "TypeName"));
   }
 
-  h.Subject = text(mh, "Subject") ?? "";
-  put(h, "Content", text(mh, "Content"));
+  h.Subject = f.text(mh, "Subject") ?? "";
+  put(h, "Content", f.text(mh, "Content"));
 
-  const si = child(mh, "SignerInfo");
+  const si = f.child(mh, "SignerInfo");
   if (si) {
     const signer: SignerInfo = {};
-    put(signer, "Competence", text(si, "Competence"));
-    put(signer, "Position", text(si, "Position"));
-    put(signer, "FullName", text(si, "FullName"));
+    put(signer, "Competence", f.text(si, "Competence"));
+    put(signer, "Position", f.text(si, "Position"));
+    put(signer, "FullName", f.text(si, "FullName"));
     h.SignerInfo = signer;
   }
-  put(h, "DueDate", text(mh, "DueDate"));
+  put(h, "DueDate", f.text(mh, "DueDate"));
 
-  const oi = child(mh, "OtherInfo");
+  const oi = f.child(mh, "OtherInfo");
   if (oi) {
     const other: OtherInfo = {};
-    put(other, "Priority", parseNumber(text(oi, "Priority")));
-    put(other, "SphereOfPromulgation", text(oi, "SphereOfPromulgation"));
-    put(other, "TyperNotation", text(oi, "TyperNotation"));
-    put(other, "PromulgationAmount", parseNumber(text(oi, "PromulgationAmount")));
-    put(other, "PageAmount", parseNumber(text(oi, "PageAmount")));
-    const ap = child(oi, "Appendixes");
-    if (ap) other.Appendixes = children(ap, "Appendix").map((a) => text(a) ?? "");
+    put(other, "Priority", parseNumber(f.text(oi, "Priority")));
+    put(other, "SphereOfPromulgation", f.text(oi, "SphereOfPromulgation"));
+    put(other, "TyperNotation", f.text(oi, "TyperNotation"));
+    put(other, "PromulgationAmount", parseNumber(f.text(oi, "PromulgationAmount")));
+    put(other, "PageAmount", parseNumber(f.text(oi, "PageAmount")));
+    const ap = f.child(oi, "Appendixes");
+    if (ap) other.Appendixes = f.children(ap, "Appendix").map((a) => f.text(a) ?? "");
     h.OtherInfo = other;
   }
 
-  const rf = children(mh, "ResponseFor");
-  if (rf.length) h.ResponseFor = rf.map((el) => readResponseFor(el));
-  put(h, "SteeringType", parseNumber(text(mh, "SteeringType")));
-  const tp = child(mh, "ToPlaces");
-  if (tp) h.ToPlaces = children(tp, "Place").map((p) => text(p) ?? "");
+  const rf = f.children(mh, "ResponseFor");
+  if (rf.length) h.ResponseFor = rf.map((el) => readResponseFor(f, el));
+  put(h, "SteeringType", parseNumber(f.text(mh, "SteeringType")));
+  const tp = f.child(mh, "ToPlaces");
+  if (tp) h.ToPlaces = f.children(tp, "Place").map((p) => f.text(p) ?? "");
   return h;
 }
 
 /** MessageHeader of a status packet. A one-digit StatusCode ("5") is read as two digits ("05"). */
-export function readStatusHeader(messageHeader: Element): StatusHeader {
+export function readStatusHeader(messageHeader: Element, refuse?: Refuse): StatusHeader {
+  const f = finder(messageHeader, refuse);
   const mh = messageHeader;
-  let code = text(mh, "StatusCode") ?? "";
+  let code = f.text(mh, "StatusCode") ?? "";
   if (/^\d$/.test(code)) code = "0" + code;
   const h: StatusHeader = {
-    From: readOrganization(child(mh, "From")),
-    ResponseFor: readResponseFor(child(mh, "ResponseFor")),
+    From: readOrganization(f, f.child(mh, "From")),
+    ResponseFor: readResponseFor(f, f.child(mh, "ResponseFor")),
   } as StatusHeader;
-  const staff = child(mh, "StaffInfo");
-  if (staff) h.StaffInfo = readStaffInfo(staff);
+  const staff = f.child(mh, "StaffInfo");
+  if (staff) h.StaffInfo = readStaffInfo(f, staff);
   h.StatusCode = code as StatusCode;
-  put(h, "Description", text(mh, "Description"));
-  h.Timestamp = text(mh, "Timestamp") ?? "";
+  put(h, "Description", f.text(mh, "Description"));
+  h.Timestamp = f.text(mh, "Timestamp") ?? "";
   return h;
 }
 
 /** The Bussiness (or Business) block. */
-export function readBussiness(el: Element): Bussiness {
+export function readBussiness(el: Element, refuse?: Refuse): Bussiness {
+  const f = finder(el, refuse);
   const b = {} as Bussiness;
-  put(b, "DocumentId", text(el, "DocumentId"));
-  b.BussinessDocType = (parseNumber(text(el, "BussinessDocType", "BusinessDocType")) ?? NaN) as BussinessDocType;
-  put(b, "BussinessDocReason", text(el, "BussinessDocReason", "BusinessDocReason"));
-  put(b, "Paper", flag(text(el, "Paper")) as Bussiness["Paper"]);
+  put(b, "DocumentId", f.text(el, "DocumentId"));
+  b.BussinessDocType = (parseNumber(f.text(el, "BussinessDocType", "BusinessDocType")) ?? NaN) as BussinessDocType;
+  put(b, "BussinessDocReason", f.text(el, "BussinessDocReason", "BusinessDocReason"));
+  put(b, "Paper", flag(f.text(el, "Paper")) as Bussiness["Paper"]);
 
-  const info = child(el, "BussinessDocumentInfo", "BusinessDocumentInfo");
+  const info = f.child(el, "BussinessDocumentInfo", "BusinessDocumentInfo");
   if (info) {
-    const list = child(info, "ReceiverList");
+    const list = f.child(info, "ReceiverList");
     const bi: BussinessDocumentInfo = {
-      DocumentInfo: (flag(text(info, "DocumentInfo")) ?? 0) as 0 | 1,
-      DocumentReceiver: (flag(text(info, "DocumentReceiver")) ?? 0) as 0 | 1,
-      ReceiverList: (list ? children(list, "Receiver") : []).map(
+      DocumentInfo: (flag(f.text(info, "DocumentInfo")) ?? 0) as 0 | 1,
+      DocumentReceiver: (flag(f.text(info, "DocumentReceiver")) ?? 0) as 0 | 1,
+      ReceiverList: (list ? f.children(list, "Receiver") : []).map(
         (r): Receiver => ({
-          OrganId: text(r, "OrganId") ?? "",
-          ReceiverType: (parseNumber(text(r, "ReceiverType")) ?? NaN) as 0 | 1,
+          OrganId: f.text(r, "OrganId") ?? "",
+          ReceiverType: (parseNumber(f.text(r, "ReceiverType")) ?? NaN) as 0 | 1,
         }),
       ),
     };
     b.BussinessDocumentInfo = bi;
   }
-  const repl = child(el, "ReplacementInfoList");
+  const repl = f.child(el, "ReplacementInfoList");
   if (repl) {
-    b.ReplacementInfoList = children(repl, "ReplacementInfo").map((r): ReplacementInfo => {
-      const ids = child(r, "OrganIdList");
+    b.ReplacementInfoList = f.children(repl, "ReplacementInfo").map((r): ReplacementInfo => {
+      const ids = f.child(r, "OrganIdList");
       return {
-        DocumentId: text(r, "DocumentId") ?? "",
-        OrganIdList: (ids ? children(ids, "OrganId") : []).map((o) => text(o) ?? ""),
+        DocumentId: f.text(r, "DocumentId") ?? "",
+        OrganIdList: (ids ? f.children(ids, "OrganId") : []).map((o) => f.text(o) ?? ""),
       };
     });
   }
-  const staff = child(el, "StaffInfo");
-  if (staff) b.StaffInfo = readStaffInfo(staff);
+  const staff = f.child(el, "StaffInfo");
+  if (staff) b.StaffInfo = readStaffInfo(f, staff);
   return b;
 }
 
@@ -278,14 +338,24 @@ export function readTraceHeaders(traceHeaderList: Element): TraceHeader[] {
  * A manifest `Reference` or an `Attachment` element. The `cid:` prefix is stripped; a Reference
  * that carries its id as an `href` attribute (`xlink:href="cid:…"`, a .NET variant) is accepted.
  */
-export function readAttachmentInfo(el: Element): AttachmentInfo {
+export function readAttachmentInfo(el: Element, refuse?: Refuse): AttachmentInfo {
+  return attachmentInfo(finder(el, refuse), el);
+}
+
+function attachmentInfo(f: Finder, el: Element): AttachmentInfo {
   const a: AttachmentInfo = {
-    ContentId: stripCid(text(el, "ContentId")) ?? stripCid(attr(el, "href")) ?? "",
-    AttachmentName: text(el, "AttachmentName") ?? "",
-    ContentType: text(el, "ContentType") ?? "",
+    ContentId: stripCid(f.text(el, "ContentId")) ?? stripCid(f.attr(el, "href")) ?? "",
+    AttachmentName: f.text(el, "AttachmentName") ?? "",
+    ContentType: f.text(el, "ContentType") ?? "",
   };
-  put(a, "Description", text(el, "Description"));
+  put(a, "Description", f.text(el, "Description"));
   return a;
+}
+
+/** The `Reference` entries of an edXMLManifest, in document order. */
+export function readManifest(manifest: Element, refuse?: Refuse): AttachmentInfo[] {
+  const f = finder(manifest, refuse);
+  return f.children(manifest, "Reference").map((r) => attachmentInfo(f, r));
 }
 
 /** The elements of a packet, found by local name. */

@@ -13,6 +13,10 @@ export class XmlError extends Error {
   override name = "XmlError";
 }
 
+/** Ends a check of a document: what is wrong, in English and in Vietnamese (each check's caller
+ *  decides what that becomes: a FORMAT_FAILURE, a SnapshotError, …). */
+export type Refuse = (en: string, vi: string) => never;
+
 const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
 const MAX_DEPTH = 64;
 /** A packet's skeleton has a few hundred elements; far more is an attempt to exhaust the verifier. */

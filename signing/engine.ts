@@ -324,7 +324,10 @@ function chainSigner(
   at: Date,
   report: VerificationReport,
 ): X509Certificate {
-  const certElements = keyInfo ? children(keyInfo, "X509Data").flatMap((d) => children(d, "X509Certificate")) : [];
+  // namespace-aware, as every XMLDSig verifier reads KeyInfo: a foreign X509Data is another kind of key information
+  const certElements = (keyInfo ? children(keyInfo) : [])
+    .filter((e) => isNamed(e, DSIG_NS, "X509Data"))
+    .flatMap((d) => children(d).filter((e) => isNamed(e, DSIG_NS, "X509Certificate")));
   if (!certElements.length) {
     fail("NO_SIGNING_CERTIFICATE_FOUND", "the signature carries no signer certificate", "chữ ký không kèm chứng thư số của người ký");
   }

@@ -9,6 +9,7 @@ export type SubIndication =
   | "DISALLOWED_ALGORITHM"
   | "NO_CERTIFICATE_CHAIN_FOUND"
   | "NO_SIGNING_CERTIFICATE_FOUND"
+  | "CHAIN_CONSTRAINTS_FAILURE"
   | "EXPIRED"
   | "NOT_YET_VALID"
   | "REVOKED"
@@ -27,6 +28,8 @@ export const INDICATION_OF: Record<SubIndication, Indication> = {
   NO_SIGNATURE: "INDETERMINATE",
   NO_CERTIFICATE_CHAIN_FOUND: "INDETERMINATE",
   NO_SIGNING_CERTIFICATE_FOUND: "INDETERMINATE",
+  // as EU DSS: the certificate is genuine, but a constraint on it (its extended key usage) fails
+  CHAIN_CONSTRAINTS_FAILURE: "INDETERMINATE",
   EXPIRED: "INDETERMINATE",
   NOT_YET_VALID: "INDETERMINATE",
 };

@@ -6,6 +6,7 @@ import type { X509Certificate } from "node:crypto";
 import {
   EDXML_NS,
   DSIG_NS,
+  XADES_NS,
   XmlError,
   allElements,
   children,
@@ -13,6 +14,7 @@ import {
   readAttachmentInfo,
   readBussiness,
   readEdocHeader,
+  readManifest,
   readStatusHeader,
   readTraceHeaders,
   scanPacket,
@@ -104,6 +106,7 @@ interface PacketParts extends Located {
   targets: PacketTarget[];
   messageHeader: Element;
   business: Element | undefined;
+  manifest: Element | undefined;
   traceList: Element | undefined;
 }
 
@@ -140,7 +143,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     covered: (targets, signedProps) => {
       ({ packet, attachments } = readSigned(parts!, targets as PacketTarget[]));
       report.documentId = packet.kind === "edoc" ? packet.header.DocumentId : packet.header.ResponseFor.DocumentId;
-      report.signingTime = textDeep(signedProps, "SigningTime") ?? null;
+      report.signingTime = signingTime(signedProps);
     },
     signer: { kind: "chain-and-registry", anchors: opts.anchors, crls: opts.crls, registry: opts.registry, sender: () => packet!.header.From.OrganId },
     changed: (broken) => {
@@ -152,9 +155,11 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   const { signer, digests } = await verifySignature(profile, at, report);
   signingTimeWarnings(report, signer, at);
   const unsignedTraces = parts!.traceList ? readTraceHeaders(parts!.traceList) : [];
-  if (unsignedTraces.length) {
+  // The sender writes its own entry first (a direct send has only that one); relays append theirs.
+  const relayed = unsignedTraces.length - (unsignedTraces[0]?.OrganId === packet!.header.From.OrganId ? 1 : 0);
+  if (relayed) {
     report.warnings.push(
-      `${unsignedTraces.length} trace entr${unsignedTraces.length === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — các dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
+      `${relayed} trace entr${relayed === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — ${relayed} dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
     );
   }
   if (packet!.kind === "edoc") packet!.traces = unsignedTraces;
@@ -174,7 +179,7 @@ function locatePacket(doc: Document, regions: ContentRegion[], report: Verificat
   const messageHeader = only(header, "MessageHeader");
   const isStatus = isStatusHeader(messageHeader);
   report.packetKind = isStatus ? "status" : "edoc";
-  report.documentId = text(messageHeader, "DocumentId") ?? text(messageHeader, "ResponseFor", "DocumentId") ?? null;
+  report.documentId = text(messageHeader, "DocumentId") ?? text(children(messageHeader, "ResponseFor")[0], "DocumentId") ?? null;
   if (signatures.length === 0) {
     const placeholder = elements.some((e) => e.localName === "Signature");
     fail(
@@ -221,24 +226,26 @@ function locatePacket(doc: Document, regions: ContentRegion[], report: Verificat
   if (regionOf.size !== regions.length || targets.filter((e) => e.region).length !== regions.length) {
     format("attachment content found outside an attachment", "nội dung tệp đính kèm nằm ngoài phần tệp đính kèm");
   }
-  return { elements, signature, ids, targets, messageHeader, business: businesses[0], traceList };
+  return { elements, signature, ids, targets, messageHeader, business: businesses[0], manifest, traceList };
 }
 
 /** The packet and its attachments as signed, read from the target elements (which get their final words). */
 function readSigned(parts: PacketParts, targets: PacketTarget[]): { packet: Packet; attachments: VerifiedAttachment[] } {
+  // strictly: what other readers (namespace-aware or by local name) see in these parts is the same
   const packet: Packet = isStatusHeader(parts.messageHeader)
-    ? { kind: "status", header: readStatusHeader(parts.messageHeader) }
+    ? { kind: "status", header: readStatusHeader(parts.messageHeader, format) }
     : {
         kind: "edoc",
-        header: readEdocHeader(parts.messageHeader),
-        bussiness: parts.business ? readBussiness(parts.business) : undefined,
+        header: readEdocHeader(parts.messageHeader, format),
+        bussiness: parts.business ? readBussiness(parts.business, format) : undefined,
         traces: [],
         attachments: [],
       };
+  if (parts.manifest) readManifest(parts.manifest, format); // not shown, but signed: other readers show it
   const attachments = targets
     .filter((e) => e.attachment)
     .map((e) => {
-      const info = readAttachmentInfo(e.element);
+      const info = readAttachmentInfo(e.element, format);
       e.covers = `attachment ${e.attachment}: ${info.AttachmentName}`;
       return { info, region: e.region ?? null };
     });
@@ -284,8 +291,13 @@ function contentRegion(att: Element, regions: Map<string, ContentRegion>): Conte
   return region;
 }
 
-function textDeep(el: Element, localName: string): string | undefined {
-  return text(allElements(el).find((e) => e.localName === localName));
+/** The one xades:SigningTime of the signed properties (a second one, or one in another namespace, would be read by one reader and not another). */
+function signingTime(signedProps: Element): string | null {
+  const times = allElements(signedProps).filter((e) => e.localName === "SigningTime");
+  if (times.length > 1 || (times[0] && times[0].namespaceURI !== XADES_NS)) {
+    format("the signed properties must hold at most one xades:SigningTime", "thuộc tính đã ký chỉ được có tối đa một xades:SigningTime");
+  }
+  return text(times[0]) ?? null;
 }
 
 function signingTimeWarnings(report: VerificationReport, cert: X509Certificate, at: Date): void {

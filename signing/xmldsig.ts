@@ -3,7 +3,7 @@
 // the streamed digest of an attachment, and the structural checks of a received signature.
 import { createHash, timingSafeEqual, verify as rsaVerify, type Hash, type KeyObject, type X509Certificate } from "node:crypto";
 import { ExclusiveCanonicalization } from "xml-crypto";
-import { DSIG_NS, XADES_NS, allElements, children, isComment } from "../envelopes/xml.ts";
+import { DSIG_NS, XADES_NS, allElements, children, isComment, type Refuse } from "../envelopes/xml.ts";
 
 export const ALG = {
   EXC_C14N: "http://www.w3.org/2001/10/xml-exc-c14n#",
@@ -91,8 +91,7 @@ export async function digestWithContent(
 // each passes a `refuse` that turns a problem into its own error (a bilingual FORMAT_FAILURE, a
 // SnapshotError), so the rules are written once.
 
-/** Ends a check: what is wrong, in English and in Vietnamese. */
-export type Refuse = (en: string, vi: string) => never;
+export type { Refuse };
 
 /** Whether `el` is the element `localName` in namespace `ns` (whatever its prefix). */
 export function isNamed(el: Element | undefined, ns: string, localName: string): boolean {

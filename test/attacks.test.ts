@@ -3,6 +3,7 @@
 // sub-indication the profile (../shared/spec/signature-profile.md) gives for it, `valid === false`
 // and, where it says which check fired, a phrase of the error. Sections:
 //   1. signature wrapping (XSW1–8 adapted to edXML), reference and signature placement
+//   1b. namespaces and single-valued fields in signed parts (what one reader shows, all show)
 //   2. parser attacks (DTD, entities, PIs, encodings, nesting, limits, attachment text)
 //   3. disallowed algorithms (step 3 must fire before step 5)
 //   4. certificates, revocation and the binding to the sender
@@ -523,6 +524,113 @@ describe("attacks on the verifier", function () {
   });
 
   // ----------------------------------------------------------------------------------------------
+  // A namespace-aware reader (xmlsec1's, Santuario's, a Java DOM) and a reader by local name must
+  // read the same business data from a signed part: every element of a signed part is in the QCVN
+  // namespace, and a single-valued field appears once. Each case is signed by the genuine key.
+  describe("1b. what is signed must be what is shown: namespaces and single-valued fields", () => {
+    const OTHER = 'xmlns:x="urn:example:other"';
+    const resigned = (xml: string) => resign(xml, testPki().sender.privateKey);
+
+    it("an Attachment in a foreign namespace (re-signed) → FORMAT_FAILURE", async () => {
+      const a1 = slice(EDOC, '<Attachment Id="edxml-att-1">', "</Attachment>");
+      const foreign = a1.replace('<Attachment Id="edxml-att-1">', `<x:Attachment ${OTHER} Id="edxml-att-1">`).replace(/<\/Attachment>$/, "</x:Attachment>");
+      await rejects(resigned(sub(EDOC, a1, foreign)), "FORMAT_FAILURE", { error: "<x:Attachment> is not in the edXML namespace" });
+    });
+
+    it("a foreign-namespace Subject BEFORE the real one in the signed MessageHeader (re-signed) → FORMAT_FAILURE", async () => {
+      const xml = sub(EDOC, "<edXML:Subject>", `<x:Subject ${OTHER}>Quyết định bãi bỏ toàn bộ văn bản (giả mạo)</x:Subject><edXML:Subject>`);
+      await rejects(resigned(xml), "FORMAT_FAILURE", { error: "<x:Subject> is not in the edXML namespace" });
+    });
+
+    it("a foreign-namespace Subject AFTER the real one (re-signed) → FORMAT_FAILURE", async () => {
+      const xml = sub(EDOC, "</edXML:Subject>", `</edXML:Subject><x:Subject ${OTHER}>Quyết định bãi bỏ (giả mạo)</x:Subject>`);
+      await rejects(resigned(xml), "FORMAT_FAILURE", { error: "not in the edXML namespace" });
+    });
+
+    it("a foreign-namespace element inside a signed Organization (re-signed) → FORMAT_FAILURE", async () => {
+      const xml = sub(EDOC, `<edXML:OrganId>${SENDER}</edXML:OrganId>\n          <edXML:OrganName>`, `<x:OrganId ${OTHER}>${RECIPIENT}</x:OrganId><edXML:OrganId>${SENDER}</edXML:OrganId>\n          <edXML:OrganName>`);
+      await rejects(resigned(xml), "FORMAT_FAILURE", { error: "<x:OrganId> is not in the edXML namespace" });
+    });
+
+    it("a foreign-namespace element in the signed Bussiness and in the signed manifest (re-signed) → FORMAT_FAILURE", async () => {
+      await rejects(resigned(sub(EDOC, "<edXML:Paper>", `<x:Paper ${OTHER}>1</x:Paper><edXML:Paper>`)), "FORMAT_FAILURE", { error: "<x:Paper> is not in the edXML namespace" });
+      await rejects(resigned(sub(EDOC, "</edXML:edXMLManifest>", `<x:Reference ${OTHER}/></edXML:edXMLManifest>`)), "FORMAT_FAILURE", { error: "<x:Reference> is not in the edXML namespace" });
+    });
+
+    it("the signed Bussiness itself in a foreign namespace (re-signed) → FORMAT_FAILURE", async () => {
+      const business = slice(EDOC, "<edXML:Bussiness ", "</edXML:Bussiness>");
+      const foreign = business.replace("<edXML:Bussiness ", `<x:Bussiness ${OTHER} `).replace(/<\/edXML:Bussiness>$/, "</x:Bussiness>");
+      await rejects(resigned(sub(EDOC, business, foreign)), "FORMAT_FAILURE", { error: "<x:Bussiness> is not in the edXML namespace" });
+    });
+
+    // Single-valued fields (shared/reference/edxml.md §2.2–§3.1): a second one is read by one
+    // reader and ignored by another.
+    const dupes: Array<[string, () => string, string | RegExp, string]> = [
+      ["a second Subject in the QCVN namespace", () => EDOC, "</edXML:Subject>", "</edXML:Subject><edXML:Subject>Quyết định bãi bỏ (giả mạo)</edXML:Subject>"],
+      ["a second From", () => EDOC, "<edXML:From>", `<edXML:From><edXML:OrganId>${RECIPIENT}</edXML:OrganId></edXML:From><edXML:From>`],
+      ["a second OrganId in From", () => EDOC, `<edXML:OrganId>${SENDER}</edXML:OrganId>\n          <edXML:OrganName>`, `<edXML:OrganId>${SENDER}</edXML:OrganId><edXML:OrganId>${RECIPIENT}</edXML:OrganId>\n          <edXML:OrganName>`],
+      ["a second Code", () => EDOC, "<edXML:Code>", "<edXML:Code><edXML:CodeNumber>999</edXML:CodeNumber><edXML:CodeNotation>QĐ-GIẢ</edXML:CodeNotation></edXML:Code><edXML:Code>"],
+      ["a second CodeNumber", () => EDOC, "<edXML:CodeNumber>123</edXML:CodeNumber>", "<edXML:CodeNumber>123</edXML:CodeNumber><edXML:CodeNumber>999</edXML:CodeNumber>"],
+      ["a second DocumentId", () => EDOC, "<edXML:DocumentId>", "<edXML:DocumentId>000.00.00.G22,2026/11/20,999/QĐ-GIẢ</edXML:DocumentId><edXML:DocumentId>"],
+      ["a second PromulgationDate", () => EDOC, "<edXML:PromulgationDate>2026/11/20</edXML:PromulgationDate>", "<edXML:PromulgationDate>2026/11/20</edXML:PromulgationDate><edXML:PromulgationDate>2020/01/01</edXML:PromulgationDate>"],
+      ["both spellings BussinessDocType and BusinessDocType", () => EDOC, "<edXML:BussinessDocType>0</edXML:BussinessDocType>", "<edXML:BusinessDocType>1</edXML:BusinessDocType><edXML:BussinessDocType>0</edXML:BussinessDocType>"],
+      ["a second AttachmentName in an Attachment", () => EDOC, `<AttachmentName>${NAMES[0]}</AttachmentName>`, `<AttachmentName>${NAMES[0]}</AttachmentName><AttachmentName>virus.exe</AttachmentName>`],
+      ["a second ContentId in a manifest Reference", () => EDOC, "<edXML:ContentId>cid:c0ffee00-0000-4000-8000-000000000001</edXML:ContentId>", "<edXML:ContentId>cid:c0ffee00-0000-4000-8000-000000000001</edXML:ContentId><edXML:ContentId>cid:evil</edXML:ContentId>"],
+    ];
+    for (const [what, base, from, to] of dupes) {
+      it(`${what} (re-signed) → FORMAT_FAILURE`, async () => {
+        await rejects(resigned(sub(base(), from, to)), "FORMAT_FAILURE", { error: /holds more than one <\w+>/ });
+      });
+    }
+
+    const statusDupes: Array<[string, string, string]> = [
+      ["a second StatusCode", "<edXML:StatusCode>03</edXML:StatusCode>", "<edXML:StatusCode>03</edXML:StatusCode><edXML:StatusCode>16</edXML:StatusCode>"],
+      ["a second Timestamp", "<edXML:Timestamp>2026/11/20 10:00:00</edXML:Timestamp>", "<edXML:Timestamp>2026/11/20 10:00:00</edXML:Timestamp><edXML:Timestamp>2030/01/01 00:00:00</edXML:Timestamp>"],
+      ["a second ResponseFor", "<edXML:ResponseFor>", "<edXML:ResponseFor><edXML:DocumentId>other</edXML:DocumentId></edXML:ResponseFor><edXML:ResponseFor>"],
+    ];
+    for (const [what, from, to] of statusDupes) {
+      it(`status packet: ${what} (re-signed) → FORMAT_FAILURE`, async () => {
+        await rejects(resign(sub(STATUS, from, to), testPki().recipient.privateKey), "FORMAT_FAILURE", { error: /holds more than one <\w+>/ });
+      });
+    }
+
+    it("a status StatusCode in a foreign namespace before the real one (re-signed) → FORMAT_FAILURE", async () => {
+      const xml = sub(STATUS, "<edXML:StatusCode>", `<x:StatusCode ${OTHER}>16</x:StatusCode><edXML:StatusCode>`);
+      await rejects(resign(xml, testPki().recipient.privateKey), "FORMAT_FAILURE", { error: "<x:StatusCode> is not in the edXML namespace" });
+    });
+
+    it("an element inside a signed text field (Subject = text + element + text; re-signed) → FORMAT_FAILURE", async () => {
+      const xml = sub(EDOC, `>${VIETNAMESE}<`, `>Quyết định<edXML:b> bãi bỏ</edXML:b> về việc ban hành<`);
+      await rejects(resigned(xml), "FORMAT_FAILURE", { error: "<Subject> must hold text only" });
+    });
+
+    it("a Code with its own text beside CodeNumber and CodeNotation (re-signed) → FORMAT_FAILURE", async () => {
+      await rejects(resigned(sub(EDOC, "<edXML:Code>", "<edXML:Code>999/QĐ-GIẢ")), "FORMAT_FAILURE", { error: "<Code> mixes text and elements" });
+    });
+
+    it("a second SigningTime, or one in a foreign namespace, in the signed properties (re-signed) → FORMAT_FAILURE", async () => {
+      const time = /<xades:SigningTime>[^<]*<\/xades:SigningTime>/.exec(EDOC)![0];
+      for (const evil of [`${time}<xades:SigningTime>2020-01-01T00:00:00+07:00</xades:SigningTime>`, `<x:SigningTime ${OTHER}>2020-01-01T00:00:00+07:00</x:SigningTime>${time}`]) {
+        await rejects(resigned(sub(EDOC, time, evil)), "FORMAT_FAILURE", { error: "at most one xades:SigningTime" });
+      }
+    });
+
+    it("(a refused status packet's report names the document it answers, not the text of its whole ResponseFor)", async () => {
+      const report = await rejects(sub(STATUS, '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="edxml-signature">', '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="other">'), "FORMAT_FAILURE", { error: "the signature's Id must be" });
+      expect(report.documentId).to.equal(`${SENDER},2026/11/20,123/QĐ-VPCP`);
+    });
+
+    it("(fields that may repeat still do: three To, two ResponseFor in an edoc, an unknown QCVN extension element → valid)", async () => {
+      let xml = sub(EDOC, "<edXML:DocumentId>", `<edXML:To><edXML:OrganId>000.00.00.H14</edXML:OrganId></edXML:To><edXML:To><edXML:OrganId>000.00.00.K01</edXML:OrganId></edXML:To><edXML:DocumentId>`);
+      xml = sub(xml, "<edXML:SteeringType>", `<edXML:ResponseFor><edXML:OrganId>${SENDER}</edXML:OrganId><edXML:DocumentId>a</edXML:DocumentId></edXML:ResponseFor><edXML:ResponseFor><edXML:OrganId>${SENDER}</edXML:OrganId><edXML:DocumentId>b</edXML:DocumentId></edXML:ResponseFor><edXML:ApplicationType>QLVB</edXML:ApplicationType><edXML:SteeringType>`);
+      const { content } = await accepts(resigned(xml));
+      const header = content!.packet.kind === "edoc" ? content!.packet.header : null;
+      expect(header!.To.map((t) => t.OrganId)).to.deep.equal([RECIPIENT, "000.00.00.H14", "000.00.00.K01"]);
+      expect(header!.ResponseFor!.map((r) => r.DocumentId)).to.deep.equal(["a", "b"]);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
   describe("2. parser attacks", () => {
     const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -938,6 +1046,16 @@ describe("attacks on the verifier", function () {
       await rejects(sub(EDOC, /<ds:KeyInfo>[\s\S]*?<\/ds:KeyInfo>/, "<ds:KeyInfo><ds:KeyName>000.00.00.G22</ds:KeyName></ds:KeyInfo>"), "NO_SIGNING_CERTIFICATE_FOUND", { error: "carries no signer certificate" });
     });
 
+    // Found by the mutation fuzzer (fuzz.test.ts): KeyInfo was read by local name, so a certificate
+    // that xmlsec1 or Santuario would not see (a foreign X509Data is "other" key information) was used.
+    it("the X509Data or the X509Certificate in a foreign namespace → NO_SIGNING_CERTIFICATE_FOUND", async () => {
+      const data = slice(EDOC, "<ds:X509Data>", "</ds:X509Data>");
+      const foreignData = `<fz:X509Data xmlns:fz="urn:example:other">${data.slice("<ds:X509Data>".length, -"</ds:X509Data>".length)}</fz:X509Data>`;
+      await rejects(sub(EDOC, data, foreignData), "NO_SIGNING_CERTIFICATE_FOUND", { error: "carries no signer certificate" });
+      const foreignCerts = data.replace(/ds:X509Certificate>/g, "fz:X509Certificate>").replace("<ds:X509Data>", '<ds:X509Data xmlns:fz="urn:example:other">');
+      await rejects(sub(EDOC, data, foreignCerts), "NO_SIGNING_CERTIFICATE_FOUND", { error: "carries no signer certificate" });
+    });
+
     it("KeyInfo certificates in the wrong order (intermediate first) → NO_SIGNING_CERTIFICATE_FOUND", async () => {
       const { sender, intermediate } = testPki();
       const certs = [intermediate.certificate, sender.certificate].map((c) => `<ds:X509Certificate>${c.raw.toString("base64")}</ds:X509Certificate>`).join("");
@@ -970,6 +1088,80 @@ describe("attacks on the verifier", function () {
         const { report } = await accepts(xml, { registry: registryFor({ [SENDER]: { ...c, chain: [] } }) });
         expect(report.signer!.notBefore).to.be.a("string");
       });
+    });
+
+    // RFC 5280 §4.2.1.12: when the extension is present the key may be used only for the purposes
+    // it lists; document signing is emailProtection (S/MIME-style), documentSigning or any.
+    const EKU = { serverAuth: "1.3.6.1.5.5.7.3.1", clientAuth: "1.3.6.1.5.5.7.3.2", codeSigning: "1.3.6.1.5.5.7.3.3", emailProtection: "1.3.6.1.5.5.7.3.4", timeStamping: "1.3.6.1.5.5.7.3.8", documentSigning: "1.3.6.1.5.5.7.3.36", any: "2.5.29.37.0" };
+    const refusedEku: Array<[string, string[], boolean]> = [
+      ["a critical extended key usage of serverAuth only", [EKU.serverAuth], true],
+      ["a non-critical extended key usage of serverAuth only", [EKU.serverAuth], false],
+      ["an extended key usage of serverAuth and clientAuth", [EKU.serverAuth, EKU.clientAuth], true],
+      ["an extended key usage of codeSigning only", [EKU.codeSigning], true],
+      ["an extended key usage of timeStamping only", [EKU.timeStamping], true],
+    ];
+    for (const [what, purposes, critical] of refusedEku) {
+      it(`a signer with ${what} → INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE`, async () => {
+        const id = leaf({ extendedKeyUsage: { purposes, critical } });
+        const report = await rejects(await packBy(id), "CHAIN_CONSTRAINTS_FAILURE", { ...trustFor(id), error: "extended key usage does not allow signing documents" });
+        expect(report.indication).to.equal("INDETERMINATE");
+      });
+    }
+    const acceptedEku: Array<[string, string[]]> = [
+      ["emailProtection", [EKU.emailProtection]],
+      ["documentSigning (1.3.6.1.5.5.7.3.36)", [EKU.documentSigning]],
+      ["anyExtendedKeyUsage", [EKU.any]],
+      ["serverAuth and documentSigning", [EKU.serverAuth, EKU.documentSigning]],
+    ];
+    for (const [what, purposes] of acceptedEku) {
+      it(`(a signer with a critical extended key usage of ${what} verifies)`, async () => {
+        const id = leaf({ extendedKeyUsage: { purposes, critical: true } });
+        await accepts(await packBy(id), trustFor(id));
+      });
+    }
+
+    // One bit flipped in the KeyInfo certificate's public key: Node parsed the certificate, then
+    // OpenSSL threw a decode error reading its key, and the error escaped verifyPacket.
+    it("every single bit flipped in the first 48 bytes of the signer certificate's public key → a report (FORMAT_FAILURE, DISALLOWED_ALGORITHM for a key read shorter, or NO_SIGNING_CERTIFICATE_FOUND), never a throw", async () => {
+      const { sender } = testPki();
+      const der = sender.certificate.raw;
+      const spki = sender.certificate.publicKey.export({ type: "spki", format: "der" });
+      const at = der.indexOf(spki);
+      expect(at).to.be.greaterThan(0);
+      const seen = new Set<string>();
+      for (let bit = 0; bit < 48 * 8; bit++) {
+        const flipped = Buffer.from(der);
+        flipped[at + (bit >> 3)]! ^= 1 << (bit & 7);
+        const xml = sub(EDOC, der.toString("base64"), flipped.toString("base64"));
+        const { report } = await verify(xml);
+        expect(report.valid).to.equal(false);
+        expect(report.errors).to.have.length(1);
+        expect(report.subIndication).to.be.oneOf(["FORMAT_FAILURE", "DISALLOWED_ALGORITHM", "NO_SIGNING_CERTIFICATE_FOUND"]);
+        seen.add(report.subIndication === "FORMAT_FAILURE" ? report.errors[0]! : report.subIndication!);
+      }
+      expect([...seen]).to.include("certificate 1 in KeyInfo cannot be read — không đọc được chứng thư số thứ 1");
+    });
+
+    it("a bit flipped in the intermediate certificate of KeyInfo → a report, never a throw", async () => {
+      const { intermediate } = testPki();
+      const der = intermediate.certificate.raw;
+      const spki = intermediate.certificate.publicKey.export({ type: "spki", format: "der" });
+      const at = der.indexOf(spki);
+      for (let bit = 0; bit < 48 * 8; bit += 3) {
+        const flipped = Buffer.from(der);
+        flipped[at + (bit >> 3)]! ^= 1 << (bit & 7);
+        const { report } = await verify(sub(EDOC, der.toString("base64"), flipped.toString("base64")));
+        expect(report.errors, `bit ${bit}`).to.have.length(1);
+        expect(report.subIndication).to.be.oneOf(["FORMAT_FAILURE", "NO_CERTIFICATE_CHAIN_FOUND"]);
+      }
+    });
+
+    // Found by the mutation fuzzer: OpenSSL read the certificate and ignored what followed it, so
+    // KeyInfo bytes that other verifiers refuse still matched SigningCertificateV2.
+    it("the signer certificate with a byte after its DER → FORMAT_FAILURE", async () => {
+      const der = testPki().sender.certificate.raw;
+      const xml = sub(EDOC, der.toString("base64"), Buffer.concat([der, Buffer.from([0])]).toString("base64"));
+      await rejects(xml, "FORMAT_FAILURE", { error: "certificate 1 in KeyInfo cannot be read" });
     });
 
     it("an unreadable certificate in KeyInfo → FORMAT_FAILURE", async () => {
@@ -1113,6 +1305,19 @@ describe("attacks on the verifier", function () {
         { OrganId: "000.00.00.H41", Timestamp: "2026/11/20 09:05:00" },
       ]);
       expect(report.warnings.join("\n")).to.include("not covered by the signature");
+    });
+
+    it("a direct send: the sender's own trace entry draws no warning; one relay entry after it draws one", async () => {
+      const direct = await accepts(EDOC);
+      expect(direct.content!.unsignedTraces).to.deep.equal([{ OrganId: SENDER, Timestamp: "2026/11/20 09:00:00" }]);
+      expect(direct.report.warnings.join("\n")).to.not.include("trace");
+      const relayed = await accepts(sub(EDOC, "</edXML:TraceHeaderList>", `${TRACE}</edXML:TraceHeaderList>`));
+      expect(relayed.report.warnings.join("\n")).to.include("1 trace entry is not covered by the signature");
+    });
+
+    it("a first trace entry that is not the sender's is warned about", async () => {
+      const { report } = await accepts(sub(EDOC, `<edXML:OrganId>${SENDER}</edXML:OrganId>\n          <edXML:Timestamp>`, `<edXML:OrganId>000.00.00.H41</edXML:OrganId>\n          <edXML:Timestamp>`));
+      expect(report.warnings.join("\n")).to.include("1 trace entry is not covered by the signature");
     });
 
     it("a relay inserts a TraceHeader before the Bussiness block", async () => {

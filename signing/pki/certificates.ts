@@ -57,9 +57,21 @@ export function memo<T>(limit: number): (key: string, compute: () => T) => T {
 const parsedMemo = memo<X509.X509Certificate>(4096);
 const certificateMemo = memo<X509Certificate>(4096);
 
-/** A certificate from its DER bytes; parsed once per distinct certificate. */
+/**
+ * A certificate from its DER bytes, exactly (nothing after it); parsed once per distinct certificate.
+ * Throws unless every part later checks read can be read: Node parses a certificate whose key
+ * OpenSSL cannot decode (one bit flipped in the modulus' length), and that error would surface far
+ * from here.
+ */
 export function certificateFromDer(der: Buffer): X509Certificate {
-  return certificateMemo(crypto.createHash("sha256").update(der).digest("hex"), () => new X509Certificate(der));
+  return certificateMemo(crypto.createHash("sha256").update(der).digest("hex"), () => {
+    const cert = new X509Certificate(der);
+    // OpenSSL ignores bytes after the certificate: two encodings would name one certificate
+    if (!cert.raw.equals(der)) throw new Error("bytes after the certificate");
+    if (!cert.publicKey.asymmetricKeyType) throw new Error("the certificate's public key cannot be read");
+    parsed(cert);
+    return cert;
+  });
 }
 
 /** @peculiar/x509 view of a certificate, for extensions and decoded names. */

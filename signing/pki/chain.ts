@@ -50,6 +50,10 @@ const KNOWN_CRITICAL = new Set([
   "2.5.29.31", // cRLDistributionPoints
 ]);
 
+/** Extended key usages that allow signing documents (RFC 5280 §4.2.1.12): anyExtendedKeyUsage,
+ *  emailProtection (what S/MIME-style signing certificates carry) and documentSigning (RFC 9336). */
+const DOCUMENT_SIGNING_PURPOSES = new Set(["2.5.29.37.0", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36"]);
+
 type Failure = Extract<ChainResult, { ok: false }>;
 const failure = (subIndication: SubIndication, message: string, vi: string): Failure => ({ ok: false, subIndication, message, vi });
 const bilingual = (en: string, vi: string) => `${en} — ${vi}`;
@@ -203,6 +207,16 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
       "NO_CERTIFICATE_CHAIN_FOUND",
       `certificate key usage does not allow signing (certificate "${label(leaf)}")`,
       `mục đích sử dụng khóa của chứng thư số "${label(leaf)}" không cho phép ký số`,
+    );
+  }
+  // Present, critical or not, the extension limits the key to its purposes.
+  const eku = parsed(leaf).getExtension(px.ExtendedKeyUsageExtension);
+  if (eku && !eku.usages.some((purpose) => DOCUMENT_SIGNING_PURPOSES.has(String(purpose)))) {
+    const listed = eku.usages.map(String).join(", ") || "none";
+    return failure(
+      "CHAIN_CONSTRAINTS_FAILURE",
+      `certificate extended key usage does not allow signing documents (certificate "${label(leaf)}" allows only ${listed})`,
+      `mục đích sử dụng mở rộng của chứng thư số "${label(leaf)}" không cho phép ký văn bản (chỉ cho phép ${listed})`,
     );
   }
   if (path.length > 1 && parsed(leaf).getExtension(px.BasicConstraintsExtension)?.ca) {

@@ -39,6 +39,8 @@ export interface IssueOptions {
   keyPair?: { privateKey: KeyObject; publicKey: KeyObject };
   /** Hex. Default: random positive 128-bit. */
   serial?: string;
+  /** An extendedKeyUsage extension with these purpose OIDs (critical unless said otherwise). Default: none. */
+  extendedKeyUsage?: { purposes: string[]; critical?: boolean };
 }
 
 function addYears(d: Date, years: number): Date {
@@ -95,6 +97,10 @@ export function issueCertificate(opts: IssueOptions): CertAndKey {
   }
   if (usage.length > 0) {
     extensions.push({ name: "keyUsage", critical: true, ...Object.fromEntries(usage.map((u) => [u, true])) });
+  }
+  if (opts.extendedKeyUsage) {
+    const { purposes, critical = true } = opts.extendedKeyUsage;
+    extensions.push({ name: "extKeyUsage", critical, ...Object.fromEntries(purposes.map((oid) => [forge.pki.oids[oid] ?? oid, true])) }); // forge takes its own names for the OIDs it knows
   }
   extensions.push({ name: "subjectKeyIdentifier" });
   const issuerSki = opts.issuer ? parsed(opts.issuer.certificate).getExtension(px.SubjectKeyIdentifierExtension) : null;

@@ -29,7 +29,7 @@ import {
   type VerifiedSnapshot,
 } from "../signing/index.ts";
 import { audit, deleteAgency as removeAgency, getAgency, getLocalAgency, listAgencies, listCrls, listLocalAgencies, listTrustAnchors, upsertAgency, type AgencyRecord } from "../storage/index.ts";
-import { ADMINS, assertRole } from "./access.ts";
+import { ADMINS, assertNodeAdmin, assertRole, isOperator } from "./access.ts";
 import { SetupError, type Config } from "./config.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
@@ -66,6 +66,8 @@ export async function registryEntry(ctx: AppContext, organId: string): Promise<A
   return agencyJson(a, (await getLocalAgency(ctx.storage.db, organId)) !== null);
 }
 
+const REMOTE_ENTRIES = "change the registry entries of agencies hosted elsewhere";
+
 export interface SavedAgency {
   agency: Agency;
   created: boolean;
@@ -80,7 +82,8 @@ export interface SavedAgency {
 /**
  * Adds or replaces a registry entry, after every check: "create" refuses an existing entry, "replace"
  * and "put" accept both. A local agency's entry is changed only by its own administrators (the
- * operator at the command line is every agency's), and must keep its current signing certificate.
+ * operator at the command line is every agency's), and must keep its current signing certificate;
+ * any other entry (a remote agency's, shared by every local agency) only by a node administrator.
  */
 export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown, opts: { mode: "create" | "replace"; organId?: string }): Promise<SavedAgency> {
   assertRole(caller, ADMINS, "change the registry");
@@ -113,7 +116,7 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
   }
   const local = await getLocalAgency(db, input.organId);
   if (local) {
-    if (local.organId !== caller.organId && !caller.actor.startsWith("cli:")) {
+    if (local.organId !== caller.organId && !isOperator(caller)) {
       throw forbidden(`${input.organId} is an agency of this node: only its own administrators may change its registry entry`);
     }
     const own = fingerprint(local.certificate);
@@ -121,6 +124,8 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
     if (!fps.has(own)) {
       throw conflict(`${input.organId} is an agency of this node: the entry must keep its current signing certificate (SHA-256 ${own}); without it this node's own packets would not verify`);
     }
+  } else {
+    await assertNodeAdmin(ctx, caller, REMOTE_ENTRIES);
   }
   const { notes, warnings } = await certificateChecks(ctx, input.certificates);
   let before: AgencyRecord | null = null;
@@ -167,6 +172,7 @@ export async function deleteAgency(ctx: AppContext, caller: Caller, organId: str
   const db = ctx.storage.db;
   if (organIdProblem(organId, "organId")) throw notFound(`no agency ${JSON.stringify(organId)} in the registry`);
   if (await getLocalAgency(db, organId)) throw conflict(`${organId} is an agency of this node; its registry entry binds its signing certificate and cannot be deleted`);
+  await assertNodeAdmin(ctx, caller, REMOTE_ENTRIES);
   await db.transaction(async (trx) => {
     const existing = await getAgency(trx, organId);
     if (!existing || !(await removeAgency(trx, organId))) throw notFound(`no agency ${JSON.stringify(organId)} in the registry`);

@@ -9,7 +9,11 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { signStatus, verifyPacket } from "../signing/index.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { addCrl, addTrustAnchors, tokenCaller } from "../app/index.ts";
+import { parseCrl, signStatus, verifyPacket } from "../signing/index.ts";
+import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
 import { addStatus, blobBytes, insertDocument, putBlob, revokeToken, type Role } from "../storage/index.ts";
 import { API_ROUTES, apiRoutes } from "../server/api.ts";
 import { onEachDatabase } from "./helpers/db.ts";
@@ -259,6 +263,7 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       "admin B": 403,
     });
     const everyone = (ok: Cell) => ({ ...unauth, "clerk A": ok, "archivist A": ok, "admin A": ok, "clerk B": ok, "archivist B": ok, "admin B": ok });
+    const nodeAdminsOnly = (r: Reply) => expect(r.json.error).to.match(new RegExp(`only the node administrators \\(the administrators of ${A.replace(/\./g, "\\.")}`));
     const adminsOnly = (a: Cell, b: Cell) => ({ ...unauth, "clerk A": 403, "archivist A": 403, "admin A": a, "clerk B": 403, "archivist B": 403, "admin B": b });
 
     const rows = (): Row[] => [
@@ -354,15 +359,15 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         endpoint: "POST /agencies",
         request: (auth, caller) =>
           api("POST", "/agencies", withJson(auth, { organId: `000.00.00.P${caller.endsWith("B") ? "02" : "01"}`, name: "Sở Nội vụ", endpoint: "https://edoc.example.gov.vn" })),
-        expect: adminsOnly({ status: 201, check: (r) => expect(r.json.organId).to.equal("000.00.00.P01") }, { status: 201, check: (r) => expect(r.json.organId).to.equal("000.00.00.P02") }),
+        // issue 8: remote entries are shared by every local agency, so only node administrators
+        // (the admins of the first local agency, A) change them; B's admin used to get 201 here
+        expect: adminsOnly({ status: 201, check: (r) => expect(r.json.organId).to.equal("000.00.00.P01") }, { status: 403, check: nodeAdminsOnly }),
       },
       {
         endpoint: "PUT /agencies/:organId",
         request: (auth, caller) => api("PUT", `/agencies/${REMOTE}`, withJson(auth, { name: `Bộ Tư pháp (${caller})`, endpoint: "http://127.0.0.1:9", certificates: [testIdentity(REMOTE).certificate.toString()] })),
-        expect: adminsOnly(
-          { status: 200, check: (r) => expect(r.json.name).to.equal("Bộ Tư pháp (admin A)") },
-          { status: 200, check: (r) => expect(r.json.name).to.equal("Bộ Tư pháp (admin B)") },
-        ),
+        // issue 8: was 200 for B's admin (who could re-point A's correspondent)
+        expect: adminsOnly({ status: 200, check: (r) => expect(r.json.name).to.equal("Bộ Tư pháp (admin A)") }, { status: 403, check: nodeAdminsOnly }),
       },
       {
         endpoint: "PUT /agencies/:organId of a local agency",
@@ -402,7 +407,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       {
         endpoint: "DELETE /agencies/:organId",
         request: (auth, caller) => api("DELETE", `/agencies/000.00.00.P0${caller.endsWith("B") ? 2 : 1}`, { headers: auth }),
-        expect: adminsOnly(204, 204),
+        // issue 8: was 204 for B's admin
+        expect: adminsOnly(204, { status: 403, check: nodeAdminsOnly }),
       },
     ];
 
@@ -1012,6 +1018,56 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       await expectNothingChanged(before, "changes to a local agency's entry");
       const local = await api("GET", `/agencies/${A}`, { headers: admin() });
       expect(local.json.local).to.equal(true);
+    });
+
+    it("lets only node administrators change what every local agency shares (issue 8: B's admin re-pointed a remote agency)", async () => {
+      // the attack: B's admin points A's correspondent at a listener of theirs, so that A's next
+      // confidential document to it goes there
+      let heard = 0;
+      const listener = createServer((_req, res) => {
+        heard++;
+        res.end();
+      });
+      await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+      const trap = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      try {
+        const before = await snapshot();
+        const entry = (await api("GET", `/agencies/${REMOTE}`, { headers: as(B, "admin") })).json;
+        const repoint = await api("PUT", `/agencies/${REMOTE}`, withJson(as(B, "admin"), { ...entry, endpoint: trap }));
+        expect(repoint.status, JSON.stringify(repoint.json)).to.equal(403);
+        expect(repoint.json.error).to.match(/only the node administrators/).and.match(new RegExp(A.replace(/\./g, "\\.")));
+        const takeOver = await api("POST", "/agencies", withJson(as(B, "admin"), { organId: "000.00.00.P77", name: "Sở giả mạo", endpoint: trap }));
+        expect(takeOver.status).to.equal(403);
+        const remove = await api("DELETE", `/agencies/${REMOTE}`, { headers: as(B, "admin") });
+        expect(remove.status).to.equal(403);
+        await expectNothingChanged(before, "registry changes by the admin of a second local agency");
+        expect((await api("GET", `/agencies/${REMOTE}`, { headers: as(A, "clerk") })).json.endpoint).to.equal(entry.endpoint);
+        expect(heard).to.equal(0);
+
+        // trust anchors and CRLs are shared as well: the same rule
+        const trustRows = async () => [Number((await t.node.storage.db("trust_anchors").count({ n: "*" }))[0].n), Number((await t.node.storage.db("crls").count({ n: "*" }))[0].n)];
+        const trustBefore = await trustRows();
+        const adminB = tokenCaller({ id: 0, organId: B, role: "admin", name: "admin B" });
+        const adminA = tokenCaller({ id: 0, organId: A, role: "admin", name: "admin A" });
+        const rogue = issueCertificate({ subject: { CN: "Rogue CA" }, ca: true });
+        const crl = parseCrl(crlToPem(await createCrl(testPki().intermediate, [{ serial: "0badc0de", date: new Date(Date.now() - 60_000) }])));
+        for (const change of [() => addTrustAnchors(t.node, adminB, [rogue.certificate]), () => addCrl(t.node, adminB, crl)]) {
+          const err = await change().then(() => null, (e: Error & { kind?: string }) => e);
+          expect(err?.kind, String(err)).to.equal("forbidden");
+          expect(err!.message).to.match(/only the node administrators/);
+        }
+        await expectNothingChanged(before, "trust changes by the admin of a second local agency");
+        expect(await trustRows()).to.deep.equal(trustBefore);
+        const added = (await t.node.storage.db("audit_log").count({ n: "*" }))[0].n;
+        await addCrl(t.node, adminA, crl);
+        const last = await t.node.storage.db("audit_log").orderBy("id", "desc").first();
+        expect([Number((await t.node.storage.db("audit_log").count({ n: "*" }))[0].n), last.action, last.actor]).to.deep.equal([Number(added) + 1, "crl.add", "token:0"]);
+        // B's admin still manages B's own entry
+        const own = await api("PUT", `/agencies/${B}`, withJson(as(B, "admin"), { name: "UBND tỉnh Nghệ An", endpoint: t.url, certificates: [testPki().recipient.certificate.toString()] }));
+        expect(own.status, JSON.stringify(own.json)).to.equal(200);
+      } finally {
+        listener.close();
+      }
     });
 
     const invalid: Array<{ name: string; status: number; details?: RegExp[]; error?: RegExp; request: () => Promise<Reply> }> = [

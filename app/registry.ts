@@ -28,7 +28,21 @@ import {
   type RegistryEntry,
   type VerifiedSnapshot,
 } from "../signing/index.ts";
-import { audit, deleteAgency as removeAgency, getAgency, getLocalAgency, listAgencies, listCrls, listLocalAgencies, listTrustAnchors, upsertAgency, type AgencyRecord } from "../storage/index.ts";
+import {
+  audit,
+  deleteAgency as removeAgency,
+  getAgency,
+  getLocalAgency,
+  getSyncState,
+  listAgencies,
+  listCrls,
+  listLocalAgencies,
+  listTrustAnchors,
+  saveSyncState,
+  upsertAgency,
+  type AgencyRecord,
+  type SyncState,
+} from "../storage/index.ts";
 import { ADMINS, assertNodeAdmin, assertRole, isOperator } from "./access.ts";
 import { SetupError, type Config } from "./config.ts";
 import type { AppContext, Caller } from "./context.ts";
@@ -307,8 +321,8 @@ interface SyncOutcome {
 export interface RegistrySync {
   /** Fetches, verifies and applies once (also what the timer runs). */
   syncNow(): Promise<SyncOutcome>;
-  /** The snapshot last applied. */
-  lastGood(): { issuedAt: Date; expiresAt: Date; publisher: string; appliedAt: Date } | null;
+  /** The snapshot last applied (by this node, or before a restart, or by a node sharing the database). */
+  lastGood(): SyncState | null;
   stop(): Promise<void>;
 }
 
@@ -360,11 +374,13 @@ async function fetchSnapshot(url: string, timeoutMs: number, signal: AbortSignal
  * Mirrors a verified snapshot into the registry with `source` = the URL. Never touches the
  * node's own agencies, nor entries an administrator added here (source "local") or that came from
  * another snapshot URL: those stay as they are. Entries that came from this URL and are no longer
- * in the snapshot become inactive (they stop binding signers and receiving packets).
+ * in the snapshot become inactive (they stop binding signers and receiving packets). The snapshot
+ * is remembered as the source's last, in the same transaction.
  */
-async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSnapshot): Promise<Pick<SyncOutcome, "applied" | "kept" | "deactivated">> {
+async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSnapshot, state: SyncState): Promise<Pick<SyncOutcome, "applied" | "kept" | "deactivated">> {
   const db = node.storage.db;
   const result = await db.transaction(async (trx) => {
+    await saveSyncState(trx, url, state);
     const locals = new Set((await listLocalAgencies(trx)).map((a) => a.organId));
     const current = new Map((await listAgencies(trx)).map((a) => [a.organId, a]));
     let applied = 0;
@@ -422,13 +438,14 @@ function sameEntry(a: AgencyRecord, b: { name: string; parentId: string | null; 
  * Syncs now and then every `intervalMs` (with up to 10 % jitter). A fetch or a check that fails
  * changes nothing: the registry from the last good snapshot stays, and a warning is logged. A
  * snapshot older than the one last applied is refused (a replayed old snapshot could bring back
- * a withdrawn certificate).
+ * a withdrawn certificate); the last applied is kept in the database, so this holds after a
+ * restart and across nodes sharing the database.
  */
 export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySync {
   const metrics = metricsFor(node);
   const log = node.log.child({ component: "registry-sync", source: cfg.url });
   const abort = new AbortController();
-  let last: { issuedAt: Date; expiresAt: Date; publisher: string; appliedAt: Date } | null = null;
+  let last: SyncState | null = null;
   let running: Promise<SyncOutcome> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -437,6 +454,7 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
     try {
       const bytes = await fetchSnapshot(cfg.url, cfg.timeoutMs, abort.signal);
       const snapshot = verifyRegistrySnapshot(bytes, { publisherCert: cfg.publisherCert });
+      last = (await getSyncState(node.storage.db, cfg.url)) ?? last;
       if (last && snapshot.issuedAt < last.issuedAt) {
         // nodes sharing one database each reuse their signed snapshot for up to a minute, so one
         // behind a load balancer may answer with a slightly older one: not worth a warning
@@ -445,8 +463,9 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
         }
         throw new Error(`the snapshot was issued at ${snapshot.issuedAt.toISOString()}, before the one already applied (${last.issuedAt.toISOString()}): an old snapshot is not used again`);
       }
-      const outcome = await applySnapshot(node, cfg.url, snapshot);
-      last = { issuedAt: snapshot.issuedAt, expiresAt: snapshot.expiresAt, publisher: snapshot.publisher, appliedAt: new Date() };
+      const applied: SyncState = { issuedAt: snapshot.issuedAt, expiresAt: snapshot.expiresAt, publisher: snapshot.publisher, appliedAt: new Date() };
+      const outcome = await applySnapshot(node, cfg.url, snapshot, applied);
+      last = applied;
       metrics.runs.inc({ result: "ok" });
       metrics.lastSuccess.set(Date.now() / 1000);
       metrics.expires.set(snapshot.expiresAt.getTime() / 1000);

@@ -222,8 +222,8 @@ onEachDatabase("accounts", (database) => {
     const other = anotherDatabase(database());
     const old = await openStorage(other.options);
     try {
-      await old.db.migrate.down(); // 003_users
-      await old.db.migrate.down(); // 002_token_expiry_and_last_use
+      // back to 001_init: every later migration undone, 002_token_expiry_and_last_use last
+      while (await old.db.schema.hasColumn("tokens", "expires_at")) await old.db.migrate.down();
       expect(await old.db.schema.hasColumn("tokens", "expires_at")).to.equal(false);
       expect(await old.db.schema.hasTable("users")).to.equal(false);
       await addLocalAgency(old.db, masterKey(old.dataDir, undefined), { organId: SENDER, name: "Văn phòng Chính phủ", identity: testPki().sender });

@@ -396,7 +396,7 @@ async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSn
       const certificates = e.certificatesPem ? parseCertificates(e.certificatesPem) : [];
       const record = {
         organId: e.organId,
-        name: e.name ?? e.organId,
+        name: agencyName(e.name ?? e.organId),
         parentId: e.parentId ?? null,
         endpoint: e.endpoint ?? "",
         certificates,

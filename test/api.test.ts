@@ -115,8 +115,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
   }
 
   /** A received document of agency `to`, stored as the inbound door would store it. */
-  async function receive(from = A, to = B, code = `${++seq}/CV-VPCP`): Promise<string> {
-    const base = sampleEdoc({}, ["Công văn đến.pdf"]);
+  async function receive(from = A, to = B, code = `${++seq}/CV-VPCP`, attachmentName = "Công văn đến.pdf"): Promise<string> {
+    const base = sampleEdoc({}, [attachmentName]);
     const edoc = {
       ...base,
       header: { ...base.header, From: { OrganId: from, OrganName: "Văn phòng Chính phủ" }, To: [{ OrganId: to, OrganName: "UBND tỉnh Nghệ An" }], Code: { CodeNumber: code.split("/")[0], CodeNotation: code.split("/")[1] }, DocumentId: `${from},2026/11/20,${code}` },
@@ -531,6 +531,25 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(res.json.attachments[0].name).to.equal("Công văn số 7.pdf".normalize("NFC"));
     });
 
+    it("strips bidi controls from file names: the signed packet, the record and the download (issue 8)", async () => {
+      const tricky = "Báo cáo\u202Efdp.exe"; // shows as "Báo cáoexe.pdf"
+      const res = await send(as(A, "clerk"), metadata(), [{ name: tricky, bytes: pdf("rlo") }]);
+      expect(res.status, JSON.stringify(res.json)).to.equal(201);
+      expect(res.json.attachments[0].name).to.equal("Báo cáofdp.exe");
+      const packet = (await api("GET", `/documents/${res.json.id}/envelope`, { headers: as(A, "clerk") })).body.toString("utf8");
+      expect(packet).to.include("Báo cáofdp.exe").and.not.include("\u202E");
+      const file = await api("GET", `/documents/${res.json.id}/attachments/1`, { headers: as(A, "clerk") });
+      expect(dispositionName(file.headers.get("content-disposition"))).to.equal("Báo cáofdp.exe");
+      // a received packet keeps what its sender signed; this node shows the name without them
+      const every = "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069";
+      const id = await receive(B, A, undefined, `Tờ trình${every}.pdf`);
+      const record = await api("GET", `/documents/${id}`, { headers: as(A, "clerk") });
+      expect(record.json.attachments[0].name).to.equal("Tờ trình.pdf");
+      const download = await api("GET", `/documents/${id}/attachments/1`, { headers: as(A, "clerk") });
+      expect(dispositionName(download.headers.get("content-disposition"))).to.equal("Tờ trình.pdf");
+      expect(download.headers.get("content-disposition")).not.to.match(/%E2%80%AE|%E2%81%A6/i);
+    });
+
     it("accepts To as Organization objects and a Code object", async () => {
       const res = await send(as(A, "clerk"), metadata({ To: [{ OrganId: B, OrganName: "Ủy ban nhân dân tỉnh Nghệ An" }], Code: { CodeNumber: "77", CodeNotation: "TB-VPCP" } }));
       expect(res.status, JSON.stringify(res.json)).to.equal(201);
@@ -560,6 +579,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
           request: () => send(as(A, "clerk"), '{"To": ["000.00.00.H41"], "Subject": "Quyết định'),
         },
         { name: "metadata that is a list", status: 400, error: /must be a JSON object/, request: () => send(as(A, "clerk"), "[1,2]") },
+        // issue 8: these answered 500 (RangeError: Maximum call stack size exceeded)
+        ...["To", "OtherInfo", "Extra"].map((field) => ({
+          name: `metadata nested 100,000 deep in ${field}`,
+          status: 400,
+          error: /the document is not valid/,
+          details: [/more than 32 levels deep/],
+          request: () => send(as(A, "clerk"), JSON.stringify(metadata()).replace(/}$/, `,"${field}":${"[".repeat(100_000)}${"]".repeat(100_000)}}`)),
+        })),
         {
           name: "no metadata",
           status: 400,
@@ -1005,6 +1032,13 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(mine.every((e) => e.actor.startsWith("token:") && e.organ_id === A)).to.equal(true);
     });
 
+    it("keeps agency names without bidi controls (issue 8)", async () => {
+      const res = await api("PUT", "/agencies/000.00.00.Q05", withJson(admin(), { name: "Sở\u202E Nội vụ\u2069", endpoint: "https://x.gov.vn" }));
+      expect(res.status, JSON.stringify(res.json)).to.equal(201);
+      expect(res.json.name).to.equal("Sở Nội vụ");
+      expect((await api("DELETE", "/agencies/000.00.00.Q05", { headers: admin() })).status).to.equal(204);
+    });
+
     it("protects the entries of the node's own agencies", async () => {
       const before = await snapshot();
       const otherAdmin = await api("PUT", `/agencies/${A}`, withJson(as(B, "admin"), { name: "X", endpoint: t.url, certificates: [testPki().sender.certificate.toString()] }));
@@ -1111,6 +1145,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       { name: "a body that is not JSON", status: 415, error: /send JSON/, request: () => api("POST", "/agencies", { headers: { ...admin(), "content-type": "text/plain" }, body: "organId=1" }) },
       { name: "malformed JSON", status: 400, error: /not valid JSON/, request: () => api("POST", "/agencies", { headers: { ...admin(), "content-type": "application/json" }, body: "{organId:" }) },
       { name: "an unknown agency", status: 404, error: /no agency "000\.00\.00\.Q99"/, request: () => api("GET", "/agencies/000.00.00.Q99", { headers: admin() }) },
+      {
+        name: "a body nested 100,000 deep",
+        status: 400,
+        details: [/more than 32 levels deep/],
+        request: () =>
+          api("POST", "/agencies", { headers: { ...admin(), "content-type": "application/json" }, body: `{"organId":"000.00.00.Q01","name":"X","endpoint":"https://x.gov.vn","extra":${"[".repeat(100_000)}${"]".repeat(100_000)}}` }),
+      },
+      { name: "a name of bidi controls only", status: 400, details: [/name is required/], request: () => api("POST", "/agencies", withJson(admin(), { organId: "000.00.00.Q01", name: " \u202E\u2066 ", endpoint: "https://x.gov.vn" })) },
     ];
     for (const c of invalid) {
       it(`refuses ${c.name} with ${c.status}, changing nothing`, async () => {

@@ -7,6 +7,7 @@ import pino, { type Logger } from "pino";
 import type { Identity, TrustConfig } from "../signing/index.ts";
 import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
 import type { Config } from "./config.ts";
+import { secureDataDir } from "./files.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface AppContext {
@@ -26,6 +27,8 @@ export interface AppContext {
 }
 
 export async function openContext(config: Config, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
+  const fixed = secureDataDir(config.dataDir);
+  if (fixed.length) log.warn({ fixed }, `the data directory ${config.dataDir} was open to other accounts of this machine: made it private (directories 0700, files 0600)`);
   const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema });
   const key = masterKey(config.dataDir, config.masterKey);
   const identities = new Map<string, Promise<Identity>>();

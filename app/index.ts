@@ -18,6 +18,7 @@ export {
   type UploadedFile,
 } from "./documents.ts";
 export { AppError, type ErrorKind } from "./errors.ts";
+export { startOrphanSweep } from "./files.ts";
 export { assertMetricsReader } from "./metrics.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
 export { receivePacket } from "./receive.ts";

@@ -7,8 +7,15 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "pino";
 import type { Config } from "./config.ts";
-import type { AppContext } from "./context.ts";
+
+/** What the sweep needs of the node's context (which opens the data directory with secureDataDir). */
+interface Node {
+  config: Pick<Config, "dataDir" | "requestTimeoutMs">;
+  log: Logger;
+  now(): Date;
+}
 
 /** Where uploads and work files go, under the data directory. */
 const WORK_DIRS = ["uploads", "tmp"];
@@ -44,7 +51,7 @@ const DAY_MS = 86_400_000;
 const orphanAge = (config: Pick<Config, "requestTimeoutMs">) => config.requestTimeoutMs || DAY_MS;
 
 /** Removes what lies in uploads/ and tmp/ untouched for longer than the longest request; answers what went. */
-export async function removeOrphans(ctx: Pick<AppContext, "config" | "log" | "now">): Promise<{ removed: string[]; bytes: number }> {
+async function removeOrphans(ctx: Node): Promise<{ removed: string[]; bytes: number }> {
   const before = ctx.now().getTime() - orphanAge(ctx.config);
   const removed: string[] = [];
   let bytes = 0;
@@ -68,7 +75,7 @@ export async function removeOrphans(ctx: Pick<AppContext, "config" | "log" | "no
 const SWEEP_MS = 10 * 60_000;
 
 /** Removes orphans now, then every `everyMs`; the answer stops the timer. */
-export async function startOrphanSweep(ctx: AppContext, everyMs = SWEEP_MS): Promise<() => void> {
+export async function startOrphanSweep(ctx: Node, everyMs = SWEEP_MS): Promise<() => void> {
   const sweep = () => removeOrphans(ctx).catch((err: Error) => ctx.log.warn({ err: err.message }, "cannot remove files left by interrupted requests"));
   await sweep();
   let busy = false;

@@ -27,8 +27,9 @@ export interface AppContext {
 }
 
 export async function openContext(config: Config, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
-  const fixed = secureDataDir(config.dataDir);
+  const { fixed, notMine } = secureDataDir(config.dataDir);
   if (fixed.length) log.warn({ fixed }, `the data directory ${config.dataDir} was open to other accounts of this machine: made it private (directories 0700, files 0600)`);
+  if (notMine.length) log.warn({ notMine }, `files of the data directory ${config.dataDir} belong to another account and are open to others: run the node as their owner, or fix them (chmod go-rwx)`);
   const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema });
   const key = masterKey(config.dataDir, config.masterKey);
   const identities = new Map<string, Promise<Identity>>();

@@ -25,10 +25,12 @@ const FILE_MODE = 0o600;
 /**
  * Creates the data directory and its work directories if needed, and takes every permission for
  * the group and others away from them and from everything in them (symbolic links are left as
- * they are, and not followed). Answers the paths it had to fix.
+ * they are, and not followed). Answers the paths it fixed, and those it may not change (another
+ * account's: the CLI run by someone else).
  */
-export function secureDataDir(dataDir: string): string[] {
+export function secureDataDir(dataDir: string): { fixed: string[]; notMine: string[] } {
   const fixed: string[] = [];
+  const notMine: string[] = [];
   mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
   for (const d of WORK_DIRS) mkdirSync(join(dataDir, d), { recursive: true, mode: DIR_MODE });
   const visit = (path: string) => {
@@ -36,13 +38,18 @@ export function secureDataDir(dataDir: string): string[] {
     if (st.isSymbolicLink()) return;
     const want = st.isDirectory() ? DIR_MODE : FILE_MODE;
     if ((st.mode & 0o777) !== want) {
-      chmodSync(path, want);
-      fixed.push(path);
+      try {
+        chmodSync(path, want);
+        fixed.push(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EPERM") throw err;
+        notMine.push(path);
+      }
     }
     if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };
   visit(dataDir);
-  return fixed;
+  return { fixed, notMine };
 }
 
 const DAY_MS = 86_400_000;

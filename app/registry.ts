@@ -138,6 +138,11 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
     if (!fps.has(own)) {
       throw conflict(`${input.organId} is an agency of this node: the entry must keep its current signing certificate (SHA-256 ${own}); without it this node's own packets would not verify`);
     }
+    // where the node is reached is the node's setting: documents of the other local agencies and
+    // of other nodes go there, so an agency's admin (who reads none) may not point it elsewhere
+    if ((await getAgency(db, input.organId))?.endpoint !== input.endpoint) {
+      await assertNodeAdmin(ctx, caller, `change the endpoint of ${input.organId}, which is where this node is reached`);
+    }
   } else {
     await assertNodeAdmin(ctx, caller, REMOTE_ENTRIES);
   }

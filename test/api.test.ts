@@ -1096,9 +1096,15 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         await addCrl(t.node, adminA, crl);
         const last = await t.node.storage.db("audit_log").orderBy("id", "desc").first();
         expect([Number((await t.node.storage.db("audit_log").count({ n: "*" }))[0].n), last.action, last.actor]).to.deep.equal([Number(added) + 1, "crl.add", "token:0"]);
-        // B's admin still manages B's own entry
-        const own = await api("PUT", `/agencies/${B}`, withJson(as(B, "admin"), { name: "UBND tỉnh Nghệ An", endpoint: t.url, certificates: [testPki().recipient.certificate.toString()] }));
+        // B's admin still manages B's own entry, but not where the node is reached: A's documents
+        // to B would go there, and B's admin reads no documents
+        const ownEntry = { name: "UBND tỉnh Nghệ An", endpoint: t.url, certificates: [testPki().recipient.certificate.toString()] };
+        const moved = await api("PUT", `/agencies/${B}`, withJson(as(B, "admin"), { ...ownEntry, endpoint: trap }));
+        expect(moved.status, JSON.stringify(moved.json)).to.equal(403);
+        expect(moved.json.error).to.match(/only the node administrators .* change the endpoint of 000\.00\.00\.H41/);
+        const own = await api("PUT", `/agencies/${B}`, withJson(as(B, "admin"), ownEntry));
         expect(own.status, JSON.stringify(own.json)).to.equal(200);
+        expect(own.json.endpoint).to.equal(t.url);
       } finally {
         listener.close();
       }

@@ -8,10 +8,10 @@
 // every local agency shares (remote registry entries, trust anchors, CRLs).
 // Every role may read the registry and verify packets. A caller sees only its own agency's
 // documents: another agency's document is "not found", exactly as one that does not exist.
-import type { Role } from "../storage/index.ts";
+import { listLocalAgencies, type Role } from "../storage/index.ts";
 
 export type { Role };
-import type { Caller } from "./context.ts";
+import type { AppContext, Caller } from "./context.ts";
 import { forbidden } from "./errors.ts";
 
 const ROLE_NAMES: Record<Role, string> = { clerk: "clerk (văn thư)", archivist: "archivist (lưu trữ)", admin: "administrator (quản trị)" };
@@ -24,5 +24,25 @@ export const ADMINS: readonly Role[] = ["admin"];
 export function assertRole(caller: Caller, roles: readonly Role[], what: string): void {
   if (!roles.includes(caller.role)) {
     throw forbidden(`your role, ${ROLE_NAMES[caller.role]}, may not ${what}; this needs ${roles.map((r) => ROLE_NAMES[r]).join(" or ")}`);
+  }
+}
+
+/** The operator at the command line holds the database, so may do what a node administrator may. */
+export const isOperator = (caller: Caller) => caller.actor.startsWith("cli:");
+
+/**
+ * Forbidden unless the caller is a node administrator: an admin of the node's first local agency,
+ * or the operator. Only they change what every local agency relies on (remote registry entries,
+ * trust anchors, CRLs): an admin of another local agency could otherwise re-point a remote
+ * agency's endpoint and receive the other agencies' documents.
+ */
+export async function assertNodeAdmin(ctx: AppContext, caller: Caller, what: string): Promise<void> {
+  assertRole(caller, ADMINS, what);
+  if (isOperator(caller)) return;
+  const [first] = await listLocalAgencies(ctx.storage.db);
+  if (first?.organId !== caller.organId) {
+    throw forbidden(
+      `only the node administrators (the administrators of ${first?.organId ?? "the node's first agency"}, the node's first agency) may ${what}; an administrator of ${caller.organId} manages only that agency's own entry, users and tokens`,
+    );
   }
 }

@@ -1,7 +1,7 @@
 // Reading the audit log: every change made through any door (API, CLI, pages, other nodes), with
 // who, what and when. Node administrators read all of it; an agency's admin reads its agency's.
 import { listAudit } from "../storage/index.ts";
-import { ADMINS, assertRole } from "./access.ts";
+import { ADMINS, assertRole, isOperator } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AuditQuery, parseInput } from "./schemas.ts";
 
@@ -12,6 +12,6 @@ export async function readAudit(ctx: AppContext, caller: Caller, query: unknown)
     since: q.since,
     limit: q.limit === undefined ? 100 : Number(q.limit),
     beforeId: q.before === undefined ? undefined : Number(q.before),
-    organId: caller.actor.startsWith("cli:") ? undefined : caller.organId,
+    organId: isOperator(caller) ? undefined : caller.organId,
   });
 }

@@ -101,6 +101,32 @@ const host: Kind<string> = {
   expected: "an IP address or a host name",
 };
 
+// express's "trust proxy": how many proxies in front, or which addresses are proxies (never "all":
+// then any client could name its own address in X-Forwarded-For)
+const PROXY_NAMES = ["loopback", "linklocal", "uniquelocal"];
+const proxyAddress = (v: string) => {
+  const [ip, bits, extra] = v.split("/");
+  const family = isIP(ip);
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+const trustProxy: Kind<false | number | string[]> = {
+  schema: z.string().transform((v, ctx) => {
+    if (v === "off") return false;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const items = v.split(",").map((x) => x.trim());
+    if (items.every((x) => PROXY_NAMES.includes(x) || proxyAddress(x))) return items;
+    ctx.addIssue({ code: "custom", message: "not a proxy setting" });
+    return z.NEVER;
+  }),
+  expected: `off, a number of proxies (0 to 99), or a comma-separated list of proxy addresses: IP addresses, CIDR ranges or ${PROXY_NAMES.join(", ")}`,
+};
+
+const bearerSecret: Kind<string> = {
+  schema: z.string().regex(/^[\x21-\x7e]{16,256}$/),
+  expected: "16 to 256 printable ASCII characters without spaces (e.g. `openssl rand -hex 32`)",
+};
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -145,6 +171,18 @@ export const VARIABLES = {
   EDOC_REGISTRY_VALID_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "3600000", meaning: "How long, in milliseconds, this node's own snapshots are valid." }),
   EDOC_REGISTRY_PUBLISHER: declare({ kind: organId, shownDefault: "the first local agency", meaning: "The local agency whose identity signs this node's snapshots." }),
   EDOC_LISTEN_HOST: declare({ kind: host, shownDefault: "all interfaces", meaning: "The address the node listens on." }),
+  EDOC_TRUST_PROXY: declare({
+    kind: trustProxy,
+    default: "off",
+    meaning:
+      "Which reverse proxies in front of the node are believed about the client's address (`X-Forwarded-For`): `off`, a number of proxies, or their addresses (`loopback`, IPs, CIDR ranges); express's `trust proxy`.",
+  }),
+  EDOC_METRICS_TOKEN: declare({
+    kind: bearerSecret,
+    shownDefault: "unset: `/metrics` answers loopback clients only",
+    meaning: "When set, `/metrics` answers whoever sends `Authorization: Bearer <it>`, from any address, and nobody else.",
+    secret: true,
+  }),
   EDOC_MAX_UPLOAD_BYTES: declare({ kind: whole(1, MAX_BYTES), default: String(2 * 1024 ** 3), meaning: "The largest file, in bytes, accepted in one upload of the API." }),
   EDOC_MAX_PACKET_BYTES: declare({ kind: whole(1, MAX_BYTES), default: String(3 * 1024 ** 3), meaning: "The largest packet, in bytes, accepted at `POST /edxml`." }),
   EDOC_REQUEST_TIMEOUT_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "3600000", meaning: "How long, in milliseconds, one HTTP request may take to arrive (0: no limit)." }),
@@ -193,6 +231,10 @@ export interface Config {
   /** Where this node syncs its registry from; null when EDOC_REGISTRY_URL is unset. */
   registrySync: { url: string; certPath: string; intervalMs: number; timeoutMs: number } | null;
   listenHost?: string;
+  /** express's "trust proxy": false, a hop count, or the proxies' addresses. */
+  trustProxy: false | number | string[];
+  /** Undefined: /metrics answers loopback clients only. */
+  metricsToken?: string;
   requestTimeoutMs: number;
   trustRefreshMs: number;
   shutdownGraceMs: number;
@@ -256,6 +298,8 @@ export function loadConfig(env: Env = process.env): Config {
     snapshot: { validForMs: read(env, "EDOC_REGISTRY_VALID_MS")!, publisher: read(env, "EDOC_REGISTRY_PUBLISHER") },
     registrySync: registryUrl && registryCert ? { url: registryUrl, certPath: registryCert, intervalMs: syncMs, timeoutMs: fetchTimeoutMs } : null,
     listenHost: read(env, "EDOC_LISTEN_HOST"),
+    trustProxy: read(env, "EDOC_TRUST_PROXY")!,
+    metricsToken: read(env, "EDOC_METRICS_TOKEN"),
     requestTimeoutMs: read(env, "EDOC_REQUEST_TIMEOUT_MS")!,
     trustRefreshMs: read(env, "EDOC_TRUST_REFRESH_MS")!,
     shutdownGraceMs: read(env, "EDOC_SHUTDOWN_GRACE_MS")!,

@@ -8,6 +8,7 @@ import type { Identity, TrustConfig } from "../signing/index.ts";
 import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
+import { secureDataDir } from "./files.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface AppContext {
@@ -27,6 +28,9 @@ export interface AppContext {
 }
 
 export async function openContext(config: Config, log: Logger = pino({ base: { node: config.publicUrl } })): Promise<AppContext> {
+  const { fixed, notMine } = secureDataDir(config.dataDir);
+  if (fixed.length) log.warn({ fixed }, `the data directory ${config.dataDir} was open to other accounts of this machine: made it private (directories 0700, files 0600)`);
+  if (notMine.length) log.warn({ notMine }, `files of the data directory ${config.dataDir} belong to another account and are open to others: run the node as their owner, or fix them (chmod go-rwx)`);
   let storage: Storage;
   try {
     storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema, warn: (m) => log.warn({ component: "knex" }, m) });

@@ -17,6 +17,7 @@ import {
   parseVnTimestamp,
   readSource,
   statusProblem,
+  stripBidiControls,
   validateEdoc,
   type StatusCode,
   type StatusPacket,
@@ -132,7 +133,8 @@ export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: Do
       deliveries: views,
       delivery: d.direction === "out" ? deliverySummary(views) : null,
       statuses: (statuses.get(d.id) ?? []).map((s) => ({ code: s.code, from: s.from, to: s.to, at: s.at, direction: s.direction, description: s.description })),
-      attachments: (attachments.get(d.id) ?? []).map((a) => ({ n: a.n, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+      // a received packet's names are shown without bidi controls (the signed packet keeps them)
+      attachments: (attachments.get(d.id) ?? []).map((a) => ({ n: a.n, name: stripBidiControls(a.name), contentType: a.contentType, size: a.size, sha256: a.sha256 })),
       verification: {
         valid: d.report.valid,
         indication: d.report.indication,
@@ -174,7 +176,7 @@ export async function documentAttachment(ctx: AppContext, doc: DocumentRow, n: s
   if (!a) {
     throw notFound(attachments.length ? `no attachment ${JSON.stringify(n)}: this document has attachments 1 to ${attachments.length}` : "this document has no attachments");
   }
-  return { ...a, bytes: readBlob(db, a.sha256) };
+  return { ...a, name: stripBidiControls(a.name), bytes: readBlob(db, a.sha256) };
 }
 
 // ---- sending ------------------------------------------------------------------------------------

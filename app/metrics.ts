@@ -1,6 +1,11 @@
 // Prometheus metrics (prom-client), one registry per node so that several nodes in one process
-// (tests, the demo) keep their own counts.
+// (tests, the demo) keep their own counts; and who may read them. They say how many documents
+// each local agency sent and received, so they are not for everyone: with EDOC_METRICS_TOKEN set,
+// for whoever presents it; otherwise for clients on the node's own machine (loopback) only.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Config } from "./config.ts";
+import { AppError, forbidden } from "./errors.ts";
 
 export interface Metrics {
   registry: Registry;
@@ -34,4 +39,24 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
   };
+}
+
+const isLoopback = (address: string | undefined) => !!address && /^(127\.|::1$|::ffff:127\.)/.test(address);
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/**
+ * Refuses a scrape that may not read the metrics: `authorization` is the request's header,
+ * `client` the client's address (behind a trusted proxy, the one it names; EDOC_TRUST_PROXY).
+ */
+export function assertMetricsReader(config: Pick<Config, "metricsToken">, authorization: string | undefined, client: string | undefined): void {
+  if (config.metricsToken) {
+    const given = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
+    if (!given || !timingSafeEqual(digest(given), digest(config.metricsToken))) {
+      throw new AppError("unauthenticated", "/metrics needs Authorization: Bearer with the node's metrics token (EDOC_METRICS_TOKEN)");
+    }
+    return;
+  }
+  if (!isLoopback(client)) {
+    throw forbidden("/metrics answers only on this node's own machine (loopback); to scrape it from elsewhere, set EDOC_METRICS_TOKEN and send it as a bearer token");
+  }
 }

@@ -28,8 +28,22 @@ import {
   type RegistryEntry,
   type VerifiedSnapshot,
 } from "../signing/index.ts";
-import { audit, deleteAgency as removeAgency, getAgency, getLocalAgency, listAgencies, listCrls, listLocalAgencies, listTrustAnchors, upsertAgency, type AgencyRecord } from "../storage/index.ts";
-import { ADMINS, assertRole } from "./access.ts";
+import {
+  audit,
+  deleteAgency as removeAgency,
+  getAgency,
+  getLocalAgency,
+  getSyncState,
+  listAgencies,
+  listCrls,
+  listLocalAgencies,
+  listTrustAnchors,
+  saveSyncState,
+  upsertAgency,
+  type AgencyRecord,
+  type SyncState,
+} from "../storage/index.ts";
+import { ADMINS, assertNodeAdmin, assertRole, isOperator } from "./access.ts";
 import { SetupError, type Config } from "./config.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
@@ -66,6 +80,8 @@ export async function registryEntry(ctx: AppContext, organId: string): Promise<A
   return agencyJson(a, (await getLocalAgency(ctx.storage.db, organId)) !== null);
 }
 
+const REMOTE_ENTRIES = "change the registry entries of agencies hosted elsewhere";
+
 export interface SavedAgency {
   agency: Agency;
   created: boolean;
@@ -80,7 +96,8 @@ export interface SavedAgency {
 /**
  * Adds or replaces a registry entry, after every check: "create" refuses an existing entry, "replace"
  * and "put" accept both. A local agency's entry is changed only by its own administrators (the
- * operator at the command line is every agency's), and must keep its current signing certificate.
+ * operator at the command line is every agency's), and must keep its current signing certificate;
+ * any other entry (a remote agency's, shared by every local agency) only by a node administrator.
  */
 export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown, opts: { mode: "create" | "replace"; organId?: string }): Promise<SavedAgency> {
   assertRole(caller, ADMINS, "change the registry");
@@ -113,7 +130,7 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
   }
   const local = await getLocalAgency(db, input.organId);
   if (local) {
-    if (local.organId !== caller.organId && !caller.actor.startsWith("cli:")) {
+    if (local.organId !== caller.organId && !isOperator(caller)) {
       throw forbidden(`${input.organId} is an agency of this node: only its own administrators may change its registry entry`);
     }
     const own = fingerprint(local.certificate);
@@ -121,6 +138,13 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
     if (!fps.has(own)) {
       throw conflict(`${input.organId} is an agency of this node: the entry must keep its current signing certificate (SHA-256 ${own}); without it this node's own packets would not verify`);
     }
+    // where the node is reached is the node's setting: documents of the other local agencies and
+    // of other nodes go there, so an agency's admin (who reads none) may not point it elsewhere
+    if ((await getAgency(db, input.organId))?.endpoint !== input.endpoint) {
+      await assertNodeAdmin(ctx, caller, `change the endpoint of ${input.organId}, which is where this node is reached`);
+    }
+  } else {
+    await assertNodeAdmin(ctx, caller, REMOTE_ENTRIES);
   }
   const { notes, warnings } = await certificateChecks(ctx, input.certificates);
   let before: AgencyRecord | null = null;
@@ -167,6 +191,7 @@ export async function deleteAgency(ctx: AppContext, caller: Caller, organId: str
   const db = ctx.storage.db;
   if (organIdProblem(organId, "organId")) throw notFound(`no agency ${JSON.stringify(organId)} in the registry`);
   if (await getLocalAgency(db, organId)) throw conflict(`${organId} is an agency of this node; its registry entry binds its signing certificate and cannot be deleted`);
+  await assertNodeAdmin(ctx, caller, REMOTE_ENTRIES);
   await db.transaction(async (trx) => {
     const existing = await getAgency(trx, organId);
     if (!existing || !(await removeAgency(trx, organId))) throw notFound(`no agency ${JSON.stringify(organId)} in the registry`);
@@ -301,8 +326,8 @@ interface SyncOutcome {
 export interface RegistrySync {
   /** Fetches, verifies and applies once (also what the timer runs). */
   syncNow(): Promise<SyncOutcome>;
-  /** The snapshot last applied. */
-  lastGood(): { issuedAt: Date; expiresAt: Date; publisher: string; appliedAt: Date } | null;
+  /** The snapshot last applied (by this node, or before a restart, or by a node sharing the database). */
+  lastGood(): SyncState | null;
   stop(): Promise<void>;
 }
 
@@ -354,11 +379,13 @@ async function fetchSnapshot(url: string, timeoutMs: number, signal: AbortSignal
  * Mirrors a verified snapshot into the registry with `source` = the URL. Never touches the
  * node's own agencies, nor entries an administrator added here (source "local") or that came from
  * another snapshot URL: those stay as they are. Entries that came from this URL and are no longer
- * in the snapshot become inactive (they stop binding signers and receiving packets).
+ * in the snapshot become inactive (they stop binding signers and receiving packets). The snapshot
+ * is remembered as the source's last, in the same transaction.
  */
-async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSnapshot): Promise<Pick<SyncOutcome, "applied" | "kept" | "deactivated">> {
+async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSnapshot, state: SyncState): Promise<Pick<SyncOutcome, "applied" | "kept" | "deactivated">> {
   const db = node.storage.db;
   const result = await db.transaction(async (trx) => {
+    await saveSyncState(trx, url, state);
     const locals = new Set((await listLocalAgencies(trx)).map((a) => a.organId));
     const current = new Map((await listAgencies(trx)).map((a) => [a.organId, a]));
     let applied = 0;
@@ -374,7 +401,7 @@ async function applySnapshot(node: AppContext, url: string, snapshot: VerifiedSn
       const certificates = e.certificatesPem ? parseCertificates(e.certificatesPem) : [];
       const record = {
         organId: e.organId,
-        name: e.name ?? e.organId,
+        name: agencyName(e.name ?? e.organId),
         parentId: e.parentId ?? null,
         endpoint: e.endpoint ?? "",
         certificates,
@@ -416,13 +443,14 @@ function sameEntry(a: AgencyRecord, b: { name: string; parentId: string | null; 
  * Syncs now and then every `intervalMs` (with up to 10 % jitter). A fetch or a check that fails
  * changes nothing: the registry from the last good snapshot stays, and a warning is logged. A
  * snapshot older than the one last applied is refused (a replayed old snapshot could bring back
- * a withdrawn certificate).
+ * a withdrawn certificate); the last applied is kept in the database, so this holds after a
+ * restart and across nodes sharing the database.
  */
 export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySync {
   const metrics = metricsFor(node);
   const log = node.log.child({ component: "registry-sync", source: cfg.url });
   const abort = new AbortController();
-  let last: { issuedAt: Date; expiresAt: Date; publisher: string; appliedAt: Date } | null = null;
+  let last: SyncState | null = null;
   let running: Promise<SyncOutcome> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -431,6 +459,7 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
     try {
       const bytes = await fetchSnapshot(cfg.url, cfg.timeoutMs, abort.signal);
       const snapshot = verifyRegistrySnapshot(bytes, { publisherCert: cfg.publisherCert });
+      last = (await getSyncState(node.storage.db, cfg.url)) ?? last;
       if (last && snapshot.issuedAt < last.issuedAt) {
         // nodes sharing one database each reuse their signed snapshot for up to a minute, so one
         // behind a load balancer may answer with a slightly older one: not worth a warning
@@ -439,8 +468,9 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
         }
         throw new Error(`the snapshot was issued at ${snapshot.issuedAt.toISOString()}, before the one already applied (${last.issuedAt.toISOString()}): an old snapshot is not used again`);
       }
-      const outcome = await applySnapshot(node, cfg.url, snapshot);
-      last = { issuedAt: snapshot.issuedAt, expiresAt: snapshot.expiresAt, publisher: snapshot.publisher, appliedAt: new Date() };
+      const applied: SyncState = { issuedAt: snapshot.issuedAt, expiresAt: snapshot.expiresAt, publisher: snapshot.publisher, appliedAt: new Date() };
+      const outcome = await applySnapshot(node, cfg.url, snapshot, applied);
+      last = applied;
       metrics.runs.inc({ result: "ok" });
       metrics.lastSuccess.set(Date.now() / 1000);
       metrics.expires.set(snapshot.expiresAt.getTime() / 1000);

@@ -24,10 +24,28 @@ import { invalid } from "./errors.ts";
  * fields are named first: they are usually the reason for the rest.
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, title: string | ((problems: string[]) => string)): z.output<S> {
+  if (nestedDeeperThan(value, MAX_INPUT_DEPTH)) {
+    // the checks and messages below walk values recursively: 100,000 levels overflow the stack
+    const problems = [`the input nests objects and lists more than ${MAX_INPUT_DEPTH} levels deep; no field of it nests that deep`];
+    throw invalid(typeof title === "string" ? title : title(problems), problems);
+  }
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const problems = [...r.error.issues].sort((a, b) => Number(isUnexpected(b)) - Number(isUnexpected(a))).map((i) => i.message);
   throw invalid(typeof title === "string" ? title : title(problems), problems);
+}
+const MAX_INPUT_DEPTH = 32;
+
+/** Whether objects and lists nest more than `max` levels deep (without recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!v || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const x of Object.values(v)) stack.push([x, depth + 1]);
+  }
+  return false;
 }
 const isUnexpected = (i: z.core.$ZodIssue) => i.message.startsWith("unexpected field") || i.message.startsWith("unknown parameter");
 /** Run an object's own checks even when a field failed, so that every problem is listed at once. */

@@ -70,12 +70,13 @@ function loadOrCreateDevCa(dataDir: string, key: Buffer): DevCa {
   try {
     chmodSync(tmp, 0o700);
     writeFileSync(join(tmp, "ca.key.enc"), seal(key, ca.privateKey.export({ type: "pkcs8", format: "der" })), { mode: 0o600 });
-    writeFileSync(join(tmp, "ca.pem"), ca.certificate.toString(), { mode: 0o644 });
+    writeFileSync(join(tmp, "ca.pem"), ca.certificate.toString(), { mode: 0o600 });
     writeFileSync(
       join(tmp, "README.txt"),
       "DEVELOPMENT ONLY. This is the edoc node's development CA: it issues certificates for agencies\n" +
         "added with `bin/edoc agency add --dev`. It is not a CA of the national PKI, and no real\n" +
         "agency may rely on it. ca.key.enc is its private key, encrypted with the node's master key.\n",
+      { mode: 0o600 },
     );
     renameSync(tmp, devCaDir(dataDir));
     return { identity: ca, certPath: devCaCertPath(dataDir), created: true };

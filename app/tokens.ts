@@ -1,7 +1,7 @@
 // API tokens for people's software: created (shown once; only the hash is stored), listed (never
 // the token), revoked (refused at once), optionally expiring; the last use is recorded.
 import { createToken as storeToken, findToken, getLocalAgency, getToken, listTokens as storedTokens, revokeToken as storeRevoke, audit } from "../storage/index.ts";
-import { ADMINS, assertRole } from "./access.ts";
+import { ADMINS, assertRole, isOperator } from "./access.ts";
 import { tokenCaller, type AppContext, type Caller } from "./context.ts";
 import { AppError, invalid, notFound } from "./errors.ts";
 import { TokenInput, durationMs, parseInput } from "./schemas.ts";
@@ -16,7 +16,7 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
 /** An admin manages its own agency's tokens; the operator at the command line any agency's. */
 function assertTokenAdmin(caller: Caller, organId: string | undefined): void {
   assertRole(caller, ADMINS, "manage API tokens");
-  if (!caller.actor.startsWith("cli:") && organId !== undefined && organId !== caller.organId) {
+  if (!isOperator(caller) && organId !== undefined && organId !== caller.organId) {
     throw notFound(`no agency ${organId} among yours`);
   }
 }
@@ -37,14 +37,14 @@ export async function createApiToken(ctx: AppContext, caller: Caller, body: unkn
 
 export async function listApiTokens(ctx: AppContext, caller: Caller, organId?: string) {
   assertTokenAdmin(caller, organId);
-  return storedTokens(ctx.storage.db, { organId: caller.actor.startsWith("cli:") ? organId : caller.organId });
+  return storedTokens(ctx.storage.db, { organId: isOperator(caller) ? organId : caller.organId });
 }
 
 export async function revokeApiToken(ctx: AppContext, caller: Caller, id: string | number) {
   assertRole(caller, ADMINS, "manage API tokens");
   const n = typeof id === "number" ? id : /^\d{1,12}$/.test(id) ? Number(id) : NaN;
   const token = Number.isFinite(n) ? await getToken(ctx.storage.db, n) : null;
-  if (!token || (!caller.actor.startsWith("cli:") && token.organId !== caller.organId)) throw notFound(`no token ${JSON.stringify(String(id))} (see edoc token list)`);
+  if (!token || (!isOperator(caller) && token.organId !== caller.organId)) throw notFound(`no token ${JSON.stringify(String(id))} (see edoc token list)`);
   if (token.revokedAt) return { ...token, alreadyRevoked: true };
   await ctx.storage.db.transaction(async (trx) => {
     await storeRevoke(trx, n);

@@ -1,15 +1,17 @@
 // Trust anchors and revocation lists: what this node's verifier accepts. Both are shared by every
-// local agency of the node; every change is audited. The node notices changes made by another
+// local agency of the node, so only a node administrator changes them; every change is audited. The node notices changes made by another
 // process (the CLI, another node on the same database) within seconds.
 import type { X509Certificate } from "node:crypto";
 import { fingerprint, type Crl } from "../signing/index.ts";
 import { addCrl as storeCrl, addTrustAnchor, audit, trustVersion } from "../storage/index.ts";
-import type { AppContext } from "./context.ts";
+import { assertNodeAdmin } from "./access.ts";
+import type { AppContext, Caller } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { subjectLine } from "./registry.ts";
 
 /** Adds trust anchors; a certificate that is not a CA is pinned (it trusts only itself), with a warning. */
-export async function addTrustAnchors(ctx: AppContext, actor: string, certs: X509Certificate[]): Promise<{ warnings: string[] }> {
+export async function addTrustAnchors(ctx: AppContext, caller: Caller, certs: X509Certificate[]): Promise<{ warnings: string[] }> {
+  await assertNodeAdmin(ctx, caller, "add trust anchors");
   if (!certs.length) throw invalid("no certificate to trust");
   for (const c of certs) {
     if (new Date(c.validTo) < ctx.now()) throw invalid(`the certificate "${subjectLine(c)}" expired on ${new Date(c.validTo).toISOString()}`);
@@ -17,7 +19,7 @@ export async function addTrustAnchors(ctx: AppContext, actor: string, certs: X50
   await ctx.storage.db.transaction(async (trx) => {
     for (const c of certs) {
       await addTrustAnchor(trx, c);
-      await audit(trx, { actor, organId: null, action: "trust.add", detail: { subject: subjectLine(c), fingerprint: fingerprint(c), ca: c.ca, validTo: c.validTo } });
+      await audit(trx, { actor: caller.actor, organId: null, action: "trust.add", detail: { subject: subjectLine(c), fingerprint: fingerprint(c), ca: c.ca, validTo: c.validTo } });
     }
   });
   ctx.trustChanged();
@@ -25,10 +27,11 @@ export async function addTrustAnchors(ctx: AppContext, actor: string, certs: X50
 }
 
 /** Adds a revocation list; certificates it revokes are refused from then on. */
-export async function addCrl(ctx: AppContext, actor: string, crl: Crl): Promise<{ warnings: string[] }> {
+export async function addCrl(ctx: AppContext, caller: Caller, crl: Crl): Promise<{ warnings: string[] }> {
+  await assertNodeAdmin(ctx, caller, "add revocation lists");
   await ctx.storage.db.transaction(async (trx) => {
     await storeCrl(trx, crl);
-    await audit(trx, { actor, organId: null, action: "crl.add", detail: { issuer: crl.issuer, revoked: crl.revoked.length, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate ?? null } });
+    await audit(trx, { actor: caller.actor, organId: null, action: "crl.add", detail: { issuer: crl.issuer, revoked: crl.revoked.length, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate ?? null } });
   });
   ctx.trustChanged();
   const stale = crl.nextUpdate && crl.nextUpdate < ctx.now();

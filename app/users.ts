@@ -2,7 +2,7 @@
 // hashed with scrypt (Node's crypto; N = 2^15, r = 8, p = 1, 16-byte salt, 32-byte hash).
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { addUser, audit, getLocalAgency, getUserByUsername, getUserCredentials, listUsers as storedUsers, setUserDisabled, setUserPassword } from "../storage/index.ts";
-import { ADMINS, assertRole } from "./access.ts";
+import { ADMINS, assertRole, isOperator } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { Password, UserInput, parseInput } from "./schemas.ts";
@@ -28,7 +28,7 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
 /** An admin manages its own agency's users; the operator at the command line any agency's. */
 function assertUserAdmin(caller: Caller, organId: string): void {
   assertRole(caller, ADMINS, "manage users");
-  if (!caller.actor.startsWith("cli:") && organId !== caller.organId) throw notFound(`no agency ${organId} among yours`);
+  if (!isOperator(caller) && organId !== caller.organId) throw notFound(`no agency ${organId} among yours`);
 }
 
 export async function createUser(ctx: AppContext, caller: Caller, body: unknown) {
@@ -47,7 +47,7 @@ export async function createUser(ctx: AppContext, caller: Caller, body: unknown)
 
 export async function listAgencyUsers(ctx: AppContext, caller: Caller, organId?: string) {
   assertRole(caller, ADMINS, "manage users");
-  return storedUsers(ctx.storage.db, { organId: caller.actor.startsWith("cli:") ? organId : caller.organId });
+  return storedUsers(ctx.storage.db, { organId: isOperator(caller) ? organId : caller.organId });
 }
 
 async function ownUser(ctx: AppContext, caller: Caller, username: string) {

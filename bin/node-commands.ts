@@ -132,7 +132,7 @@ export function agencyCert(v: { organId?: string }): Promise<number> {
 export async function trustAdd(file: string): Promise<number> {
   const certs = await certificatesIn(file, "trust anchor");
   return withNode(async (ctx, caller) => {
-    const { warnings } = await addTrustAnchors(ctx, caller.actor, certs);
+    const { warnings } = await addTrustAnchors(ctx, caller, certs);
     for (const w of warnings) warn(w);
     for (const c of certs) say(`trusted: ${subjectLine(c)}\n  SHA-256 ${fingerprint(c)}, valid until ${iso(c.validTo)}`);
     return 0;
@@ -149,7 +149,7 @@ export async function crlAdd(file: string): Promise<number> {
   }
   const list = crl;
   return withNode(async (ctx, caller) => {
-    const { warnings } = await addCrl(ctx, caller.actor, list);
+    const { warnings } = await addCrl(ctx, caller, list);
     for (const w of warnings) warn(w);
     say(`added the CRL of ${list.issuer}: ${list.revoked.length} revoked certificate(s), issued ${iso(list.thisUpdate)}${list.nextUpdate ? `, next update ${iso(list.nextUpdate)}` : ""}`);
     return 0;

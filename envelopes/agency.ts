@@ -2,6 +2,7 @@
 // applied by every door that takes an agency (API, CLI, first start, snapshot reader and writer).
 // Each rule answers the problem as a sentence naming the field as the caller calls it (`what`),
 // or null when the value is acceptable.
+import { stripBidiControls } from "./names.ts";
 import { ORGAN_ID_LENIENT, ORGAN_ID_STRICT } from "./validate.ts";
 
 /** C0, DEL and C1 controls (U+0085 NEL included): names and URLs are one line of text. */
@@ -21,16 +22,16 @@ export function organIdProblem(id: unknown, what: string, strict = false): strin
   return typeof id === "string" && ORGAN_ID_LENIENT.test(id) ? null : `${what} ${JSON.stringify(id)} is not an organ id (1 to 35 letters, digits or dots, e.g. 000.00.00.H41)`;
 }
 
-/** A name: 1 to 200 characters (code points) on one line, after trimming. */
+/** A name: 1 to 200 characters (code points) on one line, after trimming and removing bidi controls. */
 export function agencyNameProblem(name: unknown, what: string): string | null {
-  if (typeof name !== "string" || !name.trim()) return `${what} is required`;
-  const n = name.trim();
+  if (typeof name !== "string" || !agencyName(name)) return `${what} is required`;
+  const n = agencyName(name);
   if ([...n].length > AGENCY_NAME_MAX || CONTROL.test(n)) return `${what} must be 1 to ${AGENCY_NAME_MAX} characters on one line (no control characters)`;
   return null;
 }
 
-/** The stored form of an accepted name: trimmed, NFC (as Vietnamese text is compared and searched). */
-export const agencyName = (name: string) => name.trim().normalize("NFC");
+/** The stored form of an accepted name: no bidi controls, trimmed, NFC (as Vietnamese text is compared and searched). */
+export const agencyName = (name: string) => stripBidiControls(name).trim().normalize("NFC");
 
 /**
  * A node's base URL: http(s), no user, query or fragment, one line of at most 500 characters, and

@@ -21,5 +21,6 @@ export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";
 export { scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
 export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor, peopleDateParts } from "./input.ts";
+export { stripBidiControls } from "./names.ts";
 export { AGENCY_STATUSES, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem } from "./agency.ts";
 export { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "./flow.ts";

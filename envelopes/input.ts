@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { basename, extname } from "node:path";
 import { formatDate, formatTimestamp, makeDocumentId } from "./build.ts";
+import { stripBidiControls } from "./names.ts";
 import type { AttachmentInfo, Bussiness, Code, Edoc, EdocHeader, Organization } from "./model.ts";
 import { ValidationError } from "./validate.ts";
 
@@ -23,9 +24,9 @@ const CONTENT_TYPES: Record<string, string> = {
   ".jpeg": "image/jpeg",
 };
 
-/** Attachment description for a file: a fresh ContentId, its name and a content type from its extension. */
+/** Attachment description for a file: a fresh ContentId, its name (without bidi controls) and a content type from its extension. */
 export function attachmentInfoFor(fileName: string, contentType?: string): AttachmentInfo {
-  const name = basename(fileName);
+  const name = stripBidiControls(basename(fileName));
   return {
     ContentId: randomUUID(),
     AttachmentName: name,

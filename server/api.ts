@@ -158,19 +158,20 @@ export const API_ROUTES: RouteSpec[] = [
     },
     async handle(ctx, req, res) {
       if (!req.is("multipart/form-data")) throw new AppError("unsupported", `wrong content type ${JSON.stringify(req.get("content-type") ?? "none")}: ${MULTIPART_HINT}`);
+      let record: DocumentRecord;
       try {
         await new Promise<void>((resolve, reject) => upload(ctx)(req, res, (err?: unknown) => (err ? reject(uploadError(err, ctx.config.maxUploadBytes)) : resolve())));
         const files = (req.files ?? []) as Express.Multer.File[];
         const metadata = parseMetadata((req.body ?? {}) as Record<string, unknown>);
         if (!files.length) throw badRequest(`a document must carry at least one file: ${MULTIPART_HINT}`);
         const uploaded: UploadedFile[] = files.map((f) => ({ path: f.path, name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
-        const row = await sendDocument(ctx, callerOf(req), metadata, uploaded);
-        res.status(201).location(`${req.baseUrl}/documents/${row.id}`).json(await documentRecord(ctx, row));
+        record = await documentRecord(ctx, await sendDocument(ctx, callerOf(req), metadata, uploaded));
       } finally {
         // removed before answering, so that a client never sees an answer while they still exist
         const files = Array.isArray(req.files) ? req.files : [];
         await Promise.all(files.map((f) => (f.path ? rm(f.path, { force: true }) : undefined)));
       }
+      res.status(201).location(`${req.baseUrl}/documents/${record.id}`).json(record);
     },
   },
   {

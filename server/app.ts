@@ -12,6 +12,8 @@ import { registryRoutes } from "./registry.ts";
 export function createApp(ctx: AppContext): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // the client's address (req.ip) is the connection's unless EDOC_TRUST_PROXY names the proxies
+  app.set("trust proxy", ctx.config.trustProxy);
   app.use((req, res, next) => {
     const end = ctx.metrics.httpDuration.startTimer({ method: req.method });
     res.on("finish", () => end({ route: req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched", status: String(res.statusCode) }));

@@ -1,8 +1,8 @@
 // Running a node (`npm start`): opens the data directory and the database, sets the node up on
-// its first start (app/setup.ts), serves the HTTP app, runs the delivery worker and the
-// registry sync, and shuts down gracefully on SIGTERM/SIGINT: it stops accepting connections
-// (and answers 503 on /readyz), lets requests and deliveries in flight finish, then closes the
-// database. Logs are JSON lines (pino) on stdout; the first start's tokens are printed for people
+// its first start (app/setup.ts), serves the HTTP app, runs the delivery worker, the registry
+// sync and the removal of files left by interrupted requests (app/files.ts), and shuts down
+// gracefully on SIGTERM/SIGINT: it stops accepting connections (and answers 503 on /readyz),
+// lets requests and deliveries in flight finish, then closes the database. Logs are JSON lines (pino) on stdout; the first start's tokens are printed for people
 // on stdout too, but never logged.
 import { realpathSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -17,6 +17,7 @@ import {
   markDraining,
   openContext,
   startDeliveryWorker,
+  startOrphanSweep,
   loadConfig,
   startRegistrySync,
   syncSource,
@@ -87,6 +88,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
     );
     for (const w of bootstrap.warnings) log.warn(w);
 
+    const stopSweep = await startOrphanSweep(node);
     const worker = startDeliveryWorker(node);
     const sync = syncConfig ? startRegistrySync(node, syncConfig) : null;
     if (syncConfig) log.info({ source: syncConfig.url, everyMs: syncConfig.intervalMs }, "registry sync started");
@@ -99,6 +101,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
       (stopping ??= (async () => {
         markDraining(node);
         unwatch();
+        stopSweep();
         const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
         srv.closeIdleConnections();
         const force = setTimeout(() => {
@@ -147,6 +150,8 @@ export function bootstrapBanner(r: BootstrapResult, agencies: number): string {
 }
 
 async function main(): Promise<void> {
+  // whatever the umask it was started with, what the node creates is for its own account only
+  process.umask(0o077);
   let running: RunningNode;
   let log: Logger;
   try {

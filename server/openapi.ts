@@ -134,7 +134,15 @@ function openApiDocument(ctx: Pick<AppContext, "config">): Json {
     get: { tags: ["operations"], summary: "Readiness: the database is reachable", responses: { "200": { description: "Ready" }, "503": { description: "The database is not reachable" } } },
   };
   paths["/metrics"] = {
-    get: { tags: ["operations"], summary: "Prometheus metrics", responses: { "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } } },
+    get: {
+      tags: ["operations"],
+      summary: "Prometheus metrics: for loopback clients, or with EDOC_METRICS_TOKEN set for whoever sends it as a bearer token",
+      responses: {
+        "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } },
+        "401": { description: "EDOC_METRICS_TOKEN is set and the request does not carry it" },
+        "403": { description: "No metrics token is set and the client is not on loopback" },
+      },
+    },
   };
   paths["/api/docs"] = {
     get: {

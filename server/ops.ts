@@ -1,7 +1,7 @@
 // Operations endpoints: liveness (/healthz), readiness (/readyz: the database answers, and the
-// node is not shutting down) and Prometheus metrics (/metrics).
+// node is not shutting down) and Prometheus metrics (/metrics, for loopback or the metrics token).
 import { Router } from "express";
-import { databaseAnswers, isDraining, refreshQueueMetrics, type AppContext } from "../app/index.ts";
+import { assertMetricsReader, databaseAnswers, isDraining, refreshQueueMetrics, type AppContext } from "../app/index.ts";
 
 export function opsRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -22,7 +22,8 @@ export function opsRoutes(ctx: AppContext): Router {
       res.status(503).json({ status: "unavailable", error: "the database does not answer" });
     }
   });
-  router.get("/metrics", async (_req, res) => {
+  router.get("/metrics", async (req, res) => {
+    assertMetricsReader(ctx.config, req.get("authorization"), req.ip);
     try {
       await refreshQueueMetrics(ctx);
     } catch (err) {

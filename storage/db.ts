@@ -1,6 +1,7 @@
 // Opening the database: SQLite in the data directory by default, PostgreSQL when a URL is given,
 // migrated to the latest schema on open; and the helpers every table's module shares.
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { knexConfig } from "../knexfile.ts";
 
@@ -36,7 +37,10 @@ function knexLog(warn: (message: string) => void = () => {}): Knex.Config["log"]
 }
 
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  // SQLite creates its file 0644 & ~umask, and the -wal and -shm beside it with the file's mode:
+  // created here 0600, all three are private to this account (they hold documents in clear)
+  if (!opts.databaseUrl) closeSync(openSync(join(opts.dataDir, "edoc.sqlite"), "a", 0o600));
   const config = { ...knexConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }), log: knexLog(opts.warn) };
   if (opts.databaseUrl && opts.schema) {
     config.searchPath = [opts.schema];

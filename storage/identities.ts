@@ -41,7 +41,7 @@ function toAgency(row: Record<string, unknown>): LocalAgency {
 }
 
 export async function listLocalAgencies(db: Db): Promise<LocalAgency[]> {
-  return (await db("local_agencies").orderBy("created_at")).map(toAgency);
+  return (await db("local_agencies").orderBy([{ column: "created_at" }, { column: "organ_id" }])).map(toAgency);
 }
 
 export async function getLocalAgency(db: Db, organId: string): Promise<LocalAgency | null> {

@@ -22,7 +22,7 @@ export {
   
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
-export { upsertAgency, getAgency, listAgencies, deleteAgency, type AgencyRecord } from "./registry.ts";
+export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
 export { audit, listAudit } from "./audit.ts";
 export {
   insertDocument,

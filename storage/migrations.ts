@@ -313,7 +313,24 @@ function signedTimestamp(packet: Buffer): Date | null {
   }
 }
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, searchPrefix];
+// Per registry snapshot URL, the snapshot last applied: an older one is refused, after a restart too.
+const registrySyncState: Migration = {
+  name: "005_registry_sync_state",
+  async up(knex) {
+    await knex.schema.createTable("registry_sync", (t) => {
+      t.string("source", 500).primary();
+      t.timestamp("issued_at", { useTz: true }).notNullable();
+      t.timestamp("expires_at", { useTz: true }).notNullable();
+      t.string("publisher", 500).notNullable();
+      t.timestamp("applied_at", { useTz: true }).notNullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("registry_sync");
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

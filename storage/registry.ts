@@ -64,3 +64,23 @@ export async function listAgencies(db: Db): Promise<AgencyRecord[]> {
 export async function deleteAgency(db: Db, organId: string): Promise<boolean> {
   return (await db("registry").where({ organ_id: organId }).delete()) > 0;
 }
+
+/** The registry snapshot last applied from a source URL. */
+export interface SyncState {
+  issuedAt: Date;
+  expiresAt: Date;
+  publisher: string;
+  appliedAt: Date;
+}
+
+export async function getSyncState(db: Db, source: string): Promise<SyncState | null> {
+  const row = await db("registry_sync").where({ source }).first();
+  return row
+    ? { issuedAt: new Date(row.issued_at), expiresAt: new Date(row.expires_at), publisher: row.publisher, appliedAt: new Date(row.applied_at) }
+    : null;
+}
+
+export async function saveSyncState(db: Db, source: string, s: SyncState): Promise<void> {
+  const row = { source, issued_at: s.issuedAt, expires_at: s.expiresAt, publisher: s.publisher, applied_at: s.appliedAt };
+  await db("registry_sync").insert(row).onConflict("source").merge();
+}

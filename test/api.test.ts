@@ -9,7 +9,11 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { signStatus, verifyPacket } from "../signing/index.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { addCrl, addTrustAnchors, tokenCaller } from "../app/index.ts";
+import { parseCrl, signStatus, verifyPacket } from "../signing/index.ts";
+import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
 import { addStatus, blobBytes, insertDocument, putBlob, revokeToken, type Role } from "../storage/index.ts";
 import { API_ROUTES, apiRoutes } from "../server/api.ts";
 import { onEachDatabase } from "./helpers/db.ts";
@@ -111,8 +115,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
   }
 
   /** A received document of agency `to`, stored as the inbound door would store it. */
-  async function receive(from = A, to = B, code = `${++seq}/CV-VPCP`): Promise<string> {
-    const base = sampleEdoc({}, ["Công văn đến.pdf"]);
+  async function receive(from = A, to = B, code = `${++seq}/CV-VPCP`, attachmentName = "Công văn đến.pdf"): Promise<string> {
+    const base = sampleEdoc({}, [attachmentName]);
     const edoc = {
       ...base,
       header: { ...base.header, From: { OrganId: from, OrganName: "Văn phòng Chính phủ" }, To: [{ OrganId: to, OrganName: "UBND tỉnh Nghệ An" }], Code: { CodeNumber: code.split("/")[0], CodeNotation: code.split("/")[1] }, DocumentId: `${from},2026/11/20,${code}` },
@@ -259,6 +263,7 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       "admin B": 403,
     });
     const everyone = (ok: Cell) => ({ ...unauth, "clerk A": ok, "archivist A": ok, "admin A": ok, "clerk B": ok, "archivist B": ok, "admin B": ok });
+    const nodeAdminsOnly = (r: Reply) => expect(r.json.error).to.match(new RegExp(`only the node administrators \\(the administrators of ${A.replace(/\./g, "\\.")}`));
     const adminsOnly = (a: Cell, b: Cell) => ({ ...unauth, "clerk A": 403, "archivist A": 403, "admin A": a, "clerk B": 403, "archivist B": 403, "admin B": b });
 
     const rows = (): Row[] => [
@@ -354,15 +359,15 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         endpoint: "POST /agencies",
         request: (auth, caller) =>
           api("POST", "/agencies", withJson(auth, { organId: `000.00.00.P${caller.endsWith("B") ? "02" : "01"}`, name: "Sở Nội vụ", endpoint: "https://edoc.example.gov.vn" })),
-        expect: adminsOnly({ status: 201, check: (r) => expect(r.json.organId).to.equal("000.00.00.P01") }, { status: 201, check: (r) => expect(r.json.organId).to.equal("000.00.00.P02") }),
+        // issue 8: remote entries are shared by every local agency, so only node administrators
+        // (the admins of the first local agency, A) change them; B's admin used to get 201 here
+        expect: adminsOnly({ status: 201, check: (r) => expect(r.json.organId).to.equal("000.00.00.P01") }, { status: 403, check: nodeAdminsOnly }),
       },
       {
         endpoint: "PUT /agencies/:organId",
         request: (auth, caller) => api("PUT", `/agencies/${REMOTE}`, withJson(auth, { name: `Bộ Tư pháp (${caller})`, endpoint: "http://127.0.0.1:9", certificates: [testIdentity(REMOTE).certificate.toString()] })),
-        expect: adminsOnly(
-          { status: 200, check: (r) => expect(r.json.name).to.equal("Bộ Tư pháp (admin A)") },
-          { status: 200, check: (r) => expect(r.json.name).to.equal("Bộ Tư pháp (admin B)") },
-        ),
+        // issue 8: was 200 for B's admin (who could re-point A's correspondent)
+        expect: adminsOnly({ status: 200, check: (r) => expect(r.json.name).to.equal("Bộ Tư pháp (admin A)") }, { status: 403, check: nodeAdminsOnly }),
       },
       {
         endpoint: "PUT /agencies/:organId of a local agency",
@@ -402,7 +407,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       {
         endpoint: "DELETE /agencies/:organId",
         request: (auth, caller) => api("DELETE", `/agencies/000.00.00.P0${caller.endsWith("B") ? 2 : 1}`, { headers: auth }),
-        expect: adminsOnly(204, 204),
+        // issue 8: was 204 for B's admin
+        expect: adminsOnly(204, { status: 403, check: nodeAdminsOnly }),
       },
     ];
 
@@ -525,6 +531,25 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(res.json.attachments[0].name).to.equal("Công văn số 7.pdf".normalize("NFC"));
     });
 
+    it("strips bidi controls from file names: the signed packet, the record and the download (issue 8)", async () => {
+      const tricky = "Báo cáo\u202Efdp.exe"; // shows as "Báo cáoexe.pdf"
+      const res = await send(as(A, "clerk"), metadata(), [{ name: tricky, bytes: pdf("rlo") }]);
+      expect(res.status, JSON.stringify(res.json)).to.equal(201);
+      expect(res.json.attachments[0].name).to.equal("Báo cáofdp.exe");
+      const packet = (await api("GET", `/documents/${res.json.id}/envelope`, { headers: as(A, "clerk") })).body.toString("utf8");
+      expect(packet).to.include("Báo cáofdp.exe").and.not.include("\u202E");
+      const file = await api("GET", `/documents/${res.json.id}/attachments/1`, { headers: as(A, "clerk") });
+      expect(dispositionName(file.headers.get("content-disposition"))).to.equal("Báo cáofdp.exe");
+      // a received packet keeps what its sender signed; this node shows the name without them
+      const every = "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069";
+      const id = await receive(B, A, undefined, `Tờ trình${every}.pdf`);
+      const record = await api("GET", `/documents/${id}`, { headers: as(A, "clerk") });
+      expect(record.json.attachments[0].name).to.equal("Tờ trình.pdf");
+      const download = await api("GET", `/documents/${id}/attachments/1`, { headers: as(A, "clerk") });
+      expect(dispositionName(download.headers.get("content-disposition"))).to.equal("Tờ trình.pdf");
+      expect(download.headers.get("content-disposition")).not.to.match(/%E2%80%AE|%E2%81%A6/i);
+    });
+
     it("accepts To as Organization objects and a Code object", async () => {
       const res = await send(as(A, "clerk"), metadata({ To: [{ OrganId: B, OrganName: "Ủy ban nhân dân tỉnh Nghệ An" }], Code: { CodeNumber: "77", CodeNotation: "TB-VPCP" } }));
       expect(res.status, JSON.stringify(res.json)).to.equal(201);
@@ -569,6 +594,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
           request: () => send(as(A, "clerk"), '{"To": ["000.00.00.H41"], "Subject": "Quyết định'),
         },
         { name: "metadata that is a list", status: 400, error: /must be a JSON object/, request: () => send(as(A, "clerk"), "[1,2]") },
+        // issue 8: these answered 500 (RangeError: Maximum call stack size exceeded)
+        ...["To", "OtherInfo", "Extra"].map((field) => ({
+          name: `metadata nested 100,000 deep in ${field}`,
+          status: 400,
+          error: /the document is not valid/,
+          details: [/more than 32 levels deep/],
+          request: () => send(as(A, "clerk"), JSON.stringify(metadata()).replace(/}$/, `,"${field}":${"[".repeat(100_000)}${"]".repeat(100_000)}}`)),
+        })),
         {
           name: "no metadata",
           status: 400,
@@ -1044,6 +1077,13 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(mine.every((e) => e.actor.startsWith("token:") && e.organ_id === A)).to.equal(true);
     });
 
+    it("keeps agency names without bidi controls (issue 8)", async () => {
+      const res = await api("PUT", "/agencies/000.00.00.Q05", withJson(admin(), { name: "Sở\u202E Nội vụ\u2069", endpoint: "https://x.gov.vn" }));
+      expect(res.status, JSON.stringify(res.json)).to.equal(201);
+      expect(res.json.name).to.equal("Sở Nội vụ");
+      expect((await api("DELETE", "/agencies/000.00.00.Q05", { headers: admin() })).status).to.equal(204);
+    });
+
     it("protects the entries of the node's own agencies", async () => {
       const before = await snapshot();
       const otherAdmin = await api("PUT", `/agencies/${A}`, withJson(as(B, "admin"), { name: "X", endpoint: t.url, certificates: [testPki().sender.certificate.toString()] }));
@@ -1057,6 +1097,62 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       await expectNothingChanged(before, "changes to a local agency's entry");
       const local = await api("GET", `/agencies/${A}`, { headers: admin() });
       expect(local.json.local).to.equal(true);
+    });
+
+    it("lets only node administrators change what every local agency shares (issue 8: B's admin re-pointed a remote agency)", async () => {
+      // the attack: B's admin points A's correspondent at a listener of theirs, so that A's next
+      // confidential document to it goes there
+      let heard = 0;
+      const listener = createServer((_req, res) => {
+        heard++;
+        res.end();
+      });
+      await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+      const trap = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      try {
+        const before = await snapshot();
+        const entry = (await api("GET", `/agencies/${REMOTE}`, { headers: as(B, "admin") })).json;
+        const repoint = await api("PUT", `/agencies/${REMOTE}`, withJson(as(B, "admin"), { ...entry, endpoint: trap }));
+        expect(repoint.status, JSON.stringify(repoint.json)).to.equal(403);
+        expect(repoint.json.error).to.match(/only the node administrators/).and.match(new RegExp(A.replace(/\./g, "\\.")));
+        const takeOver = await api("POST", "/agencies", withJson(as(B, "admin"), { organId: "000.00.00.P77", name: "Sở giả mạo", endpoint: trap }));
+        expect(takeOver.status).to.equal(403);
+        const remove = await api("DELETE", `/agencies/${REMOTE}`, { headers: as(B, "admin") });
+        expect(remove.status).to.equal(403);
+        await expectNothingChanged(before, "registry changes by the admin of a second local agency");
+        expect((await api("GET", `/agencies/${REMOTE}`, { headers: as(A, "clerk") })).json.endpoint).to.equal(entry.endpoint);
+        expect(heard).to.equal(0);
+
+        // trust anchors and CRLs are shared as well: the same rule
+        const trustRows = async () => [Number((await t.node.storage.db("trust_anchors").count({ n: "*" }))[0].n), Number((await t.node.storage.db("crls").count({ n: "*" }))[0].n)];
+        const trustBefore = await trustRows();
+        const adminB = tokenCaller({ id: 0, organId: B, role: "admin", name: "admin B" });
+        const adminA = tokenCaller({ id: 0, organId: A, role: "admin", name: "admin A" });
+        const rogue = issueCertificate({ subject: { CN: "Rogue CA" }, ca: true });
+        const crl = parseCrl(crlToPem(await createCrl(testPki().intermediate, [{ serial: "0badc0de", date: new Date(Date.now() - 60_000) }])));
+        for (const change of [() => addTrustAnchors(t.node, adminB, [rogue.certificate]), () => addCrl(t.node, adminB, crl)]) {
+          const err = await change().then(() => null, (e: Error & { kind?: string }) => e);
+          expect(err?.kind, String(err)).to.equal("forbidden");
+          expect(err!.message).to.match(/only the node administrators/);
+        }
+        await expectNothingChanged(before, "trust changes by the admin of a second local agency");
+        expect(await trustRows()).to.deep.equal(trustBefore);
+        const added = (await t.node.storage.db("audit_log").count({ n: "*" }))[0].n;
+        await addCrl(t.node, adminA, crl);
+        const last = await t.node.storage.db("audit_log").orderBy("id", "desc").first();
+        expect([Number((await t.node.storage.db("audit_log").count({ n: "*" }))[0].n), last.action, last.actor]).to.deep.equal([Number(added) + 1, "crl.add", "token:0"]);
+        // B's admin still manages B's own entry, but not where the node is reached: A's documents
+        // to B would go there, and B's admin reads no documents
+        const ownEntry = { name: "UBND tỉnh Nghệ An", endpoint: t.url, certificates: [testPki().recipient.certificate.toString()] };
+        const moved = await api("PUT", `/agencies/${B}`, withJson(as(B, "admin"), { ...ownEntry, endpoint: trap }));
+        expect(moved.status, JSON.stringify(moved.json)).to.equal(403);
+        expect(moved.json.error).to.match(/only the node administrators .* change the endpoint of 000\.00\.00\.H41/);
+        const own = await api("PUT", `/agencies/${B}`, withJson(as(B, "admin"), ownEntry));
+        expect(own.status, JSON.stringify(own.json)).to.equal(200);
+        expect(own.json.endpoint).to.equal(t.url);
+      } finally {
+        listener.close();
+      }
     });
 
     const invalid: Array<{ name: string; status: number; details?: RegExp[]; error?: RegExp; request: () => Promise<Reply> }> = [
@@ -1100,6 +1196,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       { name: "a body that is not JSON", status: 415, error: /send JSON/, request: () => api("POST", "/agencies", { headers: { ...admin(), "content-type": "text/plain" }, body: "organId=1" }) },
       { name: "malformed JSON", status: 400, error: /not valid JSON/, request: () => api("POST", "/agencies", { headers: { ...admin(), "content-type": "application/json" }, body: "{organId:" }) },
       { name: "an unknown agency", status: 404, error: /no agency "000\.00\.00\.Q99"/, request: () => api("GET", "/agencies/000.00.00.Q99", { headers: admin() }) },
+      {
+        name: "a body nested 100,000 deep",
+        status: 400,
+        details: [/more than 32 levels deep/],
+        request: () =>
+          api("POST", "/agencies", { headers: { ...admin(), "content-type": "application/json" }, body: `{"organId":"000.00.00.Q01","name":"X","endpoint":"https://x.gov.vn","extra":${"[".repeat(100_000)}${"]".repeat(100_000)}}` }),
+      },
+      { name: "a name of bidi controls only", status: 400, details: [/name is required/], request: () => api("POST", "/agencies", withJson(admin(), { organId: "000.00.00.Q01", name: " \u202E\u2066 ", endpoint: "https://x.gov.vn" })) },
     ];
     for (const c of invalid) {
       it(`refuses ${c.name} with ${c.status}, changing nothing`, async () => {

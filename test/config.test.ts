@@ -36,6 +36,8 @@ const BAD: Record<string, string[]> = {
   EDOC_TRUST_REFRESH_MS: ["99", "fast"],
   EDOC_SHUTDOWN_GRACE_MS: ["-1", "20 s"],
   EDOC_LOG_LEVEL: ["loud", "INFO", "verbose"],
+  EDOC_TRUST_PROXY: ["true", "all", "100", "10.0.0.0/33", "10.0.0.1/8/1", "loopback;10.0.0.1", ""+"127.0.0.1 ::1"],
+  EDOC_METRICS_TOKEN: ["short", "with a space in it, sixteen+", "x".repeat(257)],
 };
 // the values the project itself sets somewhere (tests, demo, bench) stay accepted
 const GOOD: Record<string, string[]> = {
@@ -52,6 +54,8 @@ const GOOD: Record<string, string[]> = {
   EDOC_REQUEST_TIMEOUT_MS: ["0"],
   EDOC_TRUST_REFRESH_MS: ["100", "200"],
   EDOC_LOG_LEVEL: ["silent", "debug"],
+  EDOC_TRUST_PROXY: ["off", "0", "1", "loopback", "127.0.0.1", "10.0.0.0/8, fd00::/8", "loopback,linklocal,uniquelocal"],
+  EDOC_METRICS_TOKEN: ["0123456789abcdef0123456789abcdef"],
 };
 
 const typed = Object.entries(VARIABLES)

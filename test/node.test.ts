@@ -5,8 +5,10 @@
 import { expect } from "chai";
 import { execFile, spawn } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
+import { SetupError, loadConfig } from "../app/index.ts";
 import { startNode, type RunningNode } from "../server/main.ts";
 import { fingerprint, identityToP12 } from "../signing/index.ts";
 import { createCrl, crlToPem } from "../signing/testing.ts";
@@ -325,6 +327,79 @@ onEachDatabase("first start (bootstrap)", (database) => {
   });
 });
 
+
+describe("/metrics: loopback only by default, or the metrics token; X-Forwarded-For only from trusted proxies (issue 8)", () => {
+  const s = scratch();
+  after(() => s.cleanup());
+  const scrape = async (url: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}/metrics`, { headers });
+    const body = await res.text();
+    return { status: res.status, body };
+  };
+  // an address of this machine that is not loopback, when it has one
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+
+  it("without EDOC_METRICS_TOKEN: loopback clients only; a forwarded address counts only behind a trusted proxy", async () => {
+    const plain = await runNode({ dataDir: s.path("plain") }, { EDOC_LISTEN_HOST: "0.0.0.0" });
+    try {
+      const local = `http://127.0.0.1:${new URL(plain.url).port}`;
+      expect((await scrape(local)).status).to.equal(200);
+      // nobody believes a client about its own address
+      expect((await scrape(local, { "x-forwarded-for": "203.0.113.9" })).status).to.equal(200);
+      if (external) {
+        const far = await scrape(`http://${external}:${new URL(plain.url).port}`);
+        expect(far.status).to.equal(403);
+        expect(far.body).to.match(/loopback/).and.match(/EDOC_METRICS_TOKEN/).and.not.match(/edoc_documents/);
+      }
+    } finally {
+      await plain.stop();
+    }
+    const proxied = await runNode({ dataDir: s.path("proxied") }, { EDOC_TRUST_PROXY: "loopback" });
+    try {
+      // a reverse proxy on this machine passes a remote client's request on
+      const far = await scrape(proxied.url, { "x-forwarded-for": "203.0.113.9" });
+      expect(far.status).to.equal(403);
+      expect(far.body).not.to.match(/edoc_documents_sent_total/);
+      expect((await scrape(proxied.url, { "x-forwarded-for": "127.0.0.1" })).status).to.equal(200);
+      expect((await scrape(proxied.url)).status).to.equal(200);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
+  it("with EDOC_METRICS_TOKEN: whoever sends it, from anywhere, and nobody else", async () => {
+    const token = "metrics-0123456789abcdef";
+    const node = await runNode({ dataDir: s.path("token") }, { EDOC_METRICS_TOKEN: token, EDOC_TRUST_PROXY: "127.0.0.1/8" });
+    try {
+      for (const headers of [{}, { authorization: "Bearer wrong-wrong-wrong-wrong" }, { authorization: token }, { authorization: `Bearer ${token}x` }] as Array<Record<string, string>>) {
+        const r = await scrape(node.url, headers);
+        expect(r.status, JSON.stringify(headers)).to.equal(401);
+        expect(r.body).to.match(/EDOC_METRICS_TOKEN/);
+      }
+      const ok = await scrape(node.url, { authorization: `Bearer ${token}`, "x-forwarded-for": "203.0.113.9" });
+      expect(ok.status).to.equal(200);
+      expect(ok.body).to.include("edoc_documents_sent_total");
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("refuses settings that are not a proxy setting or a usable token", () => {
+    for (const [name, value] of [
+      ["EDOC_TRUST_PROXY", "true"],
+      ["EDOC_TRUST_PROXY", "10.0.0.0/33"],
+      ["EDOC_TRUST_PROXY", "everyone"],
+      ["EDOC_METRICS_TOKEN", "short"],
+    ]) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).to.throw(SetupError, new RegExp(`^${name} `));
+    }
+    expect(loadConfig({ EDOC_TRUST_PROXY: "loopback, 10.0.0.0/8,::1" }).trustProxy).to.deep.equal(["loopback", "10.0.0.0/8", "::1"]);
+    expect(loadConfig({ EDOC_TRUST_PROXY: "2" }).trustProxy).to.equal(2);
+    expect(loadConfig({}).trustProxy).to.equal(false);
+  });
+});
 
 describe("npm start: the compiled server as a process", () => {
   const s = scratch();

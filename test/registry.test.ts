@@ -173,6 +173,38 @@ onEachDatabase("registry snapshot and sync", (database) => {
     }
   });
 
+  it("remembers the last applied snapshot in the database: after a restart an older unexpired one is still refused", async () => {
+    const upstream = await fakeUpstream();
+    const entry = (organId: string): RegistryEntry => ({ organId, name: `Cơ quan ${organId}`, endpoint: `https://${organId.toLowerCase()}.example`, certificateFingerprints: [fingerprint(recipient.certificate)] });
+    const sign = (entries: RegistryEntry[], issuedAt: Date) => signRegistrySnapshot(entries, sender, { validFor: 3_600_000, publisher: "https://upstream.example", issuedAt });
+    const older = sign([entry("R01"), entry("R02")], new Date(Date.now() - 10 * 60_000));
+    const newer = sign([entry("R01")], new Date()); // R02 withdrawn
+    const cfg = { url: upstream.url, publisherCert: sender.certificate, intervalMs: 3_600_000, timeoutMs: 2000 };
+    try {
+      const first = startRegistrySync(b.node, cfg);
+      upstream.serve = older;
+      expect(await first.syncNow()).to.include({ ok: true, applied: 2 });
+      upstream.serve = newer;
+      expect((await first.syncNow()).deactivated).to.deep.equal(["R02"]);
+      await first.stop();
+
+      // a restart: a new node on the same database, which is served the older snapshot again
+      await b.stop();
+      b = await runNode(database().options(), { EDOC_ORGAN_ID: B_ID, EDOC_ORGAN_NAME: "UBND B" });
+      const again = startRegistrySync(b.node, cfg);
+      syncs.push(again);
+      upstream.serve = older;
+      const r = await again.syncNow();
+      expect(r.ok).to.equal(false);
+      expect(r.error).to.match(/before the one already applied/);
+      expect(await getAgency(b.node.storage.db, "R02")).to.include({ status: "inactive" });
+      expect((await b.node.trust()).registry!.has("R02")).to.equal(false);
+      expect(again.lastGood()!.issuedAt.getTime()).to.equal(verifyRegistrySnapshot(newer, { publisherCert: sender.certificate }).issuedAt.getTime());
+    } finally {
+      upstream.server.close();
+    }
+  });
+
   it("a node started with EDOC_REGISTRY_URL and EDOC_REGISTRY_CERT syncs on its own; a half configuration is refused", async () => {
     const c = await runNode({ dataDir: files.path("c") }, {
       EDOC_ORGAN_ID: "000.00.00.Z93",

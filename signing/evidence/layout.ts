@@ -23,6 +23,7 @@
 //   verify.ts (+ attachments.ts,          checking a bundle, and what proves what
 //     statuses.ts, report.ts)
 //   describe.ts                           the report in words, for the CLI
+import { stripBidiControls } from "../../envelopes/index.ts";
 
 export const EVIDENCE_FORMAT = "edoc-evidence/1";
 export const MANIFEST_PATH = "manifest.json";
@@ -91,9 +92,8 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
  * or space; no Windows device name; at most 150 UTF-8 bytes, the extension kept.
  */
 export function bundleFileName(name: string): string {
-  let s = name
-    .normalize("NFC")
-    .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+  let s = stripBidiControls(name.normalize("NFC"))
+    .replace(/[\u200b-\u200d\ufeff]/g, "")
     .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]/g, "_")
     .trim()
     .replace(/^[.\s]+/, "")

@@ -32,7 +32,7 @@ const vi = {
     throttled: (minutes: number) => `Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ${minutes} phút.`,
     expired: "Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.",
   },
-  home: { title: "Trang chính", welcome: (name: string) => `Xin chào, ${name}.`, choose: "Chọn một chức năng:" },
+  home: { title: "Trang chính", welcome: (name: string) => `Xin chào, ${name}.`, choose: "Chọn một chức năng trong thanh điều hướng ở trên." },
   building: { note: "Trang này đang được xây dựng." },
   verify: {
     title: "Kiểm tra chữ ký",
@@ -67,11 +67,13 @@ const vi = {
     part: {
       "message header": "Phần đầu văn bản: số, ký hiệu, trích yếu, nơi gửi, nơi nhận, người ký",
       "status message header": "Phần đầu thông báo trạng thái",
-      "business block": "Thông tin nghiệp vụ (văn bản mới, thu hồi, cập nhật, thay thế)",
+      "business block": "Thông tin nghiệp vụ",
       "attachment manifest": "Danh sách tệp đính kèm",
       "signed properties": "Thuộc tính ký: thời điểm ký và chứng thư số của người ký",
       "agency list": "Danh sách cơ quan",
     } as Record<string, string>,
+    /** The kinds of business block (envelopes' BUSINESS_KINDS names). */
+    business: { new: "văn bản mới", revoke: "thu hồi", update: "cập nhật", replace: "thay thế" } as Record<string, string>,
     attachment: (n: string, name: string) => `Tệp đính kèm ${n}${name ? `: ${name}` : ""}`,
     reasons: {
       FORMAT_FAILURE: "Tệp không phải là gói tin edXML đúng khuôn dạng, hoặc hồ sơ chứng cứ không đọc được.",
@@ -126,7 +128,7 @@ const en: Dictionary = {
     throttled: (minutes) => `Too many failed sign-ins. Please try again in ${minutes} minute(s).`,
     expired: "Your session has ended. Please sign in again.",
   },
-  home: { title: "Home", welcome: (name) => `Hello, ${name}.`, choose: "Choose a function:" },
+  home: { title: "Home", welcome: (name) => `Hello, ${name}.`, choose: "Choose a function in the navigation above." },
   building: { note: "This page is being built." },
   verify: {
     title: "Verify a signature",
@@ -161,11 +163,12 @@ const en: Dictionary = {
     part: {
       "message header": "The message header: number, notation, subject, sender, recipients, signer",
       "status message header": "The header of the status notice",
-      "business block": "The business block (new, revoke, update, replace)",
+      "business block": "The business block",
       "attachment manifest": "The list of attachments",
       "signed properties": "The signed properties: signing time and the signer's certificate",
       "agency list": "The agency list",
     },
+    business: { new: "new document", revoke: "revoke", update: "update", replace: "replace" },
     attachment: (n, name) => `Attachment ${n}${name ? `: ${name}` : ""}`,
     reasons: {
       FORMAT_FAILURE: "The file is not a well-formed edXML packet, or the evidence bundle cannot be read.",
@@ -194,10 +197,10 @@ const DICTIONARIES: Record<Language, Dictionary> = { vi, en };
 
 export const dictionary = (language: Language): Dictionary => DICTIONARIES[language];
 
-/** A date and time in Vietnam's time zone: "10:05:00 30/11/2026" in Vietnamese. */
+/** A date and time in Vietnam's time zone: "10:05:00 30/11/2026 (GMT+7)" in Vietnamese. */
 export function dateTime(t: Dictionary, iso: string | null): string {
   if (!iso) return "";
-  return new Intl.DateTimeFormat(t.locale, {
+  const shown = new Intl.DateTimeFormat(t.locale, {
     day: "2-digit",
     month: "2-digit",
     year: "numeric",
@@ -205,8 +208,8 @@ export function dateTime(t: Dictionary, iso: string | null): string {
     minute: "2-digit",
     second: "2-digit",
     timeZone: "Asia/Ho_Chi_Minh",
-    timeZoneName: "short",
   }).format(new Date(iso));
+  return `${shown} (GMT+7)`;
 }
 
 /** The part of an "English — Vietnamese" message in the page's language (the whole when it is not bilingual). */

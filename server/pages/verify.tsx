@@ -12,9 +12,12 @@ type Report = z.infer<typeof VerificationReport>;
 function part(t: Dictionary, covers: string): string {
   const attachment = /^attachment (\d+)(?:: (.*))?$/.exec(covers);
   if (attachment) return t.verify.attachment(attachment[1], attachment[2] ?? "");
-  const base = /^(.*?)(?: \((.*)\))?$/.exec(covers)!;
-  const known = t.verify.part[base[1]];
-  return known ? `${known}${base[2] ? ` (${base[2]})` : ""}` : covers;
+  const [, base, detail] = /^(.*?)(?: \((.*)\))?$/.exec(covers)!;
+  const known = t.verify.part[base];
+  if (!known) return covers;
+  // a known part's English detail is either a kind of business block or already said by `known`
+  const kind = detail && t.verify.business[detail];
+  return kind ? `${known}: ${kind}` : known;
 }
 
 const commonName = (dn: string) => /(?:^|,\s*)CN=([^,]+)/.exec(dn)?.[1] ?? dn;

@@ -14,7 +14,7 @@ export const NAV: ReadonlyArray<{ key: keyof Dictionary["nav"] & string; href: s
   { key: "admin", href: "/admin", roles: ADMINS },
 ];
 
-export const navFor = (role: Role) => NAV.filter((n) => n.roles === null || n.roles.includes(role));
+const navFor = (role: Role) => NAV.filter((n) => n.roles === null || n.roles.includes(role));
 
 export interface Frame {
   t: Dictionary;

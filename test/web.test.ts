@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { createUser, type Caller } from "../app/index.ts";
 import { getUserByUsername, listAudit } from "../storage/index.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
+import { createApp } from "../server/app.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -240,7 +241,9 @@ describe("web pages in a browser (Chromium)", function () {
     await accessible("verify page");
 
     await page.getByLabel("Tệp cần kiểm tra", { exact: true }).setInputFiles({ name: "123-QĐ-VPCP.edxml", mimeType: "application/xml", buffer: validPacket });
+    const posted = page.waitForRequest((r) => r.url().endsWith("/verify") && r.method() === "POST");
     await page.getByRole("button", { name: "Kiểm tra", exact: true }).click();
+    expect((await posted).headers()["hx-request"], "htmx sent the form and swaps only the result").to.equal("true");
     const result = page.locator("#result");
     await result.getByText("Hợp lệ", { exact: true }).waitFor();
     expect(await result.getByText("Không hợp lệ", { exact: true }).count()).to.equal(0);
@@ -248,7 +251,7 @@ describe("web pages in a browser (Chromium)", function () {
     expect(text).to.include(SENDER).and.include("Phần đầu văn bản").and.include("Tệp đính kèm 1: Tờ trình.pdf: khớp").and.include("Thông tin nghiệp vụ: văn bản mới: khớp");
     expect(text, "the signing time, in Vietnam's time").to.include(`Thời điểm ký${SIGNED_AT_SHOWN}`);
     expect(text).to.include(`${testPki().sender.certificate.subject.match(/CN=([^\n]+)/)![1]}`);
-    expect(new URL(page.url()).pathname, "htmx swapped the result in place").to.equal("/verify");
+    expect(new URL(page.url()).pathname).to.equal("/verify");
     await accessible("verify page with a valid report");
 
     // the tampered packet, dropped on the field
@@ -293,7 +296,7 @@ describe("web pages in a browser (Chromium)", function () {
       await page.keyboard.press("Tab");
       reached.add(await focused());
     }
-    for (const name of ["Văn bản đến", "Văn bản đi", "Tra cứu", "Kiểm tra chữ ký", "Đăng xuất", "Tiếng Việt"].slice(0, 5)) {
+    for (const name of ["Văn bản đến", "Văn bản đi", "Tra cứu", "Kiểm tra chữ ký", "Đăng xuất", "English"]) {
       expect([...reached].some((r) => r.endsWith(`:${name}`)), `${name} by Tab`).to.equal(true);
     }
     await page.getByRole("navigation").getByRole("link", { name: "Kiểm tra chữ ký", exact: true }).focus();
@@ -305,5 +308,53 @@ describe("web pages in a browser (Chromium)", function () {
       onVerify.add(await focused());
     }
     expect([...onVerify]).to.include.members(["input:file", "button:Kiểm tra"]);
+  });
+});
+
+describe("web pages over HTTP (no browser)", () => {
+  const s = scratch();
+  let node: TestNode;
+  before(async () => {
+    node = await startNode({
+      database: { dataDir: s.path("data") },
+      organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+      // the node as it would be behind https: its cookies are Secure
+      app: (n) => {
+        n.config.publicUrl = "https://edoc.nghean.example";
+        return createApp(n);
+      },
+    });
+    await createUser(node.node, CLI, { organId: RECIPIENT, role: "clerk", username: "van.thu", fullName: "Nguyễn Thị Thư", password: PASSWORD });
+  });
+  after(async () => {
+    await node?.close();
+    s.cleanup();
+  });
+
+  it("sets Secure, HttpOnly, SameSite=Lax session cookies when the public URL is https, and a strict CSP", async () => {
+    const form = await fetch(`${node.url}/sign-in`);
+    expect(form.headers.get("content-security-policy")).to.include("default-src 'none'").and.include("script-src 'self'").and.include("frame-ancestors 'none'");
+    const visitor = form.headers.get("set-cookie")!;
+    expect(visitor).to.match(/^edoc_visitor=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const signedIn = await fetch(`${node.url}/sign-in`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: visitor.split(";")[0], "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf, username: "van.thu", password: PASSWORD }),
+    });
+    expect(signedIn.status).to.equal(303);
+    expect(signedIn.headers.get("set-cookie")).to.match(/^edoc_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
+  it("leaves the API's answers as they were: JSON 404 for an unknown path, 401 without a token", async () => {
+    const unknown = await fetch(`${node.url}/no/such/page`);
+    expect(unknown.status).to.equal(404);
+    expect(await unknown.json()).to.deep.equal({ error: "no such endpoint: GET /no/such/page" });
+    expect(unknown.headers.get("content-security-policy")).to.equal(null);
+    expect((await fetch(`${node.url}/api/v1/documents`)).status).to.equal(401);
+    const home = await fetch(`${node.url}/`, { redirect: "manual" });
+    expect(home.status).to.equal(303);
+    expect(home.headers.get("location")).to.equal("/sign-in");
   });
 });

@@ -60,6 +60,10 @@ interface Web {
   session: Session | null;
   /** The CSRF secret: the session's, or the visitor's before signing in. */
   secret: string;
+  /** The visitor's secret, also when signed in: a sign-in form opened before counts still. */
+  visitorSecret: string | null;
+  /** A session cookie came that opens no session (timed out, signed out elsewhere, user disabled). */
+  ended: boolean;
 }
 
 function cookies(req: Request): Record<string, string> {
@@ -110,12 +114,16 @@ export function webRoutes(ctx: AppContext): Router {
       const session = await sessionCaller(ctx, c[SESSION_COOKIE]);
       const chosen = LANGUAGES.find((l) => l === c[LANGUAGE_COOKIE]);
       const language: Language = session?.language ?? chosen ?? "vi";
-      let visitor = c[VISITOR_COOKIE];
-      if (!session && !/^[A-Za-z0-9_-]{43}$/.test(visitor ?? "")) {
+      let visitor: string | undefined = c[VISITOR_COOKIE];
+      if (!/^[A-Za-z0-9_-]{43}$/.test(visitor ?? "")) visitor = undefined;
+      if (!session && !visitor) {
         visitor = newVisitorId();
         res.cookie(VISITOR_COOKIE, visitor, cookie);
       }
-      res.locals.web = { t: dictionary(language), session, secret: session ? session.csrfSecret : visitorSecret(ctx, visitor!) } satisfies Web;
+      const visitorKey = visitor ? visitorSecret(ctx, visitor) : null;
+      const ended = !session && c[SESSION_COOKIE] !== undefined;
+      if (ended) res.clearCookie(SESSION_COOKIE, cookie);
+      res.locals.web = { t: dictionary(language), session, secret: session ? session.csrfSecret : visitorKey!, visitorSecret: visitorKey, ended } satisfies Web;
       res.set({
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
@@ -134,25 +142,31 @@ export function webRoutes(ctx: AppContext): Router {
     if (req.is("multipart/form-data")) return next();
     forms(req, res, (err?: unknown) => {
       if (err) return next(err);
-      if (!csrfTokenMatches(web(res).secret, req.body?.csrf)) return next(new AppError("forbidden", "the form's CSRF token is missing or wrong"));
+      const w = web(res);
+      // signing out of a session that has already ended: nothing to protect, and the form's token is the old session's
+      if (req.path === "/sign-out" && !w.session) return res.redirect(303, "/sign-in");
+      const token = req.body?.csrf;
+      const ok = csrfTokenMatches(w.secret, token) || (req.path === "/sign-in" && w.visitorSecret !== null && csrfTokenMatches(w.visitorSecret, token));
+      if (!ok) return next(new AppError("forbidden", "the form's CSRF token is missing or wrong"));
       next();
     });
   });
 
   const signedIn: RequestHandler = (req, res, next) => {
     if (web(res).session) return next();
-    if (req.get("hx-request")) res.set("HX-Redirect", "/sign-in").status(401).end();
-    else res.redirect(303, "/sign-in");
+    const to = web(res).ended ? "/sign-in?ended=1" : "/sign-in";
+    if (req.get("hx-request")) res.set("HX-Redirect", to).status(401).end();
+    else res.redirect(303, to);
   };
 
   router.get("/", (req, res) => {
-    if (!web(res).session) return res.redirect(303, "/sign-in");
+    if (!web(res).session) return res.redirect(303, web(res).ended ? "/sign-in?ended=1" : "/sign-in");
     page(res, 200, HomePage, frame(req, res));
   });
 
   router.get("/sign-in", (req, res) => {
     if (web(res).session) return res.redirect(303, "/");
-    page(res, 200, SignInPage, frame(req, res));
+    page(res, 200, SignInPage, { ...frame(req, res), notice: req.query.ended === "1" ? web(res).t.signIn.expired : undefined });
   });
 
   router.post("/sign-in", async (req, res, next) => {

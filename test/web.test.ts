@@ -176,6 +176,20 @@ describe("web pages in a browser (Chromium)", function () {
     expect(await page.getByRole("heading", { level: 1 }).textContent(), "still signed in").to.equal("Trang chính");
   });
 
+  it("says so when a session has ended elsewhere, and Đăng xuất on a stale page still signs out", async () => {
+    await signIn("luu.tru");
+    await page.goto(`${node.url}/verify`);
+    await node.node.storage.db("sessions").delete(); // timed out, or signed out in another tab
+    await page.getByRole("button", { name: "Đăng xuất", exact: true }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await signIn("luu.tru");
+    await node.node.storage.db("sessions").delete();
+    await page.getByRole("link", { name: "Kiểm tra chữ ký", exact: true }).click();
+    await page.waitForURL(/\/sign-in\?ended=1$/);
+    expect(await page.getByRole("status").textContent()).to.equal("Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.");
+    await accessible("sign-in page after a session ended");
+  });
+
   it("makes a user name wait after 5 wrong passwords, even with the right one, and audits it", async () => {
     for (let i = 0; i < 5; i++) {
       await signIn("bi.khoa", `sai lần thứ ${i} rồi`);

@@ -1,11 +1,17 @@
 // The sign-in page, the home page, a page still being built, and an error page.
 import { Layout, type Frame } from "./layout.tsx";
 
-export function SignInPage(props: Frame & { message?: string; username?: string }) {
+/** `message`: why the sign-in failed (an alert); `notice`: why the visitor is here (a session ended). */
+export function SignInPage(props: Frame & { message?: string; notice?: string; username?: string }) {
   const { t } = props;
   return (
     <Layout {...props} title={t.signIn.title}>
       <p>{t.signIn.intro}</p>
+      {props.notice && (
+        <p class="note" role="status">
+          {props.notice}
+        </p>
+      )}
       {props.message && (
         <p class="alert" role="alert">
           {props.message}

@@ -4,7 +4,7 @@
 // records the outcome. An edoc is delivered when the recipient answers 202 with a signed receipt
 // (status 01) that verifies; a status packet when it answers 202. Errors that will never go away
 // fail the row at once; the others are retried with exponential backoff and full jitter.
-import { STATUS_CODES } from "../envelopes/index.ts";
+import { STATUS_CODES, parseVnTimestamp } from "../envelopes/index.ts";
 import { verifyPacket } from "../signing/index.ts";
 import {
   addStatus,
@@ -224,6 +224,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
           direction: "received",
           packet: blob,
           description: p.header.Description?.trim() || STATUS_CODES["01"],
+          timestamp: parseVnTimestamp(p.header.Timestamp),
+          headerDigest: content.headerDigest,
         });
       }
       return true;

@@ -14,6 +14,7 @@ import {
   businessTargets,
   edocFromInput,
   formatTimestamp,
+  parseVnTimestamp,
   readSource,
   statusProblem,
   validateEdoc,
@@ -273,8 +274,11 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   const agency = (await getLocalAgency(db, caller.organId))!;
   const previous = await listStatuses(db, doc.id);
   const targets = doc.direction === "in" ? [doc.from] : await listRecipients(db, doc.id);
+  // kept as signed (to the second), so that it compares like with like with the statuses received
+  const timestamp = formatTimestamp(ctx.now());
+  const signedAt = parseVnTimestamp(timestamp)!;
   for (const target of targets) {
-    const problem = statusProblem(previous.filter((s) => s.from === target || s.to === target).map((s) => s.code), code);
+    const problem = statusProblem(previous.filter((s) => s.from === target || s.to === target), { code, timestamp: signedAt.toISOString() });
     if (problem) throw conflict(problem);
   }
   const text = description?.trim() || STATUS_CODES[code as StatusCode];
@@ -289,7 +293,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
         StaffInfo: caller.name ? { Staff: caller.name } : undefined,
         StatusCode: code as StatusCode,
         Description: text,
-        Timestamp: formatTimestamp(ctx.now()),
+        Timestamp: timestamp,
       },
     };
     return { target, bytes: signStatus(status, identity) };
@@ -297,7 +301,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   await db.transaction(async (trx) => {
     for (const p of packets) {
       const blob = await putBlob(trx, p.bytes);
-      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text });
+      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text, timestamp: signedAt });
       await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
     }
     if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);

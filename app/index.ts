@@ -18,6 +18,7 @@ export {
   type UploadedFile,
 } from "./documents.ts";
 export { AppError, type ErrorKind } from "./errors.ts";
+export { preferredLanguage, translate } from "./i18n.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
 export { receivePacket } from "./receive.ts";
 export { deleteAgency, listRegistry, registryEntry, registrySnapshot, saveAgency, startRegistrySync, subjectLine, syncSource, type RegistrySync } from "./registry.ts";

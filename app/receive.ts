@@ -14,6 +14,7 @@ import {
   businessTargets,
   formatCode,
   formatTimestamp,
+  parseVnTimestamp,
   readSource,
   regionBytes,
   statusProblem,
@@ -68,7 +69,7 @@ export type ReceiveOutcome =
 export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
   const { report, content } = await verifyPacket({ path: body.path }, await ctx.trust());
   if (!report.valid || !content) return refuse(ctx, body, report, opts);
-  return content.packet.kind === "edoc" ? receiveEdoc(ctx, body, content.packet, content, report, opts) : receiveStatus(ctx, body, content.packet, report, opts);
+  return content.packet.kind === "edoc" ? receiveEdoc(ctx, body, content.packet, content, report, opts) : receiveStatus(ctx, body, content.packet, content.headerDigest, report, opts);
 }
 
 /** The sender a refused packet claims (From/OrganId near its start), for the log only. */
@@ -115,9 +116,10 @@ async function storedReceipt(ctx: AppContext, doc: DocumentRow): Promise<Buffer>
   return blobBytes(ctx.storage.db, receipt.packetSha256);
 }
 
-/** The signed 01 (Đã đến) status packet a local recipient returns for an edoc. */
-function receiptFor(identity: Identity, own: string, name: string, edoc: Edoc, now: Date): Buffer {
+/** The signed 01 (Đã đến) status packet a local recipient returns for an edoc, and its Timestamp. */
+function receiptFor(identity: Identity, own: string, name: string, edoc: Edoc, now: Date): { bytes: Buffer; timestamp: Date } {
   const h = edoc.header;
+  const timestamp = formatTimestamp(now);
   const status: StatusPacket = {
     kind: "status",
     header: {
@@ -125,10 +127,10 @@ function receiptFor(identity: Identity, own: string, name: string, edoc: Edoc, n
       ResponseFor: { OrganId: h.From.OrganId, Code: formatCode(h.Code), PromulgationDate: h.PromulgationInfo.PromulgationDate, DocumentId: h.DocumentId },
       StatusCode: "01",
       Description: STATUS_CODES["01"],
-      Timestamp: formatTimestamp(now),
+      Timestamp: timestamp,
     },
   };
-  return signStatus(status, identity);
+  return { bytes: signStatus(status, identity), timestamp: parseVnTimestamp(timestamp)! };
 }
 
 async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, content: SignedContent, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
@@ -163,7 +165,7 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
     const missing: string[] = [];
     for (const organ of mine) if (!(await findDocument(db, key(organ)))) missing.push(organ);
     if (!missing.length) break;
-    const receipts = new Map<string, Buffer>();
+    const receipts = new Map<string, ReturnType<typeof receiptFor>>();
     for (const organ of missing) receipts.set(organ, receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now()));
     try {
       created = await db.transaction(async (trx) => {
@@ -178,8 +180,9 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
           if (await findDocument(trx, key(organ))) continue;
           const id = randomUUID();
           await insertDocument(trx, { id, direction: "in", localOrgan: organ, packet, header: h, bussiness: edoc.bussiness, report, attachments, status: "received" });
-          const receipt = await putBlob(trx, receipts.get(organ)!);
-          await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: receipt, description: STATUS_CODES["01"] });
+          const receipt = receipts.get(organ)!;
+          const blob = await putBlob(trx, receipt.bytes);
+          await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: blob, description: STATUS_CODES["01"], timestamp: receipt.timestamp });
           for (const t of targets) await markBusinessState(trx, { ...key(organ), documentId: t.documentId }, t.state);
           await audit(trx, {
             actor: `agency:${sender}`,
@@ -221,9 +224,18 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
 /**
  * A status packet: 01–06, 15, 16 from a recipient about a document a local agency sent; 13 from
  * an original sender about a document a local agency received. The verifier has already bound the
- * signer to `From`.
+ * signer to `From`. A status is what its signature covers (`headerDigest`, the digest of the signed
+ * MessageHeader: sender, document, code, Timestamp), not the bytes that carry it: the same signed
+ * header again is a replay, answered as a duplicate, and changes nothing.
  */
-async function receiveStatus(ctx: AppContext, body: ReceivedBody, status: StatusPacket, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
+async function receiveStatus(
+  ctx: AppContext,
+  body: ReceivedBody,
+  status: StatusPacket,
+  headerDigest: string,
+  report: VerificationReport,
+  opts: ReceiveOptions,
+): Promise<ReceiveOutcome> {
   const db = ctx.storage.db;
   const h = status.header;
   const from = h.From.OrganId;
@@ -231,10 +243,11 @@ async function receiveStatus(ctx: AppContext, body: ReceivedBody, status: Status
   const about = h.ResponseFor;
   const problems = validateStatus(status, { own: false });
   if (problems.length) throw invalid("the status packet is signed correctly but is not valid", problems);
+  const timestamp = parseVnTimestamp(h.Timestamp)!; // validateStatus checked it
   const locals = new Set((await listLocalAgencies(db)).map((a) => a.organId));
   if (!locals.has(about.OrganId)) throw notFound(`the status is about a document of ${about.OrganId}, which is not an agency of this node`);
   const refused = async (message: string, document: string | null) => {
-    const detail = { from, code, documentId: about.DocumentId, reason: message, sha256: body.sha256, remote: opts.remote ?? null };
+    const detail = { from, code, documentId: about.DocumentId, timestamp: h.Timestamp, reason: message, headerDigest, sha256: body.sha256, remote: opts.remote ?? null };
     ctx.log.warn(detail, "inbound status refused");
     await audit(db, { actor: `agency:${from}`, organId: about.OrganId, action: "inbound.status.refused", document, detail });
     return conflict(message);
@@ -254,16 +267,18 @@ async function receiveStatus(ctx: AppContext, body: ReceivedBody, status: Status
   }
   const found = doc;
   const bytes = await readFile(body.path);
-  const outcome = await db.transaction(async (trx) => {
+  const record = () => db.transaction(async (trx) => {
     // one status at a time per document, so that the order check sees every earlier status
     if (ctx.storage.dialect === "pg") await trx("documents").where({ id: found.id }).forUpdate().first("id");
     const previous = await listStatuses(trx, found.id);
-    if (previous.some((s) => s.direction === "received" && s.packetSha256 === body.sha256)) return { duplicate: true as const };
-    const problem = statusProblem(previous.filter((s) => s.from === from || s.to === from).map((s) => s.code), code);
+    // rows recorded before header digests were kept are matched by their bytes
+    const held = previous.find((s) => s.direction === "received" && s.from === from && (s.headerDigest === headerDigest || s.packetSha256 === body.sha256));
+    if (held) return { duplicate: true as const, samePacket: held.packetSha256 === body.sha256 };
+    const problem = statusProblem(previous.filter((s) => s.from === from || s.to === from), { code, timestamp: timestamp.toISOString() });
     if (problem) return { problem };
     const blob = await putBlob(trx, bytes);
     const description = h.Description?.trim() || STATUS_CODES[code as StatusCode];
-    await addStatus(trx, { document: found.id, code, from, to: about.OrganId, direction: "received", packet: blob, description });
+    await addStatus(trx, { document: found.id, code, from, to: about.OrganId, direction: "received", packet: blob, description, timestamp, headerDigest });
     // the receipt (01) only proves arrival; the delivery state shows the later codes
     if (found.direction === "out" && code !== "01") await setRecipientStatus(trx, found.id, from, code);
     if (found.direction === "in") await setDocumentStatus(trx, found.id, code);
@@ -276,9 +291,14 @@ async function receiveStatus(ctx: AppContext, body: ReceivedBody, status: Status
     });
     return { stored: true as const };
   });
+  // the same status arriving twice at once: the identity index lets one in; the other, once more, finds it
+  const outcome = await record().catch((err) => (isUniqueViolation(err) ? record() : Promise.reject(err)));
   if ("problem" in outcome) throw await refused(outcome.problem!, found.id);
   if ("duplicate" in outcome) {
-    ctx.log.info({ document: found.id, from, code }, "inbound status delivered again; nothing new");
+    // other bytes around the same signed header: not the sender's retry, someone replays it
+    const line = { document: found.id, from, code, timestamp: h.Timestamp, sha256: body.sha256, remote: opts.remote ?? null };
+    if (outcome.samePacket) ctx.log.info(line, "inbound status delivered again; nothing new");
+    else ctx.log.warn(line, "inbound status replayed in other bytes; nothing new");
     return { kind: "status", document: found.id, duplicate: true };
   }
   ctx.log.info({ document: found.id, documentId: about.DocumentId, from, code }, "inbound status received");

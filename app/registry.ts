@@ -181,8 +181,8 @@ export function subjectLine(cert: X509Certificate): string {
 
 // ---- publishing ---------------------------------------------------------------------------
 
-/** The local agency that signs the node's snapshots (the configured one, or the first), and its identity. */
-async function snapshotPublisher(ctx: AppContext): Promise<{ organId: string; identity: Identity }> {
+/** The local agency that signs the node's snapshots and evidence bundles (the configured one, or the first), and its identity. */
+export async function snapshotPublisher(ctx: AppContext): Promise<{ organId: string; identity: Identity }> {
   const organId = ctx.config.snapshot.publisher;
   if (organId) {
     if (!(await getLocalAgency(ctx.storage.db, organId))) throw new AppError("unavailable", `EDOC_REGISTRY_PUBLISHER is ${organId}, which is not an agency of this node`);

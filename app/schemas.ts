@@ -13,6 +13,7 @@ import {
   endpointProblem,
   organIdProblem,
   parentProblem,
+  peopleDateParts,
 } from "../envelopes/index.ts";
 import { INDICATION_OF, normalizeFingerprint, parseCertificates, type SubIndication } from "../signing/index.ts";
 import { ROLES } from "../storage/index.ts";
@@ -187,12 +188,13 @@ export type Agency = z.infer<typeof Agency>;
 
 const MAX_PAGE_SIZE = 200;
 const FILTER_STATUSES = ["received", "sent", ...Object.keys(STATUS_CODES).sort()];
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-function realDate(s: string): boolean {
-  const m = DATE.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
-  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+/** A date people wrote (yyyy-mm-dd, dd/mm/yyyy, yyyy/mm/dd) as yyyy-mm-dd, when it is a real calendar date. */
+function searchDate(s: string): string | undefined {
+  const parts = peopleDateParts(s);
+  if (!parts) return undefined;
+  const [y, m, d] = parts.map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d ? parts.join("-") : undefined;
 }
 /** A query parameter: text given once. */
 const param = (name: string, problem: (v: string) => string | null, meta: Record<string, unknown>) =>
@@ -208,7 +210,12 @@ const organParam = (name: string, description: string) =>
     pattern: ORGAN_ID_LENIENT.source,
     description,
   });
-const dateParam = (name: string, description: string) => param(name, (v) => (realDate(v) ? null : `${name}: a date in the form yyyy-mm-dd, not ${show(v)}`), { format: "date", description });
+const DATE_FORMS = "yyyy-mm-dd (or dd/mm/yyyy, yyyy/mm/dd)";
+const dateParam = (name: string, description: string) =>
+  param(name, (v) => (searchDate(v) ? null : `${name}: a date in the form ${DATE_FORMS}, not ${show(v)}`), {
+    pattern: "^(\\d{4}[-/]\\d{1,2}[-/]\\d{1,2}|\\d{1,2}[-/]\\d{1,2}[-/]\\d{4})$",
+    description: `${description}: ${DATE_FORMS}, e.g. 2026-11-20 or 20/11/2026`,
+  });
 const numberParam = (name: string, max: number, description: string) =>
   param(name, (v) => (/^\d{1,6}$/.test(v) && +v >= 1 && +v <= max ? null : `${name}: a whole number from 1${max < 1e6 ? ` to ${max}` : ""}, not ${show(v)}`), {
     type: "integer",
@@ -221,14 +228,18 @@ const SEARCH_PARAMS = ["direction", "q", "code", "from", "to", "sender", "recipi
 export const SearchQuery = z
   .looseObject({
     direction: param("direction", (v) => (v === "in" || v === "out" ? null : `direction: "in" (received) or "out" (sent), not ${show(v)}`), { enum: ["in", "out"] }),
-    q: textParam("q", 200, "Words of the subject, content or number, matched whole and without diacritics (quyet dinh finds Quyết định)"),
+    q: textParam(
+      "q",
+      200,
+      "Words of the subject, content, number, signer's name or attachment names, matched whole and without diacritics (quyet dinh finds Quyết định); the last word also matches the beginning of a word (quy finds Quyết)",
+    ),
     code: textParam("code", 100, 'Exactly "số/ký hiệu", e.g. 45/QĐ-VPCP'),
-    from: dateParam("from", "Created on or after (yyyy-mm-dd, Vietnam time)"),
-    to: dateParam("to", "Created on or before (yyyy-mm-dd, Vietnam time)"),
+    from: dateParam("from", "Created on or after this day (Vietnam time)"),
+    to: dateParam("to", "Created on or before this day (Vietnam time)"),
     sender: organParam("sender", "The sending agency"),
     recipient: organParam("recipient", "A recipient"),
     status: param("status", (v) => (FILTER_STATUSES.includes(v) ? null : `status: one of ${FILTER_STATUSES.join(", ")}, not ${show(v)}`), { enum: FILTER_STATUSES }),
-    type: textParam("type", 100, "DocumentType/TypeName, e.g. Quyết định"),
+    type: textParam("type", 100, "DocumentType/TypeName, without diacritics or case mattering (quyet dinh is Quyết định)"),
     page: numberParam("page", 1e6, "From 1 (default 1)"),
     pageSize: numberParam("pageSize", MAX_PAGE_SIZE, "Default 50"),
   })
@@ -237,15 +248,16 @@ export const SearchQuery = z
       if (!(SEARCH_PARAMS as readonly string[]).includes(k)) ctx.addIssue({ code: "custom", message: `unknown parameter "${k}"; the parameters are ${SEARCH_PARAMS.join(", ")}` });
     }
     const { from, to } = (o ?? {}) as { from?: unknown; to?: unknown };
-    if (typeof from === "string" && typeof to === "string" && realDate(from) && realDate(to) && from > to) ctx.addIssue({ code: "custom", message: `from (${from}) is after to (${to})` });
+    const [first, last] = [from, to].map((v) => (typeof v === "string" ? searchDate(v) : undefined));
+    if (first && last && first > last) ctx.addIssue({ code: "custom", message: `from (${from}) is after to (${to})` });
   }, always)
   .transform((o) => ({
     direction: o.direction as "in" | "out" | undefined,
     q: o.q?.trim() || undefined,
     code: o.code?.trim() || undefined,
     type: o.type?.trim() || undefined,
-    from: o.from,
-    to: o.to,
+    from: o.from && searchDate(o.from),
+    to: o.to && searchDate(o.to),
     sender: o.sender,
     recipient: o.recipient,
     status: o.status,
@@ -344,6 +356,13 @@ const Organization = z
 const organOrId = (what: string) =>
   z.union([z.string(), Organization], { error: (iss) => `${what} must be an organ id or an Organization object (OrganId, OrganName, …), not ${show(iss.input)}` });
 
+/** A date of the metadata: stored as edXML's yyyy/MM/dd, also accepted as people write it (envelopes/input.ts). */
+const metadataDate = (description: string) =>
+  z
+    .string()
+    .optional()
+    .meta({ description: `${description}: yyyy/MM/dd as in edXML, or dd/mm/yyyy, yyyy-mm-dd (e.g. 2026/11/20, 20/11/2026)`, examples: ["2026/11/20", "20/11/2026"] });
+
 /**
  * The MessageHeader fields of a document a clerk sends. This schema checks the JSON shape; the
  * edXML rules themselves (lengths, dates, organ ids, business blocks) are the model's
@@ -359,14 +378,14 @@ export const DocumentMetadata = z
       .optional()
       .meta({ examples: ["45/QĐ-VPCP"] }),
     DocumentId: z.string().max(200).optional(),
-    PromulgationInfo: z.looseObject({ Place: z.string().max(50).optional(), PromulgationDate: z.string().optional().meta({ pattern: "^\\d{4}/\\d{2}/\\d{2}$" }) }).optional(),
+    PromulgationInfo: z.looseObject({ Place: z.string().max(50).optional(), PromulgationDate: metadataDate("Default: today") }).optional(),
     DocumentType: z
       .looseObject({ Type: z.number().int().optional(), TypeDetail: z.number().int().optional(), TypeName: z.string().max(100).optional() }, { error: "DocumentType must be an object: {Type, TypeName}" })
       .optional(),
     Subject: z.string({ error: "Subject must be text" }).optional(),
     Content: z.string().optional(),
     SignerInfo: z.looseObject({ Competence: z.string().optional(), Position: z.string().optional(), FullName: z.string().optional() }).optional(),
-    DueDate: z.string().optional(),
+    DueDate: metadataDate("The date a reply is due"),
     ToPlaces: z.array(z.string()).optional(),
     OtherInfo: z.looseObject({}).optional(),
     SteeringType: z.number().int().min(0).optional(),

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { BundleError, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
 import { audit, blobBytes, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
+import { snapshotPublisher } from "./registry.ts";
 import { VerifyQuery, parseInput } from "./schemas.ts";
 
 async function isZipFile(path: string): Promise<boolean> {
@@ -22,7 +23,10 @@ async function isZipFile(path: string): Promise<boolean> {
   }
 }
 
-/** The report for the packet or evidence bundle at `path` (the transport saved the upload there). */
+/**
+ * The report for the packet or evidence bundle at `path` (the transport saved the upload there),
+ * against this node's trust: its registry binds the signers, the bundle's manifest signature included.
+ */
 export async function verifyUpload(ctx: AppContext, path: string, query: unknown = {}): Promise<VerificationReport> {
   const { at } = parseInput(VerifyQuery, query, (problems) => problems.join("; "));
   const trust = await ctx.trust();
@@ -41,7 +45,13 @@ export async function verifyUpload(ctx: AppContext, path: string, query: unknown
  */
 export async function exportEvidence(ctx: AppContext, caller: Caller, doc: DocumentRow, out: (beforeEnd: () => Promise<void>) => Writable): Promise<void> {
   const db = ctx.storage.db;
-  const [to, attachments, statuses, trust] = await Promise.all([listRecipients(db, doc.id), listAttachments(db, doc.id), listStatuses(db, doc.id), ctx.trust()]);
+  const [to, attachments, statuses, trust, publisher] = await Promise.all([
+    listRecipients(db, doc.id),
+    listAttachments(db, doc.id),
+    listStatuses(db, doc.id),
+    ctx.trust(),
+    snapshotPublisher(ctx),
+  ]);
   const tmpDir = join(ctx.config.dataDir, "tmp");
   await mkdir(tmpDir, { recursive: true });
   // the packet goes to a file first: the bundle writer reads it twice (scan, then copy)
@@ -56,6 +66,7 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
       report: doc.report,
       anchors: trust.anchors,
       registry: trust.registry ?? new Map(),
+      publisher,
     };
     await writeEvidenceBundle(
       input,

@@ -27,12 +27,14 @@ function program(): Command {
 
   edoc
     .command("verify")
-    .usage("FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT [--registry-cert NODE.pem]] [--at ISO-TIME] [--json]")
+    .usage("FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT|JSON] [--registry-cert NODE.pem] [--at ISO-TIME] [--json]")
     .description(
       "Verifies one edXML packet offline and prints the verification report. FILE may also be an evidence\n" +
         "bundle (a ZIP from GET /api/v1/documents/:id/evidence): then every signature, every file's digest,\n" +
-        "the attachments and the status packets are checked. Without --registry the bundle's own registry is\n" +
-        "used, with a warning; trust anchors are only ever taken from --trust.",
+        "the attachments, the status packets and the node's signature over the manifest are checked. Signers\n" +
+        "are bound to agencies by --registry, or, for a bundle, by its own registry when --registry-cert pins\n" +
+        "the node that signed it; otherwise the answer is SIGNER_NOT_BOUND. Trust anchors are only ever\n" +
+        "taken from --trust.",
     )
     .argument("[file]", "the packet or evidence bundle")
     .option("--trust <CA.pem>", "a trust anchor (root CA or a pinned agency certificate); repeatable", collect)
@@ -41,7 +43,10 @@ function program(): Command {
       "--registry <FILE>",
       'the agency registry binding organ ids to certificates: a signed registry snapshot (XML, as GET /registry/snapshot serves it, with --registry-cert) or the plain JSON form {"agencies":[{"organId","name","certificateFingerprints":["sha256 hex"]}]}',
     )
-    .option("--registry-cert <NODE.pem>", "the certificate of the node that published the snapshot, obtained out of band")
+    .option(
+      "--registry-cert <NODE.pem>",
+      "the certificate of the node that published the snapshot, or that made the evidence bundle (its registry snapshot publisher), obtained out of band",
+    )
     .option("--at <ISO-TIME>", "check certificates (and the registry snapshot) as of this time instead of now")
     .option("--json", "print the report as JSON")
     .addHelpText("after", "\nExit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.")

@@ -1,5 +1,6 @@
 // The commands that need no node: verifying a packet or an evidence bundle, and packing (building
 // and signing) an edoc. Loaded only when one of them runs.
+import type { X509Certificate } from "node:crypto";
 import { constants } from "node:fs";
 import { access, open } from "node:fs/promises";
 import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/index.ts";
@@ -39,11 +40,15 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
       return guard(() => parseCrl(der), `${f} is not a readable CRL`);
     }),
   );
-  if (v.registryCert && !v.registry) throw new InputError("--registry-cert is only used with --registry SNAPSHOT");
-  const registry = v.registry ? await loadRegistry(v.registry, v.registryCert, at) : null;
   await mustExist(file, "packet");
-  if (await startsWithZipMagic(file)) {
-    const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at }).catch((err: unknown) => {
+  const isBundle = await startsWithZipMagic(file);
+  if (v.registryCert && !v.registry && !isBundle) {
+    throw new InputError("--registry-cert is only used with --registry SNAPSHOT, or with an evidence bundle (to pin the node that signed it)");
+  }
+  const publisherCert = v.registryCert ? await loadPublisherCert(v.registryCert) : null;
+  const registry = v.registry ? await loadRegistry(v.registry, publisherCert, at, isBundle) : null;
+  if (isBundle) {
+    const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at, publisherCert }).catch((err: unknown) => {
       throw err instanceof BundleError ? new InputError(err.message) : err;
     });
     process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
@@ -124,24 +129,33 @@ function guard<T>(fn: () => T, message: string): T {
   }
 }
 
-/** The registry file: a signed snapshot (XML, checked against `certPath`) or the plain JSON form. */
-async function loadRegistry(path: string, certPath: string | undefined, at: Date | undefined): Promise<Registry> {
+/** The publishing node's certificate, obtained out of band: exactly one certificate. */
+async function loadPublisherCert(path: string): Promise<X509Certificate> {
+  const pem = await readInput(path, "registry publisher certificate");
+  const certs = guard(() => parseCertificates(pem), `${path} holds no readable certificate`);
+  if (certs.length !== 1) throw new InputError(`${path} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
+  return certs[0];
+}
+
+/**
+ * The registry file: a signed snapshot (XML, checked against the publisher certificate) or the
+ * plain JSON form. With a bundle the publisher certificate also pins the bundle's signer, so it may
+ * come with a JSON registry too.
+ */
+async function loadRegistry(path: string, publisherCert: X509Certificate | null, at: Date | undefined, isBundle: boolean): Promise<Registry> {
   const bytes = await readInput(path, "registry");
   const first = /^(?:\uFEFF)?\s*(.)/su.exec(bytes.toString("utf8", 0, Math.min(bytes.length, 4096)))?.[1];
   if (first === "{") {
-    if (certPath) throw new InputError(`${path} is a plain JSON registry, which is not signed: --registry-cert does not apply to it`);
+    if (publisherCert && !isBundle) throw new InputError(`${path} is a plain JSON registry, which is not signed: --registry-cert does not apply to it`);
     return guard(() => registryFromJson(JSON.parse(bytes.toString("utf8"))), `${path} is not a usable registry`);
   }
   if (first !== "<") throw new InputError(`${path} is neither a registry snapshot (XML) nor a JSON registry`);
-  if (!certPath) {
+  if (!publisherCert) {
     throw new InputError(
       `${path} is a signed registry snapshot: give the publishing node's certificate with --registry-cert NODE.pem to check its signature (a snapshot is never used unchecked)`,
     );
   }
-  const pem = await readInput(certPath, "registry publisher certificate");
-  const certs = guard(() => parseCertificates(pem), `${certPath} holds no readable certificate`);
-  if (certs.length !== 1) throw new InputError(`${certPath} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
-  return guard(() => registryFromSnapshot(bytes, { publisherCert: certs[0], at }), `the registry snapshot ${path} is refused`);
+  return guard(() => registryFromSnapshot(bytes, { publisherCert, at }), `the registry snapshot ${path} is refused`);
 }
 
 function describe(r: VerificationReport): string {

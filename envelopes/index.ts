@@ -15,11 +15,11 @@ export {
 } from "./model.ts";
 export { parseStrict, XmlError, DSIG_NS, XADES_NS, children, text, allElements, isComment, isCData } from "./xml.ts";
 export { SIGNATURE_SLOT, attachmentSlot, formatCode, formatDate, formatTimestamp, renderEdocTemplate, renderStatusTemplate } from "./build.ts";
-export { ORGAN_ID_LENIENT, ORGAN_ID_STRICT, TIMESTAMP_SKEW_MS, ValidationError, validateEdoc, validateStatus } from "./validate.ts";
+export { ORGAN_ID_LENIENT, ORGAN_ID_STRICT, TIMESTAMP_SKEW_MS, ValidationError, parseVnTimestamp, validateEdoc, validateStatus } from "./validate.ts";
 export { isStatusHeader, readAttachmentInfo, readBussiness, readEdocHeader, readPacket, readStatusHeader, readTraceHeaders } from "./read.ts";
 export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";
 export { scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
 export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
-export { edocFromInput, attachmentInfoFor } from "./input.ts";
+export { edocFromInput, attachmentInfoFor, peopleDateParts } from "./input.ts";
 export { AGENCY_STATUSES, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem } from "./agency.ts";
 export { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "./flow.ts";

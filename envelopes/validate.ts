@@ -50,7 +50,7 @@ function isValidDate(s: string): boolean {
 }
 
 /** Parse `yyyy/MM/dd HH:mm:ss` as Vietnam time; undefined when malformed or not a real instant. */
-function parseVnTimestamp(s: string): Date | undefined {
+export function parseVnTimestamp(s: string): Date | undefined {
   const m = TIMESTAMP.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number);

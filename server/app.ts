@@ -1,7 +1,7 @@
 // The HTTP application: the API for people's software under /api/v1, its description, the inbound
 // door for other nodes (/edxml), the registry snapshot, health and metrics, and the web pages.
 import express from "express";
-import type { AppContext } from "../app/index.ts";
+import { AppError, type AppContext } from "../app/index.ts";
 import { apiRoutes } from "./api.ts";
 import { errorHandler } from "./errors.ts";
 import { inboundRoutes } from "./inbound.ts";
@@ -24,9 +24,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use("/api/v1", apiRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(webRoutes(ctx));
-  app.use((req, res) => {
-    res.status(404).json({ error: `no such endpoint: ${req.method} ${req.path}` });
-  });
+  // through the error handler, so that it is answered in the client's language too
+  app.use((req, _res, next) => next(new AppError("not-found", `no such endpoint: ${req.method} ${req.path}`)));
   app.use(errorHandler(ctx.log));
   return app;
 }

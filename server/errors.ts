@@ -1,8 +1,9 @@
-// Errors people see: an HTTP status and a sentence a clerk understands, as JSON. The use cases'
-// errors (AppError) carry a kind; this is where a kind becomes a status.
+// Errors people see: an HTTP status and a sentence a clerk understands, as JSON, in Vietnamese when
+// the client's Accept-Language ranks it above English (app/i18n.ts). The use cases' errors
+// (AppError) carry a kind; this is where a kind becomes a status.
 import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
-import { AppError, type ErrorKind } from "../app/index.ts";
+import { AppError, preferredLanguage, translate, type ErrorKind } from "../app/index.ts";
 
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
@@ -38,6 +39,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       message = `the upload is not acceptable: ${err.message}`;
     }
     if (status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, "request failed");
-    res.status(status).json(details === undefined ? { error: message } : { error: message, details });
+    // the sentence and each problem listed; anything else in details (a report) stays as it is
+    const lang = preferredLanguage(req.get("accept-language"));
+    const error = translate(message, lang);
+    if (Array.isArray(details)) details = details.map((d: unknown) => (typeof d === "string" ? translate(d, lang) : d));
+    res.vary("Accept-Language").set("Content-Language", lang);
+    res.status(status).json(details === undefined ? { error } : { error, details });
   };
 }

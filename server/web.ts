@@ -245,7 +245,7 @@ export function webRoutes(ctx: AppContext): Router {
   for (const n of NAV.filter((n) => n.key !== "verify")) {
     router.get(n.href, signedIn, (req, res, next) => {
       const { session, t } = web(res);
-      if (n.roles && !n.roles.includes(session!.role)) return next(new AppError("forbidden", "not for this role"));
+      if (n.roles && !n.roles.includes(session!.role)) return next(new AppError("forbidden", "this page is not for your role"));
       page(res, 200, BuildingPage, { ...frame(req, res), title: t.nav[n.key] });
     });
   }

@@ -116,6 +116,8 @@ export interface SignatureProfile {
 export interface Verified {
   signer: X509Certificate;
   signedProps: Element;
+  /** Each reference's digest (base64) by URI: computed, and equal to the signed DigestValue. */
+  digests: Map<string, string>;
 }
 
 const format: Refuse = (en, vi) => fail("FORMAT_FAILURE", en, vi);
@@ -199,11 +201,12 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   const keyInfo = sigParts.find((e) => e.localName === "KeyInfo");
   const signer =
     profile.signer.kind === "pinned"
-      ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at)
+      ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at, noun)
       : chainSigner(profile.signer, keyInfo, signedProps, at, report);
 
   // 5. every digest, then the signature value
   const results: ReferenceResult[] = [];
+  const digests = new Map<string, string>();
   for (const e of expected) {
     const alg = refAlgs.get(e.uri)!;
     const want = base64Value(children(byUri.get(e.uri)!)[2], "DigestValue", format);
@@ -213,6 +216,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
       ? yield* wait(digestWithContent(alg, canonical, e.region.marker, regionText(profile.source!, e.region)))
       : digest(alg, canonical);
     results.push({ uri: e.uri, covers: e.covers, digestOk: digestEquals(got, want) });
+    digests.set(e.uri, got);
   }
   report.references = results;
   const broken = results.filter((r) => !r.digestOk);
@@ -220,7 +224,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   if (!signatureValueOk(signedInfo, sigAlg, signer.publicKey, base64Value(signatureValue, "SignatureValue", format))) {
     fail("SIG_CRYPTO_FAILURE", ...profile.badValue);
   }
-  return { signer, signedProps };
+  return { signer, signedProps, digests };
 }
 
 function checkLayout(parts: Element[], layout: Layout): void {
@@ -378,7 +382,7 @@ function chainSigner(
  * SIGNER_NOT_BOUND (the signer is not the one bound to the publisher), a pinned certificate out of
  * its validity EXPIRED or NOT_YET_VALID.
  */
-function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, signedProps: Element, at: Date): X509Certificate {
+function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, signedProps: Element, at: Date, noun: string): X509Certificate {
   const keyParts = keyInfo ? children(keyInfo) : [];
   const certElements = keyParts.length === 1 && isNamed(keyParts[0], DSIG_NS, "X509Data") ? children(keyParts[0]) : [];
   if (!certElements.length || certElements.some((e) => !isNamed(e, DSIG_NS, "X509Certificate"))) {
@@ -395,7 +399,7 @@ function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, sig
     }
     fail(
       "SIGNER_NOT_BOUND",
-      `the snapshot is signed by ${found}, not by the configured publisher certificate (SHA-256 ${fingerprint(pinned)})`,
+      `the ${noun} is signed by ${found}, not by the configured publisher certificate (SHA-256 ${fingerprint(pinned)})`,
       `chữ ký không phải của chứng thư số đã cấu hình (SHA-256 ${fingerprint(pinned)})`,
     );
   }

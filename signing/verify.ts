@@ -59,6 +59,9 @@ export interface SignedContent {
   /** Relay hops: NOT covered by the signature. */
   unsignedTraces: TraceHeader[];
   signer: X509Certificate;
+  /** The digest (base64) of the signed MessageHeader, as its reference's DigestValue: what
+   *  identifies the packet's signed content whatever bytes carry it. */
+  headerDigest: string;
 }
 
 export interface VerificationResult {
@@ -146,7 +149,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     },
     badValue: ["the signature value does not match the signer's key", "giá trị chữ ký không khớp với khóa của người ký"],
   };
-  const { signer } = await verifySignature(profile, at, report);
+  const { signer, digests } = await verifySignature(profile, at, report);
   signingTimeWarnings(report, signer, at);
   const unsignedTraces = parts!.traceList ? readTraceHeaders(parts!.traceList) : [];
   if (unsignedTraces.length) {
@@ -155,7 +158,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     );
   }
   if (packet!.kind === "edoc") packet!.traces = unsignedTraces;
-  return { packet: packet!, attachments, unsignedTraces, signer };
+  return { packet: packet!, attachments, unsignedTraces, signer, headerDigest: digests.get(`#${IDS.header}`)! };
 }
 
 /** Step 2 for a packet: the edXML layout, the one signature last in the header, the signed parts. */

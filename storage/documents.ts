@@ -4,7 +4,7 @@ import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
 import type { VerificationReport } from "../signing/index.ts";
 import type { BlobRef } from "./blobs.ts";
 import { byDocument, type Db } from "./db.ts";
-import { terms } from "./search.ts";
+import { foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
 
 export interface NewDocument {
   id: string;
@@ -33,6 +33,7 @@ export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
     subject: h.Subject.slice(0, 1000),
     business_type: type,
     doc_type: (h.DocumentType.TypeName ?? "").slice(0, 100),
+    doc_type_folded: foldedPhrase(h.DocumentType.TypeName ?? "").slice(0, 100),
     promulgation_date: h.PromulgationInfo.PromulgationDate.replace(/\//g, "-"),
     status: d.status,
     related_document_id: type ? (d.bussiness?.DocumentId ?? d.bussiness?.ReplacementInfoList?.[0]?.DocumentId ?? null) : null,
@@ -49,7 +50,7 @@ export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
       d.attachments.map((a, i) => ({ document: d.id, n: i + 1, name: a.name, content_type: a.contentType, sha256: a.blob.sha256, size: a.blob.size })),
     );
   }
-  const words = terms([h.Subject, h.Content ?? "", `${h.Code.CodeNumber}/${h.Code.CodeNotation}`, h.Code.CodeNumber].join(" "));
+  const words = terms([h.Subject, h.Content ?? "", `${h.Code.CodeNumber}/${h.Code.CodeNotation}`, h.Code.CodeNumber, namesText(h, d.attachments)].join(" "));
   for (let i = 0; i < words.length; i += 200) {
     await trx("search_terms").insert(words.slice(i, i + 200).map((term) => ({ local_organ: d.localOrgan, term, created_at: createdAt, document: d.id })));
   }
@@ -171,11 +172,27 @@ export interface StatusRow {
   packetSha256: string;
   description: string;
   at: string;
+  /** The packet's signed Timestamp (ISO 8601); null for rows recorded before it was kept. */
+  timestamp: string | null;
+  /** The digest of the signed MessageHeader of a received status (see SignedContent.headerDigest). */
+  headerDigest: string | null;
 }
 
 export async function addStatus(
   db: Db,
-  s: { document: string; code: string; from: string; to: string; direction: "sent" | "received"; packet: BlobRef; description: string; at?: Date },
+  s: {
+    document: string;
+    code: string;
+    from: string;
+    to: string;
+    direction: "sent" | "received";
+    packet: BlobRef;
+    description: string;
+    at?: Date;
+    /** The signed Timestamp of the packet. */
+    timestamp?: Date;
+    headerDigest?: string;
+  },
 ): Promise<void> {
   await db("statuses").insert({
     document: s.document,
@@ -186,6 +203,8 @@ export async function addStatus(
     packet_sha256: s.packet.sha256,
     description: s.description.slice(0, 1000),
     at: s.at ?? new Date(),
+    signed_timestamp: s.timestamp ?? null,
+    header_digest: s.headerDigest ?? null,
   });
 }
 
@@ -198,6 +217,8 @@ const toStatus = (s: Record<string, unknown>): StatusRow => ({
   packetSha256: s.packet_sha256 as string,
   description: s.description as string,
   at: new Date(s.at as string).toISOString(),
+  timestamp: s.signed_timestamp == null ? null : new Date(s.signed_timestamp as string).toISOString(),
+  headerDigest: (s.header_digest as string | null) ?? null,
 });
 
 /** Status packets of each document, oldest first. */
@@ -214,12 +235,13 @@ export async function listStatuses(db: Db, document: string): Promise<StatusRow[
 export interface SearchFilter {
   localOrgan: string;
   direction?: "in" | "out";
-  /** Full text over subject, content and number, diacritics-insensitive. */
+  /** Full text over subject, content, number, signer and attachment names, diacritics-insensitive; the last word may be the beginning of a word. */
   q?: string;
   code?: string;
   sender?: string;
   recipient?: string;
   status?: string;
+  /** DocumentType/TypeName, compared folded like `q` ("quyet dinh" is "Quyết định"). */
   type?: string;
   /** yyyy-mm-dd, on the date the record was created. */
   from?: string;
@@ -228,41 +250,93 @@ export interface SearchFilter {
   pageSize?: number;
 }
 
+
+/** At most this many words beginning with a lone prefix are read as separate runs of the index. */
+const MAX_PREFIX_WORDS = 16;
+
 /**
- * Newest first. Words in `q` match whole folded words ("quyet dinh" finds "Quyết định"): the
- * longest word (usually the rarest) is read in date order off the search index and every other
- * word is a probe on the same index, so a page costs the same at a thousand or a million documents.
+ * Newest first. Words in `q` match whole folded words ("quyet dinh" finds "Quyết định"), the
+ * last one also the beginning of a word ("quyet d" and "quy" find it too). The longest whole word
+ * (usually the rarest) is read in date order off the search index; every other word, and the
+ * filters on the document, are probes of that index row, so a page costs the same at a thousand
+ * or a million documents. A query of one word reads each word it begins (found by a loose index
+ * scan) in date order and merges them; a prefix that begins more words than that is common, so
+ * the documents are then read in date order and probed.
+ *
+ * Probes are scalar subqueries (`(select 1 … limit 1) is not null`): PostgreSQL evaluates them
+ * row by row along the index, where it would plan an EXISTS as a join over every matching row.
  */
 export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items: DocumentRow[]; page: number; pageSize: number; hasMore: boolean }> {
   const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 200);
   const page = Math.max(f.page ?? 1, 1);
-  const words = terms(f.q ?? "")
-    .slice(0, 10)
-    .sort((a, b) => b.length - a.length);
-  let query;
-  if (words.length) {
-    query = db("search_terms as t0")
-      .join("documents as d", "d.id", "t0.document")
-      .where("t0.local_organ", f.localOrgan)
-      .andWhere("t0.term", words[0]);
-    words.slice(1).forEach((word, i) => {
-      const t = `t${i + 1}`;
-      query!.join(`search_terms as ${t}`, (on: Knex.JoinClause) =>
-        on.on(`${t}.local_organ`, "t0.local_organ").andOn(`${t}.document`, "t0.document").andOnVal(`${t}.term`, "=", word),
-      );
-    });
-    query.orderBy("t0.created_at", "desc").orderBy("t0.document", "desc");
-  } else {
-    query = db("documents as d").where("d.local_organ", f.localOrgan).orderBy("d.created_at", "desc").orderBy("d.id", "desc");
+  const offset = (page - 1) * pageSize;
+  const { exact, prefix } = queryTerms(f.q ?? "");
+  const filtered = (query: Knex.QueryBuilder) => {
+    if (f.direction) query.where("d.direction", f.direction);
+    if (f.code) query.where("d.code", f.code);
+    if (f.sender) query.where("d.from_organ", f.sender);
+    if (f.status) query.where("d.status", f.status);
+    if (f.type) query.where("d.doc_type_folded", foldedPhrase(f.type) || f.type);
+    if (f.from) query.where("d.created_at", ">=", new Date(`${f.from}T00:00:00+07:00`));
+    if (f.to) query.where("d.created_at", "<", new Date(new Date(`${f.to}T00:00:00+07:00`).getTime() + 86_400_000));
+    if (f.recipient) query.whereExists(db("document_recipients as r").whereRaw("r.document = d.id").andWhere("r.organ_id", f.recipient));
+    return query;
+  };
+  const filters = Boolean(f.direction || f.code || f.sender || f.status || f.type || f.from || f.to || f.recipient);
+  const probe = (query: Knex.QueryBuilder, sub: Knex.QueryBuilder) => query.whereRaw("(?) is not null", [sub.select(db.raw("1")).limit(1)]);
+  // does the document (`column`) have the word, or a word beginning with it?
+  const hasWord = (query: Knex.QueryBuilder, column: string, word: string, begun = false) =>
+    probe(
+      query,
+      db("search_terms as p")
+        .whereRaw(`p.document = ${column}`)
+        .andWhere("p.term", begun ? ">=" : "=", word)
+        .modify((p) => (begun ? p.andWhere("p.term", "<", prefixEnd(word)) : p)),
+    );
+  /** The index run of `word`, newest first, with the other words and the filters as probes. */
+  const run = (word: string, others: string[], begun?: string) => {
+    const query = db("search_terms as t0").where("t0.local_organ", f.localOrgan).andWhere("t0.term", word);
+    for (const other of others) hasWord(query, "t0.document", other);
+    if (begun) hasWord(query, "t0.document", begun, true);
+    if (filters) probe(query, filtered(db("documents as d").whereRaw("d.id = t0.document")));
+    return query.select("t0.document as id", "t0.created_at").orderBy("t0.created_at", "desc").orderBy("t0.document", "desc");
+  };
+  const pageOf = async (ids: Array<{ id: string }>) => {
+    const rows = ids.length ? await db("documents").whereIn("id", ids.map((r) => r.id)) : [];
+    const byId = new Map(rows.map((r) => [r.id as string, r]));
+    return result(ids.map((r) => byId.get(r.id)!));
+  };
+  const result = (rows: Array<Record<string, unknown>>) => ({ items: rows.slice(0, pageSize).map(toRow), page, pageSize, hasMore: rows.length > pageSize });
+  const newest = (query: Knex.QueryBuilder) => query.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(pageSize + 1).offset(offset);
+
+  if (exact.length) {
+    const [driver, ...others] = [...exact].sort((a, b) => b.length - a.length);
+    return pageOf(await run(driver, others, prefix).limit(pageSize + 1).offset(offset));
   }
-  if (f.direction) query.where("d.direction", f.direction);
-  if (f.code) query.where("d.code", f.code);
-  if (f.sender) query.where("d.from_organ", f.sender);
-  if (f.status) query.where("d.status", f.status);
-  if (f.type) query.where("d.doc_type", f.type);
-  if (f.from) query.where("d.created_at", ">=", new Date(`${f.from}T00:00:00+07:00`));
-  if (f.to) query.where("d.created_at", "<", new Date(new Date(`${f.to}T00:00:00+07:00`).getTime() + 86_400_000));
-  if (f.recipient) query.whereExists(db("document_recipients as r").whereRaw("r.document = d.id").andWhere("r.organ_id", f.recipient));
-  const rows = await query.select("d.*").limit(pageSize + 1).offset((page - 1) * pageSize);
-  return { items: rows.slice(0, pageSize).map(toRow), page, pageSize, hasMore: rows.length > pageSize };
+  if (!prefix) return result(await newest(filtered(db("documents as d").where("d.local_organ", f.localOrgan)).select("d.*")));
+  const begun = await wordsBeginning(db, f.localOrgan, prefix, MAX_PREFIX_WORDS + 1);
+  if (!begun.length) return result([]);
+  if (begun.length === 1) return pageOf(await run(begun[0], []).limit(pageSize + 1).offset(offset));
+  if (begun.length <= MAX_PREFIX_WORDS) {
+    // each word's newest matches, merged: a document among the page's is among the newest
+    // offset + pageSize of every word it has
+    const runs = begun.map((word, i) => db.select("*").from(run(word, []).limit(offset + pageSize + 1).as(`w${i}`)));
+    return pageOf(await db.select("id").from(runs[0].union(runs.slice(1)).as("u")).orderBy("created_at", "desc").orderBy("id", "desc").limit(pageSize + 1).offset(offset));
+  }
+  return result(await newest(hasWord(filtered(db("documents as d").where("d.local_organ", f.localOrgan)), "d.id", prefix, true)).select("d.*"));
+}
+
+/**
+ * Up to `max` distinct words of an agency's documents beginning with `prefix`, in order: one
+ * index step per word (a loose index scan), however many documents have them.
+ */
+async function wordsBeginning(db: Db, localOrgan: string, prefix: string, max: number): Promise<string[]> {
+  const end = prefixEnd(prefix);
+  const next = (after: string) => `(SELECT s.term FROM search_terms s WHERE s.local_organ = ? AND s.term ${after} AND s.term < ? ORDER BY s.term LIMIT 1)`;
+  const rows = await db.raw(
+    `WITH RECURSIVE w(term, n) AS (SELECT ${next(">= ?")}, 1 UNION ALL SELECT ${next("> w.term")}, w.n + 1 FROM w WHERE w.term IS NOT NULL AND w.n < ?)
+     SELECT term FROM w WHERE term IS NOT NULL`,
+    [localOrgan, prefix, end, localOrgan, end, max],
+  );
+  return (Array.isArray(rows) ? rows : rows.rows).map((r: { term: string }) => r.term);
 }

@@ -1,6 +1,8 @@
 // The schema, as knex migrations in code (a migration source, so the same list runs from the
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
+import { parseStrict, parseVnTimestamp, readPacket, type EdocHeader } from "../envelopes/index.ts";
+import { foldedPhrase, namesText, terms } from "./search.ts";
 
 interface Migration {
   name: string;
@@ -226,6 +228,92 @@ const users: Migration = {
   },
 };
 
+// What identifies a status packet, whatever bytes carry it: its signed Timestamp and the digest of
+// its signed MessageHeader (a received status; a sent one keeps its Timestamp only). Rows from
+// before get their Timestamp read back from the packet stored with them (verified, or signed here,
+// when it was stored), so that their order is still compared; their digest stays null, and they are
+// matched by their packet's bytes.
+const statusIdentity: Migration = {
+  name: "004_status_identity",
+  async up(knex) {
+    await knex.schema.alterTable("statuses", (t) => {
+      t.timestamp("signed_timestamp", { useTz: true }).nullable();
+      t.string("header_digest", 128).nullable();
+      t.unique(["document", "from_organ", "code", "header_digest"], { indexName: "statuses_identity" });
+    });
+    for (const row of await knex("statuses").select("id", "packet_sha256")) {
+      // the blob's chunks read here, as the schema of this migration stores them
+      const chunks = await knex("blob_chunks").where({ sha256: row.packet_sha256 }).orderBy("seq").select("data");
+      const timestamp = signedTimestamp(Buffer.concat(chunks.map((c) => Buffer.from(c.data))));
+      if (timestamp) await knex("statuses").where({ id: row.id }).update({ signed_timestamp: timestamp });
+    }
+  },
+  async down(knex) {
+    await knex.schema.alterTable("statuses", (t) => {
+      t.dropUnique(["document", "from_organ", "code", "header_digest"], "statuses_identity");
+      t.dropColumn("signed_timestamp");
+      t.dropColumn("header_digest");
+    });
+  },
+};
+
+// Search by the beginning of a word and by signer and attachment names, and the type filter
+// folded like the words. Prefix ranges need folded words to sort byte-wise: PostgreSQL keeps
+// the column in the "C" collation (SQLite compares bytes already). Probes go by document, then
+// word (exact or a range), so that index replaces the one by agency, word and document.
+const searchPrefix: Migration = {
+  name: "006_search_prefix_and_names",
+  async up(knex) {
+    const pg = knex.client.config.client === "pg";
+    if (pg) await knex.raw('ALTER TABLE search_terms ALTER COLUMN term TYPE varchar(100) COLLATE "C"');
+    await knex.schema.alterTable("search_terms", (t) => {
+      t.dropIndex(["local_organ", "term", "document"]);
+      t.index(["document", "term"]);
+    });
+    await knex.schema.alterTable("documents", (t) => {
+      t.string("doc_type_folded", 100).notNullable().defaultTo("");
+    });
+    for (const { doc_type } of await knex("documents").distinct("doc_type")) {
+      await knex("documents").where({ doc_type }).update({ doc_type_folded: foldedPhrase(doc_type).slice(0, 100) });
+    }
+    // the signer's and attachments' names of the documents already stored, 500 at a time
+    for (let after = ""; ; ) {
+      const docs = await knex("documents").where("id", ">", after).orderBy("id").limit(500).select("id", "local_organ", "created_at", "header_json");
+      if (!docs.length) break;
+      after = docs[docs.length - 1].id;
+      const files = new Map<string, Array<{ name: string }>>();
+      for (const a of await knex("attachments").whereIn("document", docs.map((d) => d.id)).select("document", "name")) {
+        files.set(a.document, [...(files.get(a.document) ?? []), a]);
+      }
+      const rows = docs.flatMap((d) => {
+        const header = (JSON.parse(d.header_json).header ?? {}) as Pick<EdocHeader, "SignerInfo">;
+        return terms(namesText(header, files.get(d.id) ?? [])).map((term) => ({ local_organ: d.local_organ, term, created_at: d.created_at, document: d.id }));
+      });
+      for (let i = 0; i < rows.length; i += 200) {
+        await knex("search_terms").insert(rows.slice(i, i + 200)).onConflict(["local_organ", "term", "created_at", "document"]).ignore();
+      }
+    }
+  },
+  async down(knex) {
+    await knex.raw("ALTER TABLE documents DROP COLUMN doc_type_folded"); // in place (SQLite ≥ 3.35 too)
+    await knex.schema.alterTable("search_terms", (t) => {
+      t.dropIndex(["document", "term"]);
+      t.index(["local_organ", "term", "document"]);
+    });
+  },
+};
+
+/** The Timestamp of a stored status packet; null when it cannot be read. */
+function signedTimestamp(packet: Buffer): Date | null {
+  try {
+    const read = readPacket(parseStrict(packet.toString("utf8"))).packet;
+    return (read.kind === "status" && parseVnTimestamp(read.header.Timestamp)) || null;
+  } catch {
+    return null;
+  }
+}
+
+
 // Sessions of the web pages: the cookie holds a random id, the table only its SHA-256 (a copy of
 // the database opens no session); each has its CSRF secret. Failed sign-ins are rows, so that
 // every node on one database counts the same attempts.
@@ -253,7 +341,8 @@ const sessions: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, sessions];
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, searchPrefix, sessions];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

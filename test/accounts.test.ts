@@ -222,10 +222,8 @@ onEachDatabase("accounts", (database) => {
     const other = anotherDatabase(database());
     const old = await openStorage(other.options);
     try {
-      // back to the first version (001_init), however many migrations came after it
-      const completed = async () => ((await old.db.migrate.list())[0] as Array<{ name: string } | string>).map((m) => (typeof m === "string" ? m : m.name));
-      while ((await completed()).includes("002_token_expiry_and_last_use")) await old.db.migrate.down();
-      expect(await completed()).to.deep.equal(["001_init"]);
+      // back to 001_init, undoing the later migrations (002_token_expiry_and_last_use, 003_users, …)
+      while ((await old.db.migrate.list())[0].length > 1) await old.db.migrate.down();
       expect(await old.db.schema.hasColumn("tokens", "expires_at")).to.equal(false);
       expect(await old.db.schema.hasTable("users")).to.equal(false);
       await addLocalAgency(old.db, masterKey(old.dataDir, undefined), { organId: SENDER, name: "Văn phòng Chính phủ", identity: testPki().sender });

@@ -13,7 +13,7 @@ import { signStatus, verifyPacket } from "../signing/index.ts";
 import { addStatus, blobBytes, insertDocument, putBlob, revokeToken, type Role } from "../storage/index.ts";
 import { API_ROUTES, apiRoutes } from "../server/api.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { pack, RECIPIENT, sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
+import { pack, RECIPIENT, sampleEdoc, SENDER, testPki, zipBomb } from "../fixtures/index.ts";
 import { startNode, testIdentity, type TestNode } from "./helpers/node.ts";
 
 const A = SENDER; // 000.00.00.G22
@@ -533,6 +533,21 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(res.json.header.To[0].OrganName).to.equal("Ủy ban nhân dân tỉnh Nghệ An");
     });
 
+    it("accepts dates as people write them (dd/mm/yyyy, yyyy-mm-dd) and stores edXML's yyyy/MM/dd", async () => {
+      const res = await send(as(A, "clerk"), metadata({ PromulgationInfo: { Place: "Hà Nội", PromulgationDate: "20/11/2026" }, DueDate: "5/12/2026" }));
+      expect(res.status, JSON.stringify(res.json)).to.equal(201);
+      expect(res.json.promulgationDate).to.equal("2026-11-20");
+      expect(res.json.header.PromulgationInfo.PromulgationDate).to.equal("2026/11/20");
+      expect(res.json.header.DueDate).to.equal("2026/12/05");
+      expect(res.json.documentId).to.include(",2026/11/20,");
+      const iso = await send(as(A, "clerk"), metadata({ PromulgationInfo: { PromulgationDate: "2026-11-19" } }));
+      expect(iso.status, JSON.stringify(iso.json)).to.equal(201);
+      expect(iso.json.header.PromulgationInfo.PromulgationDate).to.equal("2026/11/19");
+      const unreal = await send(as(A, "clerk"), metadata({ PromulgationInfo: { PromulgationDate: "31/02/2026" } }));
+      expect(unreal.status).to.equal(400);
+      expect(unreal.json.details.some((d: string) => /PromulgationDate "?2026\/02\/31"? is not a real calendar date/.test(d)), JSON.stringify(unreal.json)).to.equal(true);
+    });
+
     it("refuses a second document with the same number on the same day (same DocumentId) with 409, storing nothing", async () => {
       const meta = metadata();
       expect((await send(as(A, "clerk"), meta)).status).to.equal(201);
@@ -712,6 +727,20 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(await ids("q=khong+co+van+ban+nay")).to.deep.equal([]);
     });
 
+    it("matches the last word as the beginning of a word, and signer and attachment names", async () => {
+      const res = await send(as(B, "clerk"), metadata({ To: [A], Subject: "Công văn về chế độ phụ cấp", SignerInfo: { FullName: "Lò Văn Pọng" } }), [{ name: "Bảng lương tháng mười.pdf", bytes: pdf("bảng lương") }]);
+      expect(res.status, JSON.stringify(res.json)).to.equal(201);
+      const payroll = res.json.id;
+      expect(await ids(`q=${encodeURIComponent("phụ cấ")}`)).to.deep.equal([payroll]);
+      expect(await ids("q=giao+th")).to.deep.equal([dakLak]);
+      expect(await ids(`q=${encodeURIComponent("Đắ")}`)).to.include(dakLak);
+      expect(await ids("q=dak+la")).to.include(dakLak);
+      expect(await ids("q=pong")).to.deep.equal([payroll]);
+      expect(await ids(`q=${encodeURIComponent("lò văn pọ")}`)).to.deep.equal([payroll]);
+      expect(await ids("q=bang+luong+thang")).to.deep.equal([payroll]);
+      expect(await ids("q=phu+cap+xyz")).to.deep.equal([]);
+    });
+
     it("filters by direction, code, sender, recipient, status, type and dates", async () => {
       expect(await ids("direction=in")).to.include(inB).and.not.include(dakLak);
       expect(await ids("direction=out")).to.include(dakLak).and.not.include(inB);
@@ -722,8 +751,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(await ids("status=received")).to.include(inB).and.not.include(dakLak);
       expect(await ids("status=sent")).to.include(dakLak);
       expect(await ids(`type=${encodeURIComponent("Thông báo")}`)).to.deep.equal([dakLak]);
+      expect(await ids("type=thong+bao")).to.deep.equal([dakLak]);
+      expect(await ids(`type=${encodeURIComponent("THÔNG  BÁO")}`)).to.deep.equal([dakLak]);
       const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
       expect(await ids(`from=${today}&to=${today}`)).to.include.members([dakLak, inB]);
+      const [y, m, d] = today.split("-");
+      expect(await ids(`from=${encodeURIComponent(`${d}/${m}/${y}`)}&to=${encodeURIComponent(`${y}/${m}/${d}`)}`)).to.include.members([dakLak, inB]);
+      expect(await ids(`from=${encodeURIComponent(`${+d}/${+m}/${y}`)}`)).to.include.members([dakLak, inB]);
+      expect(await ids(`to=${encodeURIComponent("31/12/2019")}`)).to.deep.equal([]);
       expect(await ids("to=2020-01-01")).to.deep.equal([]);
       expect(await ids("from=2999-01-01")).to.deep.equal([]);
     });
@@ -744,6 +779,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       ["direction=sideways", /direction: "in" \(received\) or "out"/],
       ["from=2026-13-01", /from: a date in the form yyyy-mm-dd/],
       ["to=20261120", /to: a date in the form yyyy-mm-dd/],
+      ["from=31%2F02%2F2026", /from: a date in the form yyyy-mm-dd \(or dd\/mm\/yyyy, yyyy\/mm\/dd\), not "31\/02\/2026"/],
+      ["from=20%2F11%2F2026&to=2026-11-01", /from \(20\/11\/2026\) is after to \(2026-11-01\)/],
       ["from=2026-11-20&to=2026-11-01", /from \(2026-11-20\) is after to \(2026-11-01\)/],
       ["page=0", /page: a whole number from 1/],
       ["pageSize=1000", /pageSize: a whole number from 1 to 200/],
@@ -893,6 +930,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(zip.status).to.equal(200);
       expect(zip.json).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
       expect(zip.json.errors[0]).to.match(/not a readable evidence bundle/).and.not.include(t.node.config.dataDir);
+    });
+
+    it("refuses a ZIP bomb before inflating it: a report saying so, nothing left in tmp/", async () => {
+      const res = await verify(new Uint8Array(zipBomb(16 << 20)), "application/zip"); // built in milliseconds: a long synchronous build lets idle keep-alive sockets time out under the client
+      expect(res.status).to.equal(200);
+      expect(res.json).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+      expect(res.json.errors[0]).to.match(/packet\.edxml would inflate from \d+ to 16777216 bytes, more than 100 times \(a ZIP bomb\?\)/).and.not.include(t.node.config.dataDir);
+      expect(await snapshot()).to.include({ "files:tmp": 0 });
     });
 
     it("verifies an evidence bundle from GET /documents/:id/evidence", async () => {

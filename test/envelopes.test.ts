@@ -42,7 +42,7 @@ import {
   validateStatus,
 } from "../envelopes/validate.ts";
 import { isZip, unwrapAttachment, zipSingle } from "../envelopes/attachment.ts";
-import { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "../envelopes/index.ts";
+import { RECIPIENT_CODES, SENDER_CODES, businessTargets, parseVnTimestamp, statusProblem, statusSender } from "../envelopes/index.ts";
 import { fixturePath } from "../fixtures/index.ts";
 
 // ------------------------------------------------------------------------------------------------
@@ -1044,17 +1044,48 @@ describe("businessTargets: what a revoke / update / replace acts on", () => {
 });
 
 describe("statusProblem: the status flow between a sender and one recipient", () => {
+  /** The flow by codes alone (no timestamps known). */
+  const flow = (previous: string[], code: string) => statusProblem(previous.map((c) => ({ code: c })), { code });
+
   it("follows 01 → 03 → 04/05 → 06, 02 ends it, 15/16 answer an open 13", () => {
-    expect(statusProblem([], "01")).to.equal(null);
-    expect(statusProblem(["01"], "01")).to.match(/only the first status/);
-    expect(statusProblem(["01"], "04")).to.match(/needs the document accepted \(03\)/);
-    expect(statusProblem(["01", "03"], "04")).to.equal(null);
-    expect(statusProblem(["01", "03", "06"], "05")).to.match(/already done/);
-    expect(statusProblem(["01", "02"], "03")).to.match(/already refused/);
-    expect(statusProblem(["01"], "15")).to.match(/none is open/);
-    expect(statusProblem(["01", "13"], "15")).to.equal(null);
-    expect(statusProblem(["01", "13", "15"], "03")).to.match(/taken back/);
-    expect(statusProblem([], "99")).to.match(/unknown status code/);
+    expect(flow([], "01")).to.equal(null);
+    expect(flow(["01"], "01")).to.match(/only the first status/);
+    expect(flow(["01"], "04")).to.match(/needs the document accepted \(03\)/);
+    expect(flow(["01", "03"], "04")).to.equal(null);
+    expect(flow(["01", "03", "06"], "05")).to.match(/already done/);
+    expect(flow(["01", "02"], "03")).to.match(/already refused/);
+    expect(flow(["01"], "15")).to.match(/none is open/);
+    expect(flow(["01", "13"], "15")).to.equal(null);
+    expect(flow(["01", "13", "15"], "03")).to.match(/taken back/);
+    expect(flow([], "99")).to.match(/unknown status code/);
+  });
+
+  it("by the signed timestamps: no party goes back in time, and a take-back exchange alternates", () => {
+    // Vietnam time, as signed, to the second
+    const at = (hms: string) => parseVnTimestamp(`2026/12/01 ${hms}`)!.toISOString();
+    const s = (code: string, hms: string) => ({ code, timestamp: at(hms) });
+    const accepted = [s("01", "09:00:00"), s("03", "09:10:00"), s("04", "09:20:00"), s("05", "09:30:00")];
+    // an older 04 after 05 would move the state back
+    expect(statusProblem(accepted, s("04", "09:25:00"))).to.match(/^04 \(.*\), signed 2026\/12\/01 09:25:00, is older than 05 \(signed 2026\/12\/01 09:30:00\), which it would follow$/);
+    expect(statusProblem(accepted, s("04", "09:30:00")), "the same second counts as later").to.equal(null);
+    expect(statusProblem(accepted, s("06", "09:31:00"))).to.equal(null);
+    // the sender's own clock: its 13 is compared with its earlier 13, not with the recipient's 05
+    const asked = [...accepted, s("13", "09:35:00")];
+    expect(statusProblem(asked, s("16", "09:32:00"))).to.match(/^16 \(.*\), signed 2026\/12\/01 09:32:00, is older than the open take-back request 13 \(signed 2026\/12\/01 09:35:00\), so it does not answer it$/);
+    expect(statusProblem(asked, s("16", "09:36:00"))).to.equal(null);
+    expect(statusProblem(asked, s("15", "09:35:00")), "answered in the same second").to.equal(null);
+    // refused (16), then asked again: an answer older than the second request does not answer it
+    const again = [...asked, s("16", "09:40:00"), s("13", "09:50:00")];
+    expect(statusProblem(again, s("16", "09:45:00"))).to.match(/older than the open take-back request 13 \(signed 2026\/12\/01 09:50:00\)/);
+    expect(statusProblem(again, s("16", "09:51:00"))).to.equal(null);
+    // each 13 is answered once
+    expect(statusProblem([...again, s("16", "09:51:00")], s("16", "09:52:00"))).to.match(/none is open/);
+    // a 13 older than the answer to the one before
+    expect(statusProblem([...asked, s("16", "09:40:00")], s("13", "09:38:00"))).to.match(/older than 16 \(signed 2026\/12\/01 09:40:00\), the answer to the previous take-back request/);
+    expect(statusProblem([...asked, s("16", "09:40:00")], s("13", "09:34:00"))).to.match(/older than 13 \(signed 2026\/12\/01 09:35:00\), which it would follow/);
+    // rows from before timestamps were kept are not compared; the code order still holds
+    expect(statusProblem([{ code: "01" }, { code: "03" }, { code: "05", timestamp: null }], s("04", "08:00:00"))).to.equal(null);
+    expect(statusProblem([s("01", "09:00:00")], s("04", "10:00:00"))).to.match(/needs the document accepted \(03\)/);
   });
 
   it("says who sends each code", () => {

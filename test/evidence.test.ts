@@ -23,8 +23,10 @@ import {
   type EvidenceStatus,
   type Identity,
 } from "../signing/index.ts";
+import { signManifest } from "../signing/evidence/signature.ts";
 import { issueCertificate } from "../signing/testing.ts";
-import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
+import { requireXmlsec, xmlsec } from "./helpers/xmlsec.ts";
+import { RECIPIENT, SENDER, VIETNAMESE, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki, zipBomb } from "../fixtures/index.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const NAMES = ["Quyết định 123.pdf", "Phụ lục — bảng kê chi tiết.xlsx"];
@@ -56,7 +58,7 @@ function rezip(src: string, dst: string, mutate: (files: Record<string, Uint8Arr
 function refreshManifest(files: Record<string, Uint8Array>): void {
   const m = JSON.parse(Buffer.from(files["manifest.json"]).toString("utf8")) as EvidenceManifest;
   m.files = Object.keys(files)
-    .filter((p) => p !== "manifest.json")
+    .filter((p) => p !== "manifest.json" && p !== "manifest-signature.xml")
     .map((p) => ({ path: p, sha256: sha256(files[p]), size: files[p].length }));
   files["manifest.json"] = strToU8(JSON.stringify(m));
 }
@@ -115,11 +117,13 @@ describe("evidence bundles", function () {
       report,
       anchors: trust.anchors,
       registry: trust.registry!,
+      publisher: { organId: SENDER, identity: sender },
       created: new Date("2026-11-21T01:00:00Z"),
     };
     bundle = p("bundle.zip");
     await writeEvidenceBundle(inputWith(), bundle);
     writeFileSync(p("root.pem"), root.certificate.toString());
+    writeFileSync(p("publisher.pem"), sender.certificate.toString());
     writeFileSync(
       p("registry.json"),
       JSON.stringify({ agencies: [...trust.registry!.values()].map((e) => ({ organId: e.organId, certificateFingerprints: e.certificateFingerprints })) }),
@@ -133,7 +137,8 @@ describe("evidence bundles", function () {
       const names = Object.keys(z);
       expect(names.slice(0, 2)).to.deep.equal(["README.txt", "packet.edxml"]);
       expect(names).to.include.members([ATT1, ATT2, ST(1, "01"), ST(2, "03"), ST(3, "06"), "report.json", "trust/registry.json", "manifest.json"]);
-      expect(names[names.length - 1]).to.equal("manifest.json");
+      // the manifest, then the node's signature over it (which the manifest cannot list)
+      expect(names.slice(-2)).to.deep.equal(["manifest.json", "manifest-signature.xml"]);
       expect(Buffer.from(z["packet.edxml"]).equals(packetBytes)).to.equal(true);
       expect(Buffer.from(z[ATT1]).equals(files[0])).to.equal(true);
       expect(Buffer.from(z[ATT2]).equals(files[1])).to.equal(true);
@@ -156,7 +161,15 @@ describe("evidence bundles", function () {
       const m = JSON.parse(Buffer.from(z["manifest.json"]).toString()) as EvidenceManifest;
       expect(m).to.include({ format: "edoc-evidence/1", created: "2026-11-21T01:00:00.000Z", verifiedAt: input.report.validationTime });
       expect(m.record).to.deep.equal(record);
-      expect(m.files.map((f) => f.path)).to.deep.equal(names.filter((n) => n !== "manifest.json"));
+      expect(m.files.map((f) => f.path)).to.deep.equal(names.filter((n) => n !== "manifest.json" && n !== "manifest-signature.xml"));
+      expect(m.publisher).to.deep.equal({
+        organId: SENDER,
+        fingerprint: fingerprint(sender.certificate),
+        certificate: `trust/publisher-${SENDER}-${fingerprint(sender.certificate).slice(0, 16)}.pem`,
+      });
+      expect(Buffer.from(z[m.publisher.certificate]).toString()).to.equal(sender.certificate.toString());
+      const signed = Buffer.from(z["manifest-signature.xml"]).toString();
+      expect(signed).to.include(`path="manifest.json" publisher="${SENDER}" sha256="${sha256(z["manifest.json"])}" size="${z["manifest.json"].length}"`);
       for (const f of m.files) expect(f).to.include({ sha256: sha256(z[f.path]), size: z[f.path].length });
       expect(m.statuses.map((x) => [x.seq, x.code, x.from])).to.deep.equal([
         [1, "01", RECIPIENT],
@@ -168,6 +181,7 @@ describe("evidence bundles", function () {
       const readme = Buffer.from(z["README.txt"]).toString();
       expect(readme).to.include("HỒ SƠ CHỨNG CỨ").and.include("EVIDENCE BUNDLE").and.include(VIETNAMESE);
       expect(readme).to.include("bin/edoc verify BUNDLE.zip --trust").and.include(`--at ${input.report.validationTime}`);
+      expect(readme).to.include("--registry-cert NODE.pem").and.include("--registry-cert NÚT.pem").and.include(fingerprint(sender.certificate));
     });
 
     it("stores the packet and attachments uncompressed, with UTF-8 names", () => {
@@ -175,6 +189,22 @@ describe("evidence bundles", function () {
       expect(raw.includes(packetBytes.subarray(0, 4096))).to.equal(true);
       expect(raw.includes(files[1])).to.equal(true);
       expect(raw.includes(Buffer.from(ATT2, "utf8"))).to.equal(true);
+    });
+
+    it("Info-ZIP's unzip lists the Vietnamese names right (the Unicode Path extra field, not only the UTF-8 flag)", async function () {
+      const listed = await new Promise<{ stdout: string } | null>((resolve) => {
+        execFile("unzip", ["-l", bundle], { env: { ...process.env, LC_ALL: "C.UTF-8" } }, (err, stdout) =>
+          resolve(err && (err as NodeJS.ErrnoException).code === "ENOENT" ? null : { stdout }),
+        );
+      });
+      if (!listed) {
+        const reason = "unzip cannot be run; install it (Debian: apt-get install -y unzip) to check bundle names with Info-ZIP's unzip";
+        if (process.env.CI) throw new Error(`CI is set, so this test may not be skipped: ${reason}`);
+        console.log(`      SKIPPED: ${reason}`);
+        this.skip();
+      }
+      const names = listed!.stdout.split("\n").map((l) => /^\s*\d+\s+\S+\s+\S+\s+(.+)$/.exec(l)?.[1]).filter((n): n is string => !!n);
+      expect(names).to.include.members([ATT1, ATT2, ST(1, "01"), "packet.edxml", "manifest.json"]);
     });
 
     it("sanitises file names but keeps Vietnamese", () => {
@@ -220,6 +250,14 @@ describe("evidence bundles", function () {
       expect(r).to.include({ valid: true, indication: "TOTAL_PASSED", subIndication: null, documentId: record.documentId });
       expect(r.signer?.organId).to.equal(SENDER);
       expect(r.bundle).to.include({ manifestOk: true, attachmentsMatchPacket: true, reportMatchesPacket: true, packetValid: true, registrySource: "caller" });
+      expect(r.bundle.manifestSignature).to.deep.equal({
+        valid: true,
+        trustedBy: "registry",
+        publisher: SENDER,
+        signer: { subject: sender.certificate.subject.replace(/\n/g, ", "), fingerprint: fingerprint(sender.certificate) },
+        subIndication: null,
+        problem: null,
+      });
       expect(r.bundle.files.every((f) => f.sha256Ok)).to.equal(true);
       expect(r.bundle.files.map((f) => f.path)).to.include.members([ATT1, ATT2, "packet.edxml", "report.json", "README.txt"]);
       expect(r.bundle.statuses.map((x) => [x.code, x.from, x.ok, x.report.valid, x.report.signer?.organId])).to.deep.equal([
@@ -376,11 +414,119 @@ describe("evidence bundles", function () {
       expect(errors).to.match(/03-13-.*: status 13 must come from the document's sender/);
     });
 
-    it("without a registry it uses the bundle's own, with a warning", async () => {
+    it("without a registry or a pinned publisher certificate no signer is bound: SIGNER_NOT_BOUND", async () => {
       const r = await verify(bundle, { registry: null });
+      expect(r).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(r.bundle.registrySource).to.equal("none");
+      expect(r.bundle.manifestSignature).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(r.errors.join("\n")).to.match(/no registry binds the signers to their agencies: pass your own with --registry, or pin the publishing node's certificate with --registry-cert/);
+    });
+
+    it("with the publisher certificate pinned, its signature over the manifest makes the bundle's own registry count", async () => {
+      const r = await verify(bundle, { registry: null, publisherCert: sender.certificate });
+      expect(r.errors).to.deep.equal([]);
       expect(r.valid).to.equal(true);
       expect(r.bundle.registrySource).to.equal("bundle");
-      expect(r.warnings.join("\n")).to.match(/registry taken from the bundle itself/);
+      expect(r.bundle.manifestSignature).to.include({ valid: true, trustedBy: "pinned", publisher: SENDER });
+      // a registry edited in the bundle, the manifest refreshed: the pinned signature no longer covers it
+      const edited = rezip(bundle, p("registry-edited.zip"), (f) => {
+        const reg = JSON.parse(Buffer.from(f["trust/registry.json"]).toString());
+        reg.agencies.push({ organId: "000.00.00.X99", certificateFingerprints: ["ab".repeat(32)] });
+        f["trust/registry.json"] = strToU8(JSON.stringify(reg));
+        refreshManifest(f);
+      });
+      const e = await verify(edited, { registry: null, publisherCert: sender.certificate });
+      expect(e).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(e.bundle).to.include({ registrySource: "none" });
+      expect(e.bundle.manifestSignature).to.include({ valid: false, subIndication: "HASH_FAILURE" });
+    });
+
+    it("a packet from G22 signed with another agency's genuine certificate, its bundle's registry binding G22 to it, is SIGNER_NOT_BOUND", async () => {
+      // the forger: B's genuine key signs a packet From G22, with a registry (and a manifest signature) of B's making
+      const forged = registryFor({ [SENDER]: recipient, [RECIPIENT]: recipient });
+      writeFileSync(p("forged.edxml"), await pack(doc, files, recipient));
+      const { report } = await verifyPacket({ path: p("forged.edxml") }, { ...trust, registry: forged });
+      expect(report.valid, "valid only by the forger's registry").to.equal(true);
+      const made = p("forged.zip");
+      await writeEvidenceBundle(inputWith({ packet: { path: p("forged.edxml") }, report, statuses: [], registry: forged, publisher: { organId: RECIPIENT, identity: recipient } }), made);
+
+      // nothing given: a manifest signed by a certificate that merely chains to the anchor does not count
+      const alone = await verify(made, { registry: null });
+      expect(alone).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(alone.bundle).to.include({ registrySource: "none", packetValid: false });
+      // the real node pinned: the forger's manifest signature is not the node's
+      const pinned = await verify(made, { registry: null, publisherCert: sender.certificate });
+      expect(pinned).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(pinned.bundle.manifestSignature).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND", publisher: RECIPIENT });
+      expect(pinned.bundle.manifestSignature.problem).to.match(/the manifest signature is signed by .* not by the configured publisher certificate/);
+      // the archivist's own registry
+      const own = await verify(made);
+      expect(own).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+      expect(own.errors.join("\n")).to.match(/not registered for the sender 000\.00\.00\.G22/);
+
+      const cli = await edoc("verify", made, "--trust", p("root.pem"), "--json");
+      expect(cli.code).to.equal(1);
+      expect(JSON.parse(cli.stdout)).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
+    });
+
+    it("a status packet deleted, the manifest edited to match, breaks the node's signature over the manifest", async () => {
+      const deleted = rezip(bundle, p("status-deleted.zip"), (f) => {
+        delete f[ST(3, "06")];
+        const m = JSON.parse(Buffer.from(f["manifest.json"]).toString()) as EvidenceManifest;
+        m.statuses = m.statuses.filter((x) => x.path !== ST(3, "06"));
+        f["manifest.json"] = strToU8(JSON.stringify(m));
+        refreshManifest(f);
+      });
+      const r = await verify(deleted);
+      expect(r.valid).to.equal(false);
+      expect(r.indication).to.equal("TOTAL_FAILED");
+      expect(r.bundle).to.include({ packetValid: true, manifestOk: true, attachmentsMatchPacket: true, reportMatchesPacket: true });
+      expect(r.bundle.files.every((f) => f.sha256Ok)).to.equal(true);
+      expect(r.bundle.statuses.map((x) => [x.code, x.ok])).to.deep.equal([
+        ["01", true],
+        ["03", true],
+      ]);
+      expect(r.bundle.manifestSignature).to.include({ valid: false, subIndication: "HASH_FAILURE", publisher: SENDER });
+      expect(r.errors.join("\n")).to.match(/the manifest signature \(manifest-signature\.xml\) is not valid \(HASH_FAILURE\): manifest\.json is not the manifest the node signed/);
+    });
+
+    it("xmlsec1 verifies the manifest signature with the pinned certificate, as README.txt says", async function () {
+      await requireXmlsec(this);
+      const z = unzipSync(readFileSync(bundle));
+      writeFileSync(p("manifest-signature.xml"), z["manifest-signature.xml"]);
+      const readme = Buffer.from(z["README.txt"]).toString();
+      const command = /^ {2}xmlsec1 --verify --pubkey-cert-pem NODE\.pem (.*?)manifest-signature\.xml$/ms.exec(readme)?.[1];
+      expect(command, "the xmlsec1 command in README.txt").to.be.a("string");
+      const args = command!.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
+      const run = (cert: string) => xmlsec(["--verify", "--pubkey-cert-pem", cert, ...args, p("manifest-signature.xml")]);
+      const ok = await run(p("publisher.pem"));
+      expect(ok.stderr, ok.stderr).to.match(/^OK$/m);
+      expect(ok.code).to.equal(0);
+      expect((await run(p("root.pem"))).code).not.to.equal(0);
+    });
+
+    it("a manifest signed by its publisher must name that publisher", async () => {
+      const r = await verify(
+        rezip(bundle, p("other-publisher.zip"), (f) => {
+          const m = JSON.parse(Buffer.from(f["manifest.json"]).toString()) as EvidenceManifest;
+          m.publisher = { ...m.publisher, organId: RECIPIENT };
+          f["manifest.json"] = strToU8(JSON.stringify(m));
+          f["manifest-signature.xml"] = signManifest(Buffer.from(f["manifest.json"]), { organId: SENDER, identity: sender }, new Date());
+        }),
+      );
+      expect(r.bundle.manifestSignature).to.include({ valid: true, publisher: SENDER });
+      expect(r.valid).to.equal(false);
+      expect(r.errors.join("\n")).to.match(/manifest\.json names another publisher than the one who signed it/);
+    });
+
+    it("a bundle without its manifest signature, or with a damaged one, is not valid", async () => {
+      const r = await verify(rezip(bundle, p("unsigned.zip"), (f) => delete f["manifest-signature.xml"]));
+      expect(r.valid).to.equal(false);
+      expect(r.bundle.manifestSignature).to.include({ valid: false, subIndication: "NO_SIGNATURE" });
+      expect(r.errors.join("\n")).to.match(/manifest-signature\.xml is missing: nothing vouches that the bundle is complete/);
+      const damaged = await verify(rezip(bundle, p("bad-signature.zip"), (f) => (f["manifest-signature.xml"] = flipByteOf(f["manifest-signature.xml"], `publisher="${SENDER}"`))));
+      expect(damaged.valid).to.equal(false);
+      expect(damaged.bundle.manifestSignature.valid).to.equal(false);
     });
 
     it("the bundle's own registry keeps an agency's status: an inactive sender does not bind", async () => {
@@ -390,7 +536,7 @@ describe("evidence bundles", function () {
       await writeEvidenceBundle(inputWith({ registry }), made);
       const own = JSON.parse(Buffer.from(unzipSync(readFileSync(made))["trust/registry.json"]).toString("utf8"));
       expect(own.agencies.find((a: { organId: string }) => a.organId === SENDER).status).to.equal("suspended");
-      const r = await verify(made, { registry: null });
+      const r = await verify(made, { registry: null, publisherCert: sender.certificate });
       expect(r.bundle.registrySource).to.equal("bundle");
       expect(r).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
       expect(r.bundle.packetValid).to.equal(false);
@@ -455,6 +601,35 @@ describe("evidence bundles", function () {
     });
   });
 
+  describe("ZIP bombs", () => {
+    const refused = async (path: string, message: RegExp) => {
+      const start = Date.now();
+      let error: unknown = null;
+      await verify(path).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(BundleError);
+      expect((error as Error).message).to.match(message);
+      expect(Date.now() - start, "refused before inflating").to.be.below(3000);
+    };
+
+    it("a small bundle whose packet.edxml inflates 1000:1 to 128 MiB is refused before anything is extracted", async () => {
+      writeFileSync(p("bomb.zip"), zipBomb(128 << 20));
+      await refused(p("bomb.zip"), /packet\.edxml would inflate from \d+ to 134217728 bytes, more than 100 times \(a ZIP bomb\?\); nothing was extracted/);
+    });
+
+    it("an entry that inflates past the size the ZIP directory declares is refused as soon as it does", async () => {
+      writeFileSync(p("liar.zip"), zipBomb(64 << 20, { declared: 1 << 20 }));
+      await refused(p("liar.zip"), /packet\.edxml inflates to more than the 1048576 bytes the ZIP directory declares/);
+      writeFileSync(p("liar-attachment.zip"), zipBomb(64 << 20, { name: "attachments/01-x.pdf", declared: 1 << 20 }));
+      await refused(p("liar-attachment.zip"), /attachments\/01-x\.pdf inflates to more than/);
+    });
+
+    it("the CLI says so and exits 2", async () => {
+      const r = await edoc("verify", p("bomb.zip"), "--trust", p("root.pem"));
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/a ZIP bomb\?/);
+    });
+  });
+
   describe("edoc verify BUNDLE.zip (the CLI)", () => {
     it("exit 0 for a valid bundle, listing every file and status", async () => {
       const r = await edoc("verify", bundle, "--trust", p("root.pem"), "--registry", p("registry.json"));
@@ -470,10 +645,17 @@ describe("evidence bundles", function () {
       expect(report.bundle.statuses).to.have.length(3);
     });
 
-    it("exit 0 with a warning when the registry comes from the bundle", async () => {
+    it("without --registry: exit 1, SIGNER_NOT_BOUND, unless --registry-cert pins the node that signed the bundle (exit 0)", async () => {
       const r = await edoc("verify", bundle, "--trust", p("root.pem"));
-      expect(r.code).to.equal(0);
-      expect(r.stdout).to.include("registry taken from the bundle itself");
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.match(/^NOT VALID/).and.include("SIGNER_NOT_BOUND").and.include("registry — danh bạ: none");
+      const pinned = await edoc("verify", bundle, "--trust", p("root.pem"), "--registry-cert", p("publisher.pem"));
+      expect(pinned.stderr).to.equal("");
+      expect(pinned.code).to.equal(0);
+      expect(pinned.stdout).to.include(`✓ ${SENDER}, the certificate pinned with --registry-cert`).and.include("the bundle's own, signed by the pinned publisher");
+      const other = await edoc("verify", bundle, "--trust", p("root.pem"), "--registry-cert", p("root.pem"), "--json");
+      expect(other.code).to.equal(1);
+      expect(JSON.parse(other.stdout).bundle.manifestSignature).to.include({ valid: false, subIndication: "SIGNER_NOT_BOUND" });
     });
 
     it("exit 1 when something fails: tampering, no --trust, expired certificates", async () => {
@@ -487,7 +669,7 @@ describe("evidence bundles", function () {
       const expired = await edoc("verify", bundle, "--trust", p("root.pem"), "--at", later, "--json");
       expect(expired.code).to.equal(1);
       expect(JSON.parse(expired.stdout).subIndication).to.equal("EXPIRED");
-      const atRecorded = await edoc("verify", bundle, "--trust", p("root.pem"), "--at", input.report.validationTime);
+      const atRecorded = await edoc("verify", bundle, "--trust", p("root.pem"), "--registry-cert", p("publisher.pem"), "--at", input.report.validationTime);
       expect(atRecorded.code).to.equal(0);
     });
 

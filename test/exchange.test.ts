@@ -150,7 +150,7 @@ function suite(database: () => TestDatabase) {
   const post = (url: string, body: BodyInit | Buffer, headers: Record<string, string> = { "content-type": "application/xml" }) =>
     fetch(`${url}/edxml`, { method: "POST", headers, body: body as BodyInit });
 
-  function statusPacket(from: string, identity: Identity, about: DocumentRow, code: StatusCode, organ = SENDER): Buffer {
+  function statusPacket(from: string, identity: Identity, about: DocumentRow, code: StatusCode, organ = SENDER, at = new Date()): Buffer {
     const status: StatusPacket = {
       kind: "status",
       header: {
@@ -158,7 +158,7 @@ function suite(database: () => TestDatabase) {
         ResponseFor: { OrganId: organ, Code: about.code, PromulgationDate: about.promulgationDate.replace(/-/g, "/"), DocumentId: about.documentId },
         StatusCode: code,
         Description: `test ${code}`,
-        Timestamp: formatTimestamp(new Date()),
+        Timestamp: formatTimestamp(at),
       },
     };
     return signStatus(status, identity);
@@ -479,6 +479,143 @@ function suite(database: () => TestDatabase) {
     expect(again.status).to.equal(202);
     expect(await again.json()).to.deep.equal({ accepted: true, duplicate: true });
     expect((await listStatuses(a.node.storage.db, doc.id)).map((s) => s.code)).to.deep.equal(["01", "03"]);
+  });
+
+  /** The same signed packet in other bytes: changed only outside what the signature covers. */
+  const rewrapped = (bytes: Buffer): Array<[string, Buffer]> => {
+    const text = bytes.toString("utf8");
+    const body = text.replace(/^<\?xml[^>]*\?>\n/, "");
+    expect(body).to.not.equal(text);
+    return [
+      ["a newline after </edXML>", Buffer.concat([bytes, Buffer.from("\n")])],
+      ["no XML declaration", Buffer.from(body)],
+      ["another declaration and a comment before the root", Buffer.from(`<?xml version='1.0' encoding='utf-8'?>\n<!-- chuyển tiếp -->\n${body}  `)],
+      ["other whitespace between the envelope's elements", Buffer.from(text.replace("\n    </edXML:edXMLHeader>\n  </edXML:edXMLEnvelope>", "</edXML:edXMLHeader>\n\n\t</edXML:edXMLEnvelope>"))],
+      ["CRLF line ends", Buffer.from(text.replace(/\n/g, "\r\n"))],
+    ];
+  };
+  /** Runs `fn` with `t`'s clock `ms` ahead (the signed Timestamps follow it). */
+  async function ahead<T>(t: TestNode, ms: number, fn: () => Promise<T>): Promise<T> {
+    const now = t.node.now;
+    t.node.now = () => new Date(Date.now() + ms);
+    try {
+      return await fn();
+    } finally {
+      t.node.now = now;
+    }
+  }
+  /** What each party holds of the pair's statuses: A's and B's records must agree. */
+  async function bothRecords(doc: DocumentRow, got: DocumentRow) {
+    const strip = (rows: Awaited<ReturnType<typeof listStatuses>>) => rows.map((s) => ({ code: s.code, from: s.from, to: s.to, packet: s.packetSha256, timestamp: s.timestamp }));
+    const atA = await listStatuses(a.node.storage.db, doc.id);
+    const atB = await listStatuses(b.node.storage.db, got.id);
+    expect(strip(atA)).to.deep.equal(strip(atB));
+    // what one sent the other received
+    expect(atA.map((s) => s.direction)).to.deep.equal(atB.map((s) => (s.direction === "sent" ? "received" : "sent")));
+    expect(atA.every((s) => s.timestamp !== null)).to.equal(true);
+    return atA.map((s) => s.code);
+  }
+
+  it("a status replayed in other bytes is the one already held: 202 duplicate, nothing changes (B's old 04 after 05); an older one is refused 409", async () => {
+    const pki = testPki();
+    const doc = await send();
+    await delivered(doc);
+    const got = await arrived(doc);
+    for (const code of ["03", "04", "05"] as const) {
+      await setStatus(b.node, clerk(RECIPIENT), got.id, { code });
+      await stateAtA(doc, code);
+    }
+    const sentByB = await listStatuses(b.node.storage.db, got.id);
+    const sent04 = sentByB.find((s) => s.code === "04")!;
+    const old04 = await blobBytes(b.node.storage.db, sent04.packetSha256);
+    const before = { statuses: await listStatuses(a.node.storage.db, doc.id), blobs: await count(a.node, "blobs") };
+    // the receipt too, which A took from the answer to its delivery rather than at its door
+    const receipt = await blobBytes(b.node.storage.db, sentByB.find((s) => s.code === "01")!.packetSha256);
+    for (const [what, bytes] of [...rewrapped(old04), ...rewrapped(receipt).map(([w, x]): [string, Buffer] => [`the receipt, ${w}`, x])]) {
+      expect(sha256(bytes), what).to.not.equal(sent04.packetSha256);
+      const res = await post(a.url, bytes);
+      expect(res.status, `${what}: ${await res.clone().text()}`).to.equal(202);
+      expect(await res.json(), what).to.deep.equal({ accepted: true, duplicate: true });
+      expect(await recordState(doc), what).to.equal("05");
+    }
+    expect({ statuses: await listStatuses(a.node.storage.db, doc.id), blobs: await count(a.node, "blobs") }).to.deep.equal(before);
+
+    // a genuine 04 of B, signed before its 05: older than the state it would change
+    const refused = await count(a.node, "audit_log", { action: "inbound.status.refused" });
+    const stale = await post(a.url, statusPacket(RECIPIENT, pki.recipient, doc, "04", SENDER, new Date(Date.now() - 3600_000)));
+    expect(stale.status).to.equal(409);
+    expect((await stale.json()).error).to.match(/^04 \(.*\), signed .*, is older than 05 \(signed .*\), which it would follow$/);
+    expect(await count(a.node, "audit_log", { action: "inbound.status.refused" })).to.equal(refused + 1);
+    const line = await a.node.storage.db("audit_log").where({ action: "inbound.status.refused" }).orderBy("id", "desc").first();
+    expect(JSON.parse(line.detail)).to.include({ from: RECIPIENT, code: "04", documentId: doc.documentId });
+    expect(await recordState(doc)).to.equal("05");
+    expect(await listStatuses(a.node.storage.db, doc.id)).to.deep.equal(before.statuses);
+    expect(await bothRecords(doc, got)).to.deep.equal(["01", "03", "04", "05"]);
+    expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("05");
+  });
+
+  it("take-back: B's refusal (16) of a first request, replayed after the second 13, is a duplicate; an answer older than the open 13 is refused; each 13 is answered once", async () => {
+    const pki = testPki();
+    const doc = await send();
+    await delivered(doc);
+    const got = await arrived(doc);
+    const statusAtB = (code: string) => waitFor(`${code} at B`, async () => (await getDocument(b.node.storage.db, got.id))!.status === code);
+    await setStatus(a.node, clerk(SENDER), doc.id, { code: "13", description: "Đề nghị trả lại lần 1" });
+    await statusAtB("13");
+    await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "16", description: "Không đồng ý trả lại" });
+    await stateAtA(doc, "16");
+    const first16 = (await listStatuses(b.node.storage.db, got.id)).find((s) => s.code === "16")!;
+    // A asks again, its clock two minutes ahead (within the tolerated difference), so that times can lie between
+    await ahead(a, 120_000, async () => {
+      await setStatus(a.node, clerk(SENDER), doc.id, { code: "13", description: "Đề nghị trả lại lần 2" });
+      await statusAtB("13");
+      await waitFor("the second 13 delivered", async () => (await listDeliveries(a.node.storage.db, doc.id, "status")).every((d) => d.state === "delivered"));
+    });
+    const before = await listStatuses(a.node.storage.db, doc.id);
+    expect(before.map((s) => s.code)).to.deep.equal(["01", "13", "16", "13"]);
+
+    // the first refusal again, in other bytes: the same status, so it does not close the second request
+    for (const [what, bytes] of rewrapped(await blobBytes(b.node.storage.db, first16.packetSha256))) {
+      const res = await post(a.url, bytes);
+      expect(res.status, what).to.equal(202);
+      expect(await res.json(), what).to.deep.equal({ accepted: true, duplicate: true });
+    }
+    expect(await listStatuses(a.node.storage.db, doc.id)).to.deep.equal(before);
+
+    // a 16 B signed after its first refusal but before the second request: it does not answer that request
+    const refused = await count(a.node, "audit_log", { action: "inbound.status.refused" });
+    const early = await post(a.url, statusPacket(RECIPIENT, pki.recipient, doc, "16", SENDER, new Date(Date.now() + 60_000)));
+    expect(early.status).to.equal(409);
+    expect((await early.json()).error).to.match(/^16 \(.*\), signed .*, is older than the open take-back request 13 \(signed .*\), so it does not answer it$/);
+    expect(await count(a.node, "audit_log", { action: "inbound.status.refused" })).to.equal(refused + 1);
+    expect(await listStatuses(a.node.storage.db, doc.id)).to.deep.equal(before);
+
+    // B's clerk cannot answer with a time before the request either (B's clock is behind A's)
+    const behind = await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "15" }).then(
+      () => null,
+      (err: Error) => err,
+    );
+    expect(behind?.message).to.match(/older than the open take-back request 13/);
+    // once B's clock is past A's request, its answer closes the second request, and only it
+    await ahead(b, 180_000, async () => {
+      await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "15", description: "Đồng ý trả lại" });
+      await stateAtA(doc, "15");
+      await waitFor("the 15 delivered", async () => (await listDeliveries(b.node.storage.db, got.id, "status")).every((d) => d.state === "delivered"));
+    });
+    expect(await bothRecords(doc, got)).to.deep.equal(["01", "13", "16", "13", "15"]);
+    expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("15");
+
+    // A's requests replayed at B in other bytes: the same requests, already answered; nothing reopens
+    const after = await listStatuses(b.node.storage.db, got.id);
+    for (const sent13 of (await listStatuses(a.node.storage.db, doc.id)).filter((s) => s.code === "13")) {
+      for (const [what, bytes] of rewrapped(await blobBytes(a.node.storage.db, sent13.packetSha256))) {
+        const res = await post(b.url, bytes);
+        expect(res.status, what).to.equal(202);
+        expect(await res.json(), what).to.deep.equal({ accepted: true, duplicate: true });
+      }
+    }
+    expect(await listStatuses(b.node.storage.db, got.id)).to.deep.equal(after);
+    expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("15");
   });
 
   it("statuses queued while the sender is down go in order: a later one waits for the earlier", async function () {

@@ -19,6 +19,7 @@ import {
   listRecipientsFor,
   listStatuses,
   loadIdentity,
+  openStorage,
   masterKey,
   putBlob,
   readBlob,
@@ -26,8 +27,10 @@ import {
   searchDocuments,
   type Storage,
 } from "../storage/index.ts";
-import { onEachDatabase } from "./helpers/db.ts";
-import { sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
+import { parseVnTimestamp } from "../envelopes/index.ts";
+import { signStatus } from "../signing/index.ts";
+import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
+import { RECIPIENT, sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
 
 onEachDatabase("storage", (database) => {
   let st: Storage;
@@ -90,6 +93,89 @@ onEachDatabase("storage", (database) => {
     expect(await q("hoa don")).to.deep.equal([]);
     expect(await q("", { recipient: "000.00.00.H41" })).to.deep.equal(["d-1"]);
     expect(await q("", { recipient: "000.00.00.H14" })).to.deep.equal([]);
+  });
+
+  describe("search by the beginning of a word, by signer and attachment names, by type", () => {
+    const organ = "000.00.00.G98"; // documents of their own, apart from the others
+    const found = async (q: string, extra = {}) => (await searchDocuments(st.db, { localOrgan: organ, q, ...extra })).items.map((d) => d.id);
+    const add = async (id: string, subject: string, extra: { signer?: string; files?: string[]; type?: string } = {}) => {
+      const edoc = sampleEdoc();
+      const header = {
+        ...edoc.header,
+        DocumentId: id,
+        Subject: subject,
+        Content: "",
+        DocumentType: { ...edoc.header.DocumentType, TypeName: extra.type ?? "Quyết định" },
+        SignerInfo: { FullName: extra.signer ?? "Trần Thị Lan" },
+      };
+      await st.db.transaction(async (trx) => {
+        const packet = await putBlob(trx, Buffer.from(`<edXML>${id}</edXML>`));
+        const attachments = (extra.files ?? []).map((name) => ({ name, contentType: "application/pdf", blob: packet }));
+        await insertDocument(trx, { id, direction: "out", localOrgan: organ, packet, header, report: {} as never, attachments, status: "sent" });
+      });
+      await new Promise((r) => setTimeout(r, 5)); // distinct creation times: newest first is well defined
+    };
+    before(async () => {
+      await add("s-1", "Quyết định ban hành quy chế văn thư", { signer: "Nguyễn Văn Đức", files: ["Báo cáo tổng hợp.pdf"] });
+      await add("s-2", "Thông báo về quyền hạn của văn thư", { type: "Thông báo" });
+      await add("s-3", "Kế hoạch kiểm tra", { type: "Kế hoạch" });
+    });
+
+    it("matches the last word as the beginning of a word: quy → Quyết, quy chế, quyền", async () => {
+      expect(await found("quy")).to.deep.equal(["s-2", "s-1"]);
+      expect(await found("QUYÊ")).to.deep.equal(["s-2", "s-1"]);
+      expect(await found("quyết")).to.deep.equal(["s-1"]);
+      expect(await found("quyet d")).to.deep.equal(["s-1"]);
+      expect(await found("van th")).to.deep.equal(["s-2", "s-1"]);
+      expect(await found("ke hoach kiem t")).to.deep.equal(["s-3"]);
+      expect(await found("quy", { pageSize: 1, page: 2 })).to.deep.equal(["s-1"]);
+      // the other words stay whole: "quy" inside a query is the word quy (quy chế), not Quyền
+      expect(await found("quy van")).to.deep.equal(["s-1"]);
+      expect(await found("quy thong")).to.deep.equal([]);
+      expect(await found("quyetx")).to.deep.equal([]);
+      expect(await found("x")).to.deep.equal([]);
+    });
+
+    it("finds a document by its signer's name and its attachments' names", async () => {
+      expect(await found("nguyen van duc")).to.deep.equal(["s-1"]);
+      expect(await found("Đức")).to.deep.equal(["s-1"]);
+      expect(await found("tong hop")).to.deep.equal(["s-1"]);
+      expect(await found("bao cao tong hop pdf")).to.deep.equal(["s-1"]);
+      expect(await found("tran thi lan")).to.deep.equal(["s-3", "s-2"]);
+    });
+
+    it("folds the type filter like the words: quyet dinh is Quyết định", async () => {
+      expect(await found("", { type: "quyet dinh" })).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "QUYẾT  ĐỊNH" })).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "Quyết định" })).to.deep.equal(["s-1"]);
+      expect(await found("van thu", { type: "thong bao" })).to.deep.equal(["s-2"]);
+      expect(await found("", { type: "quyet" })).to.deep.equal([]);
+    });
+
+    it("pages a prefix that begins many words, newest first", async () => {
+      const many = Array.from({ length: 40 }, (_, i) => `m-${String(i).padStart(2, "0")}`);
+      for (const [i, id] of many.entries()) await add(id, `Mẫu ${i % 2 ? "số" : "sổ"} mau${String(i).padStart(2, "0")}x`, { type: "Biểu mẫu" }); // 40 words that begin with "mau"
+      const newest = [...many].reverse();
+      expect(await found("mau", { pageSize: 200 })).to.deep.equal(newest);
+      expect(await found("mau", { pageSize: 15, page: 2 })).to.deep.equal(newest.slice(15, 30));
+      expect(await found("mau1")).to.deep.equal(newest.filter((id) => id.startsWith("m-1")));
+      expect(await found("mau so", { pageSize: 200 })).to.deep.equal(newest); // "mau" whole, "so" (số, sổ) begun
+    });
+
+    it("upgrades a database made before: signer and attachment names and the folded type are filled in", async () => {
+      await st.db.migrate.down(); // 006_search_prefix_and_names
+      try {
+        expect(await st.db.schema.hasColumn("documents", "doc_type_folded")).to.equal(false);
+        // what the earlier version indexed: subject, content and number only
+        await st.db("search_terms").where({ document: "s-1" }).whereIn("term", ["nguyen", "duc", "bao", "cao", "tong", "hop", "pdf"]).delete();
+      } finally {
+        await st.db.migrate.latest();
+      }
+      expect(await found("nguyen van duc")).to.deep.equal(["s-1"]);
+      expect(await found("tong hop")).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "quyet dinh" })).to.deep.equal(["s-1"]);
+      expect(await found("", { type: "ke hoach" })).to.deep.equal(["s-3"]);
+    });
   });
 
   it("claims each queued delivery once among concurrent workers, then retries and finishes", async () => {
@@ -168,5 +254,54 @@ onEachDatabase("storage", (database) => {
     expect([...recipients.keys()]).to.deep.equal(many);
     expect(recipients.get("none-0")).to.deep.equal([]);
     expect(ids.every((id) => recipients.get(id)!.length === 2)).to.equal(true);
+  });
+
+  it("upgrades a database made before status identity: old statuses get the Timestamp they were signed with", async () => {
+    const other = anotherDatabase(database());
+    const old = await openStorage(other.options);
+    try {
+      const edoc = sampleEdoc();
+      const signed = signStatus(
+        {
+          kind: "status",
+          header: {
+            From: { OrganId: RECIPIENT, OrganName: "UBND tỉnh Nghệ An" },
+            ResponseFor: { OrganId: SENDER, Code: "1/QĐ-VPCP", PromulgationDate: "2026/11/30", DocumentId: "old-1" },
+            StatusCode: "03",
+            Timestamp: "2026/11/30 08:15:00",
+          },
+        },
+        testPki().recipient,
+      );
+      // the document as today's code stores it (later migrations backfill what they add), then
+      // back to before 004_status_identity, undoing the later migrations too
+      const { packet, status } = await old.db.transaction(async (trx) => {
+        const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+        const status = await putBlob(trx, signed);
+        await insertDocument(trx, { id: "old-1", direction: "out", localOrgan: SENDER, packet, header: { ...edoc.header, DocumentId: "old-1" }, report: {} as never, attachments: [], status: "sent" });
+        return { packet, status };
+      });
+      while (await old.db.schema.hasColumn("statuses", "signed_timestamp")) await old.db.migrate.down();
+      expect(await old.db.schema.hasColumn("statuses", "signed_timestamp")).to.equal(false);
+      const row = { document: "old-1", from_organ: RECIPIENT, to_organ: SENDER, direction: "received", description: "", at: new Date() };
+      await old.db("statuses").insert([
+        { ...row, code: "03", packet_sha256: status.sha256 },
+        { ...row, code: "04", packet_sha256: packet.sha256 }, // not a status packet: nothing to read back
+      ]);
+      await old.db.migrate.latest();
+      const rows = await listStatuses(old.db, "old-1");
+      expect(rows.map((r) => [r.code, r.timestamp, r.headerDigest])).to.deep.equal([
+        ["03", parseVnTimestamp("2026/11/30 08:15:00")!.toISOString(), null],
+        ["04", null, null],
+      ]);
+      expect(rows[0].timestamp).to.equal("2026-11-30T01:15:00.000Z");
+      // and back down (through the later migrations too)
+      while (await old.db.schema.hasColumn("statuses", "header_digest")) await old.db.migrate.down();
+      expect(await old.db.schema.hasColumn("statuses", "header_digest")).to.equal(false);
+      expect(Number((await old.db("statuses").count({ n: "*" }))[0].n)).to.equal(2);
+    } finally {
+      await old.close();
+      await other.cleanup();
+    }
   });
 });

@@ -25,7 +25,13 @@ export function describeBundle(r: BundleReport, describePacket: (report: Verific
   for (const f of b.files) lines.push(`  ${f.sha256Ok ? "✓" : "✗"} ${f.path}${f.problem ? `  (${f.problem})` : ""}`);
   lines.push("", `attachments match the signed packet — tệp đính kèm khớp gói tin đã ký: ${b.attachmentsMatchPacket ? "✓" : "✗"}`);
   lines.push(`report.json describes the packet — report.json khớp gói tin: ${b.reportMatchesPacket ? "✓" : "✗"}`);
-  lines.push(`registry — danh bạ: ${b.registrySource === "caller" ? "given with --registry" : b.registrySource === "bundle" ? "taken from the bundle itself" : "none"}`);
+  const m = b.manifestSignature;
+  const vouched = m.valid
+    ? `${m.publisher}, ${m.trustedBy === "pinned" ? "the certificate pinned with --registry-cert" : "bound by the registry"} (${m.signer?.subject})`
+    : `NOT VALID (${m.subIndication})`;
+  lines.push(`manifest signed by the node — chữ ký của nút: ${m.valid ? "✓" : "✗"} ${vouched}`);
+  const registries = { caller: "given with --registry", bundle: "the bundle's own, signed by the pinned publisher (--registry-cert)", none: "none: no signer can be bound to an agency" };
+  lines.push(`registry — danh bạ: ${registries[b.registrySource]}`);
   lines.push("", b.statuses.length ? "statuses — trạng thái:" : "statuses — trạng thái: none");
   for (const s of b.statuses) {
     const name = STATUS_CODES[s.code as keyof typeof STATUS_CODES] ?? "";

@@ -10,19 +10,24 @@
 //   trust/anchor-<fp>.pem                 the trust anchor(s) the signer chains led to
 //   trust/signer-<organ id>-<fp>.pem      each signer certificate, then the intermediates it carried
 //   trust/registry.json                   the registry entries of the organ ids involved ({"agencies":[…]})
+//   trust/publisher-<organ id>-<fp>.pem   the certificate of the node's publishing identity (a copy)
 //   manifest.json                         format, times, the document record, and every other file's
-//                                         SHA-256 and size (written last)
-//
+//                                         SHA-256 and size
+//   manifest-signature.xml                the node's signature over manifest.json's bytes (written last)
 //
 // This module holds the format's names and paths and the manifest's shape. The others:
 //   write.ts, zip-write.ts, readme.ts     making a bundle (the ZIP, README.txt)
 //   manifest.ts                           the document record, on both sides
+//   signature.ts                          the node's signature over manifest.json
 //   zip-read.ts                           the hardened ZIP reader
 //   verify.ts (+ attachments.ts,          checking a bundle, and what proves what
 //     statuses.ts, report.ts)
 //   describe.ts                           the report in words, for the CLI
 
 export const EVIDENCE_FORMAT = "edoc-evidence/1";
+export const MANIFEST_PATH = "manifest.json";
+/** The node's signature over manifest.json's bytes (signature.ts). */
+export const MANIFEST_SIGNATURE_PATH = "manifest-signature.xml";
 
 /** The document record's summary, as in the service contract. */
 export interface EvidenceRecord {
@@ -68,7 +73,12 @@ export interface EvidenceManifest {
   attachments: Array<{ n: number; name: string; path: string }>;
   statuses: Array<{ seq: number; code: string; from: string; at: string; path: string }>;
   trust: { anchors: string[]; signers: string[]; registry: string };
-  /** Every file of the bundle but manifest.json itself. */
+  /**
+   * The node's publishing identity, which signs this manifest (manifest-signature.xml): its agency,
+   * its certificate's SHA-256 and a copy of it (to compare with the one obtained out of band).
+   */
+  publisher: { organId: string; fingerprint: string; certificate: string };
+  /** Every file of the bundle but manifest.json and its signature. */
   files: ManifestFile[];
 }
 

@@ -1,12 +1,13 @@
 // README.txt of a bundle: what it is and how to check it, in Vietnamese and in English.
 import { EDXML_NS, STATUS_CODES, XADES_NS } from "../../envelopes/index.ts";
-import type { EvidenceManifest } from "./layout.ts";
+import { MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
 
 export function readmeText(m: EvidenceManifest): string {
   const r = m.record;
   const statuses = m.statuses.length
     ? m.statuses.map((s) => `  ${s.path}  ${s.code} ${STATUS_CODES[s.code as keyof typeof STATUS_CODES] ?? ""} — ${s.from} — ${s.at}`).join("\n")
     : "  (không có — none)";
+  const pub = m.publisher;
   const attachments = m.attachments.length ? m.attachments.map((a) => `  ${a.path}`).join("\n") : "  (không có — none)";
   return `HỒ SƠ CHỨNG CỨ VĂN BẢN ĐIỆN TỬ — ELECTRONIC DOCUMENT EVIDENCE BUNDLE
 Định dạng / format: ${m.format}
@@ -31,16 +32,29 @@ trạng thái nào. Nội dung:
   statuses/           các gói tin trạng thái đã ký số (01 Đã đến, 03 Đã tiếp nhận, 06 Hoàn thành, …),
                       do bên kia ký (mã 13 "Lấy lại" do cơ quan gửi ký)
   report.json         kết quả kiểm tra chữ ký khi nhận hoặc gửi văn bản
-  trust/              chứng thư số của người ký, chứng thư số gốc đã dùng, và danh bạ cơ quan
-                      (registry.json: mã định danh → dấu vân tay chứng thư số)
+  trust/              chứng thư số của người ký, chứng thư số gốc đã dùng, danh bạ cơ quan
+                      (registry.json: mã định danh → dấu vân tay chứng thư số) và bản sao chứng thư
+                      số của nút lập hồ sơ (publisher-…)
   manifest.json       danh sách mọi tệp với mã băm SHA-256 và kích thước
+  ${MANIFEST_SIGNATURE_PATH}
+                      chữ ký số của nút lập hồ sơ trên đúng từng byte của manifest.json
 
 Cách kiểm tra:
-  bin/edoc verify TỆP.zip --trust CA-GỐC.pem [--registry DANH-BẠ.json] [--crl CRL.pem] [--at THỜI-ĐIỂM]
+  bin/edoc verify TỆP.zip --trust CA-GỐC.pem --registry-cert NÚT.pem [--registry DANH-BẠ] [--crl CRL.pem] [--at THỜI-ĐIỂM]
 Lệnh kiểm tra lại mọi chữ ký, mọi mã băm, và đối chiếu tệp đính kèm với gói tin đã ký; kết quả 0 là
 hợp lệ, 1 là không hợp lệ. Chứng thư số gốc (--trust) phải lấy từ nguồn chính thức (Ban Cơ yếu
 Chính phủ), không lấy từ thư mục trust/ của hồ sơ này: tệp trong trust/ chỉ để đối chiếu dấu vân tay.
-Không có --registry thì danh bạ trong hồ sơ được dùng, kèm cảnh báo.
+Chữ ký của nút: nút lập hồ sơ (cơ quan công bố danh bạ ${pub.organId}) ký manifest.json; manifest.json
+ghi mã băm của mọi tệp khác, nên không tệp nào (gói tin trạng thái, danh bạ trust/registry.json, …)
+bị thêm, bớt hay sửa mà chữ ký vẫn đúng. Chứng thư số cần ghim bằng --registry-cert là chứng thư số
+công bố danh bạ của nút đó (tệp các nút khác dùng làm EDOC_REGISTRY_CERT), lấy qua kênh chính thức,
+có dấu vân tay SHA-256
+  ${pub.fingerprint}
+Tệp ${pub.certificate} chỉ là bản sao để đối chiếu: đừng ghim chính tệp trong hồ sơ.
+Danh bạ: có --registry thì dùng danh bạ đó. Không có --registry thì danh bạ trong hồ sơ chỉ được dùng
+khi chữ ký trên manifest.json là của chứng thư số đã ghim bằng --registry-cert; một chứng thư số chỉ
+có chuỗi đến CA gốc không chứng minh được quyền ký cho cơ quan nào. Không có cả hai thì kết quả là
+SIGNER_NOT_BOUND (không hợp lệ).
 Sau nhiều năm chứng thư số có thể đã hết hạn: kết quả sẽ là EXPIRED. Nếu chấp nhận thời điểm kiểm tra
 đã ghi (có xác nhận khác như nhật ký hệ thống, sổ văn bản), hãy chạy lại với
   --at ${m.verifiedAt}
@@ -56,16 +70,29 @@ other party acknowledged. Contents:
   statuses/           the signed status packets (01 arrived, 03 accepted, 06 done, …), signed by the
                       other party (code 13 "take back" is signed by the sender)
   report.json         the signature verification report made when the document was received or sent
-  trust/              the signer certificates, the trust anchor(s) used, and the agency registry
-                      (registry.json: organ id → certificate fingerprints)
+  trust/              the signer certificates, the trust anchor(s) used, the agency registry
+                      (registry.json: organ id → certificate fingerprints), and a copy of the
+                      certificate of the node that made the bundle (publisher-…)
   manifest.json       every file with its SHA-256 digest and size
+  ${MANIFEST_SIGNATURE_PATH}
+                      the signature of the node that made the bundle over manifest.json's exact bytes
 
 How to check it:
-  bin/edoc verify BUNDLE.zip --trust ROOT-CA.pem [--registry REGISTRY.json] [--crl CRL.pem] [--at TIME]
+  bin/edoc verify BUNDLE.zip --trust ROOT-CA.pem --registry-cert NODE.pem [--registry REGISTRY] [--crl CRL.pem] [--at TIME]
 It re-checks every signature and every digest, and compares the attachments with the signed packet;
 exit status 0 means valid, 1 not valid. Take the root certificate (--trust) from an official source,
-not from this bundle's trust/ folder: its files are there only to compare fingerprints. Without
---registry the bundle's own registry is used, with a warning.
+not from this bundle's trust/ folder: its files are there only to compare fingerprints.
+The node's signature: the node that made the bundle (its registry publisher, agency ${pub.organId})
+signs manifest.json, which holds the digest of every other file, so no file (a status packet, the
+registry trust/registry.json, …) can be added, left out or changed without breaking it. The
+certificate to pin with --registry-cert is that node's registry publisher certificate (the file other
+nodes use as EDOC_REGISTRY_CERT), obtained through an official channel; its SHA-256 fingerprint is
+  ${pub.fingerprint}
+${pub.certificate} is only a copy to compare with: never pin the file inside the bundle.
+The registry: with --registry, yours is used. Without it, the bundle's own registry counts only when
+the certificate you pinned with --registry-cert signed manifest.json; a certificate that merely chains
+to the root CA proves nothing about which agency it may sign for. With neither, the answer is
+SIGNER_NOT_BOUND (not valid).
 Years later the certificates may have expired and the answer is then EXPIRED. If you accept the
 recorded verification time (on other evidence such as system logs or the document register), run
 again with
@@ -93,5 +120,11 @@ Check a signature with xmlsec1 (signature and certificate chain only, not the re
     packet.edxml
 Gói tin trạng thái: dùng tệp trust/signer-… của bên gửi trạng thái. / Status packets: use the
 trust/signer-… file of the agency that sent the status.
+Chữ ký của nút (NÚT.pem lấy qua kênh chính thức), rồi so "sha256" đã ký với "sha256sum manifest.json":
+The node's signature (NODE.pem from an official channel), then compare the signed "sha256" with
+"sha256sum manifest.json":
+  xmlsec1 --verify --pubkey-cert-pem NODE.pem --enabled-key-data key-name --enabled-reference-uris same-doc \
+    --id-attr:Id urn:edoc:evidence:1:Manifest --id-attr:Id ${XADES_NS}:SignedProperties \
+    ${MANIFEST_SIGNATURE_PATH}
 `;
 }

@@ -1,5 +1,6 @@
 // The bundle report: the packet's verification report widened to the whole bundle.
-import { formatFailureReport, type VerificationReport } from "../report.ts";
+import type { X509Certificate } from "node:crypto";
+import { formatFailureReport, type SubIndication, type VerificationReport } from "../report.ts";
 import type { TrustConfig } from "../verify.ts";
 import type { EvidenceRecord } from "./layout.ts";
 
@@ -22,6 +23,20 @@ export interface BundleStatusResult {
   report: VerificationReport;
 }
 
+/** manifest-signature.xml: the exporting node's signature over manifest.json (signature.ts). */
+export interface ManifestSignatureResult {
+  /** Signed by a trusted publisher over these exact manifest.json bytes. */
+  valid: boolean;
+  /** Why the signer was trusted: the certificate pinned with --registry-cert, or the caller's registry. */
+  trustedBy: "pinned" | "registry" | null;
+  /** The publishing agency the signature names (organ id). */
+  publisher: string | null;
+  signer: { subject: string; fingerprint: string } | null;
+  /** Why not, when not valid. */
+  subIndication: SubIndication | null;
+  problem: string | null;
+}
+
 /**
  * The packet's verification report (signer, signing time, references, …) with `valid`, `indication`,
  * `errors` and `warnings` widened to the whole bundle: `valid` is true only when everything checks.
@@ -33,8 +48,12 @@ export interface BundleReport extends VerificationReport {
     /** The verification time recorded in the manifest (a claim of the exporting node). */
     recordedVerificationTime: string | null;
     record: EvidenceRecord | null;
-    /** Where the registry came from: the caller's, the bundle's own (warned), or none. */
+    /**
+     * Where the registry came from: the caller's; the bundle's own, when the publisher certificate
+     * the caller pinned signed the manifest that covers it; or none (then no signer is bound).
+     */
     registrySource: "caller" | "bundle" | "none";
+    manifestSignature: ManifestSignatureResult;
     /** The packet's own signature check. */
     packetValid: boolean;
     /** manifest.json is present, readable, of this format, and agrees with the signed packet. */
@@ -53,6 +72,8 @@ export interface BundleReport extends VerificationReport {
 export interface BundleTrust extends TrustConfig {
   /** Time at which certificates are checked; defaults to now (see the note at the top). */
   at?: Date;
+  /** The publishing node's certificate, pinned by the archivist: the only signer of the manifest accepted. */
+  publisherCert?: X509Certificate | null;
 }
 
 /** A message in English, then Vietnamese. */

@@ -1,13 +1,12 @@
 // Verifying a bundle offline.
 //
-// What proves what. The manifest's digests detect damage and substitution of files, but nothing
-// signs the manifest, report.json or trust/: they are what the exporting node said. The proof is in
-// the signatures: the packet (by the sender) and the status packets (by the other party), checked
-// against a trust anchor and a registry the archivist supplies. So verification re-checks every
-// signature, and checks every unsigned file against what the signatures cover: the attachments
-// against the signed attachment digests, the manifest's record and report.json against the signed
-// header and signer. A deleted status packet with a manifest edited to match cannot be detected;
-// a signed manifest (or an archive timestamp) would be the next step.
+// What proves what. The proof is in the signatures: the packet (by the sender), the status packets
+// (by the other party), and manifest-signature.xml (by the exporting node's publishing identity)
+// over manifest.json, whose digests cover every other file. So verification re-checks every
+// signature; checks every file against the signed manifest (a status packet deleted, with the
+// manifest edited to match, breaks the manifest signature); and checks the files against what the
+// other signatures cover: the attachments against the signed attachment digests, the manifest's
+// record and report.json against the signed header and signer.
 //
 // Which time certificates are checked at. Default: now, as `edoc verify` does for a packet, and as
 // EU DSS does for a XAdES-BASELINE-B signature with no proof of existence: years later the signer's
@@ -23,8 +22,15 @@
 //
 // Trust. Anchors are only ever the caller's (`--trust`): trust/ holds copies so that an archivist can
 // see which CA was used and compare its fingerprint with an official source, never to be trusted
-// because they are inside the bundle. The registry is the caller's when given; otherwise the bundle's
-// own trust/registry.json is used, with a warning saying so.
+// because they are inside the bundle. Which certificate may sign for which agency comes only from
+// what the caller gave: their registry (`--registry`), or the publisher certificate they pinned
+// (`--registry-cert`), whose valid signature over the manifest makes the bundle's trust/registry.json
+// (covered by the manifest's digest) theirs too. A certificate that merely chains to an anchor proves
+// nothing about which agency it may sign for, so a manifest it signed does not make the bundle's
+// registry count. Without either, no signer is bound: SIGNER_NOT_BOUND. The manifest signature
+// itself is trusted when made by the pinned certificate, or else by a certificate that chains to an
+// anchor and that the caller's registry binds to the publishing agency it names (the report says
+// which agency vouched for the bundle).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,9 +40,10 @@ import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
-import type { EvidenceManifest } from "./layout.ts";
+import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
-import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust } from "./report.ts";
+import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust, type ManifestSignatureResult } from "./report.ts";
+import { checkManifestSignature } from "./signature.ts";
 import { checkStatuses } from "./statuses.ts";
 import { openBundle, readEntry, type FileFacts } from "./zip-read.ts";
 
@@ -71,18 +78,28 @@ type RegistrySource = BundleReport["bundle"]["registrySource"];
 async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: BundleTrust, tmp: string): Promise<BundleReport> {
   const found: Findings = { problems: [], warnings: [] };
   const { problems, warnings } = found;
-  const manifest = await readManifest(zip, entries, problems);
+  const { manifest, bytes: manifestBytes } = await readManifest(zip, entries, problems);
 
   // every other file: digest and size; packet.edxml extracted; small files kept
   const facts = new Map<string, FileFacts>();
   const packetPath = join(tmp, "packet.edxml");
+  let signatureBytes: Buffer | null = null;
   for (const [name, e] of entries) {
-    if (name === "manifest.json") continue;
+    if (name === MANIFEST_PATH) continue;
+    if (name === MANIFEST_SIGNATURE_PATH) {
+      signatureBytes = (await readEntry(zip, e, true)).bytes ?? Buffer.alloc(0); // unreadable: refused as not XML
+      continue;
+    }
     const keep = name.startsWith("statuses/") || name === "report.json" || name === "trust/registry.json";
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
   const files = checkFiles(facts, manifest, problems);
-  const { registry, registrySource } = bundleRegistry(trust, facts, found);
+  const manifestSignature = checkManifestSignature(signatureBytes, manifestBytes, trust, trust.at ?? new Date());
+  if (!manifestSignature.valid) problems.push(manifestSignatureProblem(manifestSignature));
+  else if (manifest?.publisher && (manifest.publisher.organId !== manifestSignature.publisher || manifest.publisher.fingerprint !== manifestSignature.signer?.fingerprint)) {
+    problems.push(bi("manifest.json names another publisher than the one who signed it", "manifest.json nêu nơi công bố khác với người đã ký"));
+  }
+  const { registry, registrySource } = bundleRegistry(trust, facts, files, manifestSignature, found);
   const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at };
   const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, verifyOpts);
   const documentId = signed?.header.DocumentId ?? manifest?.record.documentId ?? packetReport.documentId;
@@ -90,11 +107,11 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   const attachmentsMatchPacket = await checkAttachments(facts, signed, verifiedAttachments, packetPath, problems);
   const reportMatchesPacket = checkReportJson(facts, documentId, packetReport, manifest, found);
   const statuses = await checkStatuses(facts, manifest, verifyOpts, documentId, signed, problems);
-  hints(packetReport, statuses, manifest, warnings);
+  hints(packetReport, statuses, manifestSignature, manifest, warnings);
 
   const filesOk = manifest !== null && files.every((f) => f.sha256Ok);
   const valid =
-    packetReport.valid && manifestOk && filesOk && attachmentsMatchPacket && reportMatchesPacket && statuses.every((s) => s.ok) &&
+    packetReport.valid && manifestSignature.valid && manifestOk && filesOk && attachmentsMatchPacket && reportMatchesPacket && statuses.every((s) => s.ok) &&
     problems.length === 0;
   return {
     ...packetReport,
@@ -108,6 +125,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       recordedVerificationTime: manifest?.verifiedAt ?? null,
       record: manifest?.record ?? null,
       registrySource,
+      manifestSignature,
       packetValid: packetReport.valid,
       manifestOk,
       files,
@@ -119,21 +137,27 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   };
 }
 
-/** manifest.json, parsed; null (with a problem) when it is missing or unreadable. */
-async function readManifest(zip: ZipFile, entries: Map<string, Entry>, problems: string[]): Promise<EvidenceManifest | null> {
-  const manifestEntry = entries.get("manifest.json");
+/** manifest.json, its bytes and parsed; null (with a problem) when it is missing or unreadable. */
+async function readManifest(zip: ZipFile, entries: Map<string, Entry>, problems: string[]): Promise<{ manifest: EvidenceManifest | null; bytes: Buffer | null }> {
+  const manifestEntry = entries.get(MANIFEST_PATH);
+  let bytes: Buffer | null = null;
   if (!manifestEntry) {
     problems.push(bi("manifest.json is missing, so nothing says which files the bundle should hold", "thiếu tệp manifest.json"));
   } else {
     try {
       const f = await readEntry(zip, manifestEntry, true);
       if (f.error) throw new Error(f.error);
-      return parseManifest(JSON.parse(f.bytes!.toString("utf8")));
+      bytes = f.bytes!;
+      return { manifest: parseManifest(JSON.parse(bytes.toString("utf8"))), bytes };
     } catch (err) {
       problems.push(bi(`manifest.json cannot be read: ${(err as Error).message}`, "không đọc được manifest.json"));
     }
   }
-  return null;
+  return { manifest: null, bytes };
+}
+
+function manifestSignatureProblem(m: ManifestSignatureResult): string {
+  return bi(`the manifest signature (${MANIFEST_SIGNATURE_PATH}) is not valid (${m.subIndication}): ${m.problem}`, `chữ ký của nút trên manifest.json không hợp lệ (${m.subIndication})`);
 }
 
 /** Every file against the manifest: none changed, missing or extra. */
@@ -158,28 +182,36 @@ function checkFiles(facts: Map<string, FileFacts>, manifest: EvidenceManifest | 
   return files;
 }
 
-/** The registry: the caller's, else the bundle's own (trust/registry.json) with a warning. */
-function bundleRegistry(trust: BundleTrust, facts: Map<string, FileFacts>, { problems, warnings }: Findings): { registry: Registry | null; registrySource: RegistrySource } {
-  let registry = trust.registry;
-  let registrySource: RegistrySource = registry ? "caller" : "none";
-  if (!registry) {
-    const own = facts.get("trust/registry.json")?.bytes;
-    if (own) {
-      try {
-        registry = registryFromJson(JSON.parse(own.toString("utf8")));
-        registrySource = "bundle";
-        warnings.push(
-          bi(
-            "registry taken from the bundle itself (trust/registry.json): it binds organ ids to certificates only as far as you trust whoever made the bundle; pass --registry to use your own",
-            "danh bạ cơ quan được lấy từ chính hồ sơ (trust/registry.json); dùng --registry để dùng danh bạ của mình",
-          ),
-        );
-      } catch (err) {
-        problems.push(bi(`trust/registry.json cannot be used: ${(err as Error).message}`, "không dùng được trust/registry.json"));
-      }
+/**
+ * The registry: the caller's; else the bundle's own (trust/registry.json), only when the caller
+ * pinned the publisher certificate that signed the manifest covering it; else none.
+ */
+function bundleRegistry(
+  trust: BundleTrust,
+  facts: Map<string, FileFacts>,
+  files: BundleFileResult[],
+  signature: ManifestSignatureResult,
+  { problems }: Findings,
+): { registry: Registry | null; registrySource: RegistrySource } {
+  if (trust.registry) return { registry: trust.registry, registrySource: "caller" };
+  const path = "trust/registry.json";
+  const own = facts.get(path)?.bytes;
+  const covered = files.some((f) => f.path === path && f.sha256Ok);
+  if (signature.valid && signature.trustedBy === "pinned" && own && covered) {
+    try {
+      return { registry: registryFromJson(JSON.parse(own.toString("utf8"))), registrySource: "bundle" };
+    } catch (err) {
+      problems.push(bi(`trust/registry.json cannot be used: ${(err as Error).message}`, "không dùng được trust/registry.json"));
+      return { registry: null, registrySource: "none" };
     }
   }
-  return { registry, registrySource };
+  problems.push(
+    bi(
+      "no registry binds the signers to their agencies: pass your own with --registry, or pin the publishing node's certificate with --registry-cert NODE.pem so that its signature makes the bundle's trust/registry.json count (a certificate that merely chains to a trust anchor does not)",
+      "không có danh bạ xác định người ký thuộc cơ quan nào: dùng --registry, hoặc --registry-cert NODE.pem (chứng thư số của nút lập hồ sơ)",
+    ),
+  );
+  return { registry: null, registrySource: "none" };
 }
 
 /** packet.edxml, verified; `signed` is the edoc its signature covers, null when it does not verify. */
@@ -269,8 +301,8 @@ function checkReportJson(
 }
 
 /** Hints: an expired certificate (pass --at), no trust anchor (the bundle names the one used). */
-function hints(packetReport: VerificationReport, statuses: BundleStatusResult[], manifest: EvidenceManifest | null, warnings: string[]): void {
-  const timeFailure = [packetReport, ...statuses.map((s) => s.report)].some((r) => r.subIndication === "EXPIRED" || r.subIndication === "NOT_YET_VALID");
+function hints(packetReport: VerificationReport, statuses: BundleStatusResult[], signature: ManifestSignatureResult, manifest: EvidenceManifest | null, warnings: string[]): void {
+  const timeFailure = [packetReport, ...statuses.map((s) => s.report), signature].some((r) => r.subIndication === "EXPIRED" || r.subIndication === "NOT_YET_VALID");
   if (timeFailure && manifest && packetReport.validationTime !== manifest.verifiedAt) {
     warnings.push(
       bi(

@@ -10,9 +10,20 @@ import { fingerprint } from "../pki/certificates.ts";
 import { registryToJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { isNamed } from "../xmldsig.ts";
-import { EVIDENCE_FORMAT, attachmentPath, bundleFileName, statusPath, type EvidenceManifest, type EvidenceRecord, type EvidenceStatus } from "./layout.ts";
+import {
+  EVIDENCE_FORMAT,
+  MANIFEST_PATH,
+  MANIFEST_SIGNATURE_PATH,
+  attachmentPath,
+  bundleFileName,
+  statusPath,
+  type EvidenceManifest,
+  type EvidenceRecord,
+  type EvidenceStatus,
+} from "./layout.ts";
 import { normalizeRecord, recordMismatches } from "./manifest.ts";
 import { readmeText } from "./readme.ts";
+import { signManifest, type BundlePublisher } from "./signature.ts";
 import { zipStream } from "./zip-write.ts";
 
 export interface EvidenceInput {
@@ -28,6 +39,8 @@ export interface EvidenceInput {
   anchors: X509Certificate[];
   /** The node's registry; the entries of the organ ids involved are copied into trust/registry.json. */
   registry: Registry;
+  /** The node's publishing identity (its registry snapshot publisher): it signs manifest.json. */
+  publisher: BundlePublisher;
   /** The bundle's creation time; defaults to now. */
   created?: Date;
 }
@@ -133,6 +146,11 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
       path: statusPath(i + 1, input.statuses.length, s.code, s.from),
     })),
     trust: { anchors: [], signers: [], registry: "trust/registry.json" },
+    publisher: {
+      organId: input.publisher.organId,
+      fingerprint: fingerprint(input.publisher.identity.certificate),
+      certificate: `trust/publisher-${bundleFileName(input.publisher.organId)}-${fingerprint(input.publisher.identity.certificate).slice(0, 16)}.pem`,
+    },
     files,
   };
 
@@ -156,6 +174,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   yield* add("report.json", Buffer.from(JSON.stringify(input.report, null, 2) + "\n"), false);
   for (const [i, a] of [...anchors.values()].entries()) yield* add(manifest.trust.anchors[i], Buffer.from(a.toString()), false);
   for (const f of signerFiles.values()) yield* add(f.path, Buffer.from(f.pem), false);
+  yield* add(manifest.publisher.certificate, Buffer.from(input.publisher.identity.certificate.toString()), false);
   const organIds = new Set([
     record.from,
     ...record.to,
@@ -166,7 +185,8 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   const involved = [...organIds].sort().flatMap((id) => input.registry.get(id) ?? []);
   yield* add("trust/registry.json", Buffer.from(JSON.stringify(registryToJson(involved), null, 2) + "\n"), false);
 
-  const manifestText = JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n";
-  yield* add("manifest.json", Buffer.from(manifestText), false);
+  const manifestBytes = Buffer.from(JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n");
+  yield* add(MANIFEST_PATH, manifestBytes, false);
+  yield* add(MANIFEST_SIGNATURE_PATH, signManifest(manifestBytes, input.publisher, created), false);
   yield* end();
 }

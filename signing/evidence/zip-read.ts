@@ -13,6 +13,13 @@ export class BundleError extends Error {}
 const MAX_ENTRIES = 0xffff;
 /** The small files read into memory: manifest, report, registry, status packets. */
 const MAX_SMALL_FILE = 16 * 1024 * 1024;
+/**
+ * ZIP bombs: beyond this many inflated bytes, an entry (and the bundle as a whole) may inflate at
+ * most MAX_RATIO times its compressed size. Our bundles store the packet and attachments and deflate
+ * only small text files; a signed packet is base64 text, which deflate shrinks about 1.3:1.
+ */
+const RATIO_FLOOR = 8 * 1024 * 1024;
+const MAX_RATIO = 100;
 
 /**
  * Opens a bundle and reads its directory. Besides yauzl's checks (unsafe names, sizes, bounds), it
@@ -33,12 +40,17 @@ export async function openBundle(path: string): Promise<{ zip: ZipFile; entries:
     if (zip.entryCount > MAX_ENTRIES) throw bad(`it holds more than ${MAX_ENTRIES} files`);
     const entries = new Map<string, Entry>();
     const spans: Array<{ name: string; start: number; end: number }> = [];
+    const total = { compressed: 0, uncompressed: 0 };
     for await (const e of zip.eachEntry()) {
       const name = e.fileName;
       if (!Buffer.from(name).equals(e.fileNameRaw)) throw bad(`the file name ${JSON.stringify(name)} is not in UTF-8`);
       if (entries.has(name)) throw bad(`${name} appears twice (ZIP tools would disagree on its content)`);
       if (e.isEncrypted()) throw bad(`${name} is encrypted`);
       if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw bad(`${name} uses an unsupported compression method (${e.compressionMethod})`);
+      total.compressed += e.compressedSize;
+      total.uncompressed += e.uncompressedSize;
+      if (inflatesTooMuch(e.uncompressedSize, e.compressedSize)) throw bad(bombMessage(name, e.uncompressedSize, e.compressedSize));
+      if (inflatesTooMuch(total.uncompressed, total.compressed)) throw bad(bombMessage("its files", total.uncompressed, total.compressed));
       const local = await zip.readLocalFileHeaderPromise(e);
       if (!local.fileName.equals(e.fileNameRaw) || local.compressionMethod !== e.compressionMethod) {
         throw bad(`the local header of ${name} disagrees with the ZIP directory`);
@@ -58,12 +70,31 @@ export async function openBundle(path: string): Promise<{ zip: ZipFile; entries:
   }
 }
 
-/** An entry's bytes, streamed; yauzl checks their count against the directory, this their CRC-32. */
+function inflatesTooMuch(uncompressed: number, compressed: number): boolean {
+  return uncompressed > RATIO_FLOOR && uncompressed > MAX_RATIO * compressed;
+}
+
+function bombMessage(what: string, uncompressed: number, compressed: number): string {
+  return `${what} would inflate from ${compressed} to ${uncompressed} bytes, more than ${MAX_RATIO} times (a ZIP bomb?); nothing was extracted`;
+}
+
+/**
+ * An entry's bytes, streamed; yauzl stops the inflation as soon as it passes the size the directory
+ * declares (a bomb that understates it), this checks the CRC-32.
+ */
 async function* entryChunks(zip: ZipFile, e: Entry): AsyncGenerator<Buffer> {
   let crc = 0;
-  for await (const chunk of await zip.openReadStreamPromise(e)) {
-    crc = crc32(chunk, crc);
-    yield chunk;
+  const stream = await zip.openReadStreamPromise(e);
+  try {
+    for await (const chunk of stream) {
+      crc = crc32(chunk, crc);
+      yield chunk;
+    }
+  } catch (err) {
+    if (/^too many bytes in the stream/.test((err as Error).message)) {
+      throw new BundleError(`${e.fileName} inflates to more than the ${e.uncompressedSize} bytes the ZIP directory declares (a ZIP bomb?); it was not read further — tệp nén khai sai kích thước`);
+    }
+    throw err;
   }
   if (crc !== e.crc32) throw new Error("its CRC-32 does not match (the archive is damaged)");
 }
@@ -94,6 +125,7 @@ export async function readEntry(zip: ZipFile, e: Entry, keep: boolean, extractTo
     f.sha256 = hash.digest("hex");
     if (keep) f.bytes = Buffer.concat(parts);
   } catch (err) {
+    if (err instanceof BundleError) throw err;
     f.error = `cannot be read from the archive: ${(err as Error).message}`;
   } finally {
     await copy?.close();

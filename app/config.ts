@@ -194,6 +194,11 @@ export const VARIABLES = {
   EDOC_DELIVERY_TIMEOUT_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "300000", meaning: "How long, in milliseconds, one delivery attempt may take." }),
   EDOC_TRUST_REFRESH_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "2000", meaning: "How often, in milliseconds, the node looks for trust and registry changes made by the CLI." }),
   EDOC_SHUTDOWN_GRACE_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "20000", meaning: "How long, in milliseconds, a shutdown waits for requests in flight." }),
+  EDOC_SESSION_IDLE_MS: declare({ kind: whole(60_000, MAX_TIMER_MS), default: "1800000", meaning: "How long, in milliseconds, a signed-in session of the web pages may stay unused before it ends." }),
+  EDOC_SESSION_MAX_MS: declare({ kind: whole(60_000, MAX_TIMER_MS), default: "43200000", meaning: "How long, in milliseconds, a session of the web pages lasts at most, however busy." }),
+  EDOC_SIGNIN_MAX_FAILURES: declare({ kind: whole(1, 1000), default: "5", meaning: "How many failed sign-ins for one user name within `EDOC_SIGNIN_WINDOW_MS` make further attempts wait." }),
+  EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS: declare({ kind: whole(1, 100_000), default: "20", meaning: "How many failed sign-ins from one address within `EDOC_SIGNIN_WINDOW_MS` make further attempts from it wait (an office shares one address)." }),
+  EDOC_SIGNIN_WINDOW_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "900000", meaning: "The window, in milliseconds, over which failed sign-ins are counted." }),
   EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
   EDOC_P12_PASSWORD: declare({ kind: text, shownDefault: "empty", meaning: "The password of a `--p12` file when the CLI is given no `--password`.", secret: true }),
 };
@@ -238,6 +243,10 @@ export interface Config {
   requestTimeoutMs: number;
   trustRefreshMs: number;
   shutdownGraceMs: number;
+  /** Sessions of the web pages: idle and absolute timeouts. */
+  sessions: { idleMs: number; maxMs: number };
+  /** Sign-in throttling: this many failures per user name or per address within the window make attempts wait. */
+  signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowMs: number };
   logLevel: LogLevel;
   /** For the CLI's `--p12` files. */
   p12Password: string;
@@ -303,6 +312,12 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: read(env, "EDOC_REQUEST_TIMEOUT_MS")!,
     trustRefreshMs: read(env, "EDOC_TRUST_REFRESH_MS")!,
     shutdownGraceMs: read(env, "EDOC_SHUTDOWN_GRACE_MS")!,
+    sessions: { idleMs: read(env, "EDOC_SESSION_IDLE_MS")!, maxMs: read(env, "EDOC_SESSION_MAX_MS")! },
+    signIn: {
+      maxFailuresPerUser: read(env, "EDOC_SIGNIN_MAX_FAILURES")!,
+      maxFailuresPerAddress: read(env, "EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS")!,
+      windowMs: read(env, "EDOC_SIGNIN_WINDOW_MS")!,
+    },
     logLevel: read(env, "EDOC_LOG_LEVEL")!,
     p12Password: read(env, "EDOC_P12_PASSWORD") ?? "",
   };

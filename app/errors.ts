@@ -10,6 +10,7 @@ export type ErrorKind =
   | "conflict" // the state does not allow it: 409
   | "too-large" // 413
   | "unsupported" // the wrong kind of body: 415
+  | "throttled" // too many attempts: wait (details: { retryAfterSeconds }): 429
   | "unavailable" // the node cannot do it now: 503
   | "internal"; // this node's own fault: 500
 

@@ -285,6 +285,13 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["no user {name} (see edoc user list)", "không có người dùng {name} (xem edoc user list)"],
   ["the password is not valid", "mật khẩu không hợp lệ"],
 
+  // ---- signing in to the web pages (app/sessions.ts, server/web.ts)
+  ["wrong user name or password", "tên đăng nhập hoặc mật khẩu không đúng"],
+  ["too many failed sign-ins: try again in {minutes} minute(s)", "đăng nhập sai quá nhiều lần: hãy thử lại sau {minutes} phút"],
+  ["the form's CSRF token is missing or wrong", "biểu mẫu thiếu mã chống giả mạo (CSRF) hoặc mã không đúng"],
+  ["the language link's token is missing or wrong", "liên kết chọn ngôn ngữ thiếu mã chống giả mạo hoặc mã không đúng"],
+  ["this page is not for your role", "trang này không dành cho vai trò của bạn"],
+
   // ---- the schemas' sentences (app/schemas.ts)
   ['unexpected field "{field}"; {hint:message}', 'không chấp nhận trường "{field}"; {hint}'],
   ['unknown parameter "{name}"; the parameters are {list}', 'không chấp nhận tham số "{name}"; các tham số là {list}'],

@@ -45,6 +45,19 @@ export {
   VerifyQuery,
 } from "./schemas.ts";
 export {  addAgency,  firstStart, type BootstrapResult } from "./setup.ts";
+export {
+  LANGUAGES,
+  chooseLanguage,
+  csrfToken,
+  csrfTokenMatches,
+  newVisitorId,
+  sessionCaller,
+  signIn,
+  signOut,
+  visitorSecret,
+  type Language,
+  type Session,
+} from "./sessions.ts";
 export { authenticateToken, createApiToken, listApiTokens, revokeApiToken } from "./tokens.ts";
 export { addCrl, addTrustAnchors, watchTrustChanges } from "./trust.ts";
 export { changePassword, checkCredentials, createUser, disableUser, listAgencyUsers } from "./users.ts";

@@ -1,5 +1,5 @@
 // The HTTP application: the API for people's software under /api/v1, its description, the inbound
-// door for other nodes (/edxml), the registry snapshot, and health and metrics.
+// door for other nodes (/edxml), the registry snapshot, health and metrics, and the web pages.
 import express from "express";
 import { AppError, type AppContext } from "../app/index.ts";
 import { apiRoutes } from "./api.ts";
@@ -8,6 +8,7 @@ import { inboundRoutes } from "./inbound.ts";
 import { docsRoutes } from "./openapi.ts";
 import { opsRoutes } from "./ops.ts";
 import { registryRoutes } from "./registry.ts";
+import { webRoutes } from "./web.ts";
 
 export function createApp(ctx: AppContext): express.Express {
   const app = express();
@@ -24,6 +25,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(registryRoutes(ctx));
   app.use("/api/v1", apiRoutes(ctx));
   app.use(docsRoutes(ctx));
+  app.use(webRoutes(ctx));
   // through the error handler, so that it is answered in the client's language too
   app.use((req, _res, next) => next(new AppError("not-found", `no such endpoint: ${req.method} ${req.path}`)));
   app.use(errorHandler(ctx.log));

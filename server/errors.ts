@@ -13,6 +13,7 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   "too-large": 413,
   unsupported: 415,
+  throttled: 429,
   unavailable: 503,
   internal: 500,
 };

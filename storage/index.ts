@@ -8,6 +8,7 @@ export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from 
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {
   ROLES,
+  LANGUAGES,
   
   addUser,
   getUser,
@@ -18,12 +19,23 @@ export {
   setUserPassword,
   setUserLanguage,
   type Role,
+  type Language,
   
   
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
 export { audit, listAudit } from "./audit.ts";
+export {
+  addSession,
+  getSession,
+  touchSession,
+  deleteSession,
+  deleteStaleSessions,
+  addSignInFailure,
+  countSignInFailures,
+  clearSignInFailures,
+} from "./sessions.ts";
 export {
   insertDocument,
   getDocument,

@@ -330,7 +330,36 @@ const registrySyncState: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix];
+
+// Sessions of the web pages: the cookie holds a random id, the table only its SHA-256 (a copy of
+// the database opens no session); each has its CSRF secret. Failed sign-ins are rows, so that
+// every node on one database counts the same attempts.
+const sessions: Migration = {
+  name: "007_sessions",
+  async up(knex) {
+    await knex.schema.createTable("sessions", (t) => {
+      t.string("id_hash", 64).primary();
+      t.integer("user_id").notNullable().references("id").inTable("users").onDelete("CASCADE");
+      t.string("csrf_secret", 64).notNullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.timestamp("last_seen_at", { useTz: true }).notNullable();
+      t.index(["user_id"]);
+    });
+    await knex.schema.createTable("sign_in_failures", (t) => {
+      t.increments("id").primary();
+      t.string("key", 300).notNullable(); // "user:NAME" or "address:IP"
+      t.timestamp("at", { useTz: true }).notNullable();
+      t.index(["key", "at"]);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("sign_in_failures");
+    await knex.schema.dropTableIfExists("sessions");
+  },
+};
+
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

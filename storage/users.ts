@@ -7,7 +7,7 @@ import type { Db } from "./db.ts";
 export const ROLES = ["clerk", "archivist", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-const LANGUAGES = ["vi", "en"] as const;
+export const LANGUAGES = ["vi", "en"] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 export interface UserRecord {

@@ -35,6 +35,11 @@ const BAD: Record<string, string[]> = {
   EDOC_DELIVERY_TIMEOUT_MS: ["0", "5min"],
   EDOC_TRUST_REFRESH_MS: ["99", "fast"],
   EDOC_SHUTDOWN_GRACE_MS: ["-1", "20 s"],
+  EDOC_SESSION_IDLE_MS: ["59999", "30m"],
+  EDOC_SESSION_MAX_MS: ["0", "12h"],
+  EDOC_SIGNIN_MAX_FAILURES: ["0", "five"],
+  EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS: ["0", "100001"],
+  EDOC_SIGNIN_WINDOW_MS: ["999", "15m"],
   EDOC_LOG_LEVEL: ["loud", "INFO", "verbose"],
   EDOC_TRUST_PROXY: ["true", "all", "100", "10.0.0.0/33", "10.0.0.1/8/1", "loopback;10.0.0.1", ""+"127.0.0.1 ::1"],
   EDOC_METRICS_TOKEN: ["short", "with a space in it, sixteen+", "x".repeat(257)],
@@ -89,6 +94,8 @@ describe("configuration (app/config.ts)", () => {
     expect(c.delivery).to.deep.equal({ maxAttempts: 12, baseDelayMs: 2000, maxDelayMs: 900_000, leaseMs: 600_000, pollMs: 500, timeoutMs: 300_000 });
     expect(c).to.deep.include({ maxUploadBytes: 2 * 1024 ** 3, maxPacketBytes: 3 * 1024 ** 3, requestTimeoutMs: 3_600_000, trustRefreshMs: 2000, shutdownGraceMs: 20_000, logLevel: "info" });
     expect(c.snapshot).to.deep.equal({ validForMs: 3_600_000, publisher: undefined });
+    expect(c.sessions).to.deep.equal({ idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 });
+    expect(c.signIn).to.deep.equal({ maxFailuresPerUser: 5, maxFailuresPerAddress: 20, windowMs: 15 * 60_000 });
     expect(c.firstAgency.organId).to.equal("000.00.00.Z99");
     expect(c).to.include({ registrySync: null, p12Password: "", masterKey: undefined, schema: undefined, listenHost: undefined });
   });

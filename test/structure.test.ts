@@ -67,6 +67,12 @@ describe("structure checks (npm run check:structure)", function () {
     expect(output).to.include("bin-never-imports-server").and.include("bin/cli.ts → server/app.ts");
   });
 
+  it("fails when a page (.tsx, which dependency-cruiser cannot parse) imports storage/", async () => {
+    const { code, output } = await withSeed("server/pages/layout.tsx", '\nimport "../../storage/index.ts";\n');
+    expect(code).to.not.equal(0);
+    expect(output).to.include("server-imports-only-below").and.include("server/pages/layout.tsx → storage/index.ts");
+  });
+
   it("fails on a new export nobody imports", async () => {
     const { code, output } = await withSeed("envelopes/model.ts", "\nexport const seededUnusedExport = 1;\n");
     expect(code).to.not.equal(0);

@@ -1,0 +1,136 @@
+// Kiểm tra chữ ký: upload a packet or an evidence bundle (chosen or dropped), and the report in
+// plain words: Hợp lệ / Không hợp lệ with the reason, the signer, the signing time and what the
+// signature covers. With htmx the form swaps only the result; without it the whole page comes back.
+import type { VerificationReport } from "../../app/index.ts";
+import type { z } from "zod";
+import { Layout, type Frame } from "./layout.tsx";
+import { bilingual, dateTime, type Dictionary } from "./i18n.ts";
+
+type Report = z.infer<typeof VerificationReport>;
+
+/** A reference's words ("attachment 2: QĐ 45.pdf", "business block (revoke)") in the page's language. */
+function part(t: Dictionary, covers: string): string {
+  const attachment = /^attachment (\d+)(?:: (.*))?$/.exec(covers);
+  if (attachment) return t.verify.attachment(attachment[1], attachment[2] ?? "");
+  const [, base, detail] = /^(.*?)(?: \((.*)\))?$/.exec(covers)!;
+  const known = t.verify.part[base];
+  if (!known) return covers;
+  // a known part's English detail is either a kind of business block or already said by `known`
+  const kind = detail && t.verify.business[detail];
+  return kind ? `${known}: ${kind}` : known;
+}
+
+const commonName = (dn: string) => /(?:^|,\s*)CN=([^,]+)/.exec(dn)?.[1] ?? dn;
+
+function ReportView({ t, report }: { t: Dictionary; report: Report }) {
+  const v = t.verify;
+  const reasons = report.errors.map((e) => bilingual(t, e));
+  return (
+    <section class={`report ${report.valid ? "ok" : "bad"}`} aria-labelledby="result-title">
+      <h2 id="result-title">{v.result}</h2>
+      <p class="verdict">
+        <strong>{report.valid ? v.valid : v.invalid}</strong>
+      </p>
+      {!report.valid && (
+        <div>
+          <h3>{v.reason}</h3>
+          <p class="reason">{report.subIndication ? v.reasons[report.subIndication] : reasons[0]}</p>
+          {reasons.length > 0 && (
+            <ul class="details" aria-label={v.details}>
+              {reasons.map((r) => (
+                <li>{r}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <dl class="facts">
+        {report.packetKind && (
+          <>
+            <dt>{v.packetKind}</dt>
+            <dd>{v.kind[report.packetKind]}</dd>
+          </>
+        )}
+        {report.documentId && (
+          <>
+            <dt>{v.documentId}</dt>
+            <dd>{report.documentId}</dd>
+          </>
+        )}
+        <dt>{v.signer}</dt>
+        <dd>{report.signer ? commonName(report.signer.subject) : v.none}</dd>
+        {report.signer && (
+          <>
+            <dt>{v.signerAgency}</dt>
+            <dd>{report.signer.organId ?? v.none}</dd>
+            <dt>{v.certificate}</dt>
+            <dd>
+              {v.issuer}: {commonName(report.signer.issuer)}; {v.serial}: {report.signer.serialNumber}; {v.validity}: {dateTime(t, report.signer.notBefore)} – {dateTime(t, report.signer.notAfter)}
+            </dd>
+          </>
+        )}
+        <dt>{v.signingTime}</dt>
+        <dd>{report.signingTime ? dateTime(t, report.signingTime) : v.none}</dd>
+        <dt>{v.checkedAt}</dt>
+        <dd>{dateTime(t, report.validationTime)}</dd>
+      </dl>
+      <h3>{v.covers}</h3>
+      {report.references.length ? (
+        <ul class="covers">
+          {report.references.map((r) => (
+            <li class={r.digestOk === false ? "bad" : undefined}>
+              {part(t, r.covers)}: {r.digestOk === null ? v.digestUnchecked : r.digestOk ? v.digestOk : v.digestBad}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>{v.none}</p>
+      )}
+      {report.warnings.length > 0 && (
+        <>
+          <h3>{v.warnings}</h3>
+          <ul>
+            {report.warnings.map((w) => (
+              <li>{bilingual(t, w)}</li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The result region: a report, a message, or nothing yet. */
+export function VerifyResult({ t, report, message }: { t: Dictionary; report?: Report; message?: string }) {
+  return (
+    <div id="result" aria-live="polite">
+      {message && (
+        <p class="alert" role="alert">
+          {message}
+        </p>
+      )}
+      {report && <ReportView t={t} report={report} />}
+    </div>
+  );
+}
+
+export function VerifyPage(props: Frame & { report?: Report; message?: string }) {
+  const { t } = props;
+  return (
+    <Layout {...props} title={t.verify.title} scripts={["/assets/drop.js"]}>
+      <p>{t.verify.intro}</p>
+      <form method="post" action="/verify" enctype="multipart/form-data" hx-post="/verify" hx-target="#result" hx-swap="outerHTML" class="stack">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <div class="drop" data-drop="">
+          <label for="file">{t.verify.file}</label>
+          <input id="file" name="file" type="file" required accept=".edxml,.xml,.zip,application/xml,application/zip" />
+          <p class="hint" aria-hidden="true">
+            {t.verify.drop}
+          </p>
+        </div>
+        <button type="submit">{t.verify.submit}</button>
+      </form>
+      <VerifyResult t={t} report={props.report} message={props.message} />
+    </Layout>
+  );
+}

@@ -87,6 +87,7 @@ const vi = {
       SIGNER_NOT_BOUND: "Chứng thư số không được đăng ký cho cơ quan gửi trong danh bạ.",
       HASH_FAILURE: "Nội dung đã bị thay đổi sau khi ký.",
       SIG_CRYPTO_FAILURE: "Giá trị chữ ký không đúng.",
+      CHAIN_CONSTRAINTS_FAILURE: "Chứng thư số không được phép dùng để ký văn bản (mục đích sử dụng mở rộng không cho phép).",
     },
   },
   errors: {
@@ -182,6 +183,7 @@ const en: Dictionary = {
       SIGNER_NOT_BOUND: "The certificate is not registered for the sending agency in the registry.",
       HASH_FAILURE: "The content was changed after signing.",
       SIG_CRYPTO_FAILURE: "The signature value does not check.",
+      CHAIN_CONSTRAINTS_FAILURE: "The certificate may not sign documents (its extended key usage does not allow it).",
     },
   },
   errors: {

@@ -302,7 +302,7 @@ onEachDatabase("error answers in the client's language", (database) => {
     expect(r.status).to.equal(400);
     expect(r.vi.error).to.equal("tham số tìm kiếm không hợp lệ");
     expect(r.vi.details).to.include('direction: "in" (văn bản đến) hoặc "out" (văn bản đi), không phải "sideways"');
-    expect(r.vi.details).to.include('from: phải là ngày dạng yyyy-mm-dd, không phải "2026-02-30"');
+    expect(r.vi.details).to.include('from: phải là ngày dạng yyyy-mm-dd (hoặc dd/mm/yyyy, yyyy/mm/dd), không phải "2026-02-30"');
     const agency = await ask("POST", "/api/v1/agencies", { ...auth("admin"), "content-type": "application/json" }, JSON.stringify({ organId: "bad id!", name: " ", endpoint: "ftp://x" }));
     expect(agency.status).to.equal(400);
     expect(agency.vi.error).to.equal("thông tin cơ quan không hợp lệ");

@@ -19,7 +19,7 @@ export {
 } from "./documents.ts";
 export { AppError, type ErrorKind } from "./errors.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
-export { receivePacket } from "./receive.ts";
+export { inboundScan, receivePacket } from "./receive.ts";
 export { deleteAgency, listRegistry, registryEntry, registrySnapshot, saveAgency, startRegistrySync, subjectLine, syncSource, type RegistrySync } from "./registry.ts";
 export {
   Agency,

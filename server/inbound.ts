@@ -8,7 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { Router, type Request, type Response } from "express";
-import { AppError, RECIPIENT_HEADER, receivePacket, type AppContext } from "../app/index.ts";
+import { AppError, RECIPIENT_HEADER, inboundScan, receivePacket, type AppContext } from "../app/index.ts";
 
 const ACCEPTED_TYPES = new Set(["application/xml", "text/xml", "application/octet-stream"]);
 
@@ -39,11 +39,12 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
   try {
     let body: { size: number; sha256: string };
     try {
-      body = await receiveBody(req, path, limit);
+      body = await receiveBody(req, path, limit, inboundScan());
     } catch (err) {
-      if (err instanceof AppError && err.kind === "too-large") {
+      if (err instanceof AppError && (err.kind === "too-large" || err.kind === "invalid")) {
+        // refused before the body ended: the rest is not read
         res.set("Connection", "close");
-        ctx.log.warn({ limit, remote: req.socket.remoteAddress }, "inbound packet refused: too large");
+        ctx.log.warn({ limit, remote: req.socket.remoteAddress, reason: err.message }, "inbound packet refused while it arrived");
       }
       throw err;
     }
@@ -67,10 +68,11 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
 }
 
 /**
- * The request body into `path`, counting and hashing as it goes; a too-large AppError as soon as it
- * passes `limit` (the file is then removed by the caller and the rest of the body discarded).
+ * The request body into `path`, counting, hashing and showing each chunk to `scan` as it goes; a
+ * too-large AppError as soon as it passes `limit`, or what `scan` throws (the file is then removed
+ * by the caller and the rest of the body discarded).
  */
-function receiveBody(req: IncomingMessage, path: string, limit: number): Promise<{ size: number; sha256: string }> {
+function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (chunk: Buffer) => void): Promise<{ size: number; sha256: string }> {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(path, { flags: "wx" });
     const hash = createHash("sha256");
@@ -88,6 +90,11 @@ function receiveBody(req: IncomingMessage, path: string, limit: number): Promise
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return fail(new AppError("too-large", `the packet is larger than this node accepts (${limit} bytes)`));
+      try {
+        scan(chunk);
+      } catch (err) {
+        return fail(err as Error);
+      }
       hash.update(chunk);
       if (!out.write(chunk)) {
         req.pause();

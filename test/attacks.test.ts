@@ -26,6 +26,8 @@ import {
 } from "../signing/index.ts";
 import { canonicalize, createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, fixturePath, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
+import { onEachDatabase } from "./helpers/db.ts";
+import { startNode, type TestNode } from "./helpers/node.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -1357,6 +1359,37 @@ describe("attacks on the verifier", function () {
       const { content } = await accepts(withText(spaced));
       expect((await decoded({ bytes: Buffer.from(withText(spaced)) }, content!))[1]).to.deep.equal(FILES[1]);
       await accepts(withText(""));
+    });
+
+    // They verified TOTAL_PASSED and then failed to decode while being stored: a 500, and the
+    // sender's worker retried until "failed". Now the verifier refuses them: a 422 with the report.
+    onEachDatabase("at POST /edxml", (database) => {
+      let node: TestNode;
+      before(async () => {
+        node = await startNode({
+          database: database(),
+          organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+          registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
+        });
+      });
+      after(() => node?.close());
+
+      it("NUL, control bytes, invalid UTF-8, '!!' or inner padding in a signed attachment: 422 FORMAT_FAILURE, never 5xx, nothing stored", async () => {
+        const bodies = [
+          ...[[0x00], [0x01], [0xff], [0x21, 0x21]].map((b) => signedWithText(ATT2, Buffer.concat([Buffer.from(ATT2.slice(0, 200)), Buffer.from(b), Buffer.from(ATT2.slice(200))]))),
+          Buffer.from(withText(`${ATT2.slice(0, 8)}QQ==${ATT2.slice(8)}`)),
+          Buffer.from(withText(`${ATT2}QUJ`)),
+        ];
+        for (const body of bodies) {
+          const res = await fetch(`${node.url}/edxml`, { method: "POST", headers: { "content-type": "application/xml" }, body: new Uint8Array(body) });
+          const report = await res.json();
+          expect(res.status, JSON.stringify(report)).to.equal(422);
+          expect(report).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+          expect(report.errors[0]).to.match(/not plain base64 text|truncated/);
+        }
+        const stored = await node.node.storage.db("documents").count({ n: "*" }).first();
+        expect(Number(stored!.n)).to.equal(0);
+      });
     });
   });
 });

@@ -42,8 +42,7 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
       body = await receiveBody(req, path, limit, inboundScan());
     } catch (err) {
       if (err instanceof AppError && (err.kind === "too-large" || err.kind === "invalid")) {
-        // refused before the body ended: the rest is not read
-        res.set("Connection", "close");
+        lingerThenClose(req, res);
         ctx.log.warn({ limit, remote: req.socket.remoteAddress, reason: err.message }, "inbound packet refused while it arrived");
       }
       throw err;
@@ -65,6 +64,25 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
   } finally {
     await rm(path, { force: true });
   }
+}
+
+/** How long the rest of a refused body is read (and dropped) after the answer, at most. */
+const LINGER_MS = 2000;
+
+/**
+ * Refused before the body ended: the answer goes out while the rest is read and dropped for a
+ * moment, then the connection is cut. Closing at once ("Connection: close") resets a connection
+ * whose client is still sending, and a reset can destroy the answer before the client reads it.
+ */
+function lingerThenClose(req: Request, res: Response): void {
+  const socket = req.socket;
+  res.once("finish", () => {
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(timer));
+    // a client that stops sending (as it should, once answered) is let go at once
+    if (req.complete) socket.destroySoon();
+    else req.once("end", () => socket.destroySoon());
+  });
 }
 
 /**

@@ -75,7 +75,7 @@ export type ReceiveOutcome =
  * The verifier scans the saved body again; this only decides early what it would decide late.
  */
 export function inboundScan(): (chunk: Buffer) => void {
-  const scanner = packetScanner();
+  const scanner = packetScanner(undefined, { keep: false });
   return (chunk) => {
     try {
       scanner.feed(chunk);

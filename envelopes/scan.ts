@@ -59,7 +59,8 @@ export interface PacketScanner {
 type Mode = "markup" | "tag" | "comment" | "cdata" | "pi" | "content";
 const TERMINATOR = { comment: "-->", cdata: "]]>", pi: "?>" } as const;
 
-export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS): PacketScanner {
+/** `keep: false` only checks (a guard at the door): the skeleton's bytes are counted, not kept. */
+export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS, { keep = true } = {}): PacketScanner {
   const nonce = randomBytes(12).toString("hex");
   const parts: Buffer[] = [];
   let skeletonBytes = 0;
@@ -85,7 +86,7 @@ export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS): PacketS
     if (upTo > committed) {
       skeletonBytes += upTo - committed;
       if (skeletonBytes > limits.maxSkeletonBytes) tooLarge(`the packet's XML outside attachments exceeds ${limits.maxSkeletonBytes} bytes`);
-      parts.push(Buffer.from(win.subarray(committed, upTo))); // a copy: the read buffer is reused
+      if (keep) parts.push(Buffer.from(win.subarray(committed, upTo))); // a copy: the read buffer is reused
       committed = upTo;
     }
   };

@@ -7,7 +7,7 @@
 // same code as any small packet; only the marked texts are digested as streams.
 import { randomBytes } from "node:crypto";
 import { open } from "node:fs/promises";
-import { XmlError } from "./xml.ts";
+import { MAX_DEPTH, XmlError } from "./xml.ts";
 
 /** Where a packet's bytes come from: a file on disk or bytes in memory. */
 export type PacketSource = { path: string } | { bytes: Buffer };
@@ -125,7 +125,8 @@ export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS, { keep =
     }
     const name = /^[^\s/>]+/.exec(text)?.[0] ?? "";
     if (text.endsWith("/")) return true;
-    stack.push(name.slice(name.indexOf(":") + 1));
+    // the open elements are held, so they are capped as the parser caps them
+    if (stack.push(name.slice(name.indexOf(":") + 1)) > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);
     if (stack.length === CONTENT_PATH.length && stack.every((s, i) => s === CONTENT_PATH[i])) {
       if (regions.length >= limits.maxAttachments) tooLarge(`more than ${limits.maxAttachments} attachments`);
       commit(pos);
@@ -186,11 +187,11 @@ export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS, { keep =
       committed = 0;
       while (pos < win.length && step());
       // what waits for the next chunk: a tag from its '<', an opener, the tail of a terminator
-      const keep = mode === "tag" ? tagStart : mode === "content" ? win.length : pos;
-      commit(keep);
-      resume = pos - keep;
+      const held = mode === "tag" ? tagStart : mode === "content" ? win.length : pos;
+      commit(held);
+      resume = pos - held;
       if (mode === "tag") tagStart = 0;
-      kept = Buffer.from(win.subarray(keep)); // a copy: the read buffer is reused
+      kept = Buffer.from(win.subarray(held)); // a copy: the read buffer is reused
     },
     end() {
       if (region) throw new XmlError("the packet ends inside an attachment");
@@ -262,6 +263,8 @@ function count(chunk: Buffer, byte: number): number {
   return n;
 }
 
+const SLICE = 1 << 16;
+
 /** How many bytes Node's decoder writes for n base64 characters (no padding). */
 const decodedLength = (n: number) => Math.floor(n / 4) * 3 + [0, 0, 1, 2][n % 4];
 
@@ -275,7 +278,7 @@ function canonicalBase64(): { take(chunk: Buffer): void; end(): void } {
   let chars = 0; // alphabet characters so far
   let pads = 0;
   let last = -1; // the last alphabet character
-  let scratch = Buffer.alloc(0);
+  const scratch = Buffer.allocUnsafe(decodedLength(SLICE + 1));
   // Byte by byte: for a chunk the fast check could not clear (its end, with the padding).
   const exact = (chunk: Buffer) => {
     for (const c of chunk) {
@@ -287,26 +290,29 @@ function canonicalBase64(): { take(chunk: Buffer): void; end(): void } {
       else [chars, last] = [chars + 1, c];
     }
   };
-  return {
-    take(chunk) {
-      const n = chunk.length - count(chunk, LF) - count(chunk, TAB) - count(chunk, SPACE);
-      if (n === 0) return;
-      // Native speed for the common case: Node's decoder skips bytes outside its alphabet (ours
-      // plus '-' and '_') and stops at '=', so it writes all n characters' bytes only when each is
-      // one of ours. One 'A' more makes a skipped n-th character visible when n % 4 is 1.
-      if (!pads && chunk.indexOf(0x2d) < 0 && chunk.indexOf(0x5f) < 0) {
-        const m = n % 4 === 1 ? n + 1 : n;
-        if (scratch.length < decodedLength(m)) scratch = Buffer.allocUnsafe(decodedLength(m));
-        const text = chunk.toString("latin1");
-        if (scratch.write(m === n ? text : text + "A", 0, "base64") === decodedLength(m)) {
-          chars += n;
-          let i = chunk.length - 1;
-          while (chunk[i] === LF || chunk[i] === TAB || chunk[i] === SPACE) i--;
-          last = chunk[i];
-          return;
-        }
+  const slice = (chunk: Buffer) => {
+    const n = chunk.length - count(chunk, LF) - count(chunk, TAB) - count(chunk, SPACE);
+    if (n === 0) return;
+    // Native speed for the common case: Node's decoder skips bytes outside its alphabet (ours
+    // plus '-' and '_') and stops at '=', so it writes all n characters' bytes only when each is
+    // one of ours. One 'A' more makes a skipped n-th character visible when n % 4 is 1.
+    if (!pads && chunk.indexOf(0x2d) < 0 && chunk.indexOf(0x5f) < 0) {
+      const m = n % 4 === 1 ? n + 1 : n;
+      const text = chunk.toString("latin1");
+      if (scratch.write(m === n ? text : text + "A", 0, "base64") === decodedLength(m)) {
+        chars += n;
+        let i = chunk.length - 1;
+        while (chunk[i] === LF || chunk[i] === TAB || chunk[i] === SPACE) i--;
+        last = chunk[i];
+        return;
       }
-      exact(chunk);
+    }
+    exact(chunk);
+  };
+  return {
+    // in 64 KiB slices, so that each string dies young and memory stays flat
+    take(chunk) {
+      for (let i = 0; i < chunk.length; i += SLICE) slice(chunk.subarray(i, i + SLICE));
     },
     end() {
       if ((chars + pads) % 4 !== 0) throw new XmlError("an attachment's base64 content is truncated");
@@ -348,9 +354,8 @@ export async function* regionText(source: PacketSource, region: ContentRegion): 
 export async function* regionBytes(source: PacketSource, region: ContentRegion): AsyncGenerator<Buffer> {
   let carry = "";
   for await (const chunk of regionText(source, region)) {
-    // in 64 KiB slices, so that each string dies young and memory stays flat
-    for (let i = 0; i < chunk.length; i += 1 << 16) {
-      const text = carry + chunk.toString("latin1", i, Math.min(chunk.length, i + (1 << 16))).replace(/\s+/g, "");
+    for (let i = 0; i < chunk.length; i += SLICE) {
+      const text = carry + chunk.toString("latin1", i, Math.min(chunk.length, i + SLICE)).replace(/\s+/g, "");
       const whole = text.length - (text.length % 4);
       carry = text.slice(whole);
       if (whole) yield Buffer.from(text.slice(0, whole), "base64");

@@ -19,7 +19,7 @@ export { ORGAN_ID_LENIENT, ORGAN_ID_STRICT, TIMESTAMP_SKEW_MS, ValidationError, 
 export { isStatusHeader, readAttachmentInfo, readBussiness, readEdocHeader, readPacket, readStatusHeader, readTraceHeaders } from "./read.ts";
 export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";
 export { ScanLimitError, packetScanner, scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
-export type { PacketSource, PacketScanner, ContentRegion, ScanLimits } from "./scan.ts";
+export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor } from "./input.ts";
 export { AGENCY_STATUSES, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem } from "./agency.ts";
 export { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "./flow.ts";

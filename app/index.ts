@@ -22,7 +22,7 @@ export { preferredLanguage, translate } from "./i18n.ts";
 export { startOrphanSweep } from "./files.ts";
 export { assertMetricsReader } from "./metrics.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
-export { receivePacket } from "./receive.ts";
+export { inboundScan, receivePacket } from "./receive.ts";
 export { deleteAgency, listRegistry, registryEntry, registrySnapshot, saveAgency, startRegistrySync, subjectLine, syncSource, type RegistrySync } from "./registry.ts";
 export {
   Agency,

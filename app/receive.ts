@@ -10,10 +10,13 @@ import {
   RECIPIENT_CODES,
   SENDER_CODES,
   STATUS_CODES,
+  ScanLimitError,
   TIMESTAMP_SKEW_MS,
+  XmlError,
   businessTargets,
   formatCode,
   formatTimestamp,
+  packetScanner,
   parseVnTimestamp,
   readSource,
   regionBytes,
@@ -65,6 +68,25 @@ export type ReceiveOutcome =
   | { kind: "receipt"; receipt: Buffer; document: string; created: boolean }
   /** A status packet, recorded (or already held). */
   | { kind: "status"; document: string; duplicate: boolean };
+
+/**
+ * The verifier's scan, run on a body as it arrives (feed it each chunk): a body over a scan limit
+ * (the XML outside attachments, one tag, the attributes of one element) or with a DOCTYPE is
+ * refused at the chunk that crosses the line, not after up to maxPacketBytes have been received.
+ * The verifier scans the saved body again; this only decides early what it would decide late.
+ */
+export function inboundScan(): (chunk: Buffer) => void {
+  const scanner = packetScanner(undefined, { keep: false });
+  return (chunk) => {
+    try {
+      scanner.feed(chunk);
+    } catch (err) {
+      if (err instanceof ScanLimitError) throw new AppError("too-large", `the packet is refused while it arrives: ${err.message}`);
+      if (err instanceof XmlError) throw invalid(`the body is not an edXML packet: ${err.message}`);
+      throw err;
+    }
+  };
+}
 
 export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
   const { report, content } = await verifyPacket({ path: body.path }, await ctx.trust());

@@ -1,10 +1,11 @@
-// npm run bench [-- --only core|service] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
+// npm run bench [-- --only core|service|dos] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
 // [--archive 1000000]: runs the benchmarks, prints each table and writes it under bench/results/
 // with the machine it was measured on.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { benchCore } from "./core.ts";
+import { benchDos } from "./dos.ts";
 import { benchService } from "./service.ts";
 
 const { values } = parseArgs({
@@ -52,5 +53,13 @@ if (!values.only || values.only === "service") {
       archive: Number(values.archive),
       nodesDir: values["nodes-dir"],
     }),
+  );
+}
+if (!values.only || values.only === "dos") {
+  write(
+    "dos",
+    "DoS benchmark",
+    "One node (the compiled server, its own process, SQLite) on loopback; malicious bodies at its unauthenticated door POST /edxml.",
+    await benchDos(),
   );
 }

@@ -16,6 +16,8 @@ import { openStorage, searchDocuments, terms } from "../storage/index.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The bench folder, where benchmarks keep their scratch data (tmp/). */
+export const BENCH_ROOT = join(ROOT, "bench");
 const EDOC = join(ROOT, "bin", "edoc");
 const SERVER = join(ROOT, "dist", "server", "main.js");
 
@@ -31,7 +33,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 interface NodeProc {
   url: string;
@@ -46,7 +48,7 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
   return stdout.trim().split("\n").pop()!;
 }
 
-async function startNode(dir: string, organId: string, name: string): Promise<NodeProc> {
+export async function startNode(dir: string, organId: string, name: string): Promise<NodeProc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = { EDOC_DATA_DIR: dir, PORT: String(port), EDOC_PUBLIC_URL: url, EDOC_ORGAN_ID: organId, EDOC_ORGAN_NAME: name };
@@ -56,7 +58,7 @@ async function startNode(dir: string, organId: string, name: string): Promise<No
   return { url, env, token, admin };
 }
 
-async function launch(n: NodeProc): Promise<void> {
+export async function launch(n: NodeProc): Promise<void> {
   // EDOC_BENCH_NODE_ARGS: extra node flags for the two nodes (e.g. --cpu-prof to profile them)
   const extra = process.env.EDOC_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   n.proc = spawn(process.execPath, [...extra, SERVER], { env: { ...process.env, ...n.env }, stdio: ["ignore", "ignore", "inherit"] });

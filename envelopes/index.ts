@@ -18,7 +18,7 @@ export { SIGNATURE_SLOT, attachmentSlot, formatCode, formatDate, formatTimestamp
 export { ORGAN_ID_LENIENT, ORGAN_ID_STRICT, TIMESTAMP_SKEW_MS, ValidationError, parseVnTimestamp, validateEdoc, validateStatus } from "./validate.ts";
 export { isStatusHeader, readAttachmentInfo, readBussiness, readEdocHeader, readManifest, readPacket, readStatusHeader, readTraceHeaders } from "./read.ts";
 export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";
-export { scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
+export { ScanLimitError, packetScanner, scanPacket, readSource, regionText, regionBytes } from "./scan.ts";
 export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor, peopleDateParts } from "./input.ts";
 export { stripBidiControls } from "./names.ts";

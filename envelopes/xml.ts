@@ -18,7 +18,8 @@ export class XmlError extends Error {
 export type Refuse = (en: string, vi: string) => never;
 
 const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
-const MAX_DEPTH = 64;
+/** Deeper is refused, by the strict parser and already by the streaming scanner (scan.ts). */
+export const MAX_DEPTH = 64;
 /** A packet's skeleton has a few hundred elements; far more is an attempt to exhaust the verifier. */
 const MAX_ELEMENTS = 100_000;
 const dom = new DOMImplementation();

@@ -8,7 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { Router, type Request, type Response } from "express";
-import { AppError, RECIPIENT_HEADER, receivePacket, type AppContext } from "../app/index.ts";
+import { AppError, RECIPIENT_HEADER, inboundScan, receivePacket, type AppContext } from "../app/index.ts";
 
 const ACCEPTED_TYPES = new Set(["application/xml", "text/xml", "application/octet-stream"]);
 
@@ -39,11 +39,11 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
   try {
     let body: { size: number; sha256: string };
     try {
-      body = await receiveBody(req, path, limit);
+      body = await receiveBody(req, path, limit, inboundScan());
     } catch (err) {
-      if (err instanceof AppError && err.kind === "too-large") {
-        res.set("Connection", "close");
-        ctx.log.warn({ limit, remote: req.socket.remoteAddress }, "inbound packet refused: too large");
+      if (err instanceof AppError && (err.kind === "too-large" || err.kind === "invalid")) {
+        lingerThenClose(req, res);
+        ctx.log.warn({ limit, remote: req.socket.remoteAddress, reason: err.message }, "inbound packet refused while it arrived");
       }
       throw err;
     }
@@ -66,11 +66,31 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
   }
 }
 
+/** How long the rest of a refused body is read (and dropped) after the answer, at most. */
+const LINGER_MS = 2000;
+
 /**
- * The request body into `path`, counting and hashing as it goes; a too-large AppError as soon as it
- * passes `limit` (the file is then removed by the caller and the rest of the body discarded).
+ * Refused before the body ended: the answer goes out while the rest is read and dropped for a
+ * moment, then the connection is cut. Closing at once ("Connection: close") resets a connection
+ * whose client is still sending, and a reset can destroy the answer before the client reads it.
  */
-function receiveBody(req: IncomingMessage, path: string, limit: number): Promise<{ size: number; sha256: string }> {
+function lingerThenClose(req: Request, res: Response): void {
+  const socket = req.socket;
+  res.once("finish", () => {
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(timer));
+    // a client that stops sending (as it should, once answered) is let go at once
+    if (req.complete) socket.destroySoon();
+    else req.once("end", () => socket.destroySoon());
+  });
+}
+
+/**
+ * The request body into `path`, counting, hashing and showing each chunk to `scan` as it goes; a
+ * too-large AppError as soon as it passes `limit`, or what `scan` throws (the file is then removed
+ * by the caller and the rest of the body discarded).
+ */
+function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (chunk: Buffer) => void): Promise<{ size: number; sha256: string }> {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(path, { flags: "wx" });
     const hash = createHash("sha256");
@@ -88,6 +108,11 @@ function receiveBody(req: IncomingMessage, path: string, limit: number): Promise
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return fail(new AppError("too-large", `the packet is larger than this node accepts (${limit} bytes)`));
+      try {
+        scan(chunk);
+      } catch (err) {
+        return fail(err as Error);
+      }
       hash.update(chunk);
       if (!out.write(chunk)) {
         req.pause();

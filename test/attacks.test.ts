@@ -27,6 +27,8 @@ import {
 } from "../signing/index.ts";
 import { canonicalize, createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, fixturePath, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
+import { onEachDatabase } from "./helpers/db.ts";
+import { startNode, type TestNode } from "./helpers/node.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -173,6 +175,25 @@ async function hashFailure(packet: string, broken: string[]) {
   expect(report.references.filter((r) => r.digestOk === true)).to.have.length(report.references.length - broken.length);
   for (const uri of broken) expect(report.errors[0]).to.include(uri);
   return report;
+}
+
+/**
+ * EDOC with the base64 text `from` replaced by raw `bytes` (which need not be XML text at all),
+ * genuinely re-signed by the sender: the attachment's digest is taken over those very bytes, as a
+ * streaming verifier reads them, so only the check of the text itself can refuse the packet.
+ */
+function signedWithText(from: string, bytes: Buffer): Buffer {
+  const MARK = "RAWTEXTMARK0";
+  const key = testPki().sender.privateKey;
+  let xml = resign(sub(EDOC, `>${from}<`, `>${MARK}<`), key);
+  const attachment = allElements(parseStrict(xml).documentElement).find((e) => e.localName === "Attachment" && (e.textContent ?? "").includes(MARK))!;
+  const [before, after] = canonicalize(attachment).split(MARK);
+  const value = createHash("sha256").update(before!).update(bytes).update(after!).digest("base64");
+  const uri = `#${attachment.getAttribute("Id")}`;
+  const re = new RegExp(`(<ds:Reference URI="${escapeRe(uri)}"[^>]*>(?:(?!</ds:Reference>)[\\s\\S])*?<ds:DigestValue>)[^<]*(</ds:DigestValue>)`);
+  xml = signInfo(sub(xml, re, (_m, a, b) => a + value + b), key);
+  const [head, tail] = xml.split(MARK);
+  return Buffer.concat([Buffer.from(head!, "utf8"), bytes, Buffer.from(tail!, "utf8")]);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1461,6 +1482,119 @@ describe("attacks on the verifier", function () {
         expect(report.valid).to.equal(false);
         expect(report.references.filter((r) => !r.digestOk).map((r) => r.uri)).to.deep.equal(["#edxml-att-1"]);
       }
+    });
+  });
+  // ----------------------------------------------------------------------------------------------
+  // Decoders disagree about anything but canonical base64: Node stops at the first '=' and skips
+  // bytes outside its alphabet, GNU base64 and OpenSSL carry on or refuse. Genuinely signed, such a
+  // text would back two different files (or, with bytes no XML reader accepts, none): refused.
+  describe("8. an attachment's text is canonical base64 (RFC 4648), nothing else", () => {
+    const key = () => testPki().sender.privateKey;
+    const withText = (text: string) => resign(sub(EDOC, `>${ATT2}<`, `>${text}<`), key());
+
+    it("'=' padding followed by more base64 (two files behind one signature) → FORMAT_FAILURE", async () => {
+      const first = Buffer.from("%PDF-1.7 bản thứ nhất.");
+      expect(first.length % 3, "the first file's base64 must end in padding").to.not.equal(0);
+      const text = first.toString("base64") + Buffer.from("bản thứ hai, giấu sau dấu =").toString("base64");
+      expect(text.indexOf("=")).to.be.greaterThan(0).and.lessThan(text.length - 4);
+      await rejects(withText(text), "FORMAT_FAILURE", { error: "'=' padding inside the text" });
+    });
+
+    it("padding followed by whitespace and more base64 → FORMAT_FAILURE", async () => {
+      await rejects(withText(`${ATT2.slice(0, 8)}QQ==\n${ATT2.slice(8)}`), "FORMAT_FAILURE", { error: "'=' padding inside the text" });
+    });
+
+    it("three '=' at the end → FORMAT_FAILURE", async () => {
+      await rejects(withText(`${ATT2}QQ===`), "FORMAT_FAILURE", { error: "more than two '='" });
+    });
+
+    it("non-zero bits under the padding (QR== besides QQ==, the same bytes for Node) → FORMAT_FAILURE", async () => {
+      await rejects(withText(`${ATT2}QR==`), "FORMAT_FAILURE", { error: "non-zero bits in its padding" });
+    });
+
+    it("a truncated last group (length not a multiple of 4) → FORMAT_FAILURE", async () => {
+      await rejects(withText(`${ATT2}QUJ`), "FORMAT_FAILURE", { error: "truncated" });
+    });
+
+    it("'!!' inside the text → FORMAT_FAILURE", async () => {
+      await rejects(withText(`${ATT2.slice(0, 100)}!!${ATT2.slice(100)}`), "FORMAT_FAILURE", { error: "byte 0x21 is not in the base64 alphabet" });
+    });
+
+    it("base64url characters ('-', '_') → FORMAT_FAILURE", async () => {
+      await rejects(withText(`${ATT2.slice(0, 100)}-_${ATT2.slice(102)}`), "FORMAT_FAILURE", { error: "byte 0x2d is not in the base64 alphabet" });
+    });
+
+    for (const [what, bytes, byte] of [
+      ["a NUL byte", Buffer.from([0x00]), "0x00"],
+      ["a control byte (0x01)", Buffer.from([0x01]), "0x01"],
+      ["a form feed (0x0c)", Buffer.from([0x0c]), "0x0c"],
+      ["invalid UTF-8 (0xff)", Buffer.from([0xff]), "0xff"],
+      ["a lone UTF-8 continuation byte (0x80)", Buffer.from([0x80]), "0x80"],
+      ["a valid non-ASCII character (đ)", Buffer.from("đ"), "0xc4"],
+    ] as const) {
+      it(`${what} inside the text, the digest taken over it → FORMAT_FAILURE`, async () => {
+        const text = Buffer.concat([Buffer.from(ATT2.slice(0, 200)), bytes, Buffer.from(ATT2.slice(200))]);
+        await rejects(signedWithText(ATT2, text), "FORMAT_FAILURE", { error: `byte ${byte} is not in the base64 alphabet` });
+      });
+    }
+
+    it("the same bytes on a 1 MB read boundary (from a file) → FORMAT_FAILURE", async () => {
+      const s = scratch();
+      try {
+        const big = randomBytes(1_200_000).toString("base64");
+        const packet = signedWithText(ATT2, Buffer.concat([Buffer.from(big.slice(0, 1_048_576)), Buffer.from([0x00]), Buffer.from(big.slice(1_048_576))]));
+        writeFileSync(s.path("nul.edxml"), packet);
+        const { report } = await verifyPacket({ path: s.path("nul.edxml") }, testPki().trust);
+        expect(report).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+        expect(report.errors[0]).to.include("byte 0x00 is not in the base64 alphabet");
+      } finally {
+        s.cleanup();
+      }
+    });
+
+    it("what stays valid: one and two '=' at the very end, spaces and tabs between groups, an empty text", async () => {
+      for (const extra of [Buffer.from("a"), Buffer.from("ab")]) {
+        const file = Buffer.concat([FILES[1]!, extra]);
+        const text = file.toString("base64");
+        expect(text.endsWith("=")).to.equal(true);
+        const { content } = await accepts(withText(text));
+        expect((await decoded({ bytes: Buffer.from(withText(text)) }, content!))[1]).to.deep.equal(file);
+      }
+      const spaced = ATT2.replace(/.{64}/g, (g) => `${g} \t`);
+      const { content } = await accepts(withText(spaced));
+      expect((await decoded({ bytes: Buffer.from(withText(spaced)) }, content!))[1]).to.deep.equal(FILES[1]);
+      await accepts(withText(""));
+    });
+
+    // They verified TOTAL_PASSED and then failed to decode while being stored: a 500, and the
+    // sender's worker retried until "failed". Now the verifier refuses them: a 422 with the report.
+    onEachDatabase("at POST /edxml", (database) => {
+      let node: TestNode;
+      before(async () => {
+        node = await startNode({
+          database: database(),
+          organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+          registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
+        });
+      });
+      after(() => node?.close());
+
+      it("NUL, control bytes, invalid UTF-8, '!!' or inner padding in a signed attachment: 422 FORMAT_FAILURE, never 5xx, nothing stored", async () => {
+        const bodies = [
+          ...[[0x00], [0x01], [0xff], [0x21, 0x21]].map((b) => signedWithText(ATT2, Buffer.concat([Buffer.from(ATT2.slice(0, 200)), Buffer.from(b), Buffer.from(ATT2.slice(200))]))),
+          Buffer.from(withText(`${ATT2.slice(0, 8)}QQ==${ATT2.slice(8)}`)),
+          Buffer.from(withText(`${ATT2}QUJ`)),
+        ];
+        for (const body of bodies) {
+          const res = await fetch(`${node.url}/edxml`, { method: "POST", headers: { "content-type": "application/xml" }, body: new Uint8Array(body) });
+          const report = await res.json();
+          expect(res.status, JSON.stringify(report)).to.equal(422);
+          expect(report).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+          expect(report.errors[0]).to.match(/not plain base64 text|truncated/);
+        }
+        const stored = await node.node.storage.db("documents").count({ n: "*" }).first();
+        expect(Number(stored!.n)).to.equal(0);
+      });
     });
   });
 });

@@ -1,0 +1,156 @@
+// Unauthenticated denial of service at POST /edxml (issue 8). Before, an unterminated start tag
+// or comment was never committed by the streaming scanner, so the skeleton limit fired only after
+// the whole body (up to 3 GiB) was on disk, and a pending attribute was rescanned on every 1 MiB
+// read (quadratic time, memory ~4× the body). Now every construct is bounded as it is read, and
+// the door scans the body while it arrives: the refusal comes while the client is still sending.
+// Timings here are deliberately generous (a shared 2-core machine); the speed targets are in the
+// bench ("DoS at POST /edxml").
+import { expect } from "chai";
+import { request } from "node:http";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { EDXML_NS } from "../envelopes/index.ts";
+import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
+import { onEachDatabase } from "./helpers/db.ts";
+import { startNode, type TestNode } from "./helpers/node.ts";
+
+const MB = 1024 * 1024;
+const HEAD = `<?xml version="1.0" encoding="UTF-8"?>\n<edXML xmlns="${EDXML_NS}"><edXMLEnvelope><edXMLHeader><MessageHeader>`;
+
+/** A malicious body: `head`, then `fill` again and again up to `total` bytes, made as it is sent. */
+interface Attack {
+  what: string;
+  head: string;
+  fill: string;
+  total: number;
+  error: RegExp;
+  /** Default 413: over a size limit. */
+  status?: number;
+}
+
+const ATTACKS: Attack[] = [
+  { what: "an unterminated attribute value of 128 MB", head: `${HEAD}<Subject a="`, fill: "x", total: 128 * MB, error: /a tag of the packet is longer than 1048576 bytes/ },
+  { what: "an unterminated start tag of 64 MB (no attributes)", head: `${HEAD}<Subject`, fill: " ", total: 64 * MB, error: /longer than 1048576 bytes/ },
+  { what: "an unterminated comment of 128 MB", head: `${HEAD}<!--`, fill: "c", total: 128 * MB, error: /XML outside attachments exceeds 16777216 bytes/ },
+  { what: "an unterminated CDATA section of 64 MB", head: `${HEAD}<Subject><![CDATA[`, fill: "d", total: 64 * MB, error: /exceeds 16777216 bytes/ },
+  { what: "an unterminated processing instruction of 64 MB", head: `${HEAD}<?pi `, fill: "p", total: 64 * MB, error: /exceeds 16777216 bytes/ },
+  { what: "64 MB of text in a header element", head: `${HEAD}<Subject>`, fill: "Quyết định ", total: 64 * MB, error: /exceeds 16777216 bytes/ },
+  { what: "a million attributes on one element (11 MB)", head: `${HEAD}<Subject`, fill: ' a="" b=""', total: 11 * MB, error: /more than 256 attributes/ },
+  // the scanner holds the open elements: millions of them were memory, now capped as the parser does
+  { what: "64 MB of unclosed start tags", head: HEAD, fill: "<ab>", total: 64 * MB, error: /nested deeper than 64 levels/, status: 400 },
+];
+
+interface Answer {
+  status: number;
+  body: string;
+  /** Bytes the client had handed to the socket when the answer came; -1 if it finished first. */
+  sentWhenAnswered: number;
+  ms: number;
+}
+
+/** Sends the attack with its Content-Length (under the node's limit), stopping once answered. */
+function send(url: string, attack: Attack): Promise<Answer> {
+  const start = performance.now();
+  const head = Buffer.from(attack.head);
+  const unit = Buffer.from(attack.fill);
+  const chunk = Buffer.concat(Array.from({ length: Math.ceil((64 * 1024) / unit.length) }, () => unit));
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let finished = false;
+    let answered = false;
+    const req = request(`${url}/edxml`, { method: "POST", headers: { "content-type": "application/xml", "content-length": attack.total } });
+    req.on("response", (res) => {
+      answered = true;
+      const sentWhenAnswered = finished ? -1 : sent;
+      const parts: Buffer[] = [];
+      res.on("data", (d: Buffer) => parts.push(d));
+      res.on("end", () => resolve({ status: res.statusCode!, body: Buffer.concat(parts).toString(), sentWhenAnswered, ms: performance.now() - start }));
+      res.on("error", reject);
+    });
+    // the node closes the connection after its answer: writing on is an error the client expects
+    req.on("error", (err) => {
+      if (!answered) setTimeout(() => answered || reject(err), 1000);
+    });
+    const pump = () => {
+      while (!answered && sent < attack.total) {
+        const piece = sent === 0 ? head : chunk.subarray(0, Math.min(chunk.length, attack.total - sent));
+        sent += piece.length;
+        if (!req.write(piece)) return void req.once("drain", pump);
+      }
+      if (!answered && !finished) {
+        finished = true;
+        req.end();
+      }
+    };
+    pump();
+  });
+}
+
+/** /healthz asked one after the other until `until` settles: each answer's status and time. */
+async function healthWhile(url: string, until: Promise<unknown>): Promise<Array<{ status: number; ms: number }>> {
+  let done = false;
+  until.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  const out: Array<{ status: number; ms: number }> = [];
+  while (!done) {
+    const start = performance.now();
+    const res = await fetch(`${url}/healthz`);
+    await res.arrayBuffer();
+    out.push({ status: res.status, ms: performance.now() - start });
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return out;
+}
+
+onEachDatabase("denial of service at POST /edxml", (database) => {
+  let node: TestNode;
+  before(async () => {
+    node = await startNode({
+      database: database(),
+      organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+      registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
+    });
+  });
+  after(() => node?.close());
+
+  for (const attack of ATTACKS) {
+    it(`${attack.what}: ${attack.status ?? 413} while the client is still sending, nothing kept`, async function () {
+      this.timeout(60_000);
+      const answer = await send(node.url, attack);
+      expect(answer.status, answer.body).to.equal(attack.status ?? 413);
+      expect(JSON.parse(answer.body).error).to.match(attack.error);
+      // the limit is 16 MiB of skeleton (1 MiB for a tag): answered long before the end of a large
+      // body (a small one is already in the socket buffers when the answer comes)
+      if (attack.total >= 64 * MB) expect(answer.sentWhenAnswered, "answered before the client finished sending").to.be.greaterThan(0).and.lessThan(48 * MB);
+      expect(answer.ms, "time to refusal (generous; the bench measures it)").to.be.lessThan(20_000);
+      expect(readdirSync(join(node.node.config.dataDir, "tmp"))).to.deep.equal([]);
+    });
+  }
+
+  it("four such bodies in parallel: each refused, /healthz answers meanwhile, memory stays bounded", async function () {
+    this.timeout(120_000);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    try {
+      const attacks = Promise.all([ATTACKS[0]!, ATTACKS[2]!, ATTACKS[6]!, ATTACKS[0]!].map((a) => send(node.url, a)));
+      const health = await healthWhile(node.url, attacks);
+      const answers = await attacks;
+      answers.forEach((a, i) => {
+        expect(a.status, a.body).to.equal(413);
+        if (i !== 2) expect(a.sentWhenAnswered, "answered before the client finished sending").to.be.greaterThan(0);
+      });
+      expect(health.length, "/healthz was asked while the attacks ran").to.be.greaterThan(0);
+      expect(health.every((h) => h.status === 200)).to.equal(true);
+      expect(Math.max(...health.map((h) => h.ms)), "slowest /healthz (generous; the bench measures p99)").to.be.lessThan(2000);
+    } finally {
+      clearInterval(sampler);
+    }
+    // the client and the node share this process: 4 × 128 MB bodies would be far more than this
+    expect((peak - before) / MB, "RSS growth in MiB").to.be.lessThan(200);
+    const res = await fetch(`${node.url}/healthz`);
+    expect(res.status).to.equal(200);
+  });
+});

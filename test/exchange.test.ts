@@ -640,7 +640,11 @@ function suite(database: () => TestDatabase) {
     }
     await stateAtA(doc, "04");
     expect((await listStatuses(a.node.storage.db, doc.id)).map((s) => s.code)).to.deep.equal(["01", "03", "04"]);
-    const done = await listDeliveries(b.node.storage.db, got.id, "status");
+    // A stores 04 before B's worker records the answer: wait for B's side to say so too
+    const done = await waitFor("both statuses recorded as delivered at B", async () => {
+      const rows = await listDeliveries(b.node.storage.db, got.id, "status");
+      return rows.every((d) => d.state === "delivered") ? rows : null;
+    });
     expect(done.map((d) => d.state)).to.deep.equal(["delivered", "delivered"]);
     expect(done[1].attempts).to.equal(1);
   });

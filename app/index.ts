@@ -23,7 +23,8 @@ export { startOrphanSweep } from "./files.ts";
 export { assertMetricsReader } from "./metrics.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
 export { inboundScan, receivePacket } from "./receive.ts";
-export { deleteAgency, listRegistry, registryEntry, registrySnapshot, saveAgency, startRegistrySync, subjectLine, syncSource, type RegistrySync } from "./registry.ts";
+export { deleteAgency, listRegistry, registryEntry, saveAgency, subjectLine } from "./registry.ts";
+export { registrySnapshot, startRegistrySync, syncSource, type RegistrySync } from "./snapshots.ts";
 export {
   Agency,
   AgencyInput,

@@ -1,7 +1,7 @@
 // The node's health, for operations: whether the database answers, whether the node is shutting
 // down, and the delivery gauges read from the database (so that every node sharing a database
 // reports the same queue).
-import { queueDepth } from "../storage/index.ts";
+import { databaseAnswers as answers, queueDepth } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 
 const draining = new WeakSet<AppContext>();
@@ -15,19 +15,7 @@ export const isDraining = (ctx: AppContext) => draining.has(ctx);
 const READY_TIMEOUT_MS = 2000;
 
 /** Resolves when the database answers `select 1`, rejects when it fails or takes over 2 s. */
-export async function databaseAnswers(ctx: AppContext, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      ctx.storage.db.raw("select 1"),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export const databaseAnswers = (ctx: AppContext, timeoutMs = READY_TIMEOUT_MS): Promise<void> => answers(ctx.storage.db, timeoutMs);
 
 /** Reads the delivery queue from the database into the gauges. */
 export async function refreshQueueMetrics(ctx: AppContext): Promise<void> {

@@ -38,6 +38,7 @@ import {
   listLocalAgencies,
   listRecipients,
   listStatuses,
+  lockDocument,
   markBusinessState,
   putBlob,
   setDocumentStatus,
@@ -291,7 +292,7 @@ async function receiveStatus(
   const bytes = await readFile(body.path);
   const record = () => db.transaction(async (trx) => {
     // one status at a time per document, so that the order check sees every earlier status
-    if (ctx.storage.dialect === "pg") await trx("documents").where({ id: found.id }).forUpdate().first("id");
+    await lockDocument(trx, found.id);
     const previous = await listStatuses(trx, found.id);
     // rows recorded before header digests were kept are matched by their bytes
     const held = previous.find((s) => s.direction === "received" && s.from === from && (s.headerDigest === headerDigest || s.packetSha256 === body.sha256));

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { BundleError, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
 import { audit, blobBytes, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
-import { snapshotPublisher } from "./registry.ts";
+import { snapshotPublisher } from "./snapshots.ts";
 import { VerifyQuery, parseInput } from "./schemas.ts";
 
 async function isZipFile(path: string): Promise<boolean> {

@@ -8,13 +8,9 @@
 // happened; nothing is stored unless the whole document is (app/documents.ts writes in one
 // transaction).
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import express, { Router, type Request, type RequestHandler, type Response } from "express";
-import multer from "multer";
 import { z } from "zod";
 import {
   ADMINS,
@@ -58,19 +54,26 @@ import {
   type UploadedFile,
 } from "../app/index.ts";
 import { authenticate, callerOf, requireRole } from "./auth.ts";
+import {
+  MAX_FILES,
+  MEDIA_TYPE,
+  MULTIPART_HINT,
+  contentDisposition,
+  lazyResponse,
+  parseMetadata,
+  saveBody,
+  streamOut,
+  upload,
+  uploadError,
+  uploadedContentType,
+  uploadedFileName,
+} from "./http.ts";
 
-/** Files per document. */
-const MAX_FILES = 100;
-/** The `metadata` form field (MessageHeader fields as JSON). */
-const MAX_METADATA_BYTES = 256 * 1024;
 /** JSON bodies: a status, an agency with its certificates. */
 const MAX_JSON_BYTES = "256kb";
 /** Content types /verify accepts (besides none at all); the body is sniffed either way. */
 const VERIFY_TYPES = ["application/xml", "text/xml", "application/zip", "application/x-zip-compressed", "application/octet-stream"];
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,99}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,99}$/i;
 
-const MULTIPART_HINT =
-  'send the document as multipart/form-data: a field "metadata" with the MessageHeader fields as JSON, and one or more files in the field "files"';
 
 const badRequest = (message: string, details?: unknown) => new AppError("invalid", message, details);
 
@@ -529,182 +532,3 @@ export function apiRoutes(ctx: AppContext): Router {
   }
   return r;
 }
-
-const uploads = new WeakMap<AppContext, RequestHandler>();
-function upload(ctx: AppContext): RequestHandler {
-  let u = uploads.get(ctx);
-  if (!u) {
-    u = multer({
-      dest: join(ctx.config.dataDir, "uploads"),
-      limits: { fileSize: ctx.config.maxUploadBytes, files: MAX_FILES, fields: 10, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 100, parts: MAX_FILES + 10, headerPairs: 200 },
-    }).array("files", MAX_FILES);
-    uploads.set(ctx, u);
-  }
-  return u;
-}
-
-// ---- uploads ------------------------------------------------------------------------------------
-
-/** A multer or busboy failure as the HTTP error a client can act on. */
-function uploadError(err: unknown, maxFileBytes: number): unknown {
-  if (err instanceof AppError) return err;
-  if (err instanceof multer.MulterError) {
-    const filename = (err as { filename?: string }).filename;
-    const file = filename ? ` "${uploadedFileName(filename)}"` : "";
-    switch (err.code) {
-      case "LIMIT_FILE_SIZE":
-        return new AppError("too-large", `the file${file} is larger than this node accepts (at most ${maxFileBytes} bytes per file)`);
-      case "LIMIT_FIELD_VALUE":
-        return new AppError("too-large", `the field "${err.field}" is too large (at most ${MAX_METADATA_BYTES} bytes)`);
-      case "LIMIT_FILE_COUNT":
-        return badRequest(`too many files: a document carries at most ${MAX_FILES}`);
-      case "LIMIT_UNEXPECTED_FILE":
-        return badRequest(
-          err.field === "files" ? `too many files: a document carries at most ${MAX_FILES}` : `unexpected file field "${err.field}": put every file in the field "files"`,
-        );
-      default:
-        return badRequest(`the multipart body is not acceptable (${err.message}): ${MULTIPART_HINT}`);
-    }
-  }
-  // file system trouble is ours (500); anything else is a body busboy could not read
-  if (err && typeof err === "object" && "syscall" in err) return err;
-  return badRequest(`the multipart body cannot be read (${(err as Error)?.message ?? err}): ${MULTIPART_HINT}`);
-}
-
-function parseMetadata(body: Record<string, unknown>): Record<string, unknown> {
-  const unexpected = Object.keys(body).filter((k) => k !== "metadata");
-  if (unexpected.length) {
-    throw badRequest(`unexpected form field${unexpected.length > 1 ? "s" : ""} ${unexpected.map((k) => JSON.stringify(k)).join(", ")}: ${MULTIPART_HINT}`);
-  }
-  const raw = body.metadata;
-  if (raw === undefined) {
-    throw badRequest(
-      'the form field "metadata" is missing: it holds the MessageHeader fields as JSON, for example ' +
-        '{"To":["000.00.00.H41"],"Code":"45/QĐ-VPCP","Subject":"…","DocumentType":{"Type":1,"TypeName":"Quyết định"}}',
-    );
-  }
-  if (typeof raw !== "string") throw badRequest('send the form field "metadata" once, as one JSON text');
-  let metadata: unknown;
-  try {
-    metadata = JSON.parse(raw);
-  } catch (err) {
-    throw badRequest(`the form field "metadata" is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!metadata || typeof metadata !== "object" || Array.isArray(metadata)) {
-    throw badRequest('the form field "metadata" must be a JSON object with the MessageHeader fields (From, To, Code, Subject, …)');
-  }
-  return metadata as Record<string, unknown>;
-}
-
-/**
- * A file name as the client meant it. Busboy decodes a plain `filename="…"` as Latin-1, but browsers
- * and fetch send UTF-8 bytes there: re-read those bytes as UTF-8 when they are valid UTF-8 (a real
- * Latin-1 name stays as it is). A name from `filename*=UTF-8''…` is already right. NFC, as
- * Vietnamese text is compared and searched in that form (TCVN 6909 "dựng sẵn").
- */
-function uploadedFileName(raw: string): string {
-  let name = raw;
-  if (!/[^\u0000-\u00ff]/.test(raw) && /[\u0080-\u00ff]/.test(raw)) {
-    try {
-      name = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(raw, "latin1"));
-    } catch {
-      name = raw;
-    }
-  }
-  return name.normalize("NFC");
-}
-
-/** The part's declared type, unless it says nothing (octet-stream: the extension then decides). */
-function uploadedContentType(mimetype: string | undefined): string | undefined {
-  const t = (mimetype ?? "").toLowerCase();
-  return MEDIA_TYPE.test(t) && t !== "application/octet-stream" ? t : undefined;
-}
-
-/** Streams the request body to `path`; beyond `limit` the rest is read and dropped. */
-async function saveBody(req: Request, path: string, limit: number): Promise<{ size: number; tooLarge: boolean }> {
-  let size = 0;
-  let tooLarge = Number(req.get("content-length") ?? 0) > limit;
-  await pipeline(
-    req,
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        size += chunk.length;
-        if (size > limit) tooLarge = true;
-        if (!tooLarge) yield chunk;
-      }
-    },
-    createWriteStream(path, { flags: "wx" }),
-  );
-  return { size, tooLarge };
-}
-
-// ---- responses ----------------------------------------------------------------------------------
-
-/**
- * `attachment; filename="ascii"; filename*=UTF-8''…` (RFC 6266 / RFC 5987): the Vietnamese name
- * exactly, and for old clients the same name without its marks.
- */
-function contentDisposition(kind: "attachment" | "inline", name: string): string {
-  const nfc = name.normalize("NFC");
-  const ascii =
-    nfc
-      .normalize("NFD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .replace(/đ/g, "d")
-      .replace(/Đ/g, "D")
-      .replace(/[^\x20-\x7e]|["\\%]/g, "_")
-      .trim() || "file";
-  const encoded = encodeURIComponent(nfc).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
-
-/** Streams chunks to the response; a failure after the headers went out cuts the connection. */
-async function streamOut(ctx: AppContext, res: Response, chunks: AsyncIterable<Buffer>): Promise<void> {
-  try {
-    await pipeline(Readable.from(chunks), res);
-  } catch (err) {
-    if (!res.headersSent) throw err;
-    res.destroy();
-    if ((err as NodeJS.ErrnoException)?.code !== "ERR_STREAM_PREMATURE_CLOSE") ctx.log.warn({ err }, "download interrupted");
-  }
-}
-
-/**
- * A writable that sends its first bytes only once they exist: until then the response is free, so
- * an error before any output still gets a proper JSON answer.
- */
-function lazyResponse(res: Response, start: () => void, beforeEnd: () => Promise<void>): Writable {
-  const begin = () => {
-    if (!res.headersSent) start();
-  };
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      begin();
-      if (res.destroyed) return callback(new Error("the client closed the connection"));
-      if (res.write(chunk)) return callback();
-      const onDrain = () => {
-        res.off("close", onClose);
-        callback();
-      };
-      const onClose = () => {
-        res.off("drain", onDrain);
-        callback(new Error("the client closed the connection"));
-      };
-      res.once("drain", onDrain);
-      res.once("close", onClose);
-    },
-    final(callback) {
-      begin();
-      beforeEnd().then(
-        () => res.end(() => callback()),
-        (err: Error) => callback(err),
-      );
-    },
-    destroy(err, callback) {
-      if (err && res.headersSent) res.destroy();
-      callback(err);
-    },
-  });
-}
-
-

@@ -86,3 +86,18 @@ export async function byDocument<T>(
   }
   return out;
 }
+
+/** Whether the database answers `select 1` within `timeoutMs`. */
+export async function databaseAnswers(db: Db, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw("select 1"),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

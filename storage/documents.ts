@@ -340,3 +340,11 @@ async function wordsBeginning(db: Db, localOrgan: string, prefix: string, max: n
   );
   return (Array.isArray(rows) ? rows : rows.rows).map((r: { term: string }) => r.term);
 }
+
+/**
+ * Holds the document's row until the transaction ends, so that writers of its statuses take turns
+ * (PostgreSQL; SQLite serialises every writer already).
+ */
+export async function lockDocument(trx: Db, id: string): Promise<void> {
+  if (trx.client.config.client === "pg") await trx("documents").where({ id }).forUpdate().first("id");
+}

@@ -627,6 +627,14 @@ onEachDatabase("HTTP API /api/v1", (database) => {
           request: () => send(as(A, "clerk"), {}),
         },
         {
+          // the description says a list: a bare string is not taken as one recipient
+          name: "To given as a string",
+          status: 400,
+          error: /the document is not valid/,
+          details: [/To must be a list of organ ids or Organization objects/],
+          request: () => send(as(A, "clerk"), metadata({ To: RECIPIENT })),
+        },
+        {
           name: "a bad organ id",
           status: 400,
           error: /not valid/,

@@ -397,6 +397,7 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["the upload is larger than this node accepts", "dữ liệu tải lên lớn hơn mức máy chủ này chấp nhận"],
   ["the request body is not valid JSON", "nội dung yêu cầu không phải là JSON hợp lệ"],
   ["the upload is not acceptable: {why}", "dữ liệu tải lên không được chấp nhận: {why}"],
+  ["the request cannot be read: {why}", "không đọc được yêu cầu: {why}"],
   ["an edXML packet is sent as application/xml, not {type}", "gói tin edXML phải được gửi dưới dạng application/xml, không phải {type}"],
   ["the packet is {size} bytes; this node accepts at most {max}", "gói tin có {size} byte; máy chủ này chỉ nhận tối đa {max} byte"],
   ["the request has no body; send one edXML packet as application/xml", "yêu cầu không có nội dung; hãy gửi một gói tin edXML dưới dạng application/xml"],

@@ -27,6 +27,7 @@ import {
   type Language,
   type Session,
 } from "../app/index.ts";
+import { httpError } from "./errors.ts";
 import { dictionary, type Dictionary } from "./pages/i18n.ts";
 import { NAV, type Frame } from "./pages/layout.tsx";
 import { BuildingPage, ErrorPage, HomePage, SignInPage } from "./pages/simple.tsx";
@@ -254,10 +255,10 @@ export function webRoutes(ctx: AppContext): Router {
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!res.locals.web || res.headersSent) return next(err);
     const { t } = web(res);
-    const kind = err instanceof AppError ? err.kind : "internal";
-    if (kind === "internal" || !(err instanceof AppError)) ctx.log.error({ err, method: req.method, url: req.originalUrl }, "page failed");
-    const status = kind === "forbidden" ? 403 : kind === "not-found" ? 404 : err instanceof AppError && kind !== "internal" ? 400 : 500;
-    const message = status === 403 ? t.errors.forbidden : status === 404 ? t.errors.notFound : status === 400 ? (err as AppError).message : t.errors.internal;
+    const answer = httpError(err);
+    const status = answer.status;
+    if (status >= 500) ctx.log.error({ err, method: req.method, url: req.originalUrl }, "page failed");
+    const message = status === 403 ? t.errors.forbidden : status === 404 ? t.errors.notFound : status < 500 ? answer.message : t.errors.internal;
     page(res, status, ErrorPage, { ...frame(req, res), message });
   });
   return router;

@@ -1229,6 +1229,24 @@ onEachDatabase("HTTP API /api/v1", (database) => {
 
   // ---- the description ------------------------------------------------------------------------
 
+  describe("malformed requests are refused, never answered 500", () => {
+    it("an undecodable path, an unsupported charset or encoding, broken gzip: 4xx with a sentence", async () => {
+      const json = { ...as(A, "admin"), "content-type": "application/json" };
+      const cases: Array<[string, string, Record<string, string>, BodyInit | undefined, number]> = [
+        ["GET", "/documents/%ff", as(A, "clerk"), undefined, 400],
+        ["GET", "/agencies/%ff", as(A, "clerk"), undefined, 400],
+        ["POST", "/tokens", { ...json, "content-type": "application/json; charset=latin1" }, '{"organId":"000.00.00.G22","role":"clerk"}', 415],
+        ["POST", "/tokens", { ...json, "content-encoding": "br" }, '{"organId":"000.00.00.G22","role":"clerk"}', 400],
+        ["POST", "/tokens", { ...json, "content-encoding": "gzip" }, "not gzip at all", 400],
+      ];
+      for (const [method, path, headers, body, status] of cases) {
+        const res = await api(method, path, { headers, body });
+        expect(res.status, `${method} ${path} ${JSON.stringify(headers)}: ${res.body.toString()}`).to.equal(status);
+        expect(res.json.error).to.be.a("string").and.not.match(/internal error/);
+      }
+    });
+  });
+
   describe("every documented route agrees with its schema", () => {
     // For each route that takes a JSON body or query parameters: the schema's own example is
     // accepted by the schema and by the node (no 400), and the route's refused example is refused

@@ -372,6 +372,16 @@ describe("evidence bundles", function () {
       });
     }
 
+    it("a folder entry (an empty statuses/…-16-… shown by file managers as a refusal) is refused", async () => {
+      for (const folder of [`statuses/06-16-${RECIPIENT}.edxml/`, "packet.edxml/"]) {
+        const zip = rezip(bundle, p("folder.zip"), (f) => (f[folder] = new Uint8Array(0)));
+        let error: unknown = null;
+        await verify(zip).catch((e) => (error = e));
+        expect(error, folder).to.be.instanceOf(BundleError);
+        expect((error as Error).message).to.match(/is a folder entry; an evidence bundle holds files only/);
+      }
+    });
+
     it("the untampered bundle rewritten by other ZIP software still verifies", async () => {
       const r = await verify(rezip(bundle, p("rezipped.zip"), () => {}));
       expect(r.errors).to.deep.equal([]);

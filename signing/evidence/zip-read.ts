@@ -62,7 +62,8 @@ export async function openBundle(path: string): Promise<{ zip: ZipFile; entries:
     for (let i = 1; i < spans.length; i++) {
       if (spans[i - 1].end > spans[i].start) throw bad(`${spans[i - 1].name} overlaps ${spans[i].name}`);
     }
-    for (const [name, e] of entries) if (name.endsWith("/") && e.uncompressedSize === 0) entries.delete(name); // folders hold nothing
+    // the node writes no folder entries: one would show a file manager things nobody checked
+    for (const name of entries.keys()) if (name.endsWith("/")) throw bad(`${name} is a folder entry; an evidence bundle holds files only`);
     return { zip, entries };
   } catch (err) {
     zip.close();

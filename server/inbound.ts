@@ -26,6 +26,11 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
     // answered before reading: the rest of the body is discarded by Node
     throw new AppError("invalid", `an edXML packet is sent as application/xml, not ${type}`);
   }
+  // RFC 7303: a charset given here overrides the XML declaration for other readers; the profile is UTF-8 only
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers["content-type"] ?? "")?.[1]?.toLowerCase();
+  if (charset && charset !== "utf-8" && charset !== "utf8") {
+    throw new AppError("unsupported", `an edXML packet is UTF-8: send it with charset=utf-8 or with no charset, not ${charset}`);
+  }
   const limit = ctx.config.maxPacketBytes;
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {

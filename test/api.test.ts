@@ -1244,6 +1244,10 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         expect(res.status, `${method} ${path} ${JSON.stringify(headers)}: ${res.body.toString()}`).to.equal(status);
         expect(res.json.error).to.be.a("string").and.not.match(/internal error/);
       }
+      // the node door: a charset other than UTF-8 would make other readers show other text
+      const latin1 = await call("POST", "/edxml", { headers: { "content-type": "application/xml; charset=latin1" }, body: "<edXML/>" });
+      expect(latin1.status).to.equal(415);
+      expect(latin1.json.error).to.match(/an edXML packet is UTF-8/);
     });
   });
 

@@ -398,6 +398,7 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["the request body is not valid JSON", "nội dung yêu cầu không phải là JSON hợp lệ"],
   ["the upload is not acceptable: {why}", "dữ liệu tải lên không được chấp nhận: {why}"],
   ["the request cannot be read: {why}", "không đọc được yêu cầu: {why}"],
+  ["the node is busy checking other sign-ins; try again in a moment", "nút đang bận kiểm tra các lượt đăng nhập khác; vui lòng thử lại sau ít phút"],
   ["an edXML packet is UTF-8: send it with charset=utf-8 or with no charset, not {charset}", "gói tin edXML dùng mã UTF-8: hãy gửi với charset=utf-8 hoặc không ghi charset, không phải {charset}"],
   ["an edXML packet is sent as application/xml, not {type}", "gói tin edXML phải được gửi dưới dạng application/xml, không phải {type}"],
   ["the packet is {size} bytes; this node accepts at most {max}", "gói tin có {size} byte; máy chủ này chỉ nhận tối đa {max} byte"],

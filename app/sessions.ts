@@ -9,6 +9,8 @@ import {
   audit,
   clearSignInFailures,
   countSignInFailures,
+  forgetSignInAttempt,
+  type Db,
   deleteSession,
   deleteStaleSessions,
   getSession,
@@ -71,13 +73,13 @@ export function visitorSecret(ctx: AppContext, visitorId: string): string {
 
 export const newVisitorId = newSecret;
 
-async function throttle(ctx: AppContext, keys: Array<{ key: string; max: number }>): Promise<number> {
+async function throttle(ctx: AppContext, db: Db, keys: Array<{ key: string; max: number }>, now: Date): Promise<number> {
   const { windowMs } = ctx.config.signIn;
-  const now = ctx.now();
   let waitMs = 0;
   for (const { key, max } of keys) {
-    const { count, oldest } = await countSignInFailures(ctx.storage.db, key, new Date(now.getTime() - windowMs));
-    if (count >= max && oldest) waitMs = Math.max(waitMs, oldest.getTime() + windowMs - now.getTime());
+    const { count, oldest } = await countSignInFailures(db, key, new Date(now.getTime() - windowMs));
+    // the attempt being made is among them (it is recorded first)
+    if (count > max && oldest) waitMs = Math.max(waitMs, oldest.getTime() + windowMs - now.getTime());
   }
   return waitMs;
 }
@@ -95,22 +97,25 @@ export async function signIn(ctx: AppContext, input: { username: string; passwor
   const addressKey = `address:${input.address}`;
   const known = await getUserByUsername(db, username);
   const detail = { username, address: input.address };
-  const waitMs = await throttle(ctx, [
+  const now = ctx.now();
+  // the attempt is recorded as a failure before anything is counted or checked, so that attempts
+  // sent at once see each other (each counts every attempt committed before its own count; a
+  // success takes its record back)
+  await addSignInFailure(db, [userKey, addressKey], now);
+  const waitMs = await throttle(ctx, db, [
     { key: userKey, max: maxFailuresPerUser },
     { key: addressKey, max: maxFailuresPerAddress },
-  ]);
+  ], now);
   if (waitMs > 0) {
+    // a refused attempt checked no password: it does not lengthen the wait
+    for (const key of [userKey, addressKey]) await forgetSignInAttempt(db, key, now);
     await audit(db, { actor: `web:${input.address}`, organId: known?.organId, action: "session.throttled", detail });
     const retryAfterSeconds = Math.ceil(waitMs / 1000);
     throw new AppError("throttled", `too many failed sign-ins: try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`, { retryAfterSeconds });
   }
   const caller = await checkCredentials(ctx, username, input.password);
-  const now = ctx.now();
   if (!caller || !known) {
-    await db.transaction(async (trx) => {
-      await addSignInFailure(trx, [userKey, addressKey], now);
-      await audit(trx, { actor: `web:${input.address}`, organId: known?.organId, action: "session.sign-in-failed", detail });
-    });
+    await audit(db, { actor: `web:${input.address}`, organId: known?.organId, action: "session.sign-in-failed", detail });
     throw new AppError("unauthenticated", "wrong user name or password");
   }
   const sessionId = newSecret();
@@ -119,6 +124,7 @@ export async function signIn(ctx: AppContext, input: { username: string; passwor
   await db.transaction(async (trx) => {
     await deleteStaleSessions(trx, { idleBefore: new Date(now.getTime() - idleMs), createdBefore: new Date(now.getTime() - maxMs) });
     await clearSignInFailures(trx, userKey, new Date(now.getTime() - windowMs));
+    await forgetSignInAttempt(trx, addressKey, now);
     await addSession(trx, { idHash: hashId(sessionId), userId: known.id, csrfSecret, at: now });
     await audit(trx, { actor: caller.actor, organId: caller.organId, action: "session.sign-in", detail: { address: input.address } });
   });

@@ -4,7 +4,7 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } 
 import { addUser, audit, getLocalAgency, getUserByUsername, getUserCredentials, listUsers as storedUsers, setUserDisabled, setUserPassword } from "../storage/index.ts";
 import { ADMINS, assertRole, isOperator } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
-import { conflict, invalid, notFound } from "./errors.ts";
+import { AppError, conflict, invalid, notFound } from "./errors.ts";
 import { Password, UserInput, parseInput } from "./schemas.ts";
 
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
@@ -75,11 +75,34 @@ export async function changePassword(ctx: AppContext, caller: Caller, username: 
   });
 }
 
+/**
+ * Password checks at once: each holds 64 MiB and a thread of libuv's pool, which the database
+ * driver shares, so a burst of sign-ins must not starve every query. A few more may wait; beyond
+ * that the node says it is busy.
+ */
+const CHECKS = { max: 2, queue: 32 };
+let checking = 0;
+const waitingChecks: Array<() => void> = [];
+async function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  if (checking < CHECKS.max) checking++;
+  else {
+    if (waitingChecks.length >= CHECKS.queue) throw new AppError("unavailable", "the node is busy checking other sign-ins; try again in a moment");
+    await new Promise<void>((resolve) => waitingChecks.push(resolve)); // the slot is handed over
+  }
+  try {
+    return await fn();
+  } finally {
+    const next = waitingChecks.shift();
+    if (next) next();
+    else checking--;
+  }
+}
+
 /** The signed-in user for a user name and password, or null (one answer for both being wrong). */
 export async function checkCredentials(ctx: AppContext, username: string, password: string): Promise<Caller | null> {
   const found = await getUserCredentials(ctx.storage.db, username.normalize("NFC").toLowerCase());
   // the same work whether or not the user exists, so that timing does not tell
-  const ok = await passwordMatches(password, found?.passwordHash ?? `scrypt$${SCRYPT.N}$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`);
+  const ok = await oneAtATime(() => passwordMatches(password, found?.passwordHash ?? `scrypt$${SCRYPT.N}$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`));
   if (!found || !ok || found.user.disabled) return null;
   const u = found.user;
   return { organId: u.organId, role: u.role, name: u.fullName || u.username, actor: `user:${u.id}` };

@@ -45,6 +45,11 @@ export async function countSignInFailures(db: Db, key: string, since: Date): Pro
   return { count, oldest: count && r?.oldest != null ? new Date(r.oldest as string) : null };
 }
 
+/** Forgets one attempt recorded for `key` at `at` (a success, or an attempt refused unchecked). */
+export async function forgetSignInAttempt(db: Db, key: string, at: Date): Promise<void> {
+  await db("sign_in_failures").whereIn("id", db("sign_in_failures").where({ key, at }).orderBy("id", "desc").limit(1).select("id")).delete();
+}
+
 /** Forgets `key`'s failures, and everyone's older than `before`. */
 export async function clearSignInFailures(db: Db, key: string, before: Date): Promise<void> {
   await db("sign_in_failures").where({ key }).orWhere("at", "<", before).delete();

@@ -138,6 +138,18 @@ onEachDatabase("sessions: sign-in, timeouts, throttling", (database) => {
     expect((await signIn(a, { username: "an", password: PASSWORD, address: "10.9.9.8" })).session.username, "another address").to.equal("an");
   });
 
+  it("counts attempts sent at once: 20 parallel guesses for one user name check at most 5 passwords", async () => {
+    at(60 * 60_000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => thrown(signIn(i % 2 ? a : b, { username: "chi", password: `đoán song song ${i}!!`, address: `10.7.0.${i}` }))),
+    );
+    const kinds = results.map((e) => e.kind);
+    expect(kinds.filter((k) => k === "unauthenticated").length, kinds.join(",")).to.be.at.most(5);
+    expect(kinds.every((k) => k === "unauthenticated" || k === "throttled" || k === "unavailable"), kinds.join(",")).to.equal(true);
+    at(60 * 60_000);
+    expect((await signIn(a, { username: "chi", password: PASSWORD, address: "10.7.1.1" })).session.username).to.equal("chi");
+  });
+
   it("checks CSRF tokens: per secret and per purpose; a visitor's secret comes from the node's key", () => {
     const token = csrfToken("secret-1");
     expect(csrfTokenMatches("secret-1", token)).to.equal(true);

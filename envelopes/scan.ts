@@ -7,7 +7,7 @@
 // same code as any small packet; only the marked texts are digested as streams.
 import { randomBytes } from "node:crypto";
 import { open } from "node:fs/promises";
-import { MAX_DEPTH, XmlError } from "./xml.ts";
+import { MAX_DEPTH, MAX_ELEMENTS, XmlError } from "./xml.ts";
 
 /** Where a packet's bytes come from: a file on disk or bytes in memory. */
 export type PacketSource = { path: string } | { bytes: Buffer };
@@ -77,6 +77,7 @@ export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS, { keep =
   let tagStart = 0; // in "tag" mode: where its '<' is in win
   let quote = 0; // in "tag" mode: the quote of the attribute value being read, or 0
   let attributes = 0;
+  let elements = 0;
   let region: ContentRegion | null = null;
 
   const tooLarge = (message: string): never => {
@@ -124,6 +125,8 @@ export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS, { keep =
       return true;
     }
     const name = /^[^\s/>]+/.exec(text)?.[0] ?? "";
+    // counted as they stream, as the parser counts them: a flood is refused at its 100,001st element
+    if (++elements > MAX_ELEMENTS) throw new XmlError(`more than ${MAX_ELEMENTS} elements`);
     if (text.endsWith("/")) return true;
     // the open elements are held, so they are capped as the parser caps them
     if (stack.push(name.slice(name.indexOf(":") + 1)) > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);

@@ -21,7 +21,7 @@ const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
 /** Deeper is refused, by the strict parser and already by the streaming scanner (scan.ts). */
 export const MAX_DEPTH = 64;
 /** A packet's skeleton has a few hundred elements; far more is an attempt to exhaust the verifier. */
-const MAX_ELEMENTS = 100_000;
+export const MAX_ELEMENTS = 100_000;
 const dom = new DOMImplementation();
 
 /** Parse strictly: every parser complaint is fatal; no DTD, entities, PIs or second root survive. */

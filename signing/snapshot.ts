@@ -254,9 +254,32 @@ function locateSnapshot(doc: Document): Located {
 }
 
 /**
+ * The shape of a signature over one content element plus its signed properties, shared by the
+ * documents the node signs for itself (registry snapshots, evidence manifests): two references,
+ * KeyInfo, one Object.
+ */
+export const ONE_CONTENT_SIGNATURE = {
+  signedPropsCovers: "signed properties",
+  signatureParts: {
+    pattern: /^SignedInfo,SignatureValue,KeyInfo,Object$/,
+    wrong: () => ["the signature must hold SignedInfo, SignatureValue, KeyInfo and one Object, in that order", "cấu trúc chữ ký không đúng"],
+  },
+  signedInfoParts: {
+    pattern: /^CanonicalizationMethod,SignatureMethod,Reference,Reference$/,
+    wrong: () => ["SignedInfo must hold CanonicalizationMethod, SignatureMethod and two References", "SignedInfo không đúng cấu trúc"],
+  },
+  bareObject: ["the signature's Object must hold only QualifyingProperties, and that only SignedProperties", "Object của chữ ký chỉ được chứa QualifyingProperties"],
+  referenceSet: (expected: string[], found: string[]) => [
+    `the signature must reference exactly ${expected.join(" and ")}, it references ${found.map((u) => `"${u}"`).join(", ")}`,
+    `chữ ký phải tham chiếu đúng ${expected.join(" và ")}`,
+  ],
+} satisfies Partial<SignatureProfile>;
+
+/**
  * Verifies a snapshot against the configured publisher certificate and returns its entries, read
  * only from the signed element. Throws SnapshotError for anything short of a valid, current snapshot.
  */
+
 export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOptions): VerifiedSnapshot {
   const at = opts.at ?? new Date();
   let content: Element | undefined;
@@ -280,20 +303,7 @@ export function verifyRegistrySnapshot(bytes: Buffer, opts: VerifySnapshotOption
     },
     noun: ["snapshot", "bản danh bạ"],
     ids: SNAPSHOT_IDS,
-    signedPropsCovers: "signed properties",
-    signatureParts: {
-      pattern: /^SignedInfo,SignatureValue,KeyInfo,Object$/,
-      wrong: () => ["the signature must hold SignedInfo, SignatureValue, KeyInfo and one Object, in that order", "cấu trúc chữ ký không đúng"],
-    },
-    signedInfoParts: {
-      pattern: /^CanonicalizationMethod,SignatureMethod,Reference,Reference$/,
-      wrong: () => ["SignedInfo must hold CanonicalizationMethod, SignatureMethod and two References", "SignedInfo không đúng cấu trúc"],
-    },
-    bareObject: ["the signature's Object must hold only QualifyingProperties, and that only SignedProperties", "Object của chữ ký chỉ được chứa QualifyingProperties"],
-    referenceSet: (expected, found) => [
-      `the signature must reference exactly ${expected.join(" and ")}, it references ${found.map((u) => `"${u}"`).join(", ")}`,
-      `chữ ký phải tham chiếu đúng ${expected.join(" và ")}`,
-    ],
+    ...ONE_CONTENT_SIGNATURE,
     signer: { kind: "pinned", certificate: opts.publisherCert },
     changed: (broken) => [`the snapshot was changed after signing (${broken[0].uri} does not match its digest)`, "bản danh bạ bị thay đổi sau khi ký"],
     badValue: ["the signature value does not match the publisher's key", "giá trị chữ ký không khớp với khóa của nơi công bố"],

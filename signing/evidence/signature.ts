@@ -28,6 +28,7 @@ import { fingerprint } from "../pki/certificates.ts";
 import type { Identity } from "../pki/identity.ts";
 import { VerificationFailure, emptyReport, fail } from "../report.ts";
 import { signDocument } from "../sign.ts";
+import { ONE_CONTENT_SIGNATURE } from "../snapshot.ts";
 import type { TrustConfig } from "../verify.ts";
 import { allNodes, isNamed, uniqueIds, type Refuse } from "../xmldsig.ts";
 import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH } from "./layout.ts";
@@ -133,20 +134,7 @@ function manifestProfile(bytes: Buffer, pinned: X509Certificate | null, trust: T
     },
     noun: ["manifest signature", "chữ ký manifest"],
     ids: IDS,
-    signedPropsCovers: "signed properties",
-    signatureParts: {
-      pattern: /^SignedInfo,SignatureValue,KeyInfo,Object$/,
-      wrong: () => ["the signature must hold SignedInfo, SignatureValue, KeyInfo and one Object, in that order", "cấu trúc chữ ký không đúng"],
-    },
-    signedInfoParts: {
-      pattern: /^CanonicalizationMethod,SignatureMethod,Reference,Reference$/,
-      wrong: () => ["SignedInfo must hold CanonicalizationMethod, SignatureMethod and two References", "SignedInfo không đúng cấu trúc"],
-    },
-    bareObject: ["the signature's Object must hold only QualifyingProperties, and that only SignedProperties", "Object của chữ ký chỉ được chứa QualifyingProperties"],
-    referenceSet: (expected, got) => [
-      `the signature must reference exactly ${expected.join(" and ")}, it references ${got.map((u) => `"${u}"`).join(", ")}`,
-      `chữ ký phải tham chiếu đúng ${expected.join(" và ")}`,
-    ],
+    ...ONE_CONTENT_SIGNATURE,
     signer: pinned
       ? { kind: "pinned", certificate: pinned }
       : { kind: "chain-and-registry", anchors: trust.anchors, crls: trust.crls, registry: trust.registry, sender: () => content!.getAttribute("publisher")! },

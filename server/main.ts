@@ -144,6 +144,7 @@ export function bootstrapBanner(r: BootstrapResult, agencies: number): string {
     lines.push(r.tokenCount > 0 ? `  ${r.tokenCount} API token(s) exist; they were shown when created.` : `  no API token exists yet.`);
   }
   lines.push(`  create a token: bin/edoc token create --organ-id ${r.organId} --role clerk|archivist|admin [--name LABEL]`);
+  lines.push(`  web pages: ${r.url}/ after bin/edoc user add --organ-id ${r.organId} --role clerk --username NAME (password on standard input)`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(``);
   return lines.join("\n") + "\n";

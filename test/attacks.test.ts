@@ -28,7 +28,7 @@ import {
 import { canonicalize, createCrl, issueCertificate, type CertAndKey } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, fixturePath, pack, registryFor, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { startNode, type TestNode } from "./helpers/node.ts";
+import { recipientDoor, type TestNode } from "./helpers/node.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -1571,11 +1571,7 @@ describe("attacks on the verifier", function () {
     onEachDatabase("at POST /edxml", (database) => {
       let node: TestNode;
       before(async () => {
-        node = await startNode({
-          database: database(),
-          organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
-          registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
-        });
+        node = await recipientDoor(database());
       });
       after(() => node?.close());
 

@@ -10,9 +10,8 @@ import { request } from "node:http";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { EDXML_NS } from "../envelopes/index.ts";
-import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
-import { startNode, type TestNode } from "./helpers/node.ts";
+import { recipientDoor, type TestNode } from "./helpers/node.ts";
 
 const MB = 1024 * 1024;
 const HEAD = `<?xml version="1.0" encoding="UTF-8"?>\n<edXML xmlns="${EDXML_NS}"><edXMLEnvelope><edXMLHeader><MessageHeader>`;
@@ -109,11 +108,7 @@ async function healthWhile(url: string, until: Promise<unknown>): Promise<Array<
 onEachDatabase("denial of service at POST /edxml", (database) => {
   let node: TestNode;
   before(async () => {
-    node = await startNode({
-      database: database(),
-      organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
-      registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
-    });
+    node = await recipientDoor(database());
   });
   after(() => node?.close());
 

@@ -241,3 +241,12 @@ export async function link(...nodes: TestNode[]): Promise<void> {
     if (others.length) await n.register(others);
   }
 }
+
+/** A node hosting the recipient H41 that knows the sender G22 (at an endpoint nobody listens on): a door to send packets to. */
+export function recipientDoor(database: StartNodeOptions["database"]): Promise<TestNode> {
+  return startNode({
+    database,
+    organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+    registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
+  });
+}

@@ -33,8 +33,16 @@ export function secureDataDir(dataDir: string): { fixed: string[]; notMine: stri
   const notMine: string[] = [];
   mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
   for (const d of WORK_DIRS) mkdirSync(join(dataDir, d), { recursive: true, mode: DIR_MODE });
+  // another process of the node (the CLI, a second node) may remove its work files meanwhile
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
   const visit = (path: string) => {
-    const st = lstatSync(path);
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch (err) {
+      if (gone(err)) return;
+      throw err;
+    }
     if (st.isSymbolicLink()) return;
     const want = st.isDirectory() ? DIR_MODE : FILE_MODE;
     if ((st.mode & 0o777) !== want) {
@@ -42,11 +50,20 @@ export function secureDataDir(dataDir: string): { fixed: string[]; notMine: stri
         chmodSync(path, want);
         fixed.push(path);
       } catch (err) {
+        if (gone(err)) return;
         if ((err as NodeJS.ErrnoException).code !== "EPERM") throw err;
         notMine.push(path);
       }
     }
-    if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+    if (!st.isDirectory()) return;
+    let names: string[];
+    try {
+      names = readdirSync(path);
+    } catch (err) {
+      if (gone(err)) return;
+      throw err;
+    }
+    for (const name of names) visit(join(path, name));
   };
   visit(dataDir);
   return { fixed, notMine };

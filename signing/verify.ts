@@ -198,6 +198,7 @@ function locatePacket(doc: Document, regions: ContentRegion[], report: Verificat
   allowOnly(root, ["edXMLEnvelope", "AttachmentEncoded"]);
   allowOnly(envelope, ["edXMLHeader", "edXMLBody"]);
   allowOnly(header, ["MessageHeader", "TraceHeaderList", "Signature"]);
+  for (const container of [root, envelope, header]) elementsOnly(container);
   const headerChildren = children(header);
   if (signature.parentNode !== header || headerChildren[headerChildren.length - 1] !== signature) {
     format("the signature must be the last element of edXMLHeader", "chữ ký phải là phần tử cuối cùng của edXMLHeader");
@@ -275,6 +276,24 @@ function allowOnly(parent: Element, names: string[]): void {
   for (const el of children(parent)) {
     if (!names.includes(el.localName)) {
       format(`unexpected element <${el.tagName}> inside <${parent.localName}>`, `phần tử lạ <${el.tagName}> trong <${parent.localName}>`);
+    }
+  }
+}
+
+/**
+ * The unsigned frame around the signed parts carries nothing of its own: no text (pretty-printing
+ * aside) and no attributes but namespace declarations, so that no reader can be shown words, a
+ * schema location or an xml:base that no signature covers.
+ */
+function elementsOnly(container: Element): void {
+  for (let n = container.firstChild; n; n = n.nextSibling) {
+    if ((n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? "").trim()) {
+      format(`<${container.localName}> holds text of its own, which no signature covers`, `<${container.localName}> chứa văn bản không được chữ ký bảo vệ`);
+    }
+  }
+  for (const a of Array.from(container.attributes)) {
+    if (a.name !== "xmlns" && a.prefix !== "xmlns") {
+      format(`<${container.localName}> carries the attribute ${a.name}, which no signature covers`, `<${container.localName}> mang thuộc tính ${a.name} không được chữ ký bảo vệ`);
     }
   }
 }

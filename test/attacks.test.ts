@@ -550,6 +550,15 @@ describe("attacks on the verifier", function () {
   // namespace, and a single-valued field appears once. Each case is signed by the genuine key.
   describe("1b. what is signed must be what is shown: namespaces and single-valued fields", () => {
     const OTHER = 'xmlns:x="urn:example:other"';
+
+    it("unsigned attributes or text in the frame around the signed parts (root, envelope, header) → FORMAT_FAILURE", async () => {
+      const root = /<edXML\b[^>]*>/.exec(EDOC)![0];
+      const withAttr = (attr: string) => sub(EDOC, root, root.replace(/>$/, ` ${attr}>`));
+      await rejects(withAttr('xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:x http://evil.example/x.xsd"'), "FORMAT_FAILURE", { error: "carries the attribute xsi:schemaLocation" });
+      await rejects(withAttr('xml:base="http://evil.example/"'), "FORMAT_FAILURE", { error: "carries the attribute xml:base" });
+      const headerOpen = /<edXML:edXMLHeader\b[^>]*>/.exec(EDOC)![0];
+      await rejects(sub(EDOC, headerOpen, `${headerOpen}Văn bản này đã bị thu hồi`), "FORMAT_FAILURE", { error: "<edXMLHeader> holds text of its own" });
+    });
     const resigned = (xml: string) => resign(xml, testPki().sender.privateKey);
 
     it("an Attachment in a foreign namespace (re-signed) → FORMAT_FAILURE", async () => {

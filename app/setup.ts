@@ -29,13 +29,10 @@ import {
   seal,
   upsertAgency,
 } from "../storage/index.ts";
+import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { subjectLine } from "./registry.ts";
-
-/** The clearly fake organ id of the first agency when EDOC_ORGAN_ID is not set. */
-const DEFAULT_ORGAN_ID = "000.00.00.Z99";
-const DEFAULT_ORGAN_NAME = "Cơ quan thử nghiệm (development agency, not a real agency)";
 
 function checked(problem: string | null): void {
   if (problem) throw invalid(problem);
@@ -179,12 +176,12 @@ export interface BootstrapResult {
  * local agency (`organId`, `name`: EDOC_ORGAN_ID, EDOC_ORGAN_NAME), registers it at the node's
  * public URL and creates an admin and a clerk token. On later starts it only reports what is there.
  */
-export async function firstStart(ctx: AppContext, first: { organId?: string; name?: string } = {}): Promise<BootstrapResult> {
+export async function firstStart(ctx: AppContext, first: Config["firstAgency"]): Promise<BootstrapResult> {
   const db = ctx.storage.db;
   const url = ctx.config.publicUrl;
   if ((await listLocalAgencies(db)).length === 0) {
     const { organId, name } = localAgencyFields(
-      { organId: first.organId || DEFAULT_ORGAN_ID, name: first.name || DEFAULT_ORGAN_NAME },
+      first,
       { organId: "EDOC_ORGAN_ID", name: "EDOC_ORGAN_NAME" },
     );
     const devCa = loadOrCreateDevCa(ctx.config.dataDir, ctx.key);

@@ -400,7 +400,13 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         endpoint: "GET /audit",
         request: (auth) => api("GET", "/audit?limit=5", { headers: auth }),
         expect: adminsOnly(
-          { status: 200, check: (r) => expect(r.json.items.length).to.be.within(1, 5) && expect(r.json.items.every((e: { organId: string | null }) => e.organId === A)).to.equal(true) },
+          {
+            status: 200,
+            check: (r) => {
+              expect(r.json.items.length).to.be.within(1, 5);
+              expect(r.json.items.every((e: { organId: string | null }) => e.organId === A)).to.equal(true);
+            },
+          },
           { status: 200, check: (r) => expect(r.json.items.every((e: { organId: string | null }) => e.organId === B)).to.equal(true) },
         ),
       },

@@ -199,6 +199,8 @@ export const VARIABLES = {
   EDOC_SIGNIN_MAX_FAILURES: declare({ kind: whole(1, 1000), default: "5", meaning: "How many failed sign-ins for one user name within `EDOC_SIGNIN_WINDOW_MS` make further attempts wait." }),
   EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS: declare({ kind: whole(1, 100_000), default: "20", meaning: "How many failed sign-ins from one address within `EDOC_SIGNIN_WINDOW_MS` make further attempts from it wait (an office shares one address)." }),
   EDOC_SIGNIN_WINDOW_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "900000", meaning: "The window, in milliseconds, over which failed sign-ins are counted." }),
+  EDOC_AUDIT_CHECKPOINT_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "600000", meaning: "How often, in milliseconds, the node signs a checkpoint of the audit log's hash chain (when rows were added since the last one)." }),
+  EDOC_AUDIT_CHECKPOINT_ROWS: declare({ kind: whole(1, 1_000_000), default: "1000", meaning: "After how many new audit rows the node signs a checkpoint sooner than `EDOC_AUDIT_CHECKPOINT_MS`." }),
   EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
   EDOC_P12_PASSWORD: declare({ kind: text, shownDefault: "empty", meaning: "The password of a `--p12` file when the CLI is given no `--password`.", secret: true }),
 };
@@ -245,6 +247,7 @@ export interface Config {
   shutdownGraceMs: number;
   /** Sessions of the web pages: idle and absolute timeouts. */
   sessions: { idleMs: number; maxMs: number };
+  auditCheckpoint: { everyMs: number; everyRows: number };
   /** Sign-in throttling: this many failures per user name or per address within the window make attempts wait. */
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowMs: number };
   logLevel: LogLevel;
@@ -318,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxFailuresPerAddress: read(env, "EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS")!,
       windowMs: read(env, "EDOC_SIGNIN_WINDOW_MS")!,
     },
+    auditCheckpoint: { everyMs: read(env, "EDOC_AUDIT_CHECKPOINT_MS")!, everyRows: read(env, "EDOC_AUDIT_CHECKPOINT_ROWS")! },
     logLevel: read(env, "EDOC_LOG_LEVEL")!,
     p12Password: read(env, "EDOC_P12_PASSWORD") ?? "",
   };

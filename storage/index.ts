@@ -25,7 +25,20 @@ export {
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
-export { audit, listAudit } from "./audit.ts";
+export {
+  audit,
+  listAudit,
+  AUDIT_GENESIS,
+  auditRowHash,
+  linkAudit,
+  withChainLock,
+  readChain,
+  unlinkedAudit,
+  addCheckpoint,
+  listCheckpoints,
+  latestCheckpoint,
+  type StoredCheckpoint,
+} from "./audit.ts";
 export {
   addSession,
   getSession,

@@ -64,6 +64,8 @@ export interface BundleReport extends VerificationReport {
     /** report.json is readable and describes this packet and signer. */
     reportMatchesPacket: boolean;
     statuses: BundleStatusResult[];
+    /** The node's signed audit checkpoint in the bundle: its audit log reached `seq` rows by `at`. */
+    auditCheckpoint: { seq: number; hash: string; at: string; organId: string; valid: boolean } | null;
     /** The bundle's own problems (also in `errors`). */
     errors: string[];
   };

@@ -200,6 +200,13 @@ function program(): Command {
     .option("--json", "print the result as JSON")
     .action(run(async (opts) => (await node()).auditVerify(opts)));
 
+  edoc
+    .command("backup")
+    .usage("DIR")
+    .description("Writes an online, checked copy of a SQLite node's database into DIR (the node may keep running); PostgreSQL: use pg_dump.")
+    .argument("[DIR]", "where to write the backup")
+    .action(run(async (dir: string | undefined) => (await node()).backup(dir)));
+
   // a group's help lists each subcommand's whole usage, as its own help shows it
   for (const group of edoc.commands.filter((c) => c.commands.length)) {
     group.addHelpText("after", `\nUsage of each command:\n${group.commands.map((c) => `  edoc ${group.name()} ${c.name()} ${c.usage()}`).join("\n")}`);

@@ -19,6 +19,7 @@ import {
   listApiTokens,
   listRegistry,
   openContext,
+  backupNode,
   readAudit,
   verifyAuditLog,
   revokeApiToken,
@@ -293,6 +294,19 @@ export function auditVerify(v: { trust?: string[]; json?: boolean }): Promise<nu
       say(`  signed checkpoints: ${r.checkpoints}${cp ? `; the latest at ${iso(cp.at)} covers ${cp.seq} rows, signed by ${cp.organId}${cp.timestamped ? ", time-stamped" : ""}` : ""}`);
     }
     return r.ok ? 0 : 1;
+  });
+}
+
+// ---- backup -----------------------------------------------------------------------------------
+
+export function backup(dir: string | undefined): Promise<number> {
+  if (!dir) throw new InputError("give the directory to write the backup into: edoc backup DIR");
+  return withNode(async (ctx, caller) => {
+    const b = await backupNode(ctx, caller, dir);
+    say(`backup: ${b.path}`);
+    say(`  ${b.bytes} bytes, ${b.documents} documents, sha256 ${b.sha256} (also in ${b.path}.sha256)`);
+    say(`  the master key is not in the backup: keep its copy (${ctx.config.masterKey ? "EDOC_MASTER_KEY" : "master.key of the data directory"}) apart from it; a restore needs both`);
+    return 0;
   });
 }
 

@@ -7,6 +7,7 @@ import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/ind
 import {
   BundleError,
   describeBundle,
+  isPdf,
   loadIdentityP12,
   packEdoc,
   parseCertificates,
@@ -27,6 +28,8 @@ export interface VerifyOptions {
   registryCert?: string;
   at?: string;
   json?: boolean;
+  /** TSA trust anchors (PDF signature and document time-stamps). */
+  tsaTrust?: string[];
 }
 
 export async function verifyCommand(file: string, v: VerifyOptions): Promise<number> {
@@ -41,7 +44,15 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
     }),
   );
   await mustExist(file, "packet");
-  const isBundle = await startsWithZipMagic(file);
+  const head = await fileHead(file);
+  if (isPdf(head)) {
+    const tsaAnchors = (await Promise.all((v.tsaTrust ?? []).map((f) => readInput(f, "TSA trust anchor")))).flatMap(
+      (pem, i) => guard(() => parseCertificates(pem), `${v.tsaTrust![i]} holds no readable certificate`),
+    );
+    const bytes = await readInput(file, "PDF");
+    return (await import("./verify-pdf.ts")).verifyPdfCommand({ bytes, anchors, tsaAnchors, crls, at, json: v.json === true });
+  }
+  const isBundle = head.subarray(0, 4).equals(Buffer.from("PK\x03\x04", "latin1"));
   if (v.registryCert && !v.registry && !isBundle) {
     throw new InputError("--registry-cert is only used with --registry SNAPSHOT, or with an evidence bundle (to pin the node that signed it)");
   }
@@ -105,15 +116,15 @@ async function mustExist(path: string, what: string): Promise<void> {
   });
 }
 
-/** An evidence bundle is a ZIP: it starts with "PK\x03\x04"; a packet starts with XML. */
-async function startsWithZipMagic(path: string): Promise<boolean> {
+/** The first KiB: an evidence bundle is a ZIP ("PK\x03\x04"), a PDF has "%PDF-", a packet starts with XML. */
+async function fileHead(path: string): Promise<Buffer> {
   const fh = await open(path, "r").catch(() => {
     throw new InputError(`cannot read the packet file ${path}`);
   });
   try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.equals(Buffer.from("PK\x03\x04", "latin1"));
+    const head = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }

@@ -316,8 +316,8 @@ export function checkAlgorithms(cms: ParsedCms, what: { en: string; vi: string }
   if (weak) {
     stop(
       "CRYPTO_CONSTRAINTS_FAILURE",
-      `${what.en} uses ${weak.toUpperCase()}, which is no longer allowed`,
-      `${what.vi} dùng thuật toán băm ${weak.toUpperCase()}, không còn được chấp nhận`,
+      `${what.en} uses ${weak === "sha1" ? "SHA-1" : "MD5"}, which is no longer allowed`,
+      `${what.vi} dùng thuật toán băm ${weak === "sha1" ? "SHA-1" : "MD5"}, không còn được chấp nhận`,
     );
   }
   const key = cms.signer!.publicKey;

@@ -47,8 +47,11 @@ export interface PdfFile {
   dssCrls: Buffer[];
 }
 
+/** Reads a PDF (or one revision of it); throws when it has no document catalog. */
 export async function loadPdf(bytes: Uint8Array): Promise<PDFDocument> {
-  return PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false, parseSpeed: ParseSpeeds.Fastest });
+  const doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false, parseSpeed: ParseSpeeds.Fastest });
+  if (!(doc.context.lookup(doc.context.trailerInfo.Root) instanceof PDFDict)) throw new Error("no document catalog");
+  return doc;
 }
 
 const name = (o: PDFObject | undefined): string | null => (o instanceof PDFName ? o.decodeText() : null);
@@ -371,7 +374,8 @@ function xrefEntriesAfter(bytes: Buffer, from: number): XrefEntry[] {
       }
     }
   }
-  for (const m of tail.matchAll(/(\d+)\s+(\d+)\s+obj\b/g)) {
+  // bounded and anchored: /Contents holes are long runs of digits
+  for (const m of tail.matchAll(/(?<!\d)\d{1,10}[ \t\r\n]+\d{1,5}[ \t\r\n]+obj\b/g)) {
     const at = from + m.index! + m[0].length;
     if (!/\/Type\s*\/XRef\b/.test(bytes.subarray(at, at + 512).toString("latin1"))) continue;
     try {
@@ -392,11 +396,12 @@ function xrefEntriesAfter(bytes: Buffer, from: number): XrefEntry[] {
  */
 export function xrefChanges(bytes: Buffer, revisionEnd: number, signed: PDFDocument): Change[] {
   const changes: Change[] = [];
+  const existing = new Set(signed.context.enumerateIndirectObjects().map(([r]) => r.objectNumber));
   for (const e of xrefEntriesAfter(bytes, revisionEnd)) {
     if (e.object === 0) continue;
     const key = `${e.object} 0 R`;
     if (e.free) {
-      if (signed.context.enumerateIndirectObjects().some(([r]) => r.objectNumber === e.object)) {
+      if (existing.has(e.object)) {
         changes.push({ object: key, kind: "object", permitted: false, en: `object ${e.object} was deleted after signing`, vi: `đối tượng ${e.object} bị xóa sau khi ký` });
       }
       continue;

@@ -217,10 +217,15 @@ async function verifyField(
     r.valid = true;
     r.indication = "TOTAL_PASSED";
   } catch (e) {
-    if (!(e instanceof PdfCheckFailure)) throw e;
-    r.subIndication = e.finding.subIndication;
-    r.indication = indicationOf(e.finding.subIndication);
-    r.errors.push(bilingual(e.finding));
+    // A structure the readers above did not expect is a format failure of this signature, not a crash.
+    const finding: Finding =
+      e instanceof PdfCheckFailure
+        ? e.finding
+        : { subIndication: "FORMAT_FAILURE", en: `the signature cannot be read (${(e as Error).message})`, vi: "không đọc được chữ ký" };
+    r.valid = false;
+    r.indication = indicationOf(finding.subIndication);
+    r.subIndication = finding.subIndication;
+    r.errors.push(bilingual(finding));
   }
   for (const c of r.changesAfterSigning) if (!c.permitted) r.warnings.push(`${c.en} — ${c.vi}`);
   return r;

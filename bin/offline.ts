@@ -6,6 +6,7 @@ import { access, open } from "node:fs/promises";
 import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/index.ts";
 import {
   BundleError,
+  addPdfSignatures,
   describeBundle,
   isPdf,
   loadIdentityP12,
@@ -43,12 +44,12 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
       return guard(() => parseCrl(der), `${f} is not a readable CRL`);
     }),
   );
+  const tsaAnchors = (await Promise.all((v.tsaTrust ?? []).map((f) => readInput(f, "TSA trust anchor")))).flatMap(
+    (pem, i) => guard(() => parseCertificates(pem), `${v.tsaTrust![i]} holds no readable certificate`),
+  );
   await mustExist(file, "packet");
   const head = await fileHead(file);
   if (isPdf(head)) {
-    const tsaAnchors = (await Promise.all((v.tsaTrust ?? []).map((f) => readInput(f, "TSA trust anchor")))).flatMap(
-      (pem, i) => guard(() => parseCertificates(pem), `${v.tsaTrust![i]} holds no readable certificate`),
-    );
     const bytes = await readInput(file, "PDF");
     return (await import("./verify-pdf.ts")).verifyPdfCommand({ bytes, anchors, tsaAnchors, crls, at, json: v.json === true });
   }
@@ -65,7 +66,8 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
     process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
     return bundle.valid ? 0 : 1;
   }
-  const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  const { report, content } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  await addPdfSignatures(report, { path: file }, content, { anchors, tsaAnchors, crls, at });
   process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
   return report.valid ? 0 : 1;
 }
@@ -187,6 +189,12 @@ function describe(r: VerificationReport): string {
   }
   for (const e of r.errors) lines.push(`error:   ${e}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const a of r.attachments ?? []) {
+    const sigs = a.pdfSignatures.signatures;
+    const verdict = sigs.length === 0 ? "no signature — không có chữ ký" : a.pdfSignatures.valid ? "valid — hợp lệ" : "NOT valid — không hợp lệ";
+    lines.push(`attachment ${a.n} "${a.name}": PDF signatures ${verdict} (the document's own signatures, apart from the packet's)`);
+    for (const sig of sigs) lines.push(`  ${sig.valid ? "✓" : "✗"} ${sig.field}: ${sig.signer?.subject ?? "?"} ${sig.indication}${sig.subIndication ? "/" + sig.subIndication : ""}${sig.modifiedAfterSigning ? ", changed after signing" : ""}`);
+  }
   return lines.join("\n") + "\n";
 }
 

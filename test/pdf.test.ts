@@ -11,7 +11,12 @@ import { CertificateChoices, ContentInfo, SignedData } from "@peculiar/asn1-cms"
 import { Certificate } from "@peculiar/asn1-x509";
 import { isPdf, verifyPdf, type PdfReport, type PdfTrust } from "../signing/index.ts";
 import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
-import { fixturePath, scratch, testPki } from "../fixtures/index.ts";
+import { RECIPIENT, SENDER, fixturePath, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
+import { fingerprint } from "../signing/index.ts";
+import { render } from "preact-render-to-string";
+import { dictionary } from "../server/pages/i18n.ts";
+import { VerifyResult } from "../server/pages/verify.tsx";
+import { startNode } from "./helpers/node.ts";
 import {
   addAnnotation,
   addDocumentTimestamp,
@@ -398,6 +403,67 @@ describe("PDF signatures", function () {
       const r = await edoc("verify", s.path("broken.pdf"), "--trust", s.path("root.pem"));
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain("PDF");
+    });
+  });
+
+  describe("the PDF attachments of a packet", () => {
+    let packet: Buffer;
+    let plainPacket: Buffer;
+    before(async () => {
+      packet = await pack(sampleEdoc({}, ["Quyet-dinh.pdf", "Sua-sau-khi-ky.pdf", "ghi-chu.txt"]), [pdfs.two!, pdfs.annotated!, Buffer.from("ghi chú")], pki.sender);
+      plainPacket = await pack(sampleEdoc({}, ["ghi-chu.txt"]), [Buffer.from("ghi chú")], pki.sender);
+      writeFileSync(s.path("packet.edxml"), packet);
+      writeFileSync(s.path("plain.edxml"), plainPacket);
+      writeFileSync(s.path("registry.json"), JSON.stringify({ agencies: [{ organId: SENDER, name: "VPCP", certificateFingerprints: [fingerprint(pki.sender.certificate)] }] }));
+    });
+
+    const expectPdfAttachments = (report: { valid: boolean; indication: string; attachments?: Array<{ n: number; name: string; pdfSignatures: PdfReport }> }) => {
+      // the transport signature's verdict, whatever the PDFs say
+      expect(report).to.include({ valid: true, indication: "TOTAL_PASSED" });
+      expect(report.attachments!.map((a) => [a.n, a.name, a.pdfSignatures.valid])).to.deep.equal([
+        [1, "Quyet-dinh.pdf", true],
+        [2, "Sua-sau-khi-ky.pdf", false],
+      ]);
+      expect(report.attachments![0]!.pdfSignatures.signatures).to.have.length(2);
+      expect(report.attachments![1]!.pdfSignatures.signatures[0]).to.include({ valid: true, modifiedAfterSigning: true });
+    };
+
+    it("bin/edoc verify of the packet reports each PDF's signatures beside the packet's own verdict", async () => {
+      const r = await edoc("verify", s.path("packet.edxml"), "--trust", s.path("root.pem"), "--registry", s.path("registry.json"), "--json");
+      expect(r.code, r.stdout).to.equal(0);
+      expectPdfAttachments(JSON.parse(r.stdout));
+      const text = await edoc("verify", s.path("packet.edxml"), "--trust", s.path("root.pem"), "--registry", s.path("registry.json"));
+      expect(text.stdout).to.contain('attachment 2 "Sua-sau-khi-ky.pdf": PDF signatures NOT valid');
+      const plain = JSON.parse((await edoc("verify", s.path("plain.edxml"), "--trust", s.path("root.pem"), "--registry", s.path("registry.json"), "--json")).stdout);
+      expect(plain.valid).to.equal(true);
+      expect(plain).to.not.have.property("attachments");
+    });
+
+    it("POST /api/v1/verify, the evidence bundle of the received document, and the verify page show them", async () => {
+      const node = await startNode({ database: { dataDir: s.path("node") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], registry: [{ organId: SENDER, name: "VPCP", endpoint: "http://127.0.0.1:9", certificates: [pki.sender.certificate] }] });
+      try {
+        const auth = node.auth(RECIPIENT, "archivist");
+        const verified = await fetch(`${node.url}/api/v1/verify`, { method: "POST", headers: { ...auth, "content-type": "application/xml" }, body: new Uint8Array(packet) });
+        expect(verified.status).to.equal(200);
+        const report = await verified.json();
+        expectPdfAttachments(report);
+
+        const received = await fetch(`${node.url}/edxml`, { method: "POST", headers: { "content-type": "application/xml" }, body: new Uint8Array(packet) });
+        expect(received.status).to.equal(202);
+        const list = await (await fetch(`${node.url}/api/v1/documents?direction=in`, { headers: auth })).json();
+        const bundle = Buffer.from(await (await fetch(`${node.url}/api/v1/documents/${list.items[0].id}/evidence`, { headers: auth })).arrayBuffer());
+        const bundleReport = await (await fetch(`${node.url}/api/v1/verify`, { method: "POST", headers: { ...auth, "content-type": "application/zip" }, body: new Uint8Array(bundle) })).json();
+        expect(bundleReport.bundle.packetValid).to.equal(true);
+        expectPdfAttachments(bundleReport);
+
+        const vi = render(VerifyResult({ t: dictionary("vi"), report }));
+        expect(vi).to.contain("Chữ ký số trong tệp PDF đính kèm").and.contain("Các chữ ký trong tệp hợp lệ và tệp không bị sửa sau khi ký.");
+        expect(vi).to.contain("Tệp bị sửa sau khi ký").and.contain("một chú thích (FreeText) được thêm vào trang sau khi ký");
+        const en = render(VerifyResult({ t: dictionary("en"), report }));
+        expect(en).to.contain("Signatures inside the attached PDF files").and.contain("an annotation (FreeText) was added to a page after signing");
+      } finally {
+        await node.close();
+      }
     });
   });
 });

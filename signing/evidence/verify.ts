@@ -39,6 +39,7 @@ import type { Edoc } from "../../envelopes/index.ts";
 import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
+import { addPdfSignatures } from "../pdf/attachments.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
 import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
@@ -238,6 +239,7 @@ async function verifyBundledPacket(
       } else {
         signed = result.content.packet;
         verifiedAttachments = result.content.attachments.map((a) => ({ name: a.info.AttachmentName, region: a.region }));
+        await addPdfSignatures(packetReport, { path: packetPath }, result.content, { anchors: verifyOpts.anchors, tsaAnchors: [], crls: verifyOpts.crls, at: verifyOpts.at });
       }
     }
   }

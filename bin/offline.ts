@@ -18,7 +18,7 @@ import {
   verifyEvidenceBundle,
   verifyPacket,
   type Registry,
-  type VerificationReport,
+  type ReportWithPdfs,
 } from "../signing/index.ts";
 import { InputError, readInput } from "./input.ts";
 
@@ -171,7 +171,7 @@ async function loadRegistry(path: string, publisherCert: X509Certificate | null,
   return guard(() => registryFromSnapshot(bytes, { publisherCert, at }), `the registry snapshot ${path} is refused`);
 }
 
-function describe(r: VerificationReport): string {
+function describe(r: ReportWithPdfs): string {
   const lines = [
     r.valid ? "VALID — chữ ký hợp lệ (TOTAL_PASSED)" : `NOT VALID — chữ ký không hợp lệ (${r.indication}/${r.subIndication})`,
   ];

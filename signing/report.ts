@@ -1,5 +1,4 @@
 // The verification report, modelled on the EU DSS simple report.
-import type { AttachmentSignatures } from "./pdf/attachments.ts";
 
 export type Indication = "TOTAL_PASSED" | "TOTAL_FAILED" | "INDETERMINATE";
 
@@ -70,8 +69,6 @@ export interface VerificationReport {
   /** Each entry in English, then Vietnamese. */
   errors: string[];
   warnings: string[];
-  /** The PDF attachments' own signatures (signing/pdf): facts beside the packet's verdict, never part of it. */
-  attachments?: AttachmentSignatures[];
 }
 
 /** The report before any check: failed, nothing known yet but the time certificates are checked at. */

@@ -39,7 +39,7 @@ import type { Edoc } from "../../envelopes/index.ts";
 import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
-import { addPdfSignatures } from "../pdf/attachments.ts";
+import { addPdfSignatures } from "../pdf/index.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
 import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";

@@ -4,12 +4,12 @@
 import { regionBytes, type PacketSource } from "../../envelopes/index.ts";
 import type { VerificationReport } from "../report.ts";
 import type { SignedContent } from "../verify.ts";
-import { PdfReadError, isPdf, verifyPdf, type PdfReport, type PdfTrust } from "./report.ts";
+import { PdfReadError, isPdf, type PdfReport, type PdfTrust } from "./report.ts";
 
 /** PDFs above this size are not checked (pdf-lib holds the whole file in memory). */
 const MAX_PDF_BYTES = 64 * 1024 * 1024;
 
-export interface AttachmentSignatures {
+interface AttachmentSignatures {
   /** The attachment's number in the packet, from 1. */
   n: number;
   name: string;
@@ -21,8 +21,11 @@ function unchecked(at: Date, error: string): PdfReport {
   return { valid: false, validationTime: at.toISOString(), signatures: [], documentTimestamps: [], errors: [error], warnings: [] };
 }
 
+/** A packet's report with its PDF attachments' own signatures: facts beside its verdict, never part of it. */
+export type ReportWithPdfs = VerificationReport & { attachments?: AttachmentSignatures[] };
+
 /** Adds `attachments` (one entry per PDF attachment) to the packet's report; nothing else changes. */
-export async function addPdfSignatures(report: VerificationReport, source: PacketSource, content: SignedContent | null, trust: PdfTrust): Promise<void> {
+export async function addPdfSignatures(report: ReportWithPdfs, source: PacketSource, content: SignedContent | null, trust: PdfTrust): Promise<void> {
   if (!content || content.packet.kind !== "edoc") return;
   const at = trust.at ?? new Date();
   const out: AttachmentSignatures[] = [];
@@ -46,7 +49,8 @@ export async function addPdfSignatures(report: VerificationReport, source: Packe
       out.push({ n: i + 1, name, pdfSignatures: unchecked(at, `the PDF is larger than ${MAX_PDF_BYTES / 1048576} MiB: its signatures were not checked — tệp PDF quá lớn, chữ ký trong tệp chưa được kiểm tra`) });
       continue;
     }
-    const pdfSignatures = await verifyPdf(Buffer.concat(chunks), trust).catch((err: unknown) => {
+    const pdfSignatures = await (await import("./verify.ts"))
+      .verifyPdfSignatures(Buffer.concat(chunks), trust).catch((err: unknown) => {
       if (err instanceof PdfReadError) return unchecked(at, `${err.message} — không đọc được tệp PDF`);
       throw err;
     });

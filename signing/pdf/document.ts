@@ -39,13 +39,6 @@ export interface SignatureField {
   docMdp: number | null;
 }
 
-export interface PdfFile {
-  doc: PDFDocument;
-  fields: SignatureField[];
-  /** Certificates and CRLs (DER) of the DSS dictionary (PAdES LT): untrusted, used to build paths. */
-  dssCertificates: Buffer[];
-  dssCrls: Buffer[];
-}
 
 /** Reads a PDF (or one revision of it); throws when it has no document catalog. */
 export async function loadPdf(bytes: Uint8Array): Promise<PDFDocument> {

@@ -1,5 +1,4 @@
-// The report on a PDF's signatures, and what callers need without loading pdf-lib (it takes a few
-// hundred milliseconds to import: `edoc verify` of a packet must not pay for it).
+// The report on a PDF's signatures, and what callers need without loading pdf-lib.
 import type { X509Certificate } from "node:crypto";
 import type { Crl } from "../pki/crl.ts";
 import type { Indication } from "../report.ts";
@@ -25,7 +24,7 @@ export interface PdfSigner {
   notAfter: string;
 }
 
-export interface PdfTimestamp {
+interface PdfTimestamp {
   time: string | null;
   tsa: string | null;
   valid: boolean;
@@ -76,9 +75,3 @@ export function isPdf(bytes: Uint8Array): boolean {
 
 /** The bytes are not a PDF that can be read at all: bad input, not a verdict. */
 export class PdfReadError extends Error {}
-
-
-/** Verifies a PDF's signatures (loads the verifier, and pdf-lib, on first use). */
-export async function verifyPdf(bytes: Buffer, trust: PdfTrust): Promise<PdfReport> {
-  return (await import("./verify.ts")).verifyPdfSignatures(bytes, trust);
-}

@@ -133,6 +133,9 @@ describe("PDF signatures", function () {
     pdfs.bt = await sign(base, { tsa });
     pdfs.lta = await addDocumentTimestamp(await addDss(pdfs.two, [pki.root.certificate.raw, pki.intermediate.certificate.raw], [crl.der]), tsa);
     pdfs.ltaThenAnnotated = await addAnnotation(pdfs.lta);
+    pdfs.certifiedNoChanges = await sign(await sign(base, { certify: 1 }), { signer: pki.recipient, field: "Signature2" });
+    pdfs.certifiedForms = await sign(await sign(base, { certify: 2 }), { signer: pki.recipient, field: "Signature2" });
+    pdfs.certifiedFormsAnnotated = await addAnnotation(await sign(base, { certify: 3 }));
     for (const [name, pdf] of Object.entries(pdfs)) writeFileSync(file(name), pdf);
     writeFileSync(s.path("root.pem"), pki.root.certificate.toString());
     writeFileSync(s.path("tsa-root.pem"), tsa.root.certificate.toString());
@@ -299,6 +302,21 @@ describe("PDF signatures", function () {
       const r = await verify("ltaThenAnnotated");
       expect(r.valid).to.equal(false);
       expect(r.signatures[1]!.modifiedAfterSigning).to.equal(true);
+    });
+
+    it("certification (DocMDP): after P=1 even a second signature is a forbidden change; P=2 allows it; P=3 still reports an annotation", async () => {
+      const none = await verify("certifiedNoChanges");
+      expect(none.signatures[0]).to.include({ certification: 1, valid: true, modifiedAfterSigning: true });
+      expect(none.signatures[0]!.warnings.join(" ")).to.contain("certification signature does not permit");
+      expect(none.valid).to.equal(false);
+      const forms = await verify("certifiedForms");
+      expect(forms.signatures.map((x) => [x.certification, x.valid, x.modifiedAfterSigning])).to.deep.equal([
+        [2, true, false],
+        [null, true, false],
+      ]);
+      expect(forms.valid).to.equal(true);
+      // P=3 permits annotations by the DocMDP rules, but our profile reports every annotation added after signing
+      expect((await verify("certifiedFormsAnnotated")).signatures[0]).to.include({ certification: 3, modifiedAfterSigning: true });
     });
 
     it("a PDF without signatures is not valid and says so", async () => {

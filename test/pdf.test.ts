@@ -12,7 +12,7 @@ import { Certificate } from "@peculiar/asn1-x509";
 import { isPdf, verifyPdf, type PdfReport, type PdfTrust } from "../signing/index.ts";
 import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, fixturePath, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
-import { fingerprint } from "../signing/index.ts";
+import { fingerprint, identityToP12 } from "../signing/index.ts";
 import { render } from "preact-render-to-string";
 import { dictionary } from "../server/pages/i18n.ts";
 import { VerifyResult } from "../server/pages/verify.tsx";
@@ -71,10 +71,14 @@ describe("PDF signatures", function () {
   before(async function () {
     try {
       execFileSync("pdfsig", ["-v"], { stdio: "ignore" });
-    } catch {
-      if (process.env.CI) throw new Error("CI is set: pdfsig (poppler-utils) must be installed for the PDF cross-checks");
-      console.log("      SKIPPED: pdfsig (poppler-utils) is not installed");
-      this.skip();
+      execFileSync("certutil", ["-H"], { stdio: "ignore" });
+    } catch (e) {
+      // certutil -H exits 1 after printing its help: only a missing program counts
+      if ((e as { code?: string }).code === "ENOENT") {
+        if (process.env.CI) throw new Error("CI is set: pdfsig (poppler-utils) and certutil (libnss3-tools) must be installed for the PDF cross-checks");
+        console.log("      SKIPPED: pdfsig (poppler-utils) or certutil (libnss3-tools) is not installed");
+        this.skip();
+      }
     }
     const base = await basePdf();
     const sign = (pdf: Buffer, o: Partial<SignPdfOptions> = {}) => signPdf(pdf, { signer: pki.sender, ...o });
@@ -317,6 +321,29 @@ describe("PDF signatures", function () {
       expect(forms.valid).to.equal(true);
       // P=3 permits annotations by the DocMDP rules, but our profile reports every annotation added after signing
       expect((await verify("certifiedFormsAnnotated")).signatures[0]).to.include({ certification: 3, modifiedAfterSigning: true });
+    });
+
+    it("PDFs signed by another tool verify: pdfsig -add-signature (poppler + NSS), alone and after our signature", async () => {
+      const nss = s.path("nss");
+      execFileSync("mkdir", ["-p", nss]);
+      writeFileSync(s.path("id.p12"), identityToP12(pki.recipient, "pw"));
+      execFileSync("certutil", ["-N", "-d", `sql:${nss}`, "--empty-password"]);
+      execFileSync("pk12util", ["-i", s.path("id.p12"), "-d", `sql:${nss}`, "-W", "pw"], { stdio: "pipe" });
+      const nick = "UBND tỉnh Nghệ An (test signer)";
+      const poppler = (input: string, output: string) =>
+        execFileSync("pdfsig", ["-add-signature", "-nssdir", `sql:${nss}`, "-nick", nick, "-reason", "Dong dau", input, output], { stdio: "pipe" });
+      poppler(file("unsigned"), s.path("poppler.pdf"));
+      poppler(file("signed"), s.path("ours-then-poppler.pdf"));
+      const alone = await verifyPdf(readFileSync(s.path("poppler.pdf")), trust);
+      expect(alone.valid).to.equal(true);
+      expect(alone.signatures[0]).to.include({ subFilter: "adbe.pkcs7.detached", indication: "TOTAL_PASSED", coversWholeDocument: true });
+      const both = await verifyPdf(readFileSync(s.path("ours-then-poppler.pdf")), trust);
+      expect(both.valid).to.equal(true);
+      expect(both.signatures.map((x) => [x.valid, x.coversWholeDocument, x.modifiedAfterSigning])).to.deep.equal([
+        [true, false, false],
+        [true, true, false],
+      ]);
+      expect(both.signatures[1]!.signer!.subject).to.contain("Nghệ An");
     });
 
     it("a PDF without signatures is not valid and says so", async () => {

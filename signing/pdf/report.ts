@@ -1,7 +1,7 @@
 // The report on a PDF's signatures, and what callers need without loading pdf-lib.
 import type { X509Certificate } from "node:crypto";
 import type { Crl } from "../pki/crl.ts";
-import type { Indication } from "../report.ts";
+import type { Indication, SignerSummary } from "../report.ts";
 import type { PdfSubIndication } from "./cms.ts";
 import type { Change } from "./document.ts";
 
@@ -14,15 +14,8 @@ export interface PdfTrust {
   at?: Date;
 }
 
-export interface PdfSigner {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  /** SHA-256 of the certificate DER, lowercase hex. */
-  fingerprint: string;
-  notBefore: string;
-  notAfter: string;
-}
+/** The signer as the packet report names it, without the agency binding (a PDF names no sender). */
+export type PdfSigner = Omit<SignerSummary, "organId">;
 
 interface PdfTimestamp {
   time: string | null;

@@ -57,8 +57,14 @@ export async function verifyPdfSignatures(bytes: Buffer, trust: PdfTrust): Promi
   } catch (e) {
     throw new PdfReadError(`the file cannot be read as a PDF (${(e as Error).message})`);
   }
-  const fields = signatureFields(final);
-  const dss = validationData(final);
+  let fields: SignatureField[];
+  let dss: ReturnType<typeof validationData>;
+  try {
+    fields = signatureFields(final);
+    dss = validationData(final);
+  } catch (e) {
+    throw new PdfReadError(`the PDF's form fields cannot be read (${(e as Error).message})`);
+  }
   const pool = dss.certificates.flatMap((der) => {
     try {
       return [certificateFromDer(der)];

@@ -2,7 +2,7 @@
 // time-stamps, one report each. Exit 0 only when every signature is valid and nothing but
 // validation data (or a later signature) was added after each one.
 import type { X509Certificate } from "node:crypto";
-import { PdfReadError, verifyPdf, type Crl, type PdfReport, type PdfSignatureReport } from "../signing/index.ts";
+import { isPdfReadError, verifyPdf, type Crl, type PdfReport, type PdfSignatureReport } from "../signing/index.ts";
 import { InputError } from "./input.ts";
 
 export interface PdfVerifyInput {
@@ -16,7 +16,7 @@ export interface PdfVerifyInput {
 
 export async function verifyPdfCommand(v: PdfVerifyInput): Promise<number> {
   const report = await verifyPdf(v.bytes, { anchors: v.anchors, tsaAnchors: v.tsaAnchors, crls: v.crls, at: v.at }).catch((err: unknown) => {
-    throw err instanceof PdfReadError ? new InputError(err.message) : err;
+    throw isPdfReadError(err) ? new InputError(err.message) : err;
   });
   process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describePdf(report));
   return report.valid ? 0 : 1;

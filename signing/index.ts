@@ -29,4 +29,4 @@ export { BundleError } from "./evidence/zip-read.ts";
 export { verifyEvidenceBundle } from "./evidence/verify.ts";
 export type { BundleReport } from "./evidence/report.ts";
 export { describeBundle } from "./evidence/describe.ts";
-export { verifyPdf, isPdf, PdfReadError, addPdfSignatures, type PdfReport, type PdfSignatureReport, type PdfTrust, type ReportWithPdfs } from "./pdf/index.ts";
+export { verifyPdf, isPdf, isPdfReadError, addPdfSignatures, type PdfReport, type PdfSignatureReport, type PdfTrust, type ReportWithPdfs } from "./pdf/index.ts";

@@ -4,7 +4,7 @@
 import { regionBytes, type PacketSource } from "../../envelopes/index.ts";
 import type { VerificationReport } from "../report.ts";
 import type { SignedContent } from "../verify.ts";
-import { PdfReadError, isPdf, type PdfReport, type PdfTrust } from "./report.ts";
+import { isPdf, isPdfReadError, type PdfReport, type PdfTrust } from "./report.ts";
 
 /** PDFs above this size are not checked (pdf-lib holds the whole file in memory). */
 const MAX_PDF_BYTES = 64 * 1024 * 1024;
@@ -51,7 +51,7 @@ export async function addPdfSignatures(report: ReportWithPdfs, source: PacketSou
     }
     const pdfSignatures = await (await import("./verify.ts"))
       .verifyPdfSignatures(Buffer.concat(chunks), trust).catch((err: unknown) => {
-      if (err instanceof PdfReadError) return unchecked(at, `${err.message} — không đọc được tệp PDF`);
+      if (isPdfReadError(err)) return unchecked(at, `${err.message} — không đọc được tệp PDF`);
       throw err;
     });
     out.push({ n: i + 1, name, pdfSignatures });

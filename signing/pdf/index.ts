@@ -2,7 +2,7 @@
 // loaded on first use, so that `edoc verify` of a packet (or a node that never sees a PDF) does not pay.
 import type { PdfReport, PdfTrust } from "./report.ts";
 
-export { PdfReadError, isPdf, type PdfReport, type PdfSignatureReport, type PdfTrust } from "./report.ts";
+export { isPdf, isPdfReadError, type PdfReport, type PdfSignatureReport, type PdfTrust } from "./report.ts";
 export { addPdfSignatures, type ReportWithPdfs } from "./attachments.ts";
 
 /** Verifies a PDF's signatures and document time-stamps, each on its own. */

@@ -67,4 +67,9 @@ export function isPdf(bytes: Uint8Array): boolean {
 }
 
 /** The bytes are not a PDF that can be read at all: bad input, not a verdict. */
-export class PdfReadError extends Error {}
+export class PdfReadError extends Error {
+  override name = "PdfReadError";
+}
+
+/** By name, not instanceof: the verifier is imported lazily, and a test loader may load this module twice. */
+export const isPdfReadError = (e: unknown): e is PdfReadError => e instanceof Error && e.name === "PdfReadError";

@@ -513,10 +513,43 @@ export const SearchResult = z
   .object({ items: z.array(DocumentRecord), page: z.number().int(), pageSize: z.number().int(), hasMore: z.boolean() })
   .meta({ id: "SearchResult" });
 
+const Indication = z.enum(["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"]);
+
+/** One signature (or document time-stamp) of a PDF: signing/pdf's report, with the DSS words. */
+const PdfSignature = z.object({
+  field: z.string(),
+  subFilter: z.string().nullable(),
+  valid: z.boolean(),
+  indication: Indication,
+  subIndication: z.string().nullable(),
+  signer: z.object({ subject: z.string(), issuer: z.string(), serialNumber: z.string(), fingerprint: z.string(), notBefore: z.string(), notAfter: z.string() }).nullable(),
+  signingTime: z.string().nullable(),
+  timestamp: z.object({ time: z.string().nullable(), tsa: z.string().nullable(), valid: z.boolean() }).nullable(),
+  coversWholeDocument: z.boolean(),
+  byteRange: z.array(z.number()).nullable(),
+  certification: z.number().nullable(),
+  reason: z.string().nullable(),
+  changesAfterSigning: z.array(z.object({ object: z.string(), kind: z.string(), permitted: z.boolean(), en: z.string(), vi: z.string() })),
+  modifiedAfterSigning: z.boolean(),
+  errors: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+
+const PdfReport = z
+  .object({
+    valid: z.boolean().meta({ description: "Every signature valid, and nothing but validation data or later signatures added after each" }),
+    validationTime: z.string(),
+    signatures: z.array(PdfSignature),
+    documentTimestamps: z.array(PdfSignature),
+    errors: z.array(z.string()),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: "PdfReport" });
+
 export const VerificationReport = z
   .object({
     valid: z.boolean(),
-    indication: z.enum(["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"]),
+    indication: Indication,
     subIndication: z.enum(Object.keys(INDICATION_OF) as [SubIndication, ...SubIndication[]]).nullable(),
     packetKind: z.enum(["edoc", "status"]).nullable(),
     documentId: z.string().nullable(),
@@ -527,6 +560,10 @@ export const VerificationReport = z
     errors: z.array(z.string()).meta({ description: "English, then Vietnamese" }),
     warnings: z.array(z.string()),
     bundle: z.record(z.string(), z.unknown()).optional().meta({ description: "For an evidence bundle: the manifest, files, attachments and status packets checked" }),
+    attachments: z
+      .array(z.object({ n: z.number().int().min(1), name: z.string(), pdfSignatures: PdfReport }))
+      .optional()
+      .meta({ description: "Each PDF attachment's own signatures (signatures[], documentTimestamps[]): facts beside the packet's verdict, which they never change" }),
   })
   .meta({ id: "VerificationReport" });
 

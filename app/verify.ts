@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
-import { BundleError, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
+import { BundleError, addPdfSignatures, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
 import { audit, blobBytes, latestCheckpoint, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { snapshotPublisher } from "./snapshots.ts";
@@ -30,7 +30,11 @@ async function isZipFile(path: string): Promise<boolean> {
 export async function verifyUpload(ctx: AppContext, path: string, query: unknown = {}): Promise<VerificationReport> {
   const { at } = parseInput(VerifyQuery, query, (problems) => problems.join("; "));
   const trust = await ctx.trust();
-  if (!(await isZipFile(path))) return (await verifyPacket({ path }, { ...trust, at })).report;
+  if (!(await isZipFile(path))) {
+    const { report, content } = await verifyPacket({ path }, { ...trust, at });
+    await addPdfSignatures(report, { path }, content, { anchors: trust.anchors, tsaAnchors: [], crls: trust.crls, at });
+    return report;
+  }
   try {
     return await verifyEvidenceBundle(path, { ...trust, at });
   } catch (err) {

@@ -27,17 +27,19 @@ function program(): Command {
 
   edoc
     .command("verify")
-    .usage("FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT|JSON] [--registry-cert NODE.pem] [--at ISO-TIME] [--json]")
+    .usage("FILE [--trust CA.pem]… [--tsa-trust TSA-CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT|JSON] [--registry-cert NODE.pem] [--at ISO-TIME] [--json]")
     .description(
       "Verifies one edXML packet offline and prints the verification report. FILE may also be an evidence\n" +
         "bundle (a ZIP from GET /api/v1/documents/:id/evidence): then every signature, every file's digest,\n" +
         "the attachments, the status packets and the node's signature over the manifest are checked. Signers\n" +
         "are bound to agencies by --registry, or, for a bundle, by its own registry when --registry-cert pins\n" +
         "the node that signed it; otherwise the answer is SIGNER_NOT_BOUND. Trust anchors are only ever\n" +
-        "taken from --trust.",
+        "taken from --trust. FILE may also be a signed PDF (recognised by its %PDF- header): then each of its\n" +
+        "signatures and document time-stamps is reported on its own, with what changed after each one.",
     )
     .argument("[file]", "the packet or evidence bundle")
     .option("--trust <CA.pem>", "a trust anchor (root CA or a pinned agency certificate); repeatable", collect)
+    .option("--tsa-trust <TSA-CA.pem>", "a trust anchor for time-stamping authorities (RFC 3161); repeatable", collect)
     .option("--crl <CRL.pem>", "a certificate revocation list (PEM or DER); repeatable", collect)
     .option(
       "--registry <FILE>",
@@ -49,7 +51,10 @@ function program(): Command {
     )
     .option("--at <ISO-TIME>", "check certificates (and the registry snapshot) as of this time instead of now")
     .option("--json", "print the report as JSON")
-    .addHelpText("after", "\nExit status: 0 valid (TOTAL_PASSED), 1 not valid, 2 usage or input error.")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 valid (TOTAL_PASSED; for a PDF: every signature valid and nothing but validation data added after\nthe last one), 1 not valid, 2 usage or input error.",
+    )
     .action(
       run(async (file: string | undefined, opts) => {
         if (!file) throw new InputError("expected 1 file argument(s), got 0");

@@ -6,7 +6,9 @@ import { access, open } from "node:fs/promises";
 import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/index.ts";
 import {
   BundleError,
+  addPdfSignatures,
   describeBundle,
+  isPdf,
   loadIdentityP12,
   packEdoc,
   parseCertificates,
@@ -16,7 +18,7 @@ import {
   verifyEvidenceBundle,
   verifyPacket,
   type Registry,
-  type VerificationReport,
+  type ReportWithPdfs,
 } from "../signing/index.ts";
 import { InputError, readInput } from "./input.ts";
 
@@ -27,6 +29,8 @@ export interface VerifyOptions {
   registryCert?: string;
   at?: string;
   json?: boolean;
+  /** TSA trust anchors (PDF signature and document time-stamps). */
+  tsaTrust?: string[];
 }
 
 export async function verifyCommand(file: string, v: VerifyOptions): Promise<number> {
@@ -40,8 +44,16 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
       return guard(() => parseCrl(der), `${f} is not a readable CRL`);
     }),
   );
+  const tsaAnchors = (await Promise.all((v.tsaTrust ?? []).map((f) => readInput(f, "TSA trust anchor")))).flatMap(
+    (pem, i) => guard(() => parseCertificates(pem), `${v.tsaTrust![i]} holds no readable certificate`),
+  );
   await mustExist(file, "packet");
-  const isBundle = await startsWithZipMagic(file);
+  const head = await fileHead(file);
+  if (isPdf(head)) {
+    const bytes = await readInput(file, "PDF");
+    return (await import("./verify-pdf.ts")).verifyPdfCommand({ bytes, anchors, tsaAnchors, crls, at, json: v.json === true });
+  }
+  const isBundle = head.subarray(0, 4).equals(Buffer.from("PK\x03\x04", "latin1"));
   if (v.registryCert && !v.registry && !isBundle) {
     throw new InputError("--registry-cert is only used with --registry SNAPSHOT, or with an evidence bundle (to pin the node that signed it)");
   }
@@ -54,7 +66,8 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
     process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
     return bundle.valid ? 0 : 1;
   }
-  const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  const { report, content } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  await addPdfSignatures(report, { path: file }, content, { anchors, tsaAnchors, crls, at });
   process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
   return report.valid ? 0 : 1;
 }
@@ -105,15 +118,15 @@ async function mustExist(path: string, what: string): Promise<void> {
   });
 }
 
-/** An evidence bundle is a ZIP: it starts with "PK\x03\x04"; a packet starts with XML. */
-async function startsWithZipMagic(path: string): Promise<boolean> {
+/** The first KiB: an evidence bundle is a ZIP ("PK\x03\x04"), a PDF has "%PDF-", a packet starts with XML. */
+async function fileHead(path: string): Promise<Buffer> {
   const fh = await open(path, "r").catch(() => {
     throw new InputError(`cannot read the packet file ${path}`);
   });
   try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.equals(Buffer.from("PK\x03\x04", "latin1"));
+    const head = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
@@ -158,7 +171,7 @@ async function loadRegistry(path: string, publisherCert: X509Certificate | null,
   return guard(() => registryFromSnapshot(bytes, { publisherCert, at }), `the registry snapshot ${path} is refused`);
 }
 
-function describe(r: VerificationReport): string {
+function describe(r: ReportWithPdfs): string {
   const lines = [
     r.valid ? "VALID — chữ ký hợp lệ (TOTAL_PASSED)" : `NOT VALID — chữ ký không hợp lệ (${r.indication}/${r.subIndication})`,
   ];
@@ -176,6 +189,12 @@ function describe(r: VerificationReport): string {
   }
   for (const e of r.errors) lines.push(`error:   ${e}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const a of r.attachments ?? []) {
+    const sigs = a.pdfSignatures.signatures;
+    const verdict = sigs.length === 0 ? "no signature — không có chữ ký" : a.pdfSignatures.valid ? "valid — hợp lệ" : "NOT valid — không hợp lệ";
+    lines.push(`attachment ${a.n} "${a.name}": PDF signatures ${verdict} (the document's own signatures, apart from the packet's)`);
+    for (const sig of sigs) lines.push(`  ${sig.valid ? "✓" : "✗"} ${sig.field}: ${sig.signer?.subject ?? "?"} ${sig.indication}${sig.subIndication ? "/" + sig.subIndication : ""}${sig.modifiedAfterSigning ? ", changed after signing" : ""}`);
+  }
   return lines.join("\n") + "\n";
 }
 

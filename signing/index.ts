@@ -30,3 +30,4 @@ export { verifyEvidenceBundle } from "./evidence/verify.ts";
 export type { BundleReport } from "./evidence/report.ts";
 export { describeBundle } from "./evidence/describe.ts";
 export { signCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
+export { verifyPdf, isPdf, isPdfReadError, addPdfSignatures, type PdfReport, type PdfSignatureReport, type PdfTrust, type ReportWithPdfs } from "./pdf/index.ts";

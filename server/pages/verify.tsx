@@ -100,6 +100,88 @@ function ReportView({ t, report }: { t: Dictionary; report: Report }) {
   );
 }
 
+type PdfSignature = NonNullable<Report["attachments"]>[number]["pdfSignatures"]["signatures"][number];
+
+function PdfSignatureView({ t, s, title }: { t: Dictionary; s: PdfSignature; title: string }) {
+  const v = t.verify;
+  const p = v.pdf;
+  const reasons = v.reasons as Record<string, string>;
+  const changed = s.changesAfterSigning.filter((c) => !c.permitted);
+  return (
+    <li class={s.valid && !s.modifiedAfterSigning ? "ok" : "bad"}>
+      <strong>
+        {title}: {s.valid ? v.valid : v.invalid}
+      </strong>
+      {!s.valid && s.subIndication && <p class="reason">{reasons[s.subIndication] ?? p.reasons[s.subIndication] ?? s.subIndication}</p>}
+      <dl class="facts">
+        <dt>{p.field}</dt>
+        <dd>{s.field}</dd>
+        <dt>{v.signer}</dt>
+        <dd>{s.signer ? commonName(s.signer.subject) : v.none}</dd>
+        <dt>{v.signingTime}</dt>
+        <dd>{s.signingTime ? dateTime(t, s.signingTime) : v.none}</dd>
+        {s.timestamp && (
+          <>
+            <dt>{p.timestamp}</dt>
+            <dd>
+              {s.timestamp.time ? dateTime(t, s.timestamp.time) : v.none} ({s.timestamp.valid ? p.timestampValid : p.timestampInvalid})
+            </dd>
+          </>
+        )}
+      </dl>
+      <p>{s.coversWholeDocument ? p.coversAll : p.coversPart}</p>
+      {changed.length > 0 && (
+        <>
+          <p>{p.changed}</p>
+          <ul>
+            {changed.map((c) => (
+              <li>{t.lang === "vi" ? c.vi : c.en}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {s.errors.length > 0 && (
+        <ul class="details" aria-label={v.details}>
+          {s.errors.map((e) => (
+            <li>{bilingual(t, e)}</li>
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+/** The PDF attachments' own signatures: separate facts, after the packet's report. */
+function PdfAttachments({ t, report }: { t: Dictionary; report: Report }) {
+  const p = t.verify.pdf;
+  if (!report.attachments?.length) return null;
+  return (
+    <section class="pdf-signatures" aria-labelledby="pdf-title">
+      <h2 id="pdf-title">{p.heading}</h2>
+      <p>{p.note}</p>
+      {report.attachments.map((a) => (
+        <div>
+          <h3>{t.verify.attachment(String(a.n), a.name)}</h3>
+          <p class="verdict">{a.pdfSignatures.signatures.length === 0 ? p.noSignature : a.pdfSignatures.valid ? p.allValid : p.notValid}</p>
+          {a.pdfSignatures.errors
+            .filter((e) => !e.startsWith("the PDF has no signature"))
+            .map((e) => (
+              <p>{bilingual(t, e)}</p>
+            ))}
+          <ul class="stack">
+            {a.pdfSignatures.signatures.map((s, i) => (
+              <PdfSignatureView t={t} s={s} title={p.signature(i + 1)} />
+            ))}
+            {a.pdfSignatures.documentTimestamps.map((s, i) => (
+              <PdfSignatureView t={t} s={s} title={p.documentTimestamp(i + 1)} />
+            ))}
+          </ul>
+        </div>
+      ))}
+    </section>
+  );
+}
+
 /** The result region: a report, a message, or nothing yet. */
 export function VerifyResult({ t, report, message }: { t: Dictionary; report?: Report; message?: string }) {
   return (
@@ -110,6 +192,7 @@ export function VerifyResult({ t, report, message }: { t: Dictionary; report?: R
         </p>
       )}
       {report && <ReportView t={t} report={report} />}
+      {report && <PdfAttachments t={t} report={report} />}
     </div>
   );
 }

@@ -41,6 +41,7 @@ import { fingerprint } from "../pki/certificates.ts";
 import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
+import { addPdfSignatures } from "../pdf/index.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
 import { AUDIT_CHECKPOINT_PATH, MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
@@ -271,6 +272,7 @@ async function verifyBundledPacket(
       } else {
         signed = result.content.packet;
         verifiedAttachments = result.content.attachments.map((a) => ({ name: a.info.AttachmentName, region: a.region }));
+        await addPdfSignatures(packetReport, { path: packetPath }, result.content, { anchors: verifyOpts.anchors, tsaAnchors: [], crls: verifyOpts.crls, at: verifyOpts.at });
       }
     }
   }

@@ -6,9 +6,8 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { allElements, parseStrict, renderEdoc, renderStatus, type Edoc } from "../envelopes/index.ts";
-import { fitsInMemory, ownPacketReport, packEdoc, signEdoc, verifyPacket } from "../signing/index.ts";
-import { issueCertificate } from "../signing/testing.ts";
-import { canonicalize } from "../signing/xmldsig.ts";
+import { fitsInMemory, ownPacketReport, packEdoc, signEdoc, validateChain, verifyPacket } from "../signing/index.ts";
+import { canonicalize, createCrl, issueCertificate } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, VIETNAMESE, sampleEdoc, sampleStatus, scratch, testPki } from "../fixtures/index.ts";
 
 /** An edoc whose text needs every escape, empty and optional fields, two attachments. */
@@ -113,5 +112,26 @@ describe("own packets: signed without parsing, reported without re-verifying", (
     } finally {
       s.cleanup();
     }
+  });
+});
+
+describe("chain decisions, remembered", () => {
+  it("are not reused across a validity bound, nor for another CRL set or other anchors", async () => {
+    const { root, intermediate, sender } = testPki();
+    const opts = { leaf: sender.certificate, intermediates: sender.chain, anchors: [root.certificate], crls: [] };
+    const now = new Date();
+    expect(validateChain({ ...opts, at: now }).ok).to.equal(true);
+    expect(validateChain({ ...opts, at: now }).ok).to.equal(true); // remembered
+    const afterExpiry = new Date(new Date(sender.certificate.validTo).getTime() + 1000);
+    expect(validateChain({ ...opts, at: afterExpiry })).to.include({ ok: false, subIndication: "EXPIRED" });
+    const beforeStart = new Date(new Date(sender.certificate.validFrom).getTime() - 1000);
+    expect(validateChain({ ...opts, at: beforeStart })).to.include({ ok: false, subIndication: "NOT_YET_VALID" });
+    expect(validateChain({ ...opts, anchors: [], at: now }).ok).to.equal(false);
+    const revokedLater = new Date(now.getTime() + 3600_000);
+    const crl = await createCrl(intermediate, [{ serial: sender.certificate.serialNumber, date: revokedLater }], { thisUpdate: new Date(now.getTime() - 60_000) });
+    const withCrl = validateChain({ ...opts, crls: [crl], at: now });
+    expect(withCrl.ok && withCrl.warnings.some((w) => w.includes("revoked later"))).to.equal(true);
+    expect(validateChain({ ...opts, crls: [crl], at: new Date(revokedLater.getTime() + 1000) })).to.include({ ok: false, subIndication: "REVOKED" });
+    expect(validateChain({ ...opts, at: now }).ok).to.equal(true);
   });
 });

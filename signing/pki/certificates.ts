@@ -18,9 +18,13 @@ import type * as X509 from "@peculiar/x509";
 export const bin = (buf: Buffer | Uint8Array): string => Buffer.from(buf).toString("binary");
 export const fromBin = (s: string): Buffer => Buffer.from(s, "binary");
 
-/** SHA-256 of the DER, lowercase hex, no colons. */
+const fingerprints = new WeakMap<X509Certificate, string>();
+
+/** SHA-256 of the DER, lowercase hex, no colons (remembered per certificate object). */
 export function fingerprint(cert: X509Certificate): string {
-  return crypto.createHash("sha256").update(cert.raw).digest("hex");
+  let fp = fingerprints.get(cert);
+  if (!fp) fingerprints.set(cert, (fp = crypto.createHash("sha256").update(cert.raw).digest("hex")));
+  return fp;
 }
 
 /** Serial numbers come as "00AB..", "ab..", "0x.."; compare them as numbers. */

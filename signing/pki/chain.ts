@@ -1,7 +1,7 @@
 // The trust decision: a path from a signer certificate to a configured trust anchor, built from an
 // untrusted pool and checked per RFC 5280 (CA constraints, validity, revocation, end-entity usage),
 // every signature with Node's crypto.
-import { X509Certificate } from "node:crypto";
+import crypto, { X509Certificate } from "node:crypto";
 import * as px from "@peculiar/x509";
 import type * as X509 from "@peculiar/x509";
 import type { SubIndication } from "../report.ts";
@@ -63,8 +63,47 @@ function keyUsage(cert: X509Certificate): number | null {
   return ku ? ku.usages : null;
 }
 
+/**
+ * Successful decisions, by leaf, pool, anchors and CRL set (their fingerprints: a changed trust
+ * configuration or CRL is another key), each with the open time interval around the instant it was
+ * made in which none of the instants it depends on lies (validity bounds, CRL next updates,
+ * revocation dates of the certificates given): inside it the same inputs give the same answer.
+ */
+const decisions = new Map<string, { result: Extract<ChainResult, { ok: true }>; after: number; before: number }>();
+const MAX_DECISIONS = 4096;
+const crlKeys = new WeakMap<Crl, string>();
+const crlKey = (crl: Crl) => {
+  let key = crlKeys.get(crl);
+  if (!key) crlKeys.set(crl, (key = crypto.createHash("sha256").update(crl.der).digest("hex")));
+  return key;
+};
+
 /** The trust decision: builds a path leaf → anchor and checks it (signatures with Node's crypto). */
 export function validateChain(opts: ValidateChainOptions): ChainResult {
+  const t = opts.at.getTime();
+  const key = [opts.leaf, ...opts.intermediates].map(fingerprint).join(",") + "|" + opts.anchors.map(fingerprint).join(",") + "|" + opts.crls.map(crlKey).join(",");
+  const known = decisions.get(key);
+  if (known && known.after < t && t < known.before) return { ...known.result, warnings: [...known.result.warnings] };
+  const result = decide(opts);
+  // every certificate that could be on a path counts (a path that fails now may be the one chosen later)
+  const pool = [opts.leaf, ...opts.intermediates, ...opts.anchors];
+  const serials = new Set(pool.map((c) => normSerial(c.serialNumber)));
+  const instants = [
+    ...pool.flatMap((c) => [parsed(c).notBefore, parsed(c).notAfter]),
+    ...opts.crls.flatMap((crl) => [...(crl.nextUpdate ? [crl.nextUpdate] : []), ...crl.revoked.filter((e) => serials.has(e.serialNumber)).map((e) => e.revocationDate)]),
+  ].map((d) => d.getTime());
+  if (result.ok && !instants.includes(t)) {
+    if (decisions.size >= MAX_DECISIONS) decisions.clear();
+    decisions.set(key, {
+      result: { ...result, warnings: [...result.warnings] },
+      after: Math.max(-Infinity, ...instants.filter((i) => i < t)),
+      before: Math.min(Infinity, ...instants.filter((i) => i > t)),
+    });
+  }
+  return result;
+}
+
+function decide(opts: ValidateChainOptions): ChainResult {
   const { leaf, at } = opts;
   if (opts.anchors.length === 0) {
     return failure("NO_CERTIFICATE_CHAIN_FOUND", "no trusted root certificates are configured", "chưa cấu hình chứng thư số gốc tin cậy nào");

@@ -79,6 +79,15 @@ interface Scope {
   el: Node;
 }
 
+/** Where the parse is. */
+interface State {
+  text: string;
+  doc: Document;
+  stack: Scope[];
+  elements: number;
+  rootDone: boolean;
+}
+
 /** Parse strictly: every problem is fatal; no DTD, entities, PIs or second root survive. */
 export function parseStrict(input: string): Document {
   if (/<!DOCTYPE/i.test(input) || /<!ENTITY/i.test(input)) {
@@ -91,8 +100,7 @@ export function parseStrict(input: string): Document {
   if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
   const doc = dom.createDocument(null, null as unknown as string, null) as unknown as Document;
   const stack: Scope[] = [{ ns: new Map([["xml", XML_NS], ["", ""]]), name: "", el: doc }];
-  let elements = 0;
-  let rootDone = false;
+  const state: State = { text, doc, stack, elements: 0, rootDone: false };
   let pos = 0;
 
   XML_DECL.lastIndex = 0;
@@ -143,113 +151,123 @@ export function parseStrict(input: string): Document {
     } else if (next === 0x3f /* ? */) {
       throw new XmlError("processing instructions are not allowed");
     } else if (next === 0x2f /* / */) {
-      QNAME.lastIndex = lt + 2;
-      const m = QNAME.exec(text);
       const top = stack[stack.length - 1];
-      if (!m || stack.length === 1 || m[0] !== top.name) malformed(`an end tag that does not close <${top.name || "…"}>`);
-      SPACE.lastIndex = lt + 2 + m![0].length;
+      const name = text.startsWith(top.name, lt + 2) ? top.name : "";
+      if (!name || stack.length === 1) malformed(`an end tag that does not close <${top.name || "…"}>`);
+      SPACE.lastIndex = lt + 2 + name.length;
       SPACE.exec(text);
-      if (text.charCodeAt(SPACE.lastIndex) !== 0x3e) malformed(`the end tag </${m![0]}> is not closed by '>'`);
+      if (text.charCodeAt(SPACE.lastIndex) !== 0x3e) malformed(`the end tag </${name}> is not closed by '>' (or does not close <${name}>)`);
       pos = SPACE.lastIndex + 1;
       stack.pop();
-      if (stack.length === 1) rootDone = true;
+      if (stack.length === 1) state.rootDone = true;
     } else {
-      pos = startTag(lt);
+      pos = startTag(state, lt);
     }
   }
   if (stack.length > 1) malformed(`<${stack[stack.length - 1].name}> is not closed`);
   if (!doc.documentElement) throw new XmlError("not well-formed XML: no root element");
   return doc;
+}
 
-  /** The start tag at `lt`; returns where parsing continues. */
-  function startTag(lt: number): number {
-    const name = qname(lt + 1, "an element name");
-    if (rootDone) malformed("a second root element");
-    if (stack.length > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);
-    if (++elements > MAX_ELEMENTS) throw new XmlError(`more than ${MAX_ELEMENTS} elements`);
-    let at = lt + 1 + name.length;
-    const attributes: [string, string][] = [];
-    let closed = false;
-    for (;;) {
-      SPACE.lastIndex = at;
-      SPACE.exec(text);
-      const spaced = SPACE.lastIndex > at;
-      at = SPACE.lastIndex;
-      const c = text.charCodeAt(at);
-      if (c === 0x3e) {
-        at += 1;
-        break;
-      }
-      if (c === 0x2f && text.charCodeAt(at + 1) === 0x3e) {
-        at += 2;
-        closed = true;
-        break;
-      }
-      if (!spaced) malformed(`<${name}>: attributes must be separated by white space and the tag closed by '>'`);
-      const attr = qname(at, "an attribute name");
-      ATTRIBUTE_EQ.lastIndex = at + attr.length;
-      const eq = ATTRIBUTE_EQ.exec(text);
-      if (!eq) malformed(`<${name}>: the attribute ${attr} needs '=' and a quoted value`);
-      const valueStart = ATTRIBUTE_EQ.lastIndex;
-      const close = text.indexOf(eq![1], valueStart);
-      if (close < 0) malformed(`<${name}>: the value of ${attr} is not closed`);
-      const raw = text.slice(valueStart, close);
-      if (raw.indexOf("<") >= 0) malformed(`<${name}>: '<' in the value of ${attr}`);
-      if (attributes.some(([n]) => n === attr)) malformed(`<${name}> carries the attribute ${attr} twice`);
-      // §3.3.3: each white-space character of the literal value becomes a space (references stay)
-      attributes.push([attr, resolve(raw.replace(/[\t\n]/g, " "))]);
-      at = close + 1;
+/** The start tag at `lt`; returns where parsing continues. */
+function startTag(state: State, lt: number): number {
+  const { text, doc, stack } = state;
+  const name = qname(text, lt + 1, "an element name");
+  if (state.rootDone) malformed("a second root element");
+  if (stack.length > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);
+  if (++state.elements > MAX_ELEMENTS) throw new XmlError(`more than ${MAX_ELEMENTS} elements`);
+  let at = lt + 1 + name.length;
+  const attributes: [string, string][] = [];
+  let closed = false;
+  for (;;) {
+    SPACE.lastIndex = at;
+    SPACE.exec(text);
+    const spaced = SPACE.lastIndex > at;
+    at = SPACE.lastIndex;
+    const c = text.charCodeAt(at);
+    if (c === 0x3e) {
+      at += 1;
+      break;
     }
-
-    // Namespaces: the declarations first, then the element's and its attributes' prefixes
-    const parent = stack[stack.length - 1];
-    let ns = parent.ns;
-    for (const [attr, value] of attributes) {
-      const prefix = attr === "xmlns" ? "" : attr.startsWith("xmlns:") ? attr.slice(6) : null;
-      if (prefix === null) continue;
-      if (prefix === "xmlns") malformed("the prefix xmlns cannot be declared");
-      if (prefix === "xml" ? value !== XML_NS : value === XML_NS || value === XMLNS_NS) malformed(`the prefix ${prefix || "(default)"} cannot be bound to ${value}`);
-      if (prefix && !value) malformed(`the prefix ${prefix} cannot be undeclared in XML 1.0`);
-      if (ns === parent.ns) ns = new Map(ns);
-      ns.set(prefix, value);
+    if (c === 0x2f && text.charCodeAt(at + 1) === 0x3e) {
+      at += 2;
+      closed = true;
+      break;
     }
-    const uriOf = (qualified: string, isElement: boolean): string | null => {
-      const colon = qualified.indexOf(":");
-      if (colon < 0) return isElement ? ns.get("")! || null : null;
-      const prefix = qualified.slice(0, colon);
-      const uri = ns.get(prefix);
-      if (!uri) malformed(`the prefix ${prefix} of ${qualified} is not declared`);
-      return uri!;
-    };
-    const el = doc.createElementNS(uriOf(name, true), name);
-    const expanded = new Set<string>();
-    for (const [attr, value] of attributes) {
-      const isDecl = attr === "xmlns" || attr.startsWith("xmlns:");
-      const uri = isDecl ? XMLNS_NS : uriOf(attr, false);
-      if (uri !== null && !isDecl) {
-        const key = `{${uri}}${attr.slice(attr.indexOf(":") + 1)}`;
-        if (expanded.has(key)) malformed(`<${name}> carries the attribute ${key} twice`);
-        expanded.add(key);
-      }
-      el.setAttributeNS(uri, attr, value);
-    }
-    parent.el.appendChild(el);
-    if (closed) {
-      if (stack.length === 1) rootDone = true;
-    } else {
-      stack.push({ ns, name, el });
-    }
-    return at;
+    if (!spaced) malformed(`<${name}>: attributes must be separated by white space and the tag closed by '>'`);
+    const attr = qname(text, at, "an attribute name");
+    ATTRIBUTE_EQ.lastIndex = at + attr.length;
+    const eq = ATTRIBUTE_EQ.exec(text);
+    if (!eq) malformed(`<${name}>: the attribute ${attr} needs '=' and a quoted value`);
+    const valueStart = ATTRIBUTE_EQ.lastIndex;
+    const close = text.indexOf(eq![1], valueStart);
+    if (close < 0) malformed(`<${name}>: the value of ${attr} is not closed`);
+    const raw = text.slice(valueStart, close);
+    if (raw.indexOf("<") >= 0) malformed(`<${name}>: '<' in the value of ${attr}`);
+    if (attributes.some(([n]) => n === attr)) malformed(`<${name}> carries the attribute ${attr} twice`);
+    // §3.3.3: each white-space character of the literal value becomes a space (references stay)
+    attributes.push([attr, resolve(raw.replace(/[\t\n]/g, " "))]);
+    at = close + 1;
   }
 
-  function qname(at: number, what: string): string {
-    QNAME.lastIndex = at;
-    const m = QNAME.exec(text);
-    ANY_NAME.lastIndex = at;
-    const any = ANY_NAME.exec(text);
-    if (!m || (any && any[0].length !== m[0].length)) malformed(any ? `${any[0]} is not a qualified name` : `${what} is missing or malformed`);
-    return m![0];
+  // Namespaces: the declarations first, then the element's and its attributes' prefixes
+  const parent = stack[stack.length - 1];
+  let ns = parent.ns;
+  for (const [attr, value] of attributes) {
+    const prefix = attr === "xmlns" ? "" : attr.startsWith("xmlns:") ? attr.slice(6) : null;
+    if (prefix === null) continue;
+    if (prefix === "xmlns") malformed("the prefix xmlns cannot be declared");
+    if (prefix === "xml" ? value !== XML_NS : value === XML_NS || value === XMLNS_NS) malformed(`the prefix ${prefix || "(default)"} cannot be bound to ${value}`);
+    if (prefix && !value) malformed(`the prefix ${prefix} cannot be undeclared in XML 1.0`);
+    if (ns === parent.ns) ns = new Map(ns);
+    ns.set(prefix, value);
   }
+  const el = doc.createElementNS(uriOf(ns, name, true), name);
+  const expanded = new Set<string>();
+  for (const [attr, value] of attributes) {
+    const isDecl = attr === "xmlns" || attr.startsWith("xmlns:");
+    const uri = isDecl ? XMLNS_NS : uriOf(ns, attr, false);
+    if (uri !== null && !isDecl) {
+      const key = `{${uri}}${attr.slice(attr.indexOf(":") + 1)}`;
+      if (expanded.has(key)) malformed(`<${name}> carries the attribute ${key} twice`);
+      expanded.add(key);
+    }
+    el.setAttributeNS(uri, attr, value);
+  }
+  parent.el.appendChild(el);
+  if (closed) {
+    if (stack.length === 1) state.rootDone = true;
+  } else {
+    stack.push({ ns, name, el });
+  }
+  return at;
+}
+
+/** The namespace of an element's or attribute's qualified name (an unprefixed attribute has none). */
+function uriOf(ns: Map<string, string>, qualified: string, isElement: boolean): string | null {
+  const colon = qualified.indexOf(":");
+  if (colon < 0) return isElement ? ns.get("")! || null : null;
+  const prefix = qualified.slice(0, colon);
+  const uri = ns.get(prefix);
+  if (!uri) malformed(`the prefix ${prefix} of ${qualified} is not declared`);
+  return uri!;
+}
+
+/** The common case of a qualified name, ASCII, followed by what may follow a name. */
+const ASCII_QNAME = /[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?/y;
+const AFTER_NAME = new Set([0x20, 0x09, 0x0a, 0x3e, 0x2f, 0x3d]); // space, tab, LF, > / =
+
+/** The qualified name at `at`. */
+function qname(text: string, at: number, what: string): string {
+  ASCII_QNAME.lastIndex = at;
+  const ascii = ASCII_QNAME.exec(text);
+  if (ascii && AFTER_NAME.has(text.charCodeAt(at + ascii[0].length))) return ascii[0];
+  QNAME.lastIndex = at;
+  const m = QNAME.exec(text);
+  ANY_NAME.lastIndex = at;
+  const any = ANY_NAME.exec(text);
+  if (!m || (any && any[0].length !== m[0].length)) malformed(any ? `${any[0]} is not a qualified name` : `${what} is missing or malformed`);
+  return m![0];
 }
 
 /** Element children, optionally filtered by local name (namespace prefixes ignored, as readers in the wild do). */

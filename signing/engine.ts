@@ -442,9 +442,16 @@ function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, sig
   return pinned;
 }
 
+const summaries = new WeakMap<X509Certificate, Omit<SignerSummary, "organId">>();
+
 function summary(cert: X509Certificate, organId: string | null): SignerSummary {
+  let known = summaries.get(cert);
+  if (!known) summaries.set(cert, (known = describeCertificate(cert)));
+  return { organId, ...known };
+}
+
+function describeCertificate(cert: X509Certificate): Omit<SignerSummary, "organId"> {
   return {
-    organId,
     subject: cert.subject.replace(/\n/g, ", "),
     issuer: cert.issuer.replace(/\n/g, ", "),
     serialNumber: cert.serialNumber.toLowerCase(),

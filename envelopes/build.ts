@@ -315,9 +315,9 @@ const EDXML_PREFIX_DECL: [string, string] = ["xmlns:edXML", EDXML_NS];
 function finish(root: Builder, slots: string[], signed: [string, Builder, [string, string]][]): RenderedPacket {
   const text = `<?xml version="1.0" encoding="UTF-8"?>\n${root.write()}`;
   for (const slot of slots) {
-    const count = text.split(slot).length - 1;
-    if (count !== 1) {
-      throw new Error(`the reserved marker ${slot} must appear exactly once in the packet, found ${count} times`);
+    const at = text.indexOf(slot);
+    if (at < 0 || text.indexOf(slot, at + 1) >= 0) {
+      throw new Error(`the reserved marker ${slot} must appear exactly once in the packet, found ${text.split(slot).length - 1} times`);
     }
   }
   return { text, canonical: new Map(signed.map(([id, el, decl]) => [id, el.write(true, decl)])) };

@@ -237,7 +237,7 @@ function splitAtSlots(template: string, slots: string[]): string[] {
   let rest = template;
   for (const slot of slots) {
     const at = rest.indexOf(slot);
-    if (at < 0 || template.split(slot).length !== 2) {
+    if (at < 0 || rest.indexOf(slot, at + 1) >= 0 || parts.some((p) => p.includes(slot))) {
       throw new Error(`the document text must not contain the reserved marker "${slot}"`);
     }
     parts.push(rest.slice(0, at));

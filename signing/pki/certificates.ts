@@ -152,15 +152,24 @@ export function oid(content: Buffer): string {
   return arcs.join(".");
 }
 
-/** UTCTime (YYMMDDHHMMSSZ, RFC 5280: 50–99 are 19xx) or GeneralizedTime (YYYYMMDDHHMMSSZ). */
+/**
+ * UTCTime (YYMMDDHHMMSSZ, RFC 5280: 50–99 are 19xx) or GeneralizedTime (YYYYMMDDHHMMSSZ), read as
+ * leniently as @peculiar/x509 reads them (minutes and seconds optional, fractions ignored): some
+ * issuers (node-forge for the year 1) write a GeneralizedTime short.
+ */
 function derTime(der: Buffer, t: Tlv): Date {
   const text = der.toString("latin1", t.contentStart, t.end);
-  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  const m =
+    t.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(text)
+      : t.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})?(\d{2})?(?:\.\d+)?Z$/.exec(text)
+        : null;
   if (!m) throw new Error(`malformed certificate validity time "${text}"`);
   const year = t.tag === 0x17 ? (Number(m[1]) >= 50 ? 1900 : 2000) + Number(m[1]) : Number(m[1]);
   const date = new Date(0);
   date.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
-  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]));
+  date.setUTCHours(Number(m[4]), Number(m[5] ?? 0), Number(m[6] ?? 0));
   return date;
 }
 

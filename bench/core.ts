@@ -173,6 +173,7 @@ export async function benchCore(sizesMiB: number[]): Promise<string> {
   const ddRate = await wallRate(async () => {
     await run("dd", [`if=${smallFile}`, `of=${join(TMP, `dd-${seq++ % 4}.out`)}`, `bs=${smallBytes.length}`, "count=1", "conv=fsync", "status=none"]);
   }, 5);
+  for (let i = 0; i < 4; i++) for (const f of [`durable-${i}.edxml`, `dd-${i}.out`]) rmSync(join(TMP, f), { force: true });
   const packetMiB = smallBytes.length / MiB;
   rows.push({
     what: "durable pack of it (file, fsync), /s",

@@ -2,7 +2,7 @@
 // every recipient in one transaction), setting a status (signed and queued for the other party),
 // sending failed deliveries again, searching and reading records, packets and attachments.
 import { randomUUID } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   BUSINESS_KINDS,
@@ -22,7 +22,7 @@ import {
   type StatusCode,
   type StatusPacket,
 } from "../envelopes/index.ts";
-import { packEdoc, signStatus, verifyPacket } from "../signing/index.ts";
+import { fitsInMemory, ownPacketReport, packEdoc, signEdoc, signStatus } from "../signing/index.ts";
 import {
   addStatus,
   audit,
@@ -223,9 +223,14 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
   await mkdir(tmpDir, { recursive: true });
   const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
   try {
-    await packEdoc(edoc, files.map((f) => ({ path: f.path })), await ctx.identity(caller.organId), packetPath);
-    // our own packet must pass our own verification before anything is stored or sent
-    const { report } = await verifyPacket({ path: packetPath }, await ctx.trust());
+    // a small packet is signed in memory, a large one streamed to a file at flat memory
+    const identity = await ctx.identity(caller.organId);
+    const sources = files.map((f) => ({ path: f.path }));
+    const sizes = await Promise.all(files.map(async (f) => (await stat(f.path)).size));
+    const signed = fitsInMemory(sizes) ? await signEdoc(edoc, sources, identity) : await packEdoc(edoc, sources, identity, packetPath);
+    // our own packet must be one our own verification accepts before anything is stored or sent:
+    // its signer trusted and registered (the signature value was checked as it was made)
+    const report = await ownPacketReport(signed.signed, await ctx.trust());
     if (!report.valid) {
       throw new AppError("internal", `this node's own packet does not verify (${report.subIndication}): check the agency's certificate, trust anchors and registry`, report.errors);
     }
@@ -234,7 +239,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
     await db
       .transaction(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
-        const packet = await putBlob(trx, readSource({ path: packetPath }));
+        const packet = await putBlob(trx, "bytes" in signed ? signed.bytes : readSource({ path: packetPath }));
         const attachments = [];
         for (const [i, f] of files.entries()) {
           attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });

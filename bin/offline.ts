@@ -1,26 +1,13 @@
 // The commands that need no node: verifying a packet or an evidence bundle, and packing (building
-// and signing) an edoc. Loaded only when one of them runs.
+// and signing) an edoc. Loaded only when one of them runs; each loads only the modules it needs
+// (verifying a packet neither PKCS#12, ZIP nor the evidence code), so that `edoc verify` starts fast.
 import type { X509Certificate } from "node:crypto";
 import { constants } from "node:fs";
 import { access, open } from "node:fs/promises";
-import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/index.ts";
-import {
-  BundleError,
-  addPdfSignatures,
-  describeBundle,
-  isPdf,
-  loadIdentityP12,
-  packEdoc,
-  parseCertificates,
-  parseCrl,
-  registryFromJson,
-  registryFromSnapshot,
-  verifyEvidenceBundle,
-  verifyPacket,
-  type Registry,
-  type ReportWithPdfs,
-} from "../signing/index.ts";
+import type { Registry, ReportWithPdfs } from "../signing/index.ts";
 import { InputError, readInput } from "./input.ts";
+
+const signing = () => import("../signing/index.ts");
 
 export interface VerifyOptions {
   trust?: string[];
@@ -34,6 +21,7 @@ export interface VerifyOptions {
 }
 
 export async function verifyCommand(file: string, v: VerifyOptions): Promise<number> {
+  const [{ parseCertificates }, { parseCrl }] = await Promise.all([import("../signing/pki/certificates.ts"), import("../signing/pki/crl.ts")]);
   const at = v.at === undefined ? undefined : parseTime(v.at);
   const anchors = (await Promise.all((v.trust ?? []).map((f) => readInput(f, "trust anchor")))).flatMap(
     (pem, i) => guard(() => parseCertificates(pem), `${v.trust![i]} holds no readable certificate`),
@@ -49,7 +37,8 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
   );
   await mustExist(file, "packet");
   const head = await fileHead(file);
-  if (isPdf(head)) {
+  const pdf = await import("../signing/pdf/index.ts"); // small: pdf-lib loads only when a PDF is read
+  if (pdf.isPdf(head)) {
     const bytes = await readInput(file, "PDF");
     return (await import("./verify-pdf.ts")).verifyPdfCommand({ bytes, anchors, tsaAnchors, crls, at, json: v.json === true });
   }
@@ -60,14 +49,16 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
   const publisherCert = v.registryCert ? await loadPublisherCert(v.registryCert) : null;
   const registry = v.registry ? await loadRegistry(v.registry, publisherCert, at, isBundle) : null;
   if (isBundle) {
+    const { BundleError, describeBundle, verifyEvidenceBundle } = await signing();
     const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at, publisherCert }).catch((err: unknown) => {
       throw err instanceof BundleError ? new InputError(err.message) : err;
     });
     process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
     return bundle.valid ? 0 : 1;
   }
+  const { verifyPacket } = await import("../signing/verify.ts");
   const { report, content } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
-  await addPdfSignatures(report, { path: file }, content, { anchors, tsaAnchors, crls, at });
+  await pdf.addPdfSignatures(report, { path: file }, content, { anchors, tsaAnchors, crls, at });
   process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
   return report.valid ? 0 : 1;
 }
@@ -81,6 +72,7 @@ export interface PackOptions {
 }
 
 export async function packCommand(v: PackOptions): Promise<number> {
+  const [{ attachmentInfoFor, edocFromInput, validateEdoc }, { loadIdentityP12, packEdoc }] = await Promise.all([import("../envelopes/index.ts"), signing()]);
   for (const required of ["header", "p12", "out"] as const) {
     if (!v[required]) throw new InputError(`--${required} is required`);
   }
@@ -144,6 +136,7 @@ function guard<T>(fn: () => T, message: string): T {
 
 /** The publishing node's certificate, obtained out of band: exactly one certificate. */
 async function loadPublisherCert(path: string): Promise<X509Certificate> {
+  const { parseCertificates } = await import("../signing/pki/certificates.ts");
   const pem = await readInput(path, "registry publisher certificate");
   const certs = guard(() => parseCertificates(pem), `${path} holds no readable certificate`);
   if (certs.length !== 1) throw new InputError(`${path} must hold exactly one certificate (the publishing node's), it holds ${certs.length}`);
@@ -160,6 +153,7 @@ async function loadRegistry(path: string, publisherCert: X509Certificate | null,
   const first = /^(?:\uFEFF)?\s*(.)/su.exec(bytes.toString("utf8", 0, Math.min(bytes.length, 4096)))?.[1];
   if (first === "{") {
     if (publisherCert && !isBundle) throw new InputError(`${path} is a plain JSON registry, which is not signed: --registry-cert does not apply to it`);
+    const { registryFromJson } = await import("../signing/registry.ts");
     return guard(() => registryFromJson(JSON.parse(bytes.toString("utf8"))), `${path} is not a usable registry`);
   }
   if (first !== "<") throw new InputError(`${path} is neither a registry snapshot (XML) nor a JSON registry`);
@@ -168,6 +162,7 @@ async function loadRegistry(path: string, publisherCert: X509Certificate | null,
       `${path} is a signed registry snapshot: give the publishing node's certificate with --registry-cert NODE.pem to check its signature (a snapshot is never used unchecked)`,
     );
   }
+  const { registryFromSnapshot } = await signing();
   return guard(() => registryFromSnapshot(bytes, { publisherCert, at }), `the registry snapshot ${path} is refused`);
 }
 

@@ -1,13 +1,12 @@
-// Builds the text of edXML packets (QCVN 102:2016/BTTTT) in the layout of
-// shared/spec/signature-profile.md, with textual slots where the signer later puts the
-// ds:Signature element and the base64 of each attachment.
+// Builds edXML packets (QCVN 102:2016/BTTTT) as text: the layout of a packet and of a status
+// packet, with a slot where the signature goes and one for each attachment's base64 content.
 //
-// xmlbuilder2 is used without DOM namespaces on purpose: its namespace-aware serializer follows
-// the DOM Parsing algorithm, which drops the `edXML:` prefix whenever the default namespace is the
-// same URI (and the layout needs exactly that redundancy). So the tree is built with plain
-// qualified names and the three namespace declarations of the layout are added to the start tags
-// after serialisation.
-import { create } from "xmlbuilder2";
+// The packet is written by a small writer of its own, which also writes the exclusive canonical
+// form (exc-c14n) of each element the signature covers: names are fixed strings, text is escaped
+// the one way canonical XML escapes it, and the subtrees use only the edXML namespace, so the
+// canonical form is the same text with its namespace declared on its first element, attributes in
+// canonical order and empty elements written as a start and an end tag. Signing therefore parses
+// nothing of its own output (test/envelopes.test.ts checks it against the canonicaliser).
 import {
   BUSINESS_KINDS,
   EDXML_NS,
@@ -37,7 +36,44 @@ const ID_BUSINESS = "edxml-business";
 const ID_MANIFEST = "edxml-manifest";
 const idAttachment = (n: number) => `edxml-att-${n}`;
 
-type Builder = ReturnType<typeof create>;
+/** An element being written; `ele`, `att` and `txt` as xmlbuilder2's, which this replaces. */
+class Builder {
+  private readonly attrs: [string, string][] = [];
+  private readonly kids: (Builder | string)[] = [];
+  constructor(
+    private readonly name: string,
+    /** Its depth in the document: the pretty-printing of its content, in the canonical form too. */
+    private readonly level = 0,
+  ) {}
+  ele(name: string): Builder {
+    const el = new Builder(name, this.level + 1);
+    this.kids.push(el);
+    return el;
+  }
+  att(name: string, value: string): Builder {
+    this.attrs.push([name, value]);
+    return this;
+  }
+  /** Text, escaped as canonical XML escapes it (it never holds CR: see clean). */
+  txt(value: string): Builder {
+    if (value) this.kids.push(value.replace(/[&<>]/g, (c) => ESCAPE[c]));
+    return this;
+  }
+  /** Pretty-printed, two spaces a level; with `canonical` (the form exc-c14n gives this subtree when
+   *  `decl` declares its namespace): attributes in canonical order, empty elements as two tags. */
+  write(canonical = false, decl: [string, string] | null = null): string {
+    const attrs = decl ? [decl, ...this.attrs] : this.attrs;
+    // exc-c14n: namespace declarations first, then attributes by name (all ours are unqualified)
+    const ordered = canonical ? [...attrs].sort(([a], [b]) => Number(!a.startsWith("xmlns")) - Number(!b.startsWith("xmlns")) || (a < b ? -1 : a > b ? 1 : 0)) : attrs;
+    const open = `<${this.name}${ordered.map(([n, v]) => ` ${n}="${v.replace(/[&<"]/g, (c) => ESCAPE[c])}"`).join("")}`;
+    if (!this.kids.length) return canonical ? `${open}></${this.name}>` : `${open}/>`;
+    if (this.kids.length === 1 && typeof this.kids[0] === "string") return `${open}>${this.kids[0]}</${this.name}>`;
+    const pad = "\n" + "  ".repeat(this.level + 1);
+    const inner = this.kids.map((k) => pad + (typeof k === "string" ? k : k.write(canonical))).join("");
+    return `${open}>${inner}\n${"  ".repeat(this.level)}</${this.name}>`;
+  }
+}
+const ESCAPE: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 
 const P = "edXML:"; // the prefix of the layout
 const VN_OFFSET_MS = 7 * 3600 * 1000; // Asia/Ho_Chi_Minh: UTC+7, no daylight saving time
@@ -155,7 +191,7 @@ function staffInfo(parent: Builder, s: StaffInfo, order: (keyof StaffInfo)[], pa
   for (const k of order) optLeaf(el, P + k, s[k], `${path}/${k}`);
 }
 
-function edocHeader(parent: Builder, h: EdocHeader): void {
+function edocHeader(parent: Builder, h: EdocHeader): Builder {
   const mh = parent.ele(P + "MessageHeader").att("Id", ID_HEADER);
   organization(mh, "From", h.From, "From");
   (h.To ?? []).forEach((to, i) => organization(mh, "To", to, `To[${i + 1}]`));
@@ -204,6 +240,7 @@ function edocHeader(parent: Builder, h: EdocHeader): void {
     const tp = mh.ele(P + "ToPlaces");
     h.ToPlaces.forEach((p, i) => leaf(tp, P + "Place", p, `ToPlaces/Place[${i + 1}]`));
   }
+  return mh;
 }
 
 function traceHeader(parent: Builder, t: TraceHeader, i: number): void {
@@ -212,7 +249,7 @@ function traceHeader(parent: Builder, t: TraceHeader, i: number): void {
   leaf(el, P + "Timestamp", t.Timestamp, `TraceHeader[${i + 1}]/Timestamp`);
 }
 
-function bussiness(parent: Builder, b: Bussiness): void {
+function bussiness(parent: Builder, b: Bussiness): Builder {
   const el = parent.ele(P + "Bussiness").att("Id", ID_BUSINESS);
   optLeaf(el, P + "DocumentId", b.DocumentId, "Bussiness/DocumentId");
   el.ele(P + "BussinessDocType").txt(int(b.BussinessDocType, "Bussiness/BussinessDocType"));
@@ -242,6 +279,7 @@ function bussiness(parent: Builder, b: Bussiness): void {
     });
   }
   if (b.StaffInfo) staffInfo(el, b.StaffInfo, ["Department", "Staff", "Email", "Mobile"], "Bussiness/StaffInfo");
+  return el;
 }
 
 function reference(parent: Builder, a: AttachmentInfo, n: number): void {
@@ -253,35 +291,36 @@ function reference(parent: Builder, a: AttachmentInfo, n: number): void {
   leaf(el, P + "AttachmentName", a.AttachmentName, `${path} AttachmentName`);
 }
 
-function attachment(parent: Builder, a: AttachmentInfo, n: number): void {
+function attachment(parent: Builder, a: AttachmentInfo, n: number): Builder {
   const el = parent.ele("Attachment").att("Id", idAttachment(n));
   const path = `attachment ${n}`;
   leaf(el, "ContentId", "cid:" + stripCid(a.ContentId), `${path} ContentId`);
   leaf(el, "AttachmentName", a.AttachmentName, `${path} AttachmentName`);
   optLeaf(el, "Description", a.Description, `${path} Description`);
   leaf(el, "ContentType", a.ContentType, `${path} ContentType`);
-  el.ele(P + "ContentTransferEncoded").txt(attachmentSlot(n));
+  el.ele(P + "ContentTransferEncoded").att("xmlns:edXML", EDXML_NS).txt(attachmentSlot(n));
+  return el;
 }
 
-const ROOT_TAG = "<edXML>";
-const ENVELOPE_TAG = `<${P}edXMLEnvelope>`;
-const CTE_TAG = `<${P}ContentTransferEncoded>`;
+/** A rendered packet: its text with the slots, and the canonical form of each signed element. */
+export interface RenderedPacket {
+  text: string;
+  /** By Id, in the order the signature references them: header, business block, manifest, attachments. */
+  canonical: Map<string, string>;
+}
 
-/** Serialise, add the layout's namespace declarations, and check each slot appears exactly once. */
-function finish(doc: Builder, slots: string[]): string {
-  let xml = doc.end({ prettyPrint: true, indent: "  ", newline: "\n" });
-  // Element and attribute names are fixed strings and text never holds a raw "<", so these start
-  // tags can only be the ones written above.
-  xml = xml.replace(ROOT_TAG, `<edXML xmlns="${EDXML_NS}">`);
-  xml = xml.replace(ENVELOPE_TAG, `<${P}edXMLEnvelope xmlns:edXML="${EDXML_NS}">`);
-  xml = xml.split(CTE_TAG).join(`<${P}ContentTransferEncoded xmlns:edXML="${EDXML_NS}">`);
+const EDXML_PREFIX_DECL: [string, string] = ["xmlns:edXML", EDXML_NS];
+
+/** The text, each slot checked to appear exactly once, and the canonical forms of `signed`. */
+function finish(root: Builder, slots: string[], signed: [string, Builder, [string, string]][]): RenderedPacket {
+  const text = `<?xml version="1.0" encoding="UTF-8"?>\n${root.write()}`;
   for (const slot of slots) {
-    const count = xml.split(slot).length - 1;
-    if (count !== 1) {
-      throw new Error(`the reserved marker ${slot} must appear exactly once in the packet, found ${count} times`);
+    const at = text.indexOf(slot);
+    if (at < 0 || text.indexOf(slot, at + 1) >= 0) {
+      throw new Error(`the reserved marker ${slot} must appear exactly once in the packet, found ${text.split(slot).length - 1} times`);
     }
   }
-  return xml;
+  return { text, canonical: new Map(signed.map(([id, el, decl]) => [id, el.write(true, decl)])) };
 }
 
 /**
@@ -290,33 +329,44 @@ function finish(doc: Builder, slots: string[]): string {
  * When `edoc.bussiness` is absent a "new document" block (type 0) is written, because the
  * signature profile always signs `#edxml-business`.
  */
-export function renderEdocTemplate(edoc: Edoc): string {
-  const doc = create({ version: "1.0", encoding: "UTF-8" });
-  const root = doc.ele("edXML");
-  const envelope = root.ele(P + "edXMLEnvelope");
+export function renderEdoc(edoc: Edoc): RenderedPacket {
+  // The layout's namespace: the default one on the root (AttachmentEncoded is unprefixed) and the
+  // edXML prefix on the envelope and on each ContentTransferEncoded, as the layout writes them.
+  const root = new Builder("edXML").att("xmlns", EDXML_NS);
+  const envelope = root.ele(P + "edXMLEnvelope").att("xmlns:edXML", EDXML_NS);
   const header = envelope.ele(P + "edXMLHeader");
-  edocHeader(header, edoc.header);
+  const mh = edocHeader(header, edoc.header);
 
   const traces = header.ele(P + "TraceHeaderList");
   (edoc.traces ?? []).forEach((t, i) => traceHeader(traces, t, i));
-  bussiness(traces, edoc.bussiness ?? { BussinessDocType: 0, BussinessDocReason: BUSINESS_KINDS[0].reason });
+  const business = bussiness(traces, edoc.bussiness ?? { BussinessDocType: 0, BussinessDocReason: BUSINESS_KINDS[0].reason });
   header.txt(SIGNATURE_SLOT);
 
   const manifest = envelope.ele(P + "edXMLBody").ele(P + "edXMLManifest").att("version", "1.0").att("Id", ID_MANIFEST);
   const atts = edoc.attachments ?? [];
   atts.forEach((a, i) => reference(manifest, a, i + 1));
+  const signed: [string, Builder, [string, string]][] = [
+    [ID_HEADER, mh, EDXML_PREFIX_DECL],
+    [ID_BUSINESS, business, EDXML_PREFIX_DECL],
+    [ID_MANIFEST, manifest, EDXML_PREFIX_DECL],
+  ];
   if (atts.length) {
     const encoded = root.ele("AttachmentEncoded");
-    atts.forEach((a, i) => attachment(encoded, a, i + 1));
+    atts.forEach((a, i) => signed.push([idAttachment(i + 1), attachment(encoded, a, i + 1), ["xmlns", EDXML_NS]]));
   }
-  return finish(doc, [SIGNATURE_SLOT, ...atts.map((_, i) => attachmentSlot(i + 1))]);
+  return finish(root, [SIGNATURE_SLOT, ...atts.map((_, i) => attachmentSlot(i + 1))], signed);
 }
 
-/** The status packet text with SIGNATURE_SLOT as the last child of `edXMLHeader`. */
-export function renderStatusTemplate(status: StatusPacket): string {
+/** renderEdoc's text. */
+export function renderEdocTemplate(edoc: Edoc): string {
+  return renderEdoc(edoc).text;
+}
+
+/** The status packet text with SIGNATURE_SLOT as the last child of `edXMLHeader`, and its signed header. */
+export function renderStatus(status: StatusPacket): RenderedPacket {
   const h = status.header;
-  const doc = create({ version: "1.0", encoding: "UTF-8" });
-  const header = doc.ele("edXML").ele(P + "edXMLEnvelope").ele(P + "edXMLHeader");
+  const root = new Builder("edXML").att("xmlns", EDXML_NS);
+  const header = root.ele(P + "edXMLEnvelope").att("xmlns:edXML", EDXML_NS).ele(P + "edXMLHeader");
   const mh = header.ele(P + "MessageHeader").att("Id", ID_HEADER);
   organization(mh, "From", h.From, "From");
   responseFor(mh, h.ResponseFor ?? { OrganId: "", DocumentId: "" }, "ResponseFor");
@@ -325,5 +375,10 @@ export function renderStatusTemplate(status: StatusPacket): string {
   optLeaf(mh, P + "Description", h.Description, "Description");
   leaf(mh, P + "Timestamp", h.Timestamp, "Timestamp");
   header.txt(SIGNATURE_SLOT);
-  return finish(doc, [SIGNATURE_SLOT]);
+  return finish(root, [SIGNATURE_SLOT], [[ID_HEADER, mh, EDXML_PREFIX_DECL]]);
+}
+
+/** renderStatus's text. */
+export function renderStatusTemplate(status: StatusPacket): string {
+  return renderStatus(status).text;
 }

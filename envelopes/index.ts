@@ -14,7 +14,7 @@ export {
   type TraceHeader,
 } from "./model.ts";
 export { parseStrict, XmlError, DSIG_NS, XADES_NS, children, text, allElements, isComment, isCData } from "./xml.ts";
-export { SIGNATURE_SLOT, attachmentSlot, formatCode, formatDate, formatTimestamp, renderEdocTemplate, renderStatusTemplate } from "./build.ts";
+export { SIGNATURE_SLOT, attachmentSlot, formatCode, formatDate, formatTimestamp, renderEdoc, renderEdocTemplate, renderStatus, renderStatusTemplate } from "./build.ts";
 export { ORGAN_ID_LENIENT, ORGAN_ID_STRICT, TIMESTAMP_SKEW_MS, ValidationError, parseVnTimestamp, validateEdoc, validateStatus } from "./validate.ts";
 export { isStatusHeader, readAttachmentInfo, readBussiness, readEdocHeader, readManifest, readPacket, readStatusHeader, readTraceHeaders } from "./read.ts";
 export { MAX_UNWRAPPED_BYTES, isZip, zipSingle } from "./attachment.ts";

@@ -356,19 +356,36 @@ function chainSigner(
       "chứng thư số trong KeyInfo không phải chứng thư được nêu trong SigningCertificateV2",
     );
   }
-  const chain = validateChain({ leaf: signer, intermediates: certs.slice(1), anchors: policy.anchors, crls: policy.crls, at });
+  trustSigner(policy, signer, certs.slice(1), policy.sender(), at, report);
+  return signer;
+}
+
+/**
+ * The trust decision on a signer certificate: a chain through `intermediates` to a trust anchor at
+ * `at`, and the registry binding it to the sender `organId`. Records the signer and the chain's
+ * warnings in `report`; throws a VerificationFailure. Also what our own fresh packet is checked with.
+ */
+export function trustSigner(
+  trust: { anchors: X509Certificate[]; crls: Crl[]; registry: Registry | null },
+  signer: X509Certificate,
+  intermediates: X509Certificate[],
+  organId: string,
+  at: Date,
+  report: VerificationReport,
+): void {
+  report.signer = summary(signer, null);
+  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at });
   if (!chain.ok) fail(chain.subIndication, chain.message, chain.vi);
   report.warnings.push(...chain.warnings);
-  const organId = policy.sender();
-  if (!policy.registry) {
+  if (!trust.registry) {
     fail(
       "SIGNER_NOT_BOUND",
       `no agency registry was given, so the signer cannot be bound to the sender ${organId}`,
       `không có danh bạ cơ quan nên không xác định được người ký thuộc cơ quan gửi ${organId}`,
     );
   }
-  if (!isBound(policy.registry, organId, fingerprint(signer))) {
-    const known = policy.registry.has(organId);
+  if (!isBound(trust.registry, organId, fingerprint(signer))) {
+    const known = trust.registry.has(organId);
     fail(
       "SIGNER_NOT_BOUND",
       known ? `the signer certificate is valid but is not registered for the sender ${organId}` : `the sender ${organId} is not in the agency registry`,
@@ -376,7 +393,6 @@ function chainSigner(
     );
   }
   report.signer = summary(signer, organId);
-  return signer;
 }
 
 /**
@@ -426,9 +442,16 @@ function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, sig
   return pinned;
 }
 
+const summaries = new WeakMap<X509Certificate, Omit<SignerSummary, "organId">>();
+
 function summary(cert: X509Certificate, organId: string | null): SignerSummary {
+  let known = summaries.get(cert);
+  if (!known) summaries.set(cert, (known = describeCertificate(cert)));
+  return { organId, ...known };
+}
+
+function describeCertificate(cert: X509Certificate): Omit<SignerSummary, "organId"> {
   return {
-    organId,
     subject: cert.subject.replace(/\n/g, ", "),
     issuer: cert.issuer.replace(/\n/g, ", "),
     serialNumber: cert.serialNumber.toLowerCase(),

@@ -1,16 +1,19 @@
 // Signing exactly per the profile: references by Id to the header, business block, manifest, each
 // attachment and the XAdES signed properties; exc-c14n; RSA-SHA256; SHA-256.
 //
-// Attachments are streamed: each source file is read once, base64-encoded, digested and written.
-// The signature's length is known before its values (fixed-size digests and key), so the packet is
-// written from the first attachment on and its head, holding the signature, is written last at
-// offset 0. The file appears under its name only when complete (write to a temporary, then rename).
-import { createHash, sign as rsaSign } from "node:crypto";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+// Nothing is parsed: the renderer writes the canonical form of each signed element with the packet
+// (envelopes/build.ts), and the SignedProperties and SignedInfo are written here in canonical form.
+// A small packet is signed into one buffer (signEdoc). A large one is streamed (packEdoc): each
+// source file is read once, base64-encoded, digested and written; the signature's length is known
+// before its values (fixed-size digests and key), so the packet is written from the first
+// attachment on and its head, holding the signature, is written last at offset 0. The file appears
+// under its name only when complete (write to a temporary, then rename).
+import { createHash, sign as rsaSign, verify as rsaVerify } from "node:crypto";
+import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
 import {
   attachmentSlot,
-  renderEdocTemplate,
-  renderStatusTemplate,
+  renderEdoc,
+  renderStatus,
   SIGNATURE_SLOT,
   type Edoc,
   type StatusPacket,
@@ -43,23 +46,76 @@ export interface SignOptions {
   signingTime?: Date;
 }
 
-/** Builds, signs and writes an edoc; `files[i]` holds the bytes of `edoc.attachments[i]`. */
+/** What signing an edoc establishes, for its report without verifying it again (ownPacketReport). */
+export interface SignedEdoc {
+  edoc: Edoc;
+  identity: Identity;
+  /** The signed xades:SigningTime. */
+  signingTime: string;
+}
+
+/**
+ * Packets up to this size are signed and verified in memory (signEdoc; verifyPacket reads a file
+ * this small at once); larger ones stream through fixed buffers (packEdoc), at flat memory.
+ */
+export const SMALL_PACKET_BYTES = 2 << 20;
+
+/** Whether attachments of these sizes make a packet signEdoc may hold in memory. */
+export function fitsInMemory(attachmentBytes: number[]): boolean {
+  // base64 is 4/3 of the bytes; the rest of the packet is a few kilobytes
+  return attachmentBytes.reduce((a, b) => a + b, 0) * (4 / 3) + (64 << 10) <= SMALL_PACKET_BYTES;
+}
+
+/** The packet up to its attachments' content: text pieces between the slots, the fixed references, the signed properties. */
+function prepare(edoc: Edoc, files: PacketSource[], identity: Identity, opts: SignOptions) {
+  if (files.length !== edoc.attachments.length) {
+    throw new Error(`${edoc.attachments.length} attachments described but ${files.length} files given`);
+  }
+  const { text, canonical } = renderEdoc(edoc);
+  const parts = splitAtSlots(text, [SIGNATURE_SLOT, ...files.map((_, i) => attachmentSlot(i + 1))]);
+  const refs: Ref[] = [IDS.header, IDS.business, IDS.manifest].map((id) => ({ uri: `#${id}`, digest: digest(ALG.SHA256, canonical.get(id)!) }));
+  const props = signedProperties(identity, opts.signingTime ?? new Date());
+  /** Attachment n's digest, its base64 text coming from `content`. */
+  const attachmentDigest = (n: number, content: AsyncIterable<string> | Iterable<string>) =>
+    digestWithContent(ALG.SHA256, canonical.get(IDS.attachment(n))!, attachmentSlot(n), content as AsyncIterable<string>);
+  const signed = (): SignedEdoc => ({ edoc, identity, signingTime: props.signingTime });
+  return { parts, refs, props, attachmentDigest, signed };
+}
+
+/** Builds and signs a small edoc (see fitsInMemory) into one buffer; `files[i]` holds the bytes of `edoc.attachments[i]`. */
+export async function signEdoc(
+  edoc: Edoc,
+  files: PacketSource[],
+  identity: Identity,
+  opts: SignOptions = {},
+): Promise<{ bytes: Buffer; signed: SignedEdoc }> {
+  const { parts, refs, props, attachmentDigest, signed } = prepare(edoc, files, identity, opts);
+  const texts: string[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    const text = ("bytes" in f ? f.bytes : await readFile(f.path)).toString("base64");
+    refs.push({ uri: `#${IDS.attachment(i + 1)}`, digest: await attachmentDigest(i + 1, [text]) });
+    texts.push(text);
+  }
+  const pieces = [parts[0] + signFinal(identity, props, refs) + parts[1]];
+  texts.forEach((t, i) => pieces.push(t, parts[i + 2]));
+  // one buffer, each piece encoded into it (base64 as Latin-1: one byte a character, no copy of the whole as text)
+  const sizes = pieces.map((p, i) => (i % 2 ? p.length : Buffer.byteLength(p)));
+  const bytes = Buffer.allocUnsafe(sizes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  pieces.forEach((p, i) => (at += bytes.write(p, at, i % 2 ? "latin1" : "utf8")));
+  return { bytes, signed: signed() };
+}
+
+/** Builds, signs and writes an edoc, streaming; `files[i]` holds the bytes of `edoc.attachments[i]`. */
 export async function packEdoc(
   edoc: Edoc,
   files: PacketSource[],
   identity: Identity,
   outPath: string,
   opts: SignOptions = {},
-): Promise<{ size: number }> {
-  if (files.length !== edoc.attachments.length) {
-    throw new Error(`${edoc.attachments.length} attachments described but ${files.length} files given`);
-  }
-  const template = renderEdocTemplate(edoc);
-  const slots = [SIGNATURE_SLOT, ...files.map((_, i) => attachmentSlot(i + 1))];
-  const parts = splitAtSlots(template, slots);
-  const doc = parseStrict(template);
-  const refs = fixedRefs(doc);
-  const props = signedProperties(identity, opts.signingTime ?? new Date());
+): Promise<{ size: number; signed: SignedEdoc }> {
+  const { parts, refs, props, attachmentDigest, signed } = prepare(edoc, files, identity, opts);
   const pending = files.map((_, i) => ({ uri: `#${IDS.attachment(i + 1)}`, digest: "" }));
   const placeholder = renderSignature(identity, props, [...refs, ...pending], null);
   const headLength = Buffer.byteLength(parts[0] + placeholder + parts[1]);
@@ -69,17 +125,14 @@ export async function packEdoc(
   const out = batchedWriter(fh, headLength);
   try {
     for (let i = 0; i < files.length; i++) {
-      const n = i + 1;
-      const attachment = byId(doc, IDS.attachment(n));
       const tee = async function* () {
         for await (const text of base64Chunks(files[i])) {
           await out.text(text);
           yield text;
         }
       };
-      const value = await digestWithContent(ALG.SHA256, canonicalize(attachment), attachmentSlot(n), tee());
-      refs.push({ uri: `#${IDS.attachment(n)}`, digest: value });
-      await out.bytes(Buffer.from(parts[n + 1]));
+      refs.push({ uri: `#${IDS.attachment(i + 1)}`, digest: await attachmentDigest(i + 1, tee()) });
+      await out.bytes(Buffer.from(parts[i + 2]));
     }
     const head = Buffer.from(parts[0] + signFinal(identity, props, refs) + parts[1]);
     if (head.length !== headLength) throw new Error("internal error: signature length changed while signing");
@@ -87,7 +140,7 @@ export async function packEdoc(
     await fh.sync();
     await fh.close();
     await rename(tmp, outPath);
-    return { size };
+    return { size, signed: signed() };
   } catch (err) {
     await out.settled();
     await fh.close().catch(() => {});
@@ -160,13 +213,16 @@ function batchedWriter(fh: FileHandle, start: number) {
 
 /** Builds and signs a status packet (small: in memory). */
 export function signStatus(status: StatusPacket, identity: Identity, opts: SignOptions = {}): Buffer {
-  return signDocument(renderStatusTemplate(status), [IDS.header], identity, PACKET_SIGNATURE_IDS, opts);
+  const { text, canonical } = renderStatus(status);
+  const [before, after] = splitAtSlots(text, [SIGNATURE_SLOT]);
+  const props = signedProperties(identity, opts.signingTime ?? new Date());
+  return Buffer.from(before + signFinal(identity, props, [{ uri: `#${IDS.header}`, digest: digest(ALG.SHA256, canonical.get(IDS.header)!) }]) + after);
 }
 
 /**
  * Signs a small document in memory, per the profile: `template` holds SIGNATURE_SLOT once, where
  * the ds:Signature goes; the signature references, by Id, the elements `refIds` name (in that
- * order) and then its own XAdES signed properties. Used for status packets and registry snapshots.
+ * order) and then its own XAdES signed properties. Used for registry snapshots and evidence manifests.
  */
 export function signDocument(template: string, refIds: string[], identity: Identity, ids: SignatureIds, opts: SignOptions = {}): Buffer {
   const [before, after] = splitAtSlots(template, [SIGNATURE_SLOT]);
@@ -181,7 +237,7 @@ function splitAtSlots(template: string, slots: string[]): string[] {
   let rest = template;
   for (const slot of slots) {
     const at = rest.indexOf(slot);
-    if (at < 0 || template.split(slot).length !== 2) {
+    if (at < 0 || rest.indexOf(slot, at + 1) >= 0 || parts.some((p) => p.includes(slot))) {
       throw new Error(`the document text must not contain the reserved marker "${slot}"`);
     }
     parts.push(rest.slice(0, at));
@@ -202,41 +258,46 @@ function referenceTo(doc: Document, id: string): Ref {
   return { uri: `#${id}`, digest: digest(ALG.SHA256, canonicalize(byId(doc, id))) };
 }
 
-/** References to the header, and to the business block and manifest when the packet has them. */
-function fixedRefs(doc: Document): Ref[] {
-  return [IDS.header, IDS.business, IDS.manifest]
-    .filter((id) => allElements(doc.documentElement).some((e) => e.getAttribute("Id") === id))
-    .map((id) => referenceTo(doc, id));
-}
-
 interface SignedProps {
   /** The SignedProperties element, its namespaces declared by the enclosing signature. */
   xml: string;
   digest: string;
   ids: SignatureIds;
+  signingTime: string;
 }
 
 // The ds:Signature is written from fixed text, as xml-crypto itself does: every value put in it is
-// base64, a fixed URI or a timestamp, checked below to need no escaping. The digests and the
-// SignatureValue are computed over the library's canonical form of the parsed pieces.
-const XMLNS_DS = `xmlns:ds="${DSIG_NS}"`;
-const XMLNS_XADES = `xmlns:xades="${XADES_NS}"`;
+// base64, a fixed URI or a timestamp, checked below to need no escaping. So each signed piece is
+// also written directly in its exclusive canonical form (`canonical`): its namespaces declared
+// where first used, attributes in canonical order, empty elements as a start and an end tag
+// (test/signing.test.ts checks these against the canonicaliser).
+const XMLNS_DS = ` xmlns:ds="${DSIG_NS}"`;
+const XMLNS_XADES = ` xmlns:xades="${XADES_NS}"`;
 
 function plain(value: string): string {
   if (!/^[A-Za-z0-9+/=#:._-]*$/.test(value)) throw new Error(`internal error: "${value}" cannot go into the signature unescaped`);
   return value;
 }
 
+/** An element without content: self-closed in the document, two tags in canonical form. */
+function empty(name: string, attributes: string, canonical: boolean): string {
+  return canonical ? `<${name}${attributes}></${name}>` : `<${name}${attributes}/>`;
+}
+
 /** XAdES SignedProperties: signing time (Vietnam time) and the signer certificate's digest. */
 function signedProperties(identity: Identity, at: Date, ids: SignatureIds = PACKET_SIGNATURE_IDS): SignedProps {
   const certDigest = createHash("sha256").update(identity.certificate.raw).digest("base64");
-  const xml = (decl: string) =>
-    `<xades:SignedProperties${decl} Id="${plain(ids.signedProps)}"><xades:SignedSignatureProperties>` +
-    `<xades:SigningTime>${plain(vietnamTime(at))}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest>` +
-    `<ds:DigestMethod Algorithm="${ALG.SHA256}"/><ds:DigestValue>${plain(certDigest)}</ds:DigestValue>` +
-    `</xades:CertDigest></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>`;
-  const standalone = parseStrict(xml(` ${XMLNS_XADES} ${XMLNS_DS}`)).documentElement;
-  return { xml: xml(""), digest: digest(ALG.SHA256, canonicalize(standalone)), ids };
+  const signingTime = vietnamTime(at);
+  const xml = (canonical: boolean) => {
+    const ds = canonical ? XMLNS_DS : "";
+    return (
+      `<xades:SignedProperties${canonical ? XMLNS_XADES : ""} Id="${plain(ids.signedProps)}"><xades:SignedSignatureProperties>` +
+      `<xades:SigningTime>${plain(signingTime)}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert><xades:CertDigest>` +
+      `${empty("ds:DigestMethod", `${ds} Algorithm="${ALG.SHA256}"`, canonical)}<ds:DigestValue${ds}>${plain(certDigest)}</ds:DigestValue>` +
+      `</xades:CertDigest></xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties>`
+    );
+  };
+  return { xml: xml(false), digest: digest(ALG.SHA256, xml(true)), ids, signingTime };
 }
 
 /** ISO 8601 with the +07:00 offset, to the second. */
@@ -245,20 +306,23 @@ function vietnamTime(at: Date): string {
   return local.toISOString().replace(/\.\d{3}Z$/, "+07:00");
 }
 
-/** SignedInfo over the references and the signed properties; `decl` declares ds when standalone. */
-function signedInfo(refs: Ref[], props: SignedProps, decl = ""): string {
+/** SignedInfo over the references and the signed properties, as in the document or in canonical form. */
+function signedInfo(refs: Ref[], props: SignedProps, canonical = false): string {
   const all = [...refs, { uri: `#${props.ids.signedProps}`, digest: props.digest, type: ALG.SIGNED_PROPERTIES_TYPE }];
-  const references = all.map(
-    (ref) =>
-      `<ds:Reference URI="${plain(ref.uri)}"${ref.type ? ` Type="${plain(ref.type)}"` : ""}>` +
-      `<ds:Transforms><ds:Transform Algorithm="${ALG.EXC_C14N}"/></ds:Transforms>` +
-      `<ds:DigestMethod Algorithm="${ALG.SHA256}"/>` +
+  const references = all.map((ref) => {
+    const uri = ` URI="${plain(ref.uri)}"`;
+    const type = ref.type ? ` Type="${plain(ref.type)}"` : "";
+    return (
+      `<ds:Reference${canonical ? type + uri : uri + type}>` +
+      `<ds:Transforms>${empty("ds:Transform", ` Algorithm="${ALG.EXC_C14N}"`, canonical)}</ds:Transforms>` +
+      empty("ds:DigestMethod", ` Algorithm="${ALG.SHA256}"`, canonical) +
       // a digest not known yet is a placeholder of the same length (SHA-256 in base64: 44 characters)
-      `<ds:DigestValue>${plain(ref.digest || "A".repeat(43) + "=")}</ds:DigestValue></ds:Reference>`,
-  );
+      `<ds:DigestValue>${plain(ref.digest || "A".repeat(43) + "=")}</ds:DigestValue></ds:Reference>`
+    );
+  });
   return (
-    `<ds:SignedInfo${decl}><ds:CanonicalizationMethod Algorithm="${ALG.EXC_C14N}"/>` +
-    `<ds:SignatureMethod Algorithm="${ALG.RSA_SHA256}"/>${references.join("")}</ds:SignedInfo>`
+    `<ds:SignedInfo${canonical ? XMLNS_DS : ""}>${empty("ds:CanonicalizationMethod", ` Algorithm="${ALG.EXC_C14N}"`, canonical)}` +
+    `${empty("ds:SignatureMethod", ` Algorithm="${ALG.RSA_SHA256}"`, canonical)}${references.join("")}</ds:SignedInfo>`
   );
 }
 
@@ -273,18 +337,26 @@ function renderSignature(identity: Identity, props: SignedProps, refs: Ref[], si
     .map((cert) => `<ds:X509Certificate>${cert.raw.toString("base64")}</ds:X509Certificate>`)
     .join("");
   return (
-    `<ds:Signature ${XMLNS_DS} Id="${plain(props.ids.signature)}">${signedInfo(refs, props)}` +
+    `<ds:Signature${XMLNS_DS} Id="${plain(props.ids.signature)}">${signedInfo(refs, props)}` +
     `<ds:SignatureValue>${plain(value)}</ds:SignatureValue><ds:KeyInfo><ds:X509Data>${certs}</ds:X509Data></ds:KeyInfo>` +
-    `<ds:Object><xades:QualifyingProperties ${XMLNS_XADES} Target="#${plain(props.ids.signature)}">${props.xml}</xades:QualifyingProperties></ds:Object>` +
+    `<ds:Object><xades:QualifyingProperties${XMLNS_XADES} Target="#${plain(props.ids.signature)}">${props.xml}</xades:QualifyingProperties></ds:Object>` +
     `</ds:Signature>`
   );
 }
 
-/** Computes the SignatureValue over the canonical SignedInfo and renders the final signature. */
+/**
+ * Computes the SignatureValue over the canonical SignedInfo and renders the final signature. The
+ * value is checked with the certificate's public key: a key that does not belong to the
+ * certificate, or a faulty computation, never leaves here (this is what a full verification of our
+ * own fresh packet would catch that the writer itself cannot).
+ */
 function signFinal(identity: Identity, props: SignedProps, refs: Ref[]): string {
-  const standalone = parseStrict(signedInfo(refs, props, ` ${XMLNS_DS}`)).documentElement;
-  const value = rsaSign("sha256", Buffer.from(canonicalize(standalone)), identity.privateKey).toString("base64");
-  return renderSignature(identity, props, refs, value);
+  const canonical = Buffer.from(signedInfo(refs, props, true));
+  const value = rsaSign("sha256", canonical, identity.privateKey);
+  if (!rsaVerify("sha256", canonical, identity.certificate.publicKey, value)) {
+    throw new Error("the signing key does not belong to the signer certificate: the signature does not verify with the certificate's key");
+  }
+  return renderSignature(identity, props, refs, value.toString("base64"));
 }
 
 /**

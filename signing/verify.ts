@@ -3,6 +3,7 @@
 // the packet is read only from the canonical bytes that were digested (node-saml's rule): never
 // from the received DOM, which may hold more than what was signed.
 import type { X509Certificate } from "node:crypto";
+import { open } from "node:fs/promises";
 import {
   EDXML_NS,
   DSIG_NS,
@@ -28,10 +29,12 @@ import {
   type ScanLimits,
   type TraceHeader,
 } from "../envelopes/index.ts";
-import { verifySignature, type Located, type SignatureProfile, type SignedTarget } from "./engine.ts";
+import { trustSigner, verifySignature, type Located, type SignatureProfile, type SignedTarget } from "./engine.ts";
 import type { Crl } from "./pki/crl.ts";
 import type { Registry } from "./registry.ts";
 import { INDICATION_OF, VerificationFailure, emptyReport, fail, type VerificationReport } from "./report.ts";
+import type { SignedEdoc } from "./sign.ts";
+import { SMALL_PACKET_BYTES } from "./sign.ts";
 import { IDS, allNodes, isNamed, soleElement, uniqueIds } from "./xmldsig.ts";
 
 export interface TrustConfig {
@@ -79,8 +82,25 @@ interface PacketTarget extends SignedTarget {
 export async function verifyPacket(source: PacketSource, opts: VerifyOptions): Promise<VerificationResult> {
   const at = opts.at ?? new Date();
   const report = emptyReport(at);
+  return settle(report, async () => run(await inMemory(source), opts, at, report));
+}
+
+/** A small packet file is read at once: one read, one buffer, and nothing read twice. */
+async function inMemory(source: PacketSource): Promise<PacketSource> {
+  if ("bytes" in source) return source;
+  const fh = await open(source.path, "r");
   try {
-    const content = await run(source, opts, at, report);
+    const { size } = await fh.stat();
+    return size <= SMALL_PACKET_BYTES ? { bytes: await fh.readFile() } : source;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The report and content of `check`, or the report of the VerificationFailure it threw. */
+async function settle(report: VerificationReport, check: () => Promise<SignedContent | null>): Promise<VerificationResult> {
+  try {
+    const content = await check();
     report.valid = true;
     report.indication = "TOTAL_PASSED";
     return { report, content };
@@ -98,6 +118,47 @@ export async function verifyPacket(source: PacketSource, opts: VerifyOptions): P
     return { report, content: null };
   }
 }
+
+/**
+ * The report on an edoc this node has just signed (signEdoc, packEdoc), without verifying it again:
+ * what the signer wrote it wrote in canonical form and digested itself, and the signature value was
+ * checked with the certificate's key as it was made. What is left is what the verifier would decide
+ * about the signer: a chain to a trust anchor, not revoked, and the registry binding it to the sender.
+ * The same report as verifyPacket's on the packet (test/signing.test.ts compares them).
+ */
+export async function ownPacketReport(signed: SignedEdoc, trust: TrustConfig, at = new Date()): Promise<VerificationReport> {
+  const { edoc, identity, signingTime } = signed;
+  const report = emptyReport(at);
+  report.packetKind = "edoc";
+  report.documentId = edoc.header.DocumentId;
+  report.signingTime = signingTime;
+  const kind = BUSINESS_KINDS[edoc.bussiness?.BussinessDocType ?? 0].name;
+  const references = [
+    { uri: `#${IDS.header}`, covers: COVERS.header },
+    { uri: `#${IDS.business}`, covers: `${COVERS.business} (${kind})` },
+    { uri: `#${IDS.manifest}`, covers: COVERS.manifest },
+    ...edoc.attachments.map((a, i) => ({ uri: `#${IDS.attachment(i + 1)}`, covers: `attachment ${i + 1}: ${a.AttachmentName}` })),
+    { uri: `#${IDS.signedProps}`, covers: COVERS.signedProps },
+  ];
+  report.references = references.map((r) => ({ ...r, digestOk: null }));
+  await settle(report, async () => {
+    trustSigner(trust, identity.certificate, identity.chain, edoc.header.From.OrganId, at, report);
+    report.references = references.map((r) => ({ ...r, digestOk: true }));
+    signingTimeWarnings(report, identity.certificate, at);
+    relayWarning(report, edoc.traces ?? [], edoc.header.From.OrganId);
+    return null;
+  });
+  return report;
+}
+
+/** What each reference covers, in words, for reports. */
+const COVERS = {
+  header: "message header",
+  statusHeader: "status message header",
+  business: "business block",
+  manifest: "attachment manifest",
+  signedProps: "signed properties (signing time, signer certificate)",
+};
 
 const format = (en: string, vi: string) => fail("FORMAT_FAILURE", en, vi);
 
@@ -126,7 +187,7 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
     source,
     noun: ["packet", "gói tin"],
     ids: IDS,
-    signedPropsCovers: "signed properties (signing time, signer certificate)",
+    signedPropsCovers: COVERS.signedProps,
     signatureParts: {
       pattern: /^SignedInfo,SignatureValue(,KeyInfo)?(,Object)+$/,
       wrong: (found) => [`the signature must hold SignedInfo, SignatureValue, KeyInfo and Object in that order, found ${found}`, "cấu trúc chữ ký không đúng"],
@@ -155,15 +216,19 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
   const { signer, digests } = await verifySignature(profile, at, report);
   signingTimeWarnings(report, signer, at);
   const unsignedTraces = parts!.traceList ? readTraceHeaders(parts!.traceList) : [];
-  // The sender writes its own entry first (a direct send has only that one); relays append theirs.
-  const relayed = unsignedTraces.length - (unsignedTraces[0]?.OrganId === packet!.header.From.OrganId ? 1 : 0);
+  relayWarning(report, unsignedTraces, packet!.header.From.OrganId);
+  if (packet!.kind === "edoc") packet!.traces = unsignedTraces;
+  return { packet: packet!, attachments, unsignedTraces, signer, headerDigest: digests.get(`#${IDS.header}`)! };
+}
+
+/** The sender writes its own trace entry first (a direct send has only that one); relays append theirs, unsigned. */
+function relayWarning(report: VerificationReport, traces: TraceHeader[], sender: string): void {
+  const relayed = traces.length - (traces[0]?.OrganId === sender ? 1 : 0);
   if (relayed) {
     report.warnings.push(
       `${relayed} trace entr${relayed === 1 ? "y is" : "ies are"} not covered by the signature (relays add them) — ${relayed} dấu vết chuyển tiếp không nằm trong phạm vi chữ ký`,
     );
   }
-  if (packet!.kind === "edoc") packet!.traces = unsignedTraces;
-  return { packet: packet!, attachments, unsignedTraces, signer, headerDigest: digests.get(`#${IDS.header}`)! };
 }
 
 /** Step 2 for a packet: the edXML layout, the one signature last in the header, the signed parts. */
@@ -216,9 +281,9 @@ function locatePacket(doc: Document, regions: ContentRegion[], report: Verificat
   }
 
   // the references the layout requires (the engine adds the SignedProperties)
-  const targets: PacketTarget[] = [{ uri: `#${IDS.header}`, element: messageHeader, covers: isStatus ? "status message header" : "message header" }];
-  if (businesses[0]) targets.push({ uri: `#${IDS.business}`, element: businesses[0], covers: "business block" });
-  if (manifest) targets.push({ uri: `#${IDS.manifest}`, element: manifest, covers: "attachment manifest" });
+  const targets: PacketTarget[] = [{ uri: `#${IDS.header}`, element: messageHeader, covers: isStatus ? COVERS.statusHeader : COVERS.header }];
+  if (businesses[0]) targets.push({ uri: `#${IDS.business}`, element: businesses[0], covers: COVERS.business });
+  if (manifest) targets.push({ uri: `#${IDS.manifest}`, element: manifest, covers: COVERS.manifest });
   const regionOf = new Map(regions.map((r) => [r.marker, r]));
   attachments.forEach((att, i) => {
     const n = i + 1;
@@ -253,7 +318,7 @@ function readSigned(parts: PacketParts, targets: PacketTarget[]): { packet: Pack
   if (packet.kind === "edoc") {
     packet.attachments = attachments.map((a) => a.info);
     const kind = packet.bussiness ? BUSINESS_KINDS[packet.bussiness.BussinessDocType]?.name : undefined;
-    if (kind) targets.find((e) => e.uri === `#${IDS.business}`)!.covers = `business block (${kind})`;
+    if (kind) targets.find((e) => e.uri === `#${IDS.business}`)!.covers = `${COVERS.business} (${kind})`;
   }
   return { packet, attachments };
 }

@@ -9,18 +9,32 @@
 // - @peculiar/x509 parses extensions (basicConstraints, keyUsage) and CRLs; @peculiar/asn1-pfx
 //   reads the PKCS#12 structure.
 import crypto, { X509Certificate } from "node:crypto";
-// @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill loaded before it.
-import "reflect-metadata";
-import * as px from "@peculiar/x509";
+import { createRequire } from "node:module";
 import type * as X509 from "@peculiar/x509";
+
+/**
+ * @peculiar/x509, loaded the first time it is needed (CRLs, issuing certificates): it and what it
+ * loads are half the start-up of `edoc verify`, which reads what it needs of a certificate itself
+ * (certificateFacts).
+ */
+export function x509(): typeof X509 {
+  const require = createRequire(import.meta.url);
+  // @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill loaded before it.
+  require("reflect-metadata");
+  return require("@peculiar/x509") as typeof X509;
+}
 
 /** node-forge works on "binary strings" (one char per byte). */
 export const bin = (buf: Buffer | Uint8Array): string => Buffer.from(buf).toString("binary");
 export const fromBin = (s: string): Buffer => Buffer.from(s, "binary");
 
-/** SHA-256 of the DER, lowercase hex, no colons. */
+const fingerprints = new WeakMap<X509Certificate, string>();
+
+/** SHA-256 of the DER, lowercase hex, no colons (remembered per certificate object). */
 export function fingerprint(cert: X509Certificate): string {
-  return crypto.createHash("sha256").update(cert.raw).digest("hex");
+  let fp = fingerprints.get(cert);
+  if (!fp) fingerprints.set(cert, (fp = crypto.createHash("sha256").update(cert.raw).digest("hex")));
+  return fp;
 }
 
 /** Serial numbers come as "00AB..", "ab..", "0x.."; compare them as numbers. */
@@ -69,20 +83,114 @@ export function certificateFromDer(der: Buffer): X509Certificate {
     // OpenSSL ignores bytes after the certificate: two encodings would name one certificate
     if (!cert.raw.equals(der)) throw new Error("bytes after the certificate");
     if (!cert.publicKey.asymmetricKeyType) throw new Error("the certificate's public key cannot be read");
-    parsed(cert);
+    certificateFacts(cert);
     return cert;
   });
 }
 
-/** @peculiar/x509 view of a certificate, for extensions and decoded names. */
+/** @peculiar/x509 view of a certificate, for decoded names (CRL issuers) and issuing. */
 export function parsed(cert: X509Certificate): X509.X509Certificate {
-  return parsedMemo(fingerprint(cert), () => new px.X509Certificate(new Uint8Array(cert.raw)));
+  return parsedMemo(fingerprint(cert), () => new (x509().X509Certificate)(new Uint8Array(cert.raw)));
+}
+
+/** What the trust decision reads of a certificate, from its DER (RFC 5280 §4.1). */
+export interface CertificateFacts {
+  notBefore: Date;
+  notAfter: Date;
+  /** The DER of the issuer and subject Names, hex: equal bytes, equal names. */
+  issuerDer: string;
+  subjectDer: string;
+  /** The subject's first commonName, if any. */
+  commonName: string | undefined;
+  extensions: { oid: string; critical: boolean; value: Buffer }[];
+}
+
+const factsMemo = memo<CertificateFacts>(4096);
+
+/** The certificate's validity, names and extensions, read from its DER; throws on a malformed one. */
+export function certificateFacts(cert: X509Certificate): CertificateFacts {
+  return factsMemo(fingerprint(cert), () => {
+    const der = cert.raw;
+    const tbs = tlvChildren(der, readTlv(der, 0))[0]!;
+    const kids = tlvChildren(der, tbs);
+    const base = kids[0]!.tag === 0xa0 ? 1 : 0; // optional [0] version
+    const [, , issuer, validity, subject] = kids.slice(base);
+    if (!issuer || !validity || !subject || validity.tag !== 0x30) throw new Error("malformed TBSCertificate");
+    const [from, to] = tlvChildren(der, validity);
+    const extensions: CertificateFacts["extensions"] = [];
+    const wrapper = kids.find((k) => k.tag === 0xa3);
+    for (const ext of wrapper ? tlvChildren(der, tlvChildren(der, wrapper)[0]!) : []) {
+      const parts = tlvChildren(der, ext);
+      const critical = parts.length === 3 && parts[1]!.tag === 0x01 && der[parts[1]!.contentStart] !== 0;
+      const value = parts[parts.length - 1]!;
+      if (parts[0]!.tag !== 0x06 || value.tag !== 0x04) throw new Error("malformed extension");
+      extensions.push({ oid: oid(der.subarray(parts[0]!.contentStart, parts[0]!.end)), critical, value: der.subarray(value.contentStart, value.end) });
+    }
+    return {
+      notBefore: derTime(der, from!),
+      notAfter: derTime(der, to!),
+      issuerDer: der.toString("hex", issuer.start, issuer.end),
+      subjectDer: der.toString("hex", subject.start, subject.end),
+      commonName: commonName(der, subject),
+      extensions,
+    };
+  });
+}
+
+/** An OBJECT IDENTIFIER's dotted form. */
+export function oid(content: Buffer): string {
+  const arcs: number[] = [];
+  let n = 0;
+  for (const b of content) {
+    n = n * 128 + (b & 0x7f);
+    if (!(b & 0x80)) {
+      if (!arcs.length) arcs.push(n < 80 ? Math.floor(n / 40) : 2, n < 80 ? n % 40 : n - 80);
+      else arcs.push(n);
+      n = 0;
+    }
+  }
+  return arcs.join(".");
+}
+
+/**
+ * UTCTime (YYMMDDHHMMSSZ, RFC 5280: 50–99 are 19xx) or GeneralizedTime (YYYYMMDDHHMMSSZ), read as
+ * leniently as @peculiar/x509 reads them (minutes and seconds optional, fractions ignored): some
+ * issuers (node-forge for the year 1) write a GeneralizedTime short.
+ */
+function derTime(der: Buffer, t: Tlv): Date {
+  const text = der.toString("latin1", t.contentStart, t.end);
+  const m =
+    t.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(text)
+      : t.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})?(\d{2})?(?:\.\d+)?Z$/.exec(text)
+        : null;
+  if (!m) throw new Error(`malformed certificate validity time "${text}"`);
+  const year = t.tag === 0x17 ? (Number(m[1]) >= 50 ? 1900 : 2000) + Number(m[1]) : Number(m[1]);
+  const date = new Date(0);
+  date.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
+  date.setUTCHours(Number(m[4]), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  return date;
+}
+
+/** The first commonName (2.5.4.3) of a Name. */
+function commonName(der: Buffer, name: Tlv): string | undefined {
+  for (const rdn of tlvChildren(der, name)) {
+    for (const atv of tlvChildren(der, rdn)) {
+      const [type, value] = tlvChildren(der, atv);
+      if (!type || !value || oid(der.subarray(type.contentStart, type.end)) !== "2.5.4.3") continue;
+      const bytes = der.subarray(value.contentStart, value.end);
+      // BMPString is UTF-16 big-endian; TeletexString is read as Latin-1, as OpenSSL does
+      if (value.tag === 0x1e) return Buffer.from(bytes).swap16().toString("utf16le");
+      return bytes.toString(value.tag === 0x14 ? "latin1" : "utf8");
+    }
+  }
+  return undefined;
 }
 
 /** A short human name for messages: the CN, else the whole subject. */
 export function label(cert: X509Certificate): string {
-  const p = parsed(cert);
-  return p.subjectName.getField("CN")[0] ?? p.subject;
+  return certificateFacts(cert).commonName ?? cert.subject.replace(/\n/g, ", ");
 }
 
 // Minimal DER walking: used to take byte-exact slices (signed TBS parts, names) that re-encoding

@@ -1,11 +1,10 @@
 // The trust decision: a path from a signer certificate to a configured trust anchor, built from an
 // untrusted pool and checked per RFC 5280 (CA constraints, validity, revocation, end-entity usage),
 // every signature with Node's crypto.
-import { X509Certificate } from "node:crypto";
-import * as px from "@peculiar/x509";
+import crypto, { X509Certificate } from "node:crypto";
 import type * as X509 from "@peculiar/x509";
 import type { SubIndication } from "../report.ts";
-import { fingerprint, label, memo, normSerial, parsed } from "./certificates.ts";
+import { certificateFacts, fingerprint, label, memo, normSerial, oid, parsed, readTlv, tlvChildren } from "./certificates.ts";
 import { crlSignatureOk, type Crl } from "./crl.ts";
 
 export interface ValidateChainOptions {
@@ -58,13 +57,80 @@ type Failure = Extract<ChainResult, { ok: false }>;
 const failure = (subIndication: SubIndication, message: string, vi: string): Failure => ({ ok: false, subIndication, message, vi });
 const bilingual = (en: string, vi: string) => `${en} — ${vi}`;
 
-function keyUsage(cert: X509Certificate): number | null {
-  const ku = parsed(cert).getExtension(px.KeyUsagesExtension);
-  return ku ? ku.usages : null;
+/** keyUsage bits (RFC 5280 §4.2.1.3), bit 0 digitalSignature first. */
+const KU = { digitalSignature: 1, nonRepudiation: 2, keyCertSign: 32, cRLSign: 64 };
+
+function extension(cert: X509Certificate, id: string): Buffer | null {
+  return certificateFacts(cert).extensions.find((e) => e.oid === id)?.value ?? null;
 }
+
+function keyUsage(cert: X509Certificate): number | null {
+  const der = extension(cert, "2.5.29.15");
+  if (!der) return null;
+  const bits = readTlv(der, 0);
+  const unused = der[bits.contentStart] ?? 0;
+  let usages = 0;
+  for (let i = 0; i < (bits.end - bits.contentStart - 1) * 8 - unused; i++) {
+    if (der[bits.contentStart + 1 + (i >> 3)]! & (0x80 >> (i & 7))) usages |= 1 << i;
+  }
+  return usages;
+}
+
+function basicConstraints(cert: X509Certificate): { ca: boolean; pathLength?: number } | null {
+  const der = extension(cert, "2.5.29.19");
+  if (!der) return null;
+  const parts = tlvChildren(der, readTlv(der, 0));
+  const ca = parts[0]?.tag === 0x01 && der[parts[0].contentStart] !== 0;
+  const length = parts.find((p) => p.tag === 0x02);
+  return { ca, pathLength: length ? der.subarray(length.contentStart, length.end).reduce((n, b) => n * 256 + b, 0) : undefined };
+}
+
+function extendedKeyUsages(cert: X509Certificate): string[] | null {
+  const der = extension(cert, "2.5.29.37");
+  return der ? tlvChildren(der, readTlv(der, 0)).map((p) => oid(der.subarray(p.contentStart, p.end))) : null;
+}
+
+/**
+ * Successful decisions, by leaf, pool, anchors and CRL set (their fingerprints: a changed trust
+ * configuration or CRL is another key), each with the open time interval around the instant it was
+ * made in which none of the instants it depends on lies (validity bounds, CRL next updates,
+ * revocation dates of the certificates given): inside it the same inputs give the same answer.
+ */
+const decisions = new Map<string, { result: Extract<ChainResult, { ok: true }>; after: number; before: number }>();
+const MAX_DECISIONS = 4096;
+const crlKeys = new WeakMap<Crl, string>();
+const crlKey = (crl: Crl) => {
+  let key = crlKeys.get(crl);
+  if (!key) crlKeys.set(crl, (key = crypto.createHash("sha256").update(crl.der).digest("hex")));
+  return key;
+};
 
 /** The trust decision: builds a path leaf → anchor and checks it (signatures with Node's crypto). */
 export function validateChain(opts: ValidateChainOptions): ChainResult {
+  const t = opts.at.getTime();
+  const key = [opts.leaf, ...opts.intermediates].map(fingerprint).join(",") + "|" + opts.anchors.map(fingerprint).join(",") + "|" + opts.crls.map(crlKey).join(",");
+  const known = decisions.get(key);
+  if (known && known.after < t && t < known.before) return { ...known.result, warnings: [...known.result.warnings] };
+  const result = decide(opts);
+  // every certificate that could be on a path counts (a path that fails now may be the one chosen later)
+  const pool = [opts.leaf, ...opts.intermediates, ...opts.anchors];
+  const serials = new Set(pool.map((c) => normSerial(c.serialNumber)));
+  const instants = [
+    ...pool.flatMap((c) => [certificateFacts(c).notBefore, certificateFacts(c).notAfter]),
+    ...opts.crls.flatMap((crl) => [...(crl.nextUpdate ? [crl.nextUpdate] : []), ...crl.revoked.filter((e) => serials.has(e.serialNumber)).map((e) => e.revocationDate)]),
+  ].map((d) => d.getTime());
+  if (result.ok && !instants.includes(t)) {
+    if (decisions.size >= MAX_DECISIONS) decisions.clear();
+    decisions.set(key, {
+      result: { ...result, warnings: [...result.warnings] },
+      after: Math.max(-Infinity, ...instants.filter((i) => i < t)),
+      before: Math.min(Infinity, ...instants.filter((i) => i > t)),
+    });
+  }
+  return result;
+}
+
+function decide(opts: ValidateChainOptions): ChainResult {
   const { leaf, at } = opts;
   if (opts.anchors.length === 0) {
     return failure("NO_CERTIFICATE_CHAIN_FOUND", "no trusted root certificates are configured", "chưa cấu hình chứng thư số gốc tin cậy nào");
@@ -106,7 +172,7 @@ function buildPaths(
     // checkIssued = names + key identifiers + issuer keyUsage; verify = the signature itself.
     const ok = issuedMemo(fingerprint(child) + ">" + fingerprint(parent), () => child.checkIssued(parent) && child.verify(parent.publicKey));
     if (!ok) {
-      if (!hint && parsed(child).issuer === parsed(parent).subject) {
+      if (!hint && certificateFacts(child).issuerDer === certificateFacts(parent).subjectDer) {
         hint = {
           en: `certificate "${label(parent)}" has the issuer's name but did not issue "${label(child)}" (other key, or not allowed to sign certificates)`,
           vi: `chứng thư số "${label(parent)}" trùng tên với tổ chức phát hành nhưng không phát hành chứng thư số "${label(child)}"`,
@@ -139,19 +205,19 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
 
   for (let i = 0; i < path.length; i++) {
     const cert = path[i]!;
-    for (const ext of parsed(cert).extensions) {
-      if (ext.critical && !KNOWN_CRITICAL.has(ext.type)) {
+    for (const ext of certificateFacts(cert).extensions) {
+      if (ext.critical && !KNOWN_CRITICAL.has(ext.oid)) {
         return failure(
           "NO_CERTIFICATE_CHAIN_FOUND",
-          `certificate "${label(cert)}" has an unsupported critical extension ${ext.type}`,
-          `chứng thư số "${label(cert)}" có phần mở rộng bắt buộc (critical) không được hỗ trợ: ${ext.type}`,
+          `certificate "${label(cert)}" has an unsupported critical extension ${ext.oid}`,
+          `chứng thư số "${label(cert)}" có phần mở rộng bắt buộc (critical) không được hỗ trợ: ${ext.oid}`,
         );
       }
     }
     if (i === 0) continue;
     // Issuers must be CAs: a missing basicConstraints extension means "not a CA".
     const child = path[i - 1]!;
-    const bc = parsed(cert).getExtension(px.BasicConstraintsExtension);
+    const bc = basicConstraints(cert);
     if (!bc || !bc.ca) {
       return failure(
         "NO_CERTIFICATE_CHAIN_FOUND",
@@ -160,7 +226,7 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
       );
     }
     const ku = keyUsage(cert);
-    if (ku !== null && !(ku & px.KeyUsageFlags.keyCertSign)) {
+    if (ku !== null && !(ku & KU.keyCertSign)) {
       return failure(
         "NO_CERTIFICATE_CHAIN_FOUND",
         `certificate "${label(cert)}" is not a CA: its key usage does not allow signing certificates`,
@@ -179,7 +245,7 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
   }
 
   for (const cert of path) {
-    const p = parsed(cert);
+    const p = certificateFacts(cert);
     const range = `${stamp(p.notBefore)} – ${stamp(p.notAfter)}`;
     if (at < p.notBefore) {
       return failure(
@@ -202,7 +268,7 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
 
   // End entity: the key must be meant for signatures; a CA key signs documents only when pinned.
   const ku = keyUsage(leaf);
-  if (ku !== null && !(ku & (px.KeyUsageFlags.digitalSignature | px.KeyUsageFlags.nonRepudiation))) {
+  if (ku !== null && !(ku & (KU.digitalSignature | KU.nonRepudiation))) {
     return failure(
       "NO_CERTIFICATE_CHAIN_FOUND",
       `certificate key usage does not allow signing (certificate "${label(leaf)}")`,
@@ -210,16 +276,16 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
     );
   }
   // Present, critical or not, the extension limits the key to its purposes.
-  const eku = parsed(leaf).getExtension(px.ExtendedKeyUsageExtension);
-  if (eku && !eku.usages.some((purpose) => DOCUMENT_SIGNING_PURPOSES.has(String(purpose)))) {
-    const listed = eku.usages.map(String).join(", ") || "none";
+  const eku = extendedKeyUsages(leaf);
+  if (eku && !eku.some((purpose) => DOCUMENT_SIGNING_PURPOSES.has(purpose))) {
+    const listed = eku.join(", ") || "none";
     return failure(
       "CHAIN_CONSTRAINTS_FAILURE",
       `certificate extended key usage does not allow signing documents (certificate "${label(leaf)}" allows only ${listed})`,
       `mục đích sử dụng mở rộng của chứng thư số "${label(leaf)}" không cho phép ký văn bản (chỉ cho phép ${listed})`,
     );
   }
-  if (path.length > 1 && parsed(leaf).getExtension(px.BasicConstraintsExtension)?.ca) {
+  if (path.length > 1 && basicConstraints(leaf)?.ca) {
     return failure(
       "NO_CERTIFICATE_CHAIN_FOUND",
       `certificate "${label(leaf)}" is a CA certificate and may not sign documents (unless it is configured as a trusted certificate itself)`,
@@ -234,11 +300,12 @@ function checkRevocation(path: X509Certificate[], crls: Crl[], at: Date, warning
   for (let i = 0; i < path.length - 1; i++) {
     const cert = path[i]!;
     const issuer = path[i + 1]!;
-    const issuerName = nameKey(parsed(cert).issuerName);
+    // CRLs are read by @peculiar/x509, so their issuer names are compared as it decodes them
+    const issuerName = crls.length ? nameKey(parsed(cert).issuerName) : "";
     const candidates = crls.filter((c) => nameKey(c.parsed.issuerName) === issuerName);
     let covered = false;
     const ku = keyUsage(issuer);
-    const mayIssueCrls = ku === null || (ku & px.KeyUsageFlags.cRLSign) !== 0;
+    const mayIssueCrls = ku === null || (ku & KU.cRLSign) !== 0;
     for (const crl of candidates) {
       const sigOk = crlSignatureOk(crl, issuer.publicKey);
       if (!sigOk || !mayIssueCrls) {

@@ -1,9 +1,8 @@
 // Certificate revocation lists: reading (PEM or DER), checking a CRL's signature with Node's crypto,
 // and making one (tests and the development CA).
 import crypto, { type KeyObject } from "node:crypto";
-import * as px from "@peculiar/x509";
 import type * as X509 from "@peculiar/x509";
-import { normSerial, parsed, readTlv, serialForDer, tlvChildren } from "./certificates.ts";
+import { normSerial, parsed, readTlv, serialForDer, tlvChildren, x509 } from "./certificates.ts";
 import type { CertAndKey } from "./identity.ts";
 
 interface CrlEntry {
@@ -45,7 +44,7 @@ export function parseCrl(pemOrDer: Buffer | string): Crl {
     der = pemOrDer as Buffer;
   }
   try {
-    const crl = crlFrom(new px.X509Crl(new Uint8Array(der)));
+    const crl = crlFrom(new (x509().X509Crl)(new Uint8Array(der)));
     crlSignedParts(crl); // fail now, not during validation, on structures we cannot check
     return crl;
   } catch (e) {
@@ -75,6 +74,7 @@ export async function createCrl(
   } else {
     throw new Error("createCrl supports RSA and EC keys only");
   }
+  const px = x509();
   const der = issuer.privateKey.export({ type: "pkcs8", format: "der" });
   const signingKey = await crypto.webcrypto.subtle.importKey("pkcs8", der, importAlg, false, ["sign"]);
   const issuerCert = parsed(issuer.certificate);

@@ -2,8 +2,7 @@
 // for tests, any certificate (issueCertificate, exported by signing/testing.ts only).
 import crypto, { X509Certificate, type KeyObject } from "node:crypto";
 import forge from "node-forge";
-import * as px from "@peculiar/x509";
-import { bin, fromBin, parsed, serialForDer, subjectNameDer } from "./certificates.ts";
+import { bin, fromBin, parsed, serialForDer, subjectNameDer, x509 } from "./certificates.ts";
 import type { CertAndKey, Identity } from "./identity.ts";
 
 type KeyUsageName =
@@ -103,7 +102,7 @@ export function issueCertificate(opts: IssueOptions): CertAndKey {
     extensions.push({ name: "extKeyUsage", critical, ...Object.fromEntries(purposes.map((oid) => [forge.pki.oids[oid] ?? oid, true])) }); // forge takes its own names for the OIDs it knows
   }
   extensions.push({ name: "subjectKeyIdentifier" });
-  const issuerSki = opts.issuer ? parsed(opts.issuer.certificate).getExtension(px.SubjectKeyIdentifierExtension) : null;
+  const issuerSki = opts.issuer ? parsed(opts.issuer.certificate).getExtension(x509().SubjectKeyIdentifierExtension) : null;
   if (!opts.issuer) extensions.push({ name: "authorityKeyIdentifier", keyIdentifier: true });
   else if (issuerSki) extensions.push({ name: "authorityKeyIdentifier", keyIdentifier: forge.util.hexToBytes(issuerSki.keyId) });
   cert.setExtensions(extensions);

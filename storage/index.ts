@@ -41,6 +41,7 @@ export {
   insertDocument,
   lockDocument,
   getDocument,
+  getDocuments,
   findDocument,
   setDocumentStatus,
   markBusinessState,
@@ -69,3 +70,4 @@ export {
   type Delivery,
 } from "./deliveries.ts";
 export { terms } from "./search.ts";
+export { assignIncomingNumber, incomingBook, incomingNumbersFor, markRead, outgoingBook, readBy, type IncomingNumber } from "./registers.ts";

@@ -13,7 +13,7 @@ import { AppError, documentAttachment, exportEvidence, type AppContext, type Cal
 export const MAX_FILES = 100;
 /** The `metadata` form field (MessageHeader fields as JSON). */
 const MAX_METADATA_BYTES = 256 * 1024;
-export const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,99}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,99}$/i;
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,99}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,99}$/i;
 export const MULTIPART_HINT =
   'send the document as multipart/form-data: a field "metadata" with the MessageHeader fields as JSON, and one or more files in the field "files"';
 
@@ -158,7 +158,7 @@ export async function streamOut(ctx: AppContext, res: Response, chunks: AsyncIte
  * A writable that sends its first bytes only once they exist: until then the response is free, so
  * an error before any output still gets a proper JSON answer.
  */
-export function lazyResponse(res: Response, start: () => void, beforeEnd: () => Promise<void>): Writable {
+function lazyResponse(res: Response, start: () => void, beforeEnd: () => Promise<void>): Writable {
   const begin = () => {
     if (!res.headersSent) start();
   };

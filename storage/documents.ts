@@ -4,8 +4,7 @@ import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
 import type { VerificationReport } from "../signing/index.ts";
 import type { BlobRef } from "./blobs.ts";
 import { byDocument, type Db } from "./db.ts";
-import { dueDate } from "./registers.ts";
-import { foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
+import { dueDate, foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
 
 export interface NewDocument {
   id: string;

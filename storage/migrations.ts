@@ -2,8 +2,7 @@
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
 import { parseStrict, parseVnTimestamp, readPacket, type EdocHeader } from "../envelopes/index.ts";
-import { dueDate } from "./registers.ts";
-import { foldedPhrase, namesText, terms } from "./search.ts";
+import { dueDate, foldedPhrase, namesText, terms } from "./search.ts";
 
 interface Migration {
   name: string;

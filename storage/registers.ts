@@ -1,12 +1,5 @@
 // The books of Nghị định 30/2020 (sổ văn bản đến / đi) and what each user has opened.
-import type { EdocHeader } from "../envelopes/index.ts";
 import type { Db } from "./db.ts";
-
-/** The header's DueDate (hạn xử lý, yyyy/MM/dd) as yyyy-mm-dd; null without one. */
-export function dueDate(header: Pick<EdocHeader, "DueDate">): string | null {
-  const m = /^(\d{4})[/-](\d{2})[/-](\d{2})$/.exec(header.DueDate ?? "");
-  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
-}
 
 /**
  * Gives `document` the next số đến of its agency's incoming book for `year` (call inside the

@@ -52,3 +52,9 @@ export function queryTerms(q: string): { exact: string[]; prefix?: string } {
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
+
+/** The header's DueDate (hạn xử lý, yyyy/MM/dd) as yyyy-mm-dd, the overdue filter's column; null without one. */
+export function dueDate(header: Pick<EdocHeader, "DueDate">): string | null {
+  const m = /^(\d{4})[/-](\d{2})[/-](\d{2})$/.exec(header.DueDate ?? "");
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}

@@ -4,10 +4,10 @@
 // (sổ văn bản đến / đi) per year.
 import { RECIPIENT_CODES, SENDER_CODES, statusProblem, stripBidiControls } from "../envelopes/index.ts";
 import { verifyPacket, type VerificationReport } from "../signing/index.ts";
-import { audit, incomingBook, incomingNumbersFor, getDocuments, getLocalAgency, markRead, outgoingBook, readBy, type IncomingNumber } from "../storage/index.ts";
+import { HANDLING_OVER, audit, dueDate, incomingBook, incomingNumbersFor, getDocuments, getLocalAgency, markRead, outgoingBook, readBy, type IncomingNumber } from "../storage/index.ts";
 import { CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
-import { documentRecords, ownDocument, searchAgencyDocuments, vnYear } from "./documents.ts";
+import { documentRecords, ownDocument, searchAgencyDocuments, vnDay, vnYear } from "./documents.ts";
 import { RegisterQuery, parseInput, type DocumentRecord } from "./schemas.ts";
 import { withPacketFile } from "./verify.ts";
 
@@ -22,6 +22,9 @@ export interface Listed {
   unread: boolean;
   /** The số đến (incoming documents entered in the book). */
   incoming: IncomingNumber | null;
+  /** The DueDate (hạn xử lý), yyyy-mm-dd, and whether it has passed with the handling not over. */
+  dueDate: string | null;
+  overdue: boolean;
 }
 
 /** One page of the caller's documents in one direction (inbox or outbox), newest first. */
@@ -29,7 +32,12 @@ export async function documentList(ctx: AppContext, reader: Reader, direction: "
   const found = await searchAgencyDocuments(ctx, reader.caller, { ...query, direction });
   const ids = found.items.map((r) => r.id);
   const [read, numbers] = await Promise.all([readBy(ctx.storage.db, reader.userId, ids), incomingNumbersFor(ctx.storage.db, ids)]);
-  const items: Listed[] = found.items.map((record) => ({ record, unread: !read.has(record.id), incoming: numbers.get(record.id) ?? null }));
+  const today = vnDay(ctx.now());
+  const items: Listed[] = found.items.map((record) => {
+    const due = dueDate(record.header as { DueDate?: string });
+    const overdue = !!due && due < today && !HANDLING_OVER.includes(record.status);
+    return { record, unread: !read.has(record.id), incoming: numbers.get(record.id) ?? null, dueDate: due, overdue };
+  });
   return { ...found, items };
 }
 

@@ -73,7 +73,7 @@ export async function ownDocument(ctx: AppContext, caller: Caller, id: string): 
 
 // Vietnam's calendar (UTC+7, no daylight saving): the day a DueDate is compared with, the year of a book
 const inVietnam = (at: Date) => new Date(at.getTime() + 7 * 3_600_000).toISOString();
-const vnDay = (at: Date) => inVietnam(at).slice(0, 10);
+export const vnDay = (at: Date) => inVietnam(at).slice(0, 10);
 export const vnYear = (at: Date) => Number(inVietnam(at).slice(0, 4));
 
 // ---- records ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
 import type { VerificationReport } from "../signing/index.ts";
 import type { BlobRef } from "./blobs.ts";
 import { byDocument, type Db } from "./db.ts";
-import { dueDate, foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
+import { HANDLING_OVER, dueDate, foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
 
 export interface NewDocument {
   id: string;
@@ -254,7 +254,7 @@ export interface SearchFilter {
   /** yyyy-mm-dd, on the date the record was created. */
   from?: string;
   to?: string;
-  /** yyyy-mm-dd: only documents whose DueDate is before this day and whose handling is not over (06, 02, 15). */
+  /** yyyy-mm-dd: only documents whose DueDate is before this day and whose handling is not over (HANDLING_OVER). */
   overdueOn?: string;
   page?: number;
   pageSize?: number;
@@ -289,7 +289,7 @@ export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items:
     if (f.type) query.where("d.doc_type_folded", foldedPhrase(f.type) || f.type);
     if (f.from) query.where("d.created_at", ">=", new Date(`${f.from}T00:00:00+07:00`));
     if (f.to) query.where("d.created_at", "<", new Date(new Date(`${f.to}T00:00:00+07:00`).getTime() + 86_400_000));
-    if (f.overdueOn) query.where("d.due_date", "<", f.overdueOn).whereNotIn("d.status", ["06", "02", "15"]);
+    if (f.overdueOn) query.where("d.due_date", "<", f.overdueOn).whereNotIn("d.status", HANDLING_OVER);
     if (f.recipient) query.whereExists(db("document_recipients as r").whereRaw("r.document = d.id").andWhere("r.organ_id", f.recipient));
     return query;
   };

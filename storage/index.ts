@@ -69,5 +69,5 @@ export {
   queueDepth,
   type Delivery,
 } from "./deliveries.ts";
-export { terms } from "./search.ts";
+export { HANDLING_OVER, dueDate, terms } from "./search.ts";
 export { assignIncomingNumber, incomingBook, incomingNumbersFor, markRead, outgoingBook, readBy, type IncomingNumber } from "./registers.ts";

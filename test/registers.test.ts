@@ -30,7 +30,7 @@ onEachDatabase("the incoming book's số đến", (database) => {
       ...base,
       header: { ...base.header, DocumentId: documentId, Code: { CodeNumber: number, CodeNotation: "CV-VPCP" }, PromulgationInfo: { Place: "Hà Nội", PromulgationDate: date }, ...overrides },
     };
-    const res = await fetch(`${node.url}/edxml`, { method: "POST", headers: { "content-type": "application/xml" }, body: await pack(edoc, [], testPki().sender) });
+    const res = await fetch(`${node.url}/edxml`, { method: "POST", headers: { "content-type": "application/xml" }, body: new Uint8Array(await pack(edoc, [], testPki().sender)) });
     expect(res.ok, await res.clone().text()).to.equal(true);
     return (await findDocument(node.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId }))!.id;
   }

@@ -6,17 +6,14 @@
 // timeline, status buttons, evidence bundle, the printable report), Văn bản đi (each recipient's
 // state, Gửi lại, Lấy lại), the books and their CSV. axe-core runs on every page.
 import { expect } from "chai";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createUser, sendDocument, startDeliveryWorker, tokenCaller, verifyUpload, type Caller } from "../app/index.ts";
 import { findDocument, getDocument, listAudit, listDeliveries, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
-import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+import { expectAccessible, launchChromium } from "./helpers/browser.ts";
+import { link, startNode, testIdentity, waitFor, type TestNode } from "./helpers/node.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mật khẩu thật dài 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
 // a file name keeps what follows its last "/" or "\\" only
@@ -25,16 +22,6 @@ const THIRD = "000.00.00.K01"; // registered at A, hosted nowhere: its deliverie
 const DELIVERY = { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, leaseMs: 5000, pollMs: 20, timeoutMs: 3000 };
 const admin = (organId: string): Caller => ({ organId, role: "admin", name: "test", actor: "cli:test" });
 const apiClerk = (organId: string): Caller => tokenCaller({ id: 0, organId, role: "clerk", name: "Văn thư" });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("a clerk's pages in a browser, across two nodes (Chromium)", function () {
   this.timeout(90_000);
@@ -51,18 +38,12 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
   let second: DocumentRow;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-      if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
     const worker = (h: TestNode) => {
       const w = startDeliveryWorker(h.node);
       return () => w.stop();
     };
     [browser, a, b] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+      launchChromium(this),
       startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery: DELIVERY }, onListening: worker }),
       startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery: DELIVERY }, onListening: worker }),
     ]);
@@ -114,17 +95,7 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
   const arrived = (doc: DocumentRow) =>
     waitFor(`${doc.documentId} at B`, () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
 
-  async function accessible(what: string) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }> }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((x) => x.html).slice(0, 3) }));
-    });
-    expect(
-      violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
-      `${what}: accessibility violations`,
-    ).to.deep.equal([]);
-  }
+  const accessible = (what: string) => expectAccessible(page, what);
 
   async function signIn(node: TestNode, username: string) {
     await page.goto(node.url);

@@ -24,13 +24,7 @@ function deliveryName(t: Dictionary, d: Delivery): string {
   return t.delivery[d.state === "queued" && d.attempts > 0 ? "retrying" : d.state] ?? d.state;
 }
 
-const headerOf = (r: DocumentRecord) => r.header as { From?: { OrganName?: string }; DueDate?: string; To?: Array<{ OrganId: string; OrganName?: string }> };
-const todayInVietnam = () => new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
-const isOverdue = (r: DocumentRecord) => {
-  const due = day(headerOf(r).DueDate ?? null);
-  if (!due || ["06", "02", "15"].includes(r.status)) return false;
-  return due.split("/").reverse().join("-") < todayInVietnam();
-};
+const senderName = (r: DocumentRecord) => (r.header as { From?: { OrganName?: string } }).From?.OrganName ?? "";
 
 function queryString(q: ListQuery, change: ListQuery = {}): string {
   const all = { ...q, ...change };
@@ -121,19 +115,19 @@ export function DocumentListPage(
             </tr>
           </thead>
           <tbody>
-            {list.items.map(({ record: r, unread, incoming }) => (
+            {list.items.map(({ record: r, unread, incoming, dueDate, overdue }) => (
               <tr class={unread ? "unread" : undefined}>
                 {inbound && <td>{incoming ? `${incoming.number}/${incoming.year}` : ""}</td>}
                 <td>
                   {unread && <span class="badge">{d.unread}</span>} <a href={`/documents/${r.id}`}>{r.subject}</a>
                 </td>
                 <td>{r.code}</td>
-                <td>{inbound ? `${headerOf(r).From?.OrganName ?? ""} (${r.from})` : r.deliveries.map((x) => `${x.organId}: ${deliveryName(t, x)}`).join("; ")}</td>
+                <td>{inbound ? `${senderName(r)} (${r.from})` : r.deliveries.map((x) => `${x.organId}: ${deliveryName(t, x)}`).join("; ")}</td>
                 <td>{r.type}</td>
                 <td>{dateTime(t, r.createdAt)}</td>
                 <td>
-                  {day(headerOf(r).DueDate ?? null)}
-                  {isOverdue(r) && <span class="badge bad">{d.overdue}</span>}
+                  {day(dueDate)}
+                  {overdue && <span class="badge bad">{d.overdue}</span>}
                 </td>
                 <td>{inbound ? stateName(t, r.status) : r.delivery ? t.delivery[r.delivery.state] : ""}</td>
               </tr>
@@ -278,8 +272,7 @@ function StatusButtons({ t, id, csrf, codes }: { t: Dictionary; id: string; csrf
 function Deliveries({ t, id, csrf, record, names, clerk }: { t: Dictionary; id: string; csrf: string; record: DocumentRecord; names: Map<string, string>; clerk: boolean }) {
   const d = t.docs;
   return (
-    <table class="list">
-      <caption>{d.deliveries}</caption>
+    <table class="list" aria-labelledby="deliveries-title">
       <thead>
         <tr>
           <th scope="col">{d.recipient}</th>
@@ -430,6 +423,27 @@ export function ReportPage(props: Frame & DocumentViewProps & { agency: string; 
           <dd>{dateTime(t, props.printedAt)}</dd>
         </dl>
         <ReportView t={t} report={report} />
+        <h2>{t.docs.timeline}</h2>
+        <table class="list compact">
+          <thead>
+            <tr>
+              <th scope="col">{r.at}</th>
+              <th scope="col">{t.docs.state}</th>
+              <th scope="col">{r.parties}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {record.statuses.map((s) => (
+              <tr>
+                <td>{dateTime(t, s.at)}</td>
+                <td>
+                  {s.code} {stateName(t, s.code)}
+                </td>
+                <td>{t.docs.by(s.from, s.to)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
         <p class="signature">{r.checker}</p>
       </div>
       <p class="links noprint">
@@ -455,9 +469,9 @@ const bookHeader = (t: Dictionary, book: "in" | "out") =>
 
 function bookRow(t: Dictionary, book: "in" | "out", e: BookEntry): string[] {
   const r = e.record;
-  const h = r.header as { From?: { OrganName?: string }; SignerInfo?: { FullName?: string; Position?: string } };
+  const h = r.header as { SignerInfo?: { FullName?: string; Position?: string } };
   if (book === "in") {
-    return [String(e.number), dateTime(t, e.recordedAt), `${h.From?.OrganName ?? ""} (${r.from})`, r.code, day(r.promulgationDate), r.subject, r.type, stateName(t, r.status)];
+    return [String(e.number), dateTime(t, e.recordedAt), `${senderName(r)} (${r.from})`, r.code, day(r.promulgationDate), r.subject, r.type, stateName(t, r.status)];
   }
   return [
     r.code,

@@ -44,6 +44,7 @@ onEachDatabase("the incoming book's số đến", (database) => {
     // every document accepted twice at once: one of the two is refused, the other numbered
     const answers = await Promise.all([...ids, ...ids].map((id) => setStatus(id, "03")));
     const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 200 && s !== 409), await Promise.all(answers.filter((r) => r.status !== 200 && r.status !== 409).map((r) => r.text())).then((t) => t.join("; "))).to.deep.equal([]);
     expect(statuses.filter((s) => s === 200)).to.have.length(8);
     expect(statuses.filter((s) => s === 409)).to.have.length(8);
     const book = await node.node.storage.db("incoming_register").where({ local_organ: RECIPIENT }).orderBy("number");

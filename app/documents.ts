@@ -25,6 +25,7 @@ import {
 import { fitsInMemory, ownPacketReport, packEdoc, signEdoc, signStatus } from "../signing/index.ts";
 import {
   addStatus,
+  assignIncomingNumber,
   audit,
   blobSize,
   enqueueDelivery,
@@ -41,6 +42,7 @@ import {
   listRecipientsFor,
   listStatuses,
   listStatusesFor,
+  lockDocument,
   markBusinessState,
   putBlob,
   readBlob,
@@ -68,6 +70,11 @@ export async function ownDocument(ctx: AppContext, caller: Caller, id: string): 
   if (!doc || doc.localOrgan !== caller.organId) throw notFound(`no document ${JSON.stringify(id)} for your agency ${caller.organId}`);
   return doc;
 }
+
+// Vietnam's calendar (UTC+7, no daylight saving): the day a DueDate is compared with, the year of a book
+const inVietnam = (at: Date) => new Date(at.getTime() + 7 * 3_600_000).toISOString();
+export const vnDay = (at: Date) => inVietnam(at).slice(0, 10);
+export const vnYear = (at: Date) => Number(inVietnam(at).slice(0, 4));
 
 // ---- records ------------------------------------------------------------------------------------
 
@@ -156,7 +163,8 @@ export async function documentRecord(ctx: Pick<AppContext, "storage">, d: Docume
 export async function searchAgencyDocuments(ctx: AppContext, caller: Caller, query: unknown) {
   assertRole(caller, DOCUMENT_READERS, "read documents");
   const q = parseInput(SearchQuery, query, "the search parameters are not valid");
-  const found = await searchDocuments(ctx.storage.db, { localOrgan: caller.organId, ...q });
+  const { overdue, ...filter } = q;
+  const found = await searchDocuments(ctx.storage.db, { localOrgan: caller.organId, ...filter, overdueOn: overdue ? vnDay(ctx.now()) : undefined });
   return { items: await documentRecords(ctx, found.items), page: found.page, pageSize: found.pageSize, hasMore: found.hasMore };
 }
 
@@ -284,10 +292,13 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   // kept as signed (to the second), so that it compares like with like with the statuses received
   const timestamp = formatTimestamp(ctx.now());
   const signedAt = parseVnTimestamp(timestamp)!;
-  for (const target of targets) {
-    const problem = statusProblem(previous.filter((s) => s.from === target || s.to === target), { code, timestamp: signedAt.toISOString() });
-    if (problem) throw conflict(problem);
-  }
+  const checkOrder = (held: typeof previous) => {
+    for (const target of targets) {
+      const problem = statusProblem(held.filter((s) => s.from === target || s.to === target), { code, timestamp: signedAt.toISOString() });
+      if (problem) throw conflict(problem);
+    }
+  };
+  checkOrder(previous);
   const text = description?.trim() || STATUS_CODES[code as StatusCode];
   const identity = await ctx.identity(caller.organId);
   const packets = targets.map((target) => {
@@ -306,13 +317,18 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
     return { target, bytes: signStatus(status, identity) };
   });
   await db.transaction(async (trx) => {
+    // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
+    await lockDocument(trx, doc.id);
+    checkOrder(await listStatuses(trx, doc.id));
     for (const p of packets) {
       const blob = await putBlob(trx, p.bytes);
       await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text, timestamp: signedAt });
       await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
     }
     if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);
-    await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets } });
+    // accepting (03) enters the document in the incoming book (vào sổ): its số đến, in this transaction
+    const number = doc.direction === "in" && code === "03" ? await assignIncomingNumber(trx, { localOrgan: doc.localOrgan, document: doc.id, year: vnYear(signedAt), at: signedAt }) : undefined;
+    await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets, ...(number ? { incomingNumber: number } : {}) } });
   });
   return (await getDocument(db, doc.id))!;
 }

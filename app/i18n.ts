@@ -176,6 +176,11 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["no delivery of this document has failed, so there is nothing to send again", "không có lần chuyển nào của văn bản này bị lỗi, nên không có gì để gửi lại"],
   ["the search parameters are not valid", "tham số tìm kiếm không hợp lệ"],
   ["the audit query is not valid", "điều kiện tra cứu nhật ký không hợp lệ"],
+  ["the book is not valid", "sổ văn bản được yêu cầu không hợp lệ"],
+  ["the parameters are book and year", "các tham số là book và year"],
+  ['book: "in" (sổ văn bản đến) or "out" (sổ văn bản đi)', 'book: "in" (sổ văn bản đến) hoặc "out" (sổ văn bản đi)'],
+  ["year: a year from 2000 to 2999, not {value}", "year: phải là một năm từ 2000 đến 2999, không phải {value}"],
+  ['overdue: "true" or nothing, not {value}', 'overdue: "true" hoặc để trống, không phải {value}'],
 
   // ---- receiving (app/receive.ts) and the statuses' order (envelopes/flow.ts)
   ["the receipt of document {id} is missing", "không tìm thấy gói tin báo đã đến của văn bản {id}"],

@@ -242,7 +242,7 @@ const numberParam = (name: string, max: number, description: string) =>
     description,
   });
 
-const SEARCH_PARAMS = ["direction", "q", "code", "from", "to", "sender", "recipient", "status", "type", "page", "pageSize"] as const;
+const SEARCH_PARAMS = ["direction", "q", "code", "from", "to", "sender", "recipient", "status", "type", "overdue", "page", "pageSize"] as const;
 export const SearchQuery = z
   .looseObject({
     direction: param("direction", (v) => (v === "in" || v === "out" ? null : `direction: "in" (received) or "out" (sent), not ${show(v)}`), { enum: ["in", "out"] }),
@@ -258,6 +258,10 @@ export const SearchQuery = z
     recipient: organParam("recipient", "A recipient"),
     status: param("status", (v) => (FILTER_STATUSES.includes(v) ? null : `status: one of ${FILTER_STATUSES.join(", ")}, not ${show(v)}`), { enum: FILTER_STATUSES }),
     type: textParam("type", 100, "DocumentType/TypeName, without diacritics or case mattering (quyet dinh is Quyết định)"),
+    overdue: param("overdue", (v) => (v === "true" ? null : `overdue: "true" or nothing, not ${show(v)}`), {
+      enum: ["true"],
+      description: "Only documents past their DueDate (hạn xử lý) whose handling is not over (06 Hoàn thành, 02, 15)",
+    }),
     page: numberParam("page", 1e6, "From 1 (default 1)"),
     pageSize: numberParam("pageSize", MAX_PAGE_SIZE, "Default 50"),
   })
@@ -279,11 +283,21 @@ export const SearchQuery = z
     sender: o.sender,
     recipient: o.recipient,
     status: o.status,
+    overdue: o.overdue === "true",
     page: o.page === undefined ? undefined : Number(o.page),
     pageSize: o.pageSize === undefined ? undefined : Number(o.pageSize),
   }))
   .meta({ id: "SearchQuery", examples: [{ q: "quyết định", direction: "out", page: "1" }] });
 export type SearchQuery = z.output<typeof SearchQuery>;
+
+/** A book (sổ văn bản) of one year: "in" the incoming book (sổ văn bản đến), "out" the outgoing (sổ văn bản đi). */
+export const RegisterQuery = fields(
+  {
+    book: z.enum(["in", "out"], { error: 'book: "in" (sổ văn bản đến) or "out" (sổ văn bản đi)' }),
+    year: param("year", (v) => (/^\d{4}$/.test(v) && +v >= 2000 && +v <= 2999 ? null : `year: a year from 2000 to 2999, not ${show(v)}`), { type: "integer" }).transform((v) => (v === undefined ? undefined : Number(v))),
+  },
+  "the parameters are book and year",
+);
 
 export const VerifyQuery = fields({ at: IsoTime('"at"').optional().meta({ description: "Check certificates at this time instead of now" }) }, "the only parameter is at").meta({ id: "VerifyQuery", examples: [{ at: "2026-11-22T10:00:00+07:00" }] });
 

@@ -57,12 +57,8 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
     snapshotPublisher(ctx),
     latestCheckpoint(db),
   ]);
-  const tmpDir = join(ctx.config.dataDir, "tmp");
-  await mkdir(tmpDir, { recursive: true });
   // the packet goes to a file first: the bundle writer reads it twice (scan, then copy)
-  const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
-  try {
-    await pipeline(Readable.from(readBlob(db, doc.packetSha256)), createWriteStream(packetPath, { flags: "wx" }));
+  await withPacketFile(ctx, doc, async (packetPath) => {
     const input: EvidenceInput = {
       record: { id: doc.id, documentId: doc.documentId, direction: doc.direction, from: doc.from, to, code: doc.code, subject: doc.header?.Subject ?? doc.subject },
       packet: { path: packetPath },
@@ -81,6 +77,17 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
         await audit(db, { actor: caller.actor, organId: caller.organId, action: "evidence.export", document: doc.id, detail: { documentId: doc.documentId } });
       }),
     );
+  });
+}
+
+/** Runs `use` with the document's stored packet copied, byte-exact, to a work file (removed after). */
+export async function withPacketFile<T>(ctx: AppContext, doc: DocumentRow, use: (path: string) => Promise<T>): Promise<T> {
+  const tmpDir = join(ctx.config.dataDir, "tmp");
+  await mkdir(tmpDir, { recursive: true });
+  const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
+  try {
+    await pipeline(Readable.from(readBlob(ctx.storage.db, doc.packetSha256)), createWriteStream(packetPath, { flags: "wx" }));
+    return await use(packetPath);
   } finally {
     await rm(packetPath, { force: true });
   }

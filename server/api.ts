@@ -33,10 +33,8 @@ import {
   VerifyQuery,
   createApiToken,
   deleteAgency,
-  documentAttachment,
   documentPacket,
   documentRecord,
-  exportEvidence,
   listApiTokens,
   listRegistry,
   ownDocument,
@@ -56,10 +54,10 @@ import {
 import { authenticate, callerOf, requireRole } from "./auth.ts";
 import {
   MAX_FILES,
-  MEDIA_TYPE,
   MULTIPART_HINT,
   contentDisposition,
-  lazyResponse,
+  sendAttachment,
+  sendEvidence,
   parseMetadata,
   saveBody,
   streamOut,
@@ -243,17 +241,7 @@ export const API_ROUTES: RouteSpec[] = [
       "404": { description: "No such document for your agency, or no such attachment", schema: ErrorBody },
     },
     async handle(ctx, req, res) {
-      const doc = await ownDocument(ctx, callerOf(req), String(req.params.id));
-      const a = await documentAttachment(ctx, doc, String(req.params.n));
-      res.status(200);
-      res.setHeader("Content-Type", MEDIA_TYPE.test(a.contentType) ? a.contentType : "application/octet-stream");
-      res.setHeader("Content-Length", String(a.size));
-      // attachment, never inline: the bytes come from other agencies, and must not run as a page of this origin
-      res.setHeader("Content-Disposition", contentDisposition("attachment", a.name));
-      res.setHeader("X-Content-Type-Options", "nosniff");
-      res.setHeader("Content-Security-Policy", "sandbox");
-      res.setHeader("ETag", `"${a.sha256}"`);
-      await streamOut(ctx, res, a.bytes);
+      await sendAttachment(ctx, res, await ownDocument(ctx, callerOf(req), String(req.params.id)), String(req.params.n));
     },
   },
   {
@@ -268,23 +256,7 @@ export const API_ROUTES: RouteSpec[] = [
     responses: { "200": { description: "The bundle", content: { "application/zip": { schema: { type: "string", contentMediaType: "application/zip" } } } }, ...notMine },
     async handle(ctx, req, res) {
       const caller = callerOf(req);
-      const doc = await ownDocument(ctx, caller, String(req.params.id));
-      try {
-        await exportEvidence(ctx, caller, doc, (beforeEnd) =>
-          lazyResponse(
-            res,
-            () => {
-              res.status(200);
-              res.setHeader("Content-Type", "application/zip");
-              res.setHeader("Content-Disposition", contentDisposition("attachment", `evidence-${doc.id}.zip`));
-            },
-            beforeEnd,
-          ),
-        );
-      } catch (err) {
-        if (!res.headersSent) throw err;
-        ctx.log.warn({ err, document: doc.id }, "evidence bundle interrupted");
-      }
+      await sendEvidence(ctx, res, caller, await ownDocument(ctx, caller, String(req.params.id)));
     },
   },
   {

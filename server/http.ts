@@ -1,19 +1,19 @@
 // HTTP plumbing of the API: uploads streamed to disk (multer, with limits and errors a client can
 // act on), request bodies saved to a file, downloads streamed out, and file names in both
-// directions (RFC 6266 / 5987).
+// directions (RFC 6266 / 5987); a document's attachment and evidence bundle as downloads (the API's and the pages').
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Request, RequestHandler, Response } from "express";
 import multer from "multer";
-import { AppError, type AppContext } from "../app/index.ts";
+import { AppError, documentAttachment, exportEvidence, type AppContext, type Caller, type DocumentRow } from "../app/index.ts";
 
 /** Files per document. */
 export const MAX_FILES = 100;
 /** The `metadata` form field (MessageHeader fields as JSON). */
 const MAX_METADATA_BYTES = 256 * 1024;
-export const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,99}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,99}$/i;
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,99}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,99}$/i;
 export const MULTIPART_HINT =
   'send the document as multipart/form-data: a field "metadata" with the MessageHeader fields as JSON, and one or more files in the field "files"';
 
@@ -158,7 +158,7 @@ export async function streamOut(ctx: AppContext, res: Response, chunks: AsyncIte
  * A writable that sends its first bytes only once they exist: until then the response is free, so
  * an error before any output still gets a proper JSON answer.
  */
-export function lazyResponse(res: Response, start: () => void, beforeEnd: () => Promise<void>): Writable {
+function lazyResponse(res: Response, start: () => void, beforeEnd: () => Promise<void>): Writable {
   const begin = () => {
     if (!res.headersSent) start();
   };
@@ -193,3 +193,37 @@ export function lazyResponse(res: Response, start: () => void, beforeEnd: () => 
 }
 
 
+
+/** Attachment `n` of the document, as a download. */
+export async function sendAttachment(ctx: AppContext, res: Response, doc: DocumentRow, n: string): Promise<void> {
+  const a = await documentAttachment(ctx, doc, n);
+  res.status(200);
+  res.setHeader("Content-Type", MEDIA_TYPE.test(a.contentType) ? a.contentType : "application/octet-stream");
+  res.setHeader("Content-Length", String(a.size));
+  // attachment, never inline: the bytes come from other agencies, and must not run as a page of this origin
+  res.setHeader("Content-Disposition", contentDisposition("attachment", a.name));
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Content-Security-Policy", "sandbox");
+  res.setHeader("ETag", `"${a.sha256}"`);
+  await streamOut(ctx, res, a.bytes);
+}
+
+/** The document's evidence bundle, as a download (streamed; a failure once it has begun only cuts it short). */
+export async function sendEvidence(ctx: AppContext, res: Response, caller: Caller, doc: DocumentRow): Promise<void> {
+  try {
+    await exportEvidence(ctx, caller, doc, (beforeEnd) =>
+      lazyResponse(
+        res,
+        () => {
+          res.status(200);
+          res.setHeader("Content-Type", "application/zip");
+          res.setHeader("Content-Disposition", contentDisposition("attachment", `evidence-${doc.id}.zip`));
+        },
+        beforeEnd,
+      ),
+    );
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    ctx.log.warn({ err, document: doc.id }, "evidence bundle interrupted");
+  }
+}

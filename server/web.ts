@@ -17,10 +17,17 @@ import {
   chooseLanguage,
   csrfToken,
   csrfTokenMatches,
+  documentList,
+  documentView,
   newVisitorId,
+  ownDocument,
+  readRegister,
+  resendDocument,
   sessionCaller,
   signIn,
+  setStatus,
   signOut,
+  translate,
   verifyUpload,
   visitorSecret,
   type AppContext,
@@ -28,6 +35,8 @@ import {
   type Session,
 } from "../app/index.ts";
 import { httpError } from "./errors.ts";
+import { sendAttachment, sendEvidence } from "./http.ts";
+import { BooksPage, DocumentListPage, DocumentPage, LIST_FILTERS, ReportPage, bookCsv, type ListQuery } from "./pages/documents.tsx";
 import { dictionary, type Dictionary } from "./pages/i18n.ts";
 import { NAV, type Frame } from "./pages/layout.tsx";
 import { BuildingPage, ErrorPage, HomePage, SignInPage } from "./pages/simple.tsx";
@@ -53,6 +62,7 @@ const ROOT = [new URL("../", import.meta.url), new URL("../../", import.meta.url
 const ASSETS: Record<string, string> = {
   "app.css": join(ROOT, "server/assets/app.css"),
   "drop.js": join(ROOT, "server/assets/drop.js"),
+  "print.js": join(ROOT, "server/assets/print.js"),
   "htmx.min.js": createRequire(import.meta.url).resolve("htmx.org/dist/htmx.min.js"),
 };
 
@@ -107,7 +117,8 @@ export function webRoutes(ctx: AppContext): Router {
     });
   }
 
-  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", ...NAV.map((n) => n.href)];
+  const documentPaths = ["/documents/:id", "/documents/:id/status", "/documents/:id/resend", "/documents/:id/evidence", "/documents/:id/report", "/documents/:id/attachments/:n", "/books", "/books.csv"];
+  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", ...NAV.map((n) => n.href), ...documentPaths];
   // who is asking, in which language, with which CSRF secret; the security headers of every page
   router.all(pagePaths, async (req, res, next) => {
     try {
@@ -242,8 +253,94 @@ export function webRoutes(ctx: AppContext): Router {
     });
   });
 
+  // ---- Văn bản đến / đi, a document's page, the books ----
+  const reader = (res: Response) => ({ caller: web(res).session!.caller, userId: web(res).session!.userId });
+  for (const [href, direction] of [["/inbox", "in"], ["/outbox", "out"]] as const) {
+    router.get(href, signedIn, async (req, res, next) => {
+      // the filters the form sent, the empty ones left out
+      const query: ListQuery = {};
+      for (const k of LIST_FILTERS) if (typeof req.query[k] === "string" && req.query[k]) query[k] = req.query[k] as string;
+      try {
+        const list = await documentList(ctx, reader(res), direction, query);
+        page(res, 200, DocumentListPage, { ...frame(req, res), direction, query, list });
+      } catch (err) {
+        if (!(err instanceof AppError) || err.kind !== "invalid") return next(err);
+        page(res, 400, DocumentListPage, { ...frame(req, res), direction, query, message: pageError(web(res).t, err) });
+      }
+    });
+  }
+
+  const doneMessage = (t: Dictionary, done: unknown, incoming: { number: number } | null) => {
+    if (done === "resend") return t.docs.done.resend;
+    if (done === "03" && incoming) return t.docs.done["03"](incoming.number);
+    if (done === "02") return t.docs.done["02"];
+    return typeof done === "string" && t.statusNames[done] && /^\d\d$/.test(done) ? t.docs.done.status(t.statusNames[done]) : undefined;
+  };
+  router.get("/documents/:id", signedIn, async (req, res, next) => {
+    try {
+      const view = await documentView(ctx, reader(res), String(req.params.id));
+      page(res, 200, DocumentPage, { ...frame(req, res), ...view, message: doneMessage(web(res).t, req.query.done, view.incoming) });
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get("/documents/:id/report", signedIn, async (req, res, next) => {
+    try {
+      const view = await documentView(ctx, reader(res), String(req.params.id));
+      page(res, 200, ReportPage, { ...frame(req, res), ...view, printedAt: ctx.now().toISOString() });
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post("/documents/:id/status", signedIn, async (req, res, next) => {
+    const id = String(req.params.id);
+    try {
+      const description = typeof req.body?.description === "string" && req.body.description.trim() ? req.body.description : undefined;
+      await setStatus(ctx, reader(res).caller, id, { code: req.body?.code, description });
+      res.redirect(303, `/documents/${encodeURIComponent(id)}?done=${encodeURIComponent(String(req.body?.code))}`);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post("/documents/:id/resend", signedIn, async (req, res, next) => {
+    const id = String(req.params.id);
+    try {
+      await resendDocument(ctx, reader(res).caller, id, req.body?.organId ? { organId: String(req.body.organId) } : {});
+      res.redirect(303, `/documents/${encodeURIComponent(id)}?done=resend`);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get("/documents/:id/attachments/:n", signedIn, async (req, res, next) => {
+    try {
+      await sendAttachment(ctx, res, await ownDocument(ctx, reader(res).caller, String(req.params.id)), String(req.params.n));
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get("/documents/:id/evidence", signedIn, async (req, res, next) => {
+    try {
+      const { caller } = reader(res);
+      await sendEvidence(ctx, res, caller, await ownDocument(ctx, caller, String(req.params.id)));
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get(["/books", "/books.csv"], signedIn, async (req, res, next) => {
+    try {
+      const csv = req.path.endsWith(".csv");
+      const { t } = web(res);
+      const book = await readRegister(ctx, reader(res).caller, { book: req.query.book ?? "in", ...(req.query.year ? { year: req.query.year } : {}) }, { exported: csv });
+      if (!csv) return page(res, 200, BooksPage, { ...frame(req, res), ...book });
+      const name = `${book.book === "in" ? "so-van-ban-den" : "so-van-ban-di"}-${book.year}.csv`;
+      res.status(200).type("text/csv; charset=utf-8").set("Content-Disposition", `attachment; filename="${name}"`).send(bookCsv(t, book.book, book.entries));
+    } catch (err) {
+      next(err);
+    }
+  });
+
   // the pages of the navigation not built yet: for the roles that may use them
-  for (const n of NAV.filter((n) => n.key !== "verify")) {
+  for (const n of NAV.filter((n) => !["verify", "inbox", "outbox"].includes(n.key))) {
     router.get(n.href, signedIn, (req, res, next) => {
       const { session, t } = web(res);
       if (n.roles && !n.roles.includes(session!.role)) return next(new AppError("forbidden", "this page is not for your role"));
@@ -258,10 +355,17 @@ export function webRoutes(ctx: AppContext): Router {
     const answer = httpError(err);
     const status = answer.status;
     if (status >= 500) ctx.log.error({ err, method: req.method, url: req.originalUrl }, "page failed");
-    const message = status === 403 ? t.errors.forbidden : status === 404 ? t.errors.notFound : status < 500 ? answer.message : t.errors.internal;
+    const message = status === 403 ? t.errors.forbidden : status === 404 ? t.errors.notFound : status < 500 ? pageError(t, err) : t.errors.internal;
     page(res, status, ErrorPage, { ...frame(req, res), message });
   });
   return router;
+}
+
+/** A use case's refusal in the page's language, with the problems it lists. */
+function pageError(t: Dictionary, err: unknown): string {
+  const { message, details } = httpError(err);
+  const problems = Array.isArray(details) ? details.filter((d): d is string => typeof d === "string").map((d) => translate(d, t.lang)) : [];
+  return [translate(message, t.lang), ...problems].join(": ");
 }
 
 function answerVerify(req: Request, res: Response, status: number, result: { report?: Parameters<typeof VerifyPage>[0]["report"]; message?: string }) {

@@ -4,7 +4,7 @@ import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
 import type { VerificationReport } from "../signing/index.ts";
 import type { BlobRef } from "./blobs.ts";
 import { byDocument, type Db } from "./db.ts";
-import { foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
+import { HANDLING_OVER, dueDate, foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
 
 export interface NewDocument {
   id: string;
@@ -38,6 +38,7 @@ export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
     status: d.status,
     related_document_id: type ? (d.bussiness?.DocumentId ?? d.bussiness?.ReplacementInfoList?.[0]?.DocumentId ?? null) : null,
     business_state: null,
+    due_date: dueDate(h),
     packet_sha256: d.packet.sha256,
     header_json: JSON.stringify({ header: h, bussiness: d.bussiness ?? null }),
     report_json: JSON.stringify(d.report),
@@ -104,6 +105,13 @@ function toRow(r: Record<string, unknown>): DocumentRow {
 export async function getDocument(db: Db, id: string): Promise<DocumentRow | null> {
   const r = await db("documents").where({ id }).first();
   return r ? toRow(r) : null;
+}
+
+/** The documents of `ids` that exist, in the order of `ids`. */
+export async function getDocuments(db: Db, ids: readonly string[]): Promise<DocumentRow[]> {
+  const byId = new Map<string, DocumentRow>();
+  for (let i = 0; i < ids.length; i += 500) for (const r of await db("documents").whereIn("id", ids.slice(i, i + 500))) byId.set(r.id, toRow(r));
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 export async function findDocument(
@@ -246,6 +254,8 @@ export interface SearchFilter {
   /** yyyy-mm-dd, on the date the record was created. */
   from?: string;
   to?: string;
+  /** yyyy-mm-dd: only documents whose DueDate is before this day and whose handling is not over (HANDLING_OVER). */
+  overdueOn?: string;
   page?: number;
   pageSize?: number;
 }
@@ -279,10 +289,11 @@ export async function searchDocuments(db: Db, f: SearchFilter): Promise<{ items:
     if (f.type) query.where("d.doc_type_folded", foldedPhrase(f.type) || f.type);
     if (f.from) query.where("d.created_at", ">=", new Date(`${f.from}T00:00:00+07:00`));
     if (f.to) query.where("d.created_at", "<", new Date(new Date(`${f.to}T00:00:00+07:00`).getTime() + 86_400_000));
+    if (f.overdueOn) query.where("d.due_date", "<", f.overdueOn).whereNotIn("d.status", HANDLING_OVER);
     if (f.recipient) query.whereExists(db("document_recipients as r").whereRaw("r.document = d.id").andWhere("r.organ_id", f.recipient));
     return query;
   };
-  const filters = Boolean(f.direction || f.code || f.sender || f.status || f.type || f.from || f.to || f.recipient);
+  const filters = Boolean(f.direction || f.code || f.sender || f.status || f.type || f.from || f.to || f.recipient || f.overdueOn);
   const probe = (query: Knex.QueryBuilder, sub: Knex.QueryBuilder) => query.whereRaw("(?) is not null", [sub.select(db.raw("1")).limit(1)]);
   // does the document (`column`) have the word, or a word beginning with it?
   const hasWord = (query: Knex.QueryBuilder, column: string, word: string, begun = false) =>

@@ -54,6 +54,7 @@ export {
   insertDocument,
   lockDocument,
   getDocument,
+  getDocuments,
   findDocument,
   setDocumentStatus,
   markBusinessState,
@@ -81,4 +82,5 @@ export {
   queueDepth,
   type Delivery,
 } from "./deliveries.ts";
-export { terms } from "./search.ts";
+export { HANDLING_OVER, dueDate, terms } from "./search.ts";
+export { assignIncomingNumber, incomingBook, incomingNumbersFor, markRead, outgoingBook, readBy, type IncomingNumber } from "./registers.ts";

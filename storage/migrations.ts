@@ -2,7 +2,7 @@
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
 import { parseStrict, parseVnTimestamp, readPacket, type EdocHeader } from "../envelopes/index.ts";
-import { foldedPhrase, namesText, terms } from "./search.ts";
+import { dueDate, foldedPhrase, namesText, terms } from "./search.ts";
 
 interface Migration {
   name: string;
@@ -358,6 +358,57 @@ const sessions: Migration = {
   },
 };
 
+// The books of Nghị định 30/2020: the incoming book (sổ văn bản đến) gives each document a clerk
+// accepts (03, "vào sổ") the next số đến of its agency for the year; the counter row is taken and
+// raised in the transaction that records the 03, so two documents never share a number, and a
+// document has one số đến at most. (The outgoing book is the sent documents themselves: their
+// Số/Ký hiệu, by year of promulgation.) Also: which documents each user has opened (the inbox
+// marks the others unread), and the DueDate (hạn xử lý) as a column, for the overdue filter.
+const registers: Migration = {
+  name: "009_registers_and_reads",
+  async up(knex) {
+    await knex.schema.createTable("register_counters", (t) => {
+      t.string("local_organ", 35).notNullable();
+      t.string("book", 3).notNullable(); // in
+      t.integer("year").notNullable();
+      t.integer("last_number").notNullable();
+      t.primary(["local_organ", "book", "year"]);
+    });
+    await knex.schema.createTable("incoming_register", (t) => {
+      t.string("local_organ", 35).notNullable();
+      t.integer("year").notNullable();
+      t.integer("number").notNullable();
+      t.string("document", 36).notNullable().unique().references("id").inTable("documents");
+      t.timestamp("recorded_at", { useTz: true }).notNullable();
+      t.primary(["local_organ", "year", "number"]);
+    });
+    await knex.schema.createTable("document_reads", (t) => {
+      t.integer("user_id").notNullable().references("id").inTable("users").onDelete("CASCADE");
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.timestamp("read_at", { useTz: true }).notNullable();
+      t.primary(["user_id", "document"]);
+    });
+    await knex.schema.alterTable("documents", (t) => {
+      t.string("due_date", 10).nullable(); // yyyy-mm-dd
+    });
+    for (let after = ""; ; ) {
+      const docs = await knex("documents").where("id", ">", after).orderBy("id").limit(500).select("id", "header_json");
+      if (!docs.length) break;
+      after = docs[docs.length - 1].id;
+      for (const d of docs) {
+        const due = dueDate((JSON.parse(d.header_json).header ?? {}) as Pick<EdocHeader, "DueDate">);
+        if (due) await knex("documents").where({ id: d.id }).update({ due_date: due });
+      }
+    }
+  },
+  async down(knex) {
+    await knex.raw("ALTER TABLE documents DROP COLUMN due_date");
+    await knex.schema.dropTableIfExists("document_reads");
+    await knex.schema.dropTableIfExists("incoming_register");
+    await knex.schema.dropTableIfExists("register_counters");
+  },
+};
+
 // The audit log as a hash chain (each row's hash covers the previous row's and its own content, in
 // the order one writer linked them) and the node's signed checkpoints of its head.
 const auditChain: Migration = {
@@ -388,7 +439,7 @@ const auditChain: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, auditChain];
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, auditChain];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -52,3 +52,12 @@ export function queryTerms(q: string): { exact: string[]; prefix?: string } {
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
+
+/** The statuses after which a document's handling is over: it is overdue no more (06 Hoàn thành, 02 refused, 15 taken back). */
+export const HANDLING_OVER: readonly string[] = ["06", "02", "15"];
+
+/** The header's DueDate (hạn xử lý, yyyy/MM/dd) as yyyy-mm-dd, the overdue filter's column; null without one. */
+export function dueDate(header: Pick<EdocHeader, "DueDate">): string | null {
+  const m = /^(\d{4})[/-](\d{2})[/-](\d{2})$/.exec(header.DueDate ?? "");
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}

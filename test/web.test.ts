@@ -4,19 +4,14 @@
 // violation) and no page may trip the Content-Security-Policy. Without /usr/bin/chromium the suite
 // is skipped with a printed reason, except under CI, where it fails.
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createUser, type Caller } from "../app/index.ts";
 import { getUserByUsername, listAudit } from "../storage/index.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
 import { createApp } from "../server/app.ts";
+import { expectAccessible, launchChromium } from "./helpers/browser.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-// libraries.md: the flags Debian's Chromium needs in a container
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mật khẩu thật dài 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
 // signed a second ago (the test certificates are fresh); shown in Vietnam's time, UTC+7
@@ -39,16 +34,10 @@ describe("web pages in a browser (Chromium)", function () {
   let tamperedPacket: Buffer;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-      if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
     // this node hosts the recipient; its registry binds the sender's certificate, so packets signed by the sender verify
     const pki = testPki();
     [browser, node] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+      launchChromium(this),
       startNode({
         database: { dataDir: s.path("data") },
         organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
@@ -86,18 +75,7 @@ describe("web pages in a browser (Chromium)", function () {
     s.cleanup();
   });
 
-  /** axe-core in the page (evaluated through the DevTools protocol, which the CSP does not govern). */
-  async function accessible(what: string) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    });
-    expect(
-      violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
-      `${what}: accessibility violations`,
-    ).to.deep.equal([]);
-  }
+  const accessible = (what: string) => expectAccessible(page, what);
 
   async function signIn(username: string, password = PASSWORD) {
     await page.goto(node.url);

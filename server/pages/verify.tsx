@@ -22,7 +22,7 @@ function part(t: Dictionary, covers: string): string {
 
 const commonName = (dn: string) => /(?:^|,\s*)CN=([^,]+)/.exec(dn)?.[1] ?? dn;
 
-function ReportView({ t, report }: { t: Dictionary; report: Report }) {
+export function ReportView({ t, report }: { t: Dictionary; report: Report }) {
   const v = t.verify;
   const reasons = report.errors.map((e) => bilingual(t, e));
   return (

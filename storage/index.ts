@@ -55,6 +55,7 @@ export {
   
   searchDocuments,
   type DocumentRow,
+  type StatusRow,
   
 } from "./documents.ts";
 export {
@@ -69,3 +70,4 @@ export {
   type Delivery,
 } from "./deliveries.ts";
 export { terms } from "./search.ts";
+export { claimSendKey, documentForSendKey, outgoingCodes, documentsOfPeriod, type PeriodDocument } from "./outbox.ts";

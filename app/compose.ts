@@ -50,9 +50,6 @@ export const DOCUMENT_KINDS: ReadonlyArray<{ type: 1 | 2; name: string }> = [
   ].map((name) => ({ type: 2 as const, name })),
 ];
 
-/** Độ khẩn (OtherInfo/Priority): 0 Thường, 1 Khẩn, 2 Thượng khẩn, 3 Hỏa tốc, 4 Hỏa tốc hẹn giờ. */
-export const PRIORITIES = [0, 1, 2, 3, 4] as const;
-
 export interface RecipientGroup {
   /** The parent agency (cơ quan chủ quản); null for the agencies with no parent and no children. */
   parent: { organId: string; name: string } | null;

@@ -368,7 +368,7 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["the form has no key: reload the page and send it again", "biểu mẫu không có mã gửi: hãy tải lại trang rồi gửi lại"],
   ["OtherInfo/Priority: choose one of the list", "OtherInfo/Priority: hãy chọn một mức trong danh sách"],
   ["the fields are those of the compose page", "các trường là các trường của trang soạn văn bản"],
-  ["the parameters are from, to", "các tham số là from, to"],
+  ["the parameters are from, to", 'các tham số là "from" và "to"'],
   ["the period is not valid", "khoảng thời gian không hợp lệ"],
 
   // ---- the HTTP doors (server/)

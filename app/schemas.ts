@@ -468,6 +468,7 @@ export const ComposeInput = fields(
     signerPosition: formText("SignerInfo/Position"),
     signerName: formText("SignerInfo/FullName"),
     dueDate: formText("DueDate"),
+    // độ khẩn, OtherInfo/Priority: 0 Thường, 1 Khẩn, 2 Thượng khẩn, 3 Hỏa tốc, 4 Hỏa tốc hẹn giờ
     priority: z
       .enum(["0", "1", "2", "3", "4"], { error: "OtherInfo/Priority: choose one of the list" })
       .default("0")

@@ -5,16 +5,13 @@
 // in Vietnamese; the search finds without diacritics and exports CSV; the indicators count the
 // exchange. Free text with markup stays text; axe-core finds nothing serious on any page.
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createUser, setStatus, tokenCaller, type Caller } from "../app/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
+import { assertAccessible, cspRefusals, fillSignIn, launchChromium, requireChromium } from "./helpers/browser.ts";
 import { link, startNode, type TestNode } from "./helpers/node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mật khẩu thật dài 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
 const DELIVERY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 5000, pollMs: 20, timeoutMs: 5000 };
@@ -23,15 +20,6 @@ const BIG = Buffer.alloc(6 * 1024 * 1024, "Nội dung tệp lớn. "); // large 
 const SMALL = Buffer.from("%PDF-1.4 phụ lục\n");
 const admin = (organId: string): Caller => ({ organId, role: "admin", name: "test", actor: "cli:test" });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes", function () {
   this.timeout(90_000);
@@ -44,19 +32,14 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
   let cspErrors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-      if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+    requireChromium(this);
     const { startDeliveryWorker } = await import("../app/index.ts");
     const worker = (h: TestNode) => {
       const w = startDeliveryWorker(h.node);
       return () => w.stop();
     };
     [browser, a, b] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+      launchChromium(),
       startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery: DELIVERY }, onListening: worker }),
       startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery: DELIVERY }, onListening: worker }),
     ]);
@@ -75,10 +58,7 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
   beforeEach(async () => {
     context = await browser.newContext({ locale: "en-US" });
     page = await context.newPage();
-    cspErrors = [];
-    page.on("console", (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
+    cspErrors = cspRefusals(page);
   });
   afterEach(async () => {
     expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
@@ -92,23 +72,10 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
     s.cleanup();
   });
 
-  async function accessible(what: string) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    });
-    expect(
-      violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
-      `${what}: accessibility violations`,
-    ).to.deep.equal([]);
-  }
+  const accessible = (what: string) => assertAccessible(page, what);
 
   async function signIn(node: TestNode, username: string) {
-    await page.goto(node.url);
-    await page.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
-    await page.getByLabel("Mật khẩu", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "Đăng nhập", exact: true }).click();
+    await fillSignIn(page, node.url, username, PASSWORD);
     await page.waitForURL(`${node.url}/`);
   }
 
@@ -273,7 +240,7 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
     await page.goto(`${a.url}/search?from=2026-13-01`);
     expect(await page.getByRole("alert").textContent()).to.include("from: phải là ngày dạng");
 
-    const answer = await page.request.get(`${a.url}/search.csv?q=cong%20van`);
+    const answer = await page.request.get(`${a.url}/search.csv?q=cong%20van%20trien`);
     expect(answer.headers()["content-type"]).to.equal("text/csv; charset=utf-8");
     expect(answer.headers()["content-disposition"]).to.match(/^attachment; filename="tra-cuu-/);
     const bytes = await answer.body();

@@ -4,19 +4,14 @@
 // violation) and no page may trip the Content-Security-Policy. Without /usr/bin/chromium the suite
 // is skipped with a printed reason, except under CI, where it fails.
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createUser, type Caller } from "../app/index.ts";
 import { getUserByUsername, listAudit } from "../storage/index.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
 import { createApp } from "../server/app.ts";
+import { assertAccessible, cspRefusals, fillSignIn, launchChromium, requireChromium } from "./helpers/browser.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-// libraries.md: the flags Debian's Chromium needs in a container
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mật khẩu thật dài 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
 // signed a second ago (the test certificates are fresh); shown in Vietnam's time, UTC+7
@@ -39,16 +34,11 @@ describe("web pages in a browser (Chromium)", function () {
   let tamperedPacket: Buffer;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-      if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+    requireChromium(this);
     // this node hosts the recipient; its registry binds the sender's certificate, so packets signed by the sender verify
     const pki = testPki();
     [browser, node] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+      launchChromium(),
       startNode({
         database: { dataDir: s.path("data") },
         organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
@@ -71,10 +61,7 @@ describe("web pages in a browser (Chromium)", function () {
   beforeEach(async () => {
     context = await browser.newContext({ locale: "en-US" }); // the browser asks for English: Vietnamese is the default all the same
     page = await context.newPage();
-    cspErrors = [];
-    page.on("console", (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
+    cspErrors = cspRefusals(page);
   });
   afterEach(async () => {
     expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
@@ -86,24 +73,10 @@ describe("web pages in a browser (Chromium)", function () {
     s.cleanup();
   });
 
-  /** axe-core in the page (evaluated through the DevTools protocol, which the CSP does not govern). */
-  async function accessible(what: string) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    });
-    expect(
-      violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
-      `${what}: accessibility violations`,
-    ).to.deep.equal([]);
-  }
+  const accessible = (what: string) => assertAccessible(page, what);
 
   async function signIn(username: string, password = PASSWORD) {
-    await page.goto(node.url);
-    await page.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
-    await page.getByLabel("Mật khẩu", { exact: true }).fill(password);
-    await page.getByRole("button", { name: "Đăng nhập", exact: true }).click();
+    await fillSignIn(page, node.url, username, password);
     await page.waitForLoadState();
   }
 
@@ -138,8 +111,8 @@ describe("web pages in a browser (Chromium)", function () {
 
   it("shows each role the navigation it may use, and refuses the others' pages", async () => {
     const expected: Record<string, string[]> = {
-      "van.thu": ["Văn bản đến", "Văn bản đi", "Soạn văn bản", "Tra cứu", "Kiểm tra chữ ký"],
-      "luu.tru": ["Văn bản đến", "Văn bản đi", "Tra cứu", "Kiểm tra chữ ký"],
+      "van.thu": ["Văn bản đến", "Văn bản đi", "Soạn văn bản", "Tra cứu", "Chỉ số", "Kiểm tra chữ ký"],
+      "luu.tru": ["Văn bản đến", "Văn bản đi", "Tra cứu", "Chỉ số", "Kiểm tra chữ ký"],
       "quan.tri": ["Kiểm tra chữ ký", "Quản trị"],
     };
     for (const [username, links] of Object.entries(expected)) {
@@ -210,7 +183,7 @@ describe("web pages in a browser (Chromium)", function () {
     await page.getByRole("link", { name: "English", exact: true }).click();
     await page.waitForLoadState();
     expect(await page.getAttribute("html", "lang")).to.equal("en");
-    expect(await navLinks()).to.deep.equal(["Inbox", "Sent documents", "Search", "Verify a signature"]);
+    expect(await navLinks()).to.deep.equal(["Inbox", "Sent documents", "Search", "Indicators", "Verify a signature"]);
     expect((await getUserByUsername(node.node.storage.db, "ngon.ngu"))!.language).to.equal("en");
     await accessible("home page in English");
 

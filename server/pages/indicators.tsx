@@ -4,6 +4,7 @@
 import type { Indicators } from "../../app/index.ts";
 import { Layout, type Frame } from "./layout.tsx";
 import { count, day, type Dictionary } from "./i18n.ts";
+import { DataTable, ProblemList } from "./parts.tsx";
 import { statusName } from "./states.tsx";
 
 const percent = (t: Dictionary, r: number) => new Intl.NumberFormat(t.locale, { style: "percent", maximumFractionDigits: 1 }).format(r);
@@ -98,16 +99,7 @@ export function IndicatorsPage(props: Frame & { query: Record<string, string>; i
           </div>
         </fieldset>
       </form>
-      {props.problems && (
-        <div class="alert" role="alert">
-          <p>{i.problems}</p>
-          <ul>
-            {props.problems.map((p) => (
-              <li>{p}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {props.problems && <ProblemList title={i.problems} problems={props.problems} />}
       {x && (
         <>
           <p>
@@ -131,49 +123,22 @@ export function IndicatorsPage(props: Frame & { query: Record<string, string>; i
             <div class="scroll">
               <MonthChart t={t} x={x} />
             </div>
-            <table class="grid">
-              <caption>{i.chartTitle}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{i.month}</th>
-                  <th scope="col">{i.sent}</th>
-                  <th scope="col">{i.received}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {x.months.map((m) => (
-                  <tr>
-                    <th scope="row">{month(m.month)}</th>
-                    <td>{count(t, m.sent)}</td>
-                    <td>{count(t, m.received)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable caption={i.chartTitle} columns={[i.month, i.sent, i.received]} rows={x.months.map((m) => [month(m.month), count(t, m.sent), count(t, m.received)])} rowHeaders />
           </section>
           {x.agencies.length > 0 && (
             <section aria-labelledby="agencies-title">
               <h2 id="agencies-title">{i.agencies}</h2>
-              <table class="grid">
-                <thead>
-                  <tr>
-                    <th scope="col">{i.agency}</th>
-                    <th scope="col">{i.sent}</th>
-                    <th scope="col">{i.received}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {x.agencies.map((a) => (
-                    <tr>
-                      <th scope="row">
-                        {props.names.get(a.organId) ?? a.organId} <span class="id">({a.organId})</span>
-                      </th>
-                      <td>{count(t, a.sent)}</td>
-                      <td>{count(t, a.received)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                columns={[i.agency, i.sent, i.received]}
+                rows={x.agencies.map((a) => [
+                  <>
+                    {props.names.get(a.organId) ?? a.organId} <span class="id">({a.organId})</span>
+                  </>,
+                  count(t, a.sent),
+                  count(t, a.received),
+                ])}
+                rowHeaders
+              />
             </section>
           )}
           <section aria-labelledby="overdue-title">
@@ -181,30 +146,16 @@ export function IndicatorsPage(props: Frame & { query: Record<string, string>; i
             {x.overdue.length === 0 ? (
               <p>{i.overdueNone}</p>
             ) : (
-              <table class="grid">
-                <thead>
-                  <tr>
-                    <th scope="col">{t.search.columns.code}</th>
-                    <th scope="col">{t.search.columns.subject}</th>
-                    <th scope="col">{i.from_}</th>
-                    <th scope="col">{i.dueDate}</th>
-                    <th scope="col">{i.status}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {x.overdue.map((d) => (
-                    <tr>
-                      <td class="code">{d.code}</td>
-                      <td>
-                        <a href={`/documents/${d.id}`}>{d.subject}</a>
-                      </td>
-                      <td>{props.names.get(d.from) ?? d.from}</td>
-                      <td>{d.dueDate && day(t, d.dueDate)}</td>
-                      <td>{d.status === "received" ? i.statusReceived : statusName(t, d.status)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                columns={[t.search.columns.code, t.search.columns.subject, i.from_, i.dueDate, i.status]}
+                rows={x.overdue.map((d) => [
+                  d.code,
+                  <a href={`/documents/${d.id}`}>{d.subject}</a>,
+                  props.names.get(d.from) ?? d.from,
+                  d.dueDate && day(t, d.dueDate),
+                  d.status === "received" ? i.statusReceived : statusName(t, d.status),
+                ])}
+              />
             )}
           </section>
         </>

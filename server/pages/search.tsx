@@ -5,6 +5,7 @@ import type { DocumentRecord, SearchResult } from "../../app/index.ts";
 import type { z } from "zod";
 import { Layout, type Frame } from "./layout.tsx";
 import { day, type Dictionary } from "./i18n.ts";
+import { Choice, DataTable, ProblemList } from "./parts.tsx";
 import { deliveryStateName, statusName } from "./states.tsx";
 
 type Result = z.infer<typeof SearchResult>;
@@ -30,7 +31,7 @@ const link = (path: string, params: Record<string, string>) => {
 };
 
 /** Where a document stands: a sent one with its recipients, a received one by the status set here. */
-export function documentState(t: Dictionary, d: DocumentRecord): string {
+function documentState(t: Dictionary, d: DocumentRecord): string {
   if (d.direction === "out") return deliveryStateName(t, d.delivery?.state === "retrying" ? "queued" : (d.delivery?.state ?? "queued"));
   return d.status === "received" ? t.search.statusReceived : statusName(t, d.status);
 }
@@ -58,35 +59,14 @@ function Filters({ t, query }: { t: Dictionary; query: Record<string, string> })
       <fieldset>
         <legend>{s.filters}</legend>
         <div class="row">
-          <div class="field">
-            <label for="f-direction">{s.direction}</label>
-            <select id="f-direction" name="direction">
-              <option value="">{s.any}</option>
-              <option value="in" selected={query.direction === "in"}>
-                {s.in}
-              </option>
-              <option value="out" selected={query.direction === "out"}>
-                {s.out}
-              </option>
-            </select>
-          </div>
-          <div class="field">
-            <label for="f-status">{s.status}</label>
-            <select id="f-status" name="status">
-              <option value="">{s.any}</option>
-              <option value="received" selected={query.status === "received"}>
-                {s.statusReceived}
-              </option>
-              <option value="sent" selected={query.status === "sent"}>
-                {s.statusSent}
-              </option>
-              {STATUS_CODES.map((c) => (
-                <option value={c} selected={query.status === c}>
-                  {c} {statusName(t, c)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <Choice id="f-direction" name="direction" label={s.direction} value={query.direction} options={[["", s.any], ["in", s.in], ["out", s.out]]} />
+          <Choice
+            id="f-status"
+            name="status"
+            label={s.status}
+            value={query.status}
+            options={[["", s.any], ["received", s.statusReceived], ["sent", s.statusSent], ...STATUS_CODES.map((c): [string, string] => [c, `${c} ${statusName(t, c)}`])]}
+          />
           {input("from", s.from, "date")}
           {input("to", s.to, "date")}
         </div>
@@ -110,16 +90,7 @@ export function SearchPage(props: Frame & { query: Record<string, string>; resul
   return (
     <Layout {...props} title={s.title}>
       <Filters t={t} query={query} />
-      {props.problems.length > 0 && (
-        <div class="alert" role="alert">
-          <p>{s.problems}</p>
-          <ul>
-            {props.problems.map((p) => (
-              <li>{p}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {props.problems.length > 0 && <ProblemList title={s.problems} problems={props.problems} />}
       {result && (
         <section aria-labelledby="results-title">
           <h2 id="results-title">{s.results}</h2>
@@ -133,31 +104,19 @@ export function SearchPage(props: Frame & { query: Record<string, string>; resul
                 </a>
               </p>
               <div class="scroll">
-                <table class="grid">
-                  <caption>{s.page(at)}</caption>
-                  <thead>
-                    <tr>
-                      {(["code", "subject", "kind", "direction", "party", "date", "status"] as const).map((c) => (
-                        <th scope="col">{s.columns[c]}</th>
-                      ))}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {result.items.map((d) => (
-                      <tr>
-                        <td class="code">{d.code}</td>
-                        <td>
-                          <a href={`/documents/${d.id}`}>{d.subject}</a>
-                        </td>
-                        <td>{d.type}</td>
-                        <td>{s.directionName[d.direction]}</td>
-                        <td>{party(d, props.names)}</td>
-                        <td>{day(t, d.promulgationDate)}</td>
-                        <td>{documentState(t, d)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  caption={s.page(at)}
+                  columns={(["code", "subject", "kind", "direction", "party", "date", "status"] as const).map((c) => s.columns[c])}
+                  rows={result.items.map((d) => [
+                    d.code,
+                    <a href={`/documents/${d.id}`}>{d.subject}</a>,
+                    d.type,
+                    s.directionName[d.direction],
+                    party(d, props.names),
+                    day(t, d.promulgationDate),
+                    documentState(t, d),
+                  ])}
+                />
               </div>
             </>
           )}

@@ -3,7 +3,7 @@
 // fields become the MessageHeader fields of sendDocument, whose rules name each problem by its
 // edXML path (the page shows each problem beside the field of that path).
 import { formatDate } from "../envelopes/index.ts";
-import { listAgencies, outgoingCodes, type DocumentRow } from "../storage/index.ts";
+import { agencyDirectory, outgoingCodes, type DocumentRow } from "../storage/index.ts";
 import { CLERKS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { sendDocument, type UploadedFile } from "./documents.ts";
@@ -66,7 +66,7 @@ const byName = (a: { name: string }, b: { name: string }) => collator.compare(a.
  */
 export async function recipientChoices(ctx: AppContext, caller: Caller): Promise<RecipientGroup[]> {
   assertRole(caller, CLERKS, "send documents or set their status");
-  const all = (await listAgencies(ctx.storage.db)).filter((a) => a.status === "active" && a.organId !== caller.organId);
+  const all = (await agencyDirectory(ctx.storage.db)).filter((a) => a.active && a.organId !== caller.organId);
   const names = new Map(all.map((a) => [a.organId, a.name]));
   const groups = new Map<string, RecipientGroup>();
   const alone: RecipientGroup = { parent: null, agencies: [] };
@@ -92,6 +92,11 @@ export async function recipientChoices(ctx: AppContext, caller: Caller): Promise
  * year in the agency's book of outgoing documents): one more than the highest number sent this
  * year, today in Vietnam. Counted from the documents sent until the books are kept on their own.
  */
+/** Organ id → name of every agency in the registry: the pages show agencies by name. */
+export async function agencyNames(ctx: AppContext): Promise<Map<string, string>> {
+  return new Map((await agencyDirectory(ctx.storage.db)).map((a) => [a.organId, a.name]));
+}
+
 export async function suggestOutgoingNumber(ctx: AppContext, caller: Caller): Promise<string> {
   assertRole(caller, CLERKS, "send documents or set their status");
   const year = Number(formatDate(ctx.now()).slice(0, 4));

@@ -2,7 +2,7 @@
 // node door in server/, the CLI in bin/, the web pages), their context, errors and schemas.
 export { ADMINS, CLERKS, DOCUMENT_READERS,  assertRole, type Role } from "./access.ts";
 export { readAudit } from "./audit.ts";
-export { DOCUMENT_KINDS, recipientChoices, sendComposed, suggestOutgoingNumber, type RecipientGroup } from "./compose.ts";
+export { DOCUMENT_KINDS, agencyNames, recipientChoices, sendComposed, suggestOutgoingNumber, type RecipientGroup } from "./compose.ts";
 export { agencyIndicators, type Indicators } from "./indicators.ts";
 export { SetupError,  loadConfig, type Config } from "./config.ts";
 export { cliActor, openContext, tokenCaller, type AppContext, type Caller } from "./context.ts";

@@ -20,8 +20,8 @@ import {
   chooseLanguage,
   csrfToken,
   csrfTokenMatches,
+  agencyNames,
   documentRecord,
-  listRegistry,
   newVisitorId,
   ownDocument,
   recipientChoices,
@@ -262,8 +262,6 @@ export function webRoutes(ctx: AppContext): Router {
   });
 
   // ---- Soạn văn bản ----------------------------------------------------------------------------
-  /** Organ id → name, from the registry: the pages show agencies by name. */
-  const agencyNames = async () => new Map((await listRegistry(ctx)).map((a) => [a.organId, a.name]));
 
   const composeForm = multer({
     dest: tmpDir,
@@ -320,7 +318,7 @@ export function webRoutes(ctx: AppContext): Router {
   async function sentView(req: Request, res: Response) {
     const caller = web(res).session!.caller;
     const record = await documentRecord(ctx, await ownDocument(ctx, caller, String(req.params.id)));
-    const names = await agencyNames();
+    const names = await agencyNames(ctx);
     return { record, names };
   }
   router.get("/documents/:id", signedIn, async (req, res, next) => {
@@ -351,7 +349,7 @@ export function webRoutes(ctx: AppContext): Router {
         if (!(err instanceof AppError) || err.kind !== "invalid") throw err;
         problems = (Array.isArray(err.details) ? (err.details as string[]) : [err.message]).map((p) => translate(p, web(res).t.lang));
       }
-      const names = await agencyNames();
+      const names = await agencyNames(ctx);
       page(res, problems.length ? 400 : 200, SearchPage, { ...frame(req, res), query, result, problems, names });
     } catch (err) {
       next(err);
@@ -361,7 +359,7 @@ export function webRoutes(ctx: AppContext): Router {
   router.get("/search.csv", signedIn, async (req, res, next) => {
     try {
       const { t, session } = web(res);
-      const names = await agencyNames();
+      const names = await agencyNames(ctx);
       const rows = await searchCsv(t, names, (page) => searchAgencyDocuments(ctx, session!.caller, { ...searchParams(req.query), page: String(page), pageSize: "200" }));
       sendCsv(res, `tra-cuu-${new Date().toISOString().slice(0, 10)}.csv`, rows);
     } catch (err) {
@@ -373,7 +371,7 @@ export function webRoutes(ctx: AppContext): Router {
     try {
       const { t, session } = web(res);
       const query = searchParams(req.query, ["from", "to"]);
-      const names = await agencyNames();
+      const names = await agencyNames(ctx);
       try {
         page(res, 200, IndicatorsPage, { ...frame(req, res), query, names, indicators: await agencyIndicators(ctx, session!.caller, query) });
       } catch (err) {
@@ -390,7 +388,7 @@ export function webRoutes(ctx: AppContext): Router {
     try {
       const { t, session } = web(res);
       const indicators = await agencyIndicators(ctx, session!.caller, searchParams(req.query, ["from", "to"]));
-      const names = await agencyNames();
+      const names = await agencyNames(ctx);
       sendCsv(res, `chi-so-${indicators.from}-${indicators.to}.csv`, indicatorsCsv(t, indicators, names));
     } catch (err) {
       next(err);

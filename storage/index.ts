@@ -70,4 +70,4 @@ export {
   type Delivery,
 } from "./deliveries.ts";
 export { terms } from "./search.ts";
-export { claimSendKey, documentForSendKey, outgoingCodes, documentsOfPeriod, type PeriodDocument } from "./outbox.ts";
+export { agencyDirectory, claimSendKey, documentForSendKey, outgoingCodes, documentsOfPeriod, type PeriodDocument } from "./outbox.ts";

@@ -1,6 +1,7 @@
-// What the compose and indicators pages read and write besides the documents themselves: the
-// compose forms' keys (a form sent twice finds its document), the numbers of the year's outgoing
-// documents (the next số), and the light rows of a period the indicators are counted from.
+// What the compose, search and indicators pages read and write besides the documents themselves:
+// the compose forms' keys (a form sent twice finds its document), the agencies' names, the numbers
+// of the year's outgoing documents (the next số), and the light rows of a period the indicators
+// are counted from.
 import type { Db } from "./db.ts";
 
 /** Records that the compose form `key` sent `document` (inside the sending transaction). */
@@ -12,6 +13,12 @@ export async function claimSendKey(trx: Db, k: { localOrgan: string; key: string
 export async function documentForSendKey(db: Db, localOrgan: string, key: string): Promise<string | null> {
   const r = await db("send_keys").where({ local_organ: localOrgan, key }).first("document");
   return (r?.document as string | undefined) ?? null;
+}
+
+/** Every registry entry's organ id, name, parent and status: what pages show and group agencies by, without their certificates. */
+export async function agencyDirectory(db: Db): Promise<Array<{ organId: string; name: string; parentId: string | null; active: boolean }>> {
+  const rows = await db("registry").orderBy("organ_id").select("organ_id", "name", "parent_id", "status");
+  return rows.map((r: Record<string, unknown>) => ({ organId: r.organ_id as string, name: r.name as string, parentId: (r.parent_id as string | null) ?? null, active: r.status === "active" }));
 }
 
 /** The "số/ký hiệu" of the documents the agency sent with a promulgation date in `year`. */

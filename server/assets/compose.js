@@ -82,6 +82,8 @@ if (form) {
     xhr.addEventListener("load", () => {
       const to = xhr.getResponseHeader("Location");
       if (xhr.status === 201 && to) return location.assign(to);
+      // sent elsewhere on the way (the session ended: the sign-in page): go there
+      if (xhr.responseURL && new URL(xhr.responseURL).pathname !== new URL(form.action).pathname) return location.assign(xhr.responseURL);
       done();
       upload.hidden = true;
       if (xhr.status >= 400 && xhr.status < 500 && showProblems(xhr.responseText)) return;

@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { agencyIndicators, recipientChoices, sendComposed, suggestOutgoingNumber, tokenCaller, AppError, type UploadedFile } from "../app/index.ts";
 import { SENDER, scratch } from "../fixtures/index.ts";
+import { csv } from "../server/csv.ts";
 import { onEachDatabase } from "./helpers/db.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
@@ -109,5 +110,17 @@ onEachDatabase("compose and indicators use cases", (database) => {
       const admin = await agencyIndicators(a.node, tokenCaller({ id: 0, organId: SENDER, role: "admin", name: "Quản trị" }), {}).catch((e: unknown) => e);
       expect(admin).to.be.instanceOf(AppError).with.property("kind", "forbidden");
     });
+  });
+});
+
+describe("CSV downloads", () => {
+  it("are UTF-8 with a BOM, quoted where needed, and never start a cell like a formula", () => {
+    const text = csv([
+      ["Số/ký hiệu", "Trích yếu"],
+      ["=HYPERLINK(\"http://x\")", "a, b"],
+      ["+1", 'nói "không"\nhai dòng'],
+      [3, "-2"],
+    ]);
+    expect(text).to.equal('\uFEFFSố/ký hiệu,Trích yếu\r\n"\'=HYPERLINK(""http://x"")","a, b"\r\n\'+1,"nói ""không""\nhai dòng"\r\n3,\'-2\r\n');
   });
 });

@@ -319,6 +319,14 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
       reached.add(await focused());
     }
     expect([...reached]).to.include.members(["input:from", "input:to", "button:Xem"]);
+    await page.goto(`${a.url}/search?q=giay`);
+    reached.clear();
+    await page.locator("body").focus();
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      reached.add(await focused());
+    }
+    expect([...reached]).to.include.members(["input:q", "select:f-direction", "input:f-from", "button:Tìm", "a:Tải kết quả về (CSV)", "a:Giấy mời họp giao ban tháng 12"]);
 
     await page.goto(`${a.url}/compose`);
     await page.getByRole("link", { name: "English", exact: true }).click();

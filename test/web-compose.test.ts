@@ -275,6 +275,10 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
     expect(await chart.locator("desc").textContent()).to.include("Số liệu có trong bảng ngay dưới");
     expect(await page.getByRole("table", { name: "Văn bản gửi và nhận theo tháng" }).getByRole("row").last().textContent()).to.match(/\d\d\/\d{4}02$/);
     await accessible("indicators");
+    await overdue.getByRole("link").click();
+    await page.waitForURL(/\/documents\/[0-9a-f-]{36}$/);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).to.equal("Văn bản đã nhận");
+    expect(await page.locator("main").textContent()).to.include("Văn phòng Chính phủ (000.00.00.G22)");
 
     await context.clearCookies();
     await signIn(a, "van.thu");

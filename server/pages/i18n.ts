@@ -147,6 +147,8 @@ const vi = {
   },
   sent: {
     title: "Văn bản đã gửi",
+    received: "Văn bản đã nhận",
+    from: "Nơi gửi",
     code: "Số/ký hiệu",
     subject: "Trích yếu",
     kind: "Loại văn bản",
@@ -370,6 +372,8 @@ const en: Dictionary = {
   },
   sent: {
     title: "Sent document",
+    received: "Received document",
+    from: "From",
     code: "Number/notation",
     subject: "Subject",
     kind: "Kind of document",

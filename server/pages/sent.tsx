@@ -1,5 +1,6 @@
-// A sent document as the compose page leaves it: its number, subject and attachments, and where
-// it stands with each recipient (refreshed by htmx every few seconds while any is on its way).
+// A document as the compose page leaves it: its number, subject and attachments, and where it
+// stands with each recipient (refreshed by htmx every few seconds while any is on its way); a
+// received one with its sender. The document's full page (signature, timeline, actions) replaces it.
 import type { DocumentRecord } from "../../app/index.ts";
 import { Layout, type Frame } from "./layout.tsx";
 import { dateTime, type Dictionary } from "./i18n.ts";
@@ -19,8 +20,16 @@ export function SentPage(props: Frame & { record: DocumentRecord; names: Readonl
   const { t, record } = props;
   const s = t.sent;
   return (
-    <Layout {...props} title={s.title}>
+    <Layout {...props} title={record.direction === "out" ? s.title : s.received}>
       <dl class="facts">
+        {record.direction === "in" && (
+          <>
+            <dt>{s.from}</dt>
+            <dd>
+              {props.names.get(record.from) ?? record.from} ({record.from})
+            </dd>
+          </>
+        )}
         <dt>{s.code}</dt>
         <dd class="code">{record.code}</dd>
         <dt>{s.subject}</dt>
@@ -38,7 +47,7 @@ export function SentPage(props: Frame & { record: DocumentRecord; names: Readonl
           </ul>
         </dd>
       </dl>
-      <SentStates t={t} record={record} names={props.names} />
+      {record.direction === "out" && <SentStates t={t} record={record} names={props.names} />}
       <p>
         <a href={`/documents/${record.id}`}>{s.refresh}</a>
       </p>

@@ -28,6 +28,8 @@ import {
   assignIncomingNumber,
   audit,
   blobSize,
+  claimSendKey,
+  documentForSendKey,
   enqueueDelivery,
   findDocument,
   getAgency,
@@ -195,10 +197,26 @@ const duplicateSend = () =>
       "give it its own number, or send a correction as an update or replacement (Bussiness)",
   );
 
-/** Builds, signs, stores and queues an edoc from a clerk's metadata and files. */
-export async function sendDocument(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[]): Promise<DocumentRow> {
+/**
+ * Builds, signs, stores and queues an edoc from a clerk's metadata and files. With `sendKey` (the
+ * key of a compose form) a second send of the same form answers the document the first one sent.
+ */
+export async function sendDocument(
+  ctx: AppContext,
+  caller: Caller,
+  metadata: unknown,
+  files: UploadedFile[],
+  /** `problems`: the caller's own findings (a form's), reported with the document's. */
+  opts: { sendKey?: string; problems?: string[] } = {},
+): Promise<DocumentRow> {
   assertRole(caller, CLERKS, "send documents or set their status");
   const db = ctx.storage.db;
+  const sentBefore = async () => {
+    const id = opts.sendKey ? await documentForSendKey(db, caller.organId, opts.sendKey) : null;
+    return id ? getDocument(db, id) : null;
+  };
+  const before = await sentBefore();
+  if (before) return before;
   const agency = await getLocalAgency(db, caller.organId);
   if (!agency) throw forbidden(`${caller.organId} is not an agency of this node`);
   if (!metadata || typeof metadata !== "object" || Array.isArray(metadata)) {
@@ -216,7 +234,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
     if (err instanceof ValidationError) throw invalid("the document is not valid", err.problems);
     throw err;
   }
-  const problems = validateEdoc(edoc, { own: true, now: ctx.now() });
+  const problems = [...(opts.problems ?? []), ...validateEdoc(edoc, { own: true, now: ctx.now() })];
   for (const [i, to] of edoc.header.To.entries()) {
     const known = to.OrganId ? await getAgency(db, to.OrganId) : null;
     if (to.OrganId && !known) problems.push(`To[${i + 1}]: ${to.OrganId} is not in the registry; ask an administrator to add it`);
@@ -225,7 +243,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
   }
   if (problems.length) throw invalid("the document is not valid", problems);
   const key = { direction: "out" as const, localOrgan: caller.organId, from: caller.organId, documentId: edoc.header.DocumentId };
-  if (await findDocument(db, key)) throw duplicateSend();
+  if (await findDocument(db, key)) return (await sentBefore()) ?? Promise.reject(duplicateSend());
 
   const tmpDir = join(ctx.config.dataDir, "tmp");
   await mkdir(tmpDir, { recursive: true });
@@ -244,7 +262,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
     }
     const id = randomUUID();
     const recipients = [...new Set(edoc.header.To.map((t) => t.OrganId))];
-    await db
+    const again = await db
       .transaction(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
         const packet = await putBlob(trx, "bytes" in signed ? signed.bytes : readSource({ path: packetPath }));
@@ -253,6 +271,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
           attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });
         }
         await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
+        if (opts.sendKey) await claimSendKey(trx, { localOrgan: caller.organId, key: opts.sendKey, document: id });
         for (const organId of recipients) await enqueueDelivery(trx, { document: id, organId, kind: "edoc", packetSha256: packet.sha256 });
         for (const t of businessTargets(edoc.bussiness)) await markBusinessState(trx, { ...key, documentId: t.documentId }, t.state);
         await audit(trx, {
@@ -263,9 +282,15 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
           detail: { documentId: edoc.header.DocumentId, to: recipients },
         });
       })
-      .catch((err: unknown) => {
-        throw isUniqueViolation(err) ? duplicateSend() : err;
-      });
+      .then(
+        () => null,
+        async (err: unknown) => {
+          // the same form sent at the same time (a double click): the first one's document
+          if (!isUniqueViolation(err)) throw err;
+          return (await sentBefore()) ?? Promise.reject(duplicateSend());
+        },
+      );
+    if (again) return again;
     ctx.metrics.documentsSent.inc({ organ_id: caller.organId });
     return (await getDocument(db, id))!;
   } finally {

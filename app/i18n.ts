@@ -374,6 +374,16 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ['Code must be "số/ký hiệu" (e.g. "45/QĐ-VPCP") or {CodeNumber, CodeNotation}', 'Code phải có dạng "số/ký hiệu" (ví dụ "45/QĐ-VPCP") hoặc {CodeNumber, CodeNotation}'],
   ["DocumentType must be an object: {Type, TypeName}", "DocumentType phải là một đối tượng: {Type, TypeName}"],
 
+  // ---- the compose form and the indicators (app/compose.ts, app/indicators.ts)
+  ["DocumentType/TypeName: choose a kind of document from the list", "DocumentType/TypeName: hãy chọn một loại văn bản trong danh sách"],
+  ["To: choose at least one recipient", "To: hãy chọn ít nhất một nơi nhận"],
+  ["Attachments: a document must carry at least one file", "Attachments: văn bản phải có ít nhất một tệp đính kèm"],
+  ["the form has no key: reload the page and send it again", "biểu mẫu không có mã gửi: hãy tải lại trang rồi gửi lại"],
+  ["OtherInfo/Priority: choose one of the list", "OtherInfo/Priority: hãy chọn một mức trong danh sách"],
+  ["the fields are those of the compose page", "các trường là các trường của trang soạn văn bản"],
+  ["the parameters are from, to", 'các tham số là "from" và "to"'],
+  ["the period is not valid", "khoảng thời gian không hợp lệ"],
+
   // ---- the HTTP doors (server/)
   [
     'send the document as multipart/form-data: a field "metadata" with the MessageHeader fields as JSON, and one or more files in the field "files"',

@@ -3,6 +3,8 @@
 export { ADMINS, CLERKS, DOCUMENT_READERS,  assertRole, type Role } from "./access.ts";
 export { backupNode } from "./backup.ts";
 export { readAudit, linkAuditLog, startAuditChain, verifyAuditLog } from "./audit.ts";
+export { DOCUMENT_KINDS, agencyNames, recipientChoices, sendComposed, suggestOutgoingNumber, type RecipientGroup } from "./compose.ts";
+export { agencyIndicators, type Indicators } from "./indicators.ts";
 export { SetupError,  loadConfig, type Config } from "./config.ts";
 export { cliActor, openContext, tokenCaller, type AppContext, type Caller } from "./context.ts";
 export { RECIPIENT_HEADER, retryDelay, startDeliveryWorker } from "./delivery.ts";

@@ -298,6 +298,18 @@ export const RegisterQuery = fields(
   },
   "the parameters are book and year",
 );
+/** The period of the indicators page (Chỉ số): days in Vietnam's time; default this year until today. */
+export const IndicatorsQuery = fields(
+  {
+    from: dateParam("from", "The first day"),
+    to: dateParam("to", "The last day"),
+  },
+  "the parameters are from, to",
+)
+  .superRefine((o, ctx) => {
+    if (o.from && o.to && searchDate(o.from)! > searchDate(o.to)!) ctx.addIssue({ code: "custom", message: `from (${o.from}) is after to (${o.to})` });
+  })
+  .transform((o) => ({ from: o.from ? searchDate(o.from) : undefined, to: o.to ? searchDate(o.to) : undefined }));
 
 export const VerifyQuery = fields({ at: IsoTime('"at"').optional().meta({ description: "Check certificates at this time instead of now" }) }, "the only parameter is at").meta({ id: "VerifyQuery", examples: [{ at: "2026-11-22T10:00:00+07:00" }] });
 
@@ -442,6 +454,42 @@ export const DocumentMetadata = z
       'Code may be "số/ký hiệu"; DocumentId and PromulgationInfo/PromulgationDate are filled in when missing. An optional Bussiness block makes a revoke (1), update (2) or replace (3).',
     examples: [{ To: ["000.00.00.H41"], Code: "45/QĐ-VPCP", Subject: "V/v triển khai …", DocumentType: { Type: 1, TypeName: "Quyết định" } }],
   });
+
+/**
+ * The compose page's form (Soạn văn bản), before it becomes MessageHeader fields (app/compose.ts):
+ * text as the browser sends it, recipients once or repeated, and the form's key, which makes a
+ * second send of the same form find the document the first one sent.
+ */
+const formText = (name: string) =>
+  z
+    .string({ error: `${name} must be text` })
+    .optional()
+    .transform((v) => v?.trim() ?? "");
+export const ComposeInput = fields(
+  {
+    key: z.string({ error: "the form has no key: reload the page and send it again" }).regex(/^[A-Za-z0-9_-]{16,64}$/, { error: "the form has no key: reload the page and send it again" }),
+    to: z
+      .union([z.string(), z.array(z.string())], { error: "To: choose at least one recipient" })
+      .optional()
+      .transform((v) => (v === undefined ? [] : typeof v === "string" ? [v] : v).filter(Boolean)),
+    number: formText("Code/CodeNumber"),
+    notation: formText("Code/CodeNotation"),
+    kind: formText("DocumentType/TypeName"),
+    subject: formText("Subject"),
+    content: formText("Content"),
+    signerCompetence: formText("SignerInfo/Competence"),
+    signerPosition: formText("SignerInfo/Position"),
+    signerName: formText("SignerInfo/FullName"),
+    dueDate: formText("DueDate"),
+    // độ khẩn, OtherInfo/Priority: 0 Thường, 1 Khẩn, 2 Thượng khẩn, 3 Hỏa tốc, 4 Hỏa tốc hẹn giờ
+    priority: z
+      .enum(["0", "1", "2", "3", "4"], { error: "OtherInfo/Priority: choose one of the list" })
+      .default("0")
+      .transform(Number),
+  },
+  "the fields are those of the compose page",
+  ["csrf"],
+);
 
 const Delivery = z
   .object({

@@ -2,6 +2,7 @@
 // our CSS and htmx served by the node itself (no CDN: agencies run on closed networks), sessions in
 // HttpOnly SameSite=Lax cookies (Secure when the public URL is https), a CSRF token checked on
 // every POST, and a Content-Security-Policy that allows no inline script or style.
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -13,20 +14,28 @@ import { h, type FunctionComponent } from "preact";
 import { render } from "preact-render-to-string";
 import {
   AppError,
+  DOCUMENT_KINDS,
   LANGUAGES,
+  agencyIndicators,
+  agencyNames,
   chooseLanguage,
   csrfToken,
   csrfTokenMatches,
   documentList,
+  documentRecord,
   documentView,
   newVisitorId,
   ownDocument,
   readRegister,
+  recipientChoices,
   resendDocument,
+  searchAgencyDocuments,
+  sendComposed,
   sessionCaller,
   signIn,
   setStatus,
   signOut,
+  suggestOutgoingNumber,
   translate,
   verifyUpload,
   visitorSecret,
@@ -34,9 +43,13 @@ import {
   type Language,
   type Session,
 } from "../app/index.ts";
+import { csv } from "./csv.ts";
 import { httpError } from "./errors.ts";
-import { sendAttachment, sendEvidence } from "./http.ts";
-import { BooksPage, DocumentListPage, DocumentPage, LIST_FILTERS, ReportPage, bookCsv, type ListQuery } from "./pages/documents.tsx";
+import { MAX_FILES, contentDisposition, sendAttachment, sendEvidence, uploadError, uploadedContentType, uploadedFileName } from "./http.ts";
+import { COMPOSE_FIELDS, ComposePage, composeProblems, type ComposeProblems, type ComposeValues } from "./pages/compose.tsx";
+import { BooksPage, DeliveriesRegion, DocumentListPage, DocumentPage, LIST_FILTERS, ReportPage, bookCsv, type ListQuery } from "./pages/documents.tsx";
+import { IndicatorsPage, indicatorsCsv } from "./pages/indicators.tsx";
+import { SearchPage, searchCsv, searchParams } from "./pages/search.tsx";
 import { dictionary, type Dictionary } from "./pages/i18n.ts";
 import { NAV, type Frame } from "./pages/layout.tsx";
 import { BuildingPage, ErrorPage, HomePage, SignInPage } from "./pages/simple.tsx";
@@ -63,6 +76,7 @@ const ASSETS: Record<string, string> = {
   "app.css": join(ROOT, "server/assets/app.css"),
   "drop.js": join(ROOT, "server/assets/drop.js"),
   "print.js": join(ROOT, "server/assets/print.js"),
+  "compose.js": join(ROOT, "server/assets/compose.js"),
   "htmx.min.js": createRequire(import.meta.url).resolve("htmx.org/dist/htmx.min.js"),
 };
 
@@ -117,8 +131,8 @@ export function webRoutes(ctx: AppContext): Router {
     });
   }
 
-  const documentPaths = ["/documents/:id", "/documents/:id/status", "/documents/:id/resend", "/documents/:id/evidence", "/documents/:id/report", "/documents/:id/attachments/:n", "/books", "/books.csv"];
-  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", ...NAV.map((n) => n.href), ...documentPaths];
+  const documentPaths = ["/documents/:id", "/documents/:id/status", "/documents/:id/resend", "/documents/:id/evidence", "/documents/:id/report", "/documents/:id/deliveries", "/documents/:id/attachments/:n", "/books", "/books.csv"];
+  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", "/search.csv", "/indicators.csv", ...NAV.map((n) => n.href), ...documentPaths];
   // who is asking, in which language, with which CSRF secret; the security headers of every page
   router.all(pagePaths, async (req, res, next) => {
     try {
@@ -227,14 +241,15 @@ export function webRoutes(ctx: AppContext): Router {
   router.get("/verify", signedIn, (req, res) => page(res, 200, VerifyPage, frame(req, res)));
 
   const tmpDir = join(ctx.config.dataDir, "tmp");
+  // the token comes before the files (it is a form's first field): nothing is stored without it
+  const tokenFirst: multer.Options["fileFilter"] = (req, _file, done) => {
+    if (csrfTokenMatches(web(req.res!).secret, req.body?.csrf)) done(null, true);
+    else done(new AppError("forbidden", "the form's CSRF token is missing or wrong"));
+  };
   const verifyForm = multer({
     dest: tmpDir,
     limits: { fileSize: ctx.config.maxPacketBytes, files: 1, fields: 2, fieldSize: 1024, parts: 3 },
-    // the token comes before the file (it is the form's first field): nothing is stored without it
-    fileFilter: (req, _file, done) => {
-      if (csrfTokenMatches(web(req.res!).secret, req.body?.csrf)) done(null, true);
-      else done(new AppError("forbidden", "the form's CSRF token is missing or wrong"));
-    },
+    fileFilter: tokenFirst,
   }).single("file");
   router.post("/verify", signedIn, (req, res, next) => {
     verifyForm(req, res, async (err?: unknown) => {
@@ -339,8 +354,131 @@ export function webRoutes(ctx: AppContext): Router {
     }
   });
 
+  // ---- Soạn văn bản ----------------------------------------------------------------------------
+
+  const composeForm = multer({
+    dest: tmpDir,
+    limits: { fileSize: ctx.config.maxUploadBytes, files: MAX_FILES, fields: 40, fieldSize: 16 * 1024, fieldNameSize: 100, parts: MAX_FILES + 40 },
+    fileFilter: tokenFirst,
+  }).array("files", MAX_FILES);
+
+  async function composePage(req: Request, res: Response, status: number, extra: { values?: ComposeValues; problems?: ComposeProblems; sendKey?: string } = {}) {
+    const caller = web(res).session!.caller;
+    const [groups, suggestedNumber] = await Promise.all([recipientChoices(ctx, caller), suggestOutgoingNumber(ctx, caller)]);
+    page(res, status, ComposePage, { ...frame(req, res), groups, kinds: DOCUMENT_KINDS, suggestedNumber, maxUploadBytes: ctx.config.maxUploadBytes, ...extra, sendKey: extra.sendKey ?? randomUUID() });
+  }
+
+  router.get("/compose", signedIn, async (req, res, next) => {
+    try {
+      await composePage(req, res, 200);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post("/compose", signedIn, (req, res, next) => {
+    composeForm(req, res, async (err?: unknown) => {
+      const files = (Array.isArray(req.files) ? req.files : []) as Express.Multer.File[];
+      const { t, session, secret } = web(res);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      // the same key when the form comes back with its problems: it has sent nothing yet
+      const again = (problems: ComposeProblems) => composePage(req, res, 400, { values: composeValues(body), problems, sendKey: typeof body.key === "string" ? body.key : undefined });
+      try {
+        if (err) {
+          const e = uploadError(err, ctx.config.maxUploadBytes);
+          if (e instanceof AppError && e.kind === "too-large") return await again({ fields: { files: [t.compose.tooLarge(`${Math.round(ctx.config.maxUploadBytes / 1024 / 1024)} MB`)] }, general: [] });
+          throw e;
+        }
+        if (!csrfTokenMatches(secret, body.csrf)) throw new AppError("forbidden", "the form's CSRF token is missing or wrong");
+        const uploaded = files.map((f) => ({ path: f.path, name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
+        const sent = await sendComposed(ctx, session!.caller, body, uploaded);
+        const to = `/documents/${sent.id}`;
+        // compose.js follows the Location itself (a redirect would be followed inside its request)
+        if (req.get("x-edoc-upload") === "1") res.status(201).location(to).end();
+        else res.redirect(303, to);
+      } catch (e) {
+        if (!(e instanceof AppError) || (e.kind !== "invalid" && e.kind !== "conflict")) return next(e);
+        // a conflict is the number: this agency sent one with the same số, ký hiệu and date
+        const problems = e.kind === "conflict" ? composeProblems(t, [e.message], "number") : composeProblems(t, Array.isArray(e.details) ? (e.details as string[]) : [e.message]);
+        await again(problems).catch(next);
+      } finally {
+        await Promise.all(files.map((f) => rm(f.path, { force: true })));
+      }
+    });
+  });
+
+  // the recipients' region of an outbound document's page, polled while a delivery is on its way
+  router.get("/documents/:id/deliveries", signedIn, async (req, res, next) => {
+    try {
+      const caller = reader(res).caller;
+      const [record, names] = await Promise.all([documentRecord(ctx, await ownDocument(ctx, caller, String(req.params.id))), agencyNames(ctx)]);
+      const { t } = web(res);
+      res.status(200).type("html").send(render(h(DeliveriesRegion, { t, csrf: frame(req, res).csrf, record, names, clerk: caller.role === "clerk" })));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // ---- Tra cứu and Chỉ số -------------------------------------------------------------------------
+  router.get("/search", signedIn, async (req, res, next) => {
+    try {
+      const query = searchParams(req.query);
+      let result: Awaited<ReturnType<typeof searchAgencyDocuments>> | undefined;
+      let problems: string[] = [];
+      try {
+        result = await searchAgencyDocuments(ctx, web(res).session!.caller, query);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.kind !== "invalid") throw err;
+        problems = (Array.isArray(err.details) ? (err.details as string[]) : [err.message]).map((p) => translate(p, web(res).t.lang));
+      }
+      const names = await agencyNames(ctx);
+      page(res, problems.length ? 400 : 200, SearchPage, { ...frame(req, res), query, result, problems, names });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get("/search.csv", signedIn, async (req, res, next) => {
+    try {
+      const { t, session } = web(res);
+      const names = await agencyNames(ctx);
+      const rows = await searchCsv(t, names, (page) => searchAgencyDocuments(ctx, session!.caller, { ...searchParams(req.query), page: String(page), pageSize: "200" }));
+      sendCsv(res, `tra-cuu-${new Date().toISOString().slice(0, 10)}.csv`, rows);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get("/indicators", signedIn, async (req, res, next) => {
+    try {
+      const { t, session } = web(res);
+      const query = searchParams(req.query, ["from", "to"]);
+      const names = await agencyNames(ctx);
+      try {
+        page(res, 200, IndicatorsPage, { ...frame(req, res), query, names, indicators: await agencyIndicators(ctx, session!.caller, query) });
+      } catch (err) {
+        if (!(err instanceof AppError) || err.kind !== "invalid") throw err;
+        const problems = (Array.isArray(err.details) ? (err.details as string[]) : [err.message]).map((p) => translate(p, t.lang));
+        page(res, 400, IndicatorsPage, { ...frame(req, res), query, names, problems });
+      }
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get("/indicators.csv", signedIn, async (req, res, next) => {
+    try {
+      const { t, session } = web(res);
+      const indicators = await agencyIndicators(ctx, session!.caller, searchParams(req.query, ["from", "to"]));
+      const names = await agencyNames(ctx);
+      sendCsv(res, `chi-so-${indicators.from}-${indicators.to}.csv`, indicatorsCsv(t, indicators, names));
+    } catch (err) {
+      next(err);
+    }
+  });
+
   // the pages of the navigation not built yet: for the roles that may use them
-  for (const n of NAV.filter((n) => !["verify", "inbox", "outbox"].includes(n.key))) {
+  for (const n of NAV.filter((n) => !["verify", "inbox", "outbox", "compose", "search", "indicators"].includes(n.key))) {
     router.get(n.href, signedIn, (req, res, next) => {
       const { session, t } = web(res);
       if (n.roles && !n.roles.includes(session!.role)) return next(new AppError("forbidden", "this page is not for your role"));
@@ -366,6 +504,22 @@ function pageError(t: Dictionary, err: unknown): string {
   const { message, details } = httpError(err);
   const problems = Array.isArray(details) ? details.filter((d): d is string => typeof d === "string").map((d) => translate(d, t.lang)) : [];
   return [translate(message, t.lang), ...problems].join(": ");
+}
+
+/** The compose form's fields as they came, to show the form again with its problems. */
+function composeValues(body: Record<string, unknown>): ComposeValues {
+  const values: ComposeValues = {};
+  for (const f of COMPOSE_FIELDS) {
+    const v = body[f];
+    if (f === "to") values.to = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string");
+    else if (f !== "files" && typeof v === "string") values[f] = v;
+  }
+  return values;
+}
+
+/** A CSV download: UTF-8 with a byte order mark, so that Excel shows Vietnamese as it is. */
+function sendCsv(res: Response, name: string, rows: ReadonlyArray<ReadonlyArray<string | number>>) {
+  res.status(200).type("text/csv; charset=utf-8").set("Content-Disposition", contentDisposition("attachment", name)).send(csv(rows));
 }
 
 function answerVerify(req: Request, res: Response, status: number, result: { report?: Parameters<typeof VerifyPage>[0]["report"]; message?: string }) {

@@ -69,6 +69,7 @@ export {
   
   searchDocuments,
   type DocumentRow,
+  type StatusRow,
   
 } from "./documents.ts";
 export {
@@ -84,3 +85,4 @@ export {
 } from "./deliveries.ts";
 export { HANDLING_OVER, dueDate, terms } from "./search.ts";
 export { assignIncomingNumber, incomingBook, incomingNumbersFor, markRead, outgoingBook, readBy, type IncomingNumber } from "./registers.ts";
+export { agencyDirectory, claimSendKey, documentForSendKey, outgoingCodes, documentsOfPeriod, type PeriodDocument } from "./outbox.ts";

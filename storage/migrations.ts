@@ -409,6 +409,24 @@ const registers: Migration = {
   },
 };
 
+// The key of each compose form a clerk sent: a double click, a reload or a retry after a lost
+// answer sends the same key, and finds the document already sent instead of sending it twice.
+const sendKeys: Migration = {
+  name: "010_send_keys",
+  async up(knex) {
+    await knex.schema.createTable("send_keys", (t) => {
+      t.string("local_organ", 35).notNullable();
+      t.string("key", 64).notNullable();
+      t.string("document", 36).notNullable().references("id").inTable("documents");
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.primary(["local_organ", "key"]);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("send_keys");
+  },
+};
+
 // The audit log as a hash chain (each row's hash covers the previous row's and its own content, in
 // the order one writer linked them) and the node's signed checkpoints of its head.
 const auditChain: Migration = {
@@ -439,7 +457,7 @@ const auditChain: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, auditChain];
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, auditChain];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

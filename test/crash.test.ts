@@ -13,6 +13,7 @@ import { listDeliveries, listStatuses, openStorage, queueDepth, type Storage } f
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
 import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SCRIPT = "test/helpers/crash-sender.ts";
@@ -23,15 +24,6 @@ const ANSWER_DELAY_MS = 300;
 type StorageOptions = { dataDir: string; databaseUrl?: string; schema?: string };
 
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const inbound = async (node: Node) => Number((await node.storage.db("documents").where({ direction: "in" }).count({ n: "*" }))[0].n);
 

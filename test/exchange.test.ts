@@ -22,11 +22,13 @@ import {
 } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "../fixtures/index.ts";
-import { link, startNode, testIdentity, waitFor, type TestNode } from "./helpers/node.ts";
+import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const THIRD = "000.00.00.K01"; // registered at A, hosted nowhere
 const DELIVERY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 5000, pollMs: 20, timeoutMs: 5000 };
 const MAX_PACKET = 1024 * 1024;
+
 
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -11,8 +11,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createUser, sendDocument, startDeliveryWorker, tokenCaller, verifyUpload, type Caller } from "../app/index.ts";
 import { findDocument, getDocument, listAudit, listDeliveries, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
-import { expectAccessible, launchChromium } from "./helpers/browser.ts";
-import { link, startNode, testIdentity, waitFor, type TestNode } from "./helpers/node.ts";
+import { assertAccessible, launchChromium, requireChromium } from "./helpers/browser.ts";
+import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const PASSWORD = "mật khẩu thật dài 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
@@ -38,12 +39,13 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
   let second: DocumentRow;
 
   before(async function () {
+    requireChromium(this);
     const worker = (h: TestNode) => {
       const w = startDeliveryWorker(h.node);
       return () => w.stop();
     };
     [browser, a, b] = await Promise.all([
-      launchChromium(this),
+      launchChromium(),
       startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery: DELIVERY }, onListening: worker }),
       startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery: DELIVERY }, onListening: worker }),
     ]);
@@ -95,7 +97,7 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
   const arrived = (doc: DocumentRow) =>
     waitFor(`${doc.documentId} at B`, () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
 
-  const accessible = (what: string) => expectAccessible(page, what);
+  const accessible = (what: string) => assertAccessible(page, what);
 
   async function signIn(node: TestNode, username: string) {
     await page.goto(node.url);

@@ -9,7 +9,7 @@ import { createUser, type Caller } from "../app/index.ts";
 import { getUserByUsername, listAudit } from "../storage/index.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
 import { createApp } from "../server/app.ts";
-import { expectAccessible, launchChromium } from "./helpers/browser.ts";
+import { assertAccessible, cspRefusals, fillSignIn, launchChromium, requireChromium } from "./helpers/browser.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
 const PASSWORD = "mật khẩu thật dài 2026";
@@ -34,10 +34,11 @@ describe("web pages in a browser (Chromium)", function () {
   let tamperedPacket: Buffer;
 
   before(async function () {
+    requireChromium(this);
     // this node hosts the recipient; its registry binds the sender's certificate, so packets signed by the sender verify
     const pki = testPki();
     [browser, node] = await Promise.all([
-      launchChromium(this),
+      launchChromium(),
       startNode({
         database: { dataDir: s.path("data") },
         organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
@@ -60,10 +61,7 @@ describe("web pages in a browser (Chromium)", function () {
   beforeEach(async () => {
     context = await browser.newContext({ locale: "en-US" }); // the browser asks for English: Vietnamese is the default all the same
     page = await context.newPage();
-    cspErrors = [];
-    page.on("console", (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
+    cspErrors = cspRefusals(page);
   });
   afterEach(async () => {
     expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
@@ -75,13 +73,10 @@ describe("web pages in a browser (Chromium)", function () {
     s.cleanup();
   });
 
-  const accessible = (what: string) => expectAccessible(page, what);
+  const accessible = (what: string) => assertAccessible(page, what);
 
   async function signIn(username: string, password = PASSWORD) {
-    await page.goto(node.url);
-    await page.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
-    await page.getByLabel("Mật khẩu", { exact: true }).fill(password);
-    await page.getByRole("button", { name: "Đăng nhập", exact: true }).click();
+    await fillSignIn(page, node.url, username, password);
     await page.waitForLoadState();
   }
 
@@ -116,8 +111,8 @@ describe("web pages in a browser (Chromium)", function () {
 
   it("shows each role the navigation it may use, and refuses the others' pages", async () => {
     const expected: Record<string, string[]> = {
-      "van.thu": ["Văn bản đến", "Văn bản đi", "Soạn văn bản", "Tra cứu", "Kiểm tra chữ ký"],
-      "luu.tru": ["Văn bản đến", "Văn bản đi", "Tra cứu", "Kiểm tra chữ ký"],
+      "van.thu": ["Văn bản đến", "Văn bản đi", "Soạn văn bản", "Tra cứu", "Chỉ số", "Kiểm tra chữ ký"],
+      "luu.tru": ["Văn bản đến", "Văn bản đi", "Tra cứu", "Chỉ số", "Kiểm tra chữ ký"],
       "quan.tri": ["Kiểm tra chữ ký", "Quản trị"],
     };
     for (const [username, links] of Object.entries(expected)) {
@@ -188,7 +183,7 @@ describe("web pages in a browser (Chromium)", function () {
     await page.getByRole("link", { name: "English", exact: true }).click();
     await page.waitForLoadState();
     expect(await page.getAttribute("html", "lang")).to.equal("en");
-    expect(await navLinks()).to.deep.equal(["Inbox", "Sent documents", "Search", "Verify a signature"]);
+    expect(await navLinks()).to.deep.equal(["Inbox", "Sent documents", "Search", "Indicators", "Verify a signature"]);
     expect((await getUserByUsername(node.node.storage.db, "ngon.ngu"))!.language).to.equal("en");
     await accessible("home page in English");
 

@@ -4,6 +4,7 @@
 import type { DocumentRecord, Listed, SignedView, VerificationReport } from "../../app/index.ts";
 import type { z } from "zod";
 import { dateTime, day, type Dictionary } from "./i18n.ts";
+import { deliveryStateName, statusName } from "./states.tsx";
 import { Layout, type Frame } from "./layout.tsx";
 import { ReportView } from "./verify.tsx";
 
@@ -16,12 +17,9 @@ export type ListQuery = Partial<Record<(typeof LIST_FILTERS)[number], string>>;
 
 const INBOX_STATES = ["received", "02", "03", "04", "05", "06", "13", "15", "16"];
 
-const stateName = (t: Dictionary, status: string) => t.statusNames[status] ?? status;
-
 /** A recipient's state: the transport's until the receipt, then the last status it sent back. */
 function deliveryName(t: Dictionary, d: Delivery): string {
-  if (/^\d\d$/.test(d.state)) return t.statusNames[d.state] ?? d.state;
-  return t.delivery[d.state === "queued" && d.attempts > 0 ? "retrying" : d.state] ?? d.state;
+  return /^\d\d$/.test(d.state) ? `${deliveryStateName(t, d.state)} · ${statusName(t, d.state)}` : deliveryStateName(t, d.state);
 }
 
 const senderName = (r: DocumentRecord) => (r.header as { From?: { OrganName?: string } }).From?.OrganName ?? "";
@@ -44,7 +42,7 @@ function Filters({ t, direction, query }: { t: Dictionary; direction: "in" | "ou
               <option value="">{d.any}</option>
               {INBOX_STATES.map((s) => (
                 <option value={s} selected={query.status === s}>
-                  {stateName(t, s)}
+                  {statusName(t, s)}
                 </option>
               ))}
             </select>
@@ -126,10 +124,10 @@ export function DocumentListPage(
                 <td>{r.type}</td>
                 <td>{dateTime(t, r.createdAt)}</td>
                 <td>
-                  {day(dueDate)}
+                  {day(t, dueDate)}
                   {overdue && <span class="badge bad">{d.overdue}</span>}
                 </td>
-                <td>{inbound ? stateName(t, r.status) : r.delivery ? t.delivery[r.delivery.state] : ""}</td>
+                <td>{inbound ? statusName(t, r.status) : r.delivery ? deliveryStateName(t, r.delivery.state) : ""}</td>
               </tr>
             ))}
           </tbody>
@@ -186,7 +184,7 @@ function SignedFacts({ t, signed, incoming }: { t: Dictionary; signed: SignedVie
       <dt>{d.promulgated}</dt>
       <dd>
         {signed.place ? `${signed.place}, ` : ""}
-        {day(signed.promulgationDate)}
+        {day(t, signed.promulgationDate)}
       </dd>
       {signed.signer && (
         <>
@@ -197,7 +195,7 @@ function SignedFacts({ t, signed, incoming }: { t: Dictionary; signed: SignedVie
       {signed.dueDate && (
         <>
           <dt>{d.due}</dt>
-          <dd>{day(signed.dueDate)}</dd>
+          <dd>{day(t, signed.dueDate)}</dd>
         </>
       )}
       {signed.content && (
@@ -222,7 +220,7 @@ function Timeline({ t, record }: { t: Dictionary; record: DocumentRecord }) {
         <span class="who">{inbound ? d.theirs : d.ours}</span>
       </li>
       {record.statuses.map((s) => {
-        const name = stateName(t, s.code);
+        const name = statusName(t, s.code);
         const ours = s.direction === "sent";
         return (
           <li class={ours ? "ours" : "theirs"}>
@@ -269,7 +267,17 @@ function StatusButtons({ t, id, csrf, codes }: { t: Dictionary; id: string; csrf
   );
 }
 
-function Deliveries({ t, id, csrf, record, names, clerk }: { t: Dictionary; id: string; csrf: string; record: DocumentRecord; names: Map<string, string>; clerk: boolean }) {
+/** The recipients' region, polled by htmx while a delivery is queued or on its way. */
+export function DeliveriesRegion({ t, csrf, record, names, clerk }: { t: Dictionary; csrf: string; record: DocumentRecord; names: ReadonlyMap<string, string>; clerk: boolean }) {
+  const moving = record.deliveries.some((d) => d.state === "queued" || d.state === "sending");
+  return (
+    <div id="deliveries" aria-live="polite" {...(moving ? { "hx-get": `/documents/${record.id}/deliveries`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}>
+      <Deliveries t={t} id={record.id} csrf={csrf} record={record} names={names} clerk={clerk} />
+    </div>
+  );
+}
+
+function Deliveries({ t, id, csrf, record, names, clerk }: { t: Dictionary; id: string; csrf: string; record: DocumentRecord; names: ReadonlyMap<string, string>; clerk: boolean }) {
   const d = t.docs;
   return (
     <table class="list" aria-labelledby="deliveries-title">
@@ -289,7 +297,10 @@ function Deliveries({ t, id, csrf, record, names, clerk }: { t: Dictionary; id: 
             <td>
               {names.get(x.organId) ?? ""} ({x.organId})
             </td>
-            <td class={`state ${x.state}`}>{deliveryName(t, x)}</td>
+            <td class={`state ${x.state}`}>
+              <strong>{deliveryStateName(t, x.state)}</strong>
+              {/^\d\d$/.test(x.state) && <p class="status">{statusName(t, x.state)}</p>}
+            </td>
             <td>{x.attempts}</td>
             <td>{x.nextAttemptAt ? dateTime(t, x.nextAttemptAt) : ""}</td>
             <td class="error">{x.lastError ?? ""}</td>
@@ -378,7 +389,7 @@ export function DocumentPage(props: Frame & DocumentViewProps & { message?: stri
       {record.direction === "out" && (
         <section aria-labelledby="deliveries-title">
           <h2 id="deliveries-title">{d.deliveries}</h2>
-          <Deliveries t={t} id={record.id} csrf={props.csrf} record={record} names={names} clerk={clerk} />
+          <DeliveriesRegion t={t} csrf={props.csrf} record={record} names={names} clerk={clerk} />
         </section>
       )}
       <section aria-labelledby="timeline-title">
@@ -437,7 +448,7 @@ export function ReportPage(props: Frame & DocumentViewProps & { agency: string; 
               <tr>
                 <td>{dateTime(t, s.at)}</td>
                 <td>
-                  {s.code} {stateName(t, s.code)}
+                  {s.code} {statusName(t, s.code)}
                 </td>
                 <td>{t.docs.by(s.from, s.to)}</td>
               </tr>
@@ -471,16 +482,16 @@ function bookRow(t: Dictionary, book: "in" | "out", e: BookEntry): string[] {
   const r = e.record;
   const h = r.header as { SignerInfo?: { FullName?: string; Position?: string } };
   if (book === "in") {
-    return [String(e.number), dateTime(t, e.recordedAt), `${senderName(r)} (${r.from})`, r.code, day(r.promulgationDate), r.subject, r.type, stateName(t, r.status)];
+    return [String(e.number), dateTime(t, e.recordedAt), `${senderName(r)} (${r.from})`, r.code, day(t, r.promulgationDate), r.subject, r.type, statusName(t, r.status)];
   }
   return [
     r.code,
-    day(r.promulgationDate),
+    day(t, r.promulgationDate),
     r.subject,
     r.type,
     [h.SignerInfo?.Position, h.SignerInfo?.FullName].filter(Boolean).join(": "),
     r.to.join(", "),
-    r.delivery ? t.delivery[r.delivery.state] : "",
+    r.delivery ? deliveryStateName(t, r.delivery.state) : "",
   ];
 }
 

@@ -10,6 +10,7 @@ export const NAV: ReadonlyArray<{ key: keyof Dictionary["nav"] & string; href: s
   { key: "outbox", href: "/outbox", roles: DOCUMENT_READERS },
   { key: "compose", href: "/compose", roles: CLERKS },
   { key: "search", href: "/search", roles: DOCUMENT_READERS },
+  { key: "indicators", href: "/indicators", roles: DOCUMENT_READERS },
   { key: "verify", href: "/verify", roles: null },
   { key: "admin", href: "/admin", roles: ADMINS },
 ];

@@ -1,36 +1,53 @@
-// Debian's Chromium for the browser tests (playwright-core, no browser download), and axe-core run
-// inside a page. Without /usr/bin/chromium a suite is skipped with a printed reason, except under
-// CI, where it fails.
-import { expect } from "chai";
+// The browser tests' common part: Debian's Chromium driven by playwright-core (no browser download;
+// without /usr/bin/chromium a suite is skipped with the reason, except under CI, where it fails),
+// axe-core run inside a page, the Content-Security-Policy's refusals, and the sign-in form.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { expect } from "chai";
 
 const CHROMIUM = "/usr/bin/chromium";
 // libraries.md: the flags Debian's Chromium needs in a container
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-/** Chromium, or the suite skipped (call from a `before` hook). */
-export function launchChromium(suite: Mocha.Context): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-    if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-    console.log(`      skipped: ${reason}`);
-    suite.skip();
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+/** Skips the suite (`this` of its before hook) when there is no Chromium; under CI that is a failure. */
+export function requireChromium(suite: Mocha.Context): void {
+  if (existsSync(CHROMIUM)) return;
+  const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
+  if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
+  console.log(`      skipped: ${reason}`);
+  suite.skip();
+}
+
+export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+
+/** The console messages of `page` that say the Content-Security-Policy refused something, as they come. */
+export function cspRefusals(page: Page): string[] {
+  const refused: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+  });
+  return refused;
 }
 
 /** axe-core in the page (evaluated through the DevTools protocol, which the CSP does not govern): no serious or critical violation. */
-export async function expectAccessible(page: Page, what: string): Promise<void> {
+export async function assertAccessible(page: Page, what: string): Promise<void> {
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }> }> } }).axe;
-    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((x) => x.html).slice(0, 3) }));
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
   });
   expect(
     violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
     `${what}: accessibility violations`,
   ).to.deep.equal([]);
+}
+
+/** Fills and sends the sign-in form of the node at `url` (the caller waits for what it expects). */
+export async function fillSignIn(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
+  await page.getByLabel("Mật khẩu", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Đăng nhập", exact: true }).click();
 }

@@ -30,6 +30,7 @@ export {
   AgencyInput,
   AuditEntry,
   AuditQuery,
+  CertificateConfirmation,
   DocumentMetadata,
   DocumentRecord,
   ErrorBody,
@@ -62,4 +63,5 @@ export {
 export { authenticateToken, createApiToken, listApiTokens, revokeApiToken } from "./tokens.ts";
 export { addCrl, addTrustAnchors, watchTrustChanges } from "./trust.ts";
 export { changePassword, checkCredentials, createUser, disableUser, listAgencyUsers } from "./users.ts";
+export { confirmSeenCertificate, importDirectory, pollHub, startVdxpBridge } from "./vdxp.ts";
 export { exportEvidence, verifyUpload } from "./verify.ts";

@@ -12,7 +12,7 @@ import { getAgency } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 
 /** The words every accepted unsigned packet's report carries (English — Vietnamese). */
-export const UNSIGNED_NOTE = "not signed: accepted without a digital signature because the sender's registry entry allows unsigned packets from the national axle — Chưa ký số";
+const UNSIGNED_NOTE = "not signed: accepted without a digital signature because the sender's registry entry allows unsigned packets from the national axle — Chưa ký số";
 
 /** What the receive use case reads of a packet (signed or, from an accepted sender, not). */
 export interface AcceptedUnsigned {

@@ -4,8 +4,8 @@
 // requests with the same functions' rules, written out again from §7.2 (test/helpers/vdxp-hub.ts).
 import { createHmac } from "node:crypto";
 
-export const SDK_USER_AGENT = "JAVASDKAgent/1.0.0 XRoad/VPCP";
-export const SDK_VERSION = "3.0.201608";
+const SDK_USER_AGENT = "JAVASDKAgent/1.0.0 XRoad/VPCP";
+const SDK_VERSION = "3.0.201608";
 const PREFIX = "XroadVnpt-";
 
 /**
@@ -63,6 +63,9 @@ export interface HubAnswer {
 
 /** Null when the answer is a success, else why not, in words. */
 export function answerProblem(a: HubAnswer): string | null {
-  const ok = a.status === "OK" && (a.ErrorCode === undefined || a.ErrorCode === null || String(a.ErrorCode) === "0");
-  return ok ? null : `the hub answered ${a.status ?? "no status"}${a.ErrorCode !== undefined ? ` (ErrorCode ${a.ErrorCode})` : ""}${a.ErrorDesc ? `: ${a.ErrorDesc}` : ""}`;
+  const code = a.ErrorCode === undefined || a.ErrorCode === null ? "0" : String(a.ErrorCode);
+  if (a.status === "OK" && code === "0") return null;
+  const status = String(a.status ?? "-");
+  const desc = String(a.ErrorDesc ?? "-");
+  return `the hub answered ${status} (ErrorCode ${code}): ${desc}`;
 }

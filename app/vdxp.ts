@@ -46,7 +46,7 @@ import { answerProblem, sdkHashFile, sdkHeaders, sdkTimestamp, type HubAnswer } 
 const CRLF = Buffer.from("\r\n");
 
 /** A call to the hub that did not succeed (network, timeout, an answer that is not JSON, or not OK). */
-export class HubError extends Error {
+class HubError extends Error {
   override name = "HubError";
 }
 

@@ -6,7 +6,7 @@ import { createHash, createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface HubItem {
+interface HubItem {
   docId: string;
   messageType: "edoc" | "status";
   from: string;
@@ -17,7 +17,7 @@ export interface HubItem {
   acked: "done" | "fail" | null;
 }
 
-export type Fault = "fail" | "timeout" | "non-json" | "http-500";
+type Fault = "fail" | "timeout" | "non-json" | "http-500";
 
 export interface TestHub {
   url: string;

@@ -118,7 +118,7 @@ function program(): Command {
   const registry = edoc.command("registry").description("The registry: every agency this node knows, with the node that hosts it and the certificates that may sign for it.");
   registry
     .command("add")
-    .usage("--organ-id ID --name NAME --endpoint URL|vdxp: --cert CERT.pem [--parent ID] [--accept-unsigned]")
+    .usage("--organ-id ID --name NAME --endpoint URL --cert CERT.pem [--parent ID] [--accept-unsigned]")
     .description("Adds or replaces an agency of another node (an entry added here is never overwritten by a registry sync or a directory import).")
     .option("--organ-id <ID>", "its organ id (1 to 35 letters, digits or dots)")
     .option("--name <NAME>", "its name")

@@ -4,13 +4,16 @@
 // the hub's failures, time-outs, non-JSON answers and replays; its agency directory; and the
 // unsigned packets of the VNPT library (../shared/samples/), refused unless accepted per agency.
 import { expect } from "chai";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { strFromU8, unzipSync } from "fflate";
 import { formatTimestamp } from "../envelopes/index.ts";
 import { documentRecord, importDirectory, pollHub, sendDocument, setStatus, startDeliveryWorker, startVdxpBridge, tokenCaller, type AppContext as Node, type Caller } from "../app/index.ts";
 import { sdkHashFile, sdkHeaders, sdkTimestamp, signHeaderHmac } from "../app/vdxp-protocol.ts";
 import { blobBytes, findDocument, getAgency, getDocument, listDeliveries, listStatuses, type DocumentRow } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
-import { pack, RECIPIENT, sampleEdoc, SENDER, testPki } from "../fixtures/index.ts";
+import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "../fixtures/index.ts";
 import { startNode, testIdentity, type TestNode } from "./helpers/node.ts";
 import { startHub, type TestHub } from "./helpers/vdxp-hub.ts";
 
@@ -318,6 +321,9 @@ function suite(database: () => TestDatabase) {
     // the evidence bundle carries the report saying so
     const evidence = await fetch(`${b.url}/api/v1/documents/${got.id}/evidence`, { headers: b.auth(RECIPIENT, "clerk") });
     expect(evidence.status).to.equal(200);
+    const report = JSON.parse(strFromU8(unzipSync(new Uint8Array(await evidence.arrayBuffer()))["report.json"]));
+    expect(report).to.include({ valid: false, subIndication: "NO_SIGNATURE" });
+    expect(report.warnings.join()).to.match(/Chưa ký số/);
   });
 
   it("unsigned statuses from an accept-unsigned agency are de-duplicated by (sender, document, code, Timestamp)", async () => {
@@ -368,3 +374,60 @@ function suite(database: () => TestDatabase) {
     }
   });
 }
+
+onEachDatabase("the national axle bridge from the command line and the schema", (database) => {
+  const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
+  let hub: TestHub;
+  const files = scratch();
+  before(async () => {
+    hub = await startHub({ [SYSTEM_A]: SECRET_A }, {});
+  });
+  after(async () => {
+    await hub?.close();
+    files.cleanup();
+  });
+
+  it("registry add --endpoint vdxp: --accept-unsigned, registry import-vdxp, registry list", async () => {
+    const o = database().options();
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, EDOC_DATA_DIR: o.dataDir, EDOC_VDXP_ENDPOINT: hub.url, EDOC_VDXP_SYSTEM_ID: SYSTEM_A, EDOC_VDXP_SECRET: SECRET_A };
+    if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
+    if (o.schema) env.EDOC_DB_SCHEMA = o.schema;
+    const edoc = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => execFile(EDOC, args, { env }, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr })));
+    expect((await edoc("agency", "add", "--organ-id", SENDER, "--name", "Văn phòng Chính phủ", "--dev")).code).to.equal(0);
+    const added = await edoc("registry", "add", "--organ-id", RECIPIENT, "--name", "UBND tỉnh Nghệ An", "--endpoint", "vdxp:", "--accept-unsigned");
+    expect(added.code, added.stderr).to.equal(0);
+    expect(added.stdout).to.include("reached through the national axle").and.include("Chưa ký số");
+    hub.directory.agencies = [
+      { id: 1, code: RECIPIENT, name: "UBND tỉnh Nghệ An (hub)", pid: null },
+      { id: 2, code: IMPORTED, name: "UBND tỉnh Cao Bằng", pid: 1 },
+    ];
+    const imported = await edoc("registry", "import-vdxp");
+    expect(imported.code, imported.stderr).to.equal(0);
+    expect(imported.stdout).to.include("1 added").and.include("1 left alone");
+    const list = await edoc("registry", "list");
+    expect(list.stdout).to.match(new RegExp(`${RECIPIENT}  UBND tỉnh Nghệ An  vdxp:  active  0 certificate\\(s\\)  accepts unsigned`));
+    expect(list.stdout).to.include(`${IMPORTED}  UBND tỉnh Cao Bằng  vdxp:  active  0 certificate(s)  parent ${RECIPIENT}  from vdxp`);
+    expect(hub.refused).to.deep.equal([]);
+    // without the hub's settings: exit 2 with the reason
+    const none = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(EDOC, ["registry", "import-vdxp"], { env: { ...env, EDOC_VDXP_ENDPOINT: "", EDOC_VDXP_SYSTEM_ID: "", EDOC_VDXP_SECRET: "" } }, (err, _out, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr })),
+    );
+    expect(none.code).to.equal(2);
+    expect(none.stderr).to.match(/no national axle hub/);
+  });
+
+  it("migration 013 rolls back and forward", async () => {
+    const st = await database().open();
+    try {
+      expect(await st.db.schema.hasColumn("deliveries", "hub_doc_id")).to.equal(true);
+      while (await st.db.schema.hasColumn("deliveries", "hub_doc_id")) await st.db.migrate.down();
+      expect(await st.db.schema.hasColumn("registry", "accept_unsigned")).to.equal(false);
+      await st.db.migrate.latest();
+      expect(await st.db.schema.hasColumn("registry", "accept_unsigned")).to.equal(true);
+      expect(await st.db.schema.hasColumn("registry", "seen_certificate_pem")).to.equal(true);
+    } finally {
+      await st.close();
+    }
+  });
+});

@@ -45,6 +45,8 @@ const vi = {
     result: "Kết quả kiểm tra",
     valid: "Hợp lệ",
     invalid: "Không hợp lệ",
+    // a packet without a signature (the QCVN placeholder): never "Hợp lệ" (app/unsigned.ts)
+    unsigned: "Chưa ký số",
     reason: "Lý do",
     details: "Chi tiết",
     warnings: "Lưu ý",
@@ -142,6 +144,7 @@ const en: Dictionary = {
     result: "Result",
     valid: "Valid",
     invalid: "Not valid",
+    unsigned: "Not signed",
     reason: "Reason",
     details: "Details",
     warnings: "Warnings",

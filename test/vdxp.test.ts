@@ -14,7 +14,7 @@ import { sdkHashFile, sdkHeaders, sdkTimestamp, signHeaderHmac } from "../app/vd
 import { blobBytes, findDocument, getAgency, getDocument, listDeliveries, listStatuses, type DocumentRow } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "../fixtures/index.ts";
-import { startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+import { startNode, testIdentity, waitFor, type TestNode } from "./helpers/node.ts";
 import { startHub, type TestHub } from "./helpers/vdxp-hub.ts";
 
 const DELIVERY = { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 200, leaseMs: 5000, pollMs: 20, timeoutMs: 1500 };
@@ -26,15 +26,6 @@ const SECRET_B = "c2VjcmV0LWI=";
 const IMPORTED = "000.00.00.H14"; // in the hub's directory only
 const SAMPLES = "/work/shared/samples";
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const clerk = (organId: string): Caller => tokenCaller({ id: 0, organId, role: "clerk", name: "Văn thư" });
 const admin = (organId: string): Caller => ({ organId, role: "admin", name: "operator", actor: "cli:test" });

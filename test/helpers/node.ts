@@ -94,6 +94,17 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
+/** Polls `probe` every 20 ms until it answers something, for at most `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const issued = new Map<string, Identity>();
 
 /** The identity a test agency gets when none is given. */

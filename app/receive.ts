@@ -48,7 +48,7 @@ import {
 } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 import { AppError, conflict, invalid, notFound } from "./errors.ts";
-import { acceptUnsigned } from "./unsigned.ts";
+import { acceptUnsigned, type ReceivedContent } from "./unsigned.ts";
 
 /** A received body, on disk. */
 export interface ReceivedBody {
@@ -95,7 +95,9 @@ export function inboundScan(): (chunk: Buffer) => void {
 
 export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
   const verified = await verifyPacket({ path: body.path }, await ctx.trust());
-  const accepted = verified.report.valid && verified.content ? { ...verified.content, report: verified.report } : opts.viaAxle ? await acceptUnsigned(ctx, { path: body.path }, verified.report) : null;
+  // what the signature covers; from the national axle, an unsigned packet its sender's entry accepts
+  let accepted: ReceivedContent | null = verified.report.valid && verified.content ? { ...verified.content, report: verified.report } : null;
+  if (!accepted && opts.viaAxle) accepted = await acceptUnsigned(ctx, { path: body.path }, verified.report);
   if (!accepted) return refuse(ctx, body, verified.report, opts);
   const { packet, report } = accepted;
   return packet.kind === "edoc" ? receiveEdoc(ctx, body, packet, accepted, report, opts) : receiveStatus(ctx, body, packet, accepted.headerDigest, report, opts);

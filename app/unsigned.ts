@@ -14,8 +14,8 @@ import type { AppContext } from "./context.ts";
 /** The words every accepted unsigned packet's report carries (English — Vietnamese). */
 const UNSIGNED_NOTE = "not signed: accepted without a digital signature because the sender's registry entry allows unsigned packets from the national axle — Chưa ký số";
 
-/** What the receive use case reads of a packet (signed or, from an accepted sender, not). */
-export interface AcceptedUnsigned {
+/** What the receive use case reads of a packet: a signed one's SignedContent, or this of an accepted unsigned one. */
+export interface ReceivedContent {
   packet: Packet;
   attachments: SignedContent["attachments"];
   /** Identifies a status without a signature: its (sender, document, code, Timestamp). */
@@ -30,7 +30,7 @@ export const isUnsignedReport = (r: VerificationReport) => r.subIndication === "
  * The packet read without a signature, when its sender (From) is in the registry, active, and
  * accepts unsigned packets; null otherwise (it stays refused).
  */
-export async function acceptUnsigned(ctx: AppContext, source: PacketSource, refused: VerificationReport): Promise<AcceptedUnsigned | null> {
+export async function acceptUnsigned(ctx: AppContext, source: PacketSource, refused: VerificationReport): Promise<ReceivedContent | null> {
   if (refused.subIndication !== "NO_SIGNATURE") return null;
   const scanned = await scanPacket(source);
   const doc = parseStrict(scanned.skeleton);

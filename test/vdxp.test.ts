@@ -5,6 +5,7 @@
 // unsigned packets of the VNPT library (../shared/samples/), refused unless accepted per agency.
 import { expect } from "chai";
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { strFromU8, unzipSync } from "fflate";
@@ -203,6 +204,32 @@ function suite(database: () => TestDatabase) {
     await wrong.receivedList("edoc").catch((err: Error) => (error = err));
     expect(String(error)).to.match(/hash-header is not the HMAC/);
     expect(hub.refused.splice(0)).to.have.length(1);
+  });
+
+  it("the hub takes a request as the SDK sends it: HashMap order, keys left over from earlier calls", async () => {
+    // the SDK never clears its header map: a list request after a sendEdoc still signs hash-file, from, to
+    const logical: Array<[string, string]> = [
+      ["hash-file", "ba7816bf8f1cfea414140de5dae2223b0361a396177a9cb410ff61f2015ad"],
+      ["from", SENDER],
+      ["messagetype", "edoc"],
+      ["Content-Type", "application/x-www-form-urlencoded"],
+      ["systemid", SYSTEM_B],
+      ["to", `["${RECIPIENT}"]`],
+      ["servicetype", "eDoc"],
+      ["timestamp", "22112025T141530+0123"],
+    ];
+    const signHeader = JSON.stringify(Object.fromEntries(logical.map(([k, v]) => [`XroadVnpt-${k}`, v])));
+    const headers: Record<string, string> = Object.fromEntries(logical.map(([k, v]) => [`XroadVnpt-${k}`, v]));
+    Object.assign(headers, {
+      "Content-Type": "application/x-www-form-urlencoded",
+      "XroadVnpt-sign-header-key": logical.map(([k]) => k).join(";"),
+      "XroadVnpt-sign-header": signHeader,
+      "XroadVnpt-hash-header": createHmac("sha256", Buffer.from(SECRET_B, "utf8")).update(signHeader).digest("hex"),
+      "XroadVnpt-version": "3.0.201608",
+      "User-Agent": "JAVASDKAgent/1.0.0 XRoad/VPCP",
+    });
+    const res = await fetch(`${hub.url}/getReceivedEdocList`, { method: "POST", headers, body: "" });
+    expect(await res.json()).to.include({ status: "OK", ErrorCode: "0" });
   });
 
   it("a forged packet from the hub is acked fail and kept in the rejection log", async () => {

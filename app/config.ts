@@ -170,6 +170,14 @@ export const VARIABLES = {
   EDOC_REGISTRY_FETCH_TIMEOUT_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "30000", meaning: "How long, in milliseconds, one fetch of the snapshot may take." }),
   EDOC_REGISTRY_VALID_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "3600000", meaning: "How long, in milliseconds, this node's own snapshots are valid." }),
   EDOC_REGISTRY_PUBLISHER: declare({ kind: organId, shownDefault: "the first local agency", meaning: "The local agency whose identity signs this node's snapshots." }),
+  EDOC_VDXP_ENDPOINT: declare({
+    kind: httpUrl,
+    shownDefault: "unset: no national axle",
+    meaning: "The national document axle's hub (VDXP, the VPCP/VNPT SDK protocol), e.g. `http://vxpdungchung.vnpt.vn`; registry entries with the endpoint `vdxp:` are reached through it (needs `EDOC_VDXP_SYSTEM_ID` and `EDOC_VDXP_SECRET`).",
+  }),
+  EDOC_VDXP_SYSTEM_ID: declare({ kind: text, shownDefault: "unset", meaning: "This node's account at the hub (systemid, mã trung tâm liên thông), e.g. `vxp.saas.02`." }),
+  EDOC_VDXP_SECRET: declare({ kind: text, shownDefault: "unset", meaning: "The hub account's secret, which keys the HMAC of every request (used as written, not base64-decoded).", secret: true }),
+  EDOC_VDXP_POLL_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "30000", meaning: "How often, in milliseconds, the hub is asked for new documents and statuses (its agency directory is imported every `EDOC_REGISTRY_SYNC_MS`)." }),
   EDOC_LISTEN_HOST: declare({ kind: host, shownDefault: "all interfaces", meaning: "The address the node listens on." }),
   EDOC_TRUST_PROXY: declare({
     kind: trustProxy,
@@ -237,6 +245,8 @@ export interface Config {
   snapshot: { validForMs: number; publisher?: string };
   /** Where this node syncs its registry from; null when EDOC_REGISTRY_URL is unset. */
   registrySync: { url: string; certPath: string; intervalMs: number; timeoutMs: number } | null;
+  /** The national axle's hub; null when EDOC_VDXP_ENDPOINT is unset. */
+  vdxp: VdxpConfig | null;
   listenHost?: string;
   /** express's "trust proxy": false, a hop count, or the proxies' addresses. */
   trustProxy: false | number | string[];
@@ -255,7 +265,28 @@ export interface Config {
   p12Password: string;
 }
 
+export interface VdxpConfig {
+  endpoint: string;
+  systemId: string;
+  secret: string;
+  pollMs: number;
+  /** How often the hub's agency directory is imported (EDOC_REGISTRY_SYNC_MS). */
+  directoryMs: number;
+}
+
 type Env = Record<string, string | undefined>;
+
+/** The hub's three settings come together or not at all. */
+function vdxpConfig(env: Env, directoryMs: number): VdxpConfig | null {
+  const endpoint = read(env, "EDOC_VDXP_ENDPOINT")?.replace(/\/+$/, "");
+  const systemId = read(env, "EDOC_VDXP_SYSTEM_ID");
+  const secret = read(env, "EDOC_VDXP_SECRET");
+  const pollMs = read(env, "EDOC_VDXP_POLL_MS")!;
+  if (!endpoint && !systemId && !secret) return null;
+  const missing = (["EDOC_VDXP_ENDPOINT", "EDOC_VDXP_SYSTEM_ID", "EDOC_VDXP_SECRET"] as const).filter((n) => !read(env, n));
+  if (missing.length) throw new SetupError(`the national axle needs EDOC_VDXP_ENDPOINT, EDOC_VDXP_SYSTEM_ID and EDOC_VDXP_SECRET together: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not set`);
+  return { endpoint: endpoint!, systemId: systemId!, secret: secret!, pollMs, directoryMs };
+}
 
 /** The variable's value (unset and empty both mean the default); undefined when unset without default. */
 function read<N extends VariableName>(env: Env, name: N): (typeof VARIABLES)[N] extends Declaration<infer T> ? T | undefined : never;
@@ -309,6 +340,7 @@ export function loadConfig(env: Env = process.env): Config {
     firstAgency: { organId: read(env, "EDOC_ORGAN_ID")!, name: read(env, "EDOC_ORGAN_NAME")! },
     snapshot: { validForMs: read(env, "EDOC_REGISTRY_VALID_MS")!, publisher: read(env, "EDOC_REGISTRY_PUBLISHER") },
     registrySync: registryUrl && registryCert ? { url: registryUrl, certPath: registryCert, intervalMs: syncMs, timeoutMs: fetchTimeoutMs } : null,
+    vdxp: vdxpConfig(env, syncMs),
     listenHost: read(env, "EDOC_LISTEN_HOST"),
     trustProxy: read(env, "EDOC_TRUST_PROXY")!,
     metricsToken: read(env, "EDOC_METRICS_TOKEN"),

@@ -4,7 +4,7 @@
 // records the outcome. An edoc is delivered when the recipient answers 202 with a signed receipt
 // (status 01) that verifies; a status packet when it answers 202. Errors that will never go away
 // fail the row at once; the others are retried with exponential backoff and full jitter.
-import { STATUS_CODES, parseVnTimestamp } from "../envelopes/index.ts";
+import { STATUS_CODES, VDXP_ENDPOINT, parseVnTimestamp } from "../envelopes/index.ts";
 import { verifyPacket } from "../signing/index.ts";
 import {
   addStatus,
@@ -23,6 +23,7 @@ import {
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { refreshQueueMetrics } from "./ops.ts";
+import { recordRelayed, relayThroughHub, type RelayOutcome } from "./vdxp.ts";
 
 /** Which local agency a delivery is for (the receiving node may host several of the recipients). */
 export const RECIPIENT_HEADER = "X-Edoc-Recipient";
@@ -56,7 +57,7 @@ export function retryDelay(attempts: number, cfg: Pick<Config["delivery"], "base
   return Math.floor(random() * cap);
 }
 
-type Outcome = { state: "delivered" } | { state: "lost" } | { state: "retry"; error: string } | { state: "failed"; error: string } | { state: "wait"; until: Date; error: string };
+type Outcome = { state: "delivered" } | { state: "lost" } | RelayOutcome | { state: "wait"; until: Date; error: string };
 
 export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): DeliveryWorker {
   const cfg = ctx.config.delivery;
@@ -132,6 +133,12 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
           return;
         }
         ctx.log.info({ ...base, outcome: "delivered" }, "delivery attempt succeeded");
+      } else if (outcome.state === "relayed") {
+        if (!(await recordRelayed(ctx, d, outcome.hubDocId))) {
+          ctx.log.warn(base, "delivery claim lost before it could be recorded; another worker has it");
+          return;
+        }
+        ctx.log.info({ ...base, outcome: "relayed", hubDocId: outcome.hubDocId }, "delivery accepted by the national axle's hub");
       } else if (outcome.state === "wait") {
         // waiting behind an earlier packet is not an attempt
         await finishAttempt(db, d.id, ctx.workerId, { state: "waiting", retryAt: outcome.until, error: outcome.error });
@@ -157,7 +164,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     const agency = await getAgency(db, d.organId);
     if (!agency) return { state: "failed", error: `${d.organId} is not in the registry; add it (with its endpoint), then send again` };
     if (agency.status !== "active") return { state: "failed", error: `${d.organId} is marked inactive in the registry` };
-    if (!/^https?:\/\//i.test(agency.endpoint)) return { state: "failed", error: `${d.organId} has no usable endpoint in the registry ("${agency.endpoint}")` };
+    const viaHub = agency.endpoint === VDXP_ENDPOINT;
+    if (!viaHub && !/^https?:\/\//i.test(agency.endpoint)) return { state: "failed", error: `${d.organId} has no usable endpoint in the registry ("${agency.endpoint}")` };
 
     // a status packet goes only after the packets queued before it for the same recipient and
     // document (the document itself, earlier statuses), so that it never overtakes them
@@ -169,6 +177,7 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       }
     }
 
+    if (viaHub) return relayThroughHub(ctx, d, doc);
     const url = `${agency.endpoint.replace(/\/+$/, "")}/edxml`;
     const size = await blobSize(db, d.packetSha256);
     if (size === null) return { state: "failed", error: `the stored packet ${d.packetSha256} is missing` };

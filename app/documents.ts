@@ -56,6 +56,7 @@ import {
 import { CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
+import { isUnsignedReport } from "./unsigned.ts";
 import { DocumentMetadata, ResendInput, SearchQuery, StatusInput, parseInput, type DocumentRecord } from "./schemas.ts";
 
 /** A file a clerk attached, already on disk (the transport streamed it there). */
@@ -100,6 +101,8 @@ function deliverySummary(deliveries: DeliveryView[]): DeliverySummary {
   const sending = deliveries.filter((d) => d.state === "sending");
   if (sending.length) return pick("sending", sending);
   if (queued.length) return pick("queued", queued);
+  const relayed = deliveries.filter((d) => d.state === "relayed");
+  if (relayed.length) return pick("relayed", relayed);
   return { state: "delivered", nextAttemptAt: null, lastError: null };
 }
 
@@ -150,6 +153,9 @@ export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: Do
         subIndication: d.report.subIndication,
         signer: d.report.signer,
         signingTime: d.report.signingTime,
+        // accepted from the national axle without a signature (app/unsigned.ts): "Chưa ký số"
+        unsigned: isUnsignedReport(d.report),
+        label: isUnsignedReport(d.report) ? "Chưa ký số" : "Hợp lệ",
       },
       header: d.header as unknown as Record<string, unknown>,
       bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,

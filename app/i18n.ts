@@ -310,7 +310,7 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ['unknown parameter "{name}"; the parameters are {list}', 'không chấp nhận tham số "{name}"; các tham số là {list}'],
   ["send code and description", "hãy gửi code và description"],
   ["send organId or nothing", "hãy gửi organId hoặc không gửi gì"],
-  ["the fields are organId, name, parentId, endpoint, certificates, certificateFingerprints, status", "các trường là organId, name, parentId, endpoint, certificates, certificateFingerprints, status"],
+  ["the fields are organId, name, parentId, endpoint, certificates, certificateFingerprints, status, acceptUnsigned", "các trường là organId, name, parentId, endpoint, certificates, certificateFingerprints, status, acceptUnsigned"],
   ["the fields are organId, role, name, expiresIn", "các trường là organId, role, name, expiresIn"],
   ["the fields are organId, role, username, fullName, password", "các trường là organId, role, username, fullName, password"],
   ["the parameters are since, limit, before", "các tham số là since, limit, before"],
@@ -491,6 +491,30 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["{what} must be an organ id or an object with OrganId", "{what} phải là mã định danh cơ quan hoặc một đối tượng có OrganId"],
   ['Code must look like "số/ký hiệu", for example "123/QĐ-UBND"', 'Code phải có dạng "số/ký hiệu", ví dụ "123/QĐ-UBND"'],
   ["the header must be a JSON object with the MessageHeader fields", "phần tiêu đề phải là một đối tượng JSON chứa các trường của MessageHeader"],
+  // the national axle (app/vdxp.ts, app/vdxp-protocol.ts)
+  ["acceptUnsigned: true or false, not {value}", "acceptUnsigned: true hoặc false, không phải {value}"],
+  ["send the fingerprint", "hãy gửi trường fingerprint"],
+  ["fingerprint {value} is not a SHA-256 fingerprint (64 hex digits)", "fingerprint {value} không phải là dấu vân tay SHA-256 (64 chữ số thập lục phân)"],
+  ["the hub answered {status} (ErrorCode {code}): {desc}", "trục liên thông trả lời {status} (ErrorCode {code}): {desc}"],
+  [
+    "{organ} is reached through the national axle (endpoint vdxp:), but this node has no hub: set EDOC_VDXP_ENDPOINT, EDOC_VDXP_SYSTEM_ID and EDOC_VDXP_SECRET",
+    "{organ} được liên thông qua trục liên thông văn bản quốc gia (endpoint vdxp:), nhưng nút này chưa kết nối trục: hãy đặt EDOC_VDXP_ENDPOINT, EDOC_VDXP_SYSTEM_ID và EDOC_VDXP_SECRET",
+  ],
+  ["the stored packet {sha} is missing", "không tìm thấy gói tin đã lưu {sha}"],
+  [
+    "this node has no national axle hub: set EDOC_VDXP_ENDPOINT, EDOC_VDXP_SYSTEM_ID and EDOC_VDXP_SECRET",
+    "nút này chưa kết nối trục liên thông văn bản quốc gia: hãy đặt EDOC_VDXP_ENDPOINT, EDOC_VDXP_SYSTEM_ID và EDOC_VDXP_SECRET",
+  ],
+  ["the confirmation is not valid", "xác nhận không hợp lệ"],
+  [
+    "no certificate of {organ} waits for confirmation: none was seen in a packet from it, or one is bound already",
+    "không có chứng thư số nào của {organ} đang chờ xác nhận: chưa thấy chứng thư số trong gói tin nào của cơ quan này, hoặc đã gắn một chứng thư số",
+  ],
+  [
+    "give the SHA-256 fingerprint of the certificate you checked with {organ}: the one waiting is {fingerprint}",
+    "hãy nhập dấu vân tay SHA-256 của chứng thư số đã đối chiếu với {organ}: chứng thư số đang chờ có dấu vân tay {fingerprint}",
+  ],
+  ["the hub's agency directory could not be read: {reason}", "không đọc được danh bạ cơ quan của trục liên thông: {reason}"],
 ];
 
 /** Most specific first: where several templates match a text, the one with the most fixed text wins. */

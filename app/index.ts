@@ -35,6 +35,7 @@ export {
   AgencyInput,
   AuditEntry,
   AuditQuery,
+  CertificateConfirmation,
   DocumentMetadata,
   DocumentRecord,
   ErrorBody,
@@ -67,4 +68,5 @@ export {
 export { authenticateToken, createApiToken, listApiTokens, revokeApiToken } from "./tokens.ts";
 export { addCrl, addTrustAnchors, watchTrustChanges } from "./trust.ts";
 export { changePassword, checkCredentials, createUser, disableUser, listAgencyUsers } from "./users.ts";
+export { confirmSeenCertificate, importDirectory, pollHub, startVdxpBridge } from "./vdxp.ts";
 export { exportEvidence, verifyUpload } from "./verify.ts";

@@ -40,6 +40,7 @@ import {
   listStatuses,
   lockDocument,
   markBusinessState,
+  markRelayedDelivered,
   putBlob,
   setDocumentStatus,
   setRecipientStatus,
@@ -47,6 +48,7 @@ import {
 } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 import { AppError, conflict, invalid, notFound } from "./errors.ts";
+import { acceptUnsigned, type ReceivedContent } from "./unsigned.ts";
 
 /** A received body, on disk. */
 export interface ReceivedBody {
@@ -60,6 +62,8 @@ export interface ReceiveOptions {
   recipient?: string;
   /** The peer's address, for the log. */
   remote?: string | null;
+  /** It came through the national axle's hub (app/vdxp.ts): unsigned packets may be accepted (app/unsigned.ts). */
+  viaAxle?: boolean;
 }
 
 export type ReceiveOutcome =
@@ -90,9 +94,13 @@ export function inboundScan(): (chunk: Buffer) => void {
 }
 
 export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
-  const { report, content } = await verifyPacket({ path: body.path }, await ctx.trust());
-  if (!report.valid || !content) return refuse(ctx, body, report, opts);
-  return content.packet.kind === "edoc" ? receiveEdoc(ctx, body, content.packet, content, report, opts) : receiveStatus(ctx, body, content.packet, content.headerDigest, report, opts);
+  const verified = await verifyPacket({ path: body.path }, await ctx.trust());
+  // what the signature covers; from the national axle, an unsigned packet its sender's entry accepts
+  let accepted: ReceivedContent | null = verified.report.valid && verified.content ? { ...verified.content, report: verified.report } : null;
+  if (!accepted && opts.viaAxle) accepted = await acceptUnsigned(ctx, { path: body.path }, verified.report);
+  if (!accepted) return refuse(ctx, body, verified.report, opts);
+  const { packet, report } = accepted;
+  return packet.kind === "edoc" ? receiveEdoc(ctx, body, packet, accepted, report, opts) : receiveStatus(ctx, body, packet, accepted.headerDigest, report, opts);
 }
 
 /** The sender a refused packet claims (From/OrganId near its start), for the log only. */
@@ -156,7 +164,7 @@ function receiptFor(identity: Identity, own: string, name: string, edoc: Edoc, n
   return { bytes: signStatus(status, identity), timestamp: parseVnTimestamp(timestamp)! };
 }
 
-async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, content: SignedContent, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
+async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, content: Pick<SignedContent, "attachments">, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
   const db = ctx.storage.db;
   const h = edoc.header;
   const sender = h.From.OrganId;
@@ -304,6 +312,8 @@ async function receiveStatus(
     await addStatus(trx, { document: found.id, code, from, to: about.OrganId, direction: "received", packet: blob, description, timestamp, headerDigest });
     // the receipt (01) only proves arrival; the delivery state shows the later codes
     if (found.direction === "out" && code !== "01") await setRecipientStatus(trx, found.id, from, code);
+    // a 01 through the national axle: the delivery the hub accepted has arrived
+    if (found.direction === "out" && code === "01") await markRelayedDelivered(trx, found.id, from);
     if (found.direction === "in") await setDocumentStatus(trx, found.id, code);
     await audit(trx, {
       actor: `agency:${from}`,

@@ -36,12 +36,14 @@ function agencyJson(a: AgencyRecord, local: boolean): Agency {
     certificateFingerprints: a.certificateFingerprints,
     status: a.status,
     source: a.source,
+    acceptUnsigned: a.acceptUnsigned,
+    seenCertificate: a.seenCertificate ? { pem: a.seenCertificate.toString(), fingerprint: fingerprint(a.seenCertificate), subject: subjectLine(a.seenCertificate) } : null,
     local,
     updatedAt: a.updatedAt,
   };
 }
 
-const agencySummary = (a: AgencyRecord) => ({ name: a.name, endpoint: a.endpoint, status: a.status, certificateFingerprints: a.certificateFingerprints });
+const agencySummary = (a: AgencyRecord) => ({ name: a.name, endpoint: a.endpoint, status: a.status, certificateFingerprints: a.certificateFingerprints, acceptUnsigned: a.acceptUnsigned });
 
 export async function listRegistry(ctx: AppContext): Promise<Agency[]> {
   const db = ctx.storage.db;
@@ -131,7 +133,7 @@ export async function saveAgency(ctx: AppContext, caller: Caller, body: unknown,
       actor: caller.actor,
       organId: caller.organId,
       action: before ? "registry.update" : "registry.create",
-      detail: { organId: saved.organId, name: saved.name, endpoint: saved.endpoint, status: saved.status, certificateFingerprints: saved.certificateFingerprints, before: before ? agencySummary(before) : null },
+      detail: { organId: saved.organId, name: saved.name, endpoint: saved.endpoint, status: saved.status, certificateFingerprints: saved.certificateFingerprints, acceptUnsigned: saved.acceptUnsigned, before: before ? agencySummary(before) : null },
     });
     return saved;
   });

@@ -167,13 +167,17 @@ export const AgencyInput = fields(
       .optional()
       .superRefine(rule((v) => endpointProblem(v, "endpoint")))
       .transform((v) => endpointBase(v as string))
-      .meta({ type: "string", format: "uri", description: "Base URL (http or https) of the node hosting the agency; packets go to {endpoint}/edxml" }),
+      .meta({ type: "string", format: "uri", description: "Base URL (http or https) of the node hosting the agency (packets go to {endpoint}/edxml), or the literal vdxp: for an agency reached through the national axle" }),
     certificates: pemList,
     certificateFingerprints: fingerprintList,
     status: z.enum(AGENCY_STATUSES, { error: (iss) => `status: "active" or "inactive", not ${show(iss.input)}` }).default("active"),
+    acceptUnsigned: z
+      .boolean({ error: (iss) => `acceptUnsigned: true or false, not ${show(iss.input)}` })
+      .default(false)
+      .meta({ description: 'Accept its unsigned packets (the QCVN placeholder signature) when they come through the national axle; they are shown as "Chưa ký số" (not signed)' }),
   },
-  "the fields are organId, name, parentId, endpoint, certificates, certificateFingerprints, status",
-  ["source", "local", "updatedAt"],
+  "the fields are organId, name, parentId, endpoint, certificates, certificateFingerprints, status, acceptUnsigned",
+  ["source", "local", "updatedAt", "seenCertificate"],
 )
   .superRefine((a, ctx) => {
     const p = parentProblem(a.parentId, a.organId, "parentId");
@@ -186,6 +190,18 @@ export const AgencyInput = fields(
   });
 export type AgencyInput = z.output<typeof AgencyInput>;
 
+/** An admin confirms the certificate seen in an agency's first packet (the national axle's directory binds none). */
+export const CertificateConfirmation = fields(
+  {
+    fingerprint: z
+      .unknown()
+      .superRefine(rule((v) => (typeof v === "string" && /^[0-9a-f]{64}$/.test(normalizeFingerprint(v)) ? null : `fingerprint ${show(v)} is not a SHA-256 fingerprint (64 hex digits)`)))
+      .transform((v) => normalizeFingerprint(v as string))
+      .meta({ type: "string", description: "The SHA-256 fingerprint of the certificate waiting (seenCertificate), as checked with the agency out of band" }),
+  },
+  "send the fingerprint",
+).meta({ id: "CertificateConfirmation", examples: [{ fingerprint: "3f".repeat(32) }] });
+
 export const Agency = z
   .object({
     organId: OrganId,
@@ -195,7 +211,12 @@ export const Agency = z
     certificates: z.array(z.string()),
     certificateFingerprints: z.array(z.string()),
     status: z.enum(AGENCY_STATUSES),
-    source: z.string().meta({ description: '"local" (entered on this node) or the snapshot URL it was synced from' }),
+    source: z.string().meta({ description: '"local" (entered on this node), the snapshot URL it was synced from, or "vdxp" (imported from the national axle\'s directory)' }),
+    acceptUnsigned: z.boolean().meta({ description: "Its unsigned packets are accepted through the national axle" }),
+    seenCertificate: z
+      .object({ pem: z.string(), fingerprint: z.string(), subject: z.string() })
+      .nullable()
+      .meta({ description: "The certificate of its first signed packet while none was bound, waiting for an admin to confirm it (POST /api/v1/agencies/:organId/confirm-certificate)" }),
     local: z.boolean().meta({ description: "Hosted by this node" }),
     updatedAt: z.string().meta({ format: "date-time" }),
   })
@@ -495,7 +516,7 @@ const Delivery = z
   .object({
     organId: OrganId,
     state: z.string().meta({
-      description: "queued, sending, delivered, failed; after the receipt, the last status code the recipient sent (02–06, 13, 15, 16)",
+      description: "queued, sending, relayed (the national axle's hub accepted it; its 01 has not come back), delivered, failed; after the receipt, the last status code the recipient sent (02–06, 13, 15, 16)",
       examples: ["queued", "delivered", "03"],
     }),
     attempts: z.number().int(),
@@ -547,7 +568,7 @@ export const DocumentRecord = z
     deliveries: z.array(Delivery).meta({ description: "Outbound: one per recipient" }),
     delivery: z
       .object({
-        state: z.enum(["queued", "retrying", "sending", "delivered", "failed"]),
+        state: z.enum(["queued", "retrying", "sending", "relayed", "delivered", "failed"]),
         nextAttemptAt: z.string().nullable(),
         lastError: z.string().nullable(),
       })
@@ -564,6 +585,10 @@ export const DocumentRecord = z
       subIndication: z.string().nullable(),
       signer: Signer.nullable(),
       signingTime: z.string().nullable(),
+      unsigned: z.boolean().meta({
+        description: 'Accepted from the national axle without a digital signature (the sender\'s registry entry allows it): shown as "Chưa ký số" (not signed), never as valid; then valid is false and subIndication NO_SIGNATURE',
+      }),
+      label: z.enum(["Hợp lệ", "Chưa ký số"]).meta({ description: "The verification in the clerk's words: Hợp lệ (valid signature) or Chưa ký số (not signed)" }),
     }),
     header: z.record(z.string(), z.unknown()).meta({ description: "The signed MessageHeader" }),
     bussiness: z.record(z.string(), z.unknown()).nullable(),

@@ -123,16 +123,32 @@ function program(): Command {
   const registry = edoc.command("registry").description("The registry: every agency this node knows, with the node that hosts it and the certificates that may sign for it.");
   registry
     .command("add")
-    .usage("--organ-id ID --name NAME --endpoint URL --cert CERT.pem [--parent ID]")
-    .description("Adds or replaces an agency of another node (an entry added here is never overwritten by a registry sync).")
+    .usage("--organ-id ID --name NAME --endpoint URL --cert CERT.pem [--parent ID] [--accept-unsigned]")
+    .description("Adds or replaces an agency of another node (an entry added here is never overwritten by a registry sync or a directory import).")
     .option("--organ-id <ID>", "its organ id (1 to 35 letters, digits or dots)")
     .option("--name <NAME>", "its name")
-    .option("--endpoint <URL>", "the base URL of the node that hosts it (that node's EDOC_PUBLIC_URL); packets for the agency go to {endpoint}/edxml")
-    .option("--cert <CERT.pem>", "its signing certificate(s), PEM or DER (on its node: edoc agency cert)")
+    .option("--endpoint <URL>", "the base URL of the node that hosts it (that node's EDOC_PUBLIC_URL; packets for the agency go to {endpoint}/edxml), or vdxp: for an agency reached through the national axle (EDOC_VDXP_ENDPOINT)")
+    .option("--cert <CERT.pem>", "its signing certificate(s), PEM or DER (on its node: edoc agency cert); optional with --accept-unsigned")
     .option("--parent <ID>", "the organ id of its parent agency")
+    .option("--accept-unsigned", 'accept its unsigned packets (the QCVN placeholder signature) when they come through the national axle; they are shown as "Chưa ký số" (not signed)')
     .addHelpText("after", `\n${NODE_ENV}`)
     .action(run(async (opts) => (await node()).registryAdd(opts)));
   registry.command("list").description("Prints the registry.").action(run(async () => (await node()).registryList()));
+  registry
+    .command("import-vdxp")
+    .description(
+      "Imports the national axle hub's agency directory (getAgenciesList, getSynchronizeUnit) into the registry: code, name, parent, status (deleted units become inactive), endpoint vdxp:, no certificate. Entries added by hand or synced from a snapshot are left alone.",
+    )
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async () => (await node()).registryImportVdxp()));
+  registry
+    .command("confirm-cert")
+    .usage("--organ-id ID --fingerprint SHA256")
+    .description("Binds to an agency the certificate seen in its first signed packet (shown by edoc registry list), after you checked its fingerprint with the agency.")
+    .option("--organ-id <ID>", "the agency's organ id")
+    .option("--fingerprint <SHA256>", "the SHA-256 fingerprint of the certificate, as checked with the agency")
+    .addHelpText("after", `\n${NODE_ENV}`)
+    .action(run(async (opts) => (await node()).registryConfirmCert(opts)));
 
   const token = edoc.command("token").description("API tokens for people's software (Authorization: Bearer TOKEN).");
   token

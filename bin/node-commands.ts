@@ -11,6 +11,8 @@ import {
   addTrustAnchors,
   changePassword,
   cliActor,
+  confirmSeenCertificate,
+  importDirectory,
   loadConfig,
   createApiToken,
   createUser,
@@ -160,18 +162,37 @@ export async function crlAdd(file: string): Promise<number> {
 
 // ---- the registry -----------------------------------------------------------------------------
 
-export async function registryAdd(v: { organId?: string; name?: string; endpoint?: string; cert?: string; parent?: string }): Promise<number> {
-  if (!v.cert) throw new InputError("--cert is required: the certificate that signs for the agency");
-  const certs = await certificatesIn(v.cert, "certificate");
+export async function registryAdd(v: { organId?: string; name?: string; endpoint?: string; cert?: string; parent?: string; acceptUnsigned?: boolean }): Promise<number> {
+  if (!v.cert && !v.acceptUnsigned) throw new InputError("--cert is required: the certificate that signs for the agency (or --accept-unsigned for an agency of the national axle that does not sign)");
+  const certs = v.cert ? await certificatesIn(v.cert, "certificate") : [];
   return withNode(async (ctx, caller) => {
-    const body = { organId: v.organId, name: v.name, endpoint: v.endpoint, parentId: v.parent ?? null, certificates: certs.map((c) => c.toString()) };
+    const body = { organId: v.organId, name: v.name, endpoint: v.endpoint, parentId: v.parent ?? null, certificates: certs.map((c) => c.toString()), acceptUnsigned: !!v.acceptUnsigned };
     const saved = await saveAgency(ctx, caller, body, { mode: "replace" });
     for (const n of saved.notes) process.stderr.write(`note: ${n}\n`);
     for (const w of saved.warnings) warn(w);
     const a = saved.agency;
     if (saved.replacedSource) say(`replaced the entry synced from ${saved.replacedSource}; from now on registry syncs leave it alone`);
-    say(`${saved.created ? "added" : "updated"} ${a.organId} "${a.name}" at ${a.endpoint} (packets go to ${a.endpoint}/edxml)`);
+    say(`${saved.created ? "added" : "updated"} ${a.organId} "${a.name}" at ${a.endpoint} (${a.endpoint === "vdxp:" ? "reached through the national axle" : `packets go to ${a.endpoint}/edxml`})`);
     for (const c of certs) say(`  signer: ${subjectLine(c)}, SHA-256 ${fingerprint(c)}`);
+    if (a.acceptUnsigned) say(`  its unsigned packets from the national axle are accepted, shown as "Chưa ký số" (not signed)`);
+    return 0;
+  });
+}
+
+export function registryImportVdxp(): Promise<number> {
+  return withNode(async (ctx, caller) => {
+    const r = await importDirectory(ctx, caller);
+    say(`imported the hub's directory: ${r.added.length} added, ${r.updated.length} updated, ${r.deactivated.length} made inactive, ${r.kept.length} left alone (added by hand, synced, or this node's own)`);
+    return 0;
+  });
+}
+
+export function registryConfirmCert(v: { organId?: string; fingerprint?: string }): Promise<number> {
+  if (!v.organId) throw new InputError("--organ-id is required");
+  const organId = v.organId;
+  return withNode(async (ctx, caller) => {
+    const r = await confirmSeenCertificate(ctx, caller, organId, { fingerprint: v.fingerprint });
+    say(`bound the certificate ${r.fingerprint} to ${r.organId}: its packets signed with it are accepted from now on`);
     return 0;
   });
 }
@@ -183,8 +204,9 @@ export function registryList(): Promise<number> {
     for (const a of all) {
       say(
         `${a.organId}  ${a.name}  ${a.endpoint || "(no endpoint)"}  ${a.status}  ${a.certificateFingerprints.length} certificate(s)` +
-          `${a.parentId ? `  parent ${a.parentId}` : ""}${a.source === "local" ? "" : `  from ${a.source}`}`,
+          `${a.parentId ? `  parent ${a.parentId}` : ""}${a.source === "local" ? "" : `  from ${a.source}`}${a.acceptUnsigned ? "  accepts unsigned" : ""}`,
       );
+      if (a.seenCertificate) say(`  certificate seen, waiting for confirmation: ${a.seenCertificate.subject}, SHA-256 ${a.seenCertificate.fingerprint} (edoc registry confirm-cert --organ-id ${a.organId} --fingerprint …)`);
     }
     return 0;
   });

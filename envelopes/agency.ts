@@ -33,11 +33,15 @@ export function agencyNameProblem(name: unknown, what: string): string | null {
 /** The stored form of an accepted name: no bidi controls, trimmed, NFC (as Vietnamese text is compared and searched). */
 export const agencyName = (name: string) => stripBidiControls(name).trim().normalize("NFC");
 
+/** The endpoint of an agency reached through the national axle's hub (app/vdxp.ts), not a node's URL. */
+export const VDXP_ENDPOINT = "vdxp:";
+
 /**
- * A node's base URL: http(s), no user, query or fragment, one line of at most 500 characters, and
+ * The literal `vdxp:` (reached through the national axle), or a node's base URL: http(s), no user, query or fragment, one line of at most 500 characters, and
  * not ending in /edxml (packets go to {endpoint}/edxml).
  */
 export function endpointProblem(url: unknown, what: string): string | null {
+  if (url === VDXP_ENDPOINT) return null;
   if (typeof url !== "string" || !url) return `${what} is required: the base URL of the node hosting the agency (packets go to {endpoint}/edxml)`;
   let u: URL;
   try {

@@ -22,5 +22,5 @@ export { ScanLimitError, packetScanner, scanPacket, readSource, regionText, regi
 export type { PacketSource, ContentRegion, ScanLimits } from "./scan.ts";
 export { edocFromInput, attachmentInfoFor, peopleDateParts } from "./input.ts";
 export { stripBidiControls } from "./names.ts";
-export { AGENCY_STATUSES, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem } from "./agency.ts";
+export { AGENCY_STATUSES, VDXP_ENDPOINT, agencyName, agencyNameProblem, endpointBase, endpointProblem, organIdProblem, parentProblem } from "./agency.ts";
 export { RECIPIENT_CODES, SENDER_CODES, businessTargets, statusProblem, statusSender } from "./flow.ts";

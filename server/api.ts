@@ -20,6 +20,8 @@ import {
   AuditEntry,
   AuditQuery,
   CLERKS,
+  CertificateConfirmation,
+  confirmSeenCertificate,
   DOCUMENT_READERS,
   DocumentRecord,
   ErrorBody,
@@ -419,6 +421,31 @@ export const API_ROUTES: RouteSpec[] = [
     async handle(ctx, req, res) {
       await deleteAgency(ctx, callerOf(req), String(req.params.organId));
       res.status(204).end();
+    },
+  },
+  {
+    method: "post",
+    path: "/agencies/:organId/confirm-certificate",
+    tag: "registry",
+    summary: "Bind the certificate seen in an agency's first packet (node admin)",
+    description:
+      "An agency imported from the national axle's directory has no certificate, so its signed packets are refused (SIGNER_NOT_BOUND); the certificate of the first one is kept (seenCertificate). After checking its fingerprint with the agency out of band, an admin binds it here; nothing is ever bound without this.",
+    roles: ADMINS,
+    refusal: "change the registry",
+    params: organIdParam,
+    json: CertificateConfirmation,
+    refused: { fingerprint: "not hex" },
+    responses: {
+      "200": { description: "Bound", schema: Agency },
+      ...invalidAnswer("Not the fingerprint of the certificate waiting"),
+      "404": { description: "Not in the registry", schema: ErrorBody },
+      "409": { description: "No certificate waits for confirmation", schema: ErrorBody },
+      ...notJson,
+    },
+    async handle(ctx, req, res) {
+      const organId = String(req.params.organId);
+      await confirmSeenCertificate(ctx, callerOf(req), organId, jsonBody(req, `{"fingerprint":"${"3f".repeat(32)}"}`));
+      res.json(await registryEntry(ctx, organId));
     },
   },
   {

@@ -21,6 +21,7 @@ import {
   startOrphanSweep,
   loadConfig,
   startRegistrySync,
+  startVdxpBridge,
   syncSource,
   watchTrustChanges,
   type AppContext,
@@ -94,6 +95,8 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
     const stopAuditChain = startAuditChain(node);
     const sync = syncConfig ? startRegistrySync(node, syncConfig) : null;
     if (syncConfig) log.info({ source: syncConfig.url, everyMs: syncConfig.intervalMs }, "registry sync started");
+    const axle = config.vdxp ? startVdxpBridge(node) : null;
+    if (config.vdxp) log.info({ hub: config.vdxp.endpoint, systemId: config.vdxp.systemId, everyMs: config.vdxp.pollMs }, "national axle bridge started");
     const unwatch = watchTrustChanges(node, config.trustRefreshMs);
 
     const graceMs = config.shutdownGraceMs;
@@ -114,6 +117,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
         await Promise.all([
           closed,
           sync?.stop(),
+          axle?.stop(),
           worker.stop().catch((err) => log.error({ err }, "the delivery worker did not stop cleanly")),
         ]);
         await stopAuditChain();

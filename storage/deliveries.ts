@@ -4,7 +4,8 @@
 import type { Knex } from "knex";
 import { byDocument, type Db } from "./db.ts";
 
-export type DeliveryState = "queued" | "sending" | "delivered" | "failed";
+/** `relayed`: the national axle's hub accepted the packet (see app/vdxp.ts); delivered when the 01 comes back. */
+export type DeliveryState = "queued" | "sending" | "relayed" | "delivered" | "failed";
 
 export interface Delivery {
   id: number;
@@ -17,6 +18,8 @@ export interface Delivery {
   attempts: number;
   nextAttemptAt: string;
   lastError: string | null;
+  /** The hub's DocId, for a packet sent through the national axle. */
+  hubDocId: string | null;
 }
 
 function toDelivery(r: Record<string, unknown>): Delivery {
@@ -31,6 +34,7 @@ function toDelivery(r: Record<string, unknown>): Delivery {
     attempts: Number(r.attempts),
     nextAttemptAt: new Date(r.next_attempt_at as string).toISOString(),
     lastError: (r.last_error as string | null) ?? null,
+    hubDocId: (r.hub_doc_id as string | null) ?? null,
   };
 }
 
@@ -101,7 +105,9 @@ export async function finishAttempt(
   id: number,
   worker: string,
   outcome:
-    | { state: "delivered" }
+    | { state: "delivered"; hubDocId?: string }
+    /** The national axle's hub accepted it: not sent again, delivered when its 01 arrives. */
+    | { state: "relayed"; hubDocId: string }
     | { state: "queued"; retryAt: Date; error: string }
     /** Not tried (it waits behind an earlier packet): the claim's attempt is given back. */
     | { state: "waiting"; retryAt: Date; error: string }
@@ -109,8 +115,8 @@ export async function finishAttempt(
 ): Promise<boolean> {
   const now = new Date();
   const update =
-    outcome.state === "delivered"
-      ? { state: "delivered", last_error: null }
+    outcome.state === "delivered" || outcome.state === "relayed"
+      ? { state: outcome.state, last_error: null, ...(outcome.hubDocId ? { hub_doc_id: outcome.hubDocId } : {}) }
       : outcome.state === "queued"
         ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000) }
         : outcome.state === "waiting"
@@ -136,7 +142,7 @@ export async function setRecipientStatus(db: Db, document: string, organId: stri
 
 export async function queueDepth(db: Db): Promise<Record<DeliveryState, number>> {
   const rows = await db("deliveries").select("state").count({ n: "*" }).groupBy("state");
-  const depth: Record<DeliveryState, number> = { queued: 0, sending: 0, delivered: 0, failed: 0 };
+  const depth: Record<DeliveryState, number> = { queued: 0, sending: 0, relayed: 0, delivered: 0, failed: 0 };
   for (const r of rows as Array<{ state: DeliveryState; n: string | number }>) depth[r.state] = Number(r.n);
   return depth;
 }

@@ -24,7 +24,19 @@ export {
   
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
-export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
+export {
+  upsertAgency,
+  getAgency,
+  listAgencies,
+  deleteAgency,
+  getSyncState,
+  saveSyncState,
+  recordSeenCertificate,
+  forgetSeenCertificate,
+  type AgencyRecord,
+  type SyncState,
+} from "./registry.ts";
+export { markRelayedDelivered, findStatusDelivery } from "./vdxp.ts";
 export {
   audit,
   listAudit,

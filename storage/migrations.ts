@@ -457,7 +457,33 @@ const auditChain: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, auditChain];
+// The national axle (VDXP, migration 013): the hub's DocId of a delivery it accepted (the delivery
+// is then `relayed` until the 01 comes back); per registry entry, whether unsigned packets from the
+// axle are accepted from it, and the certificate seen in its first signed packet while none was
+// bound (offered to an admin, never bound without one).
+const vdxpBridge: Migration = {
+  name: "013_vdxp_bridge",
+  async up(knex) {
+    await knex.schema.alterTable("deliveries", (t) => {
+      t.string("hub_doc_id", 200).nullable();
+    });
+    await knex.schema.alterTable("registry", (t) => {
+      t.boolean("accept_unsigned").notNullable().defaultTo(false);
+      t.text("seen_certificate_pem").nullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable("registry", (t) => {
+      t.dropColumn("seen_certificate_pem");
+      t.dropColumn("accept_unsigned");
+    });
+    await knex.schema.alterTable("deliveries", (t) => {
+      t.dropColumn("hub_doc_id");
+    });
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, vdxpBridge, auditChain];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

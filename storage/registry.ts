@@ -12,8 +12,12 @@ export interface AgencyRecord {
   certificates: X509Certificate[];
   certificateFingerprints: string[];
   status: "active" | "inactive";
-  /** "local", or the snapshot URL it was synced from. */
+  /** "local", the snapshot URL it was synced from, or "vdxp" (imported from the national axle's directory). */
   source: string;
+  /** Unsigned packets (the QCVN placeholder signature) from it are accepted through the national axle. */
+  acceptUnsigned: boolean;
+  /** The certificate seen in its first signed packet while none was bound, for an admin to confirm. */
+  seenCertificate: X509Certificate | null;
   updatedAt: string;
 }
 
@@ -27,14 +31,16 @@ function toRecord(row: Record<string, unknown>): AgencyRecord {
     certificateFingerprints: JSON.parse(row.certificate_fingerprints as string),
     status: row.status as AgencyRecord["status"],
     source: row.source as string,
+    acceptUnsigned: Boolean(row.accept_unsigned),
+    seenCertificate: row.seen_certificate_pem ? (parseCertificates(row.seen_certificate_pem as string)[0] ?? null) : null,
     updatedAt: new Date(row.updated_at as string).toISOString(),
   };
 }
 
 export async function upsertAgency(
   db: Db,
-  a: Omit<AgencyRecord, "updatedAt" | "certificateFingerprints" | "status" | "source"> &
-    Partial<Pick<AgencyRecord, "certificateFingerprints" | "status" | "source">>,
+  a: Omit<AgencyRecord, "updatedAt" | "certificateFingerprints" | "status" | "source" | "acceptUnsigned" | "seenCertificate"> &
+    Partial<Pick<AgencyRecord, "certificateFingerprints" | "status" | "source" | "acceptUnsigned">>,
 ): Promise<AgencyRecord> {
   const fps = [...new Set([...(a.certificateFingerprints ?? []).map(normalizeFingerprint), ...a.certificates.map(fingerprint)])];
   const row = {
@@ -46,6 +52,8 @@ export async function upsertAgency(
     certificate_fingerprints: JSON.stringify(fps),
     status: a.status ?? "active",
     source: a.source ?? "local",
+    // left as it is when not given (a sync or an import never changes it)
+    ...(a.acceptUnsigned === undefined ? {} : { accept_unsigned: a.acceptUnsigned }),
     updated_at: new Date(),
   };
   await db("registry").insert(row).onConflict("organ_id").merge();
@@ -59,6 +67,15 @@ export async function getAgency(db: Db, organId: string): Promise<AgencyRecord |
 
 export async function listAgencies(db: Db): Promise<AgencyRecord[]> {
   return (await db("registry").orderBy("organ_id")).map(toRecord);
+}
+
+/** Keeps the certificate of an agency's first signed packet that nothing bound (only the first). */
+export async function recordSeenCertificate(db: Db, organId: string, cert: X509Certificate): Promise<void> {
+  await db("registry").where({ organ_id: organId }).whereNull("seen_certificate_pem").update({ seen_certificate_pem: cert.toString() });
+}
+
+export async function forgetSeenCertificate(db: Db, organId: string): Promise<void> {
+  await db("registry").where({ organ_id: organId }).update({ seen_certificate_pem: null });
 }
 
 export async function deleteAgency(db: Db, organId: string): Promise<boolean> {

@@ -375,6 +375,12 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         expect: adminsOnly(200, 403),
       },
       {
+        endpoint: "POST /agencies/:organId/confirm-certificate",
+        request: (auth) => api("POST", `/agencies/${REMOTE}/confirm-certificate`, withJson(auth, { fingerprint: "ab".repeat(32) })),
+        // no certificate of REMOTE waits (none was seen in a packet from the national axle)
+        expect: adminsOnly(409, { status: 403, check: nodeAdminsOnly }),
+      },
+      {
         endpoint: "GET /tokens",
         request: (auth) => api("GET", "/tokens", { headers: auth }),
         expect: adminsOnly(

@@ -23,6 +23,8 @@ const BAD: Record<string, string[]> = {
   EDOC_REGISTRY_FETCH_TIMEOUT_MS: ["99", "1.5"],
   EDOC_REGISTRY_VALID_MS: ["0", "1h"],
   EDOC_REGISTRY_PUBLISHER: ["000.00.00.z99", "x"],
+  EDOC_VDXP_ENDPOINT: ["vxpdungchung.vnpt.vn", "ftp://hub.example", "http://a b"],
+  EDOC_VDXP_POLL_MS: ["999", "30s"],
   EDOC_LISTEN_HOST: ["no such host", "host_name", "-a.example", "1.2.3.4:80"],
   EDOC_MAX_UPLOAD_BYTES: ["0", "2G", String(2 ** 40 + 1)],
   EDOC_MAX_PACKET_BYTES: ["0", "-5"],
@@ -144,6 +146,15 @@ describe("configuration (app/config.ts)", () => {
   it("wants EDOC_REGISTRY_URL and EDOC_REGISTRY_CERT together", () => {
     expect(() => loadConfig({ EDOC_REGISTRY_URL: "https://a.example/registry/snapshot" })).to.throw(SetupError, /^EDOC_REGISTRY_URL is set but EDOC_REGISTRY_CERT is not/);
     expect(() => loadConfig({ EDOC_REGISTRY_CERT: "a.pem" })).to.throw(SetupError, /^EDOC_REGISTRY_CERT is set but EDOC_REGISTRY_URL is not/);
+  });
+
+  it("reads the national axle's hub: all three settings or none", () => {
+    expect(loadConfig({}).vdxp).to.equal(null);
+    const hub = { EDOC_VDXP_ENDPOINT: "http://10.184.254.171:8080/XrdAdapter/adapter/", EDOC_VDXP_SYSTEM_ID: "00.53.W00", EDOC_VDXP_SECRET: "c2VjcmV0+/==" };
+    expect(loadConfig(hub).vdxp).to.deep.equal({ endpoint: "http://10.184.254.171:8080/XrdAdapter/adapter", systemId: "00.53.W00", secret: "c2VjcmV0+/==", pollMs: 30_000, directoryMs: 300_000 });
+    expect(loadConfig({ ...hub, EDOC_VDXP_POLL_MS: "5000", EDOC_REGISTRY_SYNC_MS: "86400000" }).vdxp).to.include({ pollMs: 5000, directoryMs: 86_400_000 });
+    expect(() => loadConfig({ ...hub, EDOC_VDXP_SECRET: "" })).to.throw(SetupError, /EDOC_VDXP_SECRET is not set/);
+    expect(() => loadConfig({ EDOC_VDXP_ENDPOINT: hub.EDOC_VDXP_ENDPOINT })).to.throw(SetupError, /EDOC_VDXP_SYSTEM_ID and EDOC_VDXP_SECRET are not set/);
   });
 
   it("declares every variable the source reads", () => {

@@ -171,7 +171,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       senderStorage = await openStorage(senderDb);
       try {
         depth = await queueDepth(senderStorage.db);
-        expect(depth).to.deep.equal({ queued: 0, sending: 0, delivered: DOCUMENTS, failed: 0 });
+        expect(depth).to.deep.equal({ queued: 0, sending: 0, relayed: 0, delivered: DOCUMENTS, failed: 0 });
         const docs = await senderStorage.db("documents").where({ direction: "out" }).select("id");
         expect(docs.length).to.equal(DOCUMENTS);
         for (const d of docs) {

@@ -46,6 +46,8 @@ const vi = {
     result: "Kết quả kiểm tra",
     valid: "Hợp lệ",
     invalid: "Không hợp lệ",
+    // a packet without a signature (the QCVN placeholder): never "Hợp lệ" (app/unsigned.ts)
+    unsigned: "Chưa ký số",
     reason: "Lý do",
     details: "Chi tiết",
     warnings: "Lưu ý",
@@ -124,7 +126,7 @@ const vi = {
     sent: "Đã gửi",
   } as Record<string, string>,
   /** A recipient's delivery state before its statuses (the UI contract's names). */
-  delivery: { queued: "Chờ gửi", sending: "Đang gửi", delivered: "Đã đến", failed: "Gửi không thành công" } as Record<string, string>,
+  delivery: { queued: "Chờ gửi", sending: "Đang gửi", relayed: "Đã chuyển lên trục liên thông", delivered: "Đã đến", failed: "Gửi không thành công" } as Record<string, string>,
   docs: {
     inbox: "Văn bản đến",
     outbox: "Văn bản đi",
@@ -364,6 +366,7 @@ const en: Dictionary = {
     result: "Result",
     valid: "Valid",
     invalid: "Not valid",
+    unsigned: "Not signed",
     reason: "Reason",
     details: "Details",
     warnings: "Warnings",
@@ -438,7 +441,7 @@ const en: Dictionary = {
     received: "Arrived",
     sent: "Sent",
   },
-  delivery: { queued: "Queued", sending: "Sending", delivered: "Arrived", failed: "Delivery failed" },
+  delivery: { queued: "Queued", sending: "Sending", relayed: "Handed to the national axle", delivered: "Arrived", failed: "Delivery failed" },
   docs: {
     inbox: "Inbox",
     outbox: "Sent documents",

@@ -29,7 +29,7 @@ export function ReportView({ t, report }: { t: Dictionary; report: Report }) {
     <section class={`report ${report.valid ? "ok" : "bad"}`} aria-labelledby="result-title">
       <h2 id="result-title">{v.result}</h2>
       <p class="verdict">
-        <strong>{report.valid ? v.valid : v.invalid}</strong>
+        <strong>{report.valid ? v.valid : report.subIndication === "NO_SIGNATURE" ? v.unsigned : v.invalid}</strong>
       </p>
       {!report.valid && (
         <div>

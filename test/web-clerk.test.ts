@@ -223,7 +223,7 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
     await page.waitForURL(/\/outbox/);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).to.equal("Văn bản đi");
     expect(await rows().nth(0).textContent()).to.include(`${RECIPIENT}: Đã đến`).and.include(`${THIRD}: Gửi không thành công`);
-    expect(await rows().nth(1).textContent(), "the recipient's statuses after the receipt").to.include(`${RECIPIENT}: Hoàn thành`);
+    expect(await rows().nth(1).textContent(), "the recipient's statuses after the receipt").to.include(`${RECIPIENT}: Đã đến · Hoàn thành`);
     await accessible("outbox");
 
     await page.getByRole("link", { name: "Gửi đến nơi không có ai", exact: true }).click();

@@ -277,7 +277,7 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
     await accessible("indicators");
     await overdue.getByRole("link").click();
     await page.waitForURL(/\/documents\/[0-9a-f-]{36}$/);
-    expect(await page.getByRole("heading", { level: 1 }).textContent()).to.equal("Văn bản đã nhận");
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).to.equal("Chi tiết văn bản");
     expect(await page.locator("main").textContent()).to.include("Văn phòng Chính phủ (000.00.00.G22)");
 
     await context.clearCookies();

@@ -158,7 +158,7 @@ function SignedFacts({ t, signed, incoming }: { t: Dictionary; signed: SignedVie
         </>
       )}
       <dt>{d.code}</dt>
-      <dd>{signed.code}</dd>
+      <dd class="code">{signed.code}</dd>
       <dt>{d.subject}</dt>
       <dd>{signed.subject}</dd>
       {signed.kind && (

@@ -27,7 +27,7 @@ import {
   addStatus,
   audit,
   blobSize,
-  enqueueDelivery,
+  enqueueDeliveries,
   findDocument,
   getAgency,
   getDocument,
@@ -42,7 +42,9 @@ import {
   listStatuses,
   listStatusesFor,
   markBusinessState,
-  putBlob,
+  prepareBlob,
+  preparedBytes,
+  putBlobs,
   readBlob,
   resendFailed,
   searchDocuments,
@@ -190,7 +192,8 @@ const duplicateSend = () =>
 /** Builds, signs, stores and queues an edoc from a clerk's metadata and files. */
 export async function sendDocument(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[]): Promise<DocumentRow> {
   assertRole(caller, CLERKS, "send documents or set their status");
-  const db = ctx.storage.db;
+  // the look-ups before the transaction never wait behind other documents' writes
+  const db = ctx.storage.reader;
   const agency = await getLocalAgency(db, caller.organId);
   if (!agency) throw forbidden(`${caller.organId} is not an agency of this node`);
   if (!metadata || typeof metadata !== "object" || Array.isArray(metadata)) {
@@ -231,16 +234,16 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
     }
     const id = randomUUID();
     const recipients = [...new Set(edoc.header.To.map((t) => t.OrganId))];
-    await db
-      .transaction(async (trx) => {
+    // the files are read and hashed before the transaction, which then only writes
+    const packet = await prepareBlob(() => readSource({ path: packetPath }));
+    const blobs = await Promise.all(files.map((f) => prepareBlob(() => readSource({ path: f.path }))));
+    const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
+    const row = await ctx.storage
+      .write(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
-        const packet = await putBlob(trx, readSource({ path: packetPath }));
-        const attachments = [];
-        for (const [i, f] of files.entries()) {
-          attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });
-        }
-        await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
-        for (const organId of recipients) await enqueueDelivery(trx, { document: id, organId, kind: "edoc", packetSha256: packet.sha256 });
+        await putBlobs(trx, [packet, ...blobs]);
+        const stored = await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
+        await enqueueDeliveries(trx, recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 })));
         for (const t of businessTargets(edoc.bussiness)) await markBusinessState(trx, { ...key, documentId: t.documentId }, t.state);
         await audit(trx, {
           actor: caller.actor,
@@ -249,12 +252,14 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
           document: id,
           detail: { documentId: edoc.header.DocumentId, to: recipients },
         });
+        return stored;
       })
       .catch((err: unknown) => {
         throw isUniqueViolation(err) ? duplicateSend() : err;
       });
+    ctx.storage.queued();
     ctx.metrics.documentsSent.inc({ organ_id: caller.organId });
-    return (await getDocument(db, id))!;
+    return row;
   } finally {
     await rm(packetPath, { force: true });
   }
@@ -300,15 +305,17 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
     };
     return { target, bytes: signStatus(status, identity) };
   });
-  await db.transaction(async (trx) => {
-    for (const p of packets) {
-      const blob = await putBlob(trx, p.bytes);
-      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text, timestamp: signedAt });
-      await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
+  const blobs = packets.map((p) => preparedBytes(p.bytes));
+  await ctx.storage.write(async (trx) => {
+    await putBlobs(trx, blobs);
+    for (const [i, p] of packets.entries()) {
+      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blobs[i], description: text, timestamp: signedAt });
     }
+    await enqueueDeliveries(trx, packets.map((p, i) => ({ document: doc.id, organId: p.target, kind: "status" as const, packetSha256: blobs[i].sha256 })));
     if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);
     await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets } });
   });
+  ctx.storage.queued();
   return (await getDocument(db, doc.id))!;
 }
 
@@ -325,6 +332,7 @@ export async function resendDocument(ctx: AppContext, caller: Caller, documentId
     return rows;
   });
   if (!n) throw conflict("no delivery of this document has failed, so there is nothing to send again");
+  ctx.storage.queued();
   ctx.log.info({ document: doc.id, organId: organId ?? null, rows: n }, "failed deliveries queued again");
   return (await getDocument(db, doc.id))!;
 }

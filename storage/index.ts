@@ -1,9 +1,9 @@
 // Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, local agencies
 // and their identities, tokens, users, trust, registry, documents, statuses, the delivery queue and
 // the audit log.
-export { databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
+export { databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage, type WriteLane } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
-export { putBlob, readBlob, blobBytes, blobSize } from "./blobs.ts";
+export { prepareBlob, preparedBytes, putBlob, putBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {
@@ -58,7 +58,7 @@ export {
   
 } from "./documents.ts";
 export {
-  enqueueDelivery,
+  enqueueDeliveries,
   listDeliveries,
   listDeliveriesFor,
   claimDeliveries,

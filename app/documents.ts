@@ -15,7 +15,6 @@ import {
   edocFromInput,
   formatTimestamp,
   parseVnTimestamp,
-  readSource,
   statusProblem,
   stripBidiControls,
   validateEdoc,
@@ -42,7 +41,7 @@ import {
   listStatuses,
   listStatusesFor,
   markBusinessState,
-  prepareBlob,
+  prepareFile,
   preparedBytes,
   putBlobs,
   readBlob,
@@ -235,8 +234,8 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
     const id = randomUUID();
     const recipients = [...new Set(edoc.header.To.map((t) => t.OrganId))];
     // the files are read and hashed before the transaction, which then only writes
-    const packet = await prepareBlob(() => readSource({ path: packetPath }));
-    const blobs = await Promise.all(files.map((f) => prepareBlob(() => readSource({ path: f.path }))));
+    const packet = await prepareFile(packetPath);
+    const blobs = await Promise.all(files.map((f) => prepareFile(f.path)));
     const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
     const row = await ctx.storage
       .write(async (trx) => {

@@ -3,6 +3,8 @@
 // the record that points to it (no half documents). A blob is hashed before its transaction and
 // inserted once under its hash.
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import type { Db } from "./db.ts";
 
 const CHUNK = 1 << 20;
@@ -48,6 +50,12 @@ export async function prepareBlob(source: () => AsyncIterable<Buffer>): Promise<
   const sha256 = hash.digest("hex");
   if (kept) return inMemory(Buffer.concat(kept, size), sha256);
   return { sha256, size, chunks: () => rechunked(source()) };
+}
+
+/** A file's blob, hashed: a small file read once, in one buffer of its size; a big one streamed twice. */
+export async function prepareFile(path: string): Promise<PreparedBlob> {
+  if ((await stat(path)).size <= IN_MEMORY) return preparedBytes(await readFile(path));
+  return prepareBlob(() => createReadStream(path, { highWaterMark: CHUNK }));
 }
 
 async function* rechunked(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -111,11 +119,11 @@ export async function putBlob(db: Db, bytes: Buffer): Promise<BlobRef> {
 
 /** The blob's bytes in order, one chunk at a time (flat memory). */
 export async function* readBlob(db: Db, sha256: string): AsyncGenerator<Buffer> {
-  const blob = await db("blobs").where({ sha256 }).first();
+  const blob = await db("blobs").where({ sha256 }).first("size");
   if (!blob) throw new Error(`blob ${sha256} not found`);
-  for (let seq = 0; ; seq++) {
+  for (let seq = 0; seq * CHUNK < Number(blob.size); seq++) {
     const row = await db("blob_chunks").where({ sha256, seq }).first("data");
-    if (!row) return;
+    if (!row) throw new Error(`blob ${sha256} lacks its chunk ${seq}`);
     yield Buffer.from(row.data);
   }
 }

@@ -134,6 +134,8 @@ function groupCommit(db: Knex): Storage["write"] {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
       await db.transaction(async (trx) => {
+        // alone in its batch, a transaction needs no savepoint: its failure rolls back the batch
+        if (batch.length === 1) return void outcomes.push({ ok: true, value: await batch[0].fn(trx) });
         for (const w of batch) {
           try {
             outcomes.push({ ok: true, value: await trx.transaction(w.fn) });

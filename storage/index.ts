@@ -3,7 +3,7 @@
 // the audit log.
 export { databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage, type WriteLane } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
-export { prepareBlob, preparedBytes, putBlob, putBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
+export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {

@@ -13,7 +13,7 @@ export type Db = Knex | Knex.Transaction;
  * delivery worker's claims and receipts (on PostgreSQL a pool of its own, so that delivery never
  * waits behind uploads; on SQLite both go through the one writer's group commit).
  */
-export type WriteLane = "documents" | "deliveries";
+type WriteLane = "documents" | "deliveries";
 
 export interface Storage {
   /** The writer: every transaction and write goes through it (on SQLite its one connection). */

@@ -102,6 +102,44 @@ function startSender(options: StorageOptions, extra: Record<string, string>): Ch
   return child;
 }
 
+/**
+ * The receiver (a node on `receiverDb`) and the sender's database, with its agency, trust and
+ * registry set up by a node that is closed again before the child opens it.
+ */
+async function receiverAndSender(receiverDb: StorageOptions, senderDb: StorageOptions, app?: (node: Node) => RequestListener): Promise<TestNode> {
+  const receiver = await startNode({ database: receiverDb, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app });
+  const setup = await startNode({
+    database: senderDb,
+    organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
+    registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
+  });
+  await setup.close();
+  await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+  return receiver;
+}
+
+async function killIfRunning(child: Child | undefined): Promise<void> {
+  if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
+    child.proc.kill("SIGKILL");
+    await child.exited;
+  }
+}
+
+/** The sender's second life: its worker reclaims the abandoned rows and it exits 0 once nothing is left to send. */
+async function restartUntilDone(senderDb: StorageOptions, timeoutMs: number): Promise<Child> {
+  const child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
+  let timer: NodeJS.Timeout | undefined;
+  const second = await Promise.race([
+    child.exited,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the restarted sender did not finish: ${child.stderr}`)), timeoutMs))),
+  ]).finally(async () => {
+    clearTimeout(timer);
+    await killIfRunning(child);
+  });
+  expect(second.code, child.stderr).to.equal(0);
+  return child;
+}
+
 onEachDatabase("crash recovery of the delivery queue", (database) => {
   describe("a sender killed with SIGKILL in the middle of sending", () => {
     const counter = { hits: 0 };
@@ -113,23 +151,12 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
     before(async function () {
       this.timeout(60_000);
       receiverDb = anotherDatabase(database());
-      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
-      // the sender (the child process) on the suite's database, set up by a node that is closed
-      // again before the child opens it
+      // the sender (the child process) on the suite's database
       senderDb = database().options();
-      const setup = await startNode({
-        database: senderDb,
-        organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
-        registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
-      });
-      await setup.close();
-      await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+      receiver = await receiverAndSender(receiverDb.options, senderDb, slowDoor(counter));
     });
     after(async () => {
-      if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
-        child.proc.kill("SIGKILL");
-        await child.exited;
-      }
+      await killIfRunning(child);
       await receiver?.close();
       await receiverDb?.cleanup();
     });
@@ -161,13 +188,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       expect(depth.delivered).to.be.lessThan(DOCUMENTS);
 
       // second life: the worker reclaims the abandoned rows once their lease runs out
-      child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
-      let timer: NodeJS.Timeout | undefined;
-      const second = await Promise.race([
-        child.exited,
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the restarted sender did not finish: ${child?.stderr}`)), 60_000))),
-      ]).finally(() => clearTimeout(timer));
-      expect(second.code, child.stderr).to.equal(0);
+      child = await restartUntilDone(senderDb, 60_000);
 
       // the receiver: exactly one record per document, each with one receipt
       const rows = await receiver.node.storage.db("documents").where({ direction: "in" }).select("id", "document_id");
@@ -207,22 +228,12 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
     before(async function () {
       this.timeout(60_000);
       receiverDb = anotherDatabase(database());
-      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }] });
       senderDbs = anotherDatabase(database());
       senderDb = senderDbs.options;
-      const setup = await startNode({
-        database: senderDb,
-        organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
-        registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
-      });
-      await setup.close();
-      await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+      receiver = await receiverAndSender(receiverDb.options, senderDb);
     });
     after(async () => {
-      if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
-        child.proc.kill("SIGKILL");
-        await child.exited;
-      }
+      await killIfRunning(child);
       await receiver?.close();
       await receiverDb?.cleanup();
       await senderDbs?.cleanup();
@@ -275,13 +286,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       }
 
       // second life: every stored document is delivered, once
-      child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
-      let timer: NodeJS.Timeout | undefined;
-      const second = await Promise.race([
-        child.exited,
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the restarted sender did not finish: ${child?.stderr}`)), 90_000))),
-      ]).finally(() => clearTimeout(timer));
-      expect(second.code, child.stderr).to.equal(0);
+      child = await restartUntilDone(senderDb, 90_000);
       const received = await receiver.node.storage.db("documents").where({ direction: "in" }).select("document_id");
       expect(received.length).to.equal(stored.length);
       expect(new Set(received.map((r) => r.document_id)).size).to.equal(stored.length);

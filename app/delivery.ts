@@ -90,8 +90,16 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     await refreshQueueMetrics(ctx).catch((err) => ctx.log.warn({ err }, "delivery metrics not updated"));
   };
 
+  // set by a kick: deliveries were queued after the last claim began, so look again before sleeping
+  let kicked = false;
+  const kick = () => {
+    kicked = true;
+    wake?.();
+  };
+
   const loop = async () => {
     while (!stopping) {
+      kicked = false;
       let claimed: Delivery[] = [];
       const free = concurrency - inFlight.size;
       if (free > 0) {
@@ -111,7 +119,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       await gauges();
       // full: wait for a send to finish; nothing due: wait for the next poll (or a kick)
       if (stopping) break;
-      if (inFlight.size >= concurrency || claimed.length === 0) await sleep(inFlight.size >= concurrency ? 60_000 : cfg.pollMs);
+      const full = inFlight.size >= concurrency;
+      if (full || (claimed.length === 0 && !kicked)) await sleep(full ? 60_000 : cfg.pollMs);
     }
   };
 
@@ -242,13 +251,11 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
   if (cfg.timeoutMs >= cfg.leaseMs) {
     ctx.log.warn({ timeoutMs: cfg.timeoutMs, leaseMs: cfg.leaseMs }, "the delivery lease is not longer than the send timeout: a slow send may be claimed again by another worker");
   }
-  const unsubscribe = storage.onQueued(() => wake?.());
+  const unsubscribe = storage.onQueued(kick);
   const running = loop();
   void gauges(true);
   return {
-    kick() {
-      wake?.();
-    },
+    kick,
     async stop() {
       stopping = true;
       unsubscribe();

@@ -79,9 +79,10 @@ export async function launch(n: NodeProc, processes = 1): Promise<void> {
   else {
     // one after the other (each finds the schema migrated); SIGTERM to the primary stops them all
     const primary = `const cluster = require("node:cluster");
-cluster.setupPrimary({ exec: ${JSON.stringify(SERVER)}, execArgv: ${JSON.stringify(extra)}, silent: true });
+cluster.setupPrimary({ exec: ${JSON.stringify(SERVER)}, execArgv: ${JSON.stringify(extra)}, stdio: ["ignore", "ignore", "inherit", "ipc"] });
 const fork = (i) => { if (i < ${processes}) cluster.fork().once("listening", () => fork(i + 1)); else console.log("ready"); };
 fork(0);
+cluster.on("exit", (w, code) => { if (code) { console.error("a process of the node exited with " + code); process.exit(1); } });
 process.on("SIGTERM", () => { for (const w of Object.values(cluster.workers)) w.process.kill("SIGTERM"); });`;
     const proc = spawn(process.execPath, ["-e", primary], { env, stdio: ["ignore", "pipe", "inherit"] });
     n.proc = proc;

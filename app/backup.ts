@@ -33,7 +33,7 @@ export async function backupNode(ctx: AppContext, caller: Caller, dir: string): 
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   let copied: { documents: number };
   try {
-    copied = await backupSqlite(ctx.storage.db, target);
+    copied = await backupSqlite(ctx.storage.dataDir, target);
   } catch (err) {
     throw new AppError("unavailable", `cannot write the backup ${target}: ${(err as Error).message}`);
   }

@@ -14,7 +14,8 @@ import {
   getDocument,
   listDeliveries,
   listStatuses,
-  putBlob,
+  preparedBytes,
+  putBlobs,
   readBlob,
   blobSize,
   type Delivery,
@@ -35,7 +36,7 @@ const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 413
 const MAX_RECEIPT_BYTES = 1 << 20;
 
 export interface WorkerOptions {
-  /** Sends in flight at once (default 4). */
+  /** Sends in flight at once (default EDOC_DELIVERY_CONCURRENCY). */
   concurrency?: number;
   /** Source of randomness for the jitter, in [0, 1) (tests make it predictable). */
   random?: () => number;
@@ -61,9 +62,13 @@ type Outcome = { state: "delivered" } | { state: "lost" } | RelayOutcome | { sta
 
 export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): DeliveryWorker {
   const cfg = ctx.config.delivery;
-  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const concurrency = Math.max(1, opts.concurrency ?? cfg.concurrency);
   const random = opts.random ?? Math.random;
-  const db = ctx.storage.db;
+  // the worker reads through the storage's reader and writes in its own lane: it never waits
+  // behind the uploads' transactions
+  const storage = ctx.storage;
+  const db = storage.reader;
+  const finish = (id: number, outcome: Parameters<typeof finishAttempt>[3]) => storage.write((trx) => finishAttempt(trx, id, ctx.workerId, outcome), "deliveries");
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -86,13 +91,21 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     await refreshQueueMetrics(ctx).catch((err) => ctx.log.warn({ err }, "delivery metrics not updated"));
   };
 
+  // set by a kick: deliveries were queued after the last claim began, so look again before sleeping
+  let kicked = false;
+  const kick = () => {
+    kicked = true;
+    wake?.();
+  };
+
   const loop = async () => {
     while (!stopping) {
+      kicked = false;
       let claimed: Delivery[] = [];
       const free = concurrency - inFlight.size;
       if (free > 0) {
         try {
-          claimed = await claimDeliveries(db, ctx.workerId, free, cfg.leaseMs, ctx.storage.dialect);
+          claimed = await storage.write((trx) => claimDeliveries(trx, ctx.workerId, free, cfg.leaseMs, storage.dialect), "deliveries");
         } catch (err) {
           ctx.log.error({ err }, "claiming deliveries failed; trying again at the next poll");
         }
@@ -107,7 +120,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       await gauges();
       // full: wait for a send to finish; nothing due: wait for the next poll (or a kick)
       if (stopping) break;
-      if (inFlight.size >= concurrency || claimed.length === 0) await sleep(inFlight.size >= concurrency ? 60_000 : cfg.pollMs);
+      const full = inFlight.size >= concurrency;
+      if (full || (claimed.length === 0 && !kicked)) await sleep(full ? 60_000 : cfg.pollMs);
     }
   };
 
@@ -128,7 +142,7 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
         ctx.log.warn(base, "delivery claim lost before the receipt could be recorded; another worker has it");
       } else if (outcome.state === "delivered") {
         // (edoc deliveries were finished together with their receipt in send())
-        if (d.kind === "status" && !(await finishAttempt(db, d.id, ctx.workerId, { state: "delivered" }))) {
+        if (d.kind === "status" && !(await finish(d.id, { state: "delivered" }))) {
           ctx.log.warn(base, "delivery claim lost before it could be recorded; another worker has it");
           return;
         }
@@ -141,16 +155,16 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
         ctx.log.info({ ...base, outcome: "relayed", hubDocId: outcome.hubDocId }, "delivery accepted by the national axle's hub");
       } else if (outcome.state === "wait") {
         // waiting behind an earlier packet is not an attempt
-        await finishAttempt(db, d.id, ctx.workerId, { state: "waiting", retryAt: outcome.until, error: outcome.error });
+        await finish(d.id, { state: "waiting", retryAt: outcome.until, error: outcome.error });
         ctx.log.info({ ...base, outcome: "waiting", until: outcome.until.toISOString(), reason: outcome.error }, "delivery waits for an earlier packet");
       } else if (outcome.state === "failed" || d.attempts >= cfg.maxAttempts) {
         const error = outcome.state === "failed" ? outcome.error : `${outcome.error} (gave up after ${d.attempts} attempts)`;
-        await finishAttempt(db, d.id, ctx.workerId, { state: "failed", error });
+        await finish(d.id, { state: "failed", error });
         ctx.log.warn({ ...base, outcome: "failed", error }, "delivery failed; the clerk can send it again");
       } else {
         const delayMs = retryDelay(d.attempts, cfg, random);
         const retryAt = new Date(Date.now() + delayMs);
-        await finishAttempt(db, d.id, ctx.workerId, { state: "queued", retryAt, error: outcome.error });
+        await finish(d.id, { state: "queued", retryAt, error: outcome.error });
         ctx.log.warn({ ...base, outcome: "retry", error: outcome.error, retryInMs: delayMs, retryAt: retryAt.toISOString() }, "delivery attempt failed; will retry");
       }
     } catch (err) {
@@ -220,11 +234,12 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     if (p.header.ResponseFor.DocumentId !== doc.documentId || p.header.ResponseFor.OrganId !== doc.localOrgan) {
       return wrong(`the receipt is about ${p.header.ResponseFor.OrganId} ${p.header.ResponseFor.DocumentId}, not this document`);
     }
-    const recorded = await db.transaction(async (trx) => {
+    const blob = preparedBytes(receipt);
+    const recorded = await storage.write(async (trx) => {
       if (!(await finishAttempt(trx, d.id, ctx.workerId, { state: "delivered" }))) return false;
       const held = (await listStatuses(trx, doc.id)).some((s) => s.code === "01" && s.from === d.organId && s.direction === "received");
       if (!held) {
-        const blob = await putBlob(trx, receipt);
+        await putBlobs(trx, [blob]);
         await addStatus(trx, {
           document: doc.id,
           code: "01",
@@ -238,21 +253,21 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
         });
       }
       return true;
-    });
+    }, "deliveries");
     return recorded ? { state: "delivered" } : { state: "lost" };
   }
 
   if (cfg.timeoutMs >= cfg.leaseMs) {
     ctx.log.warn({ timeoutMs: cfg.timeoutMs, leaseMs: cfg.leaseMs }, "the delivery lease is not longer than the send timeout: a slow send may be claimed again by another worker");
   }
+  const unsubscribe = storage.onQueued(kick);
   const running = loop();
   void gauges(true);
   return {
-    kick() {
-      wake?.();
-    },
+    kick,
     async stop() {
       stopping = true;
+      unsubscribe();
       wake?.();
       await running;
       await Promise.allSettled([...inFlight]);

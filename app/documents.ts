@@ -15,7 +15,6 @@ import {
   edocFromInput,
   formatTimestamp,
   parseVnTimestamp,
-  readSource,
   statusProblem,
   stripBidiControls,
   validateEdoc,
@@ -30,7 +29,7 @@ import {
   blobSize,
   claimSendKey,
   documentForSendKey,
-  enqueueDelivery,
+  enqueueDeliveries,
   findDocument,
   getAgency,
   getDocument,
@@ -46,7 +45,9 @@ import {
   listStatusesFor,
   lockDocument,
   markBusinessState,
-  putBlob,
+  prepareFile,
+  preparedBytes,
+  putBlobs,
   readBlob,
   resendFailed,
   searchDocuments,
@@ -216,7 +217,8 @@ export async function sendDocument(
   opts: { sendKey?: string; problems?: string[] } = {},
 ): Promise<DocumentRow> {
   assertRole(caller, CLERKS, "send documents or set their status");
-  const db = ctx.storage.db;
+  // the look-ups before the transaction never wait behind other documents' writes
+  const db = ctx.storage.reader;
   const sentBefore = async () => {
     const id = opts.sendKey ? await documentForSendKey(db, caller.organId, opts.sendKey) : null;
     return id ? getDocument(db, id) : null;
@@ -268,17 +270,17 @@ export async function sendDocument(
     }
     const id = randomUUID();
     const recipients = [...new Set(edoc.header.To.map((t) => t.OrganId))];
-    const again = await db
-      .transaction(async (trx) => {
+    // the files are read and hashed before the transaction, which then only writes
+    const packet = "bytes" in signed ? preparedBytes(signed.bytes) : await prepareFile(packetPath);
+    const blobs = await Promise.all(files.map((f) => prepareFile(f.path)));
+    const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
+    const row = await ctx.storage
+      .write(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
-        const packet = await putBlob(trx, "bytes" in signed ? signed.bytes : readSource({ path: packetPath }));
-        const attachments = [];
-        for (const [i, f] of files.entries()) {
-          attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });
-        }
-        await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
+        await putBlobs(trx, [packet, ...blobs]);
+        const stored = await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
         if (opts.sendKey) await claimSendKey(trx, { localOrgan: caller.organId, key: opts.sendKey, document: id });
-        for (const organId of recipients) await enqueueDelivery(trx, { document: id, organId, kind: "edoc", packetSha256: packet.sha256 });
+        await enqueueDeliveries(trx, recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 })));
         for (const t of businessTargets(edoc.bussiness)) await markBusinessState(trx, { ...key, documentId: t.documentId }, t.state);
         await audit(trx, {
           actor: caller.actor,
@@ -287,18 +289,20 @@ export async function sendDocument(
           document: id,
           detail: { documentId: edoc.header.DocumentId, to: recipients },
         });
+        return stored;
       })
       .then(
-        () => null,
+        (stored) => ({ stored, again: null }),
         async (err: unknown) => {
           // the same form sent at the same time (a double click): the first one's document
           if (!isUniqueViolation(err)) throw err;
-          return (await sentBefore()) ?? Promise.reject(duplicateSend());
+          return { stored: null, again: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
         },
       );
-    if (again) return again;
+    if (row.again) return row.again;
+    ctx.storage.queued();
     ctx.metrics.documentsSent.inc({ organ_id: caller.organId });
-    return (await getDocument(db, id))!;
+    return row.stored!;
   } finally {
     await rm(packetPath, { force: true });
   }
@@ -347,20 +351,22 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
     };
     return { target, bytes: signStatus(status, identity) };
   });
-  await db.transaction(async (trx) => {
+  const blobs = packets.map((p) => preparedBytes(p.bytes));
+  await ctx.storage.write(async (trx) => {
     // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
     await lockDocument(trx, doc.id);
     checkOrder(await listStatuses(trx, doc.id));
-    for (const p of packets) {
-      const blob = await putBlob(trx, p.bytes);
-      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text, timestamp: signedAt });
-      await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
+    await putBlobs(trx, blobs);
+    for (const [i, p] of packets.entries()) {
+      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blobs[i], description: text, timestamp: signedAt });
     }
+    await enqueueDeliveries(trx, packets.map((p, i) => ({ document: doc.id, organId: p.target, kind: "status" as const, packetSha256: blobs[i].sha256 })));
     if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);
     // accepting (03) enters the document in the incoming book (vào sổ): its số đến, in this transaction
     const number = doc.direction === "in" && code === "03" ? await assignIncomingNumber(trx, { localOrgan: doc.localOrgan, document: doc.id, year: vnYear(signedAt), at: signedAt }) : undefined;
     await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets, ...(number ? { incomingNumber: number } : {}) } });
   });
+  ctx.storage.queued();
   return (await getDocument(db, doc.id))!;
 }
 
@@ -377,6 +383,7 @@ export async function resendDocument(ctx: AppContext, caller: Caller, documentId
     return rows;
   });
   if (!n) throw conflict("no delivery of this document has failed, so there is nothing to send again");
+  ctx.storage.queued();
   ctx.log.info({ document: doc.id, organId: organId ?? null, rows: n }, "failed deliveries queued again");
   return (await getDocument(db, doc.id))!;
 }

@@ -19,7 +19,7 @@ export const databaseAnswers = (ctx: AppContext, timeoutMs = READY_TIMEOUT_MS): 
 
 /** Reads the delivery queue from the database into the gauges. */
 export async function refreshQueueMetrics(ctx: AppContext): Promise<void> {
-  const depth = await queueDepth(ctx.storage.db);
+  const depth = await queueDepth(ctx.storage.reader);
   for (const [state, n] of Object.entries(depth)) ctx.metrics.deliveries.set({ state }, n);
   // waiting to be sent: queued, or being sent right now (not yet delivered, not failed)
   ctx.metrics.queueDepth.set(depth.queued + depth.sending);

@@ -24,6 +24,7 @@ import {
   validateEdoc,
   validateStatus,
   type Edoc,
+  type PacketSource,
   type StatusCode,
   type StatusPacket,
 } from "../envelopes/index.ts";
@@ -41,8 +42,11 @@ import {
   lockDocument,
   markBusinessState,
   markRelayedDelivered,
-  putBlob,
+  prepareBlob,
+  preparedBytes,
+  putBlobs,
   setDocumentStatus,
+  type PreparedBlob,
   setRecipientStatus,
   type DocumentRow,
 } from "../storage/index.ts";
@@ -93,14 +97,18 @@ export function inboundScan(): (chunk: Buffer) => void {
   };
 }
 
+/** Bodies up to this size are read once, verified and stored from memory; bigger ones stream from their file. */
+const IN_MEMORY_BYTES = 8 << 20;
+
 export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
-  const verified = await verifyPacket({ path: body.path }, await ctx.trust());
+  const source: PacketSource = body.size <= IN_MEMORY_BYTES ? { bytes: await readFile(body.path) } : { path: body.path };
+  const verified = await verifyPacket(source, await ctx.trust());
   // what the signature covers; from the national axle, an unsigned packet its sender's entry accepts
   let accepted: ReceivedContent | null = verified.report.valid && verified.content ? { ...verified.content, report: verified.report } : null;
-  if (!accepted && opts.viaAxle) accepted = await acceptUnsigned(ctx, { path: body.path }, verified.report);
+  if (!accepted && opts.viaAxle) accepted = await acceptUnsigned(ctx, source, verified.report);
   if (!accepted) return refuse(ctx, body, verified.report, opts);
   const { packet, report } = accepted;
-  return packet.kind === "edoc" ? receiveEdoc(ctx, body, packet, accepted, report, opts) : receiveStatus(ctx, body, packet, accepted.headerDigest, report, opts);
+  return packet.kind === "edoc" ? receiveEdoc(ctx, body, source, packet, accepted, report, opts) : receiveStatus(ctx, body, source, packet, accepted.headerDigest, report, opts);
 }
 
 /** The sender a refused packet claims (From/OrganId near its start), for the log only. */
@@ -164,8 +172,17 @@ function receiptFor(identity: Identity, own: string, name: string, edoc: Edoc, n
   return { bytes: signStatus(status, identity), timestamp: parseVnTimestamp(timestamp)! };
 }
 
-async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, content: Pick<SignedContent, "attachments">, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
-  const db = ctx.storage.db;
+async function receiveEdoc(
+  ctx: AppContext,
+  body: ReceivedBody,
+  source: PacketSource,
+  edoc: Edoc,
+  content: Pick<SignedContent, "attachments">,
+  report: VerificationReport,
+  opts: ReceiveOptions,
+): Promise<ReceiveOutcome> {
+  // look-ups through the reader (they never wait behind other documents' writes); the writes in one short transaction
+  const db = ctx.storage.reader;
   const h = edoc.header;
   const sender = h.From.OrganId;
   // dates "in the future" are judged with the same clock tolerance as status timestamps
@@ -191,29 +208,40 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
 
   // Every local recipient in To gets its own record and receipt the first time the packet comes;
   // a packet that comes again (another recipient's delivery, a retry) creates nothing.
-  let created: string[] = [];
+  // (organ → the new record's id and its receipt)
+  let created = new Map<string, { id: string; receipt: Buffer }>();
+  let blobs: { packet: PreparedBlob; attachments: Array<{ name: string; contentType: string; blob: PreparedBlob }> } | null = null;
   for (let round = 0; ; round++) {
     const missing: string[] = [];
     for (const organ of mine) if (!(await findDocument(db, key(organ)))) missing.push(organ);
     if (!missing.length) break;
-    const receipts = new Map<string, ReturnType<typeof receiptFor>>();
-    for (const organ of missing) receipts.set(organ, receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now()));
+    const receipts = new Map<string, ReturnType<typeof receiptFor> & { blob: PreparedBlob }>();
+    for (const organ of missing) {
+      const receipt = receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now());
+      receipts.set(organ, { ...receipt, blob: preparedBytes(receipt.bytes) });
+    }
+    // read and hashed before the transaction
+    blobs ??= {
+      packet: await prepareBlob(() => readSource(source)),
+      attachments: await Promise.all(
+        content.attachments.map(async (a) => ({
+          name: a.info.AttachmentName,
+          contentType: a.info.ContentType || "application/octet-stream",
+          blob: a.region ? await prepareBlob(() => regionBytes(source, a.region!)) : preparedBytes(Buffer.alloc(0)),
+        })),
+      ),
+    };
+    const { packet, attachments } = blobs;
     try {
-      created = await db.transaction(async (trx) => {
-        const made: string[] = [];
-        const packet = await putBlob(trx, readSource({ path: body.path }));
-        const attachments = [];
-        for (const a of content.attachments) {
-          const blob = await putBlob(trx, a.region ? regionBytes({ path: body.path }, a.region) : Buffer.alloc(0));
-          attachments.push({ name: a.info.AttachmentName, contentType: a.info.ContentType || "application/octet-stream", blob });
-        }
+      created = await ctx.storage.write(async (trx) => {
+        const made = new Map<string, { id: string; receipt: Buffer }>();
+        await putBlobs(trx, [packet, ...attachments.map((a) => a.blob), ...[...receipts.values()].map((r) => r.blob)]);
         for (const organ of missing) {
           if (await findDocument(trx, key(organ))) continue;
           const id = randomUUID();
           await insertDocument(trx, { id, direction: "in", localOrgan: organ, packet, header: h, bussiness: edoc.bussiness, report, attachments, status: "received" });
           const receipt = receipts.get(organ)!;
-          const blob = await putBlob(trx, receipt.bytes);
-          await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: blob, description: STATUS_CODES["01"], timestamp: receipt.timestamp });
+          await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: receipt.blob, description: STATUS_CODES["01"], timestamp: receipt.timestamp });
           for (const t of targets) await markBusinessState(trx, { ...key(organ), documentId: t.documentId }, t.state);
           await audit(trx, {
             actor: `agency:${sender}`,
@@ -222,7 +250,7 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
             document: id,
             detail: { documentId: h.DocumentId, from: sender, packetSha256: packet.sha256, size: body.size, signer: report.signer?.fingerprint ?? null },
           });
-          made.push(organ);
+          made.set(organ, { id, receipt: receipt.bytes });
         }
         return made;
       });
@@ -233,23 +261,25 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
       throw err;
     }
   }
-  for (const organ of created) ctx.metrics.documentsReceived.inc({ organ_id: organ });
+  for (const organ of created.keys()) ctx.metrics.documentsReceived.inc({ organ_id: organ });
 
-  const doc = (await findDocument(db, key(selected)))!;
-  if (!created.includes(selected)) {
-    const samePacket = doc.packetSha256 === body.sha256;
-    // a VPCP-style revocation reuses the original's DocumentId: the record exists, the act is new
-    if (!samePacket && edoc.bussiness?.BussinessDocType === 1 && targets.some((t) => t.documentId === h.DocumentId) && doc.businessState !== "revoked") {
-      await db.transaction(async (trx) => {
-        for (const organ of mine) await markBusinessState(trx, key(organ), "revoked");
-        await audit(trx, { actor: `agency:${sender}`, organId: selected, action: "receive.revoke", document: doc.id, detail: { documentId: h.DocumentId, from: sender, packetSha256: body.sha256 } });
-      });
-    }
-    ctx.log.info({ document: doc.id, documentId: h.DocumentId, from: sender, to: selected, samePacket }, "inbound document delivered again; same receipt returned");
-  } else {
-    ctx.log.info({ document: doc.id, documentId: h.DocumentId, from: sender, to: created, size: body.size }, "inbound document received");
+  const fresh = created.get(selected);
+  if (fresh) {
+    ctx.log.info({ document: fresh.id, documentId: h.DocumentId, from: sender, to: [...created.keys()], size: body.size }, "inbound document received");
+    return { kind: "receipt", receipt: fresh.receipt, document: fresh.id, created: true };
   }
-  return { kind: "receipt", receipt: await storedReceipt(ctx, doc), document: doc.id, created: created.includes(selected) };
+  // delivered again (another recipient's delivery, a retry): the receipt held for it
+  const doc = (await findDocument(db, key(selected)))!;
+  const samePacket = doc.packetSha256 === body.sha256;
+  // a VPCP-style revocation reuses the original's DocumentId: the record exists, the act is new
+  if (!samePacket && edoc.bussiness?.BussinessDocType === 1 && targets.some((t) => t.documentId === h.DocumentId) && doc.businessState !== "revoked") {
+    await ctx.storage.write(async (trx) => {
+      for (const organ of mine) await markBusinessState(trx, key(organ), "revoked");
+      await audit(trx, { actor: `agency:${sender}`, organId: selected, action: "receive.revoke", document: doc.id, detail: { documentId: h.DocumentId, from: sender, packetSha256: body.sha256 } });
+    });
+  }
+  ctx.log.info({ document: doc.id, documentId: h.DocumentId, from: sender, to: selected, samePacket }, "inbound document delivered again; same receipt returned");
+  return { kind: "receipt", receipt: await storedReceipt(ctx, doc), document: doc.id, created: false };
 }
 
 /**
@@ -262,6 +292,7 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
 async function receiveStatus(
   ctx: AppContext,
   body: ReceivedBody,
+  source: PacketSource,
   status: StatusPacket,
   headerDigest: string,
   report: VerificationReport,
@@ -297,8 +328,8 @@ async function receiveStatus(
     throw invalid(`unknown status code "${code}"`);
   }
   const found = doc;
-  const bytes = await readFile(body.path);
-  const record = () => db.transaction(async (trx) => {
+  const blob = preparedBytes("bytes" in source ? source.bytes : await readFile(source.path));
+  const record = () => ctx.storage.write(async (trx) => {
     // one status at a time per document, so that the order check sees every earlier status
     await lockDocument(trx, found.id);
     const previous = await listStatuses(trx, found.id);
@@ -307,7 +338,7 @@ async function receiveStatus(
     if (held) return { duplicate: true as const, samePacket: held.packetSha256 === body.sha256 };
     const problem = statusProblem(previous.filter((s) => s.from === from || s.to === from), { code, timestamp: timestamp.toISOString() });
     if (problem) return { problem };
-    const blob = await putBlob(trx, bytes);
+    await putBlobs(trx, [blob]);
     const description = h.Description?.trim() || STATUS_CODES[code as StatusCode];
     await addStatus(trx, { document: found.id, code, from, to: about.OrganId, direction: "received", packet: blob, description, timestamp, headerDigest });
     // the receipt (01) only proves arrival; the delivery state shows the later codes

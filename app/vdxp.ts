@@ -18,7 +18,7 @@ import { fingerprint } from "../signing/index.ts";
 import {
   audit,
   blobSize,
-  enqueueDelivery,
+  enqueueDeliveries,
   findDocument,
   findStatusDelivery,
   finishAttempt,
@@ -255,11 +255,12 @@ async function queueReceipts(ctx: AppContext, id: string): Promise<void> {
     const record = await findDocument(db, { direction: "in", localOrgan: organ, from: doc.from, documentId: doc.documentId });
     const receipt = record && (await listStatuses(db, record.id)).find((s) => s.code === "01" && s.direction === "sent");
     if (!record || !receipt) continue;
-    await db.transaction(async (trx) => {
+    await ctx.storage.write(async (trx) => {
       if (!(await findStatusDelivery(trx, record.id, doc.from, receipt.packetSha256))) {
-        await enqueueDelivery(trx, { document: record.id, organId: doc.from, kind: "status", packetSha256: receipt.packetSha256 });
+        await enqueueDeliveries(trx, [{ document: record.id, organId: doc.from, kind: "status", packetSha256: receipt.packetSha256 }]);
       }
     });
+    ctx.storage.queued();
   }
 }
 

@@ -1,5 +1,5 @@
 // npm run bench [-- --only core|service|dos] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
-// [--archive 1000000]: runs the benchmarks, prints each table and writes it under bench/results/
+// [--archive 1000000] [--pg URL|""]: runs the benchmarks, prints each table and writes it under bench/results/
 // with the machine it was measured on.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     archive: { type: "string", default: "1000000" },
     // where the two nodes keep their data (default bench/tmp); e.g. /dev/shm to take the disk out
     "nodes-dir": { type: "string" },
+    // PostgreSQL for the 1 / 2 / 4 process rows (default TEST_DATABASE_URL; "" skips them)
+    pg: { type: "string", default: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test" },
   },
 });
 
@@ -46,12 +48,13 @@ if (!values.only || values.only === "service") {
   write(
     "service",
     "Service benchmark",
-    "Two nodes (the compiled server, two processes, SQLite) on loopback; a document counts when its receipt 01 is back at the sender.",
+    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. CPU is user + system time of both nodes' processes from the first upload to the last receipt.",
     await benchService({
       documents: Number(values.documents),
       concurrency: Number(values.concurrency),
       archive: Number(values.archive),
       nodesDir: values["nodes-dir"],
+      pg: values.pg || undefined,
     }),
   );
 }

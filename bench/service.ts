@@ -5,12 +5,13 @@
 // generated archive of documents.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import express from "express";
+import knexFactory from "knex";
 import multer from "multer";
 import { openStorage, searchDocuments, terms } from "../storage/index.ts";
 
@@ -48,20 +49,48 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
   return stdout.trim().split("\n").pop()!;
 }
 
-export async function startNode(dir: string, organId: string, name: string): Promise<NodeProc> {
+/** A node's data directory and agency, set up through the CLI (`database`: on PostgreSQL, in a schema of its own). */
+export async function startNode(dir: string, organId: string, name: string, database?: { url: string; schema: string }): Promise<NodeProc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { EDOC_DATA_DIR: dir, PORT: String(port), EDOC_PUBLIC_URL: url, EDOC_ORGAN_ID: organId, EDOC_ORGAN_NAME: name };
+  const env = {
+    EDOC_DATA_DIR: dir,
+    PORT: String(port),
+    EDOC_PUBLIC_URL: url,
+    EDOC_ORGAN_ID: organId,
+    EDOC_ORGAN_NAME: name,
+    ...(database ? { DATABASE_URL: database.url, EDOC_DB_SCHEMA: database.schema } : {}),
+  };
   await cli(env, "agency", "add", "--organ-id", organId, "--name", name, "--dev");
   const token = await cli(env, "token", "create", "--organ-id", organId, "--role", "clerk", "--name", "bench");
   const admin = await cli(env, "token", "create", "--organ-id", organId, "--role", "admin", "--name", "bench");
   return { url, env, token, admin };
 }
 
-export async function launch(n: NodeProc): Promise<void> {
-  // EDOC_BENCH_NODE_ARGS: extra node flags for the two nodes (e.g. --cpu-prof to profile them)
+/**
+ * Starts the node: one process, or `processes` of them sharing its port (node:cluster, the way
+ * the README's "Several processes" runs them; on PostgreSQL only).
+ */
+export async function launch(n: NodeProc, processes = 1): Promise<void> {
+  // EDOC_BENCH_NODE_ARGS: extra node flags for the nodes (e.g. --cpu-prof to profile them)
   const extra = process.env.EDOC_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  n.proc = spawn(process.execPath, [...extra, SERVER], { env: { ...process.env, ...n.env }, stdio: ["ignore", "ignore", "inherit"] });
+  const env = { ...process.env, ...n.env };
+  if (processes === 1) n.proc = spawn(process.execPath, [...extra, SERVER], { env, stdio: ["ignore", "ignore", "inherit"] });
+  else {
+    // one after the other (each finds the schema migrated); SIGTERM to the primary stops them all
+    const primary = `const cluster = require("node:cluster");
+cluster.setupPrimary({ exec: ${JSON.stringify(SERVER)}, execArgv: ${JSON.stringify(extra)}, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+const fork = (i) => { if (i < ${processes}) cluster.fork().once("listening", () => fork(i + 1)); else console.log("ready"); };
+fork(0);
+cluster.on("exit", (w, code) => { if (code) { console.error("a process of the node exited with " + code); process.exit(1); } });
+process.on("SIGTERM", () => { for (const w of Object.values(cluster.workers)) w.process.kill("SIGTERM"); });`;
+    const proc = spawn(process.execPath, ["-e", primary], { env, stdio: ["ignore", "pipe", "inherit"] });
+    n.proc = proc;
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
+      proc.once("exit", () => reject(new Error(`the ${processes} processes of ${n.url} did not start`)));
+    });
+  }
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${n.url}/readyz`)).ok) return;
@@ -91,6 +120,24 @@ function pdf(): Blob {
   return new Blob([Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(50 * 1024 - 9)])], { type: "application/pdf" });
 }
 
+/** CPU time (user + system, ms) of a process and its children (the processes of a cluster). */
+function cpuMs(pid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // fields after the command name: state ppid … utime (14) stime (15)
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(entry) === pid || Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 async function load(url: string, token: string, total: number, concurrency: number, body: (n: number) => FormData): Promise<{ seconds: number; latencies: number[]; ids: string[]; started: Map<string, number> }> {
   let next = 0;
   const latencies: number[] = [];
@@ -116,35 +163,36 @@ async function load(url: string, token: string, total: number, concurrency: numb
   return { seconds: (performance.now() - t0) / 1000, latencies, ids, started };
 }
 
-export async function benchService(opts: { documents: number; concurrency: number; archive: number; nodesDir?: string }): Promise<string> {
-  const dir = join(opts.nodesDir ?? join(ROOT, "bench", "tmp"), `service-${Date.now()}`);
-  mkdirSync(dir, { recursive: true });
-  const rows: string[] = [];
+interface EndToEnd {
+  rate: number;
+  uploadRate: number;
+  duringUploads: number;
+  api: number[];
+  receipt: number[];
+  missing: number;
+  cpuMsPerDocument: number;
+}
+
+/**
+ * Two nodes, A sending `documents` 50 KB documents to B from `concurrency` clerks; a document
+ * counts when its receipt 01 is back at A. SQLite by default; on PostgreSQL each node in a schema
+ * of its own, run as `processes` processes.
+ */
+async function endToEnd(dir: string, opts: { documents: number; concurrency: number; pg?: string; processes?: number }): Promise<EndToEnd> {
+  const tag = `${Date.now().toString(36)}${opts.processes ?? 1}`;
+  const schema = (x: string) => (opts.pg ? { url: opts.pg, schema: `bench_${x}_${tag}` } : undefined);
   const nodes: NodeProc[] = [];
   try {
-    // 1. baseline: Express + multer storing the same upload
-    const uploads = join(dir, "plain-uploads");
-    const plain = express();
-    plain.post("/upload", multer({ dest: uploads }).array("files"), (_req, res) => res.status(201).json({ id: randomUUID() }));
-    const port = await freePort();
-    const server = plain.listen(port, "127.0.0.1");
-    const base = await load(`http://127.0.0.1:${port}/upload`, "x", opts.documents, opts.concurrency, () => {
-      const f = new FormData();
-      f.append("metadata", "{}");
-      f.append("files", pdf(), "a.pdf");
-      return f;
-    });
-    server.close();
-
-    // 2. two nodes, end to end
-    const a = await startNode(join(dir, "a"), A, "Văn phòng Chính phủ");
-    const b = await startNode(join(dir, "b"), B, "UBND tỉnh Nghệ An");
+    const a = await startNode(join(dir, `a-${tag}`), A, "Văn phòng Chính phủ", schema("a"));
+    const b = await startNode(join(dir, `b-${tag}`), B, "UBND tỉnh Nghệ An", schema("b"));
     nodes.push(a, b);
-    await Promise.all([launch(a), launch(b)]);
+    await Promise.all([launch(a, opts.processes), launch(b, opts.processes)]);
     // each trusts the other's development CA and knows the other's agency
     for (const [x, y] of [[a, b], [b, a]] as const) await cli(y.env, "trust", "add", join(x.env.EDOC_DATA_DIR!, "dev-ca", "ca.pem"));
     await link(a, A, b);
     await link(b, B, a);
+    await new Promise((r) => setTimeout(r, 3000)); // the nodes see the new trust (EDOC_TRUST_REFRESH_MS) before the first send
+    const cpu0 = cpuMs(a.proc!.pid!) + cpuMs(b.proc!.pid!);
     const run = Date.now() % 100000; // each document its own number (a DocumentId is sent once)
     const sent = await load(`${a.url}/api/v1/documents`, a.token, opts.documents, opts.concurrency, (n) => {
       const f = new FormData();
@@ -152,39 +200,90 @@ export async function benchService(opts: { documents: number; concurrency: numbe
       f.append("files", pdf(), "quyết định.pdf");
       return f;
     });
-    // wait until every receipt 01 is back at A
-    const endToEnd: number[] = [];
-    const receiptTimes: number[] = [];
+    // wait until every receipt 01 is back at A (its delivery gauge, cheap to poll), then read each
+    // receipt's time once: the pollers take nothing from the nodes while they work
+    const delivered = async () => {
+      const text = await (await fetch(`${a.url}/metrics`)).text();
+      return Number(/^edoc_deliveries\{state="delivered"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
     const deadline = Date.now() + 600_000;
-    const pending = new Set(sent.ids);
-    while (pending.size && Date.now() < deadline) {
-      for (const id of [...pending].slice(0, 50)) {
-        const rec = (await (await fetch(`${a.url}/api/v1/documents/${id}`, { headers: { authorization: `Bearer ${a.token}` } })).json()) as {
-          statuses: Array<{ code: string; at: string }>;
-        };
-        const receipt = rec.statuses.find((s) => s.code === "01");
-        if (receipt) {
-          pending.delete(id);
-          receiptTimes.push(new Date(receipt.at).getTime());
-          endToEnd.push(new Date(receipt.at).getTime() - sent.started.get(id)!);
-        }
+    while ((await delivered()) < sent.ids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const cpu = cpuMs(a.proc!.pid!) + cpuMs(b.proc!.pid!) - cpu0;
+    const receipt: number[] = [];
+    const receiptTimes: number[] = [];
+    for (const id of sent.ids) {
+      const rec = (await (await fetch(`${a.url}/api/v1/documents/${id}`, { headers: { authorization: `Bearer ${a.token}` } })).json()) as {
+        statuses: Array<{ code: string; at: string }>;
+      };
+      const r = rec.statuses.find((x) => x.code === "01");
+      if (r) {
+        receiptTimes.push(new Date(r.at).getTime());
+        receipt.push(new Date(r.at).getTime() - sent.started.get(id)!);
       }
-      if (pending.size) await new Promise((r) => setTimeout(r, 100));
     }
     // end-to-end rate: documents whose receipt is back, over the time from the first POST to the last receipt
-    const e2eSeconds = (Math.max(...receiptTimes) - Math.min(...sent.started.values())) / 1000;
-    endToEnd.sort((x, y) => x - y);
-    base.latencies.sort((x, y) => x - y);
-    sent.latencies.sort((x, y) => x - y);
-    rows.push(
-      `| send 50 KB documents end to end (receipt 01 back) | ${(endToEnd.length / e2eSeconds).toFixed(0)} docs/s; receipt latency p50 ${percentile(endToEnd, 50)?.toFixed(0)} ms, p99 ${percentile(endToEnd, 99)?.toFixed(0)} ms; API p50 ${percentile(sent.latencies, 50).toFixed(0)} ms, p99 ${percentile(sent.latencies, 99).toFixed(0)} ms${pending.size ? `; ${pending.size} receipts missing` : ""} | plain Express + multer store: ${(opts.documents / base.seconds).toFixed(0)} uploads/s, p50 ${percentile(base.latencies, 50).toFixed(0)} ms, p99 ${percentile(base.latencies, 99).toFixed(0)} ms | ≥ 300 docs/s, p99 < 200 ms |`,
-    );
+    const firstPost = Math.min(...sent.started.values());
+    const uploadsEnd = firstPost + sent.seconds * 1000;
+    return {
+      rate: receipt.length / ((Math.max(...receiptTimes) - firstPost) / 1000),
+      uploadRate: opts.documents / sent.seconds,
+      // receipts that came back while the clients were still uploading
+      duringUploads: receiptTimes.filter((t) => t <= uploadsEnd).length / sent.seconds,
+      api: sent.latencies.sort((x, y) => x - y),
+      receipt: receipt.sort((x, y) => x - y),
+      missing: sent.ids.length - receipt.length,
+      cpuMsPerDocument: cpu / opts.documents,
+    };
   } finally {
     for (const n of nodes) n.proc?.kill("SIGTERM");
+    await Promise.all(nodes.map((n) => n.proc && n.proc.exitCode === null && new Promise((r) => n.proc!.once("exit", r))));
+    if (opts.pg) {
+      const k = knexFactory({ client: "pg", connection: opts.pg });
+      for (const x of ["a", "b"]) await k.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema(x)!.schema]);
+      await k.destroy();
+    }
+  }
+}
+
+const ms = (sorted: number[], p: number) => `${percentile(sorted, p)?.toFixed(0)} ms`;
+
+export async function benchService(opts: { documents: number; concurrency: number; archive: number; nodesDir?: string; pg?: string }): Promise<string> {
+  const dir = join(opts.nodesDir ?? join(ROOT, "bench", "tmp"), `service-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const rows: string[] = [];
+  // 1. the reference: Express + multer storing the same upload, and nothing else
+  const uploads = join(dir, "plain-uploads");
+  const plain = express();
+  plain.post("/upload", multer({ dest: uploads }).array("files"), (_req, res) => res.status(201).json({ id: randomUUID() }));
+  const port = await freePort();
+  const server = plain.listen(port, "127.0.0.1");
+  const base = await load(`http://127.0.0.1:${port}/upload`, "x", opts.documents, opts.concurrency, () => {
+    const f = new FormData();
+    f.append("metadata", "{}");
+    f.append("files", pdf(), "a.pdf");
+    return f;
+  });
+  server.close();
+  const plainRate = opts.documents / base.seconds;
+  base.latencies.sort((x, y) => x - y);
+  const reference = `plain Express + multer store-only: ${plainRate.toFixed(0)} uploads/s, p50 ${ms(base.latencies, 50)}, p99 ${ms(base.latencies, 99)}`;
+
+  // 2. two nodes end to end: SQLite, then PostgreSQL with 1, 2 and 4 processes per node
+  const line = (e: EndToEnd) =>
+    `${e.rate.toFixed(0)} docs/s = **${((100 * e.rate) / plainRate).toFixed(0)} %** of the reference; API p50 ${ms(e.api, 50)}, p99 **${ms(e.api, 99)}**; receipts during uploads ${e.duringUploads.toFixed(0)}/s = **${((100 * e.duringUploads) / e.uploadRate).toFixed(0)} %** of the upload rate ${e.uploadRate.toFixed(0)}/s; receipt latency p50 ${ms(e.receipt, 50)}, p99 ${ms(e.receipt, 99)}; CPU ${e.cpuMsPerDocument.toFixed(0)} ms per document (both nodes)${e.missing ? `; ${e.missing} receipts missing` : ""}`;
+  const title = `send ${opts.documents} × 50 KB documents end to end, ${opts.concurrency} clients`;
+  rows.push(
+    `| ${title}, SQLite (receipt 01 back) | ${line(await endToEnd(dir, opts))} | ${reference} | ≥ 40 % of the reference; API p99 < 500 ms; receipts during uploads ≥ 80 % of the upload rate |`,
+  );
+  if (opts.pg) {
+    for (const processes of [1, 2, 4]) {
+      const e = await endToEnd(dir, { ...opts, pg: opts.pg, processes });
+      rows.push(`| ${title}, PostgreSQL, ${processes} process${processes > 1 ? "es" : ""} per node | ${line(e)} | ${reference} | report; CPU per document flat as processes are added |`);
+    }
   }
 
-  // 3. search over a generated archive
-  rows.push(await benchSearch(join(ROOT, "bench", "tmp", `archive-v3-${opts.archive}`), opts.archive));
+  // 3. search over a generated archive (--archive 0: skipped)
+  if (opts.archive > 0) rows.push(await benchSearch(join(ROOT, "bench", "tmp", `archive-v3-${opts.archive}`), opts.archive));
   rmSync(dir, { recursive: true, force: true });
   return ["| measure | this project | reference (same run) | target |", "|---|---|---|---|", ...rows].join("\n");
 }

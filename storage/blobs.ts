@@ -1,62 +1,129 @@
 // Content-addressed blobs (SHA-256), stored in the database in 1 MiB chunks: packets byte-exact
 // and attachments of any size stream in and out, and a blob is written in the same transaction as
-// the record that points to it (no half documents).
-import { createHash, randomUUID } from "node:crypto";
+// the record that points to it (no half documents). A blob is hashed before its transaction and
+// inserted once under its hash.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import type { Db } from "./db.ts";
 
 const CHUNK = 1 << 20;
+/** Content up to this size is kept in memory between its hash and its insert; bigger is read again. */
+const IN_MEMORY = 8 * CHUNK;
 
 export interface BlobRef {
   sha256: string;
   size: number;
 }
 
-/** Stores bytes (or a stream of them) and returns their SHA-256; an existing blob is reused. */
-export async function putBlob(db: Db, content: Buffer | AsyncIterable<Buffer>): Promise<BlobRef> {
-  const temp = `tmp-${randomUUID()}`;
+/** A blob hashed before its transaction, with its bytes for the insert. */
+export interface PreparedBlob extends BlobRef {
+  /** The content in chunks of at most 1 MiB: in memory, or read again from its source. */
+  chunks(): Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+/** Bytes in memory, hashed (no I/O: may be called inside a transaction). */
+export function preparedBytes(bytes: Buffer): PreparedBlob {
+  return inMemory(bytes, createHash("sha256").update(bytes).digest("hex"));
+}
+
+function inMemory(bytes: Buffer, sha256: string): PreparedBlob {
+  const chunks = Array.from({ length: Math.ceil(bytes.length / CHUNK) }, (_, i) => bytes.subarray(i * CHUNK, (i + 1) * CHUNK));
+  return { sha256, size: bytes.length, chunks: () => chunks };
+}
+
+/**
+ * Hashes content read from `source` (called once, and a second time for content over 8 MiB,
+ * which is then inserted as it is read again: flat memory for attachments of any size). Call it
+ * before the transaction: small content is read only here.
+ */
+export async function prepareBlob(source: () => AsyncIterable<Buffer>): Promise<PreparedBlob> {
   const hash = createHash("sha256");
   let size = 0;
-  let seq = 0;
+  let kept: Buffer[] | null = [];
+  for await (const chunk of source()) {
+    hash.update(chunk);
+    size += chunk.length;
+    if (kept && size > IN_MEMORY) kept = null;
+    else kept?.push(Buffer.from(chunk)); // a copy: sources may reuse their buffer
+  }
+  const sha256 = hash.digest("hex");
+  if (kept) return inMemory(Buffer.concat(kept, size), sha256);
+  return { sha256, size, chunks: () => rechunked(source()) };
+}
+
+/** A file's blob, hashed: a small file read once, in one buffer of its size; a big one streamed twice. */
+export async function prepareFile(path: string): Promise<PreparedBlob> {
+  if ((await stat(path)).size <= IN_MEMORY) return preparedBytes(await readFile(path));
+  return prepareBlob(() => createReadStream(path, { highWaterMark: CHUNK }));
+}
+
+async function* rechunked(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  await db("blobs").insert({ sha256: temp, size: 0, created_at: new Date() });
-  const flush = async () => {
-    if (!pendingBytes) return;
-    await db("blob_chunks").insert({ sha256: temp, seq: seq++, data: Buffer.concat(pending, pendingBytes) });
-    pending = [];
-    pendingBytes = 0;
-  };
-  const add = async (buf: Buffer) => {
-    hash.update(buf);
-    size += buf.length;
+  for await (const buf of source) {
     for (let at = 0; at < buf.length; ) {
       const take = Math.min(CHUNK - pendingBytes, buf.length - at);
-      pending.push(Buffer.from(buf.subarray(at, at + take))); // a copy: callers may reuse their buffer
+      pending.push(Buffer.from(buf.subarray(at, at + take)));
       pendingBytes += take;
       at += take;
-      if (pendingBytes === CHUNK) await flush();
+      if (pendingBytes === CHUNK) {
+        yield Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+      }
     }
-  };
-  if (Buffer.isBuffer(content)) await add(content);
-  else for await (const chunk of content) await add(chunk);
-  await flush();
-  const sha256 = hash.digest("hex");
-  // Another writer may store the same content at the same time: whoever inserts the row keeps
-  // its chunks, the other drops its own.
-  const inserted = await db("blobs").insert({ sha256, size, created_at: new Date() }).onConflict("sha256").ignore().returning("sha256");
-  if (inserted.length) await db("blob_chunks").where({ sha256: temp }).update({ sha256 });
-  else await db("blob_chunks").where({ sha256: temp }).delete();
-  await db("blobs").where({ sha256: temp }).delete();
-  return { sha256, size };
+  }
+  if (pendingBytes) yield Buffer.concat(pending, pendingBytes);
+}
+
+/**
+ * Stores prepared blobs, each once: one insert of their rows, and the chunks of those that were
+ * not stored yet (a concurrent writer of the same content waits on the unique index and then
+ * finds it stored). In memory, all chunks in one statement per 8 MiB.
+ */
+export async function putBlobs(db: Db, blobs: readonly PreparedBlob[]): Promise<BlobRef[]> {
+  const unique = [...new Map(blobs.map((b) => [b.sha256, b])).values()];
+  if (unique.length) {
+    const now = new Date();
+    const inserted = new Set<string>(
+      (await db("blobs").insert(unique.map((b) => ({ sha256: b.sha256, size: b.size, created_at: now }))).onConflict("sha256").ignore().returning("sha256")).map(
+        (r: { sha256: string } | string) => (typeof r === "string" ? r : r.sha256),
+      ),
+    );
+    let rows: Array<{ sha256: string; seq: number; data: Buffer }> = [];
+    let rowBytes = 0;
+    const flush = async () => {
+      if (rows.length) await db("blob_chunks").insert(rows);
+      rows = [];
+      rowBytes = 0;
+    };
+    for (const b of unique) {
+      if (!inserted.has(b.sha256)) continue;
+      let seq = 0;
+      for await (const data of b.chunks()) {
+        rows.push({ sha256: b.sha256, seq: seq++, data });
+        rowBytes += data.length;
+        if (rowBytes >= IN_MEMORY) await flush();
+      }
+    }
+    await flush();
+  }
+  return blobs.map((b) => ({ sha256: b.sha256, size: b.size }));
+}
+
+/** Stores bytes in memory and returns their SHA-256; an existing blob is reused. */
+export async function putBlob(db: Db, bytes: Buffer): Promise<BlobRef> {
+  return (await putBlobs(db, [preparedBytes(bytes)]))[0];
 }
 
 /** The blob's bytes in order, one chunk at a time (flat memory). */
 export async function* readBlob(db: Db, sha256: string): AsyncGenerator<Buffer> {
-  const blob = await db("blobs").where({ sha256 }).first();
+  const blob = await db("blobs").where({ sha256 }).first("size");
   if (!blob) throw new Error(`blob ${sha256} not found`);
-  for (let seq = 0; ; seq++) {
+  for (let seq = 0; seq * CHUNK < Number(blob.size); seq++) {
     const row = await db("blob_chunks").where({ sha256, seq }).first("data");
-    if (!row) return;
+    if (!row) throw new Error(`blob ${sha256} lacks its chunk ${seq}`);
     yield Buffer.from(row.data);
   }
 }

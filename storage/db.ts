@@ -1,17 +1,42 @@
 // Opening the database: SQLite in the data directory by default, PostgreSQL when a URL is given,
 // migrated to the latest schema on open; and the helpers every table's module shares.
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { knexConfig } from "../knexfile.ts";
 
 /** A connection or a transaction: every storage function takes either. */
 export type Db = Knex | Knex.Transaction;
 
+/**
+ * Which writers a short transaction queues with: the clerks' and peers' documents, or the
+ * delivery worker's claims and receipts (on PostgreSQL a pool of its own, so that delivery never
+ * waits behind uploads; on SQLite both go through the one writer's group commit).
+ */
+type WriteLane = "documents" | "deliveries";
+
 export interface Storage {
+  /** The writer: every transaction and write goes through it (on SQLite its one connection). */
   db: Knex;
+  /**
+   * A way in that never waits behind the writer, for the delivery worker and the look-ups of the
+   * hot path: on SQLite connections of their own (WAL: readers run beside the writer; they refuse
+   * to write), on PostgreSQL a pool of its own (which may also write: the worker's lane).
+   */
+  reader: Knex;
   dialect: "sqlite" | "pg";
   dataDir: string;
+  /**
+   * Runs `fn` as one short transaction (nothing awaited in it but SQL) and resolves once it is
+   * committed and durable. On SQLite the writer commits every transaction pending at that moment
+   * together (group commit: one fsync for many documents); each still succeeds or fails alone (a
+   * savepoint each), and nobody is answered before the commit that holds their rows returns.
+   */
+  write<T>(fn: (trx: Knex.Transaction) => Promise<T>, lane?: WriteLane): Promise<T>;
+  /** Call after a transaction that queued deliveries committed: wakes the workers at once. */
+  queued(): void;
+  /** `listener` runs when deliveries were queued, by this process or (PostgreSQL) another one. */
+  onQueued(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -36,12 +61,18 @@ function knexLog(warn: (message: string) => void = () => {}): Knex.Config["log"]
   return { warn: say, error: say, deprecate: say, debug: () => {} };
 }
 
+/** The NOTIFY channel that says "deliveries were queued" (one per schema: nodes sharing a schema share a queue). */
+export function queueChannel(schema: string | undefined): string {
+  return `edoc_deliveries_${schema ?? "public"}`.slice(0, 63);
+}
+
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   // SQLite creates its file 0644 & ~umask, and the -wal and -shm beside it with the file's mode:
   // created here 0600, all three are private to this account (they hold documents in clear)
   if (!opts.databaseUrl) closeSync(openSync(join(opts.dataDir, "edoc.sqlite"), "a", 0o600));
-  const config = { ...knexConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }), log: knexLog(opts.warn) };
+  const env = { dataDir: opts.dataDir, databaseUrl: opts.databaseUrl };
+  const config = { ...knexConfig(env), log: knexLog(opts.warn) };
   if (opts.databaseUrl && opts.schema) {
     config.searchPath = [opts.schema];
     const admin = knexFactory({ client: "pg", connection: opts.databaseUrl, log: knexLog(opts.warn) });
@@ -52,22 +83,153 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     }
   }
   const db = knexFactory(config);
-  await db.migrate.latest();
+  try {
+    await db.migrate.latest();
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const reader = knexFactory({ ...knexConfig(env, "reader"), log: knexLog(opts.warn), ...(config.searchPath ? { searchPath: config.searchPath } : {}) });
+  const listeners = new Set<() => void>();
+  const queued = () => {
+    for (const l of listeners) l();
+  };
+  const pg = Boolean(opts.databaseUrl);
+  const listening = pg ? listenForQueued(reader, queueChannel(opts.schema), queued, opts.warn) : null;
   return {
     db,
-    dialect: opts.databaseUrl ? "pg" : "sqlite",
+    reader,
+    dialect: pg ? "pg" : "sqlite",
     dataDir: opts.dataDir,
-    close: () => db.destroy(),
+    write: pg ? (fn, lane = "documents") => (lane === "deliveries" ? reader : db).transaction(fn) : groupCommit(db),
+    queued,
+    onQueued(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: async () => {
+      await listening?.stop();
+      await Promise.all([reader.destroy(), db.destroy()]);
+    },
+  };
+}
+
+interface PendingWrite {
+  fn: (trx: Knex.Transaction) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * SQLite's group commit: transactions that arrive while the writer is busy wait and are then run
+ * one after the other inside one transaction, each in a savepoint of its own (a failing one rolls
+ * back alone), and committed with one fsync (synchronous=FULL). Nobody gets an answer before the
+ * commit: a power loss can undo nothing anyone was told is stored. Idle, a transaction runs at
+ * once; under load the batches grow with it.
+ */
+function groupCommit(db: Knex): Storage["write"] {
+  let pending: PendingWrite[] = [];
+  let busy = false;
+  const runBatch = async (batch: PendingWrite[]) => {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    try {
+      await db.transaction(async (trx) => {
+        // alone in its batch, a transaction needs no savepoint: its failure rolls back the batch
+        if (batch.length === 1) return void outcomes.push({ ok: true, value: await batch[0].fn(trx) });
+        for (const w of batch) {
+          try {
+            outcomes.push({ ok: true, value: await trx.transaction(w.fn) });
+          } catch (err) {
+            outcomes.push({ ok: false, err });
+          }
+        }
+      });
+    } catch (err) {
+      // the commit itself failed: nothing of the batch is stored
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i];
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.err);
+    });
+  };
+  const pump = () => {
+    if (busy || !pending.length) return;
+    busy = true;
+    const batch = pending;
+    pending = [];
+    void runBatch(batch).finally(() => {
+      busy = false;
+      pump();
+    });
+  };
+  return <T>(fn: (trx: Knex.Transaction) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      // the writes that arrive in this turn of the event loop join the same batch
+      if (pending.length === 1) setImmediate(pump);
+    });
+}
+
+/**
+ * LISTEN on its own PostgreSQL connection: another process's enqueue (NOTIFY at its commit) wakes
+ * this process's worker. A lost connection is opened again; meanwhile the worker polls.
+ */
+function listenForQueued(knex: Knex, channel: string, onNotify: () => void, warn: (message: string) => void = () => {}): { stop(): Promise<void> } {
+  type PgClient = { query(sql: string): Promise<unknown>; on(event: string, f: (...a: unknown[]) => void): void; end(): Promise<void> };
+  let client: PgClient | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async () => {
+    try {
+      const c = (await knex.client.acquireRawConnection()) as PgClient;
+      c.on("notification", () => onNotify());
+      c.on("error", () => lost(c));
+      c.on("end", () => lost(c));
+      await c.query(`LISTEN "${channel.replace(/"/g, '""')}"`);
+      if (stopped) await c.end();
+      else client = c;
+    } catch (err) {
+      warn(`cannot listen for queued deliveries (${(err as Error).message}); the worker polls meanwhile`);
+      again();
+    }
+  };
+  const again = () => {
+    if (!stopped) retry = setTimeout(() => void connect(), 1000);
+  };
+  const lost = (c: PgClient) => {
+    if (client !== c) return;
+    client = null;
+    again();
+  };
+  const started = connect();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await started;
+      const c = client;
+      client = null;
+      await c?.end().catch(() => {});
+    },
   };
 }
 
 /**
- * An online copy of a SQLite database into `target` (a new file): `VACUUM INTO` reads one
- * consistent snapshot while the node goes on writing, and the copy holds no WAL of its own.
- * Then the copy is opened on its own and checked page by page.
+ * An online copy of the SQLite database of `dataDir` into `target` (a new file): `VACUUM INTO`, on
+ * a connection of its own, reads one consistent snapshot while the writer goes on committing (WAL),
+ * and the copy holds no WAL of its own. Then the copy is opened on its own and checked page by page.
  */
-export async function backupSqlite(db: Knex, target: string): Promise<{ migrations: number; documents: number }> {
-  await db.raw("VACUUM INTO ?", [target]);
+export async function backupSqlite(dataDir: string, target: string): Promise<{ migrations: number; documents: number }> {
+  const source = knexFactory({ client: "sqlite3", connection: { filename: join(resolve(dataDir), "edoc.sqlite") }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  try {
+    await source.raw("PRAGMA busy_timeout = 5000");
+    await source.raw("VACUUM INTO ?", [target]);
+  } finally {
+    await source.destroy();
+  }
   const copy = knexFactory({ client: "sqlite3", connection: { filename: target }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
   try {
     const check = (await copy.raw("PRAGMA integrity_check")) as Array<{ integrity_check: string }>;

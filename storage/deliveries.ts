@@ -2,7 +2,7 @@
 // several workers and several nodes on one PostgreSQL never send the same row at once, and a
 // worker that dies mid-send leaves a row that is claimed again when its lease runs out.
 import type { Knex } from "knex";
-import { byDocument, type Db } from "./db.ts";
+import { byDocument, queueChannel, type Db } from "./db.ts";
 
 /** `relayed`: the national axle's hub accepted the packet (see app/vdxp.ts); delivered when the 01 comes back. */
 export type DeliveryState = "queued" | "sending" | "relayed" | "delivered" | "failed";
@@ -38,18 +38,20 @@ function toDelivery(r: Record<string, unknown>): Delivery {
   };
 }
 
-export async function enqueueDelivery(db: Db, d: { document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }): Promise<void> {
+/**
+ * Queues deliveries (one insert). On PostgreSQL the workers of every process on the database are
+ * woken at commit (NOTIFY); in this process the caller says `Storage.queued()` once committed.
+ */
+export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>): Promise<void> {
+  if (!rows.length) return;
   const now = new Date();
-  await db("deliveries").insert({
-    document: d.document,
-    organ_id: d.organId,
-    kind: d.kind,
-    packet_sha256: d.packetSha256,
-    state: "queued",
-    attempts: 0,
-    next_attempt_at: now,
-    updated_at: now,
-  });
+  await db("deliveries").insert(
+    rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, state: "queued", attempts: 0, next_attempt_at: now, updated_at: now })),
+  );
+  if (db.client.config.client === "pg") {
+    const schema = (db.client.config.searchPath as string[] | undefined)?.[0];
+    await db.raw("select pg_notify(?, '')", [queueChannel(schema)]);
+  }
 }
 
 /** Deliveries of each document (of one kind, or all), in queue order. */
@@ -77,26 +79,15 @@ export async function claimDeliveries(db: Db, worker: string, limit: number, lea
   const until = new Date(now.getTime() + leaseMs);
   const due = (w: Knex.QueryBuilder) =>
     w.where((q) => q.where("state", "queued").andWhere("next_attempt_at", "<=", now)).orWhere((q) => q.where("state", "sending").andWhere("claimed_until", "<", now));
-  const claim = { state: "sending", claimed_by: worker, claimed_until: until, updated_at: now };
-  if (dialect === "pg") {
-    // FOR UPDATE SKIP LOCKED: concurrent workers on one PostgreSQL pick disjoint rows
-    const rows = await db("deliveries")
-      .whereIn("id", db("deliveries").select("id").where(due).orderBy("next_attempt_at").limit(limit).forUpdate().skipLocked())
-      .update({ ...claim, attempts: db.raw("attempts + 1") })
-      .returning("*");
-    return rows.map(toDelivery);
-  }
-  // SQLite: select and conditional update in one transaction; SQLite has one writer at a time,
-  // so the next worker sees these rows claimed
-  return db.transaction(async (trx) => {
-    const ids: number[] = (await trx("deliveries").select("id").where(due).orderBy("next_attempt_at").limit(limit)).map((r: { id: number }) => r.id);
-    const claimed: Delivery[] = [];
-    for (const id of ids) {
-      const n = await trx("deliveries").where({ id }).andWhere(due).update({ ...claim, attempts: trx.raw("attempts + 1") });
-      if (n) claimed.push(toDelivery(await trx("deliveries").where({ id }).first()));
-    }
-    return claimed;
-  });
+  const claim = { state: "sending", claimed_by: worker, claimed_until: until, updated_at: now, attempts: db.raw("attempts + 1") };
+  // one UPDATE … RETURNING; on PostgreSQL FOR UPDATE SKIP LOCKED makes concurrent workers pick
+  // disjoint rows, on SQLite the one writer runs it alone
+  const pick = db("deliveries").select("id").where(due).orderBy("next_attempt_at").limit(limit);
+  const rows = await db("deliveries")
+    .whereIn("id", dialect === "pg" ? pick.forUpdate().skipLocked() : pick)
+    .update(claim)
+    .returning("*");
+  return rows.map(toDelivery);
 }
 
 /** The outcome of one attempt, applied only if `worker` still holds the claim. */

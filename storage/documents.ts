@@ -18,12 +18,15 @@ export interface NewDocument {
   status: string;
 }
 
-/** Inserts a document with its recipients, attachments and search terms (call inside a transaction). */
-export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
+/**
+ * Inserts a document with its recipients, attachments and search terms (call inside a
+ * transaction): one insert per table. Returns the row as a read would give it.
+ */
+export async function insertDocument(trx: Db, d: NewDocument): Promise<DocumentRow> {
   const h = d.header;
   const type = d.bussiness?.BussinessDocType ?? 0;
   const createdAt = new Date();
-  await trx("documents").insert({
+  const row = {
     id: d.id,
     direction: d.direction,
     local_organ: d.localOrgan,
@@ -43,7 +46,8 @@ export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
     header_json: JSON.stringify({ header: h, bussiness: d.bussiness ?? null }),
     report_json: JSON.stringify(d.report),
     created_at: createdAt,
-  });
+  };
+  await trx("documents").insert(row);
   const recipients = [...new Set(h.To.map((t) => t.OrganId))];
   if (recipients.length) await trx("document_recipients").insert(recipients.map((organ_id) => ({ document: d.id, organ_id })));
   if (d.attachments.length) {
@@ -55,6 +59,7 @@ export async function insertDocument(trx: Db, d: NewDocument): Promise<void> {
   for (let i = 0; i < words.length; i += 200) {
     await trx("search_terms").insert(words.slice(i, i + 200).map((term) => ({ local_organ: d.localOrgan, term, created_at: createdAt, document: d.id })));
   }
+  return toRow(row);
 }
 
 export interface DocumentRow {

@@ -3,7 +3,7 @@
 // the audit log.
 export { backupSqlite, databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
-export { putBlob, readBlob, blobBytes, blobSize } from "./blobs.ts";
+export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {
@@ -85,7 +85,7 @@ export {
   
 } from "./documents.ts";
 export {
-  enqueueDelivery,
+  enqueueDeliveries,
   listDeliveries,
   listDeliveriesFor,
   claimDeliveries,

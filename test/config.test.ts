@@ -34,6 +34,7 @@ const BAD: Record<string, string[]> = {
   EDOC_DELIVERY_MAX_DELAY_MS: ["15m", "2147483648"],
   EDOC_DELIVERY_LEASE_MS: ["0", "x"],
   EDOC_DELIVERY_POLL_MS: ["0", "0.5"],
+  EDOC_DELIVERY_CONCURRENCY: ["0", "1001", "8.5"],
   EDOC_DELIVERY_TIMEOUT_MS: ["0", "5min"],
   EDOC_TRUST_REFRESH_MS: ["99", "fast"],
   EDOC_SHUTDOWN_GRACE_MS: ["-1", "20 s"],
@@ -59,6 +60,7 @@ const GOOD: Record<string, string[]> = {
   EDOC_REGISTRY_PUBLISHER: ["000.00.00.H41"],
   EDOC_LISTEN_HOST: ["127.0.0.1", "::1", "0.0.0.0", "localhost", "edoc.example.gov.vn"],
   EDOC_DELIVERY_POLL_MS: ["20", "100"],
+  EDOC_DELIVERY_CONCURRENCY: ["1", "64"],
   EDOC_DELIVERY_BASE_DELAY_MS: ["0", "50", "300"],
   EDOC_REQUEST_TIMEOUT_MS: ["0"],
   EDOC_TRUST_REFRESH_MS: ["100", "200"],
@@ -95,7 +97,7 @@ describe("configuration (app/config.ts)", () => {
 
   it("keeps the defaults the node had", () => {
     const c = loadConfig({});
-    expect(c.delivery).to.deep.equal({ maxAttempts: 12, baseDelayMs: 2000, maxDelayMs: 900_000, leaseMs: 600_000, pollMs: 500, timeoutMs: 300_000 });
+    expect(c.delivery).to.deep.equal({ maxAttempts: 12, baseDelayMs: 2000, maxDelayMs: 900_000, leaseMs: 600_000, pollMs: 500, timeoutMs: 300_000, concurrency: 32 });
     expect(c).to.deep.include({ maxUploadBytes: 2 * 1024 ** 3, maxPacketBytes: 3 * 1024 ** 3, requestTimeoutMs: 3_600_000, trustRefreshMs: 2000, shutdownGraceMs: 20_000, logLevel: "info" });
     expect(c.snapshot).to.deep.equal({ validForMs: 3_600_000, publisher: undefined });
     expect(c.sessions).to.deep.equal({ idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 });

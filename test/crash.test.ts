@@ -2,6 +2,8 @@
 //  - a sender node in a child process, killed with SIGKILL in the middle of sending and started
 //    again, delivers every document exactly once (the receiver's duplicate detection answers the
 //    re-sent ones with their stored receipt; the restarted worker reclaims rows whose lease ran out);
+//  - a sender killed during group commit, with 32 documents being stored at every moment, keeps
+//    every document it answered for, whole, and no half or double one, and delivers each once;
 //  - two sender nodes on one database, each with its worker, never send a row twice.
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,7 +11,7 @@ import type { RequestListener } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createApp } from "../server/app.ts";
 import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
-import { listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
+import { listAttachments, listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
 import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
@@ -92,6 +94,44 @@ function startSender(options: StorageOptions, extra: Record<string, string>): Ch
   return child;
 }
 
+/**
+ * The receiver (a node on `receiverDb`) and the sender's database, with its agency, trust and
+ * registry set up by a node that is closed again before the child opens it.
+ */
+async function receiverAndSender(receiverDb: StorageOptions, senderDb: StorageOptions, app?: (node: Node) => RequestListener): Promise<TestNode> {
+  const receiver = await startNode({ database: receiverDb, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app });
+  const setup = await startNode({
+    database: senderDb,
+    organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
+    registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
+  });
+  await setup.close();
+  await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+  return receiver;
+}
+
+async function killIfRunning(child: Child | undefined): Promise<void> {
+  if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
+    child.proc.kill("SIGKILL");
+    await child.exited;
+  }
+}
+
+/** The sender's second life: its worker reclaims the abandoned rows and it exits 0 once nothing is left to send. */
+async function restartUntilDone(senderDb: StorageOptions, timeoutMs: number): Promise<Child> {
+  const child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
+  let timer: NodeJS.Timeout | undefined;
+  const second = await Promise.race([
+    child.exited,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the restarted sender did not finish: ${child.stderr}`)), timeoutMs))),
+  ]).finally(async () => {
+    clearTimeout(timer);
+    await killIfRunning(child);
+  });
+  expect(second.code, child.stderr).to.equal(0);
+  return child;
+}
+
 onEachDatabase("crash recovery of the delivery queue", (database) => {
   describe("a sender killed with SIGKILL in the middle of sending", () => {
     const counter = { hits: 0 };
@@ -103,23 +143,12 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
     before(async function () {
       this.timeout(60_000);
       receiverDb = anotherDatabase(database());
-      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
-      // the sender (the child process) on the suite's database, set up by a node that is closed
-      // again before the child opens it
+      // the sender (the child process) on the suite's database
       senderDb = database().options();
-      const setup = await startNode({
-        database: senderDb,
-        organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
-        registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: receiver.url, certificates: [testPki().recipient.certificate] }],
-      });
-      await setup.close();
-      await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
+      receiver = await receiverAndSender(receiverDb.options, senderDb, slowDoor(counter));
     });
     after(async () => {
-      if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
-        child.proc.kill("SIGKILL");
-        await child.exited;
-      }
+      await killIfRunning(child);
       await receiver?.close();
       await receiverDb?.cleanup();
     });
@@ -151,13 +180,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       expect(depth.delivered).to.be.lessThan(DOCUMENTS);
 
       // second life: the worker reclaims the abandoned rows once their lease runs out
-      child = startSender(senderDb, { CRASH_EXIT_WHEN_DONE: "1" });
-      let timer: NodeJS.Timeout | undefined;
-      const second = await Promise.race([
-        child.exited,
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the restarted sender did not finish: ${child?.stderr}`)), 60_000))),
-      ]).finally(() => clearTimeout(timer));
-      expect(second.code, child.stderr).to.equal(0);
+      child = await restartUntilDone(senderDb, 60_000);
 
       // the receiver: exactly one record per document, each with one receipt
       const rows = await receiver.node.storage.db("documents").where({ direction: "in" }).select("id", "document_id");
@@ -183,6 +206,82 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       } finally {
         await senderStorage.close();
       }
+    });
+  });
+
+  describe("a sender killed with SIGKILL during group commit (32 clerks sending at once)", () => {
+    const SENDS = 400;
+    let receiver: TestNode;
+    let receiverDb: ReturnType<typeof anotherDatabase>;
+    let senderDbs: ReturnType<typeof anotherDatabase>;
+    let senderDb: StorageOptions;
+    let child: Child | undefined;
+
+    before(async function () {
+      this.timeout(60_000);
+      receiverDb = anotherDatabase(database());
+      senderDbs = anotherDatabase(database());
+      senderDb = senderDbs.options;
+      receiver = await receiverAndSender(receiverDb.options, senderDb);
+    });
+    after(async () => {
+      await killIfRunning(child);
+      await receiver?.close();
+      await receiverDb?.cleanup();
+      await senderDbs?.cleanup();
+    });
+
+    it("keeps every answered document whole, none half-stored or twice, and delivers each once after a restart", async function () {
+      this.timeout(120_000);
+      child = startSender(senderDb, { CRASH_QUEUE: String(SENDS), CRASH_SEND_CONCURRENCY: "32", CRASH_ATTACHMENT_BYTES: String(50 * 1024) });
+      const answered = () => child!.lines.filter((l) => l.event === "sent").map((l) => l.code as string);
+      // killed while the writer commits batch after batch: 32 sends in flight at every moment
+      await waitFor(
+        "the first answers",
+        async () => {
+          if (child!.proc.exitCode !== null) throw new Error(`the sender exited early: ${child!.stderr}`);
+          return answered().length >= 40;
+        },
+        90_000,
+        5,
+      );
+      child.proc.kill("SIGKILL");
+      expect((await child.exited).signal).to.equal("SIGKILL");
+      const told = answered();
+
+      const st = await openStorage(senderDb);
+      let stored: Array<{ id: string; code: string; packet_sha256: string }>;
+      try {
+        stored = await st.db("documents").where({ direction: "out" }).select("id", "code", "packet_sha256");
+        const codes = stored.map((d) => d.code);
+        expect(codes.length, "killed before the last send").to.be.lessThan(SENDS);
+        expect(new Set(codes).size, "no document stored twice").to.equal(codes.length);
+        // every clerk who was answered has the document; unanswered ones are whole or absent
+        expect(codes).to.include.members(told);
+        const blobOk = async (sha256: string) => {
+          const blob = await st.db("blobs").where({ sha256 }).first("size");
+          const chunks = await st.db("blob_chunks").where({ sha256 }).select("data");
+          return Boolean(blob) && chunks.reduce((n, c) => n + Buffer.from(c.data).length, 0) === Number(blob.size);
+        };
+        for (const d of stored) {
+          expect(await blobOk(d.packet_sha256), `packet of ${d.code}`).to.equal(true);
+          const attachments = await listAttachments(st.db, d.id);
+          expect(attachments.map((a) => a.size), `attachments of ${d.code}`).to.deep.equal([50 * 1024]);
+          expect(await blobOk(attachments[0].sha256)).to.equal(true);
+          expect((await listDeliveries(st.db, d.id)).map((x) => [x.kind, x.state])).to.deep.equal([["edoc", "queued"]]);
+          expect(await st.db("audit_log").where({ document: d.id }).count({ n: "*" }).first()).to.satisfy((r: { n: unknown }) => Number(r.n) === 1);
+        }
+        // nothing else was left behind: no delivery, status or attachment without its document
+        expect(Number((await st.db("deliveries").count({ n: "*" }).first())!.n)).to.equal(stored.length);
+      } finally {
+        await st.close();
+      }
+
+      // second life: every stored document is delivered, once
+      child = await restartUntilDone(senderDb, 90_000);
+      const received = await receiver.node.storage.db("documents").where({ direction: "in" }).select("document_id");
+      expect(received.length).to.equal(stored.length);
+      expect(new Set(received.map((r) => r.document_id)).size).to.equal(stored.length);
     });
   });
 

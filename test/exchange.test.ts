@@ -210,8 +210,10 @@ function suite(database: () => TestDatabase) {
     const sentByB = await listStatuses(b.node.storage.db, got.id);
     expect(sentByB.map((s) => s.packetSha256)).to.deep.equal(statuses.map((s) => s.packetSha256));
     expect((await getDocument(b.node.storage.db, got.id))!.status).to.equal("06");
-    const statusDeliveries = await listDeliveries(b.node.storage.db, got.id, "status");
-    expect(statusDeliveries.map((d) => d.state)).to.deep.equal(["delivered", "delivered"]);
+    // B's worker records its delivery once A's answer is back, a moment after A stored the status
+    const states = async () => (await listDeliveries(b.node.storage.db, got.id, "status")).map((d) => d.state);
+    await waitFor("B's status deliveries to be recorded", async () => (await states()).every((x) => x === "delivered"));
+    expect(await states()).to.deep.equal(["delivered", "delivered"]);
   });
 
   it("revoke, update and replace mark the original at both parties", async () => {

@@ -8,7 +8,7 @@ import {
   blobBytes,
   claimDeliveries,
   createToken,
-  enqueueDelivery,
+  enqueueDeliveries,
   getDocument,
   finishAttempt,
   findToken,
@@ -21,7 +21,9 @@ import {
   loadIdentity,
   openStorage,
   masterKey,
+  prepareBlob,
   putBlob,
+  putBlobs,
   readBlob,
   revokeToken,
   searchDocuments,
@@ -42,7 +44,9 @@ onEachDatabase("storage", (database) => {
   it("stores blobs byte-exact, content-addressed, in chunks", async () => {
     const big = randomBytes(2.5 * 1024 * 1024);
     const a = await st.db.transaction((trx) => putBlob(trx, big));
-    const again = await st.db.transaction((trx) => putBlob(trx, (async function* () { yield big.subarray(0, 1000); yield big.subarray(1000); })()));
+    // streamed, hashed before the transaction: the same blob, stored once
+    const streamed = await prepareBlob(async function* () { yield big.subarray(0, 1000); yield big.subarray(1000); });
+    const [again] = await st.db.transaction((trx) => putBlobs(trx, [streamed]));
     expect(again).to.deep.equal(a);
     expect(a.size).to.equal(big.length);
     expect((await blobBytes(st.db, a.sha256)).equals(big)).to.equal(true);
@@ -182,7 +186,7 @@ onEachDatabase("storage", (database) => {
   it("claims each queued delivery once among concurrent workers, then retries and finishes", async () => {
     await st.db.transaction(async (trx) => {
       const packet = await putBlob(trx, Buffer.from("<edXML/>"));
-      for (let i = 0; i < 20; i++) await enqueueDelivery(trx, { document: "d-1", organId: `000.00.${String(i).padStart(2, "0")}.H41`, kind: "edoc", packetSha256: packet.sha256 });
+      await enqueueDeliveries(trx, Array.from({ length: 20 }, (_, i) => ({ document: "d-1", organId: `000.00.${String(i).padStart(2, "0")}.H41`, kind: "edoc" as const, packetSha256: packet.sha256 })));
     });
     const batches = await Promise.all(["w1", "w2", "w3"].map((w) => claimDeliveries(st.db, w, 10, 60_000, st.dialect)));
     const ids = batches.flat().map((d) => d.id);
@@ -212,7 +216,7 @@ onEachDatabase("storage", (database) => {
         const attachments = [{ name: `${id}.pdf`, contentType: "application/pdf", blob: packet }];
         await insertDocument(trx, { id, direction, localOrgan: organ, packet, header, report: {} as never, attachments, status: direction === "out" ? "sent" : "received" });
         await addStatus(trx, { document: id, code: "01", from: "000.00.00.H41", to: organ, direction: "received", packet, description: `receipt ${i}` });
-        if (direction === "out") for (const to of ["000.00.00.H41", "000.00.00.H14"]) await enqueueDelivery(trx, { document: id, organId: to, kind: "edoc", packetSha256: packet.sha256 });
+        if (direction === "out") await enqueueDeliveries(trx, ["000.00.00.H41", "000.00.00.H14"].map((to) => ({ document: id, organId: to, kind: "edoc" as const, packetSha256: packet.sha256 })));
       }
     });
     /** What `f` answers, and how many queries it took. */

@@ -5,10 +5,9 @@
 // RFC 3161 time-stamp tokens (signature time-stamps and document time-stamps) are checked here
 // too; issue 11 §1 adds another RFC 3161 module for edXML, the lead unifies the two.
 import crypto, { type X509Certificate } from "node:crypto";
-import * as px from "@peculiar/x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { ContentInfo, SignedData, type SignerInfo } from "@peculiar/asn1-cms";
-import { certificateFromDer, fingerprint, label, parsed, readTlv, tlvChildren } from "../pki/certificates.ts";
+import { certificateFromDer, fingerprint, label, parsed, readTlv, tlvChildren, x509 } from "../pki/certificates.ts";
 import { validateChain } from "../pki/chain.ts";
 import type { Crl } from "../pki/crl.ts";
 import type { SubIndication } from "../report.ts";
@@ -165,7 +164,7 @@ function findSigner(si: SignerInfo, certs: X509Certificate[]): X509Certificate |
   }
   if (ski) {
     const want = Buffer.from(ski.buffer).toString("hex");
-    return certs.find((c) => parsed(c).getExtension(px.SubjectKeyIdentifierExtension)?.keyId === want) ?? null;
+    return certs.find((c) => parsed(c).getExtension(x509().SubjectKeyIdentifierExtension)?.keyId === want) ?? null;
   }
   return null;
 }
@@ -439,7 +438,7 @@ export function verifyTimeStampToken(token: Buffer, imprinted: Buffer | Buffer[]
     checkAlgorithms(cms, { en: "the time-stamp", vi: "dấu thời gian" });
     checkSigningCertificateAttribute(cms);
     const tsaCert = cms.signer!;
-    const eku = parsed(tsaCert).getExtension(px.ExtendedKeyUsageExtension);
+    const eku = parsed(tsaCert).getExtension(x509().ExtendedKeyUsageExtension);
     if (!eku || !eku.critical || !eku.usages.map(String).includes(OID.timeStamping)) {
       stop("CHAIN_CONSTRAINTS_FAILURE", `the time-stamping certificate "${label(tsaCert)}" lacks the critical extended key usage timeStamping`, `chứng thư số "${label(tsaCert)}" của đơn vị cấp dấu thời gian thiếu mục đích sử dụng timeStamping (critical)`);
     }

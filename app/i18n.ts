@@ -300,7 +300,7 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["the fields are organId, name, parentId, endpoint, certificates, certificateFingerprints, status", "các trường là organId, name, parentId, endpoint, certificates, certificateFingerprints, status"],
   ["the fields are organId, role, name, expiresIn", "các trường là organId, role, name, expiresIn"],
   ["the fields are organId, role, username, fullName, password", "các trường là organId, role, username, fullName, password"],
-  ["the parameters are since, limit, before", "các tham số là since, limit, before"],
+  ["the parameters are since, until, actor, action, limit, before", "các tham số là since, until, actor, action, limit, before"],
   ["the only parameter is at", "chỉ có một tham số là at"],
   ["{what} must be an ISO 8601 time with its offset, for example 2026-11-22T10:00:00+07:00", "{what} phải là thời điểm theo ISO 8601 có ghi múi giờ, ví dụ 2026-11-22T10:00:00+07:00"],
   ["code is required: one of {codes}", "code là trường bắt buộc: một trong các mã {codes}"],

@@ -29,16 +29,19 @@ import {
 } from "../signing/index.ts";
 import {
   getLocalAgency,
+  getSyncRun,
   getSyncState,
   listAgencies,
   listLocalAgencies,
+  saveSyncRun,
   saveSyncState,
   upsertAgency,
   type AgencyRecord,
   type SyncState,
 } from "../storage/index.ts";
 import { SetupError, type Config } from "./config.ts";
-import type { AppContext } from "./context.ts";
+import type { AppContext, Caller } from "./context.ts";
+import { ADMINS, assertRole } from "./access.ts";
 import { AppError } from "./errors.ts";
 
 // ---- publishing ---------------------------------------------------------------------------
@@ -331,12 +334,18 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
     running ??= once().finally(() => (running = null));
     return running;
   };
-  const schedule = () => {
+  // each run is recorded with its error and the next one's time, for the administrators' page
+  const schedule = async (outcome: SyncOutcome) => {
     if (stopped) return;
-    timer = setTimeout(() => void syncNow().finally(schedule), cfg.intervalMs * (0.9 + Math.random() * 0.1));
+    const delay = cfg.intervalMs * (0.9 + Math.random() * 0.1);
+    await saveSyncRun(node.storage.db, cfg.url, { attemptedAt: new Date(), error: outcome.ok ? null : (outcome.error ?? null), nextAt: new Date(Date.now() + delay) }).catch((err) =>
+      log.warn({ err }, "could not record the registry sync's outcome"),
+    );
+    if (stopped) return;
+    timer = setTimeout(() => void syncNow().then(schedule), delay);
     timer.unref();
   };
-  void syncNow().finally(schedule);
+  void syncNow().then(schedule);
 
   return {
     syncNow,
@@ -348,4 +357,17 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
       await running?.catch(() => {});
     },
   };
+}
+
+/**
+ * Where syncing from another node's snapshot stands, for an administrator: the source (null when
+ * this node syncs from none), the snapshot last applied, and the last attempt with its error and
+ * when the next is due.
+ */
+export async function registrySyncStatus(ctx: AppContext, caller: Caller) {
+  assertRole(caller, ADMINS, "read the registry's sync state");
+  const url = ctx.config.registrySync?.url ?? null;
+  if (!url) return { url, applied: null, lastRun: null, expired: false };
+  const [applied, lastRun] = await Promise.all([getSyncState(ctx.storage.db, url), getSyncRun(ctx.storage.db, url)]);
+  return { url, applied, lastRun, expired: applied ? applied.expiresAt < ctx.now() : false };
 }

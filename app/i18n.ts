@@ -353,6 +353,17 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["password: 10 to 200 characters", "password: từ 10 đến 200 ký tự"],
   ["username: 1 to 64 letters, digits, dots, dashes or underscores", "username: từ 1 đến 64 chữ cái, chữ số, dấu chấm, dấu gạch ngang hoặc dấu gạch dưới"],
   ["before: an audit entry id, not {value}", "before: phải là số hiệu của một mục nhật ký, không phải {value}"],
+  ["action: an action name such as user.add, or its first part (user), not {value}", "action: phải là tên một hành động, ví dụ user.add, hoặc phần đầu của tên (user), không phải {value}"],
+  // the administrators' pages (app/admin.ts, app/trust.ts, app/setup.ts, app/snapshots.ts)
+  ["manage the agencies of this node", "quản lý các cơ quan của nút này"],
+  ["add agencies to this node", "thêm cơ quan vào nút này"],
+  ["read the trust anchors", "xem các chứng thư tin cậy"],
+  ["read the delivery queue", "xem hàng đợi gửi"],
+  ["read the registry's sync state", "xem tình trạng đồng bộ danh bạ"],
+  ["send failed deliveries again", "gửi lại các lượt gửi không thành công"],
+  ["the PKCS#12 identity cannot be opened: the file or its password is wrong", "không mở được tệp PKCS#12: tệp hoặc mật khẩu không đúng"],
+  ["the file holds no readable certificate (PEM or DER)", "tệp không chứa chứng thư số đọc được (PEM hoặc DER)"],
+  ["the file is not a readable revocation list (CRL, PEM or DER)", "tệp không phải danh sách thu hồi đọc được (CRL, PEM hoặc DER)"],
   [
     "{what} must be an organ id or an Organization object (OrganId, OrganName, …), not {value}",
     "{what} phải là mã định danh cơ quan hoặc một đối tượng Organization (OrganId, OrganName, …), không phải {value}",

@@ -27,6 +27,7 @@ import {
   type Language,
   type Session,
 } from "../app/index.ts";
+import { ADMIN_PATHS, adminRoutes } from "./admin.ts";
 import { httpError } from "./errors.ts";
 import { dictionary, type Dictionary } from "./pages/i18n.ts";
 import { NAV, type Frame } from "./pages/layout.tsx";
@@ -107,7 +108,7 @@ export function webRoutes(ctx: AppContext): Router {
     });
   }
 
-  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", ...NAV.map((n) => n.href)];
+  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", ...NAV.map((n) => n.href), ADMIN_PATHS];
   // who is asking, in which language, with which CSRF secret; the security headers of every page
   router.all(pagePaths, async (req, res, next) => {
     try {
@@ -242,8 +243,16 @@ export function webRoutes(ctx: AppContext): Router {
     });
   });
 
+  adminRoutes(router, ctx, {
+    web,
+    frame,
+    page,
+    signedIn,
+    refuse: (req, res, status, message) => page(res, status, ErrorPage, { ...frame(req, res), message }),
+  });
+
   // the pages of the navigation not built yet: for the roles that may use them
-  for (const n of NAV.filter((n) => n.key !== "verify")) {
+  for (const n of NAV.filter((n) => n.key !== "verify" && n.key !== "admin")) {
     router.get(n.href, signedIn, (req, res, next) => {
       const { session, t } = web(res);
       if (n.roles && !n.roles.includes(session!.role)) return next(new AppError("forbidden", "this page is not for your role"));

@@ -5,18 +5,14 @@
 // the Content-Security-Policy; each action works end to end through the same use cases as the API
 // and the CLI; the other roles are refused; a POST without its token changes nothing.
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createUser, sendDocument, startDeliveryWorker, tokenCaller, type Caller } from "../app/index.ts";
 import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
 import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
 import { addLocalAgency, audit, getUserByUsername, listAudit, listDeliveries } from "../storage/index.ts";
+import { browserSuite } from "./helpers/browser.ts";
 import { link, startNode, type TestNode } from "./helpers/node.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mật khẩu quản trị 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
 const OTHER = "000.00.00.Z77";
@@ -28,26 +24,18 @@ const DELIVERY = { maxAttempts: 1, baseDelayMs: 50, maxDelayMs: 200, pollMs: 100
 describe("Quản trị in a browser (Chromium)", function () {
   this.timeout(90_000);
   const s = scratch();
-  let browser: Browser;
+  const web = browserSuite();
   let a: TestNode;
   let b: TestNode;
   let context: BrowserContext;
   let page: Page;
-  let cspErrors: string[] = [];
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-      if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+  before(async () => {
     const worker = (h: TestNode) => {
       const w = startDeliveryWorker(h.node);
       return () => w.stop();
     };
-    [browser, a, b] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+    [a, b] = await Promise.all([
       startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }, { organId: OTHER, name: "Sở Thử nghiệm" }], config: { delivery: DELIVERY }, onListening: worker }),
       startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery: DELIVERY }, onListening: worker }),
     ]);
@@ -70,45 +58,17 @@ describe("Quản trị in a browser (Chromium)", function () {
     ];
     for (const [organId, username, role, fullName] of users) await createUser(a.node, { ...CLI, organId }, { organId, role, username, fullName, password: PASSWORD });
   });
-
-  beforeEach(async () => {
-    context = await browser.newContext({ locale: "en-US" });
-    page = await context.newPage();
-    cspErrors = [];
-    page.on("console", (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
-  });
-  afterEach(async () => {
-    expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
-    await context?.close();
+  beforeEach(() => {
+    ({ context, page } = web);
   });
   after(async () => {
-    await browser?.close();
     await a?.close();
     await b?.close();
     s.cleanup();
   });
 
-  async function accessible(what: string) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    });
-    expect(
-      violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
-      `${what}: accessibility violations`,
-    ).to.deep.equal([]);
-  }
-
-  async function signIn(username: string, password = PASSWORD, p = page) {
-    await p.goto(a.url);
-    await p.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
-    await p.getByLabel("Mật khẩu", { exact: true }).fill(password);
-    await p.getByRole("button", { name: "Đăng nhập", exact: true }).click();
-    await p.waitForLoadState();
-  }
+  const accessible = (what: string) => web.accessible(what);
+  const signIn = (username: string, password = PASSWORD, p = page) => web.signIn(a.url, username, password, p);
 
   const h1 = () => page.getByRole("heading", { level: 1 }).textContent();
   const notice = () => page.getByRole("status").textContent();
@@ -270,7 +230,7 @@ describe("Quản trị in a browser (Chromium)", function () {
     expect(await alertText()).to.include("10");
     expect(await getUserByUsername(a.node.storage.db, "ngan.qua")).to.equal(null);
 
-    const other = await browser.newContext();
+    const other = await web.browser.newContext();
     try {
       const p = await other.newPage();
       await signIn("van.thu.moi", "mật khẩu người mới 1", p);

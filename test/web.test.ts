@@ -4,19 +4,14 @@
 // violation) and no page may trip the Content-Security-Policy. Without /usr/bin/chromium the suite
 // is skipped with a printed reason, except under CI, where it fails.
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createUser, type Caller } from "../app/index.ts";
 import { getUserByUsername, listAudit } from "../storage/index.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
 import { createApp } from "../server/app.ts";
+import { browserSuite } from "./helpers/browser.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-// libraries.md: the flags Debian's Chromium needs in a container
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PASSWORD = "mật khẩu thật dài 2026";
 const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'&`;
 // signed a second ago (the test certificates are fresh); shown in Vietnam's time, UTC+7
@@ -29,32 +24,21 @@ const CLI: Caller = { organId: RECIPIENT, role: "admin", name: "test", actor: "c
 describe("web pages in a browser (Chromium)", function () {
   this.timeout(60_000);
   const s = scratch();
-  let browser: Browser;
+  const web = browserSuite();
   let node: TestNode;
   let context: BrowserContext;
   let page: Page;
-  /** Console messages that say the Content-Security-Policy refused something. */
-  let cspErrors: string[] = [];
   let validPacket: Buffer;
   let tamperedPacket: Buffer;
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
-      if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+  before(async () => {
     // this node hosts the recipient; its registry binds the sender's certificate, so packets signed by the sender verify
     const pki = testPki();
-    [browser, node] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
-      startNode({
-        database: { dataDir: s.path("data") },
-        organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
-        registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [pki.sender.certificate] }],
-      }),
-    ]);
+    node = await startNode({
+      database: { dataDir: s.path("data") },
+      organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+      registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [pki.sender.certificate] }],
+    });
     const users: Array<[string, "clerk" | "archivist" | "admin", string]> = [
       ["van.thu", "clerk", XSS],
       ["luu.tru", "archivist", "Trần Thị Lưu"],
@@ -67,45 +51,16 @@ describe("web pages in a browser (Chromium)", function () {
     tamperedPacket = Buffer.from(validPacket.toString("utf8").replace(/<edXML:Subject>([^<]*)<\/edXML:Subject>/, "<edXML:Subject>Giả mạo</edXML:Subject>"), "utf8");
     expect(tamperedPacket.equals(validPacket)).to.equal(false);
   });
-
-  beforeEach(async () => {
-    context = await browser.newContext({ locale: "en-US" }); // the browser asks for English: Vietnamese is the default all the same
-    page = await context.newPage();
-    cspErrors = [];
-    page.on("console", (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
-  });
-  afterEach(async () => {
-    expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
-    await context?.close();
+  beforeEach(() => {
+    ({ context, page } = web);
   });
   after(async () => {
-    await browser?.close();
     await node?.close();
     s.cleanup();
   });
 
-  /** axe-core in the page (evaluated through the DevTools protocol, which the CSP does not govern). */
-  async function accessible(what: string) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-    });
-    expect(
-      violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
-      `${what}: accessibility violations`,
-    ).to.deep.equal([]);
-  }
-
-  async function signIn(username: string, password = PASSWORD) {
-    await page.goto(node.url);
-    await page.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
-    await page.getByLabel("Mật khẩu", { exact: true }).fill(password);
-    await page.getByRole("button", { name: "Đăng nhập", exact: true }).click();
-    await page.waitForLoadState();
-  }
+  const accessible = (what: string) => web.accessible(what);
+  const signIn = (username: string, password = PASSWORD) => web.signIn(node.url, username, password);
 
   const navLinks = async () => (await page.getByRole("navigation").getByRole("link").allTextContents()).map((t) => t.trim());
 
@@ -215,7 +170,7 @@ describe("web pages in a browser (Chromium)", function () {
     await accessible("home page in English");
 
     // another browser: the user's choice comes with the session
-    const other = await browser.newContext();
+    const other = await web.browser.newContext();
     try {
       const p = await other.newPage();
       await p.goto(node.url);

@@ -11,7 +11,7 @@ import { dateTime, type Dictionary } from "./i18n.ts";
 type Result<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 
 /** The parts of Quản trị, in the order of their navigation. */
-export const ADMIN_PAGES = [
+const ADMIN_PAGES = [
   { key: "agencies", href: "/admin" },
   { key: "registry", href: "/admin/registry" },
   { key: "trust", href: "/admin/trust" },
@@ -65,6 +65,25 @@ function AdminLayout(props: AdminFrame & { part: AdminKey; children: ComponentCh
   );
 }
 
+/** A table that scrolls sideways on a narrow screen (a focusable region, so that the keyboard scrolls it too). */
+function Table({ label, caption, head, children }: { label: string; caption?: boolean; head: string[]; children: ComponentChildren }) {
+  return (
+    <div class="scroll" tabindex={0} role="region" aria-label={label}>
+      <table>
+        {caption && <caption>{label}</caption>}
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 const Csrf = ({ value }: { value: string }) => <input type="hidden" name="csrf" value={value} />;
 
 /** Who may use a form that only node administrators may: a note instead of the form for the others. */
@@ -77,7 +96,7 @@ const LEVEL_CLASS: Record<ExpiryLevel, string> = { expired: "bad", "7": "bad", "
 const BAR_DAYS = 90;
 
 /** The expiry indicator: a bar of the days left (a full bar is 90 days or more) and the words, coloured by how soon. */
-export function Expiry({ t, cert }: { t: Dictionary; cert: Pick<CertificateView, "daysLeft" | "expiry" | "notAfter"> }) {
+function Expiry({ t, cert }: { t: Dictionary; cert: Pick<CertificateView, "daysLeft" | "expiry" | "notAfter"> }) {
   const e = t.admin.expiry;
   const words = cert.expiry === "expired" ? e.expired : cert.expiry === "ok" ? e.ok(cert.daysLeft) : e.soon(cert.daysLeft);
   const width = Math.round((Math.max(0, Math.min(cert.daysLeft, BAR_DAYS)) / BAR_DAYS) * 60);
@@ -253,19 +272,7 @@ export function RegistryPage(props: AdminFrame & { agencies: Agency[]; sync: Res
       {remote.length === 0 ? (
         <p>{r.empty}</p>
       ) : (
-        <div class="scroll" tabindex={0} role="region" aria-label={r.remote}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{a.name}</th>
-                <th scope="col">{a.organId}</th>
-                <th scope="col">{r.endpoint}</th>
-                <th scope="col">{r.status}</th>
-                <th scope="col">{r.certificates}</th>
-                <th scope="col">{r.source}</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table label={r.remote} head={[a.name, a.organId, r.endpoint, r.status, r.certificatesColumn, r.source]}>
               {remote.map((x) => (
                 <tr>
                   <td>
@@ -286,9 +293,7 @@ export function RegistryPage(props: AdminFrame & { agencies: Agency[]; sync: Res
                   <td>{x.source === "local" ? r.sourceLocal : r.sourceSync}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       <h2>{r.add}</h2>
       <NodeAdminOnly t={t} nodeAdmin={nodeAdmin}>
@@ -364,17 +369,7 @@ export function TrustPage(props: AdminFrame & { trust: Result<typeof trustState>
         </div>
       )}
       <h2>{tr.anchors}</h2>
-      <div class="scroll" tabindex={0} role="region" aria-label={tr.anchors}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{a.subject}</th>
-              <th scope="col">{tr.kind}</th>
-              <th scope="col">{a.fingerprint}</th>
-              <th scope="col">{a.validity}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <Table label={tr.anchors} head={[a.subject, tr.kind, a.fingerprint, a.validity]}>
             {trust.anchors.map((c) => (
               <tr>
                 <td>{c.subject}</td>
@@ -385,9 +380,7 @@ export function TrustPage(props: AdminFrame & { trust: Result<typeof trustState>
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      </div>
+          </Table>
       <NodeAdminOnly t={t} nodeAdmin={nodeAdmin}>
         <UploadForm t={t} csrf={props.csrf} action="/admin/trust/anchors" id="anchor-file" label={tr.anchorFile} submit={tr.addAnchor} />
       </NodeAdminOnly>
@@ -395,17 +388,7 @@ export function TrustPage(props: AdminFrame & { trust: Result<typeof trustState>
       {trust.crls.length === 0 ? (
         <p>{tr.noCrls}</p>
       ) : (
-        <div class="scroll" tabindex={0} role="region" aria-label={tr.crls}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{a.issuer}</th>
-                <th scope="col">{tr.thisUpdate}</th>
-                <th scope="col">{tr.nextUpdate}</th>
-                <th scope="col">{tr.revoked}</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table label={tr.crls} head={[a.issuer, tr.thisUpdate, tr.nextUpdate, tr.revoked]}>
               {trust.crls.map((c) => (
                 <tr class={c.stale ? "bad" : undefined}>
                   <td>{c.issuer}</td>
@@ -417,9 +400,7 @@ export function TrustPage(props: AdminFrame & { trust: Result<typeof trustState>
                   <td>{c.revoked}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       <NodeAdminOnly t={t} nodeAdmin={nodeAdmin}>
         <UploadForm t={t} csrf={props.csrf} action="/admin/trust/crls" id="crl-file" label={tr.crlFile} submit={tr.addCrl} />
@@ -450,19 +431,7 @@ export function UsersPage(props: AdminFrame & { users: Result<typeof listAgencyU
   return (
     <AdminLayout {...props} part="users">
       <p>{u.intro(session!.caller.organId)}</p>
-      <div class="scroll" tabindex={0} role="region" aria-label={u.list}>
-        <table>
-          <caption>{u.list}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{u.username}</th>
-              <th scope="col">{u.fullName}</th>
-              <th scope="col">{u.role}</th>
-              <th scope="col">{u.state}</th>
-              <th scope="col">{u.actions}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <Table label={u.list} caption head={[u.username, u.fullName, u.role, u.state, u.actions]}>
             {users.map((x) => (
               <tr>
                 <td class="mono">{x.username}</td>
@@ -482,9 +451,7 @@ export function UsersPage(props: AdminFrame & { users: Result<typeof listAgencyU
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      </div>
+          </Table>
       <div class="columns">
         <section aria-labelledby="add-user">
           <h2 id="add-user">{u.add}</h2>
@@ -541,22 +508,7 @@ export function TokensPage(props: AdminFrame & { tokens: Result<typeof listApiTo
           <input id="new-token-value" class="mono token" readonly value={created.token} />
         </section>
       )}
-      <div class="scroll" tabindex={0} role="region" aria-label={k.list}>
-        <table>
-          <caption>{k.list}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{k.id}</th>
-              <th scope="col">{k.name}</th>
-              <th scope="col">{t.admin.users.role}</th>
-              <th scope="col">{k.created}</th>
-              <th scope="col">{k.expires}</th>
-              <th scope="col">{k.lastUsed}</th>
-              <th scope="col">{k.state}</th>
-              <th scope="col">{t.admin.users.actions}</th>
-            </tr>
-          </thead>
-          <tbody>
+      <Table label={k.list} caption head={[k.id, k.name, t.admin.users.role, k.created, k.expires, k.lastUsed, k.state, t.admin.users.actions]}>
             {tokens.map((x) => (
               <tr>
                 <td>{x.id}</td>
@@ -579,9 +531,7 @@ export function TokensPage(props: AdminFrame & { tokens: Result<typeof listApiTo
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      </div>
+          </Table>
       <h2>{k.add}</h2>
       <form method="post" action="/admin/tokens" class="stack">
         <Csrf value={props.csrf} />
@@ -621,21 +571,7 @@ export function QueuePage(props: AdminFrame & { queue: Result<typeof deliveryQue
       {queue.rows.length === 0 ? (
         <p>{q.empty}</p>
       ) : (
-        <div class="scroll" tabindex={0} role="region" aria-label={q.troubled}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{q.document}</th>
-                <th scope="col">{q.kind}</th>
-                <th scope="col">{q.recipient}</th>
-                <th scope="col">{q.state}</th>
-                <th scope="col">{q.attempts}</th>
-                <th scope="col">{q.next}</th>
-                <th scope="col">{q.error}</th>
-                <th scope="col">{t.admin.users.actions}</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table label={q.troubled} head={[q.document, q.kind, q.recipient, q.state, q.attempts, q.next, q.error, t.admin.users.actions]}>
               {queue.rows.map((d) => (
                 <tr class={d.state === "failed" ? "bad" : undefined}>
                   <td class="mono small">{d.document}</td>
@@ -661,9 +597,7 @@ export function QueuePage(props: AdminFrame & { queue: Result<typeof deliveryQue
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
     </AdminLayout>
   );
@@ -718,17 +652,7 @@ export function AuditPage(props: AdminFrame & { entries: Result<typeof readAudit
       {entries.length === 0 ? (
         <p>{l.empty}</p>
       ) : (
-        <div class="scroll" tabindex={0} role="region" aria-label={l.entries}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{l.at}</th>
-                <th scope="col">{l.actor}</th>
-                <th scope="col">{l.action}</th>
-                <th scope="col">{l.detail}</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table label={l.entries} head={[l.at, l.actor, l.action, l.detail]}>
               {entries.map((e) => (
                 <tr>
                   <td>{dateTime(t, e.at)}</td>
@@ -742,9 +666,7 @@ export function AuditPage(props: AdminFrame & { entries: Result<typeof readAudit
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       {props.next && (
         <p>

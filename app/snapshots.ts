@@ -33,6 +33,7 @@ import {
   getSyncState,
   listAgencies,
   listLocalAgencies,
+  saveSyncNext,
   saveSyncRun,
   saveSyncState,
   upsertAgency,
@@ -330,22 +331,25 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
     }
   };
 
+  // every attempt (also one asked for now) is recorded with its error, and the timer's next run,
+  // for the administrators' page
   const syncNow = () => {
-    running ??= once().finally(() => (running = null));
+    running ??= once()
+      .then(async (outcome) => {
+        if (!abort.signal.aborted) await saveSyncRun(node.storage.db, cfg.url, { attemptedAt: new Date(), error: outcome.ok ? null : (outcome.error ?? null) }).catch((err) => log.warn({ err }, "could not record the registry sync's outcome"));
+        return outcome;
+      })
+      .finally(() => (running = null));
     return running;
   };
-  // each run is recorded with its error and the next one's time, for the administrators' page
-  const schedule = async (outcome: SyncOutcome) => {
+  const schedule = async () => {
     if (stopped) return;
     const delay = cfg.intervalMs * (0.9 + Math.random() * 0.1);
-    await saveSyncRun(node.storage.db, cfg.url, { attemptedAt: new Date(), error: outcome.ok ? null : (outcome.error ?? null), nextAt: new Date(Date.now() + delay) }).catch((err) =>
-      log.warn({ err }, "could not record the registry sync's outcome"),
-    );
-    if (stopped) return;
-    timer = setTimeout(() => void syncNow().then(schedule), delay);
+    timer = setTimeout(() => void syncNow().finally(schedule), delay);
     timer.unref();
+    await saveSyncNext(node.storage.db, cfg.url, new Date(Date.now() + delay)).catch((err) => log.warn({ err }, "could not record the registry sync's next run"));
   };
-  void syncNow().then(schedule);
+  void syncNow().finally(schedule);
 
   return {
     syncNow,

@@ -24,7 +24,7 @@ export {
   
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
-export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, getSyncRun, saveSyncRun, type AgencyRecord, type SyncState } from "./registry.ts";
+export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, getSyncRun, saveSyncNext, saveSyncRun, type AgencyRecord, type SyncState } from "./registry.ts";
 export { audit, listAudit } from "./audit.ts";
 export {
   addSession,

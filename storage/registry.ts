@@ -92,9 +92,14 @@ export interface SyncRun {
   nextAt: Date | null;
 }
 
-export async function saveSyncRun(db: Db, source: string, r: SyncRun): Promise<void> {
-  const row = { source, attempted_at: r.attemptedAt, error: r.error?.slice(0, 2000) ?? null, next_at: r.nextAt };
-  await db("registry_sync_runs").insert(row).onConflict("source").merge();
+/** Records an attempt (its time and error); when the next is due is kept as it was. */
+export async function saveSyncRun(db: Db, source: string, r: Omit<SyncRun, "nextAt">): Promise<void> {
+  const row = { source, attempted_at: r.attemptedAt, error: r.error?.slice(0, 2000) ?? null };
+  await db("registry_sync_runs").insert(row).onConflict("source").merge(["attempted_at", "error"]);
+}
+
+export async function saveSyncNext(db: Db, source: string, nextAt: Date): Promise<void> {
+  await db("registry_sync_runs").where({ source }).update({ next_at: nextAt });
 }
 
 export async function getSyncRun(db: Db, source: string): Promise<SyncRun | null> {

@@ -9,7 +9,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { createUser, sendDocument, startDeliveryWorker, tokenCaller, type Caller } from "../app/index.ts";
 import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
 import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
-import { addLocalAgency, audit, getUserByUsername, listAudit, listDeliveries } from "../storage/index.ts";
+import { addLocalAgency, audit, getUserByUsername, listAudit, listDeliveries, saveSyncNext, saveSyncRun } from "../storage/index.ts";
 import { browserSuite } from "./helpers/browser.ts";
 import { link, startNode, type TestNode } from "./helpers/node.ts";
 
@@ -139,6 +139,21 @@ describe("Quản trị in a browser (Chromium)", function () {
     await signIn("quan.tri");
     await page.goto(`${a.url}/admin/registry`);
     expect(await page.locator("main").textContent()).to.include("Nút này không đồng bộ danh bạ từ nút khác");
+    // with a source: the last attempt with its error, and the next (as the sync records them)
+    const source = "https://trung-uong.example/registry/snapshot";
+    a.node.config.registrySync = { url: source, certPath: "/nowhere.pem", intervalMs: 3_600_000, timeoutMs: 1000 };
+    try {
+      await saveSyncRun(a.node.storage.db, source, { attemptedAt: new Date(), error: "https://trung-uong.example/registry/snapshot answered HTTP 503" });
+      await saveSyncNext(a.node.storage.db, source, new Date(Date.now() + 3_600_000));
+      await page.reload();
+      const sync = await page.locator("main dl").first().textContent();
+      expect(sync).to.include(source).and.include("không thành công: https://trung-uong.example/registry/snapshot answered HTTP 503").and.include("Lần đồng bộ tiếp theo");
+      expect(sync).to.include("Bản danh bạ đang dùngchưa có");
+      await accessible("registry with a failed sync");
+    } finally {
+      a.node.config.registrySync = null;
+    }
+    await page.reload();
     const cert = issueCertificate({ subject: { CN: "Sở XSS", O: "Test agency" }, issuer: testPki().intermediate });
     await page.getByLabel("Mã định danh", { exact: true }).fill("000.00.00.X01");
     await page.getByLabel("Tên cơ quan", { exact: true }).fill(XSS);

@@ -362,6 +362,10 @@ describe("Quản trị in a browser (Chromium)", function () {
     const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
     await page.goto(`${a.url}/admin/audit?from=${today}&to=${today}&action=user.add`);
     expect(await rows().count()).to.be.greaterThan(0);
+    // an action that is no action name (a LIKE wildcard): refused with the reason, in Vietnamese
+    const bad = await page.goto(`${a.url}/admin/audit?action=user%25`);
+    expect(bad!.status()).to.equal(400);
+    expect(await page.getByRole("alert").textContent()).to.include("phải là tên một hành động");
   });
 
   it("refuses Quản trị to the other roles (403) and does not show them the link", async () => {

@@ -84,8 +84,11 @@ export function adminRoutes(router: Router, ctx: AppContext, kit: PageKit): void
 
   async function frameFor(req: Request, res: Response, outcome?: Outcome): Promise<AdminFrame> {
     const { t } = kit.web(res);
-    const done = DONE[text(req.query.done)];
-    const notice = outcome ?? (done ? { ok: true, message: done(t, text(req.query.value)) } : undefined);
+    const key = text(req.query.done);
+    const done = Object.hasOwn(DONE, key) ? DONE[key] : undefined;
+    // the notice names what was changed (an organ id, a user name, a number): nothing else is shown from a link
+    const value = text(req.query.value);
+    const notice = outcome ?? (done && /^[\p{L}\p{N}._-]{0,64}$/u.test(value) ? { ok: true, message: done(t, value) } : undefined);
     return { ...kit.frame(req, res), outcome: notice, nodeAdmin: await isNodeAdmin(ctx, caller(res)) };
   }
 
@@ -150,6 +153,14 @@ export function adminRoutes(router: Router, ctx: AppContext, kit: PageKit): void
         if (!csrfTokenMatches(kit.web(res).secret, req.body?.csrf)) return next(new AppError("forbidden", "the form's CSRF token is missing or wrong"));
         next();
       });
+
+  // the pages' check of the form token leaves multipart forms to their routes (the token is read
+  // with the file): a multipart body anywhere else would go unchecked, so it is refused
+  const MULTIPART = new Set(["/admin/agencies", "/admin/trust/anchors", "/admin/trust/crls"]);
+  router.post(ADMIN_PATHS, (req, _res, next) => {
+    if (req.is("multipart/form-data") && !MULTIPART.has(req.path)) return next(new AppError("forbidden", "the form's CSRF token is missing or wrong"));
+    next();
+  });
 
   // ---- agencies of this node ----
   const agencies = async (req: Request, res: Response, status: number, outcome?: Outcome) =>

@@ -8,6 +8,7 @@ import { expect } from "chai";
 import type { BrowserContext, Page } from "playwright-core";
 import { createUser, sendDocument, startDeliveryWorker, tokenCaller, type Caller } from "../app/index.ts";
 import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
+import { fingerprint, identityToP12 } from "../signing/index.ts";
 import { createCrl, crlToPem, issueCertificate } from "../signing/testing.ts";
 import { addLocalAgency, audit, getUserByUsername, listAudit, listDeliveries, saveSyncNext, saveSyncRun } from "../storage/index.ts";
 import { browserSuite } from "./helpers/browser.ts";
@@ -125,6 +126,22 @@ describe("Quản trị in a browser (Chromium)", function () {
     await inertXss();
     expect((await listAudit(a.node.storage.db, { action: "agency" }))[0].detail).to.include({ organId: "000.00.00.Z31" });
     await accessible("agencies with a notice");
+
+    // with its PKCS#12 identity: that certificate signs for it; a wrong password is refused first
+    const leaf = issueCertificate({ subject: { CN: "Sở Tài chính (test)", O: "Test agency", serialNumber: "000.00.00.Z32" }, issuer: testPki().intermediate });
+    const p12 = identityToP12({ ...leaf, chain: [testPki().intermediate.certificate] }, "mật khẩu p12");
+    for (const password of ["sai", "mật khẩu p12"]) {
+      await page.getByLabel("Mã định danh", { exact: true }).fill("000.00.00.Z32");
+      await page.getByLabel("Tên cơ quan", { exact: true }).fill("Sở Tài chính");
+      await page.getByLabel("Tệp PKCS#12 (.p12) của cơ quan", { exact: true }).setInputFiles({ name: "z32.p12", mimeType: "application/x-pkcs12", buffer: p12 });
+      await page.getByLabel("Mật khẩu tệp PKCS#12", { exact: true }).fill(password);
+      await page.getByRole("button", { name: "Thêm cơ quan", exact: true }).click();
+      await page.waitForLoadState();
+    }
+    expect(await page.locator("main").textContent()).to.include("Đã thêm cơ quan 000.00.00.Z32.");
+    expect(await card("000.00.00.Z32").textContent()).to.include(fingerprint(leaf.certificate)).and.not.include("CA phát triển");
+    const refusedP12 = (await listAudit(a.node.storage.db, { action: "agency.add" })).filter((e) => e.detail.organId === "000.00.00.Z32");
+    expect(refusedP12, "added once, after the right password").to.have.length(1);
 
     // a bad organ id: the reason beside the form, nothing added
     await page.getByLabel("Mã định danh", { exact: true }).fill("không hợp lệ");
@@ -399,6 +416,10 @@ describe("Quản trị in a browser (Chromium)", function () {
     const upload = await page.request.post(`${a.url}/admin/trust/anchors`, { multipart: { file: { name: "ca.pem", mimeType: "application/x-pem-file", buffer: Buffer.from(ca.certificate.toString()) } }, maxRedirects: 0 });
     expect(upload.status()).to.equal(403);
     expect(await getUserByUsername(a.node.storage.db, "khong.token")).to.equal(null);
+    // a multipart body to a route that reads none (the token is not looked for there): refused all the same
+    const remove = await page.request.post(`${a.url}/admin/registry/${RECIPIENT}/delete`, { multipart: { x: "1" }, maxRedirects: 0 });
+    expect(remove.status()).to.equal(403);
+    expect((await page.goto(`${a.url}/admin/registry/${RECIPIENT}`))!.status(), "still in the registry").to.equal(200);
     await page.goto(`${a.url}/admin/trust`);
     expect(await page.getByRole("row", { name: /CA không token/ }).count()).to.equal(0);
   });

@@ -584,7 +584,8 @@ export function QueuePage(props: AdminFrame & { queue: Result<typeof deliveryQue
                   <td>{d.state === "failed" ? "" : dateTime(t, d.nextAttemptAt)}</td>
                   <td class="small">{d.lastError ?? ""}</td>
                   <td>
-                    {d.state === "failed" && (
+                    {/* a document's deliveries are sent again by the resend use case (status notices are the clerk's, with the document) */}
+                    {d.state === "failed" && d.kind === "edoc" && (
                       <form method="post" action="/admin/queue/resend" class="inline">
                         <Csrf value={props.csrf} />
                         <input type="hidden" name="document" value={d.document} />

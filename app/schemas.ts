@@ -349,7 +349,7 @@ export const AuditQuery = fields(
     since: IsoTime("since").optional(),
     until: IsoTime("until").optional().meta({ description: "Entries before this time" }),
     actor: textParam("actor", 200, 'Who: "user:ID", "token:ID", "cli:NAME", "system"'),
-    action: param("action", (v) => (/^[a-z][a-z.-]{0,63}$/.test(v) ? null : `action: an action name such as user.add, or its first part (user), not ${show(v)}`), {
+    action: param("action", (v) => (/^[a-z][a-z0-9.-]{0,63}$/.test(v) ? null : `action: an action name such as user.add, or its first part (user), not ${show(v)}`), {
       description: "An action, or its first part for all of them (user: user.add, user.disable, …)",
     }),
     limit: param("limit", (v) => (/^\d{1,4}$/.test(v) && +v >= 1 && +v <= 1000 ? null : `limit: a whole number from 1 to 1000, not ${show(v)}`), { type: "integer", minimum: 1, maximum: 1000 }),

@@ -616,6 +616,14 @@ export interface AuditFilter {
 export function AuditPage(props: AdminFrame & { entries: Result<typeof readAudit>; filter: AuditFilter; actors: Map<string, string>; next: string | null }) {
   const { t, entries, filter, actors } = props;
   const l = t.admin.audit;
+  // who: a user or token of the agency by name, another node (its agency) or the command line by kind
+  const who = (actor: string) => {
+    const at = actor.indexOf(":");
+    const kind = actor.slice(0, at);
+    const rest = actor.slice(at + 1);
+    return actors.get(actor) ?? (kind === "agency" ? l.agency(rest) : kind === "cli" ? l.cli(rest) : actor);
+  };
+  const what = (action: string) => l.actions[action] ?? l.actions[action.split(".")[0]] ?? action;
   return (
     <AdminLayout {...props} part="audit">
       <p>{l.intro}</p>
@@ -657,9 +665,9 @@ export function AuditPage(props: AdminFrame & { entries: Result<typeof readAudit
               {entries.map((e) => (
                 <tr>
                   <td>{dateTime(t, e.at)}</td>
-                  <td>{actors.get(e.actor) ?? e.actor}</td>
+                  <td>{who(e.actor)}</td>
                   <td>
-                    {l.actions[e.action] ?? e.action} <span class="mono small">({e.action})</span>
+                    {what(e.action)} <span class="mono small">({e.action})</span>
                   </td>
                   <td class="mono small">
                     {e.document ? `${e.document} ` : ""}

@@ -38,7 +38,8 @@ async function timed(n: number, fn: () => Promise<void>): Promise<number[]> {
 const ms = (sorted: number[]) => `p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms`;
 
 export async function benchUi(opts: { documents: number }): Promise<string> {
-  const dir = join(BENCH_ROOT, "tmp", `ui-${opts.documents}`);
+  // one archive, kept and grown to the largest count asked for (filling it takes minutes)
+  const dir = join(BENCH_ROOT, "tmp", "ui");
   mkdirSync(dir, { recursive: true });
   const pki = testPki();
   const node = await startNode({
@@ -48,21 +49,25 @@ export async function benchUi(opts: { documents: number }): Promise<string> {
   });
   try {
     const db = node.node.storage.db;
-    // the archive, made once: real packets, signed, verified and stored by the receive use case
-    let have = Number((await db("documents").where({ local_organ: RECIPIENT, direction: "in" }).count({ n: "*" }))[0].n);
-    const work = join(dir, "packet.edxml");
-    for (; have < opts.documents; have++) {
-      const number = `${have + 1}/${["QĐ", "CV", "TB"][have % 3]}-VPCP`;
-      const edoc = sampleEdoc({}, [`Văn bản ${have + 1}.pdf`]);
+    // real packets, signed, verified and stored by the receive use case, a few at once
+    const have = Number((await db("documents").where({ local_organ: RECIPIENT, direction: "in" }).count({ n: "*" }))[0].n);
+    const receive = async (n: number) => {
+      const number = `${n}/${["QĐ", "CV", "TB"][n % 3]}-VPCP`;
+      const edoc = sampleEdoc({}, [`Văn bản ${n}.pdf`]);
       edoc.header.DocumentId = `${SENDER},2026/11/20,${number}`;
-      edoc.header.Code = { CodeNumber: String(have + 1), CodeNotation: number.split("/")[1] };
-      edoc.header.Subject = `${KINDS[have % KINDS.length]} số ${have + 1} về việc triển khai chuyển đổi số năm 2026`;
-      await packEdoc(edoc, [{ bytes: Buffer.from(`%PDF-1.4 văn bản ${have}\n`) }], pki.sender, work, {});
+      edoc.header.Code = { CodeNumber: String(n), CodeNotation: number.split("/")[1] };
+      edoc.header.Subject = `${KINDS[n % KINDS.length]} số ${n} về việc triển khai chuyển đổi số năm 2026`;
+      const work = join(dir, `packet-${n}.edxml`);
+      await packEdoc(edoc, [{ bytes: Buffer.from(`%PDF-1.4 văn bản ${n}\n`) }], pki.sender, work, {});
       const bytes = readFileSync(work);
       await receivePacket(node.node, { path: work, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") }, { recipient: RECIPIENT });
-      if ((have + 1) % 1000 === 0) process.stderr.write(`  ui bench: ${have + 1} documents received\n`);
+      rmSync(work, { force: true });
+    };
+    for (let n = have + 1; n <= opts.documents; n += 8) {
+      await Promise.all(Array.from({ length: Math.min(8, opts.documents - n + 1) }, (_, i) => receive(n + i)));
+      if (Math.floor((n + 7) / 1000) > Math.floor((n - 1) / 1000)) process.stderr.write(`  ui bench: ${Math.min(n + 7, opts.documents)} documents received\n`);
     }
-    rmSync(work, { force: true });
+    const count = Math.max(have, opts.documents);
 
     if (!(await getUserByUsername(db, "bench.clerk"))) {
       const cli = tokenCaller({ id: 0, organId: RECIPIENT, role: "admin", name: "bench" });
@@ -87,7 +92,7 @@ export async function benchUi(opts: { documents: number }): Promise<string> {
       body = await r.text();
     });
     // the newest document is on the first page of an inbox that lists documents
-    const lists = body.includes(`số ${opts.documents} về việc`);
+    const lists = body.includes(`số ${count} về việc`);
     const note = lists ? "" : " (this branch's inbox page does not list documents yet: the placeholder page was measured)";
     const api = await timed(ROUNDS, async () => {
       const r = await fetch(`${node.url}/api/v1/documents?direction=in`, { headers: node.auth(RECIPIENT, "clerk") });
@@ -96,7 +101,7 @@ export async function benchUi(opts: { documents: number }): Promise<string> {
     });
 
     const rows = [
-      `| first paint of the inbox: GET ${INBOX_ROUTE} (HTML, whole body) at ${opts.documents.toLocaleString("en")} documents${note} | ${ms(inbox)} (${ROUNDS} requests) | ${(percentile(inbox, 50) / percentile(api, 50)).toFixed(2)}× the API listing | < 200 ms |`,
+      `| first paint of the inbox: GET ${INBOX_ROUTE} (HTML, whole body) at ${count.toLocaleString("en")} documents${note} | ${ms(inbox)} (${ROUNDS} requests) | ${(percentile(inbox, 50) / percentile(api, 50)).toFixed(2)}× the API listing | < 200 ms |`,
       `| reference: GET /api/v1/documents?direction=in (the search use case, JSON) | ${ms(api)} | 1× | — |`,
     ];
     if (existsSync(CHROMIUM)) {
@@ -108,8 +113,18 @@ export async function benchUi(opts: { documents: number }): Promise<string> {
         const paints: number[] = [];
         for (let i = 0; i < 15; i++) {
           await page.goto(`${node.url}${INBOX_ROUTE}`, { waitUntil: "load" });
-          const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN);
-          if (i >= 3) paints.push(fcp);
+          // the paint entry may come just after the load event: wait for it (buffered)
+          const fcp = await page.evaluate(
+            () =>
+              new Promise<number>((resolve) => {
+                new PerformanceObserver((list) => {
+                  const e = list.getEntriesByName("first-contentful-paint")[0];
+                  if (e) resolve(e.startTime);
+                }).observe({ type: "paint", buffered: true });
+                setTimeout(() => resolve(NaN), 5000);
+              }),
+          );
+          if (i >= 3 && Number.isFinite(fcp)) paints.push(fcp);
         }
         paints.sort((x, y) => x - y);
         rows.splice(1, 0, `| first contentful paint of ${INBOX_ROUTE} in Chromium (navigation start to first paint)${note} | ${ms(paints)} (${paints.length} loads) | — | < 200 ms |`);

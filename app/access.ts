@@ -30,6 +30,14 @@ export function assertRole(caller: Caller, roles: readonly Role[], what: string)
 /** The operator at the command line holds the database, so may do what a node administrator may. */
 export const isOperator = (caller: Caller) => caller.actor.startsWith("cli:");
 
+/** A node administrator: an admin of the node's first local agency, or the operator (the pages show their forms only to them). */
+export async function isNodeAdmin(ctx: AppContext, caller: Caller): Promise<boolean> {
+  if (caller.role !== "admin") return false;
+  if (isOperator(caller)) return true;
+  const [first] = await listLocalAgencies(ctx.storage.db);
+  return first?.organId === caller.organId;
+}
+
 /**
  * Forbidden unless the caller is a node administrator: an admin of the node's first local agency,
  * or the operator. Only they change what every local agency relies on (remote registry entries,
@@ -38,9 +46,8 @@ export const isOperator = (caller: Caller) => caller.actor.startsWith("cli:");
  */
 export async function assertNodeAdmin(ctx: AppContext, caller: Caller, what: string): Promise<void> {
   assertRole(caller, ADMINS, what);
-  if (isOperator(caller)) return;
-  const [first] = await listLocalAgencies(ctx.storage.db);
-  if (first?.organId !== caller.organId) {
+  if (!(await isNodeAdmin(ctx, caller))) {
+    const [first] = await listLocalAgencies(ctx.storage.db);
     throw forbidden(
       `only the node administrators (the administrators of ${first?.organId ?? "the node's first agency"}, the node's first agency) may ${what}; an administrator of ${caller.organId} manages only that agency's own entry, users and tokens`,
     );

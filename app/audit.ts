@@ -26,6 +26,9 @@ export async function readAudit(ctx: AppContext, caller: Caller, query: unknown)
   const q = parseInput(AuditQuery, query ?? {}, "the audit query is not valid");
   return listAudit(ctx.storage.db, {
     since: q.since,
+    until: q.until,
+    actor: q.actor,
+    action: q.action,
     limit: q.limit === undefined ? 100 : Number(q.limit),
     beforeId: q.before === undefined ? undefined : Number(q.before),
     organId: isOperator(caller) ? undefined : caller.organId,

@@ -54,7 +54,7 @@ import {
   setDocumentStatus,
   type DocumentRow,
 } from "../storage/index.ts";
-import { CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
+import { ADMINS, CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { isUnsignedReport } from "./unsigned.ts";
@@ -70,6 +70,11 @@ export interface UploadedFile {
 /** The caller's agency's document, or not-found (for a missing one and another agency's alike). */
 export async function ownDocument(ctx: AppContext, caller: Caller, id: string): Promise<DocumentRow> {
   assertRole(caller, DOCUMENT_READERS, "read documents");
+  return agencyDocument(ctx, caller, id);
+}
+
+/** The caller's agency's document (another agency's is "not found", exactly as one that does not exist). */
+async function agencyDocument(ctx: AppContext, caller: Caller, id: string): Promise<DocumentRow> {
   const doc = /^[0-9A-Za-z-]{1,64}$/.test(id) ? await getDocument(ctx.storage.db, id) : null;
   if (!doc || doc.localOrgan !== caller.organId) throw notFound(`no document ${JSON.stringify(id)} for your agency ${caller.organId}`);
   return doc;
@@ -372,8 +377,9 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
 
 /** Queues a sent document's failed deliveries again (every recipient, or `organId`): the clerk's "resend". */
 export async function resendDocument(ctx: AppContext, caller: Caller, documentId: string, body: unknown): Promise<DocumentRow> {
-  assertRole(caller, CLERKS, "send documents or set their status");
-  const doc = await ownDocument(ctx, caller, documentId);
+  // a clerk from the document, an administrator from the delivery queue (who reads no document, only its deliveries)
+  assertRole(caller, [...CLERKS, ...ADMINS], "send failed deliveries again");
+  const doc = caller.role === "admin" ? await agencyDocument(ctx, caller, documentId) : await ownDocument(ctx, caller, documentId);
   if (doc.direction !== "out") throw invalid("only a document this agency sent can be sent again");
   const { organId } = parseInput(ResendInput, body ?? {}, "the request is not valid");
   const db = ctx.storage.db;

@@ -1,6 +1,7 @@
 // Public face of the application layer: the use cases every transport calls (the HTTP API and
 // node door in server/, the CLI in bin/, the web pages), their context, errors and schemas.
-export { ADMINS, CLERKS, DOCUMENT_READERS,  assertRole, type Role } from "./access.ts";
+export { ADMINS, CLERKS, DOCUMENT_READERS,  assertRole, isNodeAdmin, type Role } from "./access.ts";
+export { certificateView, deliveryQueue, localAgencyList, trustState, type CertificateView, type ExpiryLevel } from "./admin.ts";
 export { backupNode } from "./backup.ts";
 export { readAudit, linkAuditLog, startAuditChain, verifyAuditLog } from "./audit.ts";
 export { DOCUMENT_KINDS, agencyNames, recipientChoices, sendComposed, suggestOutgoingNumber, type RecipientGroup } from "./compose.ts";
@@ -29,7 +30,7 @@ export { assertMetricsReader } from "./metrics.ts";
 export { databaseAnswers, isDraining, markDraining, refreshQueueMetrics } from "./ops.ts";
 export { inboundScan, receivePacket } from "./receive.ts";
 export { deleteAgency, listRegistry, registryEntry, saveAgency, subjectLine } from "./registry.ts";
-export { registrySnapshot, startRegistrySync, syncSource, type RegistrySync } from "./snapshots.ts";
+export { registrySnapshot, registrySyncStatus, startRegistrySync, syncSource, type RegistrySync } from "./snapshots.ts";
 export {
   Agency,
   AgencyInput,
@@ -51,7 +52,7 @@ export {
   VerificationReport,
   VerifyQuery,
 } from "./schemas.ts";
-export {  addAgency,  firstStart, type BootstrapResult } from "./setup.ts";
+export {  addAgency,  firstStart, hostAgency, type BootstrapResult } from "./setup.ts";
 export {
   LANGUAGES,
   chooseLanguage,
@@ -66,7 +67,7 @@ export {
   type Session,
 } from "./sessions.ts";
 export { authenticateToken, createApiToken, listApiTokens, revokeApiToken } from "./tokens.ts";
-export { addCrl, addTrustAnchors, watchTrustChanges } from "./trust.ts";
+export { addCrl, addCrlFile, addTrustAnchorFile, addTrustAnchors, watchTrustChanges } from "./trust.ts";
 export { changePassword, checkCredentials, createUser, disableUser, listAgencyUsers } from "./users.ts";
 export { confirmSeenCertificate, importDirectory, pollHub, startVdxpBridge } from "./vdxp.ts";
 export { exportEvidence, verifyUpload } from "./verify.ts";

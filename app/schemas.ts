@@ -394,10 +394,15 @@ export type UserInput = z.output<typeof UserInput>;
 export const AuditQuery = fields(
   {
     since: IsoTime("since").optional(),
+    until: IsoTime("until").optional().meta({ description: "Entries before this time" }),
+    actor: textParam("actor", 200, 'Who: "user:ID", "token:ID", "cli:NAME", "system"'),
+    action: param("action", (v) => (/^[a-z][a-z0-9.-]{0,63}$/.test(v) ? null : `action: an action name such as user.add, or its first part (user), not ${show(v)}`), {
+      description: "An action, or its first part for all of them (user: user.add, user.disable, …)",
+    }),
     limit: param("limit", (v) => (/^\d{1,4}$/.test(v) && +v >= 1 && +v <= 1000 ? null : `limit: a whole number from 1 to 1000, not ${show(v)}`), { type: "integer", minimum: 1, maximum: 1000 }),
     before: param("before", (v) => (/^\d{1,12}$/.test(v) ? null : `before: an audit entry id, not ${show(v)}`), { type: "integer", description: "Entries older than this id (paging)" }),
   },
-  "the parameters are since, limit, before",
+  "the parameters are since, until, actor, action, limit, before",
 ).meta({ id: "AuditQuery", examples: [{ since: "2026-11-01T00:00:00+07:00", limit: "10" }] });
 
 export const AuditEntry = z

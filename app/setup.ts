@@ -13,7 +13,7 @@ import { randomBytes, createPrivateKey, type X509Certificate } from "node:crypto
 import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agencyName, agencyNameProblem, organIdProblem } from "../envelopes/index.ts";
-import { createDevCa, issueDevAgencyCertificate, parseCertificates, validateChain, type Identity } from "../signing/index.ts";
+import { createDevCa, issueDevAgencyCertificate, loadIdentityP12, parseCertificates, validateChain, type Identity } from "../signing/index.ts";
 import {
   addLocalAgency,
   addTrustAnchor,
@@ -30,7 +30,8 @@ import {
   upsertAgency,
 } from "../storage/index.ts";
 import type { Config } from "./config.ts";
-import type { AppContext } from "./context.ts";
+import { assertNodeAdmin } from "./access.ts";
+import type { AppContext, Caller } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { subjectLine } from "./registry.ts";
 
@@ -153,6 +154,23 @@ export async function addAgency(ctx: AppContext, actor: string, a: LocalAgencyIn
   });
   ctx.trustChanged();
   return { organId, name, certificate: id.certificate, devCa, warnings };
+}
+
+/**
+ * A local agency added by a node administrator from the pages: with its PKCS#12 identity (and its
+ * password), or without one a certificate from the node's development CA.
+ */
+export async function hostAgency(ctx: AppContext, caller: Caller, a: { organId?: string; name?: string; p12?: Buffer; password?: string }): Promise<AddedAgency> {
+  await assertNodeAdmin(ctx, caller, "add agencies to this node");
+  let identity: Identity | undefined;
+  if (a.p12) {
+    try {
+      identity = loadIdentityP12(a.p12, a.password ?? "");
+    } catch {
+      throw invalid("the PKCS#12 identity cannot be opened: the file or its password is wrong");
+    }
+  }
+  return addAgency(ctx, caller.actor, { organId: a.organId, name: a.name, identity }, { organId: "organId", name: "name" });
 }
 
 // ---- first start --------------------------------------------------------------------------

@@ -29,16 +29,20 @@ import {
 } from "../signing/index.ts";
 import {
   getLocalAgency,
+  getSyncRun,
   getSyncState,
   listAgencies,
   listLocalAgencies,
+  saveSyncNext,
+  saveSyncRun,
   saveSyncState,
   upsertAgency,
   type AgencyRecord,
   type SyncState,
 } from "../storage/index.ts";
 import { SetupError, type Config } from "./config.ts";
-import type { AppContext } from "./context.ts";
+import type { AppContext, Caller } from "./context.ts";
+import { ADMINS, assertRole } from "./access.ts";
 import { AppError } from "./errors.ts";
 
 // ---- publishing ---------------------------------------------------------------------------
@@ -327,14 +331,23 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
     }
   };
 
+  // every attempt (also one asked for now) is recorded with its error, and the timer's next run,
+  // for the administrators' page
   const syncNow = () => {
-    running ??= once().finally(() => (running = null));
+    running ??= once()
+      .then(async (outcome) => {
+        if (!abort.signal.aborted) await saveSyncRun(node.storage.db, cfg.url, { attemptedAt: new Date(), error: outcome.ok ? null : (outcome.error ?? null) }).catch((err) => log.warn({ err }, "could not record the registry sync's outcome"));
+        return outcome;
+      })
+      .finally(() => (running = null));
     return running;
   };
-  const schedule = () => {
+  const schedule = async () => {
     if (stopped) return;
-    timer = setTimeout(() => void syncNow().finally(schedule), cfg.intervalMs * (0.9 + Math.random() * 0.1));
+    const delay = cfg.intervalMs * (0.9 + Math.random() * 0.1);
+    timer = setTimeout(() => void syncNow().finally(schedule), delay);
     timer.unref();
+    await saveSyncNext(node.storage.db, cfg.url, new Date(Date.now() + delay)).catch((err) => log.warn({ err }, "could not record the registry sync's next run"));
   };
   void syncNow().finally(schedule);
 
@@ -348,4 +361,17 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
       await running?.catch(() => {});
     },
   };
+}
+
+/**
+ * Where syncing from another node's snapshot stands, for an administrator: the source (null when
+ * this node syncs from none), the snapshot last applied, and the last attempt with its error and
+ * when the next is due.
+ */
+export async function registrySyncStatus(ctx: AppContext, caller: Caller) {
+  assertRole(caller, ADMINS, "read the registry's sync state");
+  const url = ctx.config.registrySync?.url ?? null;
+  if (!url) return { url, applied: null, lastRun: null, expired: false };
+  const [applied, lastRun] = await Promise.all([getSyncState(ctx.storage.db, url), getSyncRun(ctx.storage.db, url)]);
+  return { url, applied, lastRun, expired: applied ? applied.expiresAt < ctx.now() : false };
 }

@@ -2,7 +2,7 @@
 // local agency of the node, so only a node administrator changes them; every change is audited. The node notices changes made by another
 // process (the CLI, another node on the same database) within seconds.
 import type { X509Certificate } from "node:crypto";
-import { fingerprint, type Crl } from "../signing/index.ts";
+import { fingerprint, parseCertificates, parseCrl, type Crl } from "../signing/index.ts";
 import { addCrl as storeCrl, addTrustAnchor, audit, trustVersion } from "../storage/index.ts";
 import { assertNodeAdmin } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
@@ -36,6 +36,30 @@ export async function addCrl(ctx: AppContext, caller: Caller, crl: Crl): Promise
   ctx.trustChanged();
   const stale = crl.nextUpdate && crl.nextUpdate < ctx.now();
   return { warnings: stale ? [`this CRL was due to be replaced on ${crl.nextUpdate!.toISOString()}; add the CA's current CRL too`] : [] };
+}
+
+/** Trust anchors from an uploaded file (PEM, one or several certificates, or DER): the pages' form. */
+export async function addTrustAnchorFile(ctx: AppContext, caller: Caller, bytes: Buffer): Promise<{ warnings: string[]; added: number }> {
+  await assertNodeAdmin(ctx, caller, "add trust anchors");
+  let certs: X509Certificate[];
+  try {
+    certs = parseCertificates(bytes);
+  } catch {
+    throw invalid("the file holds no readable certificate (PEM or DER)");
+  }
+  return { ...(await addTrustAnchors(ctx, caller, certs)), added: certs.length };
+}
+
+/** A revocation list from an uploaded file (PEM or DER): the pages' form. */
+export async function addCrlFile(ctx: AppContext, caller: Caller, bytes: Buffer): Promise<{ warnings: string[] }> {
+  await assertNodeAdmin(ctx, caller, "add revocation lists");
+  let crl: Crl;
+  try {
+    crl = parseCrl(bytes);
+  } catch {
+    throw invalid("the file is not a readable revocation list (CRL, PEM or DER)");
+  }
+  return addCrl(ctx, caller, crl);
 }
 
 /**

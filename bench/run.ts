@@ -1,4 +1,4 @@
-// npm run bench [-- --only core|service|dos] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
+// npm run bench [-- --only core|service|dos|ui] [--inbox 10000] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
 // [--archive 1000000] [--pg URL|""]: runs the benchmarks, prints each table and writes it under bench/results/
 // with the machine it was measured on.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { benchCore } from "./core.ts";
 import { benchDos } from "./dos.ts";
 import { benchService } from "./service.ts";
+import { benchUi } from "./ui.ts";
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +16,8 @@ const { values } = parseArgs({
     documents: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "32" },
     archive: { type: "string", default: "1000000" },
+    // documents in the inbox of the UI bench
+    inbox: { type: "string", default: "10000" },
     // where the two nodes keep their data (default bench/tmp); e.g. /dev/shm to take the disk out
     "nodes-dir": { type: "string" },
     // PostgreSQL for the 1 / 2 / 4 process rows (default TEST_DATABASE_URL; "" skips them)
@@ -64,5 +67,13 @@ if (!values.only || values.only === "dos") {
     "DoS benchmark",
     "One node (the compiled server, its own process, SQLite) on loopback; malicious bodies at its unauthenticated door POST /edxml.",
     await benchDos(),
+  );
+}
+if (!values.only || values.only === "ui") {
+  write(
+    "ui",
+    "UI benchmark",
+    "One node (the app in the bench process, SQLite) with its inbox filled through the receive use case (signed packets, verified and stored); a signed-in clerk's requests on loopback.",
+    await benchUi({ documents: Number(values.inbox) }),
   );
 }

@@ -44,6 +44,7 @@ import {
   type Session,
 } from "../app/index.ts";
 import { csv } from "./csv.ts";
+import { ADMIN_PATHS, adminRoutes } from "./admin.ts";
 import { httpError } from "./errors.ts";
 import { MAX_FILES, contentDisposition, sendAttachment, sendEvidence, uploadError, uploadedContentType, uploadedFileName } from "./http.ts";
 import { COMPOSE_FIELDS, ComposePage, composeProblems, type ComposeProblems, type ComposeValues } from "./pages/compose.tsx";
@@ -52,7 +53,7 @@ import { IndicatorsPage, indicatorsCsv } from "./pages/indicators.tsx";
 import { SearchPage, searchCsv, searchParams } from "./pages/search.tsx";
 import { dictionary, type Dictionary } from "./pages/i18n.ts";
 import { NAV, type Frame } from "./pages/layout.tsx";
-import { BuildingPage, ErrorPage, HomePage, SignInPage } from "./pages/simple.tsx";
+import { ErrorPage, HomePage, SignInPage } from "./pages/simple.tsx";
 import { VerifyPage, VerifyResult } from "./pages/verify.tsx";
 
 const SESSION_COOKIE = "edoc_session";
@@ -132,7 +133,7 @@ export function webRoutes(ctx: AppContext): Router {
   }
 
   const documentPaths = ["/documents/:id", "/documents/:id/status", "/documents/:id/resend", "/documents/:id/evidence", "/documents/:id/report", "/documents/:id/deliveries", "/documents/:id/attachments/:n", "/books", "/books.csv"];
-  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", "/search.csv", "/indicators.csv", ...NAV.map((n) => n.href), ...documentPaths];
+  const pagePaths = ["/", "/sign-in", "/sign-out", "/language", "/verify", "/search.csv", "/indicators.csv", ...NAV.map((n) => n.href), ...documentPaths, ADMIN_PATHS];
   // who is asking, in which language, with which CSRF secret; the security headers of every page
   router.all(pagePaths, async (req, res, next) => {
     try {
@@ -477,14 +478,13 @@ export function webRoutes(ctx: AppContext): Router {
     }
   });
 
-  // the pages of the navigation not built yet: for the roles that may use them
-  for (const n of NAV.filter((n) => !["verify", "inbox", "outbox", "compose", "search", "indicators"].includes(n.key))) {
-    router.get(n.href, signedIn, (req, res, next) => {
-      const { session, t } = web(res);
-      if (n.roles && !n.roles.includes(session!.role)) return next(new AppError("forbidden", "this page is not for your role"));
-      page(res, 200, BuildingPage, { ...frame(req, res), title: t.nav[n.key] });
-    });
-  }
+  adminRoutes(router, ctx, {
+    web,
+    frame,
+    page,
+    signedIn,
+    refuse: (req, res, status, message) => page(res, status, ErrorPage, { ...frame(req, res), message }),
+  });
 
   // errors of the pages as a page (the API keeps its JSON)
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -137,3 +137,38 @@ export async function queueDepth(db: Db): Promise<Record<DeliveryState, number>>
   for (const r of rows as Array<{ state: DeliveryState; n: string | number }>) depth[r.state] = Number(r.n);
   return depth;
 }
+
+/** How long a due delivery may wait before the administrators' page calls it stuck (no worker is taking it). */
+const STUCK_AFTER_MS = 5 * 60_000;
+
+/**
+ * An agency's deliveries that need a look, for its administrators: failed ones, ones retrying
+ * after an error, ones due for over five minutes that no worker took, and ones whose sender's
+ * lease ran out. Failed first, then the longest waiting.
+ */
+export async function listTroubledDeliveries(db: Db, localOrgan: string, now: Date, limit: number): Promise<Array<Delivery & { updatedAt: string }>> {
+  const stuckBefore = new Date(now.getTime() - STUCK_AFTER_MS);
+  const rows = await db("deliveries as d")
+    .join("documents as doc", "doc.id", "d.document")
+    .where("doc.local_organ", localOrgan)
+    .andWhere((w) =>
+      w
+        .where("d.state", "failed")
+        .orWhere((q) => q.whereIn("d.state", ["queued", "sending"]).whereNotNull("d.last_error"))
+        .orWhere((q) => q.where("d.state", "queued").andWhere("d.next_attempt_at", "<", stuckBefore))
+        .orWhere((q) => q.where("d.state", "sending").andWhere("d.claimed_until", "<", now)),
+    )
+    .select("d.*")
+    .orderByRaw("case when d.state = 'failed' then 0 else 1 end")
+    .orderBy("d.updated_at")
+    .limit(limit);
+  return rows.map((r: Record<string, unknown>) => ({ ...toDelivery(r), updatedAt: new Date(r.updated_at as string).toISOString() }));
+}
+
+/** An agency's deliveries by state (its share of the queue). */
+export async function agencyQueueDepth(db: Db, localOrgan: string): Promise<Record<DeliveryState, number>> {
+  const rows = await db("deliveries as d").join("documents as doc", "doc.id", "d.document").where("doc.local_organ", localOrgan).select("d.state").count({ n: "*" }).groupBy("d.state");
+  const depth: Record<DeliveryState, number> = { queued: 0, sending: 0, relayed: 0, delivered: 0, failed: 0 };
+  for (const r of rows as Array<{ state: DeliveryState; n: string | number }>) depth[r.state] = Number(r.n);
+  return depth;
+}

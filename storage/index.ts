@@ -31,6 +31,9 @@ export {
   deleteAgency,
   getSyncState,
   saveSyncState,
+  getSyncRun,
+  saveSyncNext,
+  saveSyncRun,
   recordSeenCertificate,
   forgetSeenCertificate,
   type AgencyRecord,
@@ -93,6 +96,8 @@ export {
   resendFailed,
   setRecipientStatus,
   queueDepth,
+  agencyQueueDepth,
+  listTroubledDeliveries,
   type Delivery,
 } from "./deliveries.ts";
 export { HANDLING_OVER, dueDate, terms } from "./search.ts";

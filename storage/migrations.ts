@@ -483,7 +483,24 @@ const vdxpBridge: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, vdxpBridge, auditChain];
+// Per registry snapshot URL, the last attempt to sync (also a failed one: its error) and when the
+// next is due, for the administrators' page; every node on one database writes and reads the same.
+const registrySyncRuns: Migration = {
+  name: "011_registry_sync_runs",
+  async up(knex) {
+    await knex.schema.createTable("registry_sync_runs", (t) => {
+      t.string("source", 500).primary();
+      t.timestamp("attempted_at", { useTz: true }).notNullable();
+      t.text("error");
+      t.timestamp("next_at", { useTz: true });
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("registry_sync_runs");
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, vdxpBridge, auditChain];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

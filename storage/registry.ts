@@ -101,3 +101,25 @@ export async function saveSyncState(db: Db, source: string, s: SyncState): Promi
   const row = { source, issued_at: s.issuedAt, expires_at: s.expiresAt, publisher: s.publisher, applied_at: s.appliedAt };
   await db("registry_sync").insert(row).onConflict("source").merge();
 }
+
+/** The last sync attempt from a source URL: when, its error (null: it worked), when the next is due. */
+export interface SyncRun {
+  attemptedAt: Date;
+  error: string | null;
+  nextAt: Date | null;
+}
+
+/** Records an attempt (its time and error); when the next is due is kept as it was. */
+export async function saveSyncRun(db: Db, source: string, r: Omit<SyncRun, "nextAt">): Promise<void> {
+  const row = { source, attempted_at: r.attemptedAt, error: r.error?.slice(0, 2000) ?? null };
+  await db("registry_sync_runs").insert(row).onConflict("source").merge(["attempted_at", "error"]);
+}
+
+export async function saveSyncNext(db: Db, source: string, nextAt: Date): Promise<void> {
+  await db("registry_sync_runs").where({ source }).update({ next_at: nextAt });
+}
+
+export async function getSyncRun(db: Db, source: string): Promise<SyncRun | null> {
+  const row = await db("registry_sync_runs").where({ source }).first();
+  return row ? { attemptedAt: new Date(row.attempted_at), error: row.error ?? null, nextAt: row.next_at ? new Date(row.next_at) : null } : null;
+}

@@ -9,7 +9,7 @@ import pino from "pino";
 import { startNode, type RunningNode } from "../server/main.ts";
 import { startRegistrySync, type RegistrySync } from "../app/index.ts";
 import { fingerprint, isBound, signRegistrySnapshot, verifyRegistrySnapshot, SnapshotError, type RegistryEntry } from "../signing/index.ts";
-import { getAgency, getLocalAgency, upsertAgency } from "../storage/index.ts";
+import { getAgency, getLocalAgency, getSyncRun, upsertAgency } from "../storage/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
 import { scratch, testPki } from "../fixtures/index.ts";
 
@@ -117,6 +117,12 @@ onEachDatabase("registry snapshot and sync", (database) => {
     const db = b.node.storage.db;
     try {
       expect((await sync.syncNow()).error).to.match(/HTTP 503/); // the first attempt, before anything was served
+      // each attempt is recorded with its error, and when the timer's next run is due (the administrators' page)
+      let run = (await getSyncRun(db, upstream.url))!;
+      for (let i = 0; i < 50 && !run.nextAt; i++) run = await new Promise((r) => setTimeout(() => r(getSyncRun(db, upstream.url).then((x) => x!)), 50)); // the timer is set just after the first run
+      expect(run.error).to.match(/HTTP 503/);
+      expect(run.attemptedAt.getTime()).to.be.closeTo(Date.now(), 10_000);
+      expect(run.nextAt!.getTime()).to.be.closeTo(Date.now() + 3_600_000, 400_000);
       const entry = (organId: string, name: string): RegistryEntry => ({
         organId,
         name,
@@ -131,6 +137,7 @@ onEachDatabase("registry snapshot and sync", (database) => {
       upstream.serve = good;
       const applied = await sync.syncNow();
       expect(applied).to.include({ ok: true, applied: 2 });
+      expect((await getSyncRun(db, upstream.url))!.error, "a good attempt clears the error").to.equal(null);
       const before = [await getAgency(db, "Q01"), await getAgency(db, "Q02")];
       expect(before[0]).to.include({ name: "Cơ quan Quảng Bình", source: upstream.url, status: "active" });
 

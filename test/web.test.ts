@@ -4,12 +4,12 @@
 // violation) and no page may trip the Content-Security-Policy. Without /usr/bin/chromium the suite
 // is skipped with a printed reason, except under CI, where it fails.
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createUser, type Caller } from "../app/index.ts";
 import { getUserByUsername, listAudit } from "../storage/index.ts";
 import { RECIPIENT, SENDER, pack, sampleEdoc, scratch, testPki } from "../fixtures/index.ts";
 import { createApp } from "../server/app.ts";
-import { assertAccessible, cspRefusals, fillSignIn, launchChromium, requireChromium } from "./helpers/browser.ts";
+import { browserSuite } from "./helpers/browser.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 
 const PASSWORD = "mật khẩu thật dài 2026";
@@ -24,27 +24,21 @@ const CLI: Caller = { organId: RECIPIENT, role: "admin", name: "test", actor: "c
 describe("web pages in a browser (Chromium)", function () {
   this.timeout(60_000);
   const s = scratch();
-  let browser: Browser;
+  const web = browserSuite();
   let node: TestNode;
   let context: BrowserContext;
   let page: Page;
-  /** Console messages that say the Content-Security-Policy refused something. */
-  let cspErrors: string[] = [];
   let validPacket: Buffer;
   let tamperedPacket: Buffer;
 
-  before(async function () {
-    requireChromium(this);
+  before(async () => {
     // this node hosts the recipient; its registry binds the sender's certificate, so packets signed by the sender verify
     const pki = testPki();
-    [browser, node] = await Promise.all([
-      launchChromium(),
-      startNode({
-        database: { dataDir: s.path("data") },
-        organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
-        registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [pki.sender.certificate] }],
-      }),
-    ]);
+    node = await startNode({
+      database: { dataDir: s.path("data") },
+      organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
+      registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [pki.sender.certificate] }],
+    });
     const users: Array<[string, "clerk" | "archivist" | "admin", string]> = [
       ["van.thu", "clerk", XSS],
       ["luu.tru", "archivist", "Trần Thị Lưu"],
@@ -57,28 +51,16 @@ describe("web pages in a browser (Chromium)", function () {
     tamperedPacket = Buffer.from(validPacket.toString("utf8").replace(/<edXML:Subject>([^<]*)<\/edXML:Subject>/, "<edXML:Subject>Giả mạo</edXML:Subject>"), "utf8");
     expect(tamperedPacket.equals(validPacket)).to.equal(false);
   });
-
-  beforeEach(async () => {
-    context = await browser.newContext({ locale: "en-US" }); // the browser asks for English: Vietnamese is the default all the same
-    page = await context.newPage();
-    cspErrors = cspRefusals(page);
-  });
-  afterEach(async () => {
-    expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
-    await context?.close();
+  beforeEach(() => {
+    ({ context, page } = web);
   });
   after(async () => {
-    await browser?.close();
     await node?.close();
     s.cleanup();
   });
 
-  const accessible = (what: string) => assertAccessible(page, what);
-
-  async function signIn(username: string, password = PASSWORD) {
-    await fillSignIn(page, node.url, username, password);
-    await page.waitForLoadState();
-  }
+  const accessible = (what: string) => web.accessible(what);
+  const signIn = (username: string, password = PASSWORD) => web.signIn(node.url, username, password);
 
   const navLinks = async () => (await page.getByRole("navigation").getByRole("link").allTextContents()).map((t) => t.trim());
 
@@ -120,7 +102,7 @@ describe("web pages in a browser (Chromium)", function () {
       await signIn(username);
       expect(await navLinks(), username).to.deep.equal(links);
     }
-    // the archivist cannot compose; the admin's Quản trị page is still being built
+    // the archivist cannot compose; the admin reaches Quản trị
     await context.clearCookies();
     await signIn("luu.tru");
     const refused = await page.goto(`${node.url}/compose`);
@@ -131,7 +113,7 @@ describe("web pages in a browser (Chromium)", function () {
     await page.waitForURL(/\/admin$/);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).to.equal("Quản trị");
     expect(await page.getByRole("link", { name: "Quản trị", exact: true }).getAttribute("aria-current")).to.equal("page");
-    await accessible("a page being built");
+    await accessible("the Quản trị page");
   });
 
   it("refuses a POST without the form's token (403), and one with another session's token", async () => {
@@ -188,7 +170,7 @@ describe("web pages in a browser (Chromium)", function () {
     await accessible("home page in English");
 
     // another browser: the user's choice comes with the session
-    const other = await browser.newContext();
+    const other = await web.browser.newContext();
     try {
       const p = await other.newPage();
       await p.goto(node.url);

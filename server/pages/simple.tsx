@@ -41,14 +41,6 @@ export function HomePage(props: Frame) {
   );
 }
 
-export function BuildingPage(props: Frame & { title: string }) {
-  return (
-    <Layout {...props} title={props.title}>
-      <p class="note">{props.t.building.note}</p>
-    </Layout>
-  );
-}
-
 export function ErrorPage(props: Frame & { message: string }) {
   const { t } = props;
   return (

@@ -3,7 +3,7 @@
 // axe-core run inside a page, the Content-Security-Policy's refusals, and the sign-in form.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { expect } from "chai";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -50,4 +50,56 @@ export async function fillSignIn(page: Page, url: string, username: string, pass
   await page.getByLabel("Tên đăng nhập", { exact: true }).fill(username);
   await page.getByLabel("Mật khẩu", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Đăng nhập", exact: true }).click();
+}
+
+export interface BrowserSuite {
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** assertAccessible on `page` (default: the test's page). */
+  accessible(what: string, page?: Page): Promise<void>;
+  /** Signs in through the sign-in form, by its labels, and waits for the answer. */
+  signIn(url: string, username: string, password: string, page?: Page): Promise<void>;
+}
+
+/**
+ * Registers a suite's hooks (call in a describe, before its nodes start): Chromium launched once, a
+ * fresh context per test whose browser asks for English (Vietnamese is the default all the same),
+ * and after each test nothing refused by the Content-Security-Policy.
+ */
+export function browserSuite(): BrowserSuite {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let refused: string[] = [];
+  before(async function () {
+    requireChromium(this);
+    browser = await launchChromium();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext({ locale: "en-US" });
+    page = await context.newPage();
+    refused = cspRefusals(page);
+  });
+  afterEach(async () => {
+    expect(refused, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
+    await context?.close();
+  });
+  after(() => browser?.close());
+  return {
+    get browser() {
+      return browser;
+    },
+    get context() {
+      return context;
+    },
+    get page() {
+      return page;
+    },
+    accessible: (what, p = page) => assertAccessible(p, what),
+    async signIn(url, username, password, p = page) {
+      await fillSignIn(p, url, username, password);
+      await p.waitForLoadState();
+    },
+  };
 }

@@ -27,7 +27,7 @@ function program(): Command {
 
   edoc
     .command("verify")
-    .usage("FILE [--trust CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT|JSON] [--registry-cert NODE.pem] [--at ISO-TIME] [--json]")
+    .usage("FILE [--trust CA.pem]… [--tsa-trust TSA-CA.pem]… [--crl CRL.pem]… [--registry SNAPSHOT|JSON] [--registry-cert NODE.pem] [--at ISO-TIME] [--json]")
     .description(
       "Verifies one edXML packet offline and prints the verification report. FILE may also be an evidence\n" +
         "bundle (a ZIP from GET /api/v1/documents/:id/evidence): then every signature, every file's digest,\n" +
@@ -38,6 +38,7 @@ function program(): Command {
     )
     .argument("[file]", "the packet or evidence bundle")
     .option("--trust <CA.pem>", "a trust anchor (root CA or a pinned agency certificate); repeatable", collect)
+    .option("--tsa-trust <TSA-CA.pem>", "a trust anchor of time-stamping authorities: a signature time-stamp (level B-T) chaining to it proves when the packet was signed, and the signer's certificate is checked at that time; repeatable", collect)
     .option("--crl <CRL.pem>", "a certificate revocation list (PEM or DER); repeatable", collect)
     .option(
       "--registry <FILE>",
@@ -59,13 +60,14 @@ function program(): Command {
 
   edoc
     .command("pack")
-    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml")
+    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml [--tsa URL]")
     .description("Builds and signs an edoc offline.")
     .option("--header <HEADER.json>", 'the MessageHeader fields with their edXML names (From, To, Code, Subject, …); From/To may be organ ids; Code may be "số/ký hiệu"; an optional "Bussiness" block makes a revoke/update/replace packet')
     .option("--attach <FILE>", "a file to attach; repeatable", collect)
     .option("--p12 <IDENTITY.p12>", "the sending agency's signing identity (PKCS#12)")
     .option("--password <P>", "its password (or set EDOC_P12_PASSWORD)")
     .option("--out <OUT.edxml>", "where to write the signed packet")
+    .option("--tsa <URL>", "an RFC 3161 time-stamping service: the signature gets its time-stamp (level B-T); when none can be had, no packet is written")
     .action(run(async (opts) => (await offline()).packCommand(opts)));
 
   const agency = edoc.command("agency").description("Local agencies: the agencies this node hosts, each with its own signing identity.");

@@ -2,7 +2,7 @@
 // and signing) an edoc. Loaded only when one of them runs.
 import type { X509Certificate } from "node:crypto";
 import { constants } from "node:fs";
-import { access, open } from "node:fs/promises";
+import { access, open, rm, stat } from "node:fs/promises";
 import { attachmentInfoFor, edocFromInput, validateEdoc } from "../envelopes/index.ts";
 import {
   BundleError,
@@ -22,6 +22,7 @@ import { InputError, readInput } from "./input.ts";
 
 export interface VerifyOptions {
   trust?: string[];
+  tsaTrust?: string[];
   crl?: string[];
   registry?: string;
   registryCert?: string;
@@ -31,9 +32,8 @@ export interface VerifyOptions {
 
 export async function verifyCommand(file: string, v: VerifyOptions): Promise<number> {
   const at = v.at === undefined ? undefined : parseTime(v.at);
-  const anchors = (await Promise.all((v.trust ?? []).map((f) => readInput(f, "trust anchor")))).flatMap(
-    (pem, i) => guard(() => parseCertificates(pem), `${v.trust![i]} holds no readable certificate`),
-  );
+  const anchors = await readAnchors(v.trust, "trust anchor");
+  const tsaAnchors = await readAnchors(v.tsaTrust, "TSA trust anchor");
   const crls = await Promise.all(
     (v.crl ?? []).map(async (f) => {
       const der = await readInput(f, "revocation list");
@@ -48,13 +48,13 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
   const publisherCert = v.registryCert ? await loadPublisherCert(v.registryCert) : null;
   const registry = v.registry ? await loadRegistry(v.registry, publisherCert, at, isBundle) : null;
   if (isBundle) {
-    const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at, publisherCert }).catch((err: unknown) => {
+    const bundle = await verifyEvidenceBundle(file, { anchors, tsaAnchors, crls, registry, at, publisherCert }).catch((err: unknown) => {
       throw err instanceof BundleError ? new InputError(err.message) : err;
     });
     process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
     return bundle.valid ? 0 : 1;
   }
-  const { report } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  const { report } = await verifyPacket({ path: file }, { anchors, tsaAnchors, crls, registry, at });
   process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
   return report.valid ? 0 : 1;
 }
@@ -65,6 +65,7 @@ export interface PackOptions {
   p12?: string;
   password?: string;
   out?: string;
+  tsa?: string;
 }
 
 export async function packCommand(v: PackOptions): Promise<number> {
@@ -84,9 +85,24 @@ export async function packCommand(v: PackOptions): Promise<number> {
     () => loadIdentityP12(p12, v.password ?? loadConfig().p12Password),
     "the PKCS#12 identity cannot be opened",
   );
-  const { size } = await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);
-  process.stdout.write(`signed packet written to ${v.out} (${size} bytes), DocumentId ${edoc.header.DocumentId}\n`);
+  if (v.tsa !== undefined && !/^https?:\/\/\S+$/.test(v.tsa)) throw new InputError(`--tsa needs an http(s) URL, not "${v.tsa}"`);
+  await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);
+  if (v.tsa) {
+    const { TimestampUnavailable, stampPacketFile } = await import("../app/index.ts");
+    await stampPacketFile(v.tsa, v.out!, null, 30_000).catch(async (err: unknown) => {
+      await rm(v.out!, { force: true });
+      throw err instanceof TimestampUnavailable ? new InputError(`${err.message}; no packet written`) : err;
+    });
+  }
+  const { size } = await stat(v.out!);
+  const level = v.tsa ? ", time-stamped (B-T)" : "";
+  process.stdout.write(`signed packet written to ${v.out} (${size} bytes${level}), DocumentId ${edoc.header.DocumentId}\n`);
   return 0;
+}
+
+async function readAnchors(files: string[] | undefined, what: string): Promise<X509Certificate[]> {
+  const pems = await Promise.all((files ?? []).map((f) => readInput(f, what)));
+  return pems.flatMap((pem, i) => guard(() => parseCertificates(pem), `${files![i]} holds no readable certificate`));
 }
 
 function parseTime(value: string): Date {
@@ -170,6 +186,11 @@ function describe(r: VerificationReport): string {
     lines.push(`valid:         ${r.signer.notBefore} → ${r.signer.notAfter}`);
   }
   if (r.signingTime) lines.push(`signing time:  ${r.signingTime}`);
+  if (r.timestamp) {
+    const t = r.timestamp;
+    lines.push(`time-stamp:    ${t.valid ? "valid" : `not valid (${t.reason})`}${t.time ? `, ${t.time}` : ""}${t.tsa ? `, by ${t.tsa}` : ""}`);
+  }
+  lines.push(`level:         ${r.level}`);
   lines.push(`checked at:    ${r.validationTime}`);
   for (const ref of r.references) {
     lines.push(`  ${ref.digestOk === null ? "·" : ref.digestOk ? "✓" : "✗"} ${ref.uri}  ${ref.covers}`);

@@ -32,6 +32,7 @@ import { verifySignature, type Located, type SignatureProfile, type SignedTarget
 import type { Crl } from "./pki/crl.ts";
 import type { Registry } from "./registry.ts";
 import { INDICATION_OF, VerificationFailure, emptyReport, fail, type VerificationReport } from "./report.ts";
+import { checkSignatureTimestamp, signatureTimestamp } from "./xades-t.ts";
 import { IDS, allNodes, isNamed, soleElement, uniqueIds } from "./xmldsig.ts";
 
 export interface TrustConfig {
@@ -40,12 +41,16 @@ export interface TrustConfig {
   crls: Crl[];
   /** organ id → certificate fingerprints; null when none is configured (then nothing is bound). */
   registry: Registry | null;
+  /** Anchors of the time-stamping authorities whose signature time-stamps count (level B-T). */
+  tsaAnchors?: X509Certificate[];
 }
 
 export interface VerifyOptions extends TrustConfig {
   /** Time at which certificates are checked; defaults to now. */
   at?: Date;
   limits?: ScanLimits;
+  /** A signature time-stamp kept beside the packet (DER), used when the packet carries none. */
+  timestamp?: Buffer;
 }
 
 interface VerifiedAttachment {
@@ -83,6 +88,7 @@ export async function verifyPacket(source: PacketSource, opts: VerifyOptions): P
     const content = await run(source, opts, at, report);
     report.valid = true;
     report.indication = "TOTAL_PASSED";
+    if (report.timestamp?.valid) report.level = "B-T";
     return { report, content };
   } catch (err) {
     const failure =
@@ -146,6 +152,14 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
       report.signingTime = signingTime(signedProps);
     },
     signer: { kind: "chain-and-registry", anchors: opts.anchors, crls: opts.crls, registry: opts.registry, sender: () => packet!.header.From.OrganId },
+    signerTime: async (signatureValue, qualifyingProperties) => {
+      const token = signatureTimestamp(qualifyingProperties, format) ?? opts.timestamp;
+      if (!token) return null;
+      const { summary, warning } = await checkSignatureTimestamp(token, signatureValue, { tsaAnchors: opts.tsaAnchors ?? [], crls: opts.crls }, at);
+      report.timestamp = summary;
+      if (warning) report.warnings.push(warning);
+      return summary.valid ? new Date(summary.time!) : null;
+    },
     changed: (broken) => {
       const list = broken.map((r) => `${r.uri} (${r.covers})`).join(", ");
       return [`signed content was changed after signing: ${list}`, `nội dung đã ký bị thay đổi sau khi ký: ${list}`];

@@ -358,8 +358,35 @@ const sessions: Migration = {
   },
 };
 
+// Signature time-stamps (XAdES B-T): trust anchors are for signers or for time-stamping
+// authorities; a stamp a packet could not get when it was signed is kept beside it, by the SHA-256
+// of its stored bytes (pending while `token` is null).
+const signatureTimestamps: Migration = {
+  name: "012_signature_timestamps",
+  async up(knex) {
+    await knex.schema.alterTable("trust_anchors", (t) => {
+      t.string("purpose", 8).notNullable().defaultTo("signing"); // "signing" | "tsa"
+    });
+    await knex.schema.createTable("signature_timestamps", (t) => {
+      t.string("packet_sha256", 64).primary();
+      t.binary("token").nullable(); // DER of the RFC 3161 TimeStampToken
+      t.timestamp("stamped_at", { useTz: true }).nullable();
+      t.integer("attempts").notNullable().defaultTo(0);
+      t.timestamp("next_attempt_at", { useTz: true }).notNullable();
+      t.string("last_error", 1000).nullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.index(["next_attempt_at"]);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("signature_timestamps");
+    await knex.schema.alterTable("trust_anchors", (t) => {
+      t.dropColumn("purpose");
+    });
+  },
+};
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions];
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, signatureTimestamps];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

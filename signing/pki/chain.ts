@@ -15,6 +15,9 @@ export interface ValidateChainOptions {
   anchors: X509Certificate[];
   crls: Crl[];
   at: Date;
+  /** What the leaf's key is for: signing documents (default), or time-stamping (a TSA's token
+   *  signer: the extended key usage id-kp-timeStamping, critical and alone, RFC 3161 §2.3). */
+  purpose?: "documents" | "timestamping";
 }
 
 export type ChainResult =
@@ -54,6 +57,9 @@ const KNOWN_CRITICAL = new Set([
  *  emailProtection (what S/MIME-style signing certificates carry) and documentSigning (RFC 9336). */
 const DOCUMENT_SIGNING_PURPOSES = new Set(["2.5.29.37.0", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36"]);
 
+/** id-kp-timeStamping (RFC 3161 §2.3). */
+const TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
+
 type Failure = Extract<ChainResult, { ok: false }>;
 const failure = (subIndication: SubIndication, message: string, vi: string): Failure => ({ ok: false, subIndication, message, vi });
 const bilingual = (en: string, vi: string) => `${en} — ${vi}`;
@@ -80,7 +86,7 @@ export function validateChain(opts: ValidateChainOptions): ChainResult {
   // Several paths only exist with re-issued or cross-certified CAs; any fully valid one will do.
   let first: Failure | null = null;
   for (const path of paths) {
-    const r = checkPath(path, opts.crls, at);
+    const r = checkPath(path, opts.crls, at, opts.purpose ?? "documents");
     if (r.ok) return r;
     first ??= r;
   }
@@ -133,7 +139,7 @@ function buildPaths(
 
 /** Checks one candidate path leaf..anchor. Order follows RFC 5280: CA constraints, validity and
  *  revocation of every certificate (§6.1.3-6.1.4), then the end-entity usage checks (§6.1.5). */
-function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult {
+function checkPath(path: X509Certificate[], crls: Crl[], at: Date, purpose: "documents" | "timestamping"): ChainResult {
   const warnings: string[] = [];
   const leaf = path[0]!;
 
@@ -211,7 +217,16 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
   }
   // Present, critical or not, the extension limits the key to its purposes.
   const eku = parsed(leaf).getExtension(px.ExtendedKeyUsageExtension);
-  if (eku && !eku.usages.some((purpose) => DOCUMENT_SIGNING_PURPOSES.has(String(purpose)))) {
+  if (purpose === "timestamping") {
+    if (!eku?.critical || eku.usages.length !== 1 || String(eku.usages[0]) !== TIME_STAMPING) {
+      const listed = eku ? `${eku.critical ? "critical" : "not critical"}: ${eku.usages.map(String).join(", ") || "none"}` : "none";
+      return failure(
+        "CHAIN_CONSTRAINTS_FAILURE",
+        `certificate "${label(leaf)}" may not sign time-stamps: its extended key usage must be id-kp-timeStamping alone, critical (it has ${listed})`,
+        `chứng thư số "${label(leaf)}" không được dùng để cấp dấu thời gian: mục đích sử dụng mở rộng phải là id-kp-timeStamping, bắt buộc (critical)`,
+      );
+    }
+  } else if (eku && !eku.usages.some((purpose) => DOCUMENT_SIGNING_PURPOSES.has(String(purpose)))) {
     const listed = eku.usages.map(String).join(", ") || "none";
     return failure(
       "CHAIN_CONSTRAINTS_FAILURE",

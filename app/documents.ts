@@ -43,6 +43,8 @@ import {
   listStatusesFor,
   markBusinessState,
   putBlob,
+  addPendingTimestamp,
+  keptTimestampsFor,
   readBlob,
   resendFailed,
   searchDocuments,
@@ -53,6 +55,7 @@ import { CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { DocumentMetadata, ResendInput, SearchQuery, StatusInput, parseInput, type DocumentRecord } from "./schemas.ts";
+import { stampOwnPacket, stampOwnStatus } from "./timestamps.ts";
 
 /** A file a clerk attached, already on disk (the transport streamed it there). */
 export interface UploadedFile {
@@ -94,16 +97,17 @@ function deliverySummary(deliveries: DeliveryView[]): DeliverySummary {
   return { state: "delivered", nextAttemptAt: null, lastError: null };
 }
 
-/** The records of `rows` as the API and the pages show them: four queries whatever the count. */
+/** The records of `rows` as the API and the pages show them: five queries whatever the count. */
 export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: DocumentRow[]): Promise<DocumentRecord[]> {
   const db = ctx.storage.db;
   const ids = rows.map((d) => d.id);
   const outIds = rows.filter((d) => d.direction === "out").map((d) => d.id);
-  const [to, deliveries, statuses, attachments] = await Promise.all([
+  const [to, deliveries, statuses, attachments, kept] = await Promise.all([
     listRecipientsFor(db, ids),
     listDeliveriesFor(db, outIds, "edoc"),
     listStatusesFor(db, ids),
     listAttachmentsFor(db, ids),
+    keptTimestampsFor(db, rows.map((d) => d.packetSha256)),
   ]);
   return rows.map((d) => {
     const views = (deliveries.get(d.id) ?? []).map((x) => ({
@@ -141,6 +145,9 @@ export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: Do
         subIndication: d.report.subIndication,
         signer: d.report.signer,
         signingTime: d.report.signingTime,
+        // B-T: the packet's own signature time-stamp, or one kept beside it (obtained after sending)
+        level: d.report.level === "B-T" || kept.get(d.packetSha256) ? "B-T" : "B-B",
+        timestampPending: kept.get(d.packetSha256) === false,
       },
       header: d.header as unknown as Record<string, unknown>,
       bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
@@ -224,6 +231,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
   const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
   try {
     await packEdoc(edoc, files.map((f) => ({ path: f.path })), await ctx.identity(caller.organId), packetPath);
+    const stamped = await stampOwnPacket(ctx, packetPath);
     // our own packet must pass our own verification before anything is stored or sent
     const { report } = await verifyPacket({ path: packetPath }, await ctx.trust());
     if (!report.valid) {
@@ -235,6 +243,7 @@ export async function sendDocument(ctx: AppContext, caller: Caller, metadata: un
       .transaction(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
         const packet = await putBlob(trx, readSource({ path: packetPath }));
+        if (!stamped) await addPendingTimestamp(trx, packet.sha256, ctx.now());
         const attachments = [];
         for (const [i, f] of files.entries()) {
           attachments.push({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob: await putBlob(trx, readSource({ path: f.path })) });
@@ -285,7 +294,8 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   }
   const text = description?.trim() || STATUS_CODES[code as StatusCode];
   const identity = await ctx.identity(caller.organId);
-  const packets = targets.map((target) => {
+  const packets: Array<{ target: string; bytes: Buffer; stamped: boolean }> = [];
+  for (const target of targets) {
     const status: StatusPacket = {
       kind: "status",
       header: {
@@ -298,11 +308,12 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
         Timestamp: timestamp,
       },
     };
-    return { target, bytes: signStatus(status, identity) };
-  });
+    packets.push({ target, ...(await stampOwnStatus(ctx, signStatus(status, identity))) });
+  }
   await db.transaction(async (trx) => {
     for (const p of packets) {
       const blob = await putBlob(trx, p.bytes);
+      if (!p.stamped) await addPendingTimestamp(trx, blob.sha256, ctx.now());
       await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blob, description: text, timestamp: signedAt });
       await enqueueDelivery(trx, { document: doc.id, organId: p.target, kind: "status", packetSha256: blob.sha256 });
     }

@@ -30,6 +30,7 @@ import {
 import { signStatus, verifyPacket, type Identity, type SignedContent, type VerificationReport } from "../signing/index.ts";
 import {
   addStatus,
+  addPendingTimestamp,
   audit,
   blobBytes,
   findDocument,
@@ -47,6 +48,7 @@ import {
 } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 import { AppError, conflict, invalid, notFound } from "./errors.ts";
+import { stampOwnStatus } from "./timestamps.ts";
 
 /** A received body, on disk. */
 export interface ReceivedBody {
@@ -188,8 +190,11 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
     const missing: string[] = [];
     for (const organ of mine) if (!(await findDocument(db, key(organ)))) missing.push(organ);
     if (!missing.length) break;
-    const receipts = new Map<string, ReturnType<typeof receiptFor>>();
-    for (const organ of missing) receipts.set(organ, receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now()));
+    const receipts = new Map<string, ReturnType<typeof receiptFor> & { stamped: boolean }>();
+    for (const organ of missing) {
+      const receipt = receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now());
+      receipts.set(organ, { ...receipt, ...(await stampOwnStatus(ctx, receipt.bytes)) });
+    }
     try {
       created = await db.transaction(async (trx) => {
         const made: string[] = [];
@@ -205,6 +210,7 @@ async function receiveEdoc(ctx: AppContext, body: ReceivedBody, edoc: Edoc, cont
           await insertDocument(trx, { id, direction: "in", localOrgan: organ, packet, header: h, bussiness: edoc.bussiness, report, attachments, status: "received" });
           const receipt = receipts.get(organ)!;
           const blob = await putBlob(trx, receipt.bytes);
+          if (!receipt.stamped) await addPendingTimestamp(trx, blob.sha256, ctx.now());
           await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: blob, description: STATUS_CODES["01"], timestamp: receipt.timestamp });
           for (const t of targets) await markBusinessState(trx, { ...key(organ), documentId: t.documentId }, t.state);
           await audit(trx, {

@@ -502,6 +502,8 @@ export const DocumentRecord = z
       subIndication: z.string().nullable(),
       signer: Signer.nullable(),
       signingTime: z.string().nullable(),
+      level: z.enum(["B-B", "B-T"]).meta({ description: "B-T: the signature's time-stamp, in the packet or kept beside it, proves when it was signed" }),
+      timestampPending: z.boolean().meta({ description: "This node signed it while the time-stamping service was away; the stamp is asked for again" }),
     }),
     header: z.record(z.string(), z.unknown()).meta({ description: "The signed MessageHeader" }),
     bussiness: z.record(z.string(), z.unknown()).nullable(),

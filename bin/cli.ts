@@ -97,15 +97,17 @@ function program(): Command {
     .command("trust")
     .description("Trust anchors.")
     .command("add")
-    .usage("CA.pem")
+    .usage("[--tsa] CA.pem")
     .description(
       "Adds trust anchors: the certificates (PEM or DER) of the CAs whose agencies' signatures this node\n" +
         "accepts, such as another node's development CA (its EDOC_DATA_DIR/dev-ca/ca.pem). A certificate\n" +
-        "that is not a CA is pinned: it is trusted for itself only.",
+        "that is not a CA is pinned: it is trusted for itself only. With --tsa, the CAs of time-stamping\n" +
+        "authorities whose signature time-stamps (level B-T) this node accepts.",
     )
     .argument("<file>", "the certificates, PEM or DER")
+    .option("--tsa", "trust them for signature time-stamps (RFC 3161 time-stamping authorities), not for signers")
     .addHelpText("after", `\n${NODE_ENV}`)
-    .action(run(async (file: string) => (await node()).trustAdd(file)));
+    .action(run(async (file: string, opts: { tsa?: boolean }) => (await node()).trustAdd(file, opts)));
 
   edoc
     .command("crl")

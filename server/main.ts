@@ -22,6 +22,7 @@ import {
   startRegistrySync,
   syncSource,
   watchTrustChanges,
+  startTimestampJob,
   type AppContext,
   type BootstrapResult,
   type RegistrySync,
@@ -93,6 +94,8 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
     const sync = syncConfig ? startRegistrySync(node, syncConfig) : null;
     if (syncConfig) log.info({ source: syncConfig.url, everyMs: syncConfig.intervalMs }, "registry sync started");
     const unwatch = watchTrustChanges(node, config.trustRefreshMs);
+    const stopStamps = startTimestampJob(node);
+    if (config.tsa) log.info({ tsa: config.tsa.url, retryMs: config.tsa.retryMs }, "packets and status packets are time-stamped (B-T)");
 
     const graceMs = config.shutdownGraceMs;
     let stopping: Promise<void> | null = null;
@@ -101,6 +104,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
       (stopping ??= (async () => {
         markDraining(node);
         unwatch();
+        stopStamps();
         stopSweep();
         const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
         srv.closeIdleConnections();

@@ -24,7 +24,7 @@ export {
   
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion, type AnchorPurpose } from "./trust.ts";
-export { addPendingTimestamp, listPendingTimestamps, storeTimestamp, timestampRetryLater, getKeptTimestamp } from "./timestamps.ts";
+export { addPendingTimestamp, listPendingTimestamps, storeTimestamp, timestampRetryLater, getKeptTimestamp, keptTimestampsFor } from "./timestamps.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
 export { audit, listAudit } from "./audit.ts";
 export {

@@ -34,8 +34,15 @@ export async function timestampRetryLater(db: Db, packetSha256: string, error: s
     .update({ attempts: db.raw("attempts + 1"), next_attempt_at: next, last_error: error.slice(0, 1000) });
 }
 
-/** What is kept beside a stored packet: its stamp (DER), or pending (null token); undefined: nothing. */
-export async function getKeptTimestamp(db: Db, packetSha256: string): Promise<{ token: Buffer | null } | undefined> {
-  const row = await db("signature_timestamps").where({ packet_sha256: packetSha256 }).first("token");
-  return row ? { token: row.token ? Buffer.from(row.token) : null } : undefined;
+/** The stamp kept beside the packet stored as `packetSha256` (DER); null when none (yet). */
+export async function getKeptTimestamp(db: Db, packetSha256: string): Promise<Buffer | null> {
+  const row = await db("signature_timestamps").where({ packet_sha256: packetSha256 }).whereNotNull("token").first("token");
+  return row ? Buffer.from(row.token) : null;
+}
+
+/** For each of `packetSha256s` with a row: whether its stamp is kept (true) or still pending (false). */
+export async function keptTimestampsFor(db: Db, packetSha256s: string[]): Promise<Map<string, boolean>> {
+  if (!packetSha256s.length) return new Map();
+  const rows = await db("signature_timestamps").whereIn("packet_sha256", [...new Set(packetSha256s)]).select("packet_sha256", db.raw("token is not null as stamped"));
+  return new Map(rows.map((r: { packet_sha256: string; stamped: unknown }) => [r.packet_sha256, Boolean(r.stamped)]));
 }

@@ -40,7 +40,7 @@ import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
-import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
+import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, timestampPath, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
 import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust, type ManifestSignatureResult } from "./report.ts";
 import { checkManifestSignature } from "./signature.ts";
@@ -90,7 +90,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       signatureBytes = (await readEntry(zip, e, true)).bytes ?? Buffer.alloc(0); // unreadable: refused as not XML
       continue;
     }
-    const keep = name.startsWith("statuses/") || name === "report.json" || name === "trust/registry.json";
+    const keep = name.startsWith("statuses/") || name.startsWith("timestamps/") || name === "report.json" || name === "trust/registry.json";
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
   const files = checkFiles(facts, manifest, problems);
@@ -100,8 +100,9 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
     problems.push(bi("manifest.json names another publisher than the one who signed it", "manifest.json nêu nơi công bố khác với người đã ký"));
   }
   const { registry, registrySource } = bundleRegistry(trust, facts, files, manifestSignature, found);
-  const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at };
-  const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, verifyOpts);
+  const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at, tsaAnchors: trust.tsaAnchors };
+  const packetTimestamp = facts.get(timestampPath("packet.edxml"))?.bytes;
+  const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, { ...verifyOpts, timestamp: packetTimestamp });
   const documentId = signed?.header.DocumentId ?? manifest?.record.documentId ?? packetReport.documentId;
   const manifestOk = manifest !== null && (!signed || manifestAgrees(manifest, signed, verifiedAttachments, problems));
   const attachmentsMatchPacket = await checkAttachments(facts, signed, verifiedAttachments, packetPath, problems);

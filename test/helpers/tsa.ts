@@ -122,7 +122,7 @@ export async function startTsa(): Promise<TestTsa> {
         // TSTInfo signed again with `openssl cms`
         const tsaSigner = signer === "no-eku" ? "tsa" : signer;
         await openssl("ts", "-reply", "-config", p("tsa.cnf"), "-queryfile", p(`q${id}.tsq`), "-signer", p(`${tsaSigner}.pem`), "-inkey", p(`${tsaSigner}.key`), "-chain", p(signer === "other" ? "other-ca.pem" : "ca.pem"), "-out", p(`r${id}.tsr`));
-        let reply = await readFile(p(`r${id}.tsr`));
+        let reply: Buffer = await readFile(p(`r${id}.tsr`));
         if (signer === "no-eku") {
           await openssl("ts", "-reply", "-in", p(`r${id}.tsr`), "-token_out", "-out", p(`t${id}.der`));
           await openssl("cms", "-verify", "-noverify", "-inform", "DER", "-in", p(`t${id}.der`), "-out", p(`i${id}.der`));

@@ -97,7 +97,7 @@ function program(): Command {
     .command("trust")
     .description("Trust anchors.")
     .command("add")
-    .usage("[--tsa] CA.pem")
+    .usage("CA.pem [--tsa]")
     .description(
       "Adds trust anchors: the certificates (PEM or DER) of the CAs whose agencies' signatures this node\n" +
         "accepts, such as another node's development CA (its EDOC_DATA_DIR/dev-ca/ca.pem). A certificate\n" +

@@ -9,7 +9,7 @@ export { createDevCa, issueDevAgencyCertificate } from "./pki/dev-ca.ts";
 export { packEdoc, signStatus } from "./sign.ts";
 export { checkAlgorithms } from "./engine.ts";
 export { verifyPacket, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent } from "./verify.ts";
-export { INDICATION_OF, formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport, type TimestampSummary } from "./report.ts";
+export { INDICATION_OF, formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport } from "./report.ts";
 export { isBound, normalizeFingerprint, registryFromJson, type Registry, type RegistryEntry } from "./registry.ts";
 export {
   signRegistrySnapshot,
@@ -23,7 +23,7 @@ export {
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
-export { timestampRequest, acceptTimestampReply, TimestampError, type TsaTrust } from "./timestamp.ts";
+export { timestampRequest, acceptTimestampReply, type TsaTrust } from "./timestamp.ts";
 export { addTimestampToFile, packetHead, stampedSignatureValue, withTimestamp } from "./xades-t.ts";
 export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
 export { writeEvidenceBundle, type EvidenceInput } from "./evidence/write.ts";

@@ -68,7 +68,7 @@ export interface TimestampSummary {
 }
 
 /** XAdES baseline levels reached: B-B (the signature), B-T (and a valid signature time-stamp). */
-export type SignatureLevel = "B-B" | "B-T";
+type SignatureLevel = "B-B" | "B-T";
 
 export interface VerificationReport {
   valid: boolean;

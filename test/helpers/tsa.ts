@@ -19,7 +19,7 @@ import { scratch } from "../../fixtures/index.ts";
 
 const run = promisify(execFile);
 
-export type TsaMode = "ok" | "no-eku" | "other-ca" | "wrong-imprint" | "down";
+type TsaMode = "ok" | "no-eku" | "other-ca" | "wrong-imprint" | "down";
 
 export interface TestTsa {
   url: string;

@@ -23,21 +23,11 @@ import {
 import { anotherDatabase, onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "../fixtures/index.ts";
 import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const THIRD = "000.00.00.K01"; // registered at A, hosted nowhere
 const DELIVERY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 5000, pollMs: 20, timeoutMs: 5000 };
 const MAX_PACKET = 1024 * 1024;
-
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const clerk = (organId: string): Caller => tokenCaller({ id: 0, organId, role: "clerk", name: "Văn thư" });

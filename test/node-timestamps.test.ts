@@ -14,6 +14,7 @@ import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
 import { onEachDatabase, anotherDatabase, type TestDatabase } from "./helpers/db.ts";
 import { link, startNode, type TestNode } from "./helpers/node.ts";
 import { startTsa, type TestTsa } from "./helpers/tsa.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const DELIVERY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 5000, pollMs: 20, timeoutMs: 5000 };
@@ -21,15 +22,6 @@ const STAMPED = "<xades:UnsignedProperties>";
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const clerk = (organId: string): Caller => tokenCaller({ id: 0, organId, role: "clerk", name: "Văn thư" });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 onEachDatabase("a node that time-stamps what it signs", (database) => {
   describe("A (G22) sends to B (H41), both with EDOC_TSA_URL and the TSA's anchor", () => suite(database));

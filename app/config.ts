@@ -207,6 +207,11 @@ export const VARIABLES = {
   }),
   EDOC_TSA_TIMEOUT_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "10000", meaning: "How long, in milliseconds, one time-stamp request may take before the packet goes out without it." }),
   EDOC_TSA_RETRY_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "60000", meaning: "How often, in milliseconds, the node retries the time-stamps it could not get when it signed." }),
+  EDOC_ARCHIVE_STAMP_MS: declare({
+    kind: whole(1000, MAX_TIMER_MS),
+    default: "3600000",
+    meaning: "With `EDOC_TSA_URL`: how often, in milliseconds, the node time-stamps a Merkle tree over the SHA-256 of the packets, status packets and attachments stored since the last round (archive time-stamps).",
+  }),
   EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
   EDOC_P12_PASSWORD: declare({ kind: text, shownDefault: "empty", meaning: "The password of a `--p12` file when the CLI is given no `--password`.", secret: true }),
 };
@@ -256,7 +261,7 @@ export interface Config {
   /** Sign-in throttling: this many failures per user name or per address within the window make attempts wait. */
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowMs: number };
   /** The time-stamping service; null when EDOC_TSA_URL is unset. */
-  tsa: { url: string; timeoutMs: number; retryMs: number } | null;
+  tsa: { url: string; timeoutMs: number; retryMs: number; archiveMs: number } | null;
   logLevel: LogLevel;
   /** For the CLI's `--p12` files. */
   p12Password: string;
@@ -339,7 +344,8 @@ function tsaConfig(env: Env): Config["tsa"] {
   // read even without a URL: a bad value is a mistake whether or not it is used today
   const timeoutMs = read(env, "EDOC_TSA_TIMEOUT_MS")!;
   const retryMs = read(env, "EDOC_TSA_RETRY_MS")!;
-  return url ? { url, timeoutMs, retryMs } : null;
+  const archiveMs = read(env, "EDOC_ARCHIVE_STAMP_MS")!;
+  return url ? { url, timeoutMs, retryMs, archiveMs } : null;
 }
 
 /** The README's configuration table (markdown), one row per variable. */

@@ -63,4 +63,4 @@ export { authenticateToken, createApiToken, listApiTokens, revokeApiToken } from
 export { addCrl, addTrustAnchors, watchTrustChanges } from "./trust.ts";
 export { changePassword, checkCredentials, createUser, disableUser, listAgencyUsers } from "./users.ts";
 export { exportEvidence, verifyUpload } from "./verify.ts";
-export { TimestampUnavailable, stampPacketFile, startTimestampJob, stampPending } from "./timestamps.ts";
+export { TimestampUnavailable, archiveRound, stampPacketFile, startTimestampJob, stampPending } from "./timestamps.ts";

@@ -6,13 +6,23 @@ import type { AppContext } from "./context.ts";
 import {
   acceptTimestampReply,
   addTimestampToFile,
+  merkleTree,
   packetHead,
   stampedSignatureValue,
   timestampRequest,
   withTimestamp,
   type TsaTrust,
 } from "../signing/index.ts";
-import { readBlob, listPendingTimestamps, storeTimestamp, timestampRetryLater, type Db } from "../storage/index.ts";
+import {
+  addArchiveRound,
+  isUniqueViolation,
+  listPendingTimestamps,
+  readBlob,
+  storeTimestamp,
+  timestampRetryLater,
+  unarchivedItems,
+  type Db,
+} from "../storage/index.ts";
 
 /** Why a stamp could not be had: the TSA unreachable, or its answer not acceptable. */
 export class TimestampUnavailable extends Error {}
@@ -22,7 +32,7 @@ export class TimestampUnavailable extends Error {}
  * and checked (nonce, imprint, signature, the signer's timeStamping usage, and the chain to `trust`
  * when given) before it is returned.
  */
-async function fetchTimestamp(url: string, data: string, trust: TsaTrust | null, timeoutMs: number): Promise<Buffer> {
+export async function fetchTimestamp(url: string, data: string | Buffer, trust: TsaTrust | null, timeoutMs: number): Promise<Buffer> {
   const request = timestampRequest(data);
   let reply: Buffer;
   try {
@@ -121,22 +131,68 @@ async function blobHead(db: Db, sha256: string): Promise<string> {
   return head;
 }
 
-/** Runs stampPending every EDOC_TSA_RETRY_MS; returns the function that stops it. */
+/** The largest archive round: a bigger backlog is stamped over several rounds. */
+const ARCHIVE_ROUND_MAX = 100_000;
+
+/**
+ * One archive round: a Merkle tree over the SHA-256 of every stored packet, status packet and
+ * attachment in no round yet, its root time-stamped; each item keeps its inclusion path. Nothing
+ * is stored when the TSA is away (the items wait for the next round). Returns the items stamped.
+ */
+export async function archiveRound(ctx: AppContext): Promise<number> {
+  const tsa = ctx.config.tsa;
+  if (!tsa) return 0;
+  const db = ctx.storage.db;
+  const items = await unarchivedItems(db, ARCHIVE_ROUND_MAX);
+  if (!items.length) return 0;
+  const { root, proofs } = merkleTree(items);
+  let token: Buffer;
+  try {
+    token = await fetchTimestamp(tsa.url, Buffer.from(root, "hex"), await nodeTsaTrust(ctx), tsa.timeoutMs);
+  } catch (err) {
+    if (!(err instanceof TimestampUnavailable)) throw err;
+    ctx.log.warn({ err: err.message, items: items.length }, "archive round not stamped; its items wait for the next round");
+    return 0;
+  }
+  try {
+    await addArchiveRound(db, { root, token, proofs, now: ctx.now() });
+  } catch (err) {
+    // another process of the node stamped some of these items meanwhile: they wait for the next round
+    if (isUniqueViolation(err)) return 0;
+    throw err;
+  }
+  return items.length;
+}
+
+/**
+ * The time-stamp jobs, when EDOC_TSA_URL is set: pending signature stamps every EDOC_TSA_RETRY_MS,
+ * archive rounds every EDOC_ARCHIVE_STAMP_MS. Returns the function that stops them.
+ */
 export function startTimestampJob(ctx: AppContext): () => void {
-  if (!ctx.config.tsa) return () => {};
+  const tsa = ctx.config.tsa;
+  if (!tsa) return () => {};
+  const stops = [
+    every(ctx, tsa.retryMs, "time-stamps added beside packets sent without them", () => stampPending(ctx)),
+    every(ctx, tsa.archiveMs, "stored items archive-stamped", () => archiveRound(ctx)),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+/** Runs `job` every `ms`, one run at a time; logs what it did (a count) and its failures. */
+function every(ctx: AppContext, ms: number, did: string, job: () => Promise<number>): () => void {
   let busy = false;
   const timer = setInterval(async () => {
     if (busy) return;
     busy = true;
     try {
-      const n = await stampPending(ctx);
-      if (n) ctx.log.info({ stamped: n }, "time-stamps added beside packets sent without them");
+      const n = await job();
+      if (n) ctx.log.info({ count: n }, did);
     } catch (err) {
-      ctx.log.error({ err }, "the time-stamp job failed; it runs again");
+      ctx.log.error({ err }, `a time-stamp job failed (${did}); it runs again`);
     } finally {
       busy = false;
     }
-  }, ctx.config.tsa.retryMs);
+  }, ms);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -7,7 +7,7 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
 import { BundleError, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
-import { audit, blobBytes, getKeptTimestamp, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
+import { archiveProofsFor, audit, blobBytes, getKeptTimestamp, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { snapshotPublisher } from "./snapshots.ts";
 import { VerifyQuery, parseInput } from "./schemas.ts";
@@ -66,6 +66,7 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
         statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, s.packetSha256), timestamp: (await getKeptTimestamp(db, s.packetSha256)) ?? undefined })),
       ),
       packetTimestamp: (await getKeptTimestamp(db, doc.packetSha256)) ?? undefined,
+      archive: await archiveProofsFor(db, [doc.packetSha256, ...attachments.map((a) => a.sha256), ...statuses.map((s) => s.packetSha256)]),
       report: doc.report,
       anchors: trust.anchors,
       tsaAnchors: trust.tsaAnchors,

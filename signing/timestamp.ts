@@ -55,9 +55,9 @@ export interface TimestampRequest {
   data: Buffer;
 }
 
-/** A TimeStampReq over `data` (SHA-256), with a random 64-bit nonce, asking for the TSA's certificate. */
-export function timestampRequest(text: string): TimestampRequest {
-  const data = Buffer.from(text);
+/** A TimeStampReq over `content` (SHA-256), with a random 64-bit nonce, asking for the TSA's certificate. */
+export function timestampRequest(content: string | Buffer): TimestampRequest {
+  const data = Buffer.from(content);
   const imprint = createHash("sha256").update(data).digest();
   const nonce = randomBytes(8);
   nonce[0] &= 0x7f; // a positive INTEGER, encoded as is
@@ -117,7 +117,7 @@ export interface CheckedTimestamp {
  * Verifies a TimeStampToken over `data` (the canonical bytes it must stamp) against TSA anchors:
  * what it says, or a TimestampError with the reason. `at` bounds the time it states from above.
  */
-export function verifyTimestampToken(token: Buffer, data: string, trust: TsaTrust, at: Date): Promise<CheckedTimestamp> {
+export function verifyTimestampToken(token: Buffer, data: string | Buffer, trust: TsaTrust, at: Date): Promise<CheckedTimestamp> {
   return checkToken(token, Buffer.from(data), trust, at);
 }
 

@@ -24,6 +24,7 @@ export {
   
 } from "./users.ts";
 export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion, type AnchorPurpose } from "./trust.ts";
+export { unarchivedItems, addArchiveRound, archiveProofsFor } from "./archive.ts";
 export { addPendingTimestamp, listPendingTimestamps, storeTimestamp, timestampRetryLater, getKeptTimestamp, keptTimestampsFor } from "./timestamps.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
 export { audit, listAudit } from "./audit.ts";

@@ -43,6 +43,7 @@ const BAD: Record<string, string[]> = {
   EDOC_TSA_URL: ["tsa.example/tsr", "ftp://tsa.example", "http://a b"],
   EDOC_TSA_TIMEOUT_MS: ["99", "10s"],
   EDOC_TSA_RETRY_MS: ["999", "1m"],
+  EDOC_ARCHIVE_STAMP_MS: ["0", "1h"],
   EDOC_LOG_LEVEL: ["loud", "INFO", "verbose"],
   EDOC_TRUST_PROXY: ["true", "all", "100", "10.0.0.0/33", "10.0.0.1/8/1", "loopback;10.0.0.1", ""+"127.0.0.1 ::1"],
   EDOC_METRICS_TOKEN: ["short", "with a space in it, sixteen+", "x".repeat(257)],
@@ -116,7 +117,7 @@ describe("configuration (app/config.ts)", () => {
     expect(c.delivery.maxAttempts).to.equal(30);
     expect(c.p12Password).to.equal("secret");
     expect(c.tsa).to.equal(null);
-    expect(loadConfig({ EDOC_TSA_URL: "http://127.0.0.1:3180/tsa", EDOC_TSA_RETRY_MS: "5000" }).tsa).to.deep.equal({ url: "http://127.0.0.1:3180/tsa", timeoutMs: 10_000, retryMs: 5000 });
+    expect(loadConfig({ EDOC_TSA_URL: "http://127.0.0.1:3180/tsa", EDOC_TSA_RETRY_MS: "5000" }).tsa).to.deep.equal({ url: "http://127.0.0.1:3180/tsa", timeoutMs: 10_000, retryMs: 5000, archiveMs: 3_600_000 });
     for (const [name, values] of Object.entries(GOOD)) {
       for (const v of values) expect(() => loadConfig({ [name]: v }), `${name}=${v}`).to.not.throw();
     }

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { documentRecord, sendDocument, setStatus, stampPending, startDeliveryWorker, tokenCaller, type Caller } from "../app/index.ts";
+import { archiveRound, documentRecord, sendDocument, setStatus, stampPending, startDeliveryWorker, tokenCaller, type Caller } from "../app/index.ts";
 import { verifyEvidenceBundle, verifyPacket } from "../signing/index.ts";
 import { addTrustAnchor, blobBytes, findDocument, getDocument, listDeliveries, listStatuses, listTrustAnchors, openStorage, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
@@ -38,7 +38,7 @@ function suite(database: () => TestDatabase) {
     this.timeout(120_000);
     tsa = await startTsa();
     bDb = anotherDatabase(database());
-    const config = { delivery: DELIVERY, tsa: { url: tsa.url, timeoutMs: 5000, retryMs: 1000 } };
+    const config = { delivery: DELIVERY, tsa: { url: tsa.url, timeoutMs: 5000, retryMs: 1000, archiveMs: 3_600_000 } };
     const worker = (h: TestNode) => {
       const w = startDeliveryWorker(h.node);
       return () => w.stop();
@@ -68,6 +68,13 @@ function suite(database: () => TestDatabase) {
   const delivered = (doc: DocumentRow) =>
     waitFor(`delivery of ${doc.documentId}`, async () => (await listDeliveries(a.node.storage.db, doc.id, "edoc")).every((d) => d.state === "delivered"));
   const trust = (t: TestNode) => t.node.trust();
+  const files = scratch();
+  after(() => files.cleanup());
+  const writeTemp = (name: string, text: string) => {
+    const path = files.path(`${++n}-${name}`);
+    writeFileSync(path, text);
+    return path;
+  };
 
   it("TSA up: the packet, the receipt 01 and a status packet go out stamped (B-T); both records say B-T", async function () {
     this.timeout(60_000);
@@ -129,6 +136,44 @@ function suite(database: () => TestDatabase) {
       const untrusted = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry });
       expect(untrusted.level).to.equal("B-B");
       expect(untrusted.timestamp).to.include({ reason: "TIMESTAMP_UNTRUSTED" });
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it("archive rounds: a Merkle root over the stored items' SHA-256, stamped; the bundle proves each file existed then, ten years on too", async function () {
+    this.timeout(90_000);
+    tsa.mode = "down";
+    try {
+      expect(await archiveRound(a.node)).to.equal(0); // nothing stored: the items wait
+    } finally {
+      tsa.mode = "ok";
+    }
+    const doc = await sendDocument(a.node, clerk(SENDER), { To: [RECIPIENT], Code: `${++n}/QĐ-VPCP`, Subject: "Lưu trữ", DocumentType: { Type: 1, TypeName: "Quyết định" } }, [
+      { path: writeTemp("phụ lục.pdf", "%PDF-1.7 lưu trữ"), name: "phụ lục.pdf", contentType: "application/pdf" },
+    ]);
+    await delivered(doc);
+    const items = await archiveRound(a.node);
+    expect(items).to.be.at.least(3); // every packet, status packet and attachment so far
+    expect(await archiveRound(a.node)).to.equal(0);
+
+    const s = scratch();
+    try {
+      const res = await fetch(`${a.url}/api/v1/documents/${doc.id}/evidence`, { headers: a.auth(SENDER, "archivist") });
+      writeFileSync(s.path("bundle.zip"), Buffer.from(await res.arrayBuffer()));
+      const { anchors, registry } = testPki().trust;
+      const tsaAnchors = [new X509Certificate(tsa.caPem)];
+      const bundle = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry, tsaAnchors });
+      expect(bundle.valid, bundle.errors.join("\n")).to.equal(true);
+      expect(bundle.bundle.archive.map((x) => x.path).sort()).to.deep.equal(["attachments/01-phụ lục.pdf", "packet.edxml", bundle.bundle.statuses[0].path].sort());
+      for (const proof of bundle.bundle.archive) expect(proof).to.include({ included: true, stamped: true, reason: null });
+      // ten years on every certificate has expired, the archive stamps still prove existence
+      const later = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry, tsaAnchors, at: new Date(Date.now() + 10 * 365 * 86400_000) });
+      for (const proof of later.bundle.archive) expect(proof).to.include({ included: true, stamped: true });
+      // without the TSA's anchor: a warning, not proof
+      const untrusted = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry });
+      for (const proof of untrusted.bundle.archive) expect(proof).to.include({ included: true, stamped: false, reason: "TIMESTAMP_UNTRUSTED" });
+      expect(untrusted.valid).to.equal(true);
     } finally {
       s.cleanup();
     }

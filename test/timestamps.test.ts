@@ -5,8 +5,8 @@ import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { X509Certificate } from "node:crypto";
-import { addTimestampToFile, fingerprint, identityToP12, packetHead, stampedSignatureValue, timestampRequest, verifyPacket } from "../signing/index.ts";
+import { createHash, X509Certificate } from "node:crypto";
+import { addTimestampToFile, fingerprint, identityToP12, merkleTree, packetHead, proofHolds, stampedSignatureValue, timestampRequest, verifyPacket } from "../signing/index.ts";
 import { createCrl } from "../signing/testing.ts";
 import { RECIPIENT, SENDER, scratch, testPki, VIETNAMESE } from "../fixtures/index.ts";
 import { startTsa, tokenOf, type TestTsa } from "./helpers/tsa.ts";
@@ -215,5 +215,30 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
     const own = Buffer.from(/<xades:EncapsulatedTimeStamp>([^<]+)</.exec(readFileSync(file, "utf8"))![1], "base64");
     const beside = await verifyPacket({ path: plain }, { ...trust(), timestamp: own, at: TEN_YEARS });
     expect(beside.report).to.include({ valid: true, level: "B-T" });
+  });
+});
+
+describe("archive Merkle trees (RFC 9162 hashing)", () => {
+  const digest = (i: number) => createHash("sha256").update(`item ${i}`).digest("hex");
+  it("every item's inclusion path leads to the root, for trees of 1 to 33 items; any change breaks it", () => {
+    const roots = new Set<string>();
+    for (let n = 1; n <= 33; n++) {
+      const items = Array.from({ length: n }, (_, i) => digest(i));
+      const { root, proofs } = merkleTree(items);
+      roots.add(root);
+      for (const proof of proofs) {
+        expect(proofHolds(proof), `n=${n} i=${proof.leafIndex}`).to.equal(true);
+        expect(proof.path.length).to.be.at.most(Math.ceil(Math.log2(n)));
+        expect(proofHolds({ ...proof, sha256: digest(1000) })).to.equal(false);
+        if (n > 1) {
+          expect(proofHolds({ ...proof, leafIndex: (proof.leafIndex + 1) % n })).to.equal(false);
+          expect(proofHolds({ ...proof, path: proof.path.slice(1) })).to.equal(false);
+        }
+      }
+    }
+    expect(roots.size).to.equal(33);
+    // RFC 9162: a one-item tree's root is the leaf hash SHA-256(0x00 || item)
+    const one = digest(0);
+    expect(merkleTree([one]).root).to.equal(createHash("sha256").update(Buffer.concat([Buffer.from([0]), Buffer.from(one, "hex")])).digest("hex"));
   });
 });

@@ -64,6 +64,9 @@ Dấu thời gian (mức B-T): khi gói tin mang dấu thời gian RFC 3161 củ
 này chứng minh chữ ký đã có vào thời điểm ghi trên dấu; chứng thư số của người ký được kiểm tra tại
 thời điểm đó, nên vẫn hợp lệ sau khi hết hạn. Thêm --tsa-trust CA-DẤU-THỜI-GIAN.pem (lấy từ nguồn
 chính thức; trust/tsa-anchor-… chỉ là bản sao); kết quả ghi "level": "B-T".
+Dấu thời gian lưu trữ: archive/<tệp>.json chứng minh tệp đó đã tồn tại, không đổi, vào thời điểm ghi
+trên dấu thời gian của gốc cây Merkle mà nút đã xin cấp (đường dẫn từ mã băm của tệp lên gốc, và dấu
+thời gian RFC 3161 trên 32 byte của gốc); bin/edoc verify kiểm tra cả hai, với --tsa-trust.
 Không có chương trình edoc: xem mục cuối.
 
 ENGLISH
@@ -108,6 +111,9 @@ authority (inside its signature, or as a timestamps/….tst file beside it when 
 answer at sending time), the stamp proves the signature existed at the time it states; the signer's
 certificate is checked at that time, so it stays valid after it expires. Add --tsa-trust TSA-CA.pem
 (from an official source; trust/tsa-anchor-… is only a copy); the report then says "level": "B-T".
+Archive time-stamps: archive/<file>.json proves that file existed, unchanged, at the time stated by
+the time-stamp of a Merkle tree root the node had stamped (the path from the file's digest up to the
+root, and an RFC 3161 stamp over the root's 32 bytes); bin/edoc verify checks both, with --tsa-trust.
 Without edoc: see the last section.
 
 Tệp đính kèm / attachments:

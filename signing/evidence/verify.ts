@@ -39,6 +39,7 @@ import type { Edoc } from "../../envelopes/index.ts";
 import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
+import { checkArchiveProofs } from "./archive.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
 import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, timestampPath, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
@@ -90,7 +91,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       signatureBytes = (await readEntry(zip, e, true)).bytes ?? Buffer.alloc(0); // unreadable: refused as not XML
       continue;
     }
-    const keep = name.startsWith("statuses/") || name.startsWith("timestamps/") || name === "report.json" || name === "trust/registry.json";
+    const keep = name.startsWith("statuses/") || name.startsWith("timestamps/") || name.startsWith("archive/") || name === "report.json" || name === "trust/registry.json";
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
   const files = checkFiles(facts, manifest, problems);
@@ -108,6 +109,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   const attachmentsMatchPacket = await checkAttachments(facts, signed, verifiedAttachments, packetPath, problems);
   const reportMatchesPacket = checkReportJson(facts, documentId, packetReport, manifest, found);
   const statuses = await checkStatuses(facts, manifest, verifyOpts, documentId, signed, problems);
+  const archive = await checkArchiveProofs(facts, trust, problems, warnings);
   hints(packetReport, statuses, manifestSignature, manifest, warnings);
 
   const filesOk = manifest !== null && files.every((f) => f.sha256Ok);
@@ -133,6 +135,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       attachmentsMatchPacket,
       reportMatchesPacket,
       statuses,
+      archive,
       errors: problems,
     },
   };

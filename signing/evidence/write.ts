@@ -22,6 +22,8 @@ import {
   type EvidenceRecord,
   type EvidenceStatus,
 } from "./layout.ts";
+import type { InclusionProof } from "../archive.ts";
+import { archiveProofFile, archiveProofPath } from "./archive.ts";
 import { normalizeRecord, recordMismatches } from "./manifest.ts";
 import { readmeText } from "./readme.ts";
 import { signManifest, type BundlePublisher } from "./signature.ts";
@@ -40,6 +42,8 @@ export interface EvidenceInput {
   report: VerificationReport;
   /** The node's trust anchors; those the signers chain to are copied into trust/. */
   anchors: X509Certificate[];
+  /** Archive time-stamp proofs by the SHA-256 of the item they prove (packet, attachment, status packet). */
+  archive?: Map<string, InclusionProof & { token: Buffer }>;
   /** The node's time-stamping authority anchors, copied into trust/. */
   tsaAnchors?: X509Certificate[];
   /** The node's registry; the entries of the organ ids involved are copied into trust/registry.json. */
@@ -181,6 +185,11 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   if (input.packetTimestamp) yield* add(timestampPath("packet.edxml"), input.packetTimestamp, false);
   for (const [i, s] of input.statuses.entries()) if (s.timestamp) yield* add(timestampPath(manifest.statuses[i].path), s.timestamp, false);
   yield* add("report.json", Buffer.from(JSON.stringify(input.report, null, 2) + "\n"), false);
+  // each file stored in an archive round gets its proof (files holds every file added so far)
+  for (const f of [...files]) {
+    const proof = input.archive?.get(f.sha256);
+    if (proof) yield* add(archiveProofPath(f.path), archiveProofFile(f.path, proof, proof.token), false);
+  }
   for (const [i, a] of [...anchors.values()].entries()) yield* add(manifest.trust.anchors[i], Buffer.from(a.toString()), false);
   for (const [i, a] of tsaAnchors.entries()) yield* add(manifest.trust.tsaAnchors![i], Buffer.from(a.toString()), false);
   for (const f of signerFiles.values()) yield* add(f.path, Buffer.from(f.pem), false);

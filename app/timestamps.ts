@@ -32,7 +32,7 @@ export class TimestampUnavailable extends Error {}
  * and checked (nonce, imprint, signature, the signer's timeStamping usage, and the chain to `trust`
  * when given) before it is returned.
  */
-export async function fetchTimestamp(url: string, data: string | Buffer, trust: TsaTrust | null, timeoutMs: number): Promise<Buffer> {
+async function fetchTimestamp(url: string, data: string | Buffer, trust: TsaTrust | null, timeoutMs: number): Promise<Buffer> {
   const request = timestampRequest(data);
   let reply: Buffer;
   try {

@@ -60,7 +60,7 @@ function program(): Command {
 
   edoc
     .command("pack")
-    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml [--tsa URL]")
+    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml [--tsa URL [--tsa-trust TSA-CA.pem]…]")
     .description("Builds and signs an edoc offline.")
     .option("--header <HEADER.json>", 'the MessageHeader fields with their edXML names (From, To, Code, Subject, …); From/To may be organ ids; Code may be "số/ký hiệu"; an optional "Bussiness" block makes a revoke/update/replace packet')
     .option("--attach <FILE>", "a file to attach; repeatable", collect)
@@ -68,6 +68,7 @@ function program(): Command {
     .option("--password <P>", "its password (or set EDOC_P12_PASSWORD)")
     .option("--out <OUT.edxml>", "where to write the signed packet")
     .option("--tsa <URL>", "an RFC 3161 time-stamping service: the signature gets its time-stamp (level B-T); when none can be had, no packet is written")
+    .option("--tsa-trust <TSA-CA.pem>", "with --tsa: the stamp's signer must chain to this anchor with the timeStamping usage, or no packet is written; repeatable", collect)
     .action(run(async (opts) => (await offline()).packCommand(opts)));
 
   const agency = edoc.command("agency").description("Local agencies: the agencies this node hosts, each with its own signing identity.");

@@ -66,6 +66,7 @@ export interface PackOptions {
   password?: string;
   out?: string;
   tsa?: string;
+  tsaTrust?: string[];
 }
 
 export async function packCommand(v: PackOptions): Promise<number> {
@@ -86,10 +87,12 @@ export async function packCommand(v: PackOptions): Promise<number> {
     "the PKCS#12 identity cannot be opened",
   );
   if (v.tsa !== undefined && !/^https?:\/\/\S+$/.test(v.tsa)) throw new InputError(`--tsa needs an http(s) URL, not "${v.tsa}"`);
+  if (v.tsaTrust && !v.tsa) throw new InputError("--tsa-trust is only used with --tsa URL");
+  const tsaAnchors = await readAnchors(v.tsaTrust, "TSA trust anchor");
   await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);
   if (v.tsa) {
     const { TimestampUnavailable, stampPacketFile } = await import("../app/index.ts");
-    await stampPacketFile(v.tsa, v.out!, null, 30_000).catch(async (err: unknown) => {
+    await stampPacketFile(v.tsa, v.out!, tsaAnchors.length ? { anchors: tsaAnchors, crls: [] } : null, 30_000).catch(async (err: unknown) => {
       await rm(v.out!, { force: true });
       throw err instanceof TimestampUnavailable ? new InputError(`${err.message}; no packet written`) : err;
     });

@@ -60,18 +60,13 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
     s.cleanup();
   });
 
-  /** A packet like `plain` whose signature gets the token the TSA gives in `mode` (no client check). */
-  async function stampedIn(mode: TestTsa["mode"], name: string, data?: string): Promise<string> {
+  /** A copy of `plain` given a token over `data` (default: its own signature value), without the client's checks. */
+  async function stampedIn(name: string, data?: string): Promise<string> {
     writeFileSync(p(name), readFileSync(plain));
     const request = timestampRequest(data ?? stampedSignatureValue(await packetHead(p(name))));
-    tsa.mode = mode;
-    try {
-      const res = await fetch(tsa.url, { method: "POST", headers: { "content-type": "application/timestamp-query" }, body: new Uint8Array(request.der) });
-      expect(res.status).to.equal(200);
-      await addTimestampToFile(p(name), tokenOf(Buffer.from(await res.arrayBuffer())));
-    } finally {
-      tsa.mode = "ok";
-    }
+    const res = await fetch(tsa.url, { method: "POST", headers: { "content-type": "application/timestamp-query" }, body: new Uint8Array(request.der) });
+    expect(res.status).to.equal(200);
+    await addTimestampToFile(p(name), tokenOf(Buffer.from(await res.arrayBuffer())));
     return p(name);
   }
 
@@ -113,8 +108,20 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
     }
   });
 
-  it("a TSA under a CA nobody trusts: accepted by pack without anchors, TIMESTAMP_UNTRUSTED when verified", async () => {
-    const file = await stampedIn("other-ca", "other-ca.edxml");
+  /** `pack --tsa` against the TSA in `mode`. */
+  async function packedIn(mode: TestTsa["mode"], name: string): Promise<string> {
+    tsa.mode = mode;
+    try {
+      const r = await edoc(...packArgs(name), "--tsa", tsa.url);
+      expect(r.code, r.stderr).to.equal(0);
+    } finally {
+      tsa.mode = "ok";
+    }
+    return p(name);
+  }
+
+  it("a TSA under a CA nobody trusts: stamped by pack (no anchors given), TIMESTAMP_UNTRUSTED when verified", async () => {
+    const file = await packedIn("other-ca", "other-ca.edxml");
     const { code, report } = await verifyJson(file, "--tsa-trust", p("tsa-ca.pem"));
     expect(code).to.equal(0);
     expect(report.level).to.equal("B-B");
@@ -123,7 +130,7 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
   });
 
   it("a token over other data (wrong imprint): TIMESTAMP_IMPRINT_MISMATCH, judged as B-B", async () => {
-    const file = await stampedIn("ok", "wrong-imprint.edxml", "<ds:SignatureValue>other</ds:SignatureValue>");
+    const file = await stampedIn("wrong-imprint.edxml", "<ds:SignatureValue>other</ds:SignatureValue>");
     const { code, report } = await verifyJson(file, "--tsa-trust", p("tsa-ca.pem"));
     expect(code).to.equal(0);
     expect(report).to.include({ valid: true, level: "B-B" });
@@ -135,7 +142,7 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
   });
 
   it("a token signed by a TSA certificate without the timeStamping EKU: TIMESTAMP_UNTRUSTED", async () => {
-    const file = await stampedIn("no-eku", "no-eku.edxml");
+    const file = await packedIn("no-eku", "no-eku.edxml");
     const { code, report } = await verifyJson(file, "--tsa-trust", p("tsa-ca.pem"));
     expect(code).to.equal(0);
     expect(report.level).to.equal("B-B");
@@ -143,20 +150,23 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
     expect(report.warnings.join(" ")).to.include("id-kp-timeStamping");
   });
 
-  it("pack --tsa refuses what it cannot stamp (TSA down, wrong imprint, no EKU): exit 2, no packet written", async () => {
-    for (const [mode, why] of [
-      ["down", /cannot be reached \(HTTP 503\)/],
-      ["wrong-imprint", /issued for other data/],
-      ["no-eku", /id-kp-timeStamping/],
+  it("pack --tsa refuses what does not answer its request (TSA down, wrong imprint), and with --tsa-trust an untrusted stamp: exit 2, no packet written", async () => {
+    for (const [mode, why, more] of [
+      ["down", /cannot be reached \(HTTP 503\)/, []],
+      ["wrong-imprint", /issued for other data/, []],
+      ["no-eku", /id-kp-timeStamping/, ["--tsa-trust", p("tsa-ca.pem")]],
+      ["other-ca", /is not trusted/, ["--tsa-trust", p("tsa-ca.pem")]],
     ] as const) {
       tsa.mode = mode;
-      const r = await edoc(...packArgs(`${mode}.edxml`), "--tsa", tsa.url);
+      const r = await edoc(...packArgs(`${mode}.edxml`), "--tsa", tsa.url, ...more);
       tsa.mode = "ok";
       expect(r.code, r.stderr).to.equal(2);
       expect(r.stderr).to.match(why).and.include("no packet written");
       expect(() => readFileSync(p(`${mode}.edxml`))).to.throw();
     }
     expect((await edoc(...packArgs("x.edxml"), "--tsa", "not a url")).stderr).to.include("--tsa needs an http(s) URL");
+    expect((await edoc(...packArgs("x.edxml"), "--tsa-trust", p("tsa-ca.pem"))).stderr).to.include("--tsa-trust is only used with --tsa");
+    expect((await edoc(...packArgs("trusted.edxml"), "--tsa", tsa.url, "--tsa-trust", p("tsa-ca.pem"))).code).to.equal(0);
   });
 
   it("certificate expired after the stamp: --at ten years on → TOTAL_PASSED at B-T; the same packet unstamped → EXPIRED", async () => {
@@ -211,7 +221,7 @@ describe("signature time-stamps (B-T) with a real TSA", function () {
     // the stamp of another packet does not fit this one
     const other = await verifyPacket({ path: plain }, { ...trust(), timestamp: token });
     expect(other.report.timestamp).to.include({ reason: "TIMESTAMP_IMPRINT_MISMATCH" });
-    const file = await stampedIn("ok", "beside.edxml");
+    const file = await stampedIn("beside.edxml");
     const own = Buffer.from(/<xades:EncapsulatedTimeStamp>([^<]+)</.exec(readFileSync(file, "utf8"))![1], "base64");
     const beside = await verifyPacket({ path: plain }, { ...trust(), timestamp: own, at: TEN_YEARS });
     expect(beside.report).to.include({ valid: true, level: "B-T" });

@@ -206,7 +206,7 @@ export const VARIABLES = {
       "An RFC 3161 time-stamping service (HTTP POST `application/timestamp-query`): every packet and status packet the node signs gets its signature time-stamp (level B-T); when the service is unreachable the packet goes out at B-B and the stamp is kept beside the stored copy later.",
   }),
   EDOC_TSA_TIMEOUT_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "10000", meaning: "How long, in milliseconds, one time-stamp request may take before the packet goes out without it." }),
-  EDOC_TSA_RETRY_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "60000", meaning: "How often, in milliseconds, the node retries the time-stamps it could not get when it signed." }),
+  EDOC_TSA_RETRY_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "5000", meaning: "How often, in milliseconds, the node retries the time-stamps it could not get when it signed." }),
   EDOC_ARCHIVE_STAMP_MS: declare({
     kind: whole(1000, MAX_TIMER_MS),
     default: "3600000",

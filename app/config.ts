@@ -212,6 +212,8 @@ export const VARIABLES = {
     default: "3600000",
     meaning: "With `EDOC_TSA_URL`: how often, in milliseconds, the node time-stamps a Merkle tree over the SHA-256 of the packets, status packets and attachments stored since the last round (archive time-stamps).",
   }),
+  EDOC_AUDIT_CHECKPOINT_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "600000", meaning: "How often, in milliseconds, the node signs a checkpoint of the audit log's hash chain (when rows were added since the last one)." }),
+  EDOC_AUDIT_CHECKPOINT_ROWS: declare({ kind: whole(1, 1_000_000), default: "1000", meaning: "After how many new audit rows the node signs a checkpoint sooner than `EDOC_AUDIT_CHECKPOINT_MS`." }),
   EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
   EDOC_P12_PASSWORD: declare({ kind: text, shownDefault: "empty", meaning: "The password of a `--p12` file when the CLI is given no `--password`.", secret: true }),
 };
@@ -258,6 +260,7 @@ export interface Config {
   shutdownGraceMs: number;
   /** Sessions of the web pages: idle and absolute timeouts. */
   sessions: { idleMs: number; maxMs: number };
+  auditCheckpoint: { everyMs: number; everyRows: number };
   /** Sign-in throttling: this many failures per user name or per address within the window make attempts wait. */
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowMs: number };
   /** The time-stamping service; null when EDOC_TSA_URL is unset. */
@@ -334,6 +337,7 @@ export function loadConfig(env: Env = process.env): Config {
       windowMs: read(env, "EDOC_SIGNIN_WINDOW_MS")!,
     },
     tsa: tsaConfig(env),
+    auditCheckpoint: { everyMs: read(env, "EDOC_AUDIT_CHECKPOINT_MS")!, everyRows: read(env, "EDOC_AUDIT_CHECKPOINT_ROWS")! },
     logLevel: read(env, "EDOC_LOG_LEVEL")!,
     p12Password: read(env, "EDOC_P12_PASSWORD") ?? "",
   };

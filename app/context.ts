@@ -5,7 +5,7 @@
 import { hostname, userInfo } from "node:os";
 import pino, { type Logger } from "pino";
 import type { Identity, TrustConfig } from "../signing/index.ts";
-import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
+import { linkAudit, loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { secureDataDir } from "./files.ts";
@@ -67,7 +67,11 @@ export async function openContext(config: Config, log: Logger = pino({ base: { n
     trustChanged() {
       trust = null;
     },
-    close: () => storage.close(),
+    async close() {
+      // what this context wrote (a CLI command's audit rows) joins the chain before it goes
+      await linkAudit(storage.db, storage.dialect).catch((err: Error) => log.warn({ err: err.message }, "cannot link the audit log's new rows into its hash chain"));
+      await storage.close();
+    },
   };
 }
 

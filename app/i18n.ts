@@ -136,6 +136,14 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["manage API tokens", "quản lý mã truy cập API"],
   ["manage users", "quản lý người dùng"],
   ["read the audit log", "xem nhật ký hoạt động"],
+  ["verify the audit log", "kiểm tra nhật ký hoạt động"],
+  ["only a node administrator may verify the audit log", "chỉ quản trị viên của nút mới được kiểm tra nhật ký hoạt động"],
+  ["back up the node", "sao lưu nút"],
+  [
+    "this node keeps its data in PostgreSQL: back it up with pg_dump (see the README's deployment guide)",
+    "nút này lưu dữ liệu trong PostgreSQL: hãy sao lưu bằng pg_dump (xem hướng dẫn triển khai trong README)",
+  ],
+  ["cannot write the backup {path}: {why}", "không ghi được bản sao lưu {path}: {why}"],
   ["do this", "làm việc này"],
 
   // ---- documents (app/documents.ts)

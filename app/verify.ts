@@ -7,7 +7,7 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
 import { BundleError, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
-import { archiveProofsFor, audit, blobBytes, getKeptTimestamp, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
+import { archiveProofsFor, audit, blobBytes, getKeptTimestamp, latestCheckpoint, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { snapshotPublisher } from "./snapshots.ts";
 import { VerifyQuery, parseInput } from "./schemas.ts";
@@ -45,12 +45,13 @@ export async function verifyUpload(ctx: AppContext, path: string, query: unknown
  */
 export async function exportEvidence(ctx: AppContext, caller: Caller, doc: DocumentRow, out: (beforeEnd: () => Promise<void>) => Writable): Promise<void> {
   const db = ctx.storage.db;
-  const [to, attachments, statuses, trust, publisher] = await Promise.all([
+  const [to, attachments, statuses, trust, publisher, auditCheckpoint] = await Promise.all([
     listRecipients(db, doc.id),
     listAttachments(db, doc.id),
     listStatuses(db, doc.id),
     ctx.trust(),
     snapshotPublisher(ctx),
+    latestCheckpoint(db),
   ]);
   const tmpDir = join(ctx.config.dataDir, "tmp");
   await mkdir(tmpDir, { recursive: true });
@@ -72,6 +73,7 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
       tsaAnchors: trust.tsaAnchors,
       registry: trust.registry ?? new Map(),
       publisher,
+      auditCheckpoint,
     };
     await writeEvidenceBundle(
       input,

@@ -189,15 +189,28 @@ function program(): Command {
     .option("--password <P>", "the new password")
     .action(run(async (opts) => (await node()).userPasswd(opts)));
 
-  edoc
-    .command("audit")
-    .description("The audit log: every change made through any door, with who, what and when.")
+  const auditCmd = edoc.command("audit").description("The audit log: every change made through any door, with who, what and when.");
+  auditCmd
     .command("list")
     .usage("[--since ISO-TIME] [--limit N]")
     .description("Prints the audit log, oldest first.")
     .option("--since <ISO-TIME>", "only entries from this time on")
     .addOption(new Option("--limit <N>", "at most this many entries (the latest)").default("100"))
     .action(run(async (opts) => (await node()).auditList(opts)));
+  auditCmd
+    .command("verify")
+    .usage("[--trust CA.pem]... [--json]")
+    .description("Checks the audit log's hash chain and its signed checkpoints: exit 0 intact, 1 with the first broken row named.")
+    .option("--trust <CA.pem>", "check the checkpoints' signers against this anchor instead of the node's (repeatable)", collect, [])
+    .option("--json", "print the result as JSON")
+    .action(run(async (opts) => (await node()).auditVerify(opts)));
+
+  edoc
+    .command("backup")
+    .usage("DIR")
+    .description("Writes an online, checked copy of a SQLite node's database into DIR (the node may keep running); PostgreSQL: use pg_dump.")
+    .argument("[DIR]", "where to write the backup")
+    .action(run(async (dir: string | undefined) => (await node()).backup(dir)));
 
   // a group's help lists each subcommand's whole usage, as its own help shows it
   for (const group of edoc.commands.filter((c) => c.commands.length)) {

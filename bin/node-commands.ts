@@ -19,7 +19,9 @@ import {
   listApiTokens,
   listRegistry,
   openContext,
+  backupNode,
   readAudit,
+  verifyAuditLog,
   revokeApiToken,
   saveAgency,
   subjectLine,
@@ -271,6 +273,40 @@ export function auditList(v: { since?: string; limit?: string }): Promise<number
     for (const e of entries.reverse()) {
       say(`${e.id}  ${iso(e.at)}  ${e.actor}  ${e.action}${e.organId ? `  ${e.organId}` : ""}${e.document ? `  document ${e.document}` : ""}  ${JSON.stringify(e.detail)}`);
     }
+    return 0;
+  });
+}
+
+/**
+ * Checks the audit log's hash chain and signed checkpoints: 0 intact, 1 with the first broken row
+ * named. `--trust` checks the checkpoints' signers against anchors from outside the database (an
+ * operator who can write the database could also have added an anchor).
+ */
+export function auditVerify(v: { trust?: string[]; json?: boolean }): Promise<number> {
+  return withNode(async (ctx, caller) => {
+    const anchors = v.trust?.length ? (await Promise.all(v.trust.map((p) => certificatesIn(p, "--trust")))).flat() : undefined;
+    const trust = anchors && { ...(await ctx.trust()), anchors };
+    const r = await verifyAuditLog(ctx, caller, trust);
+    if (v.json) say(JSON.stringify(r, null, 2));
+    else {
+      say(r.ok ? "audit log intact" : `audit log BROKEN: ${r.broken!.reason}`);
+      say(`  rows in the chain: ${r.rows}${r.head ? ` (head ${r.head.hash})` : ""}${r.pending ? `; ${r.pending} written in the last moments, not linked yet` : ""}`);
+      const cp = r.latestCheckpoint;
+      say(`  signed checkpoints: ${r.checkpoints}${cp ? `; the latest at ${iso(cp.at)} covers ${cp.seq} rows, signed by ${cp.organId}${cp.timestamped ? ", time-stamped" : ""}` : ""}`);
+    }
+    return r.ok ? 0 : 1;
+  });
+}
+
+// ---- backup -----------------------------------------------------------------------------------
+
+export function backup(dir: string | undefined): Promise<number> {
+  if (!dir) throw new InputError("give the directory to write the backup into: edoc backup DIR");
+  return withNode(async (ctx, caller) => {
+    const b = await backupNode(ctx, caller, dir);
+    say(`backup: ${b.path}`);
+    say(`  ${b.bytes} bytes, ${b.documents} documents, sha256 ${b.sha256} (also in ${b.path}.sha256)`);
+    say(`  the master key is not in the backup: keep its copy (${ctx.config.masterKey ? "EDOC_MASTER_KEY" : "master.key of the data directory"}) apart from it; a restore needs both`);
     return 0;
   });
 }

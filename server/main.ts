@@ -17,6 +17,7 @@ import {
   markDraining,
   openContext,
   startDeliveryWorker,
+  startAuditChain,
   startOrphanSweep,
   loadConfig,
   startRegistrySync,
@@ -91,6 +92,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
 
     const stopSweep = await startOrphanSweep(node);
     const worker = startDeliveryWorker(node);
+    const stopAuditChain = startAuditChain(node);
     const sync = syncConfig ? startRegistrySync(node, syncConfig) : null;
     if (syncConfig) log.info({ source: syncConfig.url, everyMs: syncConfig.intervalMs }, "registry sync started");
     const unwatch = watchTrustChanges(node, config.trustRefreshMs);
@@ -118,6 +120,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
           sync?.stop(),
           worker.stop().catch((err) => log.error({ err }, "the delivery worker did not stop cleanly")),
         ]);
+        await stopAuditChain();
         clearTimeout(force);
         await node.close();
       })());

@@ -32,3 +32,4 @@ export { BundleError } from "./evidence/zip-read.ts";
 export { verifyEvidenceBundle } from "./evidence/verify.ts";
 export type { BundleReport } from "./evidence/report.ts";
 export { describeBundle } from "./evidence/describe.ts";
+export { signCheckpoint, verifyCheckpoint } from "./checkpoint.ts";

@@ -61,6 +61,25 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   };
 }
 
+/**
+ * An online copy of a SQLite database into `target` (a new file): `VACUUM INTO` reads one
+ * consistent snapshot while the node goes on writing, and the copy holds no WAL of its own.
+ * Then the copy is opened on its own and checked page by page.
+ */
+export async function backupSqlite(db: Knex, target: string): Promise<{ migrations: number; documents: number }> {
+  await db.raw("VACUUM INTO ?", [target]);
+  const copy = knexFactory({ client: "sqlite3", connection: { filename: target }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  try {
+    const check = (await copy.raw("PRAGMA integrity_check")) as Array<{ integrity_check: string }>;
+    if (check.map((r) => r.integrity_check).join("; ") !== "ok") throw new Error(`the copy fails SQLite's integrity check: ${check.map((r) => r.integrity_check).join("; ")}`);
+    const [m] = await copy("knex_migrations").count({ n: "*" });
+    const [d] = await copy("documents").count({ n: "*" });
+    return { migrations: Number(m.n), documents: Number(d.n) };
+  } finally {
+    await copy.destroy();
+  }
+}
+
 /** True when `err` is a unique-constraint violation (a concurrent writer stored the same row first). */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;

@@ -1,7 +1,7 @@
 // Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, local agencies
 // and their identities, tokens, users, trust, registry, documents, statuses, the delivery queue and
 // the audit log.
-export { databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
+export { backupSqlite, databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
 export { putBlob, readBlob, blobBytes, blobSize } from "./blobs.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
@@ -27,7 +27,20 @@ export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVer
 export { unarchivedItems, addArchiveRound, archiveProofsFor } from "./archive.ts";
 export { addPendingTimestamp, listPendingTimestamps, storeTimestamp, timestampRetryLater, getKeptTimestamp, keptTimestampsFor } from "./timestamps.ts";
 export { upsertAgency, getAgency, listAgencies, deleteAgency, getSyncState, saveSyncState, type AgencyRecord, type SyncState } from "./registry.ts";
-export { audit, listAudit } from "./audit.ts";
+export {
+  audit,
+  listAudit,
+  AUDIT_GENESIS,
+  auditRowHash,
+  linkAudit,
+  withChainLock,
+  readChain,
+  unlinkedAudit,
+  addCheckpoint,
+  listCheckpoints,
+  latestCheckpoint,
+  type StoredCheckpoint,
+} from "./audit.ts";
 export {
   addSession,
   getSession,

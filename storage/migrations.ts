@@ -403,7 +403,37 @@ const signatureTimestamps: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, signatureTimestamps];
+// The audit log as a hash chain (each row's hash covers the previous row's and its own content, in
+// the order one writer linked them) and the node's signed checkpoints of its head.
+const auditChain: Migration = {
+  name: "014_audit_chain",
+  async up(knex) {
+    await knex.schema.alterTable("audit_log", (t) => {
+      t.bigInteger("seq").nullable().unique();
+      t.string("hash", 64).nullable();
+    });
+    await knex.schema.createTable("audit_checkpoints", (t) => {
+      t.increments("id").primary();
+      t.bigInteger("seq").notNullable();
+      t.string("hash", 64).notNullable();
+      t.timestamp("at", { useTz: true }).notNullable();
+      t.string("organ_id", 35).notNullable();
+      t.text("certificate").notNullable(); // base64 DER of the signer's certificate
+      t.text("signature").notNullable(); // base64 RSA-SHA256 over checkpointBytes
+      t.text("timestamp_token").nullable(); // base64 DER RFC 3161 token over the same bytes
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("audit_checkpoints");
+    await knex.schema.alterTable("audit_log", (t) => {
+      t.dropUnique(["seq"]);
+      t.dropColumn("seq");
+      t.dropColumn("hash");
+    });
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, auditChain, signatureTimestamps];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

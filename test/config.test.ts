@@ -36,6 +36,8 @@ const BAD: Record<string, string[]> = {
   EDOC_TRUST_REFRESH_MS: ["99", "fast"],
   EDOC_SHUTDOWN_GRACE_MS: ["-1", "20 s"],
   EDOC_SESSION_IDLE_MS: ["59999", "30m"],
+  EDOC_AUDIT_CHECKPOINT_MS: ["999", "10m"],
+  EDOC_AUDIT_CHECKPOINT_ROWS: ["0", "1e3"],
   EDOC_SESSION_MAX_MS: ["0", "12h"],
   EDOC_SIGNIN_MAX_FAILURES: ["0", "five"],
   EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS: ["0", "100001"],

@@ -22,6 +22,7 @@ import {
   type EvidenceManifest,
   type EvidenceStatus,
   type Identity,
+  signCheckpoint,
 } from "../signing/index.ts";
 import { signManifest } from "../signing/evidence/signature.ts";
 import { issueCertificate } from "../signing/testing.ts";
@@ -513,6 +514,24 @@ describe("evidence bundles", function () {
       expect(ok.stderr, ok.stderr).to.match(/^OK$/m);
       expect(ok.code).to.equal(0);
       expect((await run(p("root.pem"))).code).not.to.equal(0);
+    });
+
+    it("carries the node's signed audit checkpoint, checked against the manifest's signer", async () => {
+      const head = { seq: 1234, hash: "ab".repeat(32), at: "2026-11-21T00:59:00.000Z", organId: SENDER };
+      const withCp = p("bundle-checkpoint.zip");
+      await writeEvidenceBundle(inputWith({ auditCheckpoint: signCheckpoint(sender, head) }), withCp);
+      const r = await verify(withCp);
+      expect(r.errors).to.deep.equal([]);
+      expect(r.valid).to.equal(true);
+      expect(r.bundle.auditCheckpoint).to.deep.equal({ ...head, valid: true });
+      expect((await verify(bundle)).bundle.auditCheckpoint).to.equal(null);
+      // a checkpoint signed by another agency's key (the manifest refreshed to match) is refused
+      const other = p("bundle-checkpoint-other.zip");
+      await writeEvidenceBundle(inputWith({ auditCheckpoint: signCheckpoint(recipient, { ...head, organId: RECIPIENT }) }), other);
+      const o = await verify(other);
+      expect(o.valid).to.equal(false);
+      expect(o.bundle.auditCheckpoint).to.include({ valid: false });
+      expect(o.errors.join(" ")).to.include("is not signed by the node that signed the manifest");
     });
 
     it("a manifest signed by its publisher must name that publisher", async () => {

@@ -32,6 +32,8 @@ export function describeBundle(r: BundleReport, describePacket: (report: Verific
   lines.push(`manifest signed by the node — chữ ký của nút: ${m.valid ? "✓" : "✗"} ${vouched}`);
   const registries = { caller: "given with --registry", bundle: "the bundle's own, signed by the pinned publisher (--registry-cert)", none: "none: no signer can be bound to an agency" };
   lines.push(`registry — danh bạ: ${registries[b.registrySource]}`);
+  const cp = b.auditCheckpoint;
+  if (cp) lines.push(`audit log checkpoint — điểm kiểm tra nhật ký: ${cp.valid ? "✓" : "✗"} ${cp.seq} rows by ${cp.at}, signed by ${cp.organId} (bin/edoc audit verify checks the node's log against it)`);
   lines.push("", b.statuses.length ? "statuses — trạng thái:" : "statuses — trạng thái: none");
   for (const s of b.statuses) {
     const name = STATUS_CODES[s.code as keyof typeof STATUS_CODES] ?? "";

@@ -16,6 +16,8 @@
 //   trust/signer-<organ id>-<fp>.pem      each signer certificate, then the intermediates it carried
 //   trust/registry.json                   the registry entries of the organ ids involved ({"agencies":[…]})
 //   trust/publisher-<organ id>-<fp>.pem   the certificate of the node's publishing identity (a copy)
+//   audit-checkpoint.json                 the node's latest signed checkpoint of its audit log's hash
+//                                         chain: the log reached at least that far (optional)
 //   manifest.json                         format, times, the document record, and every other file's
 //                                         SHA-256 and size
 //   manifest-signature.xml                the node's signature over manifest.json's bytes (written last)
@@ -34,6 +36,8 @@ export const EVIDENCE_FORMAT = "edoc-evidence/1";
 export const MANIFEST_PATH = "manifest.json";
 /** The node's signature over manifest.json's bytes (signature.ts). */
 export const MANIFEST_SIGNATURE_PATH = "manifest-signature.xml";
+/** The node's latest signed audit checkpoint (signing/checkpoint.ts), when it had one. */
+export const AUDIT_CHECKPOINT_PATH = "audit-checkpoint.json";
 
 /** The document record's summary, as in the service contract. */
 export interface EvidenceRecord {
@@ -86,6 +90,8 @@ export interface EvidenceManifest {
    * its certificate's SHA-256 and a copy of it (to compare with the one obtained out of band).
    */
   publisher: { organId: string; fingerprint: string; certificate: string };
+  /** AUDIT_CHECKPOINT_PATH when the bundle carries one. */
+  auditCheckpoint?: string;
   /** Every file of the bundle but manifest.json and its signature. */
   files: ManifestFile[];
 }

@@ -35,6 +35,10 @@ trạng thái nào. Nội dung:
   trust/              chứng thư số của người ký, chứng thư số gốc đã dùng, danh bạ cơ quan
                       (registry.json: mã định danh → dấu vân tay chứng thư số) và bản sao chứng thư
                       số của nút lập hồ sơ (publisher-…)
+  audit-checkpoint.json
+                      điểm kiểm tra đã ký của nhật ký hệ thống (nếu có): nhật ký của nút đã có ít
+                      nhất "seq" dòng, kết thúc bằng mã băm "hash", vào lúc "at"; lệnh
+                      bin/edoc audit verify trên nút chỉ ra nếu sau đó nhật ký bị sửa, xóa hay cắt bớt
   manifest.json       danh sách mọi tệp với mã băm SHA-256 và kích thước
   ${MANIFEST_SIGNATURE_PATH}
                       chữ ký số của nút lập hồ sơ trên đúng từng byte của manifest.json
@@ -81,6 +85,10 @@ other party acknowledged. Contents:
   trust/              the signer certificates, the trust anchor(s) used, the agency registry
                       (registry.json: organ id → certificate fingerprints), and a copy of the
                       certificate of the node that made the bundle (publisher-…)
+  audit-checkpoint.json
+                      the node's signed checkpoint of its audit log (when it has one): the log held
+                      at least "seq" rows, ending in the hash "hash", at "at"; bin/edoc audit verify
+                      on the node shows whether the log was edited, cut or rewritten since
   manifest.json       every file with its SHA-256 digest and size
   ${MANIFEST_SIGNATURE_PATH}
                       the signature of the node that made the bundle over manifest.json's exact bytes

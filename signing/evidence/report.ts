@@ -81,6 +81,8 @@ export interface BundleReport extends VerificationReport {
     statuses: BundleStatusResult[];
     /** The archive time-stamps' proofs carried by the bundle. */
     archive: ArchiveProofResult[];
+    /** The node's signed audit checkpoint in the bundle: its audit log reached `seq` rows by `at`. */
+    auditCheckpoint: { seq: number; hash: string; at: string; organId: string; valid: boolean } | null;
     /** The bundle's own problems (also in `errors`). */
     errors: string[];
   };

@@ -36,12 +36,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Entry, ZipFile } from "yauzl";
 import type { Edoc } from "../../envelopes/index.ts";
+import { checkpointSigner, type AuditCheckpoint } from "../checkpoint.ts";
+import { fingerprint } from "../pki/certificates.ts";
 import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
 import { checkArchiveProofs } from "./archive.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
-import { MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, timestampPath, type EvidenceManifest } from "./layout.ts";
+import { AUDIT_CHECKPOINT_PATH, MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, timestampPath, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
 import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust, type ManifestSignatureResult } from "./report.ts";
 import { checkManifestSignature } from "./signature.ts";
@@ -91,7 +93,8 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       signatureBytes = (await readEntry(zip, e, true)).bytes ?? Buffer.alloc(0); // unreadable: refused as not XML
       continue;
     }
-    const keep = name.startsWith("statuses/") || name.startsWith("timestamps/") || name.startsWith("archive/") || name === "report.json" || name === "trust/registry.json";
+    const keep =
+      name.startsWith("statuses/") || name.startsWith("timestamps/") || name.startsWith("archive/") || name === "report.json" || name === "trust/registry.json" || name === AUDIT_CHECKPOINT_PATH;
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
   const files = checkFiles(facts, manifest, problems);
@@ -100,6 +103,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   else if (manifest?.publisher && (manifest.publisher.organId !== manifestSignature.publisher || manifest.publisher.fingerprint !== manifestSignature.signer?.fingerprint)) {
     problems.push(bi("manifest.json names another publisher than the one who signed it", "manifest.json nêu nơi công bố khác với người đã ký"));
   }
+  const auditCheckpoint = checkAuditCheckpoint(facts, manifestSignature, problems);
   const { registry, registrySource } = bundleRegistry(trust, facts, files, manifestSignature, found);
   const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at, tsaAnchors: trust.tsaAnchors };
   const packetTimestamp = facts.get(timestampPath("packet.edxml"))?.bytes;
@@ -136,9 +140,39 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       reportMatchesPacket,
       statuses,
       archive,
+      auditCheckpoint,
       errors: problems,
     },
   };
+}
+
+/**
+ * The node's audit checkpoint, when the bundle carries one: signed by the same node that signed the
+ * manifest (whose trust the manifest signature established), so it proves the node's audit log
+ * held at least `seq` rows ending in `hash` at `at` — a log later cut back or rewritten shows.
+ */
+function checkAuditCheckpoint(facts: Map<string, FileFacts>, manifestSignature: ManifestSignatureResult, problems: string[]): BundleReport["bundle"]["auditCheckpoint"] {
+  const f = facts.get(AUDIT_CHECKPOINT_PATH);
+  if (!f) return null;
+  let cp: AuditCheckpoint;
+  try {
+    cp = JSON.parse(f.bytes!.toString("utf8"));
+    if (!Number.isSafeInteger(cp.seq) || !/^[0-9a-f]{64}$/.test(cp.hash) || typeof cp.at !== "string" || typeof cp.organId !== "string") throw new Error("fields are missing");
+  } catch (err) {
+    problems.push(bi(`${AUDIT_CHECKPOINT_PATH} cannot be read: ${(err as Error).message}`, `không đọc được ${AUDIT_CHECKPOINT_PATH}`));
+    return null;
+  }
+  const signed = checkpointSigner(cp);
+  const valid = signed.ok && manifestSignature.valid && manifestSignature.signer?.fingerprint === fingerprint(signed.signer);
+  if (!valid) {
+    problems.push(
+      bi(
+        `the audit checkpoint (${AUDIT_CHECKPOINT_PATH}) is not signed by the node that signed the manifest${signed.ok ? "" : `: ${signed.message}`}`,
+        `điểm kiểm tra nhật ký (${AUDIT_CHECKPOINT_PATH}) không do nút đã ký manifest.json ký${signed.ok ? "" : `: ${signed.vi}`}`,
+      ),
+    );
+  }
+  return { seq: cp.seq, hash: cp.hash, at: cp.at, organId: cp.organId, valid };
 }
 
 /** manifest.json, its bytes and parsed; null (with a problem) when it is missing or unreadable. */

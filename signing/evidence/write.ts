@@ -6,11 +6,13 @@ import { rename, rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DSIG_NS, allElements, parseStrict, readPacket, readSource, scanPacket, type PacketSource } from "../../envelopes/index.ts";
+import type { AuditCheckpoint } from "../checkpoint.ts";
 import { fingerprint } from "../pki/certificates.ts";
 import { registryToJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { isNamed } from "../xmldsig.ts";
 import {
+  AUDIT_CHECKPOINT_PATH,
   EVIDENCE_FORMAT,
   MANIFEST_PATH,
   MANIFEST_SIGNATURE_PATH,
@@ -50,6 +52,8 @@ export interface EvidenceInput {
   registry: Registry;
   /** The node's publishing identity (its registry snapshot publisher): it signs manifest.json. */
   publisher: BundlePublisher;
+  /** The node's latest signed checkpoint of its audit log, when it has one. */
+  auditCheckpoint?: AuditCheckpoint | null;
   /** The bundle's creation time; defaults to now. */
   created?: Date;
 }
@@ -160,6 +164,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
       fingerprint: fingerprint(input.publisher.identity.certificate),
       certificate: `trust/publisher-${bundleFileName(input.publisher.organId)}-${fingerprint(input.publisher.identity.certificate).slice(0, 16)}.pem`,
     },
+    ...(input.auditCheckpoint ? { auditCheckpoint: AUDIT_CHECKPOINT_PATH } : {}),
     files,
   };
 
@@ -203,6 +208,10 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   ]);
   const involved = [...organIds].sort().flatMap((id) => input.registry.get(id) ?? []);
   yield* add("trust/registry.json", Buffer.from(JSON.stringify(registryToJson(involved), null, 2) + "\n"), false);
+  if (input.auditCheckpoint) {
+    const { seq, hash, at, organId, certificate, signature } = input.auditCheckpoint;
+    yield* add(AUDIT_CHECKPOINT_PATH, Buffer.from(JSON.stringify({ seq, hash, at, organId, certificate, signature }, null, 2) + "\n"), false);
+  }
 
   const manifestBytes = Buffer.from(JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n");
   yield* add(MANIFEST_PATH, manifestBytes, false);

@@ -208,6 +208,19 @@ export const VARIABLES = {
   EDOC_SIGNIN_MAX_FAILURES: declare({ kind: whole(1, 1000), default: "5", meaning: "How many failed sign-ins for one user name within `EDOC_SIGNIN_WINDOW_MS` make further attempts wait." }),
   EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS: declare({ kind: whole(1, 100_000), default: "20", meaning: "How many failed sign-ins from one address within `EDOC_SIGNIN_WINDOW_MS` make further attempts from it wait (an office shares one address)." }),
   EDOC_SIGNIN_WINDOW_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "900000", meaning: "The window, in milliseconds, over which failed sign-ins are counted." }),
+  EDOC_TSA_URL: declare({
+    kind: httpUrl,
+    shownDefault: "unset: no time-stamps",
+    meaning:
+      "An RFC 3161 time-stamping service (HTTP POST `application/timestamp-query`): every packet and status packet the node signs gets its signature time-stamp (level B-T); when the service is unreachable the packet goes out at B-B and the stamp is kept beside the stored copy later.",
+  }),
+  EDOC_TSA_TIMEOUT_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "10000", meaning: "How long, in milliseconds, one time-stamp request may take before the packet goes out without it." }),
+  EDOC_TSA_RETRY_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "5000", meaning: "How often, in milliseconds, the node retries the time-stamps it could not get when it signed." }),
+  EDOC_ARCHIVE_STAMP_MS: declare({
+    kind: whole(1000, MAX_TIMER_MS),
+    default: "3600000",
+    meaning: "With `EDOC_TSA_URL`: how often, in milliseconds, the node time-stamps a Merkle tree over the SHA-256 of the packets, status packets and attachments stored since the last round (archive time-stamps).",
+  }),
   EDOC_AUDIT_CHECKPOINT_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "600000", meaning: "How often, in milliseconds, the node signs a checkpoint of the audit log's hash chain (when rows were added since the last one)." }),
   EDOC_AUDIT_CHECKPOINT_ROWS: declare({ kind: whole(1, 1_000_000), default: "1000", meaning: "After how many new audit rows the node signs a checkpoint sooner than `EDOC_AUDIT_CHECKPOINT_MS`." }),
   EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
@@ -263,6 +276,8 @@ export interface Config {
   auditCheckpoint: { everyMs: number; everyRows: number };
   /** Sign-in throttling: this many failures per user name or per address within the window make attempts wait. */
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowMs: number };
+  /** The time-stamping service; null when EDOC_TSA_URL is unset. */
+  tsa: { url: string; timeoutMs: number; retryMs: number; archiveMs: number } | null;
   logLevel: LogLevel;
   /** For the CLI's `--p12` files. */
   p12Password: string;
@@ -357,10 +372,20 @@ export function loadConfig(env: Env = process.env): Config {
       maxFailuresPerAddress: read(env, "EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS")!,
       windowMs: read(env, "EDOC_SIGNIN_WINDOW_MS")!,
     },
+    tsa: tsaConfig(env),
     auditCheckpoint: { everyMs: read(env, "EDOC_AUDIT_CHECKPOINT_MS")!, everyRows: read(env, "EDOC_AUDIT_CHECKPOINT_ROWS")! },
     logLevel: read(env, "EDOC_LOG_LEVEL")!,
     p12Password: read(env, "EDOC_P12_PASSWORD") ?? "",
   };
+}
+
+function tsaConfig(env: Env): Config["tsa"] {
+  const url = read(env, "EDOC_TSA_URL");
+  // read even without a URL: a bad value is a mistake whether or not it is used today
+  const timeoutMs = read(env, "EDOC_TSA_TIMEOUT_MS")!;
+  const retryMs = read(env, "EDOC_TSA_RETRY_MS")!;
+  const archiveMs = read(env, "EDOC_ARCHIVE_STAMP_MS")!;
+  return url ? { url, timeoutMs, retryMs, archiveMs } : null;
 }
 
 /** The README's configuration table (markdown), one row per variable. */

@@ -21,7 +21,7 @@ import {
   type StatusCode,
   type StatusPacket,
 } from "../envelopes/index.ts";
-import { fitsInMemory, ownPacketReport, packEdoc, signEdoc, signStatus } from "../signing/index.ts";
+import { fitsInMemory, ownPacketReport, packEdoc, signEdoc, signStatus, verifyPacket } from "../signing/index.ts";
 import {
   addStatus,
   assignIncomingNumber,
@@ -48,6 +48,8 @@ import {
   prepareFile,
   preparedBytes,
   putBlobs,
+  addPendingTimestamp,
+  keptTimestampsFor,
   readBlob,
   resendFailed,
   searchDocuments,
@@ -59,6 +61,7 @@ import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
 import { isUnsignedReport } from "./unsigned.ts";
 import { DocumentMetadata, ResendInput, SearchQuery, StatusInput, parseInput, type DocumentRecord } from "./schemas.ts";
+import { stampOwnPacket, stampOwnBytes } from "./timestamps.ts";
 
 /** A file a clerk attached, already on disk (the transport streamed it there). */
 export interface UploadedFile {
@@ -112,16 +115,17 @@ function deliverySummary(deliveries: DeliveryView[]): DeliverySummary {
   return { state: "delivered", nextAttemptAt: null, lastError: null };
 }
 
-/** The records of `rows` as the API and the pages show them: four queries whatever the count. */
+/** The records of `rows` as the API and the pages show them: five queries whatever the count. */
 export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: DocumentRow[]): Promise<DocumentRecord[]> {
   const db = ctx.storage.db;
   const ids = rows.map((d) => d.id);
   const outIds = rows.filter((d) => d.direction === "out").map((d) => d.id);
-  const [to, deliveries, statuses, attachments] = await Promise.all([
+  const [to, deliveries, statuses, attachments, kept] = await Promise.all([
     listRecipientsFor(db, ids),
     listDeliveriesFor(db, outIds, "edoc"),
     listStatusesFor(db, ids),
     listAttachmentsFor(db, ids),
+    keptTimestampsFor(db, rows.map((d) => d.packetSha256)),
   ]);
   return rows.map((d) => {
     const views = (deliveries.get(d.id) ?? []).map((x) => ({
@@ -162,6 +166,9 @@ export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: Do
         // accepted from the national axle without a signature (app/unsigned.ts): "Chưa ký số"
         unsigned: isUnsignedReport(d.report),
         label: isUnsignedReport(d.report) ? "Chưa ký số" : "Hợp lệ",
+        // B-T: the packet's own signature time-stamp, or one kept beside it (obtained after sending)
+        level: d.report.level === "B-T" || kept.get(d.packetSha256) ? "B-T" : "B-B",
+        timestampPending: kept.get(d.packetSha256) === false,
       },
       header: d.header as unknown as Record<string, unknown>,
       bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
@@ -266,10 +273,19 @@ export async function sendDocument(
     const identity = await ctx.identity(caller.organId);
     const sources = files.map((f) => ({ path: f.path }));
     const sizes = await Promise.all(files.map(async (f) => (await stat(f.path)).size));
-    const signed = fitsInMemory(sizes) ? await signEdoc(edoc, sources, identity) : await packEdoc(edoc, sources, identity, packetPath);
+    let signed = fitsInMemory(sizes) ? await signEdoc(edoc, sources, identity) : await packEdoc(edoc, sources, identity, packetPath);
+    // with EDOC_TSA_URL, its signature time-stamp (B-T); the TSA away: sent at B-B, stamped later
+    let stamped = true;
+    if ("bytes" in signed) {
+      const s = await stampOwnBytes(ctx, signed.bytes);
+      signed = { ...signed, bytes: s.bytes };
+      stamped = s.stamped;
+    } else stamped = await stampOwnPacket(ctx, packetPath);
     // our own packet must be one our own verification accepts before anything is stored or sent:
-    // its signer trusted and registered (the signature value was checked as it was made)
-    const report = await ownPacketReport(signed.signed, await ctx.trust());
+    // its signer trusted and registered (the signature value was checked as it was made); a stamped
+    // packet is verified whole, so that its report says what the stamp proves
+    const trust = await ctx.trust();
+    const report = ctx.config.tsa && stamped ? (await verifyPacket("bytes" in signed ? { bytes: signed.bytes } : { path: packetPath }, trust)).report : await ownPacketReport(signed.signed, trust);
     if (!report.valid) {
       throw new AppError("internal", `this node's own packet does not verify (${report.subIndication}): check the agency's certificate, trust anchors and registry`, report.errors);
     }
@@ -283,6 +299,7 @@ export async function sendDocument(
       .write(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
         await putBlobs(trx, [packet, ...blobs]);
+        if (!stamped) await addPendingTimestamp(trx, packet.sha256, ctx.now());
         const stored = await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
         if (opts.sendKey) await claimSendKey(trx, { localOrgan: caller.organId, key: opts.sendKey, document: id });
         await enqueueDeliveries(trx, recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 })));
@@ -341,7 +358,8 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   checkOrder(previous);
   const text = description?.trim() || STATUS_CODES[code as StatusCode];
   const identity = await ctx.identity(caller.organId);
-  const packets = targets.map((target) => {
+  const packets: Array<{ target: string; bytes: Buffer; stamped: boolean }> = [];
+  for (const target of targets) {
     const status: StatusPacket = {
       kind: "status",
       header: {
@@ -354,8 +372,8 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
         Timestamp: timestamp,
       },
     };
-    return { target, bytes: signStatus(status, identity) };
-  });
+    packets.push({ target, ...(await stampOwnBytes(ctx, signStatus(status, identity))) });
+  }
   const blobs = packets.map((p) => preparedBytes(p.bytes));
   await ctx.storage.write(async (trx) => {
     // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
@@ -363,6 +381,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
     checkOrder(await listStatuses(trx, doc.id));
     await putBlobs(trx, blobs);
     for (const [i, p] of packets.entries()) {
+      if (!p.stamped) await addPendingTimestamp(trx, blobs[i].sha256, ctx.now());
       await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blobs[i], description: text, timestamp: signedAt });
     }
     await enqueueDeliveries(trx, packets.map((p, i) => ({ document: doc.id, organId: p.target, kind: "status" as const, packetSha256: blobs[i].sha256 })));

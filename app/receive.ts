@@ -31,6 +31,7 @@ import {
 import { signStatus, verifyPacket, type Identity, type SignedContent, type VerificationReport } from "../signing/index.ts";
 import {
   addStatus,
+  addPendingTimestamp,
   audit,
   blobBytes,
   findDocument,
@@ -53,6 +54,7 @@ import {
 import type { AppContext } from "./context.ts";
 import { AppError, conflict, invalid, notFound } from "./errors.ts";
 import { acceptUnsigned, type ReceivedContent } from "./unsigned.ts";
+import { stampOwnBytes } from "./timestamps.ts";
 
 /** A received body, on disk. */
 export interface ReceivedBody {
@@ -215,10 +217,11 @@ async function receiveEdoc(
     const missing: string[] = [];
     for (const organ of mine) if (!(await findDocument(db, key(organ)))) missing.push(organ);
     if (!missing.length) break;
-    const receipts = new Map<string, ReturnType<typeof receiptFor> & { blob: PreparedBlob }>();
+    const receipts = new Map<string, ReturnType<typeof receiptFor> & { blob: PreparedBlob; stamped: boolean }>();
     for (const organ of missing) {
       const receipt = receiptFor(await ctx.identity(organ), organ, locals.get(organ)!.name, edoc, ctx.now());
-      receipts.set(organ, { ...receipt, blob: preparedBytes(receipt.bytes) });
+      const stamped = await stampOwnBytes(ctx, receipt.bytes);
+      receipts.set(organ, { ...receipt, ...stamped, blob: preparedBytes(stamped.bytes) });
     }
     // read and hashed before the transaction
     blobs ??= {
@@ -241,6 +244,7 @@ async function receiveEdoc(
           const id = randomUUID();
           await insertDocument(trx, { id, direction: "in", localOrgan: organ, packet, header: h, bussiness: edoc.bussiness, report, attachments, status: "received" });
           const receipt = receipts.get(organ)!;
+          if (!receipt.stamped) await addPendingTimestamp(trx, receipt.blob.sha256, ctx.now());
           await addStatus(trx, { document: id, code: "01", from: organ, to: sender, direction: "sent", packet: receipt.blob, description: STATUS_CODES["01"], timestamp: receipt.timestamp });
           for (const t of targets) await markBusinessState(trx, { ...key(organ), documentId: t.documentId }, t.state);
           await audit(trx, {

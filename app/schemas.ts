@@ -594,6 +594,8 @@ export const DocumentRecord = z
         description: 'Accepted from the national axle without a digital signature (the sender\'s registry entry allows it): shown as "Chưa ký số" (not signed), never as valid; then valid is false and subIndication NO_SIGNATURE',
       }),
       label: z.enum(["Hợp lệ", "Chưa ký số"]).meta({ description: "The verification in the clerk's words: Hợp lệ (valid signature) or Chưa ký số (not signed)" }),
+      level: z.enum(["B-B", "B-T"]).meta({ description: "B-T: the signature's time-stamp, in the packet or kept beside it, proves when it was signed" }),
+      timestampPending: z.boolean().meta({ description: "This node signed it while the time-stamping service was away; the stamp is asked for again" }),
     }),
     header: z.record(z.string(), z.unknown()).meta({ description: "The signed MessageHeader" }),
     bussiness: z.record(z.string(), z.unknown()).nullable(),

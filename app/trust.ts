@@ -3,14 +3,17 @@
 // process (the CLI, another node on the same database) within seconds.
 import type { X509Certificate } from "node:crypto";
 import { fingerprint, parseCertificates, parseCrl, type Crl } from "../signing/index.ts";
-import { addCrl as storeCrl, addTrustAnchor, audit, trustVersion } from "../storage/index.ts";
+import { addCrl as storeCrl, addTrustAnchor, audit, trustVersion, type AnchorPurpose } from "../storage/index.ts";
 import { assertNodeAdmin } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { invalid } from "./errors.ts";
 import { subjectLine } from "./registry.ts";
 
-/** Adds trust anchors; a certificate that is not a CA is pinned (it trusts only itself), with a warning. */
-export async function addTrustAnchors(ctx: AppContext, caller: Caller, certs: X509Certificate[]): Promise<{ warnings: string[] }> {
+/**
+ * Adds trust anchors, for signers or (purpose "tsa") for time-stamping authorities; a certificate
+ * that is not a CA is pinned (it trusts only itself), with a warning.
+ */
+export async function addTrustAnchors(ctx: AppContext, caller: Caller, certs: X509Certificate[], purpose: AnchorPurpose = "signing"): Promise<{ warnings: string[] }> {
   await assertNodeAdmin(ctx, caller, "add trust anchors");
   if (!certs.length) throw invalid("no certificate to trust");
   for (const c of certs) {
@@ -18,8 +21,8 @@ export async function addTrustAnchors(ctx: AppContext, caller: Caller, certs: X5
   }
   await ctx.storage.db.transaction(async (trx) => {
     for (const c of certs) {
-      await addTrustAnchor(trx, c);
-      await audit(trx, { actor: caller.actor, organId: null, action: "trust.add", detail: { subject: subjectLine(c), fingerprint: fingerprint(c), ca: c.ca, validTo: c.validTo } });
+      await addTrustAnchor(trx, c, purpose);
+      await audit(trx, { actor: caller.actor, organId: null, action: purpose === "tsa" ? "trust.add-tsa" : "trust.add", detail: { subject: subjectLine(c), fingerprint: fingerprint(c), ca: c.ca, validTo: c.validTo } });
     }
   });
   ctx.trustChanged();

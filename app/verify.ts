@@ -7,7 +7,7 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
 import { BundleError, addPdfSignatures, formatFailureReport, verifyEvidenceBundle, verifyPacket, writeEvidenceBundle, type EvidenceInput, type VerificationReport } from "../signing/index.ts";
-import { audit, blobBytes, latestCheckpoint, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
+import { archiveProofsFor, audit, blobBytes, getKeptTimestamp, latestCheckpoint, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { snapshotPublisher } from "./snapshots.ts";
 import { VerifyQuery, parseInput } from "./schemas.ts";
@@ -32,7 +32,7 @@ export async function verifyUpload(ctx: AppContext, path: string, query: unknown
   const trust = await ctx.trust();
   if (!(await isZipFile(path))) {
     const { report, content } = await verifyPacket({ path }, { ...trust, at });
-    await addPdfSignatures(report, { path }, content, { anchors: trust.anchors, tsaAnchors: [], crls: trust.crls, at });
+    await addPdfSignatures(report, { path }, content, { anchors: trust.anchors, tsaAnchors: trust.tsaAnchors ?? [], crls: trust.crls, at });
     return report;
   }
   try {
@@ -63,9 +63,14 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
       record: { id: doc.id, documentId: doc.documentId, direction: doc.direction, from: doc.from, to, code: doc.code, subject: doc.header?.Subject ?? doc.subject },
       packet: { path: packetPath },
       attachments: attachments.map((a) => ({ name: a.name, bytes: readBlob(db, a.sha256) })),
-      statuses: await Promise.all(statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, s.packetSha256) }))),
+      statuses: await Promise.all(
+        statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, s.packetSha256), timestamp: (await getKeptTimestamp(db, s.packetSha256)) ?? undefined })),
+      ),
+      packetTimestamp: (await getKeptTimestamp(db, doc.packetSha256)) ?? undefined,
+      archive: await archiveProofsFor(db, [doc.packetSha256, ...attachments.map((a) => a.sha256), ...statuses.map((s) => s.packetSha256)]),
       report: doc.report,
       anchors: trust.anchors,
+      tsaAnchors: trust.tsaAnchors,
       registry: trust.registry ?? new Map(),
       publisher,
       auditCheckpoint,

@@ -39,7 +39,7 @@ function program(): Command {
     )
     .argument("[file]", "the packet or evidence bundle")
     .option("--trust <CA.pem>", "a trust anchor (root CA or a pinned agency certificate); repeatable", collect)
-    .option("--tsa-trust <TSA-CA.pem>", "a trust anchor for time-stamping authorities (RFC 3161); repeatable", collect)
+    .option("--tsa-trust <TSA-CA.pem>", "a trust anchor of time-stamping authorities: a signature time-stamp (level B-T) chaining to it proves when the packet was signed, and the signer's certificate is checked at that time; repeatable", collect)
     .option("--crl <CRL.pem>", "a certificate revocation list (PEM or DER); repeatable", collect)
     .option(
       "--registry <FILE>",
@@ -64,13 +64,15 @@ function program(): Command {
 
   edoc
     .command("pack")
-    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml")
+    .usage("--header HEADER.json [--attach FILE]… --p12 IDENTITY.p12 [--password P] --out OUT.edxml [--tsa URL [--tsa-trust TSA-CA.pem]…]")
     .description("Builds and signs an edoc offline.")
     .option("--header <HEADER.json>", 'the MessageHeader fields with their edXML names (From, To, Code, Subject, …); From/To may be organ ids; Code may be "số/ký hiệu"; an optional "Bussiness" block makes a revoke/update/replace packet')
     .option("--attach <FILE>", "a file to attach; repeatable", collect)
     .option("--p12 <IDENTITY.p12>", "the sending agency's signing identity (PKCS#12)")
     .option("--password <P>", "its password (or set EDOC_P12_PASSWORD)")
     .option("--out <OUT.edxml>", "where to write the signed packet")
+    .option("--tsa <URL>", "an RFC 3161 time-stamping service: the signature gets its time-stamp (level B-T); when none can be had, no packet is written")
+    .option("--tsa-trust <TSA-CA.pem>", "with --tsa: the stamp's signer must chain to this anchor with the timeStamping usage, or no packet is written; repeatable", collect)
     .action(run(async (opts) => (await offline()).packCommand(opts)));
 
   const agency = edoc.command("agency").description("Local agencies: the agencies this node hosts, each with its own signing identity.");
@@ -100,15 +102,17 @@ function program(): Command {
     .command("trust")
     .description("Trust anchors.")
     .command("add")
-    .usage("CA.pem")
+    .usage("CA.pem [--tsa]")
     .description(
       "Adds trust anchors: the certificates (PEM or DER) of the CAs whose agencies' signatures this node\n" +
         "accepts, such as another node's development CA (its EDOC_DATA_DIR/dev-ca/ca.pem). A certificate\n" +
-        "that is not a CA is pinned: it is trusted for itself only.",
+        "that is not a CA is pinned: it is trusted for itself only. With --tsa, the CAs of time-stamping\n" +
+        "authorities whose signature time-stamps (level B-T) this node accepts.",
     )
     .argument("<file>", "the certificates, PEM or DER")
+    .option("--tsa", "trust them for signature time-stamps (RFC 3161 time-stamping authorities), not for signers")
     .addHelpText("after", `\n${NODE_ENV}`)
-    .action(run(async (file: string) => (await node()).trustAdd(file)));
+    .action(run(async (file: string, opts: { tsa?: boolean }) => (await node()).trustAdd(file, opts)));
 
   edoc
     .command("crl")

@@ -133,12 +133,13 @@ export function agencyCert(v: { organId?: string }): Promise<number> {
 
 // ---- trust anchors and CRLs -------------------------------------------------------------------
 
-export async function trustAdd(file: string): Promise<number> {
-  const certs = await certificatesIn(file, "trust anchor");
+export async function trustAdd(file: string, v: { tsa?: boolean } = {}): Promise<number> {
+  const certs = await certificatesIn(file, v.tsa ? "TSA trust anchor" : "trust anchor");
   return withNode(async (ctx, caller) => {
-    const { warnings } = await addTrustAnchors(ctx, caller, certs);
+    const { warnings } = await addTrustAnchors(ctx, caller, certs, v.tsa ? "tsa" : "signing");
     for (const w of warnings) warn(w);
-    for (const c of certs) say(`trusted: ${subjectLine(c)}\n  SHA-256 ${fingerprint(c)}, valid until ${iso(c.validTo)}`);
+    const what = v.tsa ? "trusted for time-stamps" : "trusted";
+    for (const c of certs) say(`${what}: ${subjectLine(c)}\n  SHA-256 ${fingerprint(c)}, valid until ${iso(c.validTo)}`);
     return 0;
   });
 }

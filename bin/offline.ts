@@ -3,7 +3,7 @@
 // (verifying a packet neither PKCS#12, ZIP nor the evidence code), so that `edoc verify` starts fast.
 import type { X509Certificate } from "node:crypto";
 import { constants } from "node:fs";
-import { access, open } from "node:fs/promises";
+import { access, open, rm, stat } from "node:fs/promises";
 import type { Registry, ReportWithPdfs } from "../signing/index.ts";
 import { InputError, readInput } from "./input.ts";
 
@@ -16,24 +16,20 @@ export interface VerifyOptions {
   registryCert?: string;
   at?: string;
   json?: boolean;
-  /** TSA trust anchors (PDF signature and document time-stamps). */
+  /** Trust anchors of time-stamping authorities (the packet's B-T stamp, PDF signature and document time-stamps). */
   tsaTrust?: string[];
 }
 
 export async function verifyCommand(file: string, v: VerifyOptions): Promise<number> {
-  const [{ parseCertificates }, { parseCrl }] = await Promise.all([import("../signing/pki/certificates.ts"), import("../signing/pki/crl.ts")]);
+  const { parseCrl } = await import("../signing/pki/crl.ts");
   const at = v.at === undefined ? undefined : parseTime(v.at);
-  const anchors = (await Promise.all((v.trust ?? []).map((f) => readInput(f, "trust anchor")))).flatMap(
-    (pem, i) => guard(() => parseCertificates(pem), `${v.trust![i]} holds no readable certificate`),
-  );
+  const anchors = await readAnchors(v.trust, "trust anchor");
+  const tsaAnchors = await readAnchors(v.tsaTrust, "TSA trust anchor");
   const crls = await Promise.all(
     (v.crl ?? []).map(async (f) => {
       const der = await readInput(f, "revocation list");
       return guard(() => parseCrl(der), `${f} is not a readable CRL`);
     }),
-  );
-  const tsaAnchors = (await Promise.all((v.tsaTrust ?? []).map((f) => readInput(f, "TSA trust anchor")))).flatMap(
-    (pem, i) => guard(() => parseCertificates(pem), `${v.tsaTrust![i]} holds no readable certificate`),
   );
   await mustExist(file, "packet");
   const head = await fileHead(file);
@@ -50,14 +46,14 @@ export async function verifyCommand(file: string, v: VerifyOptions): Promise<num
   const registry = v.registry ? await loadRegistry(v.registry, publisherCert, at, isBundle) : null;
   if (isBundle) {
     const { BundleError, describeBundle, verifyEvidenceBundle } = await signing();
-    const bundle = await verifyEvidenceBundle(file, { anchors, crls, registry, at, publisherCert }).catch((err: unknown) => {
+    const bundle = await verifyEvidenceBundle(file, { anchors, tsaAnchors, crls, registry, at, publisherCert }).catch((err: unknown) => {
       throw err instanceof BundleError ? new InputError(err.message) : err;
     });
     process.stdout.write(v.json ? JSON.stringify(bundle, null, 2) + "\n" : describeBundle(bundle, describe));
     return bundle.valid ? 0 : 1;
   }
   const { verifyPacket } = await import("../signing/verify.ts");
-  const { report, content } = await verifyPacket({ path: file }, { anchors, crls, registry, at });
+  const { report, content } = await verifyPacket({ path: file }, { anchors, tsaAnchors, crls, registry, at });
   await pdf.addPdfSignatures(report, { path: file }, content, { anchors, tsaAnchors, crls, at });
   process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : describe(report));
   return report.valid ? 0 : 1;
@@ -69,6 +65,8 @@ export interface PackOptions {
   p12?: string;
   password?: string;
   out?: string;
+  tsa?: string;
+  tsaTrust?: string[];
 }
 
 export async function packCommand(v: PackOptions): Promise<number> {
@@ -89,9 +87,27 @@ export async function packCommand(v: PackOptions): Promise<number> {
     () => loadIdentityP12(p12, v.password ?? loadConfig().p12Password),
     "the PKCS#12 identity cannot be opened",
   );
-  const { size } = await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);
-  process.stdout.write(`signed packet written to ${v.out} (${size} bytes), DocumentId ${edoc.header.DocumentId}\n`);
+  if (v.tsa !== undefined && !/^https?:\/\/\S+$/.test(v.tsa)) throw new InputError(`--tsa needs an http(s) URL, not "${v.tsa}"`);
+  if (v.tsaTrust && !v.tsa) throw new InputError("--tsa-trust is only used with --tsa URL");
+  const tsaAnchors = await readAnchors(v.tsaTrust, "TSA trust anchor");
+  await packEdoc(edoc, files.map((path) => ({ path })), identity, v.out!);
+  if (v.tsa) {
+    const { TimestampUnavailable, stampPacketFile } = await import("../app/index.ts");
+    await stampPacketFile(v.tsa, v.out!, tsaAnchors.length ? { anchors: tsaAnchors, crls: [] } : null, 30_000).catch(async (err: unknown) => {
+      await rm(v.out!, { force: true });
+      throw err instanceof TimestampUnavailable ? new InputError(`${err.message}; no packet written`) : err;
+    });
+  }
+  const { size } = await stat(v.out!);
+  const level = v.tsa ? ", time-stamped (B-T)" : "";
+  process.stdout.write(`signed packet written to ${v.out} (${size} bytes${level}), DocumentId ${edoc.header.DocumentId}\n`);
   return 0;
+}
+
+async function readAnchors(files: string[] | undefined, what: string): Promise<X509Certificate[]> {
+  const { parseCertificates } = await import("../signing/pki/certificates.ts");
+  const pems = await Promise.all((files ?? []).map((f) => readInput(f, what)));
+  return pems.flatMap((pem, i) => guard(() => parseCertificates(pem), `${files![i]} holds no readable certificate`));
 }
 
 function parseTime(value: string): Date {
@@ -178,6 +194,11 @@ function describe(r: ReportWithPdfs): string {
     lines.push(`valid:         ${r.signer.notBefore} → ${r.signer.notAfter}`);
   }
   if (r.signingTime) lines.push(`signing time:  ${r.signingTime}`);
+  if (r.timestamp) {
+    const t = r.timestamp;
+    lines.push(`time-stamp:    ${t.valid ? "valid" : `not valid (${t.reason})`}${t.time ? `, ${t.time}` : ""}${t.tsa ? `, by ${t.tsa}` : ""}`);
+  }
+  lines.push(`level:         ${r.level}`);
   lines.push(`checked at:    ${r.validationTime}`);
   for (const ref of r.references) {
     lines.push(`  ${ref.digestOk === null ? "·" : ref.digestOk ? "✓" : "✗"} ${ref.uri}  ${ref.covers}`);

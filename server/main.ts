@@ -24,6 +24,7 @@ import {
   startVdxpBridge,
   syncSource,
   watchTrustChanges,
+  startTimestampJob,
   type AppContext,
   type BootstrapResult,
   type RegistrySync,
@@ -98,6 +99,8 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
     const axle = config.vdxp ? startVdxpBridge(node) : null;
     if (config.vdxp) log.info({ hub: config.vdxp.endpoint, systemId: config.vdxp.systemId, everyMs: config.vdxp.pollMs }, "national axle bridge started");
     const unwatch = watchTrustChanges(node, config.trustRefreshMs);
+    const stopStamps = startTimestampJob(node);
+    if (config.tsa) log.info({ tsa: config.tsa.url, retryMs: config.tsa.retryMs }, "packets and status packets are time-stamped (B-T)");
 
     const graceMs = config.shutdownGraceMs;
     let stopping: Promise<void> | null = null;
@@ -106,6 +109,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
       (stopping ??= (async () => {
         markDraining(node);
         unwatch();
+        stopStamps();
         stopSweep();
         const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
         srv.closeIdleConnections();

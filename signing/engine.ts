@@ -107,6 +107,9 @@ export interface SignatureProfile {
   /** Called once steps 1–3 passed: what the signature covers may now be read (and `covers` refined). */
   covered?: (targets: SignedTarget[], signedProps: Element) => void;
   signer: SignerPolicy;
+  /** When set, the time the signer's certificate is checked at instead of `at` (a valid signature
+   *  time-stamp's: proof that the signature existed then); null keeps `at`. Called after step 3. */
+  signerTime?: (signatureValue: Element, qualifyingProperties: Element) => Promise<Date | null>;
   /** The message when digests do not match. */
   changed: (broken: ReferenceResult[]) => Words;
   /** The message when the SignatureValue does not match the signer's key. */
@@ -197,12 +200,13 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   profile.covered?.(expected, signedProps);
   report.references = expected.map((e) => ({ uri: e.uri, covers: e.covers, digestOk: null }));
 
-  // 4. the signer
+  // 4. the signer (at the time a signature time-stamp proves, when there is a valid one)
   const keyInfo = sigParts.find((e) => e.localName === "KeyInfo");
+  const signerAt = (profile.signerTime && (yield* wait(profile.signerTime(signatureValue, signedProps.parentNode as Element)))) || at;
   const signer =
     profile.signer.kind === "pinned"
       ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at, noun)
-      : chainSigner(profile.signer, keyInfo, signedProps, at, report);
+      : chainSigner(profile.signer, keyInfo, signedProps, signerAt, report);
 
   // 5. every digest, then the signature value
   const results: ReferenceResult[] = [];

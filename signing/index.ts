@@ -23,6 +23,9 @@ export {
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
+export { timestampRequest, acceptTimestampReply, type TsaTrust } from "./timestamp.ts";
+export { merkleTree, proofHolds, type InclusionProof } from "./archive.ts";
+export { addTimestampToFile, packetHead, stampedSignatureValue, withTimestamp } from "./xades-t.ts";
 export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
 export { writeEvidenceBundle, type EvidenceInput } from "./evidence/write.ts";
 export { BundleError } from "./evidence/zip-read.ts";

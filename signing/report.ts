@@ -54,6 +54,22 @@ export interface ReferenceResult {
   digestOk: boolean | null;
 }
 
+/** The signature's time-stamp (level B-T): what it states and whether it counts. */
+export interface TimestampSummary {
+  /** genTime (ISO 8601); null when the token could not be read. */
+  time: string | null;
+  /** The time-stamping authority: the subject of the token's signer certificate. */
+  tsa: string | null;
+  valid: boolean;
+  /** The level this stamp gives the signature: B-T when valid. */
+  level: SignatureLevel;
+  /** Why it does not count (also a warning); null when valid. */
+  reason: "TIMESTAMP_INVALID" | "TIMESTAMP_UNTRUSTED" | "TIMESTAMP_IMPRINT_MISMATCH" | null;
+}
+
+/** XAdES baseline levels reached: B-B (the signature), B-T (and a valid signature time-stamp). */
+type SignatureLevel = "B-B" | "B-T";
+
 export interface VerificationReport {
   valid: boolean;
   indication: Indication;
@@ -63,6 +79,10 @@ export interface VerificationReport {
   documentId: string | null;
   signer: SignerSummary | null;
   signingTime: string | null;
+  /** The signature time-stamp, when the packet carries one (or one is kept beside it). */
+  timestamp: TimestampSummary | null;
+  /** B-T when the signature is valid and so is its time-stamp; B-B otherwise. */
+  level: SignatureLevel;
   /** The time certificates were checked at (ISO 8601). */
   validationTime: string;
   references: ReferenceResult[];
@@ -81,6 +101,8 @@ export function emptyReport(at: Date): VerificationReport {
     documentId: null,
     signer: null,
     signingTime: null,
+    timestamp: null,
+    level: "B-B",
     validationTime: at.toISOString(),
     references: [],
     errors: [],

@@ -35,6 +35,7 @@ import type { Registry } from "./registry.ts";
 import { INDICATION_OF, VerificationFailure, emptyReport, fail, type VerificationReport } from "./report.ts";
 import type { SignedEdoc } from "./sign.ts";
 import { SMALL_PACKET_BYTES } from "./sign.ts";
+import { checkSignatureTimestamp, signatureTimestamp } from "./xades-t.ts";
 import { IDS, allNodes, isNamed, soleElement, uniqueIds } from "./xmldsig.ts";
 
 export interface TrustConfig {
@@ -43,12 +44,16 @@ export interface TrustConfig {
   crls: Crl[];
   /** organ id → certificate fingerprints; null when none is configured (then nothing is bound). */
   registry: Registry | null;
+  /** Anchors of the time-stamping authorities whose signature time-stamps count (level B-T). */
+  tsaAnchors?: X509Certificate[];
 }
 
 export interface VerifyOptions extends TrustConfig {
   /** Time at which certificates are checked; defaults to now. */
   at?: Date;
   limits?: ScanLimits;
+  /** A signature time-stamp kept beside the packet (DER), used when the packet carries none. */
+  timestamp?: Buffer;
 }
 
 interface VerifiedAttachment {
@@ -103,6 +108,7 @@ async function settle(report: VerificationReport, check: () => Promise<SignedCon
     const content = await check();
     report.valid = true;
     report.indication = "TOTAL_PASSED";
+    if (report.timestamp?.valid) report.level = "B-T";
     return { report, content };
   } catch (err) {
     const failure =
@@ -207,6 +213,14 @@ async function run(source: PacketSource, opts: VerifyOptions, at: Date, report: 
       report.signingTime = signingTime(signedProps);
     },
     signer: { kind: "chain-and-registry", anchors: opts.anchors, crls: opts.crls, registry: opts.registry, sender: () => packet!.header.From.OrganId },
+    signerTime: async (signatureValue, qualifyingProperties) => {
+      const token = signatureTimestamp(qualifyingProperties, format) ?? opts.timestamp;
+      if (!token) return null;
+      const { summary, warning } = await checkSignatureTimestamp(token, signatureValue, { tsaAnchors: opts.tsaAnchors ?? [], crls: opts.crls }, at);
+      report.timestamp = summary;
+      if (warning) report.warnings.push(warning);
+      return summary.valid ? new Date(summary.time!) : null;
+    },
     changed: (broken) => {
       const list = broken.map((r) => `${r.uri} (${r.covers})`).join(", ");
       return [`signed content was changed after signing: ${list}`, `nội dung đã ký bị thay đổi sau khi ký: ${list}`];

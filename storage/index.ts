@@ -23,7 +23,7 @@ export {
   
   
 } from "./users.ts";
-export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion } from "./trust.ts";
+export { addTrustAnchor, listTrustAnchors, addCrl, listCrls, loadTrust, trustVersion, type AnchorPurpose } from "./trust.ts";
 export {
   upsertAgency,
   getAgency,
@@ -40,6 +40,8 @@ export {
   type SyncState,
 } from "./registry.ts";
 export { markRelayedDelivered, findStatusDelivery } from "./vdxp.ts";
+export { unarchivedItems, addArchiveRound, archiveProofsFor } from "./archive.ts";
+export { addPendingTimestamp, listPendingTimestamps, storeTimestamp, timestampRetryLater, getKeptTimestamp, keptTimestampsFor } from "./timestamps.ts";
 export {
   audit,
   listAudit,

@@ -427,6 +427,51 @@ const sendKeys: Migration = {
   },
 };
 
+// Time-stamps: trust anchors are for signers or for time-stamping authorities; a signature
+// time-stamp (XAdES B-T) a packet could not get when it was signed is kept beside it, by the SHA-256
+// of its stored bytes (pending while `token` is null); archive rounds stamp Merkle roots.
+const signatureTimestamps: Migration = {
+  name: "012_timestamps",
+  async up(knex) {
+    await knex.schema.alterTable("trust_anchors", (t) => {
+      t.string("purpose", 8).notNullable().defaultTo("signing"); // "signing" | "tsa"
+    });
+    await knex.schema.createTable("signature_timestamps", (t) => {
+      t.string("packet_sha256", 64).primary();
+      t.binary("token").nullable(); // DER of the RFC 3161 TimeStampToken
+      t.timestamp("stamped_at", { useTz: true }).nullable();
+      t.integer("attempts").notNullable().defaultTo(0);
+      t.timestamp("next_attempt_at", { useTz: true }).notNullable();
+      t.string("last_error", 1000).nullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.index(["next_attempt_at"]);
+    });
+    // Archive time-stamps: each round a Merkle tree over the SHA-256 of the items stored since the
+    // last one, its root stamped; each item keeps its inclusion path (an item is in one round).
+    await knex.schema.createTable("archive_rounds", (t) => {
+      t.increments("id").primary();
+      t.string("root", 64).notNullable().unique();
+      t.integer("size").notNullable();
+      t.binary("token").notNullable(); // RFC 3161 TimeStampToken over the root's 32 bytes
+      t.timestamp("created_at", { useTz: true }).notNullable();
+    });
+    await knex.schema.createTable("archive_items", (t) => {
+      t.string("sha256", 64).primary();
+      t.integer("round").notNullable().references("id").inTable("archive_rounds");
+      t.integer("leaf_index").notNullable();
+      t.text("path").notNullable(); // JSON array of sibling hashes (hex), from the leaf up
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("archive_items");
+    await knex.schema.dropTableIfExists("archive_rounds");
+    await knex.schema.dropTableIfExists("signature_timestamps");
+    await knex.schema.alterTable("trust_anchors", (t) => {
+      t.dropColumn("purpose");
+    });
+  },
+};
+
 // The audit log as a hash chain (each row's hash covers the previous row's and its own content, in
 // the order one writer linked them) and the node's signed checkpoints of its head.
 const auditChain: Migration = {
@@ -500,7 +545,7 @@ const registrySyncRuns: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, vdxpBridge, auditChain];
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, signatureTimestamps, vdxpBridge, auditChain];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -4,15 +4,18 @@ import { fingerprint, parseCrl, type Crl, type Registry, type TrustConfig } from
 import type { Db } from "./db.ts";
 import { listAgencies } from "./registry.ts";
 
-export async function addTrustAnchor(db: Db, cert: X509Certificate): Promise<void> {
+/** What an anchor is trusted for: signers of packets, or time-stamping authorities (B-T). */
+export type AnchorPurpose = "signing" | "tsa";
+
+export async function addTrustAnchor(db: Db, cert: X509Certificate, purpose: AnchorPurpose = "signing"): Promise<void> {
   await db("trust_anchors")
-    .insert({ fingerprint: fingerprint(cert), pem: cert.toString(), subject: cert.subject.replace(/\n/g, ", "), added_at: new Date() })
+    .insert({ fingerprint: fingerprint(cert), pem: cert.toString(), subject: cert.subject.replace(/\n/g, ", "), added_at: new Date(), purpose })
     .onConflict("fingerprint")
     .ignore();
 }
 
-export async function listTrustAnchors(db: Db): Promise<X509Certificate[]> {
-  return (await db("trust_anchors").orderBy("added_at")).map((r) => new X509Certificate(r.pem));
+export async function listTrustAnchors(db: Db, purpose: AnchorPurpose = "signing"): Promise<X509Certificate[]> {
+  return (await db("trust_anchors").where({ purpose }).orderBy("added_at")).map((r) => new X509Certificate(r.pem));
 }
 
 export async function addCrl(db: Db, crl: Crl): Promise<void> {
@@ -39,7 +42,7 @@ export async function loadTrust(db: Db): Promise<TrustConfig> {
   for (const a of await listAgencies(db)) {
     if (a.status === "active") registry.set(a.organId, { organId: a.organId, name: a.name, certificateFingerprints: a.certificateFingerprints });
   }
-  return { anchors: await listTrustAnchors(db), crls: await listCrls(db), registry };
+  return { anchors: await listTrustAnchors(db), crls: await listCrls(db), registry, tsaAnchors: await listTrustAnchors(db, "tsa") };
 }
 
 /**

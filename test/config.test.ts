@@ -45,6 +45,10 @@ const BAD: Record<string, string[]> = {
   EDOC_SIGNIN_MAX_FAILURES: ["0", "five"],
   EDOC_SIGNIN_MAX_FAILURES_PER_ADDRESS: ["0", "100001"],
   EDOC_SIGNIN_WINDOW_MS: ["999", "15m"],
+  EDOC_TSA_URL: ["tsa.example/tsr", "ftp://tsa.example", "http://a b"],
+  EDOC_TSA_TIMEOUT_MS: ["99", "10s"],
+  EDOC_TSA_RETRY_MS: ["999", "1m"],
+  EDOC_ARCHIVE_STAMP_MS: ["0", "1h"],
   EDOC_LOG_LEVEL: ["loud", "INFO", "verbose"],
   EDOC_TRUST_PROXY: ["true", "all", "100", "10.0.0.0/33", "10.0.0.1/8/1", "loopback;10.0.0.1", ""+"127.0.0.1 ::1"],
   EDOC_METRICS_TOKEN: ["short", "with a space in it, sixteen+", "x".repeat(257)],
@@ -64,6 +68,7 @@ const GOOD: Record<string, string[]> = {
   EDOC_DELIVERY_BASE_DELAY_MS: ["0", "50", "300"],
   EDOC_REQUEST_TIMEOUT_MS: ["0"],
   EDOC_TRUST_REFRESH_MS: ["100", "200"],
+  EDOC_TSA_URL: ["http://127.0.0.1:3180/tsa", "https://tsa.ca.gov.vn/tsa"],
   EDOC_LOG_LEVEL: ["silent", "debug"],
   EDOC_TRUST_PROXY: ["off", "0", "1", "loopback", "127.0.0.1", "10.0.0.0/8, fd00::/8", "loopback,linklocal,uniquelocal"],
   EDOC_METRICS_TOKEN: ["0123456789abcdef0123456789abcdef"],
@@ -117,6 +122,8 @@ describe("configuration (app/config.ts)", () => {
     expect(c.registrySync).to.deep.equal({ url: "https://a.example/registry/snapshot", certPath: "a.pem", intervalMs: 3_600_000, timeoutMs: 30_000 });
     expect(c.delivery.maxAttempts).to.equal(30);
     expect(c.p12Password).to.equal("secret");
+    expect(c.tsa).to.equal(null);
+    expect(loadConfig({ EDOC_TSA_URL: "http://127.0.0.1:3180/tsa", EDOC_TSA_RETRY_MS: "5000" }).tsa).to.deep.equal({ url: "http://127.0.0.1:3180/tsa", timeoutMs: 10_000, retryMs: 5000, archiveMs: 3_600_000 });
     for (const [name, values] of Object.entries(GOOD)) {
       for (const v of values) expect(() => loadConfig({ [name]: v }), `${name}=${v}`).to.not.throw();
     }

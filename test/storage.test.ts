@@ -237,8 +237,8 @@ onEachDatabase("storage", (database) => {
     const small = await queriesFor(5);
     const full = await queriesFor(50);
     expect(full.records.length).to.equal(50);
-    // the search, then recipients, deliveries, statuses and attachments: one query each
-    expect(full.n).to.equal(5);
+    // the search, then recipients, deliveries, statuses, attachments and kept time-stamps: one query each
+    expect(full.n).to.equal(6);
     expect(small.n).to.equal(full.n);
     // the batched readers answer what the one-document readers answer
     for (const r of full.records) {

@@ -42,6 +42,11 @@ export function describeBundle(r: BundleReport, describePacket: (report: Verific
     lines.push(`  ${s.ok ? "✓" : "✗"} ${s.path}  ${s.code} ${name} from ${s.from}${who}${when}`);
     for (const p of s.problems) lines.push(`      ✗ ${p}`);
   }
+  if (b.archive.length) lines.push("", "archive time-stamps — dấu thời gian lưu trữ:");
+  for (const x of b.archive) {
+    const what = !x.included ? "does not fit the file" : x.stamped ? `existed unchanged at ${x.time}, stamped by ${x.tsa}` : `stamp does not count (${x.reason})`;
+    lines.push(`  ${x.included && x.stamped ? "✓" : "✗"} ${x.path}  ${what}`);
+  }
   lines.push("");
   for (const e of b.errors) lines.push(`error:   ${e}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);

@@ -6,8 +6,13 @@
 //   packet.edxml                          the signed packet, byte-exact (stored, not compressed)
 //   attachments/<n>-<name>                each attachment, decoded (stored, not compressed)
 //   statuses/<seq>-<code>-<from>.edxml    each signed status packet, byte-exact, oldest first
+//   timestamps/<file>.tst                 the signature time-stamp (RFC 3161, DER) kept beside packet.edxml or
+//                                         a status packet that went out without one (level B-T)
+//   archive/<file>.json                   an archive time-stamp's proof for that file: its inclusion path in
+//                                         a Merkle tree whose root the node had time-stamped (archive.ts)
 //   report.json                           the verification report made when the packet was received or sent
 //   trust/anchor-<fp>.pem                 the trust anchor(s) the signer chains led to
+//   trust/tsa-anchor-<fp>.pem             the node's time-stamping authority anchor(s) (copies, as above)
 //   trust/signer-<organ id>-<fp>.pem      each signer certificate, then the intermediates it carried
 //   trust/registry.json                   the registry entries of the organ ids involved ({"agencies":[…]})
 //   trust/publisher-<organ id>-<fp>.pem   the certificate of the node's publishing identity (a copy)
@@ -58,6 +63,8 @@ export interface EvidenceStatus {
   at: string;
   /** The signed status packet, byte-exact. */
   packet: Buffer;
+  /** Its signature time-stamp kept beside it (DER), when it went out without one. */
+  timestamp?: Buffer;
 }
 
 export interface ManifestFile {
@@ -77,7 +84,7 @@ export interface EvidenceManifest {
   packet: { path: string; signer: string | null; signingTime: string | null };
   attachments: Array<{ n: number; name: string; path: string }>;
   statuses: Array<{ seq: number; code: string; from: string; at: string; path: string }>;
-  trust: { anchors: string[]; signers: string[]; registry: string };
+  trust: { anchors: string[]; signers: string[]; registry: string; tsaAnchors?: string[] };
   /**
    * The node's publishing identity, which signs this manifest (manifest-signature.xml): its agency,
    * its certificate's SHA-256 and a copy of it (to compare with the one obtained out of band).
@@ -124,6 +131,11 @@ export function attachmentPath(n: number, count: number, name: string): string {
 
 export function statusPath(seq: number, count: number, code: string, from: string): string {
   return `statuses/${pad(seq, count)}-${code}-${bundleFileName(from)}.edxml`;
+}
+
+/** Where the signature time-stamp kept beside the packet at `path` goes. */
+export function timestampPath(path: string): string {
+  return `timestamps/${path}.tst`;
 }
 
 export const STATUS_PATH = /^statuses\/(\d+)-(\d{2})-(.+)\.edxml$/;

@@ -44,7 +44,7 @@ trạng thái nào. Nội dung:
                       chữ ký số của nút lập hồ sơ trên đúng từng byte của manifest.json
 
 Cách kiểm tra:
-  bin/edoc verify TỆP.zip --trust CA-GỐC.pem --registry-cert NÚT.pem [--registry DANH-BẠ] [--crl CRL.pem] [--at THỜI-ĐIỂM]
+  bin/edoc verify TỆP.zip --trust CA-GỐC.pem [--tsa-trust CA-DẤU-THỜI-GIAN.pem] --registry-cert NÚT.pem [--registry DANH-BẠ] [--crl CRL.pem] [--at THỜI-ĐIỂM]
 Lệnh kiểm tra lại mọi chữ ký, mọi mã băm, và đối chiếu tệp đính kèm với gói tin đã ký; kết quả 0 là
 hợp lệ, 1 là không hợp lệ. Chứng thư số gốc (--trust) phải lấy từ nguồn chính thức (Ban Cơ yếu
 Chính phủ), không lấy từ thư mục trust/ của hồ sơ này: tệp trong trust/ chỉ để đối chiếu dấu vân tay.
@@ -63,6 +63,14 @@ Sau nhiều năm chứng thư số có thể đã hết hạn: kết quả sẽ 
 đã ghi (có xác nhận khác như nhật ký hệ thống, sổ văn bản), hãy chạy lại với
   --at ${m.verifiedAt}
 (thời điểm "verifiedAt" trong manifest.json).
+Dấu thời gian (mức B-T): khi gói tin mang dấu thời gian RFC 3161 của một đơn vị cấp dấu thời gian
+(trong chữ ký, hoặc tệp timestamps/….tst đặt cạnh gói tin khi lúc gửi đơn vị đó không trả lời), dấu
+này chứng minh chữ ký đã có vào thời điểm ghi trên dấu; chứng thư số của người ký được kiểm tra tại
+thời điểm đó, nên vẫn hợp lệ sau khi hết hạn. Thêm --tsa-trust CA-DẤU-THỜI-GIAN.pem (lấy từ nguồn
+chính thức; trust/tsa-anchor-… chỉ là bản sao); kết quả ghi "level": "B-T".
+Dấu thời gian lưu trữ: archive/<tệp>.json chứng minh tệp đó đã tồn tại, không đổi, vào thời điểm ghi
+trên dấu thời gian của gốc cây Merkle mà nút đã xin cấp (đường dẫn từ mã băm của tệp lên gốc, và dấu
+thời gian RFC 3161 trên 32 byte của gốc); bin/edoc verify kiểm tra cả hai, với --tsa-trust.
 Không có chương trình edoc: xem mục cuối.
 
 ENGLISH
@@ -86,7 +94,7 @@ other party acknowledged. Contents:
                       the signature of the node that made the bundle over manifest.json's exact bytes
 
 How to check it:
-  bin/edoc verify BUNDLE.zip --trust ROOT-CA.pem --registry-cert NODE.pem [--registry REGISTRY] [--crl CRL.pem] [--at TIME]
+  bin/edoc verify BUNDLE.zip --trust ROOT-CA.pem [--tsa-trust TSA-CA.pem] --registry-cert NODE.pem [--registry REGISTRY] [--crl CRL.pem] [--at TIME]
 It re-checks every signature and every digest, and compares the attachments with the signed packet;
 exit status 0 means valid, 1 not valid. Take the root certificate (--trust) from an official source,
 not from this bundle's trust/ folder: its files are there only to compare fingerprints.
@@ -106,6 +114,14 @@ recorded verification time (on other evidence such as system logs or the documen
 again with
   --at ${m.verifiedAt}
 (the "verifiedAt" time in manifest.json).
+Time-stamps (level B-T): when the packet carries an RFC 3161 time-stamp from a time-stamping
+authority (inside its signature, or as a timestamps/….tst file beside it when that authority did not
+answer at sending time), the stamp proves the signature existed at the time it states; the signer's
+certificate is checked at that time, so it stays valid after it expires. Add --tsa-trust TSA-CA.pem
+(from an official source; trust/tsa-anchor-… is only a copy); the report then says "level": "B-T".
+Archive time-stamps: archive/<file>.json proves that file existed, unchanged, at the time stated by
+the time-stamp of a Merkle tree root the node had stamped (the path from the file's digest up to the
+root, and an RFC 3161 stamp over the root's 32 bytes); bin/edoc verify checks both, with --tsa-trust.
 Without edoc: see the last section.
 
 Tệp đính kèm / attachments:

@@ -1,6 +1,6 @@
 // The bundle report: the packet's verification report widened to the whole bundle.
 import type { X509Certificate } from "node:crypto";
-import { formatFailureReport, type SubIndication, type VerificationReport } from "../report.ts";
+import { formatFailureReport, type SubIndication, type TimestampSummary, type VerificationReport } from "../report.ts";
 import type { TrustConfig } from "../verify.ts";
 import type { EvidenceRecord } from "./layout.ts";
 
@@ -21,6 +21,21 @@ export interface BundleStatusResult {
   ok: boolean;
   problems: string[];
   report: VerificationReport;
+}
+
+/** archive/<file>.json: an archive time-stamp's proof that `path` existed, unchanged, at `time`. */
+export interface ArchiveProofResult {
+  /** The bundle file the proof is about. */
+  path: string;
+  /** The file's digest leads to the stamped root through the inclusion path. */
+  included: boolean;
+  /** The root's time-stamp is valid and chains to a TSA anchor. */
+  stamped: boolean;
+  root: string | null;
+  /** What the stamp states (genTime), and who stamped it. */
+  time: string | null;
+  tsa: string | null;
+  reason: TimestampSummary["reason"];
 }
 
 /** manifest-signature.xml: the exporting node's signature over manifest.json (signature.ts). */
@@ -64,6 +79,8 @@ export interface BundleReport extends VerificationReport {
     /** report.json is readable and describes this packet and signer. */
     reportMatchesPacket: boolean;
     statuses: BundleStatusResult[];
+    /** The archive time-stamps' proofs carried by the bundle. */
+    archive: ArchiveProofResult[];
     /** The node's signed audit checkpoint in the bundle: its audit log reached `seq` rows by `at`. */
     auditCheckpoint: { seq: number; hash: string; at: string; organId: string; valid: boolean } | null;
     /** The bundle's own problems (also in `errors`). */

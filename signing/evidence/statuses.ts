@@ -3,7 +3,7 @@
 import { statusSender, type Edoc, type StatusPacket } from "../../envelopes/index.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
-import { STATUS_PATH, bundleFileName, type EvidenceManifest } from "./layout.ts";
+import { STATUS_PATH, bundleFileName, timestampPath, type EvidenceManifest } from "./layout.ts";
 import { bi, unreadable, type BundleStatusResult } from "./report.ts";
 import type { FileFacts } from "./zip-read.ts";
 
@@ -30,7 +30,7 @@ export async function checkStatuses(
       report = unreadable(verifyOpts.at, f.error ?? "cannot be read", "không đọc được");
       entryProblems.push(f.error ?? "cannot be read");
     } else {
-      const result = await verifyPacket({ bytes: f.bytes }, verifyOpts);
+      const result = await verifyPacket({ bytes: f.bytes }, { ...verifyOpts, timestamp: facts.get(timestampPath(name))?.bytes });
       report = result.report;
       if (!report.valid) entryProblems.push(`its signature does not verify (${report.subIndication}): ${report.errors.join("; ")}`);
       const content = result.content?.packet;

@@ -42,8 +42,9 @@ import { registryFromJson, type Registry } from "../registry.ts";
 import type { VerificationReport } from "../report.ts";
 import { verifyPacket, type VerifyOptions } from "../verify.ts";
 import { addPdfSignatures } from "../pdf/index.ts";
+import { checkArchiveProofs } from "./archive.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
-import { AUDIT_CHECKPOINT_PATH, MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, type EvidenceManifest } from "./layout.ts";
+import { AUDIT_CHECKPOINT_PATH, MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, timestampPath, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
 import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust, type ManifestSignatureResult } from "./report.ts";
 import { checkManifestSignature } from "./signature.ts";
@@ -93,7 +94,8 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       signatureBytes = (await readEntry(zip, e, true)).bytes ?? Buffer.alloc(0); // unreadable: refused as not XML
       continue;
     }
-    const keep = name.startsWith("statuses/") || name === "report.json" || name === "trust/registry.json" || name === AUDIT_CHECKPOINT_PATH;
+    const keep =
+      name.startsWith("statuses/") || name.startsWith("timestamps/") || name.startsWith("archive/") || name === "report.json" || name === "trust/registry.json" || name === AUDIT_CHECKPOINT_PATH;
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
   const files = checkFiles(facts, manifest, problems);
@@ -104,13 +106,15 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   }
   const auditCheckpoint = checkAuditCheckpoint(facts, manifestSignature, problems);
   const { registry, registrySource } = bundleRegistry(trust, facts, files, manifestSignature, found);
-  const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at };
-  const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, verifyOpts);
+  const verifyOpts: VerifyOptions = { anchors: trust.anchors, crls: trust.crls, registry, at: trust.at, tsaAnchors: trust.tsaAnchors };
+  const packetTimestamp = facts.get(timestampPath("packet.edxml"))?.bytes;
+  const { packetReport, signed, verifiedAttachments } = await verifyBundledPacket(facts, packetPath, { ...verifyOpts, timestamp: packetTimestamp });
   const documentId = signed?.header.DocumentId ?? manifest?.record.documentId ?? packetReport.documentId;
   const manifestOk = manifest !== null && (!signed || manifestAgrees(manifest, signed, verifiedAttachments, problems));
   const attachmentsMatchPacket = await checkAttachments(facts, signed, verifiedAttachments, packetPath, problems);
   const reportMatchesPacket = checkReportJson(facts, documentId, packetReport, manifest, found);
   const statuses = await checkStatuses(facts, manifest, verifyOpts, documentId, signed, problems);
+  const archive = await checkArchiveProofs(facts, trust, problems, warnings);
   hints(packetReport, statuses, manifestSignature, manifest, warnings);
 
   const filesOk = manifest !== null && files.every((f) => f.sha256Ok);
@@ -136,6 +140,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       attachmentsMatchPacket,
       reportMatchesPacket,
       statuses,
+      archive,
       auditCheckpoint,
       errors: problems,
     },
@@ -272,7 +277,7 @@ async function verifyBundledPacket(
       } else {
         signed = result.content.packet;
         verifiedAttachments = result.content.attachments.map((a) => ({ name: a.info.AttachmentName, region: a.region }));
-        await addPdfSignatures(packetReport, { path: packetPath }, result.content, { anchors: verifyOpts.anchors, tsaAnchors: [], crls: verifyOpts.crls, at: verifyOpts.at });
+        await addPdfSignatures(packetReport, { path: packetPath }, result.content, { anchors: verifyOpts.anchors, tsaAnchors: verifyOpts.tsaAnchors ?? [], crls: verifyOpts.crls, at: verifyOpts.at });
       }
     }
   }

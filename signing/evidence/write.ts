@@ -19,10 +19,13 @@ import {
   attachmentPath,
   bundleFileName,
   statusPath,
+  timestampPath,
   type EvidenceManifest,
   type EvidenceRecord,
   type EvidenceStatus,
 } from "./layout.ts";
+import type { InclusionProof } from "../archive.ts";
+import { archiveProofFile, archiveProofPath } from "./archive.ts";
 import { normalizeRecord, recordMismatches } from "./manifest.ts";
 import { readmeText } from "./readme.ts";
 import { signManifest, type BundlePublisher } from "./signature.ts";
@@ -35,10 +38,16 @@ export interface EvidenceInput {
   attachments: Array<{ name: string; bytes: AsyncIterable<Buffer | Uint8Array> }>;
   /** Oldest first. */
   statuses: EvidenceStatus[];
+  /** The packet's signature time-stamp kept beside it (DER), when it went out without one. */
+  packetTimestamp?: Buffer;
   /** The report made when the packet was received or sent. */
   report: VerificationReport;
   /** The node's trust anchors; those the signers chain to are copied into trust/. */
   anchors: X509Certificate[];
+  /** Archive time-stamp proofs by the SHA-256 of the item they prove (packet, attachment, status packet). */
+  archive?: Map<string, InclusionProof & { token: Buffer }>;
+  /** The node's time-stamping authority anchors, copied into trust/. */
+  tsaAnchors?: X509Certificate[];
   /** The node's registry; the entries of the organ ids involved are copied into trust/registry.json. */
   registry: Registry;
   /** The node's publishing identity (its registry snapshot publisher): it signs manifest.json. */
@@ -171,13 +180,23 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   }
   manifest.trust.anchors = [...anchors.keys()].map((fp) => `trust/anchor-${fp.slice(0, 16)}.pem`);
   manifest.trust.signers = [...signerFiles.values()].map((f) => f.path);
+  const tsaAnchors = input.tsaAnchors ?? [];
+  if (tsaAnchors.length) manifest.trust.tsaAnchors = tsaAnchors.map((a) => `trust/tsa-anchor-${fingerprint(a).slice(0, 16)}.pem`);
 
   yield* add("README.txt", Buffer.from(readmeText(manifest)), false);
   yield* add("packet.edxml", readSource(input.packet), true);
   for (const [i, a] of input.attachments.entries()) yield* add(manifest.attachments[i].path, a.bytes, true);
   for (const [i, s] of input.statuses.entries()) yield* add(manifest.statuses[i].path, s.packet, false);
+  if (input.packetTimestamp) yield* add(timestampPath("packet.edxml"), input.packetTimestamp, false);
+  for (const [i, s] of input.statuses.entries()) if (s.timestamp) yield* add(timestampPath(manifest.statuses[i].path), s.timestamp, false);
   yield* add("report.json", Buffer.from(JSON.stringify(input.report, null, 2) + "\n"), false);
+  // each file stored in an archive round gets its proof (files holds every file added so far)
+  for (const f of [...files]) {
+    const proof = input.archive?.get(f.sha256);
+    if (proof) yield* add(archiveProofPath(f.path), archiveProofFile(f.path, proof, proof.token), false);
+  }
   for (const [i, a] of [...anchors.values()].entries()) yield* add(manifest.trust.anchors[i], Buffer.from(a.toString()), false);
+  for (const [i, a] of tsaAnchors.entries()) yield* add(manifest.trust.tsaAnchors![i], Buffer.from(a.toString()), false);
   for (const f of signerFiles.values()) yield* add(f.path, Buffer.from(f.pem), false);
   yield* add(manifest.publisher.certificate, Buffer.from(input.publisher.identity.certificate.toString()), false);
   const organIds = new Set([

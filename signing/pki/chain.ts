@@ -14,6 +14,9 @@ export interface ValidateChainOptions {
   anchors: X509Certificate[];
   crls: Crl[];
   at: Date;
+  /** What the leaf's key is for: signing documents (default), or time-stamping (a TSA's token
+   *  signer: the extended key usage id-kp-timeStamping, critical and alone, RFC 3161 §2.3). */
+  purpose?: "documents" | "timestamping";
 }
 
 export type ChainResult =
@@ -53,6 +56,9 @@ const KNOWN_CRITICAL = new Set([
  *  emailProtection (what S/MIME-style signing certificates carry) and documentSigning (RFC 9336). */
 const DOCUMENT_SIGNING_PURPOSES = new Set(["2.5.29.37.0", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36"]);
 
+/** id-kp-timeStamping (RFC 3161 §2.3). */
+const TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
+
 type Failure = Extract<ChainResult, { ok: false }>;
 const failure = (subIndication: SubIndication, message: string, vi: string): Failure => ({ ok: false, subIndication, message, vi });
 const bilingual = (en: string, vi: string) => `${en} — ${vi}`;
@@ -85,8 +91,10 @@ function basicConstraints(cert: X509Certificate): { ca: boolean; pathLength?: nu
   return { ca, pathLength: length ? der.subarray(length.contentStart, length.end).reduce((n, b) => n * 256 + b, 0) : undefined };
 }
 
+const EXTENDED_KEY_USAGE = "2.5.29.37";
+
 function extendedKeyUsages(cert: X509Certificate): string[] | null {
-  const der = extension(cert, "2.5.29.37");
+  const der = extension(cert, EXTENDED_KEY_USAGE);
   return der ? tlvChildren(der, readTlv(der, 0)).map((p) => oid(der.subarray(p.contentStart, p.end))) : null;
 }
 
@@ -108,7 +116,8 @@ const crlKey = (crl: Crl) => {
 /** The trust decision: builds a path leaf → anchor and checks it (signatures with Node's crypto). */
 export function validateChain(opts: ValidateChainOptions): ChainResult {
   const t = opts.at.getTime();
-  const key = [opts.leaf, ...opts.intermediates].map(fingerprint).join(",") + "|" + opts.anchors.map(fingerprint).join(",") + "|" + opts.crls.map(crlKey).join(",");
+  // the purpose is part of the question: a time-stamping certificate trusted for stamps signs no document
+  const key = `${opts.purpose ?? "documents"}|` + [opts.leaf, ...opts.intermediates].map(fingerprint).join(",") + "|" + opts.anchors.map(fingerprint).join(",") + "|" + opts.crls.map(crlKey).join(",");
   const known = decisions.get(key);
   if (known && known.after < t && t < known.before) return { ...known.result, warnings: [...known.result.warnings] };
   const result = decide(opts);
@@ -146,7 +155,7 @@ function decide(opts: ValidateChainOptions): ChainResult {
   // Several paths only exist with re-issued or cross-certified CAs; any fully valid one will do.
   let first: Failure | null = null;
   for (const path of paths) {
-    const r = checkPath(path, opts.crls, at);
+    const r = checkPath(path, opts.crls, at, opts.purpose ?? "documents");
     if (r.ok) return r;
     first ??= r;
   }
@@ -199,7 +208,7 @@ function buildPaths(
 
 /** Checks one candidate path leaf..anchor. Order follows RFC 5280: CA constraints, validity and
  *  revocation of every certificate (§6.1.3-6.1.4), then the end-entity usage checks (§6.1.5). */
-function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult {
+function checkPath(path: X509Certificate[], crls: Crl[], at: Date, purpose: "documents" | "timestamping"): ChainResult {
   const warnings: string[] = [];
   const leaf = path[0]!;
 
@@ -277,7 +286,17 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date): ChainResult 
   }
   // Present, critical or not, the extension limits the key to its purposes.
   const eku = extendedKeyUsages(leaf);
-  if (eku && !eku.some((purpose) => DOCUMENT_SIGNING_PURPOSES.has(purpose))) {
+  if (purpose === "timestamping") {
+    const critical = certificateFacts(leaf).extensions.find((e) => e.oid === EXTENDED_KEY_USAGE)?.critical === true;
+    if (!critical || eku?.length !== 1 || eku[0] !== TIME_STAMPING) {
+      const listed = eku ? `${critical ? "critical" : "not critical"}: ${eku.join(", ") || "none"}` : "none";
+      return failure(
+        "CHAIN_CONSTRAINTS_FAILURE",
+        `certificate "${label(leaf)}" may not sign time-stamps: its extended key usage must be id-kp-timeStamping alone, critical (it has ${listed})`,
+        `chứng thư số "${label(leaf)}" không được dùng để cấp dấu thời gian: mục đích sử dụng mở rộng phải là id-kp-timeStamping, bắt buộc (critical)`,
+      );
+    }
+  } else if (eku && !eku.some((p) => DOCUMENT_SIGNING_PURPOSES.has(p))) {
     const listed = eku.join(", ") || "none";
     return failure(
       "CHAIN_CONSTRAINTS_FAILURE",

@@ -150,7 +150,7 @@ export const VARIABLES = {
   EDOC_DB_POOL_MAX: declare({
     kind: whole(1, 1000),
     default: "10",
-    meaning: "PostgreSQL: the most connections one node process opens for requests; the delivery worker's pool adds 4, and LISTEN and the scheduled jobs' lock 1 each (see README \"Several node processes\").",
+    meaning: "PostgreSQL: the most connections one node process opens for requests; the delivery worker's pool adds 4, and LISTEN and the scheduled jobs' lock 1 each (see README \"Deployment: several node processes, one PostgreSQL\").",
   }),
   EDOC_DB_SCHEMA: declare({ kind: schemaName, shownDefault: "the database's default", meaning: "The PostgreSQL schema to use, created when missing (tests isolate themselves this way)." }),
   EDOC_MASTER_KEY: declare({

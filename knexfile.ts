@@ -9,10 +9,10 @@ import { migrationSource } from "./storage/migrations.ts";
  * never wait behind it: on SQLite two more connections that refuse to write, on PostgreSQL a pool
  * of its own.
  */
-export function knexConfig(env: { dataDir: string; databaseUrl?: string }, role: "writer" | "reader" = "writer"): Knex.Config {
+export function knexConfig(env: { dataDir: string; databaseUrl?: string; poolMax?: number }, role: "writer" | "reader" = "writer"): Knex.Config {
   const migrations = { migrationSource };
   if (env.databaseUrl) {
-    return { client: "pg", connection: env.databaseUrl, pool: { min: 0, max: role === "writer" ? 10 : 4 }, migrations };
+    return { client: "pg", connection: env.databaseUrl, pool: { min: 0, max: role === "writer" ? (env.poolMax ?? 10) : 4 }, migrations };
   }
   // the writer is one connection: SQLite serialises writers anyway, and one connection makes every
   // transaction see the others' committed writes without busy errors. synchronous=FULL: a commit

@@ -45,10 +45,10 @@ const LINK_EVERY_MS = 1000;
  * since the last checkpoint, or `EDOC_AUDIT_CHECKPOINT_ROWS` rows), signs a checkpoint of the head
  * with the node's publishing identity. Under one lock, so several processes never fork the chain.
  */
-export async function linkAuditLog(ctx: AppContext, opts: { checkpoint?: "due" | "now" } = {}): Promise<void> {
+export async function linkAuditLog(ctx: AppContext, opts: { checkpoint?: "due" | "now" | "never" } = {}): Promise<void> {
   const { db, dialect } = ctx.storage;
   const h = await linkAudit(db, dialect);
-  if (!h) return;
+  if (!h || opts.checkpoint === "never") return;
   const last = await latestCheckpoint(db);
   const { everyMs, everyRows } = ctx.config.auditCheckpoint;
   const now = ctx.now();
@@ -63,17 +63,21 @@ export async function linkAuditLog(ctx: AppContext, opts: { checkpoint?: "due" |
   });
 }
 
-/** Runs the linker every second until stopped; the returned function stops it (and links once more). */
+/**
+ * Runs the linker every second until stopped; the returned function stops it and waits for the
+ * round in flight (rows of the last moment are linked at the next start, or by another process).
+ */
 export function startAuditChain(ctx: AppContext): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
+  // one process of those sharing a database links (the chain's own lock keeps any other writer right)
   const run = () =>
-    (running = running.then(() => linkAuditLog(ctx)).catch((err: Error) => ctx.log.warn({ err: err.message }, "cannot link the audit log's new rows into its hash chain")));
+    (running = running.then(() => ctx.storage.once("audit-chain", () => linkAuditLog(ctx))).catch((err: Error) => ctx.log.warn({ err: err.message }, "cannot link the audit log's new rows into its hash chain")));
   void run();
   const timer = setInterval(run, LINK_EVERY_MS);
   timer.unref();
   return async () => {
     clearInterval(timer);
-    await run();
+    await running;
   };
 }
 

@@ -147,6 +147,11 @@ export const VARIABLES = {
     meaning: "A PostgreSQL database that holds all the node's state instead of SQLite (several nodes may share it).",
     secret: true,
   }),
+  EDOC_DB_POOL_MAX: declare({
+    kind: whole(1, 1000),
+    default: "10",
+    meaning: "PostgreSQL: the most connections one node process opens for requests; the delivery worker's pool adds 4, and LISTEN and the scheduled jobs' lock 1 each (see README \"Deployment: several node processes, one PostgreSQL\").",
+  }),
   EDOC_DB_SCHEMA: declare({ kind: schemaName, shownDefault: "the database's default", meaning: "The PostgreSQL schema to use, created when missing (tests isolate themselves this way)." }),
   EDOC_MASTER_KEY: declare({
     kind: key32,
@@ -236,6 +241,8 @@ export interface Config {
   databaseUrl?: string;
   /** PostgreSQL schema (tests); the database's default otherwise. */
   schema?: string;
+  /** PostgreSQL: the most connections of the requests' pool (EDOC_DB_POOL_MAX). */
+  dbPoolMax: number;
   /** The base URL other nodes reach this node at, without a trailing slash. */
   publicUrl: string;
   /** Whether EDOC_PUBLIC_URL was set: with PORT=0 the node knows its URL only once it listens. */
@@ -342,6 +349,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(read(env, "EDOC_DATA_DIR")!),
     databaseUrl: read(env, "DATABASE_URL"),
     schema: read(env, "EDOC_DB_SCHEMA"),
+    dbPoolMax: read(env, "EDOC_DB_POOL_MAX")!,
     publicUrl: publicUrl ?? `http://localhost:${port}`,
     publicUrlSet: publicUrl !== undefined,
     masterKey: read(env, "EDOC_MASTER_KEY"),

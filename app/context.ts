@@ -5,7 +5,7 @@
 import { hostname, userInfo } from "node:os";
 import pino, { type Logger } from "pino";
 import type { Identity, TrustConfig } from "../signing/index.ts";
-import { linkAudit, loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
+import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { secureDataDir } from "./files.ts";
@@ -33,7 +33,7 @@ export async function openContext(config: Config, log: Logger = pino({ base: { n
   if (notMine.length) log.warn({ notMine }, `files of the data directory ${config.dataDir} belong to another account and are open to others: run the node as their owner, or fix them (chmod go-rwx)`);
   let storage: Storage;
   try {
-    storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema, warn: (m) => log.warn({ component: "knex" }, m) });
+    storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema, poolMax: config.dbPoolMax, warn: (m) => log.warn({ component: "knex" }, m) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const where = config.databaseUrl ? "the PostgreSQL database of DATABASE_URL" : `the SQLite database in ${config.dataDir}`;
@@ -67,11 +67,7 @@ export async function openContext(config: Config, log: Logger = pino({ base: { n
     trustChanged() {
       trust = null;
     },
-    async close() {
-      // what this context wrote (a CLI command's audit rows) joins the chain before it goes
-      await linkAudit(storage.db, storage.dialect).catch((err: Error) => log.warn({ err: err.message }, "cannot link the audit log's new rows into its hash chain"));
-      await storage.close();
-    },
+    close: () => storage.close(),
   };
 }
 

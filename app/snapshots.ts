@@ -165,7 +165,7 @@ interface SyncOutcome {
 }
 
 export interface RegistrySync {
-  /** Fetches, verifies and applies once (also what the timer runs). */
+  /** Fetches, verifies and applies once (what the timer runs in the process that holds the job). */
   syncNow(): Promise<SyncOutcome>;
   /** The snapshot last applied (by this node, or before a restart, or by a node sharing the database). */
   lastGood(): SyncState | null;
@@ -281,7 +281,8 @@ function sameEntry(a: AgencyRecord, b: { name: string; parentId: string | null; 
 }
 
 /**
- * Syncs now and then every `intervalMs` (with up to 10 % jitter). A fetch or a check that fails
+ * Syncs now and then every `intervalMs` (with up to 10 % jitter), in one process of those sharing
+ * the database (Storage.once: the others skip their rounds, and take over when it dies). A fetch or a check that fails
  * changes nothing: the registry from the last good snapshot stays, and a warning is logged. A
  * snapshot older than the one last applied is refused (a replayed old snapshot could bring back
  * a withdrawn certificate); the last applied is kept in the database, so this holds after a
@@ -342,14 +343,24 @@ export function startRegistrySync(node: AppContext, cfg: SyncConfig): RegistrySy
       .finally(() => (running = null));
     return running;
   };
+  // the timer's rounds run in one process of those sharing the database (it holds the job's
+  // lock); the others skip theirs and only read what it applied
+  const round = async () => {
+    try {
+      const ran = await node.storage.once(`registry-sync ${cfg.url}`, syncNow);
+      if (!ran) last = (await getSyncState(node.storage.db, cfg.url)) ?? last;
+    } catch (err) {
+      if (!abort.signal.aborted) log.warn({ err: (err as Error).message }, "registry sync: the database did not answer; trying again at the next round");
+    }
+  };
   const schedule = async () => {
     if (stopped) return;
     const delay = cfg.intervalMs * (0.9 + Math.random() * 0.1);
-    timer = setTimeout(() => void syncNow().finally(schedule), delay);
+    timer = setTimeout(() => void round().finally(schedule), delay);
     timer.unref();
     await saveSyncNext(node.storage.db, cfg.url, new Date(Date.now() + delay)).catch((err) => log.warn({ err }, "could not record the registry sync's next run"));
   };
-  void syncNow().finally(schedule);
+  void round().finally(schedule);
 
   return {
     syncNow,

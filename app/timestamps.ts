@@ -172,8 +172,9 @@ export function startTimestampJob(ctx: AppContext): () => void {
   const tsa = ctx.config.tsa;
   if (!tsa) return () => {};
   const stops = [
-    every(ctx, tsa.retryMs, "time-stamps added beside packets sent without them", () => stampPending(ctx)),
-    every(ctx, tsa.archiveMs, "stored items archive-stamped", () => archiveRound(ctx)),
+    // one process of those sharing a database runs each (storage.once)
+    every(ctx, tsa.retryMs, "time-stamps added beside packets sent without them", async () => (await ctx.storage.once("pending-timestamps", () => stampPending(ctx))) ?? 0),
+    every(ctx, tsa.archiveMs, "stored items archive-stamped", async () => (await ctx.storage.once("archive-round", () => archiveRound(ctx))) ?? 0),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -437,8 +437,9 @@ export function startVdxpBridge(ctx: AppContext): VdxpBridge {
     };
     void job().catch((err) => log.error({ err }, "a hub job failed")).finally(next);
   };
-  every(cfg.directoryMs, importNow);
-  every(cfg.pollMs, pollNow);
+  // one process of those sharing a database polls the hub and imports its directory (storage.once)
+  every(cfg.directoryMs, () => ctx.storage.once("vdxp-directory", importNow));
+  every(cfg.pollMs, () => ctx.storage.once("vdxp-poll", pollNow));
   return {
     pollNow,
     async stop() {

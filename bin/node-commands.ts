@@ -23,6 +23,7 @@ import {
   openContext,
   backupNode,
   readAudit,
+  linkAuditLog,
   verifyAuditLog,
   revokeApiToken,
   saveAgency,
@@ -46,6 +47,8 @@ async function withNode<T>(fn: (ctx: AppContext, caller: Caller) => Promise<T>):
     const [first] = await listLocalAgencies(ctx.storage.db);
     return await fn(ctx, { organId: first?.organId ?? "", role: "admin", name: cliActor(), actor: cliActor() });
   } finally {
+    // what the command wrote joins the audit log's hash chain before it goes
+    await linkAuditLog(ctx, { checkpoint: "never" }).catch((err: Error) => warn(`cannot link the audit log's new rows into its hash chain: ${err.message}`));
     await ctx.close();
   }
 }

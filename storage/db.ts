@@ -37,6 +37,15 @@ export interface Storage {
   queued(): void;
   /** `listener` runs when deliveries were queued, by this process or (PostgreSQL) another one. */
   onQueued(listener: () => void): () => void;
+  /**
+   * A round of a scheduled job that must run in one process only (it writes, or it costs a
+   * remote system a request): runs `round` when this process holds the job and answers its
+   * result, else answers undefined (another process holds it; skip the round). On PostgreSQL the
+   * first process to ask takes the job's advisory lock and keeps it while its lock connection
+   * lives: a killed process's lock goes with its connection and the next asker takes over. On
+   * SQLite (one process per database) every round runs.
+   */
+  once<T>(job: string, round: () => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
 }
 
@@ -45,6 +54,8 @@ export interface StorageOptions {
   databaseUrl?: string;
   /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
   schema?: string;
+  /** PostgreSQL: the most connections of the writer's pool (default 10). */
+  poolMax?: number;
   /** Where knex's own warnings go (default: nowhere). */
   warn?: (message: string) => void;
 }
@@ -71,7 +82,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   // SQLite creates its file 0644 & ~umask, and the -wal and -shm beside it with the file's mode:
   // created here 0600, all three are private to this account (they hold documents in clear)
   if (!opts.databaseUrl) closeSync(openSync(join(opts.dataDir, "edoc.sqlite"), "a", 0o600));
-  const env = { dataDir: opts.dataDir, databaseUrl: opts.databaseUrl };
+  const env = { dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, poolMax: opts.poolMax };
   const config = { ...knexConfig(env), log: knexLog(opts.warn) };
   if (opts.databaseUrl && opts.schema) {
     config.searchPath = [opts.schema];
@@ -96,6 +107,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   };
   const pg = Boolean(opts.databaseUrl);
   const listening = pg ? listenForQueued(reader, queueChannel(opts.schema), queued, opts.warn) : null;
+  const jobs = pg ? jobLocks(reader, opts.schema) : null;
   return {
     db,
     reader,
@@ -107,7 +119,9 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    once: (job, round) => (jobs ? jobs.once(job, round) : round()),
     close: async () => {
+      await jobs?.stop();
       await listening?.stop();
       await Promise.all([reader.destroy(), db.destroy()]);
     },
@@ -178,7 +192,6 @@ function groupCommit(db: Knex): Storage["write"] {
  * this process's worker. A lost connection is opened again; meanwhile the worker polls.
  */
 function listenForQueued(knex: Knex, channel: string, onNotify: () => void, warn: (message: string) => void = () => {}): { stop(): Promise<void> } {
-  type PgClient = { query(sql: string): Promise<unknown>; on(event: string, f: (...a: unknown[]) => void): void; end(): Promise<void> };
   let client: PgClient | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -240,6 +253,56 @@ export async function backupSqlite(dataDir: string, target: string): Promise<{ m
   } finally {
     await copy.destroy();
   }
+}
+
+type PgClient = {
+  query(q: string | { text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>> }>;
+  on(event: string, f: (...a: unknown[]) => void): void;
+  end(): Promise<void>;
+};
+
+/**
+ * The scheduled jobs' session advisory locks, on one PostgreSQL connection of their own (a pooled
+ * connection would hand the lock to whoever gets it next). The key is the job's name within the
+ * schema, so nodes sharing a schema share the job and other schemas' nodes do not. A lost
+ * connection loses every lock with it; the next round connects again and asks again.
+ */
+function jobLocks(knex: Knex, schema: string | undefined) {
+  let client: Promise<PgClient> | null = null;
+  const held = new Set<string>();
+  const lost = (c: Promise<PgClient>) => {
+    if (client !== c) return;
+    client = null;
+    held.clear();
+  };
+  const connect = () => {
+    if (client) return client;
+    const c: Promise<PgClient> = (async () => {
+      const raw = (await knex.client.acquireRawConnection()) as PgClient;
+      raw.on("error", () => lost(c));
+      raw.on("end", () => lost(c));
+      return raw;
+    })();
+    c.catch(() => lost(c));
+    return (client = c);
+  };
+  return {
+    async once<T>(job: string, round: () => Promise<T>): Promise<T | undefined> {
+      if (!held.has(job)) {
+        const c = connect();
+        const { rows } = await (await c).query({ text: "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got", values: [`edoc:${schema ?? "public"}:${job}`] });
+        if (rows[0].got !== true) return undefined;
+        if (client === c) held.add(job);
+      }
+      return round();
+    },
+    async stop() {
+      const c = client;
+      client = null;
+      held.clear();
+      await (await c?.catch(() => null))?.end().catch(() => {});
+    },
+  };
 }
 
 /** True when `err` is a unique-constraint violation (a concurrent writer stored the same row first). */

@@ -15,6 +15,7 @@ const BAD: Record<string, string[]> = {
   PORT: ["abc", "-1", "65536", "80.5", " 8080", "0x50", "1e3"],
   EDOC_PUBLIC_URL: ["localhost:8080", "ftp://node.example", "https://node.example/?a=1", "https://u:p@node.example", "https://node.example/#x", "https://a b.example", `https://${"a".repeat(500)}.example`],
   DATABASE_URL: ["mysql://db/edoc", "/var/run/postgresql", "postgres://my db/x"],
+  EDOC_DB_POOL_MAX: ["0", "1001", "2.5", "ten"],
   EDOC_DB_SCHEMA: ["1abc", "my-schema", "a;drop", "x".repeat(64)],
   EDOC_MASTER_KEY: ["short", Buffer.alloc(31).toString("base64"), Buffer.alloc(33).toString("base64"), KEY.replace("=", "*")],
   EDOC_ORGAN_ID: ["G22", "000.00.00.g22", "000.00.00.G2", "0000.00.00.G22"],
@@ -58,6 +59,7 @@ const GOOD: Record<string, string[]> = {
   PORT: ["0", "8080", "65535"],
   EDOC_PUBLIC_URL: ["http://127.0.0.1:18080", "https://edoc.nghean.example/", "https://edoc.example/base"],
   DATABASE_URL: ["postgres://postgres@127.0.0.1:5432/test", "postgresql://u:p@db/edoc?sslmode=require"],
+  EDOC_DB_POOL_MAX: ["1", "40"],
   EDOC_DB_SCHEMA: ["edoc_test_0a1b2c3d4e5f", "public"],
   EDOC_MASTER_KEY: [KEY, KEY.replace("=", "")],
   EDOC_ORGAN_ID: ["000.00.00.G22"],
@@ -108,7 +110,7 @@ describe("configuration (app/config.ts)", () => {
     expect(c.sessions).to.deep.equal({ idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 });
     expect(c.signIn).to.deep.equal({ maxFailuresPerUser: 5, maxFailuresPerAddress: 20, windowMs: 15 * 60_000 });
     expect(c.firstAgency.organId).to.equal("000.00.00.Z99");
-    expect(c).to.include({ registrySync: null, p12Password: "", masterKey: undefined, schema: undefined, listenHost: undefined });
+    expect(c).to.include({ registrySync: null, p12Password: "", masterKey: undefined, schema: undefined, listenHost: undefined, dbPoolMax: 10 });
   });
 
   it("reads given values", () => {

@@ -6,18 +6,15 @@
 //    every document it answered for, whole, and no half or double one, and delivers each once;
 //  - two sender nodes on one database, each with its worker, never send a row twice.
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import type { RequestListener } from "node:http";
-import { fileURLToPath } from "node:url";
-import { createApp } from "../server/app.ts";
 import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
 import { listAttachments, listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
 import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
+import { killIfRunning, slowDoor, spawnChild, type Child } from "./helpers/processes.ts";
 import { waitFor } from "./helpers/wait.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SCRIPT = "test/helpers/crash-sender.ts";
 const DOCUMENTS = 40;
 /** The receiver holds each answer this long after storing the packet: the window a crash hits. */
@@ -28,31 +25,6 @@ type StorageOptions = { dataDir: string; databaseUrl?: string; schema?: string }
 
 
 const inbound = async (node: Node) => Number((await node.storage.db("documents").where({ direction: "in" }).count({ n: "*" }))[0].n);
-
-/** The app, with every answer of /edxml held back a while after the packet was handled. */
-function slowDoor(counter: { hits: number }) {
-  return (node: Node): RequestListener => {
-    const app = createApp(node);
-    return (req, res) => {
-      if (req.url === "/edxml") {
-        counter.hits++;
-        const end = res.end.bind(res) as (...args: unknown[]) => unknown;
-        res.end = ((...args: unknown[]) => {
-          setTimeout(() => end(...args), ANSWER_DELAY_MS);
-          return res;
-        }) as typeof res.end;
-      }
-      app(req, res);
-    };
-  };
-}
-
-interface Child {
-  proc: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  stderr: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 function startSender(options: StorageOptions, extra: Record<string, string>): Child {
   const env: NodeJS.ProcessEnv = {
@@ -74,24 +46,7 @@ function startSender(options: StorageOptions, extra: Record<string, string>): Ch
     CRASH_TO: RECIPIENT,
     ...extra,
   };
-  const proc = spawn(process.execPath, ["--import", "tsx", SCRIPT], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const child: Child = {
-    proc,
-    lines: [],
-    stderr: "",
-    exited: new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal }))),
-  };
-  let buffered = "";
-  proc.stdout!.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString("utf8");
-    for (let i = buffered.indexOf("\n"); i >= 0; i = buffered.indexOf("\n")) {
-      const line = buffered.slice(0, i).trim();
-      buffered = buffered.slice(i + 1);
-      if (line) child.lines.push(JSON.parse(line));
-    }
-  });
-  proc.stderr!.on("data", (chunk: Buffer) => (child.stderr += chunk.toString("utf8")));
-  return child;
+  return spawnChild(["--import", "tsx", SCRIPT], env);
 }
 
 /**
@@ -108,13 +63,6 @@ async function receiverAndSender(receiverDb: StorageOptions, senderDb: StorageOp
   await setup.close();
   await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
   return receiver;
-}
-
-async function killIfRunning(child: Child | undefined): Promise<void> {
-  if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
-    child.proc.kill("SIGKILL");
-    await child.exited;
-  }
 }
 
 /** The sender's second life: its worker reclaims the abandoned rows and it exits 0 once nothing is left to send. */
@@ -145,7 +93,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       receiverDb = anotherDatabase(database());
       // the sender (the child process) on the suite's database
       senderDb = database().options();
-      receiver = await receiverAndSender(receiverDb.options, senderDb, slowDoor(counter));
+      receiver = await receiverAndSender(receiverDb.options, senderDb, slowDoor(counter, ANSWER_DELAY_MS));
     });
     after(async () => {
       await killIfRunning(child);
@@ -295,7 +243,7 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
     before(async function () {
       this.timeout(60_000);
       receiverDb = anotherDatabase(database());
-      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter) });
+      receiver = await startNode({ database: receiverDb.options, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], app: slowDoor(counter, ANSWER_DELAY_MS) });
       await receiver.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }]);
       sendersDb = anotherDatabase(database());
       for (let i = 0; i < 2; i++) {

@@ -261,6 +261,29 @@ onEachDatabase("storage", (database) => {
     expect(ids.every((id) => recipients.get(id)!.length === 2)).to.equal(true);
   });
 
+  it("runs a scheduled job's rounds in one of the processes sharing the database; another takes over when it closes", async () => {
+    const second = await database().open();
+    let third: Storage | undefined;
+    try {
+      const runs: string[] = [];
+      const round = (who: string) => async () => (runs.push(who), who);
+      expect(await st.once("test-job", round("first"))).to.equal("first");
+      expect(await second.once("test-job", round("second"))).to.equal(database().name === "sqlite" ? "second" : undefined);
+      expect(await st.once("test-job", round("first"))).to.equal("first");
+      // another job is another lock
+      expect(await second.once("other-job", round("second"))).to.equal("second");
+      if (database().name === "postgresql") {
+        await st.close();
+        st = third = await database().open();
+        expect(await second.once("test-job", round("second"))).to.equal("second");
+        expect(await third.once("test-job", round("third"))).to.equal(undefined);
+        expect(runs).to.deep.equal(["first", "first", "second", "second"]);
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
   it("upgrades a database made before status identity: old statuses get the Timestamp they were signed with", async () => {
     const other = anotherDatabase(database());
     const old = await openStorage(other.options);

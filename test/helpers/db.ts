@@ -70,24 +70,31 @@ export function anotherDatabase(db: TestDatabase): { options: { dataDir: string;
 
 /** describe() the suite once per database; `suite` gets a fresh database for each run. */
 export function onEachDatabase(title: string, suite: (db: () => TestDatabase) => void): void {
-  for (const make of [sqlite, postgres]) {
-    describe(`${title} [${make === sqlite ? "sqlite" : "postgresql"}]`, function () {
-      let current: TestDatabase;
-      before(async function () {
-        if (make === postgres) {
-          const problem = await pgProblem();
-          if (problem) {
-            if (process.env.CI) throw new Error(`${problem}: PostgreSQL tests may not skip in CI`);
-            console.log(`      skipped: ${problem}`);
-            this.skip();
-          }
+  for (const make of [sqlite, postgres]) onDatabase(make, title, suite);
+}
+
+/** describe() a suite that needs PostgreSQL (several processes on one database). */
+export function onPostgreSQL(title: string, suite: (db: () => TestDatabase) => void): void {
+  onDatabase(postgres, title, suite);
+}
+
+function onDatabase(make: () => TestDatabase, title: string, suite: (db: () => TestDatabase) => void): void {
+  describe(`${title} [${make === sqlite ? "sqlite" : "postgresql"}]`, function () {
+    let current: TestDatabase;
+    before(async function () {
+      if (make === postgres) {
+        const problem = await pgProblem();
+        if (problem) {
+          if (process.env.CI) throw new Error(`${problem}: PostgreSQL tests may not skip in CI`);
+          console.log(`      skipped: ${problem}`);
+          this.skip();
         }
-        current = make();
-      });
-      after(async () => {
-        await current?.cleanup();
-      });
-      suite(() => current);
+      }
+      current = make();
     });
-  }
+    after(async () => {
+      await current?.cleanup();
+    });
+    suite(() => current);
+  });
 }

@@ -1,5 +1,5 @@
 /** Polls `probe` every `everyMs` until it answers something truthy (that answer), or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

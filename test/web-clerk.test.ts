@@ -8,11 +8,11 @@
 import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createUser, sendDocument, startDeliveryWorker, tokenCaller, verifyUpload, type Caller } from "../app/index.ts";
+import { createUser, sendDocument, tokenCaller, verifyUpload, type Caller } from "../app/index.ts";
 import { findDocument, getDocument, listAudit, listDeliveries, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
 import { assertAccessible, launchChromium, requireChromium } from "./helpers/browser.ts";
-import { link, startNode, testIdentity, type TestNode } from "./helpers/node.ts";
+import { exchangingNodes, testIdentity, type TestNode } from "./helpers/node.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const PASSWORD = "mật khẩu thật dài 2026";
@@ -40,16 +40,7 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
 
   before(async function () {
     requireChromium(this);
-    const worker = (h: TestNode) => {
-      const w = startDeliveryWorker(h.node);
-      return () => w.stop();
-    };
-    [browser, a, b] = await Promise.all([
-      launchChromium(),
-      startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery: DELIVERY }, onListening: worker }),
-      startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery: DELIVERY }, onListening: worker }),
-    ]);
-    await link(a, b);
+    [browser, [a, b]] = await Promise.all([launchChromium(), exchangingNodes(s.path, DELIVERY)]);
     await a.register([{ organId: THIRD, name: "Sở Tư pháp (thử)", endpoint: "http://127.0.0.1:9", certificates: [testIdentity(THIRD).certificate] }]);
     await createUser(a.node, admin(SENDER), { organId: SENDER, role: "clerk", username: "a.thu", fullName: "Nguyễn Văn Gửi", password: PASSWORD });
     await createUser(b.node, admin(RECIPIENT), { organId: RECIPIENT, role: "clerk", username: "b.thu", fullName: "Trần Thị Nhận", password: PASSWORD });

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createUser, setStatus, tokenCaller, type Caller } from "../app/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
 import { assertAccessible, cspRefusals, fillSignIn, launchChromium, requireChromium } from "./helpers/browser.ts";
-import { link, startNode, type TestNode } from "./helpers/node.ts";
+import { exchangingNodes, type TestNode } from "./helpers/node.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const PASSWORD = "mật khẩu thật dài 2026";
@@ -33,17 +33,7 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
 
   before(async function () {
     requireChromium(this);
-    const { startDeliveryWorker } = await import("../app/index.ts");
-    const worker = (h: TestNode) => {
-      const w = startDeliveryWorker(h.node);
-      return () => w.stop();
-    };
-    [browser, a, b] = await Promise.all([
-      launchChromium(),
-      startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery: DELIVERY }, onListening: worker }),
-      startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery: DELIVERY }, onListening: worker }),
-    ]);
-    await link(a, b);
+    [browser, [a, b]] = await Promise.all([launchChromium(), exchangingNodes(s.path, DELIVERY)]);
     await a.register([{ organId: SUB_AGENCY, name: "Sở Tư pháp tỉnh Nghệ An", endpoint: "http://127.0.0.1:9", parentId: RECIPIENT }]);
     for (const [node, organId, username, role] of [
       [a, SENDER, "van.thu", "clerk"],

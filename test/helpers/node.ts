@@ -15,7 +15,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { createApp } from "../../server/app.ts";
-import { loadConfig, openContext, type AppContext as Node, type Config } from "../../app/index.ts";
+import { loadConfig, openContext, startDeliveryWorker, type AppContext as Node, type Config } from "../../app/index.ts";
 import { type Crl, type Identity } from "../../signing/index.ts";
 import { issueCertificate } from "../../signing/testing.ts";
 import {
@@ -249,4 +249,21 @@ export function recipientDoor(database: StartNodeOptions["database"]): Promise<T
     organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }],
     registry: [{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: "http://127.0.0.1:9", certificates: [testPki().sender.certificate] }],
   });
+}
+
+/**
+ * Two nodes that exchange documents, each on its own SQLite database under `dir` with a running
+ * delivery worker: A hosts the sender G22, B the recipient H41, and each knows the other's agency.
+ */
+export async function exchangingNodes(dir: (name: string) => string, delivery: Partial<Config["delivery"]>): Promise<[TestNode, TestNode]> {
+  const worker = (h: TestNode) => {
+    const w = startDeliveryWorker(h.node);
+    return () => w.stop();
+  };
+  const [a, b] = await Promise.all([
+    startNode({ database: { dataDir: dir("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery }, onListening: worker }),
+    startNode({ database: { dataDir: dir("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery }, onListening: worker }),
+  ]);
+  await link(a, b);
+  return [a, b];
 }

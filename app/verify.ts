@@ -57,12 +57,12 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
   // the packet goes to a file first: the bundle writer reads it twice (scan, then copy)
   const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
   try {
-    await pipeline(Readable.from(readBlob(db, doc.packetSha256)), createWriteStream(packetPath, { flags: "wx" }));
+    await pipeline(Readable.from(readBlob(db, ctx.storage.blobs, doc.packetSha256)), createWriteStream(packetPath, { flags: "wx" }));
     const input: EvidenceInput = {
       record: { id: doc.id, documentId: doc.documentId, direction: doc.direction, from: doc.from, to, code: doc.code, subject: doc.header?.Subject ?? doc.subject },
       packet: { path: packetPath },
-      attachments: attachments.map((a) => ({ name: a.name, bytes: readBlob(db, a.sha256) })),
-      statuses: await Promise.all(statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, s.packetSha256) }))),
+      attachments: attachments.map((a) => ({ name: a.name, bytes: readBlob(db, ctx.storage.blobs, a.sha256) })),
+      statuses: await Promise.all(statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, ctx.storage.blobs, s.packetSha256) }))),
       report: doc.report,
       anchors: trust.anchors,
       registry: trust.registry ?? new Map(),

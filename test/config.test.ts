@@ -16,6 +16,9 @@ const BAD: Record<string, string[]> = {
   EDOC_PUBLIC_URL: ["localhost:8080", "ftp://node.example", "https://node.example/?a=1", "https://u:p@node.example", "https://node.example/#x", "https://a b.example", `https://${"a".repeat(500)}.example`],
   DATABASE_URL: ["mysql://db/edoc", "/var/run/postgresql", "postgres://my db/x"],
   EDOC_DB_SCHEMA: ["1abc", "my-schema", "a;drop", "x".repeat(64)],
+  EDOC_BLOB_STORE: ["database", "fs:", "fs:relative/dir", "s3://", "s3://Bucket/x", "s3://b/x", "s3://bucket/a b", "/var/edoc/blobs"],
+  AWS_ENDPOINT_URL: ["127.0.0.1:9000", "ftp://s3.example"],
+  EDOC_S3_FORCE_PATH_STYLE: ["yes", "true", "2"],
   EDOC_MASTER_KEY: ["short", Buffer.alloc(31).toString("base64"), Buffer.alloc(33).toString("base64"), KEY.replace("=", "*")],
   EDOC_ORGAN_ID: ["G22", "000.00.00.g22", "000.00.00.G2", "0000.00.00.G22"],
   EDOC_REGISTRY_URL: ["node.example/registry/snapshot", "ftp://node.example/registry/snapshot", "https://a b", `https://${"a".repeat(500)}`],
@@ -51,6 +54,9 @@ const GOOD: Record<string, string[]> = {
   EDOC_PUBLIC_URL: ["http://127.0.0.1:18080", "https://edoc.nghean.example/", "https://edoc.example/base"],
   DATABASE_URL: ["postgres://postgres@127.0.0.1:5432/test", "postgresql://u:p@db/edoc?sslmode=require"],
   EDOC_DB_SCHEMA: ["edoc_test_0a1b2c3d4e5f", "public"],
+  EDOC_BLOB_STORE: ["db", "fs:/var/lib/edoc/blobs", "s3://edoc-archive", "s3://edoc-archive/", "s3://edoc.archive-1/node/a"],
+  AWS_ENDPOINT_URL: ["http://127.0.0.1:9000", "https://s3.hcm.example"],
+  EDOC_S3_FORCE_PATH_STYLE: ["0", "1"],
   EDOC_MASTER_KEY: [KEY, KEY.replace("=", "")],
   EDOC_ORGAN_ID: ["000.00.00.G22"],
   EDOC_REGISTRY_PUBLISHER: ["000.00.00.H41"],
@@ -113,6 +119,13 @@ describe("configuration (app/config.ts)", () => {
     expect(c.registrySync).to.deep.equal({ url: "https://a.example/registry/snapshot", certPath: "a.pem", intervalMs: 3_600_000, timeoutMs: 30_000 });
     expect(c.delivery.maxAttempts).to.equal(30);
     expect(c.p12Password).to.equal("secret");
+    expect(loadConfig({}).blobStore).to.deep.equal({ kind: "db" });
+    expect(loadConfig({ EDOC_BLOB_STORE: "fs:/srv/edoc/blobs/" }).blobStore).to.deep.equal({ kind: "fs", dir: "/srv/edoc/blobs" });
+    const s3 = { EDOC_BLOB_STORE: "s3://edoc-archive/nodes/a/", AWS_ENDPOINT_URL: "http://127.0.0.1:9000", AWS_ACCESS_KEY_ID: "AK", AWS_SECRET_ACCESS_KEY: "SK", EDOC_S3_FORCE_PATH_STYLE: "1" };
+    expect(loadConfig(s3).blobStore).to.deep.equal({
+      kind: "s3", bucket: "edoc-archive", prefix: "nodes/a", endpoint: "http://127.0.0.1:9000", region: "us-east-1", accessKeyId: "AK", secretAccessKey: "SK", forcePathStyle: true,
+    });
+    expect(() => loadConfig({ ...s3, AWS_SECRET_ACCESS_KEY: "" })).to.throw(SetupError, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together/);
     for (const [name, values] of Object.entries(GOOD)) {
       for (const v of values) expect(() => loadConfig({ [name]: v }), `${name}=${v}`).to.not.throw();
     }

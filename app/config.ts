@@ -298,8 +298,9 @@ function read(env: Env, name: VariableName): unknown {
   throw new SetupError(`${name} ${shown} is not ${d.kind.expected}`);
 }
 
-function blobStoreSpec(env: Env): BlobStoreSpec {
-  const name = read(env, "EDOC_BLOB_STORE")!;
+/** The blob store EDOC_BLOB_STORE names (or `value`, read like it: `blobs migrate --to`), with the S3 variables of `env`. */
+export function blobStoreSpec(env: Env, value?: string): BlobStoreSpec {
+  const name = read(value === undefined ? env : { EDOC_BLOB_STORE: value }, "EDOC_BLOB_STORE")!;
   // read whatever the store: a bad value is a mistake whether or not it is used today
   const s3 = {
     endpoint: read(env, "AWS_ENDPOINT_URL"),

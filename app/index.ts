@@ -2,7 +2,7 @@
 // node door in server/, the CLI in bin/, the web pages), their context, errors and schemas.
 export { ADMINS, CLERKS, DOCUMENT_READERS,  assertRole, type Role } from "./access.ts";
 export { readAudit } from "./audit.ts";
-export { SetupError,  loadConfig, type Config } from "./config.ts";
+export { SetupError, blobStoreSpec, loadConfig, type Config } from "./config.ts";
 export { cliActor, openContext, tokenCaller, type AppContext, type Caller } from "./context.ts";
 export { RECIPIENT_HEADER, retryDelay, startDeliveryWorker } from "./delivery.ts";
 export {

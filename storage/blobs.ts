@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { Knex } from "knex";
-import type { Db } from "./db.ts";
+import type { Db } from "./handle.ts";
 
 const CHUNK = 1 << 20;
 /** Content up to this size is kept in memory between its hash and its insert; bigger is read again. */

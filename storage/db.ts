@@ -7,8 +7,8 @@ import { knexConfig } from "../knexfile.ts";
 import type { BlobStore } from "./blobs.ts";
 import { openBlobStore, type BlobStoreSpec } from "./stores.ts";
 
-/** A connection or a transaction: every storage function takes either. */
-export type Db = Knex | Knex.Transaction;
+import type { Db } from "./handle.ts";
+export type { Db };
 
 /**
  * Which writers a short transaction queues with: the clerks' and peers' documents, or the

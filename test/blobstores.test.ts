@@ -3,14 +3,17 @@
 // unreferenced objects, two nodes exchanging documents on them, and the S3 server killed mid-upload.
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
 import { readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
 import {
   blobBytes,
   findDocument,
   listAttachments,
   listDeliveries,
+  openBlobStore,
   openStorage,
   prepareBlob,
   preparedBytes,
@@ -231,6 +234,92 @@ describe("blob stores outside the database", function () {
       expect(hash.digest("hex")).to.equal(sha256(big.bytes));
       await everyRowStored(b.node.storage);
     });
+  });
+});
+
+const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
+function edoc(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(EDOC, args, { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }));
+  });
+}
+
+describe("bin/edoc blobs migrate (runs dist/: npm run build)", function () {
+  this.timeout(120_000);
+  let files: ReturnType<typeof scratch>;
+  let s3: TestS3;
+  let node: TestNode | undefined;
+  before(async () => {
+    files = scratch();
+    s3 = await startS3(files.path("s3"));
+  });
+  after(async () => {
+    await node?.close();
+    await s3?.stop();
+    files?.cleanup();
+  });
+
+  it("moves a node's blobs from the database to S3, resumably, checking each; the node then serves them from S3", async () => {
+    const dataDir = files.path("node");
+    const organs = [{ organId: SENDER, name: "Văn phòng Chính phủ" }, { organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }];
+    node = await startNode({ database: { dataDir }, organs });
+    const attachments = [
+      { name: "Quyết định 45 — phụ lục.pdf", bytes: randomBytes(2 * MiB + 3) },
+      { name: "Bảng kê hồ sơ.pdf", bytes: randomBytes(40_000) },
+    ].map((f, i) => {
+      const path = files.path(`att-${i}`);
+      writeFileSync(path, f.bytes);
+      return { ...f, path, contentType: "application/pdf" };
+    });
+    const clerk = tokenCaller({ id: 0, organId: SENDER, role: "clerk", name: "Văn thư" });
+    const doc = await sendDocument(node.node, clerk, { To: [RECIPIENT], Code: "45/QĐ-VPCP", Subject: "Quyết định về lưu trữ", DocumentType: { Type: 1, TypeName: "Quyết định" } }, attachments);
+    const rows = Number((await node.node.storage.db("blobs").count({ n: "*" }))[0].n);
+    await node.close();
+    node = undefined;
+
+    const target = s3.store("migrated");
+    const env = {
+      EDOC_DATA_DIR: dataDir,
+      AWS_ENDPOINT_URL: s3.endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      EDOC_S3_FORCE_PATH_STYLE: "1",
+    };
+    // the S3 server down: stops with exit 1, nothing claimed
+    await s3.kill();
+    const down = await edoc(env, "blobs", "migrate", "--to", "s3://edoc-test/migrated");
+    expect(down.code, down.stderr).to.equal(1);
+    expect(down.stderr).to.match(/stopped: .*run it again to resume/);
+    await s3.restart();
+
+    const first = await edoc(env, "blobs", "migrate", "--to", "s3://edoc-test/migrated");
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.include(`${rows} blobs in s3://edoc-test/migrated, each read back and its SHA-256 checked; ${rows} copied now`);
+    // one object lost and one altered in the target: a second run copies exactly those again
+    const st = await openStorage({ dataDir });
+    const to = openBlobStore(target, st.reader);
+    const [att1, att2] = await listAttachments(st.db, doc.id);
+    await st.close();
+    await to.delete(att1.sha256);
+    await to.put({ sha256: att2.sha256, size: att2.size, chunks: () => [randomBytes(att2.size)] });
+    const again = await edoc(env, "blobs", "migrate", "--to", "s3://edoc-test/migrated");
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.include(`${rows} blobs in s3://edoc-test/migrated, each read back and its SHA-256 checked; 2 copied now (${att1.size + att2.size} bytes)`);
+
+    const bad = await edoc(env, "blobs", "migrate", "--to", "s3://X");
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include("--to \"s3://X\" is not db, fs:/ABSOLUTE/PATH or s3://BUCKET/PREFIX");
+
+    // the node on the new store, its database chunks gone: everything is read from S3
+    const cleared = await openStorage({ dataDir });
+    await cleared.db("blob_chunks").delete();
+    await cleared.close();
+    node = await startNode({ database: { dataDir }, organs, config: { blobStore: target } });
+    const stored = await listAttachments(node.node.storage.db, doc.id);
+    expect(stored.map((a) => a.name)).to.deep.equal(attachments.map((a) => a.name));
+    for (const [i, a] of stored.entries()) expect((await blobBytes(node.node.storage.db, node.node.storage.blobs, a.sha256)).equals(attachments[i].bytes)).to.equal(true);
+    await everyRowStored(node.node.storage);
   });
 });
 

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import type { BlobStoreSpec } from "../../storage/index.ts";
 
-export const BUCKET = "edoc-test";
+const BUCKET = "edoc-test";
 
 const SERVER = `
 const S3rver = require(process.argv[1]);

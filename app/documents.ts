@@ -172,8 +172,9 @@ export async function storeFirst(ctx: AppContext, blobs: readonly PreparedBlob[]
   try {
     await storeBlobs(ctx.storage.blobs, blobs);
   } catch (err) {
-    ctx.log.error({ err, store: ctx.storage.blobs.name }, "the blob store refused a write");
-    throw new AppError("unavailable", `the blob store (${ctx.storage.blobs.name}) cannot store the content now; nothing was recorded, try again later`);
+    const store = ctx.storage.blobs.name;
+    ctx.log.error({ err, store }, "the blob store refused a write");
+    throw new AppError("unavailable", `the blob store (${store}) cannot store the content now; nothing was recorded, try again later`);
   }
 }
 

@@ -278,14 +278,9 @@ describe("bin/edoc blobs migrate (runs dist/: npm run build)", function () {
     node = undefined;
 
     const target = s3.store("migrated");
-    const env = {
-      EDOC_DATA_DIR: dataDir,
-      AWS_ENDPOINT_URL: s3.endpoint,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "S3RVER",
-      AWS_SECRET_ACCESS_KEY: "S3RVER",
-      EDOC_S3_FORCE_PATH_STYLE: "1",
-    };
+    // the node's own store stays the database: only the S3 variables are given
+    const { EDOC_BLOB_STORE: _, ...aws } = s3.env("migrated");
+    const env = { EDOC_DATA_DIR: dataDir, ...aws };
     // the S3 server down: stops with exit 1, nothing claimed
     await s3.kill();
     const down = await edoc(env, "blobs", "migrate", "--to", "s3://edoc-test/migrated");

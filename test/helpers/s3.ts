@@ -22,6 +22,8 @@ export interface TestS3 {
   endpoint: string;
   /** The store spec of a key prefix of the bucket, as EDOC_BLOB_STORE=s3://edoc-test/PREFIX with the AWS variables gives it. */
   store(prefix: string): BlobStoreSpec;
+  /** The same as the environment of a node process (EDOC_BLOB_STORE and the AWS variables). */
+  env(prefix: string): Record<string, string>;
   /** SIGKILL: connections in progress break. */
   kill(): Promise<void>;
   /** Starts it again on the same port and directory (objects kept). */
@@ -48,6 +50,14 @@ export async function startS3(dir: string): Promise<TestS3> {
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
+    env: (prefix) => ({
+      EDOC_BLOB_STORE: `s3://${BUCKET}/${prefix}`,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      EDOC_S3_FORCE_PATH_STYLE: "1",
+    }),
     store: (prefix) => ({ kind: "s3", bucket: BUCKET, prefix, endpoint, region: "us-east-1", accessKeyId: "S3RVER", secretAccessKey: "S3RVER", forcePathStyle: true }),
     async kill() {
       child.kill("SIGKILL");

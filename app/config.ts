@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ORGAN_ID_STRICT } from "../envelopes/index.ts";
+import type { BlobStoreSpec } from "../storage/index.ts";
 
 /** A setting the node was given is not acceptable; the message is one sentence naming it. */
 export class SetupError extends Error {
@@ -127,6 +128,20 @@ const bearerSecret: Kind<string> = {
   expected: "16 to 256 printable ASCII characters without spaces (e.g. `openssl rand -hex 32`)",
 };
 
+// where blobs' bytes live: the database, a directory (absolute path), or a bucket with a key prefix
+type BlobStoreName = { kind: "db" } | { kind: "fs"; dir: string } | { kind: "s3"; bucket: string; prefix: string };
+const blobStore: Kind<BlobStoreName> = {
+  schema: z.string().transform((v, ctx): BlobStoreName => {
+    if (v === "db") return { kind: "db" };
+    if (/^fs:\/./.test(v)) return { kind: "fs", dir: resolve(v.slice(3)) };
+    const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([\x21-\x7e]*))?$/.exec(v);
+    if (s3) return { kind: "s3", bucket: s3[1], prefix: (s3[2] ?? "").replace(/\/+$/, "") };
+    ctx.addIssue({ code: "custom", message: "not a blob store" });
+    return z.NEVER;
+  }),
+  expected: "db, fs:/ABSOLUTE/PATH or s3://BUCKET/PREFIX",
+};
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -153,6 +168,16 @@ export const VARIABLES = {
     meaning: "PostgreSQL: the most connections one node process opens for requests; the delivery worker's pool adds 4, and LISTEN and the scheduled jobs' lock 1 each (see README \"Deployment: several node processes, one PostgreSQL\").",
   }),
   EDOC_DB_SCHEMA: declare({ kind: schemaName, shownDefault: "the database's default", meaning: "The PostgreSQL schema to use, created when missing (tests isolate themselves this way)." }),
+  EDOC_BLOB_STORE: declare({
+    kind: blobStore,
+    default: "db",
+    meaning: "Where the bytes of packets and attachments are kept: `db` (in the database, 1 MiB chunks), `fs:/PATH` (a directory) or `s3://BUCKET/PREFIX` (an S3-compatible object store); `bin/edoc blobs migrate` moves them.",
+  }),
+  AWS_ENDPOINT_URL: declare({ kind: httpUrl, shownDefault: "AWS's own", meaning: "The S3 endpoint of an `s3://` blob store (an S3-compatible server's URL)." }),
+  AWS_REGION: declare({ kind: text, default: "us-east-1", meaning: "The region of an `s3://` blob store." }),
+  AWS_ACCESS_KEY_ID: declare({ kind: text, shownDefault: "the AWS SDK's other sources", meaning: "The access key of an `s3://` blob store (with `AWS_SECRET_ACCESS_KEY`)." }),
+  AWS_SECRET_ACCESS_KEY: declare({ kind: text, shownDefault: "the AWS SDK's other sources", meaning: "The secret key of an `s3://` blob store.", secret: true }),
+  EDOC_S3_FORCE_PATH_STYLE: declare({ kind: oneOf(["0", "1"]), default: "0", meaning: "`1`: address the bucket in the path (`ENDPOINT/BUCKET/KEY`), as servers without bucket host names need." }),
   EDOC_MASTER_KEY: declare({
     kind: key32,
     shownDefault: "`master.key` in `EDOC_DATA_DIR`",
@@ -247,6 +272,8 @@ export interface Config {
   publicUrl: string;
   /** Whether EDOC_PUBLIC_URL was set: with PORT=0 the node knows its URL only once it listens. */
   publicUrlSet: boolean;
+  /** Where blobs' bytes live (EDOC_BLOB_STORE and, for S3, the AWS variables). */
+  blobStore: BlobStoreSpec;
   /** Undefined: `master.key` in the data directory. */
   masterKey?: string;
   /** Largest accepted upload per file and largest inbound packet. */
@@ -327,6 +354,21 @@ function read(env: Env, name: VariableName): unknown {
   throw new SetupError(`${name} ${shown} is not ${d.kind.expected}`);
 }
 
+/** The blob store EDOC_BLOB_STORE names (or `value`, read like it: `blobs migrate --to`), with the S3 variables of `env`. */
+export function blobStoreSpec(env: Env, value?: string): BlobStoreSpec {
+  const name = read(value === undefined ? env : { EDOC_BLOB_STORE: value }, "EDOC_BLOB_STORE")!;
+  // read whatever the store: a bad value is a mistake whether or not it is used today
+  const s3 = {
+    endpoint: read(env, "AWS_ENDPOINT_URL"),
+    region: read(env, "AWS_REGION"),
+    accessKeyId: read(env, "AWS_ACCESS_KEY_ID"),
+    secretAccessKey: read(env, "AWS_SECRET_ACCESS_KEY"),
+    forcePathStyle: read(env, "EDOC_S3_FORCE_PATH_STYLE") === "1",
+  };
+  if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) throw new SetupError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both or neither");
+  return name.kind === "s3" ? { ...name, ...s3 } : name;
+}
+
 /** Reads and checks the configuration; SetupError on the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = read(env, "PORT")!;
@@ -352,6 +394,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbPoolMax: read(env, "EDOC_DB_POOL_MAX")!,
     publicUrl: publicUrl ?? `http://localhost:${port}`,
     publicUrlSet: publicUrl !== undefined,
+    blobStore: blobStoreSpec(env),
     masterKey: read(env, "EDOC_MASTER_KEY"),
     maxUploadBytes: read(env, "EDOC_MAX_UPLOAD_BYTES")!,
     maxPacketBytes: read(env, "EDOC_MAX_PACKET_BYTES")!,

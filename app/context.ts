@@ -33,7 +33,7 @@ export async function openContext(config: Config, log: Logger = pino({ base: { n
   if (notMine.length) log.warn({ notMine }, `files of the data directory ${config.dataDir} belong to another account and are open to others: run the node as their owner, or fix them (chmod go-rwx)`);
   let storage: Storage;
   try {
-    storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema, poolMax: config.dbPoolMax, warn: (m) => log.warn({ component: "knex" }, m) });
+    storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.schema, poolMax: config.dbPoolMax, blobStore: config.blobStore, warn: (m) => log.warn({ component: "knex" }, m) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const where = config.databaseUrl ? "the PostgreSQL database of DATABASE_URL" : `the SQLite database in ${config.dataDir}`;

@@ -23,6 +23,7 @@ import {
 } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
+import { storeFirst } from "./documents.ts";
 import { refreshQueueMetrics } from "./ops.ts";
 import { recordRelayed, relayThroughHub, type RelayOutcome } from "./vdxp.ts";
 
@@ -200,7 +201,7 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/xml", "content-length": String(size), [RECIPIENT_HEADER]: d.organId },
-        body: readBlob(db, d.packetSha256) as unknown as BodyInit,
+        body: readBlob(db, storage.blobs, d.packetSha256) as unknown as BodyInit,
         duplex: "half",
         signal: AbortSignal.timeout(cfg.timeoutMs),
       } as RequestInit);
@@ -235,11 +236,12 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       return wrong(`the receipt is about ${p.header.ResponseFor.OrganId} ${p.header.ResponseFor.DocumentId}, not this document`);
     }
     const blob = preparedBytes(receipt);
+    await storeFirst(ctx, [blob]);
     const recorded = await storage.write(async (trx) => {
       if (!(await finishAttempt(trx, d.id, ctx.workerId, { state: "delivered" }))) return false;
       const held = (await listStatuses(trx, doc.id)).some((s) => s.code === "01" && s.from === d.organId && s.direction === "received");
       if (!held) {
-        await putBlobs(trx, [blob]);
+        await putBlobs(trx, storage.blobs, [blob]);
         await addStatus(trx, {
           document: doc.id,
           code: "01",

@@ -47,9 +47,11 @@ import {
   markBusinessState,
   prepareFile,
   preparedBytes,
+  type PreparedBlob,
   putBlobs,
   addPendingTimestamp,
   keptTimestampsFor,
+  storeBlobs,
   readBlob,
   resendFailed,
   searchDocuments,
@@ -189,12 +191,27 @@ export async function searchAgencyDocuments(ctx: AppContext, caller: Caller, que
   return { items: await documentRecords(ctx, found.items), page: found.page, pageSize: found.pageSize, hasMore: found.hasMore };
 }
 
+/**
+ * Puts blobs in the node's blob store before the transaction that references them (a store other
+ * than the database holds them durably before that commit); a store that does not answer fails
+ * the whole operation, with nothing recorded.
+ */
+export async function storeFirst(ctx: AppContext, blobs: readonly PreparedBlob[]): Promise<void> {
+  try {
+    await storeBlobs(ctx.storage.blobs, blobs);
+  } catch (err) {
+    const store = ctx.storage.blobs.name;
+    ctx.log.error({ err, store }, "the blob store refused a write");
+    throw new AppError("unavailable", `the blob store (${store}) cannot store the content now; nothing was recorded, try again later`);
+  }
+}
+
 /** The stored packet, byte-exact. */
 export async function documentPacket(ctx: AppContext, doc: DocumentRow): Promise<{ size: number; sha256: string; bytes: AsyncIterable<Buffer> }> {
   const db = ctx.storage.db;
   const size = await blobSize(db, doc.packetSha256);
   if (size === null) throw new AppError("internal", `the stored packet of document ${doc.id} is missing`);
-  return { size, sha256: doc.packetSha256, bytes: readBlob(db, doc.packetSha256) };
+  return { size, sha256: doc.packetSha256, bytes: readBlob(db, ctx.storage.blobs, doc.packetSha256) };
 }
 
 /** Attachment `n` (from 1) of the document. */
@@ -205,7 +222,7 @@ export async function documentAttachment(ctx: AppContext, doc: DocumentRow, n: s
   if (!a) {
     throw notFound(attachments.length ? `no attachment ${JSON.stringify(n)}: this document has attachments 1 to ${attachments.length}` : "this document has no attachments");
   }
-  return { ...a, name: stripBidiControls(a.name), bytes: readBlob(db, a.sha256) };
+  return { ...a, name: stripBidiControls(a.name), bytes: readBlob(db, ctx.storage.blobs, a.sha256) };
 }
 
 // ---- sending ------------------------------------------------------------------------------------
@@ -295,10 +312,11 @@ export async function sendDocument(
     const packet = "bytes" in signed ? preparedBytes(signed.bytes) : await prepareFile(packetPath);
     const blobs = await Promise.all(files.map((f) => prepareFile(f.path)));
     const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
+    await storeFirst(ctx, [packet, ...blobs]);
     const row = await ctx.storage
       .write(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
-        await putBlobs(trx, [packet, ...blobs]);
+        await putBlobs(trx, ctx.storage.blobs, [packet, ...blobs]);
         if (!stamped) await addPendingTimestamp(trx, packet.sha256, ctx.now());
         const stored = await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
         if (opts.sendKey) await claimSendKey(trx, { localOrgan: caller.organId, key: opts.sendKey, document: id });
@@ -375,11 +393,12 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
     packets.push({ target, ...(await stampOwnBytes(ctx, signStatus(status, identity))) });
   }
   const blobs = packets.map((p) => preparedBytes(p.bytes));
+  await storeFirst(ctx, blobs);
   await ctx.storage.write(async (trx) => {
     // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
     await lockDocument(trx, doc.id);
     checkOrder(await listStatuses(trx, doc.id));
-    await putBlobs(trx, blobs);
+    await putBlobs(trx, ctx.storage.blobs, blobs);
     for (const [i, p] of packets.entries()) {
       if (!p.stamped) await addPendingTimestamp(trx, blobs[i].sha256, ctx.now());
       await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blobs[i], description: text, timestamp: signedAt });

@@ -340,6 +340,10 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
   ["cannot open {where:message}: {why}", "không mở được {where}: {why}"],
   ["the PostgreSQL database of DATABASE_URL", "cơ sở dữ liệu PostgreSQL của DATABASE_URL"],
   ["the SQLite database in {dir}", "cơ sở dữ liệu SQLite trong {dir}"],
+  [
+    "the blob store ({store}) cannot store the content now; nothing was recorded, try again later",
+    "kho lưu tệp ({store}) hiện không lưu được nội dung; chưa có gì được ghi nhận, vui lòng thử lại sau",
+  ],
   ["/metrics needs Authorization: Bearer with the node's metrics token (EDOC_METRICS_TOKEN)", "/metrics cần tiêu đề Authorization: Bearer kèm mã truy cập số liệu của nút (EDOC_METRICS_TOKEN)"],
   [
     "/metrics answers only on this node's own machine (loopback); to scrape it from elsewhere, set EDOC_METRICS_TOKEN and send it as a bearer token",

@@ -6,7 +6,7 @@ export { backupNode } from "./backup.ts";
 export { readAudit, linkAuditLog, startAuditChain, verifyAuditLog } from "./audit.ts";
 export { DOCUMENT_KINDS, agencyNames, recipientChoices, sendComposed, suggestOutgoingNumber, type RecipientGroup } from "./compose.ts";
 export { agencyIndicators, type Indicators } from "./indicators.ts";
-export { SetupError,  loadConfig, type Config } from "./config.ts";
+export { SetupError, blobStoreSpec, loadConfig, type Config } from "./config.ts";
 export { cliActor, openContext, tokenCaller, type AppContext, type Caller } from "./context.ts";
 export { RECIPIENT_HEADER, retryDelay, startDeliveryWorker } from "./delivery.ts";
 export {

@@ -52,6 +52,7 @@ import {
   type DocumentRow,
 } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
+import { storeFirst } from "./documents.ts";
 import { AppError, conflict, invalid, notFound } from "./errors.ts";
 import { acceptUnsigned, type ReceivedContent } from "./unsigned.ts";
 import { stampOwnBytes } from "./timestamps.ts";
@@ -154,7 +155,7 @@ async function refuse(ctx: AppContext, body: ReceivedBody, report: VerificationR
 async function storedReceipt(ctx: AppContext, doc: DocumentRow): Promise<Buffer> {
   const receipt = (await listStatuses(ctx.storage.db, doc.id)).find((s) => s.code === "01" && s.direction === "sent");
   if (!receipt) throw new AppError("internal", `the receipt of document ${doc.id} is missing`);
-  return blobBytes(ctx.storage.db, receipt.packetSha256);
+  return blobBytes(ctx.storage.db, ctx.storage.blobs, receipt.packetSha256);
 }
 
 /** The signed 01 (Đã đến) status packet a local recipient returns for an edoc, and its Timestamp. */
@@ -235,10 +236,12 @@ async function receiveEdoc(
       ),
     };
     const { packet, attachments } = blobs;
+    const all = [packet, ...attachments.map((a) => a.blob), ...[...receipts.values()].map((r) => r.blob)];
+    await storeFirst(ctx, all);
     try {
       created = await ctx.storage.write(async (trx) => {
         const made = new Map<string, { id: string; receipt: Buffer }>();
-        await putBlobs(trx, [packet, ...attachments.map((a) => a.blob), ...[...receipts.values()].map((r) => r.blob)]);
+        await putBlobs(trx, ctx.storage.blobs, all);
         for (const organ of missing) {
           if (await findDocument(trx, key(organ))) continue;
           const id = randomUUID();
@@ -333,6 +336,7 @@ async function receiveStatus(
   }
   const found = doc;
   const blob = preparedBytes("bytes" in source ? source.bytes : await readFile(source.path));
+  await storeFirst(ctx, [blob]);
   const record = () => ctx.storage.write(async (trx) => {
     // one status at a time per document, so that the order check sees every earlier status
     await lockDocument(trx, found.id);
@@ -342,7 +346,7 @@ async function receiveStatus(
     if (held) return { duplicate: true as const, samePacket: held.packetSha256 === body.sha256 };
     const problem = statusProblem(previous.filter((s) => s.from === from || s.to === from), { code, timestamp: timestamp.toISOString() });
     if (problem) return { problem };
-    await putBlobs(trx, [blob]);
+    await putBlobs(trx, ctx.storage.blobs, [blob]);
     const description = h.Description?.trim() || STATUS_CODES[code as StatusCode];
     await addStatus(trx, { document: found.id, code, from, to: about.OrganId, direction: "received", packet: blob, description, timestamp, headerDigest });
     // the receipt (01) only proves arrival; the delivery state shows the later codes

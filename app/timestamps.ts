@@ -22,6 +22,7 @@ import {
   timestampRetryLater,
   unarchivedItems,
   type Db,
+  type Storage,
 } from "../storage/index.ts";
 
 /** Why a stamp could not be had: the TSA unreachable, or its answer not acceptable. */
@@ -108,7 +109,7 @@ export async function stampPending(ctx: AppContext): Promise<number> {
   let stamped = 0;
   for (const row of await listPendingTimestamps(db, ctx.now(), 100)) {
     try {
-      const head = await blobHead(db, row.packetSha256);
+      const head = await blobHead(db, ctx.storage.blobs, row.packetSha256);
       const token = await fetchTimestamp(tsa.url, stampedSignatureValue(head), trust, tsa.timeoutMs);
       await storeTimestamp(db, row.packetSha256, token, ctx.now());
       stamped++;
@@ -122,9 +123,9 @@ export async function stampPending(ctx: AppContext): Promise<number> {
 }
 
 /** The first bytes of a stored packet, up to its signature's end (a packet may be gigabytes). */
-async function blobHead(db: Db, sha256: string): Promise<string> {
+async function blobHead(db: Db, store: Storage["blobs"], sha256: string): Promise<string> {
   let head = "";
-  for await (const chunk of readBlob(db, sha256)) {
+  for await (const chunk of readBlob(db, store, sha256)) {
     head += chunk.toString("latin1");
     if (head.includes("</ds:Signature>")) break;
   }

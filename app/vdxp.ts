@@ -151,7 +151,7 @@ export async function relayThroughHub(ctx: AppContext, d: Delivery, doc: Documen
   if (size === null) return { state: "failed", error: `the stored packet ${d.packetSha256} is missing` };
   try {
     const hubDocId = await hubClient(cfg, ctx.config.delivery.timeoutMs).sendEdoc(
-      { sha256: d.packetSha256, size, bytes: readBlob(db, d.packetSha256) },
+      { sha256: d.packetSha256, size, bytes: readBlob(db, ctx.storage.blobs, d.packetSha256) },
       { from: doc.localOrgan, messageType: d.kind, to: [d.organId] },
     );
     return { state: "relayed", hubDocId };

@@ -62,9 +62,9 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
     const input: EvidenceInput = {
       record: { id: doc.id, documentId: doc.documentId, direction: doc.direction, from: doc.from, to, code: doc.code, subject: doc.header?.Subject ?? doc.subject },
       packet: { path: packetPath },
-      attachments: attachments.map((a) => ({ name: a.name, bytes: readBlob(db, a.sha256) })),
+      attachments: attachments.map((a) => ({ name: a.name, bytes: readBlob(db, ctx.storage.blobs, a.sha256) })),
       statuses: await Promise.all(
-        statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, s.packetSha256), timestamp: (await getKeptTimestamp(db, s.packetSha256)) ?? undefined })),
+        statuses.map(async (s) => ({ code: s.code, from: s.from, at: s.at, packet: await blobBytes(db, ctx.storage.blobs, s.packetSha256), timestamp: (await getKeptTimestamp(db, s.packetSha256)) ?? undefined })),
       ),
       packetTimestamp: (await getKeptTimestamp(db, doc.packetSha256)) ?? undefined,
       archive: await archiveProofsFor(db, [doc.packetSha256, ...attachments.map((a) => a.sha256), ...statuses.map((s) => s.packetSha256)]),
@@ -91,7 +91,7 @@ export async function withPacketFile<T>(ctx: AppContext, doc: DocumentRow, use: 
   await mkdir(tmpDir, { recursive: true });
   const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
   try {
-    await pipeline(Readable.from(readBlob(ctx.storage.db, doc.packetSha256)), createWriteStream(packetPath, { flags: "wx" }));
+    await pipeline(Readable.from(readBlob(ctx.storage.db, ctx.storage.blobs, doc.packetSha256)), createWriteStream(packetPath, { flags: "wx" }));
     return await use(packetPath);
   } finally {
     await rm(packetPath, { force: true });

@@ -232,6 +232,25 @@ function program(): Command {
     .argument("[DIR]", "where to write the backup")
     .action(run(async (dir: string | undefined) => (await node()).backup(dir)));
 
+  const blobs = edoc.command("blobs").description("The blob store (EDOC_BLOB_STORE): where the bytes of packets and attachments are kept.");
+  blobs
+    .command("migrate")
+    .usage("--to s3://BUCKET/PREFIX|fs:/PATH")
+    .description(
+      "Copies every blob of the node's store (EDOC_BLOB_STORE, default the database) to another store, reading each back to check its SHA-256. " +
+        "Resumable: a run cut short continues where it stopped. Then start the node with EDOC_BLOB_STORE set to the new store. " +
+        "The S3 store reads AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and EDOC_S3_FORCE_PATH_STYLE. " +
+        NODE_ENV,
+    )
+    .option("--to <STORE>", "s3://BUCKET/PREFIX or fs:/ABSOLUTE/PATH")
+    .action(run(async (opts) => (await node()).blobsMigrate(opts)));
+  blobs
+    .command("sweep")
+    .usage("[--grace-hours N]")
+    .description("Deletes the objects of the node's blob store that no document references (left by a write that failed or crashed) once they are older than the grace. " + NODE_ENV)
+    .addOption(new Option("--grace-hours <N>", "only objects last written more than this many hours ago").default("24"))
+    .action(run(async (opts) => (await node()).blobsSweep(opts)));
+
   // a group's help lists each subcommand's whole usage, as its own help shows it
   for (const group of edoc.commands.filter((c) => c.commands.length)) {
     group.addHelpText("after", `\nUsage of each command:\n${group.commands.map((c) => `  edoc ${group.name()} ${c.name()} ${c.usage()}`).join("\n")}`);

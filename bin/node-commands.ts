@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import {
   AppError,
+  SetupError,
   addAgency,
+  blobStoreSpec,
   addCrl,
   addTrustAnchors,
   changePassword,
@@ -32,7 +34,7 @@ import {
   type Caller,
 } from "../app/index.ts";
 import { fingerprint, loadIdentityP12, parseCertificates, parseCrl, type Identity } from "../signing/index.ts";
-import { getLocalAgency, listLocalAgencies } from "../storage/index.ts";
+import { getLocalAgency, listLocalAgencies, migrateBlobs, openBlobStore, sweepBlobs } from "../storage/index.ts";
 import { InputError, readInput } from "./input.ts";
 
 const say = (text: string) => process.stdout.write(text + "\n");
@@ -332,6 +334,53 @@ export function backup(dir: string | undefined): Promise<number> {
     say(`backup: ${b.path}`);
     say(`  ${b.bytes} bytes, ${b.documents} documents, sha256 ${b.sha256} (also in ${b.path}.sha256)`);
     say(`  the master key is not in the backup: keep its copy (${ctx.config.masterKey ? "EDOC_MASTER_KEY" : "master.key of the data directory"}) apart from it; a restore needs both`);
+    return 0;
+  });
+}
+
+// ---- blob stores ------------------------------------------------------------------------------
+
+/** Copies the node's blobs to the store `to` names, checking each; resumable (see migrateBlobs). */
+export async function blobsMigrate(v: { to?: string }): Promise<number> {
+  if (!v.to) throw new InputError("give the store to move the blobs to: --to s3://BUCKET/PREFIX or --to fs:/PATH");
+  let spec;
+  try {
+    spec = blobStoreSpec(process.env, v.to);
+  } catch (err) {
+    if (err instanceof SetupError) throw new InputError(err.message.replace(/^EDOC_BLOB_STORE/, "--to"));
+    throw err;
+  }
+  if (spec.kind === "db") throw new InputError("--to db: the database is where the node keeps blobs by default; give --to s3://BUCKET/PREFIX or --to fs:/PATH");
+  return withNode(async (ctx) => {
+    const to = openBlobStore(spec, ctx.storage.reader);
+    if (to.name === ctx.storage.blobs.name) throw new InputError(`the node already keeps its blobs in ${to.name} (EDOC_BLOB_STORE)`);
+    let shown = 0;
+    let r;
+    try {
+      r = await migrateBlobs(ctx.storage.reader, ctx.storage.blobs, to, (p) => {
+        if (p.done === p.total || Date.now() - shown > 2000) {
+          shown = Date.now();
+          process.stderr.write(`${p.done}/${p.total} blobs checked\n`);
+        }
+      });
+    } catch (err) {
+      // the blobs checked so far stay: a run after the store answers again resumes
+      process.stderr.write(`edoc blobs migrate: stopped: ${(err as Error).message}; run it again to resume\n`);
+      return 1;
+    }
+    say(`${r.checked} blobs in ${to.name}, each read back and its SHA-256 checked; ${r.copied} copied now (${r.bytes} bytes).`);
+    say(`Stop the node, run this again (it copies what arrived meanwhile), then start the node with EDOC_BLOB_STORE=${to.name}.`);
+    return 0;
+  });
+}
+
+/** Deletes what the node's blob store holds that no row references, older than the grace. */
+export function blobsSweep(v: { graceHours?: string }): Promise<number> {
+  const hours = Number(v.graceHours ?? "24");
+  if (!/^\d{1,5}$/.test(v.graceHours ?? "24") || hours < 1) throw new InputError("--grace-hours must be a whole number of hours, at least 1 (longer than the longest upload)");
+  return withNode(async (ctx) => {
+    const n = await sweepBlobs(ctx.storage.reader, ctx.storage.blobs, hours * 3_600_000);
+    say(`${n} unreferenced objects older than ${hours} h deleted from ${ctx.storage.blobs.name}`);
     return 0;
   });
 }

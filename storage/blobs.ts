@@ -1,11 +1,13 @@
-// Content-addressed blobs (SHA-256), stored in the database in 1 MiB chunks: packets byte-exact
-// and attachments of any size stream in and out, and a blob is written in the same transaction as
-// the record that points to it (no half documents). A blob is hashed before its transaction and
-// inserted once under its hash.
+// Content-addressed blobs (SHA-256): a row in `blobs` (hash, size) that records point to, and the
+// bytes in a blob store (stores.ts). The default store keeps them in the database in 1 MiB chunks,
+// written in the same transaction as the record that points to them (no half documents); the
+// others write them before that transaction (storeBlobs). A blob is hashed before its transaction
+// and inserted once under its hash.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import type { Db } from "./db.ts";
+import type { Knex } from "knex";
+import type { Db } from "./handle.ts";
 
 const CHUNK = 1 << 20;
 /** Content up to this size is kept in memory between its hash and its insert; bigger is read again. */
@@ -14,6 +16,21 @@ const IN_MEMORY = 8 * CHUNK;
 export interface BlobRef {
   sha256: string;
   size: number;
+}
+
+/** Where a blob's bytes live (EDOC_BLOB_STORE; stores.ts), keyed by their SHA-256. */
+export interface BlobStore {
+  kind: "db" | "fs" | "s3";
+  /** As EDOC_BLOB_STORE says it (without credentials). */
+  name: string;
+  /** Makes the bytes durable (the database store: nothing, putBlobs writes them with the row). */
+  put(blob: PreparedBlob): Promise<void>;
+  /** The bytes in order; fails when the store holds other than `size` bytes. */
+  get(sha256: string, size: number): AsyncIterable<Buffer>;
+  has(sha256: string): Promise<boolean>;
+  delete(sha256: string): Promise<void>;
+  /** Every object of the store with its last write; a leftover of an interrupted write has no sha256. */
+  list(): AsyncIterable<{ sha256: string | null; at: Date; remove(): Promise<void> }>;
 }
 
 /** A blob hashed before its transaction, with its bytes for the insert. */
@@ -77,12 +94,18 @@ async function* rechunked(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>
   if (pendingBytes) yield Buffer.concat(pending, pendingBytes);
 }
 
+/** Makes prepared blobs durable in their store: call it before the transaction that references them. */
+export async function storeBlobs(store: BlobStore, blobs: readonly PreparedBlob[]): Promise<void> {
+  for (const b of new Map(blobs.map((b) => [b.sha256, b])).values()) await store.put(b);
+}
+
 /**
- * Stores prepared blobs, each once: one insert of their rows, and the chunks of those that were
- * not stored yet (a concurrent writer of the same content waits on the unique index and then
- * finds it stored). In memory, all chunks in one statement per 8 MiB.
+ * Records prepared blobs, each once: one insert of their rows and, in the database store, the
+ * chunks of those that were not stored yet (a concurrent writer of the same content waits on the
+ * unique index and then finds it stored). In memory, all chunks in one statement per 8 MiB. The
+ * other stores hold the bytes already (storeBlobs, before this transaction).
  */
-export async function putBlobs(db: Db, blobs: readonly PreparedBlob[]): Promise<BlobRef[]> {
+export async function putBlobs(db: Db, store: BlobStore, blobs: readonly PreparedBlob[]): Promise<BlobRef[]> {
   const unique = [...new Map(blobs.map((b) => [b.sha256, b])).values()];
   if (unique.length) {
     const now = new Date();
@@ -91,51 +114,77 @@ export async function putBlobs(db: Db, blobs: readonly PreparedBlob[]): Promise<
         (r: { sha256: string } | string) => (typeof r === "string" ? r : r.sha256),
       ),
     );
-    let rows: Array<{ sha256: string; seq: number; data: Buffer }> = [];
-    let rowBytes = 0;
-    const flush = async () => {
-      if (rows.length) await db("blob_chunks").insert(rows);
-      rows = [];
-      rowBytes = 0;
-    };
-    for (const b of unique) {
-      if (!inserted.has(b.sha256)) continue;
-      let seq = 0;
-      for await (const data of b.chunks()) {
-        rows.push({ sha256: b.sha256, seq: seq++, data });
-        rowBytes += data.length;
-        if (rowBytes >= IN_MEMORY) await flush();
-      }
-    }
-    await flush();
+    if (store.kind === "db") for (const b of unique) if (inserted.has(b.sha256)) await insertChunks(db, b.sha256, b.chunks());
   }
   return blobs.map((b) => ({ sha256: b.sha256, size: b.size }));
 }
 
-/** Stores bytes in memory and returns their SHA-256; an existing blob is reused. */
-export async function putBlob(db: Db, bytes: Buffer): Promise<BlobRef> {
-  return (await putBlobs(db, [preparedBytes(bytes)]))[0];
+/** A blob's chunks as rows of `blob_chunks`, in statements of about 8 MiB. */
+async function insertChunks(db: Db, sha256: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
+  let rows: Array<{ sha256: string; seq: number; data: Buffer }> = [];
+  let rowBytes = 0;
+  let seq = 0;
+  for await (const data of chunks) {
+    rows.push({ sha256, seq: seq++, data });
+    rowBytes += data.length;
+    if (rowBytes >= IN_MEMORY) {
+      await db("blob_chunks").insert(rows);
+      rows = [];
+      rowBytes = 0;
+    }
+  }
+  if (rows.length) await db("blob_chunks").insert(rows);
 }
 
-/** The blob's bytes in order, one chunk at a time (flat memory). */
-export async function* readBlob(db: Db, sha256: string): AsyncGenerator<Buffer> {
-  const blob = await db("blobs").where({ sha256 }).first("size");
-  if (!blob) throw new Error(`blob ${sha256} not found`);
-  for (let seq = 0; seq * CHUNK < Number(blob.size); seq++) {
-    const row = await db("blob_chunks").where({ sha256, seq }).first("data");
-    if (!row) throw new Error(`blob ${sha256} lacks its chunk ${seq}`);
-    yield Buffer.from(row.data);
-  }
+/** Stores bytes in memory and returns their SHA-256; an existing blob is reused (for tests and small content). */
+export async function putBlob(db: Db, store: BlobStore, bytes: Buffer): Promise<BlobRef> {
+  const blob = preparedBytes(bytes);
+  await storeBlobs(store, [blob]);
+  return (await putBlobs(db, store, [blob]))[0];
+}
+
+/** The blob's bytes in order, one chunk at a time (flat memory), from its store. */
+export async function* readBlob(db: Db, store: BlobStore, sha256: string): AsyncGenerator<Buffer> {
+  const size = await blobSize(db, sha256);
+  if (size === null) throw new Error(`blob ${sha256} not found`);
+  yield* store.get(sha256, size);
 }
 
 /** The whole blob in memory: for packets and status packets known to be small. */
-export async function blobBytes(db: Db, sha256: string): Promise<Buffer> {
+export async function blobBytes(db: Db, store: BlobStore, sha256: string): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const chunk of readBlob(db, sha256)) parts.push(chunk);
+  for await (const chunk of readBlob(db, store, sha256)) parts.push(chunk);
   return Buffer.concat(parts);
 }
 
 export async function blobSize(db: Db, sha256: string): Promise<number | null> {
   const row = await db("blobs").where({ sha256 }).first("size");
   return row ? Number(row.size) : null;
+}
+
+/** The database store: the bytes in `blob_chunks`, written with their row (putBlobs). */
+export function databaseStore(db: Knex): BlobStore {
+  return {
+    kind: "db",
+    name: "db",
+    async put() {},
+    async *get(sha256, size) {
+      for (let seq = 0; seq * CHUNK < size; seq++) {
+        const row = await db("blob_chunks").where({ sha256, seq }).first("data");
+        if (!row) throw new Error(`blob ${sha256} lacks its chunk ${seq}`);
+        yield Buffer.from(row.data);
+      }
+    },
+    async has(sha256) {
+      const size = await blobSize(db, sha256);
+      if (size === null) return false;
+      const chunks = await db("blob_chunks").where({ sha256 }).count({ n: "*" }).first();
+      return Number(chunks?.n) === Math.ceil(size / CHUNK);
+    },
+    async delete(sha256) {
+      await db("blob_chunks").where({ sha256 }).delete();
+    },
+    // the chunks live and go with their rows: nothing here is unreferenced
+    async *list() {},
+  };
 }

@@ -4,9 +4,11 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { knexConfig } from "../knexfile.ts";
+import type { BlobStore } from "./blobs.ts";
+import { openBlobStore, type BlobStoreSpec } from "./stores.ts";
 
-/** A connection or a transaction: every storage function takes either. */
-export type Db = Knex | Knex.Transaction;
+import type { Db } from "./handle.ts";
+export type { Db };
 
 /**
  * Which writers a short transaction queues with: the clerks' and peers' documents, or the
@@ -26,6 +28,8 @@ export interface Storage {
   reader: Knex;
   dialect: "sqlite" | "pg";
   dataDir: string;
+  /** Where the blobs' bytes live (EDOC_BLOB_STORE): the database by default. */
+  blobs: BlobStore;
   /**
    * Runs `fn` as one short transaction (nothing awaited in it but SQL) and resolves once it is
    * committed and durable. On SQLite the writer commits every transaction pending at that moment
@@ -56,6 +60,8 @@ export interface StorageOptions {
   schema?: string;
   /** PostgreSQL: the most connections of the writer's pool (default 10). */
   poolMax?: number;
+  /** EDOC_BLOB_STORE (default: the database). */
+  blobStore?: BlobStoreSpec;
   /** Where knex's own warnings go (default: nowhere). */
   warn?: (message: string) => void;
 }
@@ -113,6 +119,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     reader,
     dialect: pg ? "pg" : "sqlite",
     dataDir: opts.dataDir,
+    blobs: openBlobStore(opts.blobStore ?? { kind: "db" }, reader),
     write: pg ? (fn, lane = "documents") => (lane === "deliveries" ? reader : db).transaction(fn) : groupCommit(db),
     queued,
     onQueued(listener) {

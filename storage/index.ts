@@ -3,7 +3,8 @@
 // the audit log.
 export { backupSqlite, databaseAnswers, openStorage, isUniqueViolation, type Db, type Storage } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
-export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
+export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, storeBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
+export { migrateBlobs, openBlobStore, sweepBlobs, type BlobStoreSpec } from "./stores.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {

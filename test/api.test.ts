@@ -141,8 +141,8 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       identity,
     );
     await t.node.storage.db.transaction(async (trx) => {
-      const packet = await putBlob(trx, bytes);
-      const att = await putBlob(trx, file);
+      const packet = await putBlob(trx, t.node.storage.blobs, bytes);
+      const att = await putBlob(trx, t.node.storage.blobs, file);
       await insertDocument(trx, {
         id,
         direction: "in",
@@ -154,7 +154,7 @@ onEachDatabase("HTTP API /api/v1", (database) => {
         attachments: [{ name: edoc.attachments[0].AttachmentName, contentType: "application/pdf", blob: att }],
         status: "received",
       });
-      await addStatus(trx, { document: id, code: "01", from: to, to: from, direction: "sent", packet: await putBlob(trx, receipt), description: "Đã đến" });
+      await addStatus(trx, { document: id, code: "01", from: to, to: from, direction: "sent", packet: await putBlob(trx, t.node.storage.blobs, receipt), description: "Đã đến" });
     });
     return id;
   }
@@ -512,7 +512,7 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       expect(envelope.status).to.equal(200);
       expect(envelope.headers.get("content-type")).to.equal("application/xml");
       const row = await t.node.storage.db("documents").where({ id: rec.id }).first();
-      expect(envelope.body.equals(await blobBytes(t.node.storage.db, row.packet_sha256))).to.equal(true);
+      expect(envelope.body.equals(await blobBytes(t.node.storage.db, t.node.storage.blobs, row.packet_sha256))).to.equal(true);
       const { report } = await verifyPacket({ bytes: envelope.body }, await t.node.trust());
       expect(report.valid, report.errors.join("; ")).to.equal(true);
       expect(report.documentId).to.equal(rec.documentId);

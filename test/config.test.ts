@@ -17,6 +17,9 @@ const BAD: Record<string, string[]> = {
   DATABASE_URL: ["mysql://db/edoc", "/var/run/postgresql", "postgres://my db/x"],
   EDOC_DB_POOL_MAX: ["0", "1001", "2.5", "ten"],
   EDOC_DB_SCHEMA: ["1abc", "my-schema", "a;drop", "x".repeat(64)],
+  EDOC_BLOB_STORE: ["database", "fs:", "fs:relative/dir", "s3://", "s3://Bucket/x", "s3://b/x", "s3://bucket/a b", "/var/edoc/blobs"],
+  AWS_ENDPOINT_URL: ["127.0.0.1:9000", "ftp://s3.example"],
+  EDOC_S3_FORCE_PATH_STYLE: ["yes", "true", "2"],
   EDOC_MASTER_KEY: ["short", Buffer.alloc(31).toString("base64"), Buffer.alloc(33).toString("base64"), KEY.replace("=", "*")],
   EDOC_ORGAN_ID: ["G22", "000.00.00.g22", "000.00.00.G2", "0000.00.00.G22"],
   EDOC_REGISTRY_URL: ["node.example/registry/snapshot", "ftp://node.example/registry/snapshot", "https://a b", `https://${"a".repeat(500)}`],
@@ -61,6 +64,9 @@ const GOOD: Record<string, string[]> = {
   DATABASE_URL: ["postgres://postgres@127.0.0.1:5432/test", "postgresql://u:p@db/edoc?sslmode=require"],
   EDOC_DB_POOL_MAX: ["1", "40"],
   EDOC_DB_SCHEMA: ["edoc_test_0a1b2c3d4e5f", "public"],
+  EDOC_BLOB_STORE: ["db", "fs:/var/lib/edoc/blobs", "s3://edoc-archive", "s3://edoc-archive/", "s3://edoc.archive-1/node/a"],
+  AWS_ENDPOINT_URL: ["http://127.0.0.1:9000", "https://s3.hcm.example"],
+  EDOC_S3_FORCE_PATH_STYLE: ["0", "1"],
   EDOC_MASTER_KEY: [KEY, KEY.replace("=", "")],
   EDOC_ORGAN_ID: ["000.00.00.G22"],
   EDOC_REGISTRY_PUBLISHER: ["000.00.00.H41"],
@@ -126,6 +132,13 @@ describe("configuration (app/config.ts)", () => {
     expect(c.p12Password).to.equal("secret");
     expect(c.tsa).to.equal(null);
     expect(loadConfig({ EDOC_TSA_URL: "http://127.0.0.1:3180/tsa", EDOC_TSA_RETRY_MS: "5000" }).tsa).to.deep.equal({ url: "http://127.0.0.1:3180/tsa", timeoutMs: 10_000, retryMs: 5000, archiveMs: 3_600_000 });
+    expect(loadConfig({}).blobStore).to.deep.equal({ kind: "db" });
+    expect(loadConfig({ EDOC_BLOB_STORE: "fs:/srv/edoc/blobs/" }).blobStore).to.deep.equal({ kind: "fs", dir: "/srv/edoc/blobs" });
+    const s3 = { EDOC_BLOB_STORE: "s3://edoc-archive/nodes/a/", AWS_ENDPOINT_URL: "http://127.0.0.1:9000", AWS_ACCESS_KEY_ID: "AK", AWS_SECRET_ACCESS_KEY: "SK", EDOC_S3_FORCE_PATH_STYLE: "1" };
+    expect(loadConfig(s3).blobStore).to.deep.equal({
+      kind: "s3", bucket: "edoc-archive", prefix: "nodes/a", endpoint: "http://127.0.0.1:9000", region: "us-east-1", accessKeyId: "AK", secretAccessKey: "SK", forcePathStyle: true,
+    });
+    expect(() => loadConfig({ ...s3, AWS_SECRET_ACCESS_KEY: "" })).to.throw(SetupError, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together/);
     for (const [name, values] of Object.entries(GOOD)) {
       for (const v of values) expect(() => loadConfig({ [name]: v }), `${name}=${v}`).to.not.throw();
     }

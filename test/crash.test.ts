@@ -8,19 +8,22 @@
 import { expect } from "chai";
 import type { RequestListener } from "node:http";
 import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
-import { listAttachments, listDeliveries, listStatuses, openStorage, queueDepth, type Storage } from "../storage/index.ts";
+import { createHash } from "node:crypto";
+import { blobBytes, blobSize, listAttachments, listDeliveries, listStatuses, openStorage, queueDepth, type BlobStoreSpec, type Storage } from "../storage/index.ts";
 import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
-import { RECIPIENT, SENDER, testPki } from "../fixtures/index.ts";
+import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 import { killIfRunning, slowDoor, spawnChild, type Child } from "./helpers/processes.ts";
 import { waitFor } from "./helpers/wait.ts";
+import { startS3, type TestS3 } from "./helpers/s3.ts";
 
 const SCRIPT = "test/helpers/crash-sender.ts";
 const DOCUMENTS = 40;
 /** The receiver holds each answer this long after storing the packet: the window a crash hits. */
 const ANSWER_DELAY_MS = 300;
 
-type StorageOptions = { dataDir: string; databaseUrl?: string; schema?: string };
+/** A database, and (s3 runs) the blob store with the environment that names it to the child. */
+type StorageOptions = { dataDir: string; databaseUrl?: string; schema?: string; blobStore?: BlobStoreSpec; blobStoreEnv?: Record<string, string> };
 
 
 
@@ -44,6 +47,7 @@ function startSender(options: StorageOptions, extra: Record<string, string>): Ch
     EDOC_DELIVERY_POLL_MS: "20",
     CRASH_FROM: SENDER,
     CRASH_TO: RECIPIENT,
+    ...options.blobStoreEnv,
     ...extra,
   };
   return spawnChild(["--import", "tsx", SCRIPT], env);
@@ -157,8 +161,10 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
     });
   });
 
-  describe("a sender killed with SIGKILL during group commit (32 clerks sending at once)", () => {
+  for (const store of ["db", "s3"] as const) describe(`a sender killed with SIGKILL during group commit (32 clerks sending at once), blobs in ${store}`, () => {
     const SENDS = 400;
+    let s3: TestS3 | undefined;
+    const s3Dir = scratch();
     let receiver: TestNode;
     let receiverDb: ReturnType<typeof anotherDatabase>;
     let senderDbs: ReturnType<typeof anotherDatabase>;
@@ -170,6 +176,11 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       receiverDb = anotherDatabase(database());
       senderDbs = anotherDatabase(database());
       senderDb = senderDbs.options;
+      if (store === "s3") {
+        // the sender's blobs in S3: the bytes go there before each transaction that references them
+        s3 = await startS3(s3Dir.path("s3"));
+        senderDb = { ...senderDb, blobStore: s3.store("sender"), blobStoreEnv: s3.env("sender") };
+      }
       receiver = await receiverAndSender(receiverDb.options, senderDb);
     });
     after(async () => {
@@ -177,6 +188,8 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
       await receiver?.close();
       await receiverDb?.cleanup();
       await senderDbs?.cleanup();
+      await s3?.stop();
+      s3Dir.cleanup();
     });
 
     it("keeps every answered document whole, none half-stored or twice, and delivers each once after a restart", async function () {
@@ -206,10 +219,11 @@ onEachDatabase("crash recovery of the delivery queue", (database) => {
         expect(new Set(codes).size, "no document stored twice").to.equal(codes.length);
         // every clerk who was answered has the document; unanswered ones are whole or absent
         expect(codes).to.include.members(told);
+        // a blob is whole when its store gives back its row's size and SHA-256
         const blobOk = async (sha256: string) => {
-          const blob = await st.db("blobs").where({ sha256 }).first("size");
-          const chunks = await st.db("blob_chunks").where({ sha256 }).select("data");
-          return Boolean(blob) && chunks.reduce((n, c) => n + Buffer.from(c.data).length, 0) === Number(blob.size);
+          const size = await blobSize(st.db, sha256);
+          const bytes = size === null ? null : await blobBytes(st.db, st.blobs, sha256).catch(() => null);
+          return bytes?.length === size && createHash("sha256").update(bytes!).digest("hex") === sha256;
         };
         for (const d of stored) {
           expect(await blobOk(d.packet_sha256), `packet of ${d.code}`).to.equal(true);

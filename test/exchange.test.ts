@@ -171,8 +171,8 @@ function suite(database: () => TestDatabase) {
     expect(got).to.include({ status: "received", subject: doc.subject, code: doc.code });
     expect(got.report.valid).to.equal(true);
     // the packet as sent, byte for byte
-    const sent = await blobBytes(a.node.storage.db, doc.packetSha256);
-    const stored = await blobBytes(b.node.storage.db, got.packetSha256);
+    const sent = await blobBytes(a.node.storage.db, a.node.storage.blobs, doc.packetSha256);
+    const stored = await blobBytes(b.node.storage.db, b.node.storage.blobs, got.packetSha256);
     expect(stored.equals(sent)).to.equal(true);
     expect(got.packetSha256).to.equal(doc.packetSha256);
     // the attachments decoded to the very bytes the clerk uploaded
@@ -181,7 +181,7 @@ function suite(database: () => TestDatabase) {
     for (const [i, f] of [one, two].entries()) {
       expect(atts[i].sha256).to.equal(sha256(f.bytes));
       expect(atts[i].size).to.equal(f.bytes.length);
-      expect((await blobBytes(b.node.storage.db, atts[i].sha256)).equals(f.bytes)).to.equal(true);
+      expect((await blobBytes(b.node.storage.db, b.node.storage.blobs, atts[i].sha256)).equals(f.bytes)).to.equal(true);
     }
     // the receipt B signed is the one A holds
     const bStatuses = await listStatuses(b.node.storage.db, got.id);
@@ -318,8 +318,8 @@ function suite(database: () => TestDatabase) {
     await delivered(doc);
     const got = await arrived(doc);
     const before = { docs: await count(b.node, "documents"), statuses: await count(b.node, "statuses"), blobs: await count(b.node, "blobs") };
-    const receiptAtA = await blobBytes(a.node.storage.db, (await listStatuses(a.node.storage.db, doc.id))[0].packetSha256);
-    const bytes = await blobBytes(a.node.storage.db, doc.packetSha256);
+    const receiptAtA = await blobBytes(a.node.storage.db, a.node.storage.blobs, (await listStatuses(a.node.storage.db, doc.id))[0].packetSha256);
+    const bytes = await blobBytes(a.node.storage.db, a.node.storage.blobs, doc.packetSha256);
     for (const headers of [{ "content-type": "application/xml", [RECIPIENT_HEADER]: RECIPIENT }, { "content-type": "application/xml" }] as Array<Record<string, string>>) {
       const res = await post(b.url, bytes, headers);
       expect(res.status).to.equal(202);
@@ -469,7 +469,7 @@ function suite(database: () => TestDatabase) {
     await setStatus(b.node, clerk(RECIPIENT), got.id, { code: "03" });
     await stateAtA(doc, "03");
     const sent03 = (await listStatuses(b.node.storage.db, got.id)).find((s) => s.code === "03")!;
-    const again = await post(a.url, await blobBytes(b.node.storage.db, sent03.packetSha256));
+    const again = await post(a.url, await blobBytes(b.node.storage.db, b.node.storage.blobs, sent03.packetSha256));
     expect(again.status).to.equal(202);
     expect(await again.json()).to.deep.equal({ accepted: true, duplicate: true });
     expect((await listStatuses(a.node.storage.db, doc.id)).map((s) => s.code)).to.deep.equal(["01", "03"]);
@@ -521,10 +521,10 @@ function suite(database: () => TestDatabase) {
     }
     const sentByB = await listStatuses(b.node.storage.db, got.id);
     const sent04 = sentByB.find((s) => s.code === "04")!;
-    const old04 = await blobBytes(b.node.storage.db, sent04.packetSha256);
+    const old04 = await blobBytes(b.node.storage.db, b.node.storage.blobs, sent04.packetSha256);
     const before = { statuses: await listStatuses(a.node.storage.db, doc.id), blobs: await count(a.node, "blobs") };
     // the receipt too, which A took from the answer to its delivery rather than at its door
-    const receipt = await blobBytes(b.node.storage.db, sentByB.find((s) => s.code === "01")!.packetSha256);
+    const receipt = await blobBytes(b.node.storage.db, b.node.storage.blobs, sentByB.find((s) => s.code === "01")!.packetSha256);
     for (const [what, bytes] of [...rewrapped(old04), ...rewrapped(receipt).map(([w, x]): [string, Buffer] => [`the receipt, ${w}`, x])]) {
       expect(sha256(bytes), what).to.not.equal(sent04.packetSha256);
       const res = await post(a.url, bytes);
@@ -569,7 +569,7 @@ function suite(database: () => TestDatabase) {
     expect(before.map((s) => s.code)).to.deep.equal(["01", "13", "16", "13"]);
 
     // the first refusal again, in other bytes: the same status, so it does not close the second request
-    for (const [what, bytes] of rewrapped(await blobBytes(b.node.storage.db, first16.packetSha256))) {
+    for (const [what, bytes] of rewrapped(await blobBytes(b.node.storage.db, b.node.storage.blobs, first16.packetSha256))) {
       const res = await post(a.url, bytes);
       expect(res.status, what).to.equal(202);
       expect(await res.json(), what).to.deep.equal({ accepted: true, duplicate: true });
@@ -602,7 +602,7 @@ function suite(database: () => TestDatabase) {
     // A's requests replayed at B in other bytes: the same requests, already answered; nothing reopens
     const after = await listStatuses(b.node.storage.db, got.id);
     for (const sent13 of (await listStatuses(a.node.storage.db, doc.id)).filter((s) => s.code === "13")) {
-      for (const [what, bytes] of rewrapped(await blobBytes(a.node.storage.db, sent13.packetSha256))) {
+      for (const [what, bytes] of rewrapped(await blobBytes(a.node.storage.db, a.node.storage.blobs, sent13.packetSha256))) {
         const res = await post(b.url, bytes);
         expect(res.status, what).to.equal(202);
         expect(await res.json(), what).to.deep.equal({ accepted: true, duplicate: true });

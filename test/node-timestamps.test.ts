@@ -62,7 +62,7 @@ function suite(database: () => TestDatabase) {
     const number = String(++n);
     return sendDocument(a.node, clerk(SENDER), { To: [RECIPIENT], Code: `${number}/QĐ-VPCP`, Subject: `Quyết định số ${number}`, DocumentType: { Type: 1, TypeName: "Quyết định" } }, []);
   };
-  const envelope = async (t: TestNode, doc: DocumentRow) => blobBytes(t.node.storage.db, (await getDocument(t.node.storage.db, doc.id))!.packetSha256);
+  const envelope = async (t: TestNode, doc: DocumentRow) => blobBytes(t.node.storage.db, t.node.storage.blobs, (await getDocument(t.node.storage.db, doc.id))!.packetSha256);
   const record = async (t: TestNode, id: string) => documentRecord(t.node, (await getDocument(t.node.storage.db, id))!);
   const atB = (doc: DocumentRow) => waitFor(`${doc.documentId} at B`, () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
   const delivered = (doc: DocumentRow) =>
@@ -88,12 +88,12 @@ function suite(database: () => TestDatabase) {
     expect((await record(b, received.id)).verification).to.include({ level: "B-T", timestampPending: false });
     await delivered(doc);
     const receipt = (await listStatuses(a.node.storage.db, doc.id)).find((s) => s.code === "01")!;
-    const receiptBytes = await blobBytes(a.node.storage.db, receipt.packetSha256);
+    const receiptBytes = await blobBytes(a.node.storage.db, a.node.storage.blobs, receipt.packetSha256);
     expect(receiptBytes.includes(STAMPED)).to.equal(true);
     expect((await verifyPacket({ bytes: receiptBytes }, await trust(a))).report).to.include({ valid: true, level: "B-T" });
     await setStatus(b.node, clerk(RECIPIENT), received.id, { code: "03" });
     const status = (await listStatuses(b.node.storage.db, received.id)).find((s) => s.code === "03")!;
-    expect((await blobBytes(b.node.storage.db, status.packetSha256)).includes(STAMPED)).to.equal(true);
+    expect((await blobBytes(b.node.storage.db, b.node.storage.blobs, status.packetSha256)).includes(STAMPED)).to.equal(true);
   });
 
   it("TSA down at signing: the packet goes out at B-B; the job stamps it later beside the stored copy, sent bytes unchanged; the evidence bundle reaches B-T", async function () {

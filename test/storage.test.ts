@@ -43,15 +43,15 @@ onEachDatabase("storage", (database) => {
 
   it("stores blobs byte-exact, content-addressed, in chunks", async () => {
     const big = randomBytes(2.5 * 1024 * 1024);
-    const a = await st.db.transaction((trx) => putBlob(trx, big));
+    const a = await st.db.transaction((trx) => putBlob(trx, st.blobs, big));
     // streamed, hashed before the transaction: the same blob, stored once
     const streamed = await prepareBlob(async function* () { yield big.subarray(0, 1000); yield big.subarray(1000); });
-    const [again] = await st.db.transaction((trx) => putBlobs(trx, [streamed]));
+    const [again] = await st.db.transaction((trx) => putBlobs(trx, st.blobs, [streamed]));
     expect(again).to.deep.equal(a);
     expect(a.size).to.equal(big.length);
-    expect((await blobBytes(st.db, a.sha256)).equals(big)).to.equal(true);
+    expect((await blobBytes(st.db, st.blobs, a.sha256)).equals(big)).to.equal(true);
     const chunks: Buffer[] = [];
-    for await (const c of readBlob(st.db, a.sha256)) chunks.push(c);
+    for await (const c of readBlob(st.db, st.blobs, a.sha256)) chunks.push(c);
     expect(chunks.length).to.equal(3);
     expect(Number((await st.db("blobs").count({ n: "*" }))[0].n)).to.equal(1);
   });
@@ -84,7 +84,7 @@ onEachDatabase("storage", (database) => {
   it("finds documents by whole words without diacritics, with filters", async () => {
     const edoc = sampleEdoc();
     await st.db.transaction(async (trx) => {
-      const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+      const packet = await putBlob(trx, st.blobs, Buffer.from("<edXML/>"));
       await insertDocument(trx, { id: "d-1", direction: "out", localOrgan: SENDER, packet, header: edoc.header, bussiness: edoc.bussiness, report: {} as never, attachments: [], status: "sent" });
     });
     const q = async (text: string, extra = {}) => (await searchDocuments(st.db, { localOrgan: SENDER, q: text, ...extra })).items.map((d) => d.id);
@@ -113,7 +113,7 @@ onEachDatabase("storage", (database) => {
         SignerInfo: { FullName: extra.signer ?? "Trần Thị Lan" },
       };
       await st.db.transaction(async (trx) => {
-        const packet = await putBlob(trx, Buffer.from(`<edXML>${id}</edXML>`));
+        const packet = await putBlob(trx, st.blobs, Buffer.from(`<edXML>${id}</edXML>`));
         const attachments = (extra.files ?? []).map((name) => ({ name, contentType: "application/pdf", blob: packet }));
         await insertDocument(trx, { id, direction: "out", localOrgan: organ, packet, header, report: {} as never, attachments, status: "sent" });
       });
@@ -185,7 +185,7 @@ onEachDatabase("storage", (database) => {
 
   it("claims each queued delivery once among concurrent workers, then retries and finishes", async () => {
     await st.db.transaction(async (trx) => {
-      const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+      const packet = await putBlob(trx, st.blobs, Buffer.from("<edXML/>"));
       await enqueueDeliveries(trx, Array.from({ length: 20 }, (_, i) => ({ document: "d-1", organId: `000.00.${String(i).padStart(2, "0")}.H41`, kind: "edoc" as const, packetSha256: packet.sha256 })));
     });
     const batches = await Promise.all(["w1", "w2", "w3"].map((w) => claimDeliveries(st.db, w, 10, 60_000, st.dialect)));
@@ -209,7 +209,7 @@ onEachDatabase("storage", (database) => {
     const edoc = sampleEdoc();
     const ids = Array.from({ length: 50 }, (_, i) => `page-${String(i).padStart(2, "0")}`);
     await st.db.transaction(async (trx) => {
-      const packet = await putBlob(trx, Buffer.from("<edXML/>"));
+      const packet = await putBlob(trx, st.blobs, Buffer.from("<edXML/>"));
       for (const [i, id] of ids.entries()) {
         const direction = i % 2 ? "in" : "out";
         const header = { ...edoc.header, DocumentId: id, To: [{ ...edoc.header.To[0], OrganId: "000.00.00.H41" }, { ...edoc.header.To[0], OrganId: "000.00.00.H14" }] };
@@ -304,8 +304,8 @@ onEachDatabase("storage", (database) => {
       // the document as today's code stores it (later migrations backfill what they add), then
       // back to before 004_status_identity, undoing the later migrations too
       const { packet, status } = await old.db.transaction(async (trx) => {
-        const packet = await putBlob(trx, Buffer.from("<edXML/>"));
-        const status = await putBlob(trx, signed);
+        const packet = await putBlob(trx, st.blobs, Buffer.from("<edXML/>"));
+        const status = await putBlob(trx, st.blobs, signed);
         await insertDocument(trx, { id: "old-1", direction: "out", localOrgan: SENDER, packet, header: { ...edoc.header, DocumentId: "old-1" }, report: {} as never, attachments: [], status: "sent" });
         return { packet, status };
       });

@@ -109,7 +109,7 @@ function suite(database: () => TestDatabase) {
     const item = hub.items.find((i) => i.docId === relayed.hubDocId)!;
     expect(item).to.include({ system: SYSTEM_B, messageType: "edoc", from: SENDER, to: RECIPIENT });
     // the hub carries the stored packet byte-exact; the record shows "relayed"
-    expect(item.bytes.equals(await blobBytes(a.node.storage.db, doc.packetSha256))).to.equal(true);
+    expect(item.bytes.equals(await blobBytes(a.node.storage.db, a.node.storage.blobs, doc.packetSha256))).to.equal(true);
     expect((await documentRecord(a.node, doc)).deliveries[0].state).to.equal("relayed");
     expect((await documentRecord(a.node, doc)).delivery!.state).to.equal("relayed");
 

@@ -1,7 +1,7 @@
 // Reading the audit log: every change made through any door (API, CLI, pages, other nodes), with
 // who, what and when. Node administrators read all of it; an agency's admin reads its agency's.
 // The log is a hash chain with signed checkpoints, so that an edited, deleted or inserted row shows.
-import { signCheckpoint, verifyCheckpoint, type TrustConfig } from "../signing/index.ts";
+import { checkpointBytes, signCheckpoint, verifyCheckpoint, verifyTimestampToken, type TrustConfig } from "../signing/index.ts";
 import {
   AUDIT_GENESIS,
   addCheckpoint,
@@ -36,6 +36,9 @@ export async function readAudit(ctx: AppContext, caller: Caller, query: unknown)
 }
 
 // ---- the hash chain and its checkpoints -------------------------------------------------------
+
+/** How far a TSA's clock may be behind ours. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** How often the linker runs: a row is in the chain within about this long of its commit. */
 const LINK_EVERY_MS = 1000;
@@ -95,6 +98,7 @@ export interface AuditVerification {
   rows: number;
   head: { seq: number; hash: string } | null;
   checkpoints: number;
+  /** `timestamped`: its RFC 3161 time-stamp verified against the node's TSA anchors. */
   latestCheckpoint: { seq: number; at: string; organId: string; timestamped: boolean } | null;
   /** Rows committed in the last moments, not linked yet (not an error). */
   pending: number;
@@ -179,11 +183,27 @@ export async function verifyAuditLog(ctx: AppContext, caller: Caller, trust?: Tr
       vi: `dòng id ${r.id} (${r.at}, ${r.action} bởi ${r.actor}) đã bị chèn ngoài hệ thống: nó cũ hơn đầu chuỗi và không nằm trong chuỗi`,
     };
   }
+  // a checkpoint's time-stamp proves it existed then: checked against the TSA anchors when there are some
+  const stamped = new Set<number>();
   if (!broken) {
     for (const c of checkpoints) {
       const check = verifyCheckpoint(c, anchors);
       if (!check.ok) {
         broken = { rowId: null, seq: c.seq, reason: `the checkpoint of ${c.at} (row ${c.seq}) is not genuine: ${check.message}`, vi: `điểm kiểm tra lúc ${c.at} (dòng ${c.seq}) không xác thực: ${check.vi}` };
+        break;
+      }
+      if (!c.timestampToken || !anchors.tsaAnchors?.length) continue;
+      try {
+        const ts = await verifyTimestampToken(Buffer.from(c.timestampToken, "base64"), checkpointBytes(c), { anchors: anchors.tsaAnchors, crls: anchors.crls }, ctx.now());
+        if (ts.time.getTime() < Date.parse(c.at) - CLOCK_SKEW_MS) throw new Error(`it is dated ${ts.time.toISOString()}, before the checkpoint`);
+        stamped.add(c.id);
+      } catch (err) {
+        broken = {
+          rowId: null,
+          seq: c.seq,
+          reason: `the time-stamp of the checkpoint of ${c.at} (row ${c.seq}) does not verify: ${(err as Error).message}`,
+          vi: `dấu thời gian của điểm kiểm tra lúc ${c.at} (dòng ${c.seq}) không hợp lệ: ${(err as Error).message}`,
+        };
         break;
       }
     }
@@ -194,7 +214,7 @@ export async function verifyAuditLog(ctx: AppContext, caller: Caller, trust?: Tr
     rows: seq,
     head: seq ? { seq, hash: prev } : null,
     checkpoints: checkpoints.length,
-    latestCheckpoint: latest && { seq: latest.seq, at: latest.at, organId: latest.organId, timestamped: latest.timestampToken !== null },
+    latestCheckpoint: latest && { seq: latest.seq, at: latest.at, organId: latest.organId, timestamped: stamped.has(latest.id) },
     pending: unlinked.pending,
     broken,
   };

@@ -6,6 +6,7 @@ import type { AppContext } from "./context.ts";
 import {
   acceptTimestampReply,
   addTimestampToFile,
+  checkpointBytes,
   merkleTree,
   packetHead,
   stampedSignatureValue,
@@ -18,6 +19,8 @@ import {
   isUniqueViolation,
   listPendingTimestamps,
   readBlob,
+  setCheckpointTimestamp,
+  unstampedCheckpoints,
   storeTimestamp,
   timestampRetryLater,
   unarchivedItems,
@@ -166,7 +169,29 @@ export async function archiveRound(ctx: AppContext): Promise<number> {
 }
 
 /**
- * The time-stamp jobs, when EDOC_TSA_URL is set: pending signature stamps every EDOC_TSA_RETRY_MS,
+ * The audit log's signed checkpoints get their time-stamp (over the bytes their signature covers):
+ * then even the node's own key cannot re-sign a rewritten past. A TSA away: they wait for the next round.
+ */
+export async function stampCheckpoints(ctx: AppContext): Promise<number> {
+  const tsa = ctx.config.tsa;
+  if (!tsa) return 0;
+  let stamped = 0;
+  for (const cp of await unstampedCheckpoints(ctx.storage.db)) {
+    try {
+      const token = await fetchTimestamp(tsa.url, checkpointBytes(cp), await nodeTsaTrust(ctx), tsa.timeoutMs);
+      await setCheckpointTimestamp(ctx.storage.db, cp.id, token);
+      stamped++;
+    } catch (err) {
+      if (!(err instanceof TimestampUnavailable)) throw err;
+      ctx.log.warn({ err: err.message }, "audit checkpoint not time-stamped yet; it is asked again at the next round");
+      break;
+    }
+  }
+  return stamped;
+}
+
+/**
+ * The time-stamp jobs, when EDOC_TSA_URL is set: pending signature stamps and audit checkpoints every EDOC_TSA_RETRY_MS,
  * archive rounds every EDOC_ARCHIVE_STAMP_MS. Returns the function that stops them.
  */
 export function startTimestampJob(ctx: AppContext): () => void {
@@ -175,6 +200,7 @@ export function startTimestampJob(ctx: AppContext): () => void {
   const stops = [
     // one process of those sharing a database runs each (storage.once)
     every(ctx, tsa.retryMs, "time-stamps added beside packets sent without them", async () => (await ctx.storage.once("pending-timestamps", () => stampPending(ctx))) ?? 0),
+    every(ctx, tsa.retryMs, "audit checkpoints time-stamped", async () => (await ctx.storage.once("checkpoint-timestamps", () => stampCheckpoints(ctx))) ?? 0),
     every(ctx, tsa.archiveMs, "stored items archive-stamped", async () => (await ctx.storage.once("archive-round", () => archiveRound(ctx))) ?? 0),
   ];
   return () => stops.forEach((stop) => stop());

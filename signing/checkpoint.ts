@@ -29,7 +29,7 @@ export interface AuditCheckpoint extends CheckpointHead {
 }
 
 /** The bytes a checkpoint's signature (and a time-stamp of it) covers. */
-function checkpointBytes(c: CheckpointHead): Buffer {
+export function checkpointBytes(c: CheckpointHead): Buffer {
   return Buffer.from(`${CHECKPOINT_FORMAT}\nseq=${c.seq}\nhash=${c.hash}\nat=${c.at}\norgan=${c.organId}\n`, "utf8");
 }
 

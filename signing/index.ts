@@ -23,7 +23,7 @@ export {
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
-export { timestampRequest, acceptTimestampReply, type TsaTrust } from "./timestamp.ts";
+export { timestampRequest, acceptTimestampReply, verifyTimestampToken, type TsaTrust } from "./timestamp.ts";
 export { merkleTree, proofHolds, type InclusionProof } from "./archive.ts";
 export { addTimestampToFile, packetHead, stampedSignatureValue, withTimestamp } from "./xades-t.ts";
 export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";
@@ -32,5 +32,5 @@ export { BundleError } from "./evidence/zip-read.ts";
 export { verifyEvidenceBundle } from "./evidence/verify.ts";
 export type { BundleReport } from "./evidence/report.ts";
 export { describeBundle } from "./evidence/describe.ts";
-export { signCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
+export { checkpointBytes, signCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
 export { verifyPdf, isPdf, isPdfReadError, addPdfSignatures, type PdfReport, type PdfSignatureReport, type PdfTrust, type ReportWithPdfs } from "./pdf/index.ts";

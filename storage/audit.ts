@@ -205,6 +205,16 @@ export async function addCheckpoint(db: Db, c: Omit<StoredCheckpoint, "id" | "ti
   });
 }
 
+/** The time-stamp of a checkpoint, once a TSA gave it. */
+export async function setCheckpointTimestamp(db: Db, id: number, token: Buffer): Promise<void> {
+  await db("audit_checkpoints").where({ id }).whereNull("timestamp_token").update({ timestamp_token: token.toString("base64") });
+}
+
+/** The latest checkpoints still without a time-stamp (newest first). */
+export async function unstampedCheckpoints(db: Db, limit = 10): Promise<StoredCheckpoint[]> {
+  return (await db("audit_checkpoints").whereNull("timestamp_token").orderBy("id", "desc").limit(limit)).map(checkpointRow);
+}
+
 export async function listCheckpoints(db: Db): Promise<StoredCheckpoint[]> {
   return (await db("audit_checkpoints").orderBy("seq").orderBy("id")).map(checkpointRow);
 }

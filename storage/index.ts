@@ -55,6 +55,8 @@ export {
   addCheckpoint,
   listCheckpoints,
   latestCheckpoint,
+  setCheckpointTimestamp,
+  unstampedCheckpoints,
   type StoredCheckpoint,
 } from "./audit.ts";
 export {

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { archiveRound, documentRecord, sendDocument, setStatus, stampPending, startDeliveryWorker, tokenCaller, type Caller } from "../app/index.ts";
+import { archiveRound, documentRecord, linkAuditLog, sendDocument, setStatus, stampCheckpoints, stampPending, startDeliveryWorker, tokenCaller, verifyAuditLog, type Caller } from "../app/index.ts";
 import { verifyEvidenceBundle, verifyPacket } from "../signing/index.ts";
 import { addTrustAnchor, blobBytes, findDocument, getDocument, listDeliveries, listStatuses, listTrustAnchors, openStorage, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
@@ -177,6 +177,36 @@ function suite(database: () => TestDatabase) {
     } finally {
       s.cleanup();
     }
+  });
+
+  it("audit checkpoints: time-stamped by the job (the TSA away: asked again), checked by the audit verification; a forged stamp is named", async function () {
+    this.timeout(60_000);
+    const operator: Caller = { organId: SENDER, role: "admin", name: "cli:test", actor: "cli:test" };
+    await send();
+    tsa.mode = "down";
+    try {
+      await linkAuditLog(a.node, { checkpoint: "now" });
+      expect(await stampCheckpoints(a.node)).to.equal(0);
+    } finally {
+      tsa.mode = "ok";
+    }
+    expect((await verifyAuditLog(a.node, operator)).latestCheckpoint).to.include({ timestamped: false });
+    expect(await stampCheckpoints(a.node)).to.be.at.least(1);
+    const v = await verifyAuditLog(a.node, operator);
+    expect(v.broken).to.equal(null);
+    expect(v.latestCheckpoint).to.include({ timestamped: true });
+    // the stamp of another checkpoint's bytes put on this one
+    const [last, other] = await a.node.storage.db("audit_checkpoints").orderBy("id", "desc").limit(2);
+    if (other?.timestamp_token) {
+      await a.node.storage.db("audit_checkpoints").where({ id: last.id }).update({ timestamp_token: other.timestamp_token });
+      const forged = await verifyAuditLog(a.node, operator);
+      expect(forged.broken?.reason).to.match(/the time-stamp of the checkpoint .* does not verify/);
+      await a.node.storage.db("audit_checkpoints").where({ id: last.id }).update({ timestamp_token: last.timestamp_token });
+    }
+    const token = Buffer.from(last.timestamp_token, "base64");
+    token[token.length - 5] ^= 0xff;
+    await a.node.storage.db("audit_checkpoints").where({ id: last.id }).update({ timestamp_token: token.toString("base64") });
+    expect((await verifyAuditLog(a.node, operator)).broken?.reason).to.match(/the time-stamp of the checkpoint .* does not verify/);
   });
 
   it("edoc trust add --tsa CA.pem makes a TSA anchor, not a signer anchor", async function () {

@@ -71,8 +71,11 @@ export const AUDIT_GENESIS = "0".repeat(64);
  */
 const PG_COMMIT_WINDOW_MS = 10 * 60_000;
 
-/** Serializes the linker (and the checkpoint job) across the processes that share a PostgreSQL. */
-const CHAIN_LOCK = 0x6564_6f63; // "edoc"
+/**
+ * Serializes the linker (and the checkpoint job) across the processes that share a schema; nodes
+ * in other schemas of the same database have chains (and locks) of their own.
+ */
+const CHAIN_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('edoc:' || current_schema() || ':audit-chain-writer', 0))";
 
 interface ChainRow {
   id: number;
@@ -125,7 +128,7 @@ function outOfOrder(r: ChainRow, h: ChainHead | null, dialect: "sqlite" | "pg"):
 /** Runs `fn` in a transaction that holds the chain's lock (the only writer of seq, hash, checkpoints). */
 export async function withChainLock<T>(db: Knex, dialect: "sqlite" | "pg", fn: (trx: Knex.Transaction, h: ChainHead | null) => Promise<T>): Promise<T> {
   return db.transaction(async (trx) => {
-    if (dialect === "pg") await trx.raw("SELECT pg_advisory_xact_lock(?)", [CHAIN_LOCK]);
+    if (dialect === "pg") await trx.raw(CHAIN_LOCK);
     // SQLite: a write first takes the write lock (waiting, busy_timeout) before the transaction has
     // read anything, so another process's commit cannot make its later write fail with SQLITE_BUSY
     else await trx.raw("UPDATE audit_checkpoints SET seq = seq WHERE 0 = 1");

@@ -114,6 +114,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   const pg = Boolean(opts.databaseUrl);
   const listening = pg ? listenForQueued(reader, queueChannel(opts.schema), queued, opts.warn) : null;
   const jobs = pg ? jobLocks(reader, opts.schema) : null;
+  let closed = false;
   return {
     db,
     reader,
@@ -126,8 +127,10 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    once: (job, round) => (jobs ? jobs.once(job, round) : round()),
+    // a closed storage runs no job (nor opens a lock connection that nobody would end)
+    once: async (job, round) => (closed ? undefined : jobs ? jobs.once(job, round) : round()),
     close: async () => {
+      closed = true;
       await jobs?.stop();
       await listening?.stop();
       await Promise.all([reader.destroy(), db.destroy()]);

@@ -6,8 +6,8 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { linkAuditLog, loadConfig, openContext, verifyAuditLog, type AppContext } from "../app/index.ts";
-import { auditRowHash, AUDIT_GENESIS, audit, readChain } from "../storage/index.ts";
-import { onEachDatabase } from "./helpers/db.ts";
+import { auditRowHash, AUDIT_GENESIS, audit, readChain, withChainLock, linkAudit, openStorage } from "../storage/index.ts";
+import { anotherDatabase, onEachDatabase } from "./helpers/db.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const ORGAN = "000.00.00.Z32";
@@ -55,6 +55,27 @@ onEachDatabase("audit log: hash chain and signed checkpoints", (database) => {
     const r = await edoc(env, ["audit", "verify"]);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(r.stdout).to.match(/audit log intact/).and.match(new RegExp(`rows in the chain: ${linked.length}\\b`)).and.match(/signed checkpoints: 1; the latest .* covers \d+ rows, signed by 000\.00\.00\.Z32/);
+  });
+
+  it("one node's chain lock does not hold up a node in another schema of the same database", async () => {
+    const other = anotherDatabase(database());
+    const elsewhere = await openStorage(other.options);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holding = withChainLock(ctx.storage.db, ctx.storage.dialect, () => held);
+    try {
+      await audit(elsewhere.db, { actor: "token:1", organId: ORGAN, action: "document.send", document: "elsewhere", detail: {} });
+      // the other node links while this one holds its own chain's lock
+      const head = await withChainLock(elsewhere.db, elsewhere.dialect, async (_trx, h) => h);
+      expect(head).to.equal(null);
+      await linkAudit(elsewhere.db, elsewhere.dialect);
+      expect((await readChain(elsewhere.db, 0, 10)).map((r) => r.seq)).to.deep.equal([1]);
+    } finally {
+      release();
+      await holding;
+      await elsewhere.close();
+      await other.cleanup();
+    }
   });
 
   it("names an edited row", async () => {

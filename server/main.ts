@@ -84,12 +84,7 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
     }
 
     const bootstrap = await firstStart(node, config.firstAgency);
-    out.write(bootstrapBanner(bootstrap, (await listRegistry(node)).filter((a) => a.local).length));
-    log.info(
-      { url: config.publicUrl, port, database: node.storage.dialect, dataDir: config.dataDir, firstStart: bootstrap.created, organId: bootstrap.organId },
-      bootstrap.created ? "first start: created the development agency and two API tokens (printed on the console, not logged)" : "node started",
-    );
-    for (const w of bootstrap.warnings) log.warn(w);
+    const banner = bootstrapBanner(bootstrap, (await listRegistry(node)).filter((a) => a.local).length);
 
     const stopSweep = await startOrphanSweep(node);
     const worker = startDeliveryWorker(node);
@@ -128,6 +123,13 @@ export async function startNode(opts: StartOptions = {}): Promise<RunningNode> {
         clearTimeout(force);
         await node.close();
       })());
+    // said last: whoever waits for it (a supervisor, a test) may stop the node from then on
+    out.write(banner);
+    log.info(
+      { url: config.publicUrl, port, database: node.storage.dialect, dataDir: config.dataDir, firstStart: bootstrap.created, organId: bootstrap.organId },
+      bootstrap.created ? "first start: created the development agency and two API tokens (printed on the console, not logged)" : "node started",
+    );
+    for (const w of bootstrap.warnings) log.warn(w);
     return { node, server, url: config.publicUrl, bootstrap, sync, stop };
   } catch (err) {
     server?.close();

@@ -115,6 +115,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   const listening = pg ? listenForQueued(reader, queueChannel(opts.schema), queued, opts.warn) : null;
   const jobs = pg ? jobLocks(reader, opts.schema) : null;
   let closed = false;
+  const rounds = new Set<Promise<unknown>>();
   return {
     db,
     reader,
@@ -127,10 +128,18 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    // a closed storage runs no job (nor opens a lock connection that nobody would end)
-    once: async (job, round) => (closed ? undefined : jobs ? jobs.once(job, round) : round()),
+    // a closed storage runs no job (nor opens a lock connection that nobody would end); closing
+    // waits for the rounds in flight, which would otherwise wait for connections of a closed pool
+    once: (job, round) => {
+      if (closed) return Promise.resolve(undefined);
+      const r = jobs ? jobs.once(job, round) : round();
+      rounds.add(r);
+      void r.catch(() => {}).finally(() => rounds.delete(r));
+      return r;
+    },
     close: async () => {
       closed = true;
+      await Promise.allSettled([...rounds]);
       await jobs?.stop();
       await listening?.stop();
       await Promise.all([reader.destroy(), db.destroy()]);

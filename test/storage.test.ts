@@ -273,7 +273,18 @@ onEachDatabase("storage", (database) => {
       // another job is another lock
       expect(await second.once("other-job", round("second"))).to.equal("second");
       if (database().name === "postgresql") {
-        await st.close();
+        // closing waits for a round in flight, whose queries still find their connections
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        const inFlight = st.once("slow-job", async () => {
+          await gate;
+          await st.db.raw("select 1");
+          return "done";
+        });
+        const closing = st.close();
+        release();
+        expect(await inFlight).to.equal("done");
+        await closing;
         // closed, it runs no round (and holds no lock the next process would wait for)
         expect(await st.once("test-job", round("closed"))).to.equal(undefined);
         st = third = await database().open();

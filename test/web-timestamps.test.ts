@@ -2,10 +2,11 @@
 // that stamps what it signs with a real TSA (`openssl ts -reply`, test/helpers/tsa.ts): a stamped
 // packet shows B-T with the TSA and the stamp's time and says the signing time is proven by it; an
 // unstamped one shows B-B and no time-stamp line; a stamp over other data is shown as not valid,
-// with its reason. On the document page, its printable report and the verify page.
+// with its reason; a stamp the job kept beside the stored copy later counts on the document page.
+// On the document page, its printable report and the verify page.
 import { expect } from "chai";
 import { X509Certificate } from "node:crypto";
-import { createUser, sendDocument, tokenCaller, type Caller } from "../app/index.ts";
+import { createUser, sendDocument, stampPending, tokenCaller, type Caller } from "../app/index.ts";
 import { verifyPacket } from "../signing/index.ts";
 import { addTrustAnchor, blobBytes, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
@@ -39,6 +40,8 @@ describe("the signature's level and time-stamp on the pages (Chromium, a real TS
   let plainPacket: Buffer;
   let otherStamp: Buffer;
   let genTime: string;
+  let n = 0;
+  let send: () => Promise<DocumentRow>;
 
   before(async function () {
     this.timeout(120_000);
@@ -52,8 +55,7 @@ describe("the signature's level and time-stamp on the pages (Chromium, a real TS
     await addTrustAnchor(node.node.storage.db, new X509Certificate(tsa.caPem), "tsa");
     node.node.trustChanged();
     await createUser(node.node, ADMIN, { organId: SENDER, role: "clerk", username: "van.thu", fullName: "Nguyễn Văn Thư", password: PASSWORD });
-    let n = 0;
-    const send = () =>
+    send = () =>
       sendDocument(node.node, clerk, { To: [RECIPIENT], Code: `${++n}/QĐ-VPCP`, Subject: `Quyết định số ${n}`, DocumentType: { Type: 1, TypeName: "Quyết định" } }, []);
     const packet = (d: DocumentRow) => blobBytes(node.node.storage.db, node.node.storage.blobs, d.packetSha256);
     stamped = await send();
@@ -146,5 +148,19 @@ describe("the signature's level and time-stamp on the pages (Chromium, a real TS
     expect(text).to.include("Dấu thời gian không hợp lệ, không dùng làm bằng chứng thời điểm ký: dấu thời gian được cấp cho dữ liệu khác, không phải cho chữ ký này.");
     expect(text).not.to.include(PROOF_VI);
     await web.accessible("verify page with a stamp over other data");
+  });
+
+  it("a stamp the job kept beside the stored copy later (the TSA was down at sending): the document page shows B-T with it", async () => {
+    tsa.mode = "down";
+    const late = await send();
+    tsa.mode = "ok";
+    expect(await stampPending(node.node)).to.be.at.least(1);
+    const { page } = web;
+    await web.signIn(node.url, "van.thu", PASSWORD);
+    await page.goto(`${node.url}/documents/${late.id}`);
+    await page.getByText("Hợp lệ", { exact: true }).waitFor();
+    const text = await facts();
+    expect(text).to.include("Mức chữ kýB-T: chữ ký số có dấu thời gian").and.include(", do Test TSA cấp").and.include(PROOF_VI);
+    await web.accessible("document page with a kept stamp");
   });
 });

@@ -285,6 +285,16 @@ describe("PDF signatures", function () {
       expect((await verify("signed", { at: later })).signatures[0]).to.include({ subIndication: "EXPIRED" });
     });
 
+    it("time-stamps are checked by the one RFC 3161 verification (edXML's): one stating a time after the validation time does not count", async () => {
+      const before = new Date(Date.now() - 3_600_000);
+      const stamp = (await verify("bt", { at: before })).signatures[0]!;
+      expect(stamp.timestamp).to.include({ valid: false, tsa: "O=TSA (test), CN=Test TSA" });
+      expect(stamp.warnings.join(" ")).to.contain("later than the validation time");
+      const document = (await verify("lta", { at: before })).documentTimestamps[0]!;
+      expect(document).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+      expect(document.errors.join(" ")).to.contain("later than the validation time");
+    });
+
     it("LT/LTA: a DSS dictionary and a document time-stamp after the last signature are permitted validation data", async () => {
       const r = await verify("lta");
       expect(r.valid).to.equal(true);

@@ -59,7 +59,7 @@ const vi = {
     signingTime: "Thời điểm ký",
     level: "Mức chữ ký",
     levels: {
-      "B-B": "B-B: chữ ký số; thời điểm ký do người ký tự ghi, không có dấu thời gian chứng minh",
+      "B-B": "B-B: thời điểm ký do người ký tự ghi, không có dấu thời gian chứng minh",
       "B-T": "B-T: chữ ký số có dấu thời gian",
     } as Record<"B-B" | "B-T", string>,
     timestamp: "Dấu thời gian",
@@ -608,7 +608,7 @@ const en: Dictionary = {
     signingTime: "Signing time",
     level: "Signature level",
     levels: {
-      "B-B": "B-B: digital signature; the signing time is the signer's own claim, no time-stamp proves it",
+      "B-B": "B-B: the signing time is the signer's own claim, no time-stamp proves it",
       "B-T": "B-T: digital signature with a time-stamp",
     },
     timestamp: "Time-stamp",

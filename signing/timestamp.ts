@@ -28,11 +28,16 @@ pkijs.setEngine("node", new pkijs.CryptoEngine({ name: "node", crypto: webcrypto
 /** Why a time-stamp does not count (the profile's warning codes). */
 type TimestampReason = NonNullable<TimestampSummary["reason"]>;
 
-/** The imprint's hash: SHA-256 when we ask; SHA-256 or SHA-512 accepted (the profile). */
-const IMPRINT_OIDS: Record<string, "sha256" | "sha512"> = {
+/**
+ * The imprint's hash: SHA-256 when we ask; SHA-256 or SHA-512 accepted for edXML (the profile),
+ * SHA-384 too for a PDF's stamps (PAdES allows it, and other PDF signers use it).
+ */
+const IMPRINT_OIDS: Record<string, "sha256" | "sha384" | "sha512"> = {
   "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
   "2.16.840.1.101.3.4.2.3": "sha512",
 };
+const PROFILE_IMPRINTS = new Set(["sha256", "sha512"]);
 const SHA256_OID = "2.16.840.1.101.3.4.2.1";
 /** Digests allowed for the token's own signature: no SHA-1. */
 const SIGNER_DIGESTS = new Set(["2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"]);
@@ -145,8 +150,8 @@ type Stamped = string | Buffer | Buffer[];
  * Verifies a TimeStampToken over `data` (the canonical bytes it must stamp) against TSA anchors:
  * what it says, or a TimestampError with the reason. `at` bounds the time it states from above.
  */
-export function verifyTimestampToken(token: Buffer, data: Stamped, trust: TsaTrust, at: Date): Promise<CheckedTimestamp> {
-  return checkToken(token, data, trust, at);
+export function verifyTimestampToken(token: Buffer, data: Stamped, trust: TsaTrust, at: Date, opts: { pades?: boolean } = {}): Promise<CheckedTimestamp> {
+  return checkToken(token, data, trust, at, opts.pades ?? false);
 }
 
 /** The token as CMS (one SignerInfo; a PDF's zero padding after it allowed) and its TSTInfo. */
@@ -160,10 +165,10 @@ function readToken(token: Buffer): { cms: ParsedCms; tst: pkijs.TSTInfo } {
   }
 }
 
-async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, at: Date | null): Promise<CheckedTimestamp> {
+async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, at: Date | null, pades = false): Promise<CheckedTimestamp> {
   const { cms, tst } = readToken(token);
   try {
-    return checkTokenContent(cms, tst, typeof data === "string" ? [Buffer.from(data)] : Array.isArray(data) ? data : [data], trust, at);
+    return checkTokenContent(cms, tst, typeof data === "string" ? [Buffer.from(data)] : Array.isArray(data) ? data : [data], trust, at, pades);
   } catch (err) {
     // a CMS check (cms.ts) names its DSS sub-indication: the token is then invalid for that reason
     const e =
@@ -177,10 +182,10 @@ async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, 
 
 const tsaName = (signer: X509Certificate): string => signer.subject.replace(/\n/g, ", ");
 
-function checkTokenContent(cms: ParsedCms, tst: pkijs.TSTInfo, data: Buffer[], trust: TsaTrust | null, at: Date | null): CheckedTimestamp {
+function checkTokenContent(cms: ParsedCms, tst: pkijs.TSTInfo, data: Buffer[], trust: TsaTrust | null, at: Date | null, pades: boolean): CheckedTimestamp {
   const hash = IMPRINT_OIDS[tst.messageImprint.hashAlgorithm.algorithmId];
-  if (!hash) {
-    throw new TimestampError("TIMESTAMP_INVALID", `the time-stamp's imprint uses the hash ${tst.messageImprint.hashAlgorithm.algorithmId} (SHA-256 or SHA-512 required)`, "dấu thời gian dùng thuật toán băm không được phép", "CRYPTO_CONSTRAINTS_FAILURE");
+  if (!hash || (!pades && !PROFILE_IMPRINTS.has(hash))) {
+    throw new TimestampError("TIMESTAMP_INVALID", `the time-stamp's imprint uses the hash ${tst.messageImprint.hashAlgorithm.algorithmId} (SHA-256${pades ? ", SHA-384" : ""} or SHA-512 required)`, "dấu thời gian dùng thuật toán băm không được phép", "CRYPTO_CONSTRAINTS_FAILURE");
   }
   const imprint = createHash(hash);
   for (const part of data) imprint.update(part);

@@ -137,6 +137,7 @@ describe("PDF signatures", function () {
     pdfs.bt = await sign(base, { tsa });
     pdfs.lta = await addDocumentTimestamp(await addDss(pdfs.two, [pki.root.certificate.raw, pki.intermediate.certificate.raw], [crl.der]), tsa);
     pdfs.ltaThenAnnotated = await addAnnotation(pdfs.lta);
+    pdfs.lta384 = await addDocumentTimestamp(pdfs.two, tsa, "DocTimeStamp1", "sha384");
     pdfs.certifiedNoChanges = await sign(await sign(base, { certify: 1 }), { signer: pki.recipient, field: "Signature2" });
     pdfs.certifiedForms = await sign(await sign(base, { certify: 2 }), { signer: pki.recipient, field: "Signature2" });
     pdfs.certifiedFormsAnnotated = await addAnnotation(await sign(base, { certify: 3 }));
@@ -310,6 +311,12 @@ describe("PDF signatures", function () {
       expect(noTsa.valid).to.equal(true);
       expect(noTsa.documentTimestamps[0]).to.include({ valid: false, subIndication: "NO_CERTIFICATE_CHAIN_FOUND" });
       expect(noTsa.warnings).to.have.length(1);
+    });
+
+    it("a document time-stamp with a SHA-384 imprint counts (PAdES allows it; edXML's profile does not)", async () => {
+      const r = await verify("lta384");
+      expect(r.valid).to.equal(true);
+      expect(r.documentTimestamps[0]).to.include({ valid: true, coversWholeDocument: true });
     });
 
     it("an annotation after the document time-stamp is still a change after signing", async () => {

@@ -246,7 +246,7 @@ async function timestampOf(
   at: Date,
 ): Promise<{ time: string | null; tsa: string | null; certificate: X509Certificate | null; error: TimestampError | null }> {
   try {
-    const ts = await verifyTimestampToken(token, imprinted, tsaTrust, at);
+    const ts = await verifyTimestampToken(token, imprinted, tsaTrust, at, { pades: true });
     return { time: ts.time.toISOString(), tsa: ts.tsa, certificate: ts.certificate, error: null };
   } catch (e) {
     if (!(e instanceof TimestampError)) throw e;

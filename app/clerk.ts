@@ -4,7 +4,7 @@
 // (sổ văn bản đến / đi) per year.
 import { RECIPIENT_CODES, SENDER_CODES, statusProblem, stripBidiControls } from "../envelopes/index.ts";
 import { verifyPacket, type VerificationReport } from "../signing/index.ts";
-import { HANDLING_OVER, audit, dueDate, incomingBook, incomingNumbersFor, getDocuments, getLocalAgency, markRead, outgoingBook, readBy, type IncomingNumber } from "../storage/index.ts";
+import { HANDLING_OVER, audit, dueDate, incomingBook, incomingNumbersFor, getDocuments, getKeptTimestamp, getLocalAgency, markRead, outgoingBook, readBy, type IncomingNumber } from "../storage/index.ts";
 import { CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { documentRecords, ownDocument, searchAgencyDocuments, vnDay, vnYear } from "./documents.ts";
@@ -68,14 +68,18 @@ function allowedCodes(record: DocumentRecord): string[] {
 
 /**
  * A document's page: the record (statuses, deliveries), the stored packet verified again as it
- * was checked when it came (the same validation time), the signed content, the clerk's actions
+ * was checked when it came (the same validation time; with a stamp kept beside it, now), the signed content, the clerk's actions
  * and the số đến. Opening it marks it read for the user.
  */
 export async function documentView(ctx: AppContext, reader: Reader, id: string) {
   const doc = await ownDocument(ctx, reader.caller, id);
   const db = ctx.storage.db;
-  const [[record], numbers, trust] = await Promise.all([documentRecords(ctx, [doc]), incomingNumbersFor(db, [doc.id]), ctx.trust()]);
-  const { report, content } = await withPacketFile(ctx, doc, (path) => verifyPacket({ path }, { ...trust, at: new Date(doc.report.validationTime) }));
+  const [[record], numbers, trust, kept] = await Promise.all([documentRecords(ctx, [doc]), incomingNumbersFor(db, [doc.id]), ctx.trust(), getKeptTimestamp(db, doc.packetSha256)]);
+  // A stamp kept beside the stored copy (obtained after sending, the TSA being away) is the
+  // packet's own: it came after the first check, so the check is made now — a valid stamp then
+  // bounds the certificates' check to its own time, as the evidence bundle's verification does.
+  const at = kept ? ctx.now() : new Date(doc.report.validationTime);
+  const { report, content } = await withPacketFile(ctx, doc, (path) => verifyPacket({ path }, { ...trust, at, timestamp: kept ?? undefined }));
   let signed: SignedView | null = null;
   if (content?.packet.kind === "edoc") {
     const h = content.packet.header;

@@ -649,6 +649,17 @@ export const VerificationReport = z
     documentId: z.string().nullable(),
     signer: Signer.nullable(),
     signingTime: z.string().nullable(),
+    level: z.enum(["B-B", "B-T"]).meta({ description: "B-T: the signature is valid and so is its signature time-stamp, which proves when it was signed; B-B otherwise" }),
+    timestamp: z
+      .object({
+        time: z.string().nullable().meta({ description: "genTime: when the time-stamping authority saw the signature value" }),
+        tsa: z.string().nullable().meta({ description: "The time-stamping authority: the subject of the token's signer certificate" }),
+        valid: z.boolean(),
+        level: z.enum(["B-B", "B-T"]),
+        reason: z.enum(["TIMESTAMP_INVALID", "TIMESTAMP_UNTRUSTED", "TIMESTAMP_IMPRINT_MISMATCH"]).nullable().meta({ description: "Why the stamp does not count; null when valid" }),
+      })
+      .nullable()
+      .meta({ description: "The signature time-stamp (XAdES B-T), in the packet or kept beside it; null when there is none" }),
     validationTime: z.string().meta({ format: "date-time" }),
     references: z.array(z.object({ uri: z.string(), covers: z.string(), digestOk: z.boolean().nullable() })),
     errors: z.array(z.string()).meta({ description: "English, then Vietnamese" }),

@@ -1,12 +1,24 @@
-// RFC 3161 time-stamps with pkijs: the request a node sends to a time-stamping authority (TSA), the
-// check of its reply before the token is kept, and the verification of a token found later. No
-// network I/O here: the caller POSTs the request (app/timestamps.ts, bin/offline.ts).
-// The token's signer is trusted only through validateChain with TSA anchors (purpose
-// "timestamping": the critical id-kp-timeStamping extended key usage), at the time the token states.
+// RFC 3161 time-stamps: the request a node sends to a time-stamping authority (TSA) and its reply
+// (pkijs), the check of that reply before the token is kept, and the one verification of a token
+// found later — edXML signature time-stamps, archive and checkpoint stamps, and the signature and
+// document time-stamps of PDFs alike. No network I/O here: the caller POSTs the request
+// (app/timestamps.ts, bin/offline.ts). The token is a CMS SignedData checked as every signature
+// is (cms.ts: integrity, value, algorithm constraints, signingCertificateV2); its signer is trusted
+// only through validateChain with TSA anchors (purpose "timestamping": the critical
+// id-kp-timeStamping extended key usage, alone), at the time the token states.
 import { createHash, randomBytes, webcrypto, type X509Certificate } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { certificateFromDer, label } from "./pki/certificates.ts";
+import {
+  PdfCheckFailure,
+  checkAlgorithms,
+  checkIntegrityAndSignature,
+  checkSigningCertificateAttribute,
+  parseCms,
+  type ParsedCms,
+  type PdfSubIndication,
+} from "./cms.ts";
+import { fingerprint, label } from "./pki/certificates.ts";
 import { validateChain } from "./pki/chain.ts";
 import type { Crl } from "./pki/crl.ts";
 import type { TimestampSummary } from "./report.ts";
@@ -16,28 +28,42 @@ pkijs.setEngine("node", new pkijs.CryptoEngine({ name: "node", crypto: webcrypto
 /** Why a time-stamp does not count (the profile's warning codes). */
 type TimestampReason = NonNullable<TimestampSummary["reason"]>;
 
-/** The imprint's hash: SHA-256 when we ask; SHA-256 or SHA-512 accepted (the profile). */
-const IMPRINT_OIDS: Record<string, "sha256" | "sha512"> = {
+/**
+ * The imprint's hash: SHA-256 when we ask; SHA-256 or SHA-512 accepted for edXML (the profile),
+ * SHA-384 too for a PDF's stamps (PAdES allows it, and other PDF signers use it).
+ */
+const IMPRINT_OIDS: Record<string, "sha256" | "sha384" | "sha512"> = {
   "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
   "2.16.840.1.101.3.4.2.3": "sha512",
 };
+const PROFILE_IMPRINTS = new Set(["sha256", "sha512"]);
 const SHA256_OID = "2.16.840.1.101.3.4.2.1";
 /** Digests allowed for the token's own signature: no SHA-1. */
 const SIGNER_DIGESTS = new Set(["2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"]);
-const SIGNED_DATA = "1.2.840.113549.1.7.2";
 const TST_INFO = "1.2.840.113549.1.9.16.1.4";
+
+/** The DSS sub-indication a PDF report gives each reason when the check names none more precise. */
+const SUB_INDICATION: Record<TimestampReason, PdfSubIndication> = {
+  TIMESTAMP_INVALID: "FORMAT_FAILURE",
+  TIMESTAMP_IMPRINT_MISMATCH: "HASH_FAILURE",
+  TIMESTAMP_UNTRUSTED: "NO_CERTIFICATE_CHAIN_FOUND",
+};
 
 export class TimestampError extends Error {
   constructor(
     readonly reason: TimestampReason,
     en: string,
     readonly vi: string,
+    readonly subIndication: PdfSubIndication = SUB_INDICATION[reason],
   ) {
     super(en);
   }
   /** What the token states, when it could be read that far. */
   time?: Date;
   tsa?: string;
+  /** The token's signer certificate, when the token carries it. */
+  certificate?: X509Certificate;
   get bilingual(): string {
     return `${this.reason}: ${this.message} — ${this.vi}`;
   }
@@ -104,6 +130,8 @@ export async function acceptTimestampReply(request: TimestampRequest, reply: Buf
 export interface TsaTrust {
   anchors: X509Certificate[];
   crls: Crl[];
+  /** Untrusted certificates found beside the token (a PDF's DSS): only used to build the path. */
+  pool?: X509Certificate[];
 }
 
 export interface CheckedTimestamp {
@@ -111,56 +139,57 @@ export interface CheckedTimestamp {
   time: Date;
   /** The TSA, by the subject of the token's signer certificate. */
   tsa: string;
+  /** The token's signer certificate. */
+  certificate: X509Certificate;
 }
+
+/** What a token stamps: its bytes, or the parts they are made of (a PDF's signed byte ranges). */
+type Stamped = string | Buffer | Buffer[];
 
 /**
  * Verifies a TimeStampToken over `data` (the canonical bytes it must stamp) against TSA anchors:
  * what it says, or a TimestampError with the reason. `at` bounds the time it states from above.
  */
-export function verifyTimestampToken(token: Buffer, data: string | Buffer, trust: TsaTrust, at: Date): Promise<CheckedTimestamp> {
-  return checkToken(token, Buffer.from(data), trust, at);
+export function verifyTimestampToken(token: Buffer, data: Stamped, trust: TsaTrust, at: Date, opts: { pades?: boolean } = {}): Promise<CheckedTimestamp> {
+  return checkToken(token, data, trust, at, opts.pades ?? false);
 }
 
-function readToken(token: Buffer): { signed: pkijs.SignedData; tst: pkijs.TSTInfo } {
+/** The token as CMS (one SignerInfo; a PDF's zero padding after it allowed) and its TSTInfo. */
+function readToken(token: Buffer): { cms: ParsedCms; tst: pkijs.TSTInfo } {
   try {
-    const info = pkijs.ContentInfo.fromBER(new Uint8Array(token));
-    if (info.contentType !== SIGNED_DATA) throw new Error("not SignedData");
-    const signed = new pkijs.SignedData({ schema: info.content });
-    const eContent = signed.encapContentInfo.eContent;
-    if (signed.encapContentInfo.eContentType !== TST_INFO || !eContent) throw new Error("not a TSTInfo");
-    return { signed, tst: pkijs.TSTInfo.fromBER(eContent.getValue()) };
+    const cms = parseCms(token);
+    if (cms.eContentType !== TST_INFO || !cms.eContent) throw new Error("not a TSTInfo");
+    return { cms, tst: pkijs.TSTInfo.fromBER(new Uint8Array(cms.eContent)) };
   } catch {
     return invalid("the time-stamp token cannot be read (not an RFC 3161 TimeStampToken)", "không đọc được dấu thời gian (không phải TimeStampToken theo RFC 3161)");
   }
 }
 
-async function checkToken(
-  token: Buffer,
-  data: Buffer,
-  trust: TsaTrust | null,
-  at: Date | null,
-): Promise<CheckedTimestamp> {
-  const { signed, tst } = readToken(token);
-  const stated: { tsa?: string } = {};
+async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, at: Date | null, pades = false): Promise<CheckedTimestamp> {
+  const { cms, tst } = readToken(token);
   try {
-    return await checkTokenContent(signed, tst, data, trust, at, stated);
+    return checkTokenContent(cms, tst, typeof data === "string" ? [Buffer.from(data)] : Array.isArray(data) ? data : [data], trust, at, pades);
   } catch (err) {
-    if (err instanceof TimestampError) Object.assign(err, { time: tst.genTime, tsa: stated.tsa });
-    throw err;
+    // a CMS check (cms.ts) names its DSS sub-indication: the token is then invalid for that reason
+    const e =
+      err instanceof PdfCheckFailure
+        ? new TimestampError("TIMESTAMP_INVALID", `the time-stamp's signature does not verify: ${err.finding.en}`, `chữ ký của dấu thời gian không hợp lệ: ${err.finding.vi}`, err.finding.subIndication)
+        : err;
+    if (e instanceof TimestampError) Object.assign(e, { time: tst.genTime, tsa: cms.signer ? tsaName(cms.signer) : undefined, certificate: cms.signer ?? undefined });
+    throw e;
   }
 }
 
-async function checkTokenContent(
-  signed: pkijs.SignedData,
-  tst: pkijs.TSTInfo,
-  data: Buffer,
-  trust: TsaTrust | null,
-  at: Date | null,
-  stated: { tsa?: string },
-): Promise<CheckedTimestamp> {
+const tsaName = (signer: X509Certificate): string => signer.subject.replace(/\n/g, ", ");
+
+function checkTokenContent(cms: ParsedCms, tst: pkijs.TSTInfo, data: Buffer[], trust: TsaTrust | null, at: Date | null, pades: boolean): CheckedTimestamp {
   const hash = IMPRINT_OIDS[tst.messageImprint.hashAlgorithm.algorithmId];
-  if (!hash) invalid(`the time-stamp's imprint uses the hash ${tst.messageImprint.hashAlgorithm.algorithmId} (SHA-256 or SHA-512 required)`, "dấu thời gian dùng thuật toán băm không được phép");
-  if (!Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).equals(createHash(hash!).update(data).digest())) {
+  if (!hash || (!pades && !PROFILE_IMPRINTS.has(hash))) {
+    throw new TimestampError("TIMESTAMP_INVALID", `the time-stamp's imprint uses the hash ${tst.messageImprint.hashAlgorithm.algorithmId} (SHA-256${pades ? ", SHA-384" : ""} or SHA-512 required)`, "dấu thời gian dùng thuật toán băm không được phép", "CRYPTO_CONSTRAINTS_FAILURE");
+  }
+  const imprint = createHash(hash);
+  for (const part of data) imprint.update(part);
+  if (!Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).equals(imprint.digest())) {
     throw new TimestampError(
       "TIMESTAMP_IMPRINT_MISMATCH",
       "the time-stamp was issued for other data than this signature value",
@@ -171,38 +200,27 @@ async function checkTokenContent(
   if (at && time.getTime() > at.getTime() + 5 * 60 * 1000) {
     invalid(`the time-stamp states a time (${time.toISOString()}) later than the validation time`, "dấu thời gian ghi thời điểm muộn hơn thời điểm kiểm tra");
   }
-  if (signed.signerInfos.length !== 1) invalid("the time-stamp token must have exactly one signer", "dấu thời gian phải có đúng một người ký");
-  const signerInfo = signed.signerInfos[0];
-  if (!SIGNER_DIGESTS.has(signerInfo.digestAlgorithm.algorithmId)) {
-    invalid(`the time-stamp is signed with the digest ${signerInfo.digestAlgorithm.algorithmId} (SHA-256, SHA-384 or SHA-512 required)`, "dấu thời gian được ký bằng thuật toán băm không được phép");
+  if (!SIGNER_DIGESTS.has(cms.signerInfo.digestAlgorithm.algorithm)) {
+    throw new TimestampError("TIMESTAMP_INVALID", `the time-stamp is signed with the digest ${cms.signerInfo.digestAlgorithm.algorithm} (SHA-256, SHA-384 or SHA-512 required)`, "dấu thời gian được ký bằng thuật toán băm không được phép", "CRYPTO_CONSTRAINTS_FAILURE");
   }
-  const pool = [...(signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate), ...(trust?.anchors ?? []).map(toPkijs)];
-  let result: pkijs.SignedDataVerifyResult;
-  try {
-    result = await signed.verify({ signer: 0, data: new Uint8Array(data).buffer, checkChain: false, extendedMode: true, trustedCerts: pool });
-  } catch (err) {
-    const message = (err as { message?: string })?.message ?? String(err);
-    return invalid(`the time-stamp's signature does not verify (${message})`, "chữ ký của dấu thời gian không hợp lệ");
-  }
-  if (!result.signatureVerified || !result.signerCertificate) invalid("the time-stamp's signature does not verify", "chữ ký của dấu thời gian không hợp lệ");
-  const signer = certificateFromDer(Buffer.from(result.signerCertificate!.toSchema().toBER()));
-  const tsa = signer.subject.replace(/\n/g, ", ");
-  stated.tsa = tsa;
+  // the signer's certificate must be in the token (certReq): an anchor alone does not stand in for it
+  checkIntegrityAndSignature(cms, cms.eContent!);
+  checkAlgorithms(cms, { en: "the time-stamp", vi: "dấu thời gian" });
+  checkSigningCertificateAttribute(cms);
+  const signer = cms.signer!;
+  const tsa = tsaName(signer);
   // without anchors (packing with --tsa alone) the token is only checked to answer the request:
   // whether its signer may be trusted to time-stamp is the verifier's question (--tsa-trust)
-  if (!trust) return { time, tsa };
-  const intermediates = pool.map((c) => certificateFromDer(Buffer.from(c.toSchema().toBER())));
+  if (!trust) return { time, tsa, certificate: signer };
+  const intermediates = [...cms.certificates, ...(trust.pool ?? [])].filter((c) => fingerprint(c) !== fingerprint(signer));
   const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at: time, purpose: "timestamping" });
   if (!chain.ok) {
     throw new TimestampError(
       "TIMESTAMP_UNTRUSTED",
       `the time-stamping authority "${label(signer)}" is not trusted: ${chain.message}`,
       `đơn vị cấp dấu thời gian "${label(signer)}" không được tin cậy: ${chain.vi}`,
+      chain.subIndication,
     );
   }
-  return { time, tsa };
-}
-
-function toPkijs(cert: X509Certificate): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(new Uint8Array(cert.raw));
+  return { time, tsa, certificate: signer };
 }

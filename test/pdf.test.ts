@@ -137,6 +137,7 @@ describe("PDF signatures", function () {
     pdfs.bt = await sign(base, { tsa });
     pdfs.lta = await addDocumentTimestamp(await addDss(pdfs.two, [pki.root.certificate.raw, pki.intermediate.certificate.raw], [crl.der]), tsa);
     pdfs.ltaThenAnnotated = await addAnnotation(pdfs.lta);
+    pdfs.lta384 = await addDocumentTimestamp(pdfs.two, tsa, "DocTimeStamp1", "sha384");
     pdfs.certifiedNoChanges = await sign(await sign(base, { certify: 1 }), { signer: pki.recipient, field: "Signature2" });
     pdfs.certifiedForms = await sign(await sign(base, { certify: 2 }), { signer: pki.recipient, field: "Signature2" });
     pdfs.certifiedFormsAnnotated = await addAnnotation(await sign(base, { certify: 3 }));
@@ -285,6 +286,16 @@ describe("PDF signatures", function () {
       expect((await verify("signed", { at: later })).signatures[0]).to.include({ subIndication: "EXPIRED" });
     });
 
+    it("time-stamps are checked by the one RFC 3161 verification (edXML's): one stating a time after the validation time does not count", async () => {
+      const before = new Date(Date.now() - 3_600_000);
+      const stamp = (await verify("bt", { at: before })).signatures[0]!;
+      expect(stamp.timestamp).to.include({ valid: false, tsa: "O=TSA (test), CN=Test TSA" });
+      expect(stamp.warnings.join(" ")).to.contain("later than the validation time");
+      const document = (await verify("lta", { at: before })).documentTimestamps[0]!;
+      expect(document).to.include({ valid: false, subIndication: "FORMAT_FAILURE" });
+      expect(document.errors.join(" ")).to.contain("later than the validation time");
+    });
+
     it("LT/LTA: a DSS dictionary and a document time-stamp after the last signature are permitted validation data", async () => {
       const r = await verify("lta");
       expect(r.valid).to.equal(true);
@@ -300,6 +311,12 @@ describe("PDF signatures", function () {
       expect(noTsa.valid).to.equal(true);
       expect(noTsa.documentTimestamps[0]).to.include({ valid: false, subIndication: "NO_CERTIFICATE_CHAIN_FOUND" });
       expect(noTsa.warnings).to.have.length(1);
+    });
+
+    it("a document time-stamp with a SHA-384 imprint counts (PAdES allows it; edXML's profile does not)", async () => {
+      const r = await verify("lta384");
+      expect(r.valid).to.equal(true);
+      expect(r.documentTimestamps[0]).to.include({ valid: true, coversWholeDocument: true });
     });
 
     it("an annotation after the document time-stamp is still a change after signing", async () => {

@@ -22,6 +22,43 @@ function part(t: Dictionary, covers: string): string {
 
 const commonName = (dn: string) => /(?:^|,\s*)CN=([^,]+)/.exec(dn)?.[1] ?? dn;
 
+/**
+ * The level the verifier reached (B-B / B-T) and the signature time-stamp it checked: its time and
+ * TSA with what that proves, or why it does not count. No time-stamp line without a stamp.
+ */
+function SignatureLevel({ t, report }: { t: Dictionary; report: Report }) {
+  const v = t.verify;
+  const ts = report.timestamp;
+  return (
+    <>
+      <dt>{v.level}</dt>
+      <dd class="level">{v.levels[report.level]}</dd>
+      {ts && (
+        <>
+          <dt>{v.timestamp}</dt>
+          {ts.valid ? (
+            <dd class="timestamp">
+              {v.timestampBy(dateTime(t, ts.time!), commonName(ts.tsa!))}
+              <br />
+              {v.timestampProof}
+            </dd>
+          ) : (
+            <dd class="timestamp bad">
+              {v.timestampBad(ts.reason ? v.timestampReasons[ts.reason] : v.none)}
+              {ts.time && ts.tsa && (
+                <>
+                  <br />
+                  {v.timestampBy(dateTime(t, ts.time), commonName(ts.tsa))}
+                </>
+              )}
+            </dd>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
 export function ReportView({ t, report }: { t: Dictionary; report: Report }) {
   const v = t.verify;
   const reasons = report.errors.map((e) => bilingual(t, e));
@@ -71,6 +108,7 @@ export function ReportView({ t, report }: { t: Dictionary; report: Report }) {
         )}
         <dt>{v.signingTime}</dt>
         <dd>{report.signingTime ? dateTime(t, report.signingTime) : v.none}</dd>
+        {report.signer && <SignatureLevel t={t} report={report} />}
         <dt>{v.checkedAt}</dt>
         <dd>{dateTime(t, report.validationTime)}</dd>
       </dl>

@@ -2,7 +2,7 @@
 import type { X509Certificate } from "node:crypto";
 import type { Crl } from "../pki/crl.ts";
 import type { Indication, SignerSummary } from "../report.ts";
-import type { PdfSubIndication } from "./cms.ts";
+import type { PdfSubIndication } from "../cms.ts";
 import type { Change } from "./document.ts";
 
 export interface PdfTrust {

@@ -19,11 +19,11 @@ import {
   signatureValueOf,
   signingTimeOf,
   stop,
-  verifyTimeStampToken,
   type Finding,
   type PdfSubIndication,
   type TrustInput,
-} from "./cms.ts";
+} from "../cms.ts";
+import { TimestampError, verifyTimestampToken, type TsaTrust } from "../timestamp.ts";
 import { PdfReadError, isPdf, type PdfReport, type PdfSignatureReport, type PdfSigner, type PdfTrust } from "./report.ts";
 import { changesSince, loadPdf, xrefChanges, signatureFields, validationData, type Change, type SignatureField } from "./document.ts";
 
@@ -112,7 +112,7 @@ async function verifyField(
   bytes: Buffer,
   previousEnd: number,
   trust: TrustInput,
-  tsaTrust: TrustInput,
+  tsaTrust: TsaTrust,
   at: Date,
   revision: (end: number) => Promise<PDFDocument | null>,
   final: PDFDocument,
@@ -148,8 +148,8 @@ async function verifyField(
     if (field.ref && !signed.context.lookup(field.ref)) {
       stop("FORMAT_FAILURE", "the signature dictionary is not part of the revision it signs", "từ điển chữ ký không nằm trong phiên bản tài liệu được ký");
     }
-    if (field.type === "DocTimeStamp") verifyDocumentTimestamp(field, ranges, tsaTrust, r);
-    else verifySignature(field, ranges, trust, tsaTrust, at, r);
+    if (field.type === "DocTimeStamp") await verifyDocumentTimestamp(field, ranges, tsaTrust, at, r);
+    else await verifySignature(field, ranges, trust, tsaTrust, at, r);
     r.valid = true;
     r.indication = "TOTAL_PASSED";
   } catch (e) {
@@ -206,7 +206,7 @@ function restrictByCertification(changes: Change[], docMdp: number | null): Chan
   );
 }
 
-function verifySignature(field: SignatureField, ranges: Buffer[], trust: TrustInput, tsaTrust: TrustInput, at: Date, r: PdfSignatureReport): void {
+async function verifySignature(field: SignatureField, ranges: Buffer[], trust: TrustInput, tsaTrust: TsaTrust, at: Date, r: PdfSignatureReport): Promise<void> {
   const subFilter = field.subFilter ?? "";
   if (!DETACHED.has(subFilter) && subFilter !== "adbe.pkcs7.sha1") {
     stop("FORMAT_FAILURE", `unsupported signature sub-filter /${subFilter}`, `không hỗ trợ kiểu chữ ký /${subFilter}`);
@@ -230,22 +230,37 @@ function verifySignature(field: SignatureField, ranges: Buffer[], trust: TrustIn
   let chainAt = at;
   const token = signatureTimeStampOf(cms);
   if (token) {
-    const ts = verifyTimeStampToken(token, signatureValueOf(cms), tsaTrust);
-    r.timestamp = { time: ts.time, tsa: ts.tsa, valid: ts.valid };
-    if (ts.valid) chainAt = new Date(ts.time!);
-    else r.warnings.push(`the signature time-stamp is not valid, the signature is judged without it: ${bilingual(ts.problem!)}`);
+    const ts = await timestampOf(token, signatureValueOf(cms), tsaTrust, at);
+    r.timestamp = { time: ts.time, tsa: ts.tsa, valid: !ts.error };
+    if (ts.error) r.warnings.push(`the signature time-stamp is not valid, the signature is judged without it: ${ts.error.message} — ${ts.error.vi}`);
+    else chainAt = new Date(ts.time!);
   }
   r.warnings.push(...checkChain(cms.signer!, [...cms.certificates, ...trust.pool], trust, chainAt));
 }
 
-function verifyDocumentTimestamp(field: SignatureField, ranges: Buffer[], tsaTrust: TrustInput, r: PdfSignatureReport): void {
+/** A time-stamp token over `imprinted` (timestamp.ts, as every RFC 3161 token): what it states, and why it does not count. */
+async function timestampOf(
+  token: Buffer,
+  imprinted: Buffer | Buffer[],
+  tsaTrust: TsaTrust,
+  at: Date,
+): Promise<{ time: string | null; tsa: string | null; certificate: X509Certificate | null; error: TimestampError | null }> {
+  try {
+    const ts = await verifyTimestampToken(token, imprinted, tsaTrust, at, { pades: true });
+    return { time: ts.time.toISOString(), tsa: ts.tsa, certificate: ts.certificate, error: null };
+  } catch (e) {
+    if (!(e instanceof TimestampError)) throw e;
+    return { time: e.time?.toISOString() ?? null, tsa: e.tsa ?? null, certificate: e.certificate ?? null, error: e };
+  }
+}
+
+async function verifyDocumentTimestamp(field: SignatureField, ranges: Buffer[], tsaTrust: TsaTrust, at: Date, r: PdfSignatureReport): Promise<void> {
   if (field.subFilter !== "ETSI.RFC3161") {
     stop("FORMAT_FAILURE", `a document time-stamp must have the sub-filter /ETSI.RFC3161 (found /${field.subFilter})`, "dấu thời gian tài liệu phải có kiểu /ETSI.RFC3161");
   }
-  const ts = verifyTimeStampToken(field.contents!, ranges, tsaTrust);
+  const ts = await timestampOf(field.contents!, ranges, tsaTrust, at);
   r.signer = ts.certificate ? signerSummary(ts.certificate) : null;
   r.signingTime = ts.time;
-  r.timestamp = { time: ts.time, tsa: ts.tsa, valid: ts.valid };
-  if (ts.problem) throw new PdfCheckFailure(ts.problem);
+  r.timestamp = { time: ts.time, tsa: ts.tsa, valid: !ts.error };
+  if (ts.error) stop(ts.error.subIndication, ts.error.message, ts.error.vi);
 }
-

@@ -1,16 +1,15 @@
-// CMS SignedData as PDF signatures carry it (RFC 5652; PAdES, adbe.pkcs7.*, RFC 3161 tokens):
-// reading it with @peculiar/asn1-cms, then each check on purpose and in order, every signature
-// with Node's crypto — integrity (messageDigest over the signed content), the signature value,
-// algorithm constraints, the signing certificate (sid, signingCertificateV2/V1), the chain.
-// RFC 3161 time-stamp tokens (signature time-stamps and document time-stamps) are checked here
-// too; issue 11 §1 adds another RFC 3161 module for edXML, the lead unifies the two.
+// CMS SignedData (RFC 5652) as PDF signatures and RFC 3161 time-stamp tokens carry it: reading it
+// with @peculiar/asn1-cms, then each check on purpose and in order, every signature with Node's
+// crypto — integrity (messageDigest over the signed content), the signature value, algorithm
+// constraints, the signing certificate (sid, signingCertificateV2/V1), the chain. The checks of
+// a time-stamp token itself (imprint, TSTInfo, the TSA) are timestamp.ts's, for PDF and edXML alike.
 import crypto, { type X509Certificate } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { ContentInfo, SignedData, type SignerInfo } from "@peculiar/asn1-cms";
-import { certificateFromDer, fingerprint, label, parsed, readTlv, tlvChildren, x509 } from "../pki/certificates.ts";
-import { validateChain } from "../pki/chain.ts";
-import type { Crl } from "../pki/crl.ts";
-import type { SubIndication } from "../report.ts";
+import { certificateFromDer, fingerprint, label, parsed, readTlv, tlvChildren, x509 } from "./pki/certificates.ts";
+import { validateChain } from "./pki/chain.ts";
+import type { Crl } from "./pki/crl.ts";
+import type { SubIndication } from "./report.ts";
 
 /** The DSS words of the XML report, plus the one only PDF signatures need here. */
 export type PdfSubIndication = SubIndication | "CRYPTO_CONSTRAINTS_FAILURE";
@@ -35,14 +34,12 @@ export function stop(subIndication: PdfSubIndication, en: string, vi: string): n
 const OID = {
   signedData: "1.2.840.113549.1.7.2",
   data: "1.2.840.113549.1.7.1",
-  tstInfo: "1.2.840.113549.1.9.16.1.4",
   contentType: "1.2.840.113549.1.9.3",
   messageDigest: "1.2.840.113549.1.9.4",
   signingTime: "1.2.840.113549.1.9.5",
   signingCertificate: "1.2.840.113549.1.9.16.2.12",
   signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
   signatureTimeStamp: "1.2.840.113549.1.9.16.2.14",
-  timeStamping: "1.3.6.1.5.5.7.3.8",
 };
 
 /** Digest algorithms by OID, as Node names them. MD5 and SHA-1 are read but refused later. */
@@ -381,18 +378,6 @@ export function checkSigningCertificateAttribute(cms: ParsedCms): void {
   }
 }
 
-export interface TimeStampResult {
-  /** genTime of the token, ISO 8601. */
-  time: string | null;
-  /** The TSA's certificate subject. */
-  tsa: string | null;
-  valid: boolean;
-  /** Why it is not valid (its sub-indication and sentence); null when valid. */
-  problem: Finding | null;
-  /** The TSA certificate, for the signer summary of a document time-stamp. */
-  certificate: X509Certificate | null;
-}
-
 export interface TrustInput {
   anchors: X509Certificate[];
   crls: Crl[];
@@ -400,66 +385,15 @@ export interface TrustInput {
   pool: X509Certificate[];
 }
 
-/** TSTInfo (RFC 3161 §2.4.2): the imprint and genTime. */
-function readTstInfo(der: Buffer): { hash: string; imprint: Buffer; genTime: Date } {
-  const fields = tlvChildren(der, readTlv(der, 0));
-  const mi = fields[2]!;
-  const [algId, hashed] = tlvChildren(der, mi);
-  const oidTlv = readTlv(der, algId!.contentStart);
-  const hash = DIGESTS[oidText(der.subarray(oidTlv.start, oidTlv.end))];
-  if (!hash) throw new Error("unknown imprint algorithm");
-  const gen = fields[4]!;
-  return { hash, imprint: der.subarray(hashed!.contentStart, hashed!.end), genTime: asn1Time(der.subarray(gen.start, gen.end)) };
-}
-
-/**
- * An RFC 3161 token over `imprinted`: a SignedData of a TSTInfo whose imprint is the digest of
- * those bytes, signed by a TSA whose certificate chains to a TSA anchor at genTime and carries
- * the critical extended key usage timeStamping (RFC 3161 §2.3).
- */
-export function verifyTimeStampToken(token: Buffer, imprinted: Buffer | Buffer[], tsaTrust: TrustInput): TimeStampResult {
-  const result: TimeStampResult = { time: null, tsa: null, valid: false, problem: null, certificate: null };
-  try {
-    const cms = parseCms(token);
-    result.certificate = cms.signer;
-    result.tsa = cms.signer ? parsed(cms.signer).subject : null;
-    if (cms.eContentType !== OID.tstInfo || !cms.eContent) format("the time-stamp token holds no TSTInfo", "dấu thời gian không chứa TSTInfo");
-    let info: ReturnType<typeof readTstInfo>;
-    try {
-      info = readTstInfo(cms.eContent);
-    } catch (e) {
-      format(`the time-stamp's TSTInfo cannot be read (${(e as Error).message})`, "không đọc được TSTInfo của dấu thời gian");
-    }
-    result.time = info.genTime.toISOString();
-    if (!digestOf(info.hash, imprinted).equals(info.imprint)) {
-      stop("HASH_FAILURE", "the time-stamp's message imprint does not match what it should cover", "giá trị băm trong dấu thời gian không khớp với dữ liệu được gắn dấu");
-    }
-    checkIntegrityAndSignature(cms, cms.eContent);
-    checkAlgorithms(cms, { en: "the time-stamp", vi: "dấu thời gian" });
-    checkSigningCertificateAttribute(cms);
-    const tsaCert = cms.signer!;
-    const eku = parsed(tsaCert).getExtension(x509().ExtendedKeyUsageExtension);
-    if (!eku || !eku.critical || !eku.usages.map(String).includes(OID.timeStamping)) {
-      stop("CHAIN_CONSTRAINTS_FAILURE", `the time-stamping certificate "${label(tsaCert)}" lacks the critical extended key usage timeStamping`, `chứng thư số "${label(tsaCert)}" của đơn vị cấp dấu thời gian thiếu mục đích sử dụng timeStamping (critical)`);
-    }
-    checkChain(tsaCert, [...cms.certificates, ...tsaTrust.pool], tsaTrust, info.genTime, true);
-    result.valid = true;
-  } catch (e) {
-    if (!(e instanceof PdfCheckFailure)) throw e;
-    result.problem = e.finding;
-  }
-  return result;
-}
-
-/** The chain of `leaf` to the anchors at `at`, for signing documents or (`timeStamping`) time-stamps. */
-export function checkChain(leaf: X509Certificate, pool: X509Certificate[], trust: TrustInput, at: Date, timeStamping = false): string[] {
+/** The chain of a document signer's certificate to the anchors at `at`. */
+export function checkChain(leaf: X509Certificate, pool: X509Certificate[], trust: TrustInput, at: Date): string[] {
   const r = validateChain({
     leaf,
     intermediates: pool.filter((c) => fingerprint(c) !== fingerprint(leaf)),
     anchors: trust.anchors,
     crls: trust.crls,
     at,
-    purpose: timeStamping ? "timestamping" : "documents",
+    purpose: "documents",
   });
   if (r.ok) return r.warnings;
   stop(r.subIndication, r.message, r.vi);

@@ -11,12 +11,15 @@ import {
   packetHead,
   stampedSignatureValue,
   timestampRequest,
+  timestampSignerExpiry,
   withTimestamp,
   type TsaTrust,
 } from "../signing/index.ts";
 import {
+  addArchiveRenewal,
   addArchiveRound,
   isUniqueViolation,
+  latestArchiveStamps,
   listPendingTimestamps,
   readBlob,
   setCheckpointTimestamp,
@@ -168,6 +171,59 @@ export async function archiveRound(ctx: AppContext): Promise<number> {
   return items.length;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Archive stamp renewal (RFC 4998 §5.2, the chain of stamps being the long-term proof): every round
+ * whose latest stamp was made under a TSA certificate that expires within EDOC_ARCHIVE_RENEW_DAYS
+ * gets a new stamp over the SHA-256 of that stamp's DER, appended to its chain. One process of
+ * those sharing the database runs it (storage.once). The TSA away, or still signing under a
+ * certificate that expires no later than the stamp to renew: nothing stored, the rounds are asked
+ * again at the next run. A revoked TSA certificate is no reason to renew: the verifier checks each
+ * stamp at the time of the next, and a renewal made after the revocation cannot make the earlier
+ * stamp good at that time. Returns the rounds renewed.
+ */
+export async function renewArchiveStamps(ctx: AppContext): Promise<number> {
+  return (await ctx.storage.once("archive-renewal", () => renewRounds(ctx))) ?? 0;
+}
+
+async function renewRounds(ctx: AppContext): Promise<number> {
+  const tsa = ctx.config.tsa;
+  if (!tsa) return 0;
+  const db = ctx.storage.db;
+  const due = ctx.now().getTime() + tsa.renewDays * DAY_MS;
+  const trust = await nodeTsaTrust(ctx);
+  let renewed = 0;
+  for (let after = 0; ; ) {
+    const batch = await latestArchiveStamps(db, after, 500);
+    if (!batch.length) return renewed;
+    after = batch[batch.length - 1].round;
+    for (const latest of batch) {
+      const expires = timestampSignerExpiry(latest.token);
+      if (expires.getTime() > due) continue;
+      let token: Buffer;
+      try {
+        token = await fetchTimestamp(tsa.url, latest.token, trust, tsa.timeoutMs);
+      } catch (err) {
+        if (!(err instanceof TimestampUnavailable)) throw err;
+        ctx.log.warn({ err: err.message, round: latest.round }, "archive stamp not renewed; it is asked again at the next run");
+        return renewed;
+      }
+      const next = timestampSignerExpiry(token);
+      if (next.getTime() <= expires.getTime()) {
+        ctx.log.warn({ round: latest.round, expires, tsaCertificateExpires: next }, "archive stamp not renewed: the TSA still signs under a certificate that expires no later; it is asked again at the next run");
+        return renewed;
+      }
+      try {
+        await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, now: ctx.now() });
+        renewed++;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err; // renewed meanwhile by a process outside the lock (an old version)
+      }
+    }
+  }
+}
+
 /**
  * The audit log's signed checkpoints get their time-stamp (over the bytes their signature covers):
  * then even the node's own key cannot re-sign a rewritten past. A TSA away: they wait for the next round.
@@ -192,7 +248,7 @@ export async function stampCheckpoints(ctx: AppContext): Promise<number> {
 
 /**
  * The time-stamp jobs, when EDOC_TSA_URL is set: pending signature stamps and audit checkpoints every EDOC_TSA_RETRY_MS,
- * archive rounds every EDOC_ARCHIVE_STAMP_MS. Returns the function that stops them.
+ * archive rounds and their renewals every EDOC_ARCHIVE_STAMP_MS. Returns the function that stops them.
  */
 export function startTimestampJob(ctx: AppContext): () => void {
   const tsa = ctx.config.tsa;
@@ -202,6 +258,7 @@ export function startTimestampJob(ctx: AppContext): () => void {
     every(ctx, tsa.retryMs, "time-stamps added beside packets sent without them", async () => (await ctx.storage.once("pending-timestamps", () => stampPending(ctx))) ?? 0),
     every(ctx, tsa.retryMs, "audit checkpoints time-stamped", async () => (await ctx.storage.once("checkpoint-timestamps", () => stampCheckpoints(ctx))) ?? 0),
     every(ctx, tsa.archiveMs, "stored items archive-stamped", async () => (await ctx.storage.once("archive-round", () => archiveRound(ctx))) ?? 0),
+    every(ctx, tsa.archiveMs, "archive stamps renewed", () => renewArchiveStamps(ctx)),
   ];
   return () => stops.forEach((stop) => stop());
 }

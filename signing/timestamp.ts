@@ -116,9 +116,28 @@ export interface CheckedTimestamp {
 /**
  * Verifies a TimeStampToken over `data` (the canonical bytes it must stamp) against TSA anchors:
  * what it says, or a TimestampError with the reason. `at` bounds the time it states from above.
+ * Its signer's chain is checked at the time the token states, or at `chainAt` (an archive stamp
+ * renewed later is checked at its renewal's time, the last of a chain now: RFC 4998 §5.3).
  */
-export function verifyTimestampToken(token: Buffer, data: string | Buffer, trust: TsaTrust, at: Date): Promise<CheckedTimestamp> {
-  return checkToken(token, Buffer.from(data), trust, at);
+export function verifyTimestampToken(token: Buffer, data: string | Buffer, trust: TsaTrust, at: Date, chainAt?: Date): Promise<CheckedTimestamp> {
+  return checkToken(token, Buffer.from(data), trust, at, chainAt);
+}
+
+/** When the certificate of a token's signer expires (the token is not checked otherwise): when to renew it. */
+export function timestampSignerExpiry(token: Buffer): Date {
+  const { signed } = readToken(token);
+  const sid = signed.signerInfos[0]?.sid;
+  // the signer by issuer and serial number, or by subject key identifier ([0] IMPLICIT, RFC 5652 §5.3)
+  const keyId = sid instanceof pkijs.IssuerAndSerialNumber ? null : Buffer.from((sid as asn1js.Primitive | undefined)?.valueBlock.valueHexView ?? []);
+  const signer = (signed.certificates ?? []).find(
+    (c): c is pkijs.Certificate =>
+      c instanceof pkijs.Certificate &&
+      (sid instanceof pkijs.IssuerAndSerialNumber
+        ? c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber)
+        : !!keyId?.length && !!c.extensions?.some((e) => e.extnID === "2.5.29.14" && Buffer.from((e.parsedValue as asn1js.OctetString).valueBlock.valueHexView).equals(keyId))),
+  );
+  if (!signer) return invalid("the time-stamp token does not carry its signer's certificate", "dấu thời gian không mang chứng thư số của đơn vị cấp");
+  return signer.notAfter.value;
 }
 
 function readToken(token: Buffer): { signed: pkijs.SignedData; tst: pkijs.TSTInfo } {
@@ -139,11 +158,12 @@ async function checkToken(
   data: Buffer,
   trust: TsaTrust | null,
   at: Date | null,
+  chainAt?: Date,
 ): Promise<CheckedTimestamp> {
   const { signed, tst } = readToken(token);
   const stated: { tsa?: string } = {};
   try {
-    return await checkTokenContent(signed, tst, data, trust, at, stated);
+    return await checkTokenContent(signed, tst, data, trust, at, stated, chainAt);
   } catch (err) {
     if (err instanceof TimestampError) Object.assign(err, { time: tst.genTime, tsa: stated.tsa });
     throw err;
@@ -157,6 +177,7 @@ async function checkTokenContent(
   trust: TsaTrust | null,
   at: Date | null,
   stated: { tsa?: string },
+  chainAt?: Date,
 ): Promise<CheckedTimestamp> {
   const hash = IMPRINT_OIDS[tst.messageImprint.hashAlgorithm.algorithmId];
   if (!hash) invalid(`the time-stamp's imprint uses the hash ${tst.messageImprint.hashAlgorithm.algorithmId} (SHA-256 or SHA-512 required)`, "dấu thời gian dùng thuật toán băm không được phép");
@@ -192,7 +213,7 @@ async function checkTokenContent(
   // whether its signer may be trusted to time-stamp is the verifier's question (--tsa-trust)
   if (!trust) return { time, tsa };
   const intermediates = pool.map((c) => certificateFromDer(Buffer.from(c.toSchema().toBER())));
-  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at: time, purpose: "timestamping" });
+  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at: chainAt ?? time, purpose: "timestamping" });
   if (!chain.ok) {
     throw new TimestampError(
       "TIMESTAMP_UNTRUSTED",

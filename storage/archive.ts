@@ -1,5 +1,6 @@
 // Archive rounds (migration 012): Merkle roots over stored items' SHA-256, each root time-stamped,
-// and every item's inclusion path. See signing/archive.ts for the tree.
+// and every item's inclusion path; each root stamp's renewals (migration 015), in order. See
+// signing/archive.ts for the tree.
 import type { InclusionProof } from "../signing/index.ts";
 import type { Db } from "./db.ts";
 
@@ -31,14 +32,47 @@ export async function addArchiveRound(db: Db, round: { root: string; token: Buff
   });
 }
 
-/** The inclusion proofs and root stamps of `sha256s` that are in a round. */
-export async function archiveProofsFor(db: Db, sha256s: string[]): Promise<Map<string, InclusionProof & { token: Buffer }>> {
+/** The inclusion proofs, root stamps and their renewals (in order) of `sha256s` that are in a round. */
+export async function archiveProofsFor(db: Db, sha256s: string[]): Promise<Map<string, InclusionProof & { token: Buffer; renewals: Buffer[] }>> {
   if (!sha256s.length) return new Map();
   const rows = await db("archive_items as a")
     .join("archive_rounds as r", "r.id", "a.round")
     .whereIn("a.sha256", [...new Set(sha256s)])
-    .select("a.sha256", "a.leaf_index", "a.path", "r.root", "r.size", "r.token");
+    .select("a.sha256", "a.leaf_index", "a.path", "a.round", "r.root", "r.size", "r.token");
+  const renewals = new Map<number, Buffer[]>();
+  const rounds = [...new Set(rows.map((r) => Number(r.round)))];
+  for (const n of rounds.length ? await db("archive_renewals").whereIn("round", rounds).orderBy(["round", "seq"]).select("round", "token") : []) {
+    const list = renewals.get(Number(n.round)) ?? renewals.set(Number(n.round), []).get(Number(n.round))!;
+    list.push(Buffer.from(n.token));
+  }
   return new Map(
-    rows.map((r) => [r.sha256, { sha256: r.sha256, leafIndex: Number(r.leaf_index), treeSize: Number(r.size), path: JSON.parse(r.path), root: r.root, token: Buffer.from(r.token) }]),
+    rows.map((r) => [
+      r.sha256,
+      { sha256: r.sha256, leafIndex: Number(r.leaf_index), treeSize: Number(r.size), path: JSON.parse(r.path), root: r.root, token: Buffer.from(r.token), renewals: renewals.get(Number(r.round)) ?? [] },
+    ]),
   );
+}
+
+/** A round's latest stamp: its root stamp (seq 0) or its last renewal. */
+export interface LatestArchiveStamp {
+  round: number;
+  seq: number;
+  token: Buffer;
+}
+
+/** The latest stamp of each round after `afterRound`, at most `limit` rounds, in round order. */
+export async function latestArchiveStamps(db: Db, afterRound: number, limit: number): Promise<LatestArchiveStamp[]> {
+  const rounds = await db("archive_rounds").where("id", ">", afterRound).orderBy("id").limit(limit).select("id", "token");
+  if (!rounds.length) return [];
+  const last = db("archive_renewals").whereIn("round", rounds.map((r) => r.id)).groupBy("round").select("round", db.raw("max(seq) as seq"));
+  const renewed = await db("archive_renewals as n")
+    .join(last.as("l"), (j) => j.on("n.round", "l.round").andOn("n.seq", "l.seq"))
+    .select("n.round", "n.seq", "n.token");
+  const latest = new Map(renewed.map((n) => [Number(n.round), { seq: Number(n.seq), token: Buffer.from(n.token) }]));
+  return rounds.map((r) => ({ round: Number(r.id), ...(latest.get(Number(r.id)) ?? { seq: 0, token: Buffer.from(r.token) }) }));
+}
+
+/** Appends renewal `seq` of a round's stamp chain (the same seq twice fails: another process renewed it). */
+export async function addArchiveRenewal(db: Db, renewal: { round: number; seq: number; token: Buffer; now: Date }): Promise<void> {
+  await db("archive_renewals").insert({ round: renewal.round, seq: renewal.seq, token: renewal.token, created_at: renewal.now });
 }

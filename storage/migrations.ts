@@ -545,7 +545,26 @@ const registrySyncRuns: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, signatureTimestamps, vdxpBridge, auditChain];
+// Archive time-stamp renewals (RFC 4998 §5.2): before the certificate of the TSA that made a round's
+// latest stamp expires, a new stamp over the SHA-256 of that stamp's DER; a round's stamps in order
+// (seq 1, 2, …after its root stamp) form the chain an archivist checks. Rows are only ever added.
+const archiveRenewals: Migration = {
+  name: "015_archive_renewals",
+  async up(knex) {
+    await knex.schema.createTable("archive_renewals", (t) => {
+      t.integer("round").notNullable().references("id").inTable("archive_rounds");
+      t.integer("seq").notNullable();
+      t.binary("token").notNullable(); // RFC 3161 TimeStampToken over SHA-256 of the previous stamp's DER
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.primary(["round", "seq"]);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("archive_renewals");
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, signatureTimestamps, vdxpBridge, auditChain, archiveRenewals];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

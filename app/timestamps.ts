@@ -12,6 +12,7 @@ import {
   stampedSignatureValue,
   timestampRequest,
   timestampSignerExpiry,
+  TimestampError,
   withTimestamp,
   type TsaTrust,
 } from "../signing/index.ts";
@@ -199,7 +200,14 @@ async function renewRounds(ctx: AppContext): Promise<number> {
     if (!batch.length) return renewed;
     after = batch[batch.length - 1].round;
     for (const latest of batch) {
-      const expires = timestampSignerExpiry(latest.token);
+      let expires: Date;
+      try {
+        expires = timestampSignerExpiry(latest.token);
+      } catch (err) {
+        if (!(err instanceof TimestampError)) throw err;
+        ctx.log.error({ round: latest.round, err: err.message }, "archive stamp cannot be renewed: its expiry cannot be read");
+        continue;
+      }
       if (expires.getTime() > due) continue;
       let token: Buffer;
       try {
@@ -218,7 +226,7 @@ async function renewRounds(ctx: AppContext): Promise<number> {
         await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, now: ctx.now() });
         renewed++;
       } catch (err) {
-        if (!isUniqueViolation(err)) throw err; // renewed meanwhile by a process outside the lock (an old version)
+        if (!isUniqueViolation(err)) throw err; // renewed meanwhile by another process (on SQLite, once holds no lock)
       }
     }
   }

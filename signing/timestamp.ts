@@ -123,7 +123,10 @@ export function verifyTimestampToken(token: Buffer, data: string | Buffer, trust
   return checkToken(token, Buffer.from(data), trust, at, chainAt);
 }
 
-/** When the certificate of a token's signer expires (the token is not checked otherwise): when to renew it. */
+/**
+ * When a token stops being checkable: the first expiry among its signer's certificate and the other
+ * certificates it carries (its CAs). The token is not checked otherwise. When to renew it.
+ */
 export function timestampSignerExpiry(token: Buffer): Date {
   const { signed } = readToken(token);
   const sid = signed.signerInfos[0]?.sid;
@@ -137,7 +140,8 @@ export function timestampSignerExpiry(token: Buffer): Date {
         : !!keyId?.length && !!c.extensions?.some((e) => e.extnID === "2.5.29.14" && Buffer.from((e.parsedValue as asn1js.OctetString).valueBlock.valueHexView).equals(keyId))),
   );
   if (!signer) return invalid("the time-stamp token does not carry its signer's certificate", "dấu thời gian không mang chứng thư số của đơn vị cấp");
-  return signer.notAfter.value;
+  const carried = (signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  return new Date(Math.min(...carried.map((c) => c.notAfter.value.getTime())));
 }
 
 function readToken(token: Buffer): { signed: pkijs.SignedData; tst: pkijs.TSTInfo } {

@@ -4,8 +4,10 @@
 // TSA certificate expired) still gets the proof, while the root stamp alone no longer gives it.
 // A broken chain is named. On SQLite and PostgreSQL, with real TSAs (test/helpers/tsa.ts).
 import { expect } from "chai";
+import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { archiveRound, renewArchiveStamps, sendDocument, tokenCaller, type Caller } from "../app/index.ts";
 import { verifyEvidenceBundle, verifyTimestampToken, type BundleReport } from "../signing/index.ts";
@@ -15,6 +17,7 @@ import { onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 import { startTsa, type TestTsa } from "./helpers/tsa.ts";
 
+const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const YEAR_MS = 365 * 86_400_000;
 // the recipient is an agency of the same node: the sent packet is stored whatever its delivery
 const ORGANS = [
@@ -130,6 +133,16 @@ function suite(database: () => TestDatabase) {
     expect(proof.stamps[0]).to.include({ valid: true, checkedAt: proof.stamps[1].time });
     expect(proof.stamps[1]).to.include({ valid: true, checkedAt: later.toISOString() });
     for (const x of archivist.bundle.archive) expect(x).to.include({ stamped: true });
+
+    // the archivist's command: bin/edoc verify --at (exit 1 all the same: the node's own signature over the manifest has expired)
+    writeFileSync(files.path("root.pem"), testPki().root.certificate.toString());
+    for (const [i, t] of [first, second].entries()) writeFileSync(files.path(`tsa-${i}.pem`), t.caPem);
+    const registry = { agencies: [...testPki().trust.registry!.values()].map((e) => ({ organId: e.organId, certificateFingerprints: e.certificateFingerprints })) };
+    writeFileSync(files.path("registry.json"), JSON.stringify(registry));
+    const cli = (...args: string[]) =>
+      new Promise<string>((resolve) => execFile(EDOC, ["verify", ...args, "--trust", files.path("root.pem"), "--tsa-trust", files.path("tsa-0.pem"), "--tsa-trust", files.path("tsa-1.pem"), "--registry", files.path("registry.json"), "--at", later.toISOString()], (_, stdout) => resolve(stdout)));
+    expect(await cli(path)).to.match(new RegExp(`✓ packet\\.edxml  existed unchanged at ${proof.time}, stamped by .*Test TSA.*, stamp renewed 1× \\(last by`));
+    expect(await cli(early)).to.include("✗ packet.edxml  stamp does not count (TIMESTAMP_UNTRUSTED)");
 
     // the bundle exported before the renewal: the root stamp alone, its TSA certificate expired by then
     const old = await verify(early, later);

@@ -89,7 +89,8 @@ async function checkChain(name: string, tokens: Buffer[], root: Buffer, trust: B
     try {
       const ok = await verifyTimestampToken(tokens[i], i === 0 ? root : tokens[i - 1], tsaTrust, at, checkedAt);
       if (i < tokens.length - 1 && ok.time > checkedAt) {
-        throw new TimestampError("TIMESTAMP_INVALID", `${stampName(i + 1).en} states a time before the stamp it renews`, `${stampName(i + 1).vi} ghi thời điểm trước dấu thời gian mà nó gia hạn`);
+        const err = new TimestampError("TIMESTAMP_INVALID", `${stampName(i + 1).en} states a time before the stamp it renews`, `${stampName(i + 1).vi} ghi thời điểm trước dấu thời gian mà nó gia hạn`);
+        throw Object.assign(err, { time: ok.time, tsa: ok.tsa });
       }
       Object.assign(stamp, { time: ok.time.toISOString(), tsa: ok.tsa, valid: true });
     } catch (err) {

@@ -144,6 +144,18 @@ function suite(database: () => TestDatabase) {
     expect(await cli(path)).to.match(new RegExp(`✓ packet\\.edxml  existed unchanged at ${proof.time}, stamped by .*Test TSA.*, stamp renewed 1× \\(last by`));
     expect(await cli(early)).to.include("✗ packet.edxml  stamp does not count (TIMESTAMP_UNTRUSTED)");
 
+    // README.txt's steps without edoc: openssl checks each stamp over the one before, at the next one's time
+    const file = JSON.parse(Buffer.from(unzipSync(readFileSync(path))["archive/packet.edxml.json"]).toString("utf8"));
+    writeFileSync(files.path("root.bin"), Buffer.from(file.root, "hex"));
+    [file.timestamp, ...file.renewals].forEach((t: string, i: number) => writeFileSync(files.path(`t${i}.der`), Buffer.from(t, "base64")));
+    const ossl = (data: string, token: string, ca: string, ...more: string[]) =>
+      new Promise<string>((resolve) => execFile("openssl", ["ts", "-verify", "-data", files.path(data), "-in", files.path(token), "-token_in", "-CAfile", files.path(ca), ...more], (_, stdout, stderr) => resolve(stdout + stderr)));
+    const renewedAt = String(Math.floor(Date.parse(proof.stamps[1].time!) / 1000));
+    expect(await ossl("root.bin", "t0.der", "tsa-0.pem", "-attime", renewedAt)).to.include("Verification: OK");
+    expect(await ossl("t0.der", "t1.der", "tsa-1.pem")).to.include("Verification: OK");
+    expect(await ossl("root.bin", "t0.der", "tsa-0.pem", "-attime", String(Math.floor(later.getTime() / 1000)))).to.include("certificate has expired");
+    expect(await ossl("root.bin", "t1.der", "tsa-1.pem")).to.include("Verification: FAILED");
+
     // the bundle exported before the renewal: the root stamp alone, its TSA certificate expired by then
     const old = await verify(early, later);
     expect(packetProof(old)).to.include({ included: true, stamped: false, reason: "TIMESTAMP_UNTRUSTED" });

@@ -166,5 +166,15 @@ The node's signature (NODE.pem from an official channel), then compare the signe
   xmlsec1 --verify --pubkey-cert-pem NODE.pem --enabled-key-data key-name --enabled-reference-uris same-doc \
     --id-attr:Id urn:edoc:evidence:1:Manifest --id-attr:Id ${XADES_NS}:SignedProperties \
     ${MANIFEST_SIGNATURE_PATH}
+Chuỗi dấu thời gian lưu trữ bằng openssl: trong archive/<tệp>.json, "root" (hex) thành root.bin
+("xxd -r -p"), "timestamp" thành t0.der và từng mục của "renewals" thành t1.der, t2.der… ("base64 -d").
+Mỗi dấu kiểm tra trên dấu trước (t0 trên root.bin), tại thời điểm của dấu sau (giây kể từ 1970, đọc
+bằng "openssl ts -reply -in t1.der -token_in -text"); dấu cuối cùng tại thời điểm hiện tại:
+The chain of archive time-stamps with openssl: in archive/<file>.json, "root" (hex) into root.bin
+("xxd -r -p"), "timestamp" into t0.der and each "renewals" entry into t1.der, t2.der… ("base64 -d").
+Check each stamp over the one before (t0 over root.bin) at the time of the next one (seconds since
+1970, read with "openssl ts -reply -in t1.der -token_in -text"); the last one at the present time:
+  openssl ts -verify -data root.bin -in t0.der -token_in -CAfile TSA-CA.pem -attime GIÂY-CỦA-t1/SECONDS-OF-t1
+  openssl ts -verify -data t0.der -in t1.der -token_in -CAfile TSA-CA.pem
 `;
 }

@@ -20,7 +20,7 @@ import {
   addArchiveRenewal,
   addArchiveRound,
   isUniqueViolation,
-  latestArchiveStamps,
+  dueArchiveStamps,
   listPendingTimestamps,
   readBlob,
   setCheckpointTimestamp,
@@ -59,6 +59,19 @@ async function fetchTimestamp(url: string, data: string | Buffer, trust: TsaTrus
     return await acceptTimestampReply(request, reply, trust);
   } catch (err) {
     throw new TimestampUnavailable(`the time-stamping service at ${url} gave no acceptable time-stamp: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * When an archive stamp from `url` stops being checkable (its certificates' first expiry). A token
+ * without its TSA's certificate (which the request asks for) is refused like an unavailable TSA.
+ */
+function archiveStampExpiry(url: string, token: Buffer): Date {
+  try {
+    return timestampSignerExpiry(token);
+  } catch (err) {
+    if (!(err instanceof TimestampError)) throw err;
+    throw new TimestampUnavailable(`the time-stamping service at ${url} gave no acceptable time-stamp: ${err.message}`);
   }
 }
 
@@ -155,15 +168,17 @@ export async function archiveRound(ctx: AppContext): Promise<number> {
   if (!items.length) return 0;
   const { root, proofs } = merkleTree(items);
   let token: Buffer;
+  let expiresAt: Date;
   try {
     token = await fetchTimestamp(tsa.url, Buffer.from(root, "hex"), await nodeTsaTrust(ctx), tsa.timeoutMs);
+    expiresAt = archiveStampExpiry(tsa.url, token);
   } catch (err) {
     if (!(err instanceof TimestampUnavailable)) throw err;
     ctx.log.warn({ err: err.message, items: items.length }, "archive round not stamped; its items wait for the next round");
     return 0;
   }
   try {
-    await addArchiveRound(db, { root, token, proofs, now: ctx.now() });
+    await addArchiveRound(db, { root, token, expiresAt, proofs, now: ctx.now() });
   } catch (err) {
     // another process of the node stamped some of these items meanwhile: they wait for the next round
     if (isUniqueViolation(err)) return 0;
@@ -192,38 +207,33 @@ async function renewRounds(ctx: AppContext): Promise<number> {
   const tsa = ctx.config.tsa;
   if (!tsa) return 0;
   const db = ctx.storage.db;
-  const due = ctx.now().getTime() + tsa.renewDays * DAY_MS;
+  const due = new Date(ctx.now().getTime() + tsa.renewDays * DAY_MS);
   const trust = await nodeTsaTrust(ctx);
   let renewed = 0;
   for (let after = 0; ; ) {
-    const batch = await latestArchiveStamps(db, after, 500);
+    const batch = await dueArchiveStamps(db, due, after, 500);
     if (!batch.length) return renewed;
     after = batch[batch.length - 1].round;
     for (const latest of batch) {
-      let expires: Date;
-      try {
-        expires = timestampSignerExpiry(latest.token);
-      } catch (err) {
-        if (!(err instanceof TimestampError)) throw err;
-        ctx.log.error({ round: latest.round, err: err.message }, "archive stamp cannot be renewed: its expiry cannot be read");
-        continue;
-      }
-      if (expires.getTime() > due) continue;
       let token: Buffer;
+      let expiresAt: Date;
       try {
         token = await fetchTimestamp(tsa.url, latest.token, trust, tsa.timeoutMs);
+        expiresAt = archiveStampExpiry(tsa.url, token);
       } catch (err) {
         if (!(err instanceof TimestampUnavailable)) throw err;
         ctx.log.warn({ err: err.message, round: latest.round }, "archive stamp not renewed; it is asked again at the next run");
         return renewed;
       }
-      const next = timestampSignerExpiry(token);
-      if (next.getTime() <= expires.getTime()) {
-        ctx.log.warn({ round: latest.round, expires, tsaCertificateExpires: next }, "archive stamp not renewed: the TSA still signs under a certificate that expires no later; it is asked again at the next run");
+      if (expiresAt.getTime() <= latest.expiresAt.getTime()) {
+        ctx.log.warn(
+          { round: latest.round, expires: latest.expiresAt, tsaCertificateExpires: expiresAt },
+          "archive stamp not renewed: the TSA still signs under a certificate that expires no later; it is asked again at the next run",
+        );
         return renewed;
       }
       try {
-        await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, now: ctx.now() });
+        await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, expiresAt, now: ctx.now() });
         renewed++;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err; // renewed meanwhile by another process (on SQLite, once holds no lock)

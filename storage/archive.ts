@@ -21,10 +21,12 @@ export async function unarchivedItems(db: Db, limit: number): Promise<string[]> 
   return rows.map((r: { sha256: string }) => r.sha256);
 }
 
-/** Stores one round: its stamped root and every item's path (an item already in a round fails the whole round). */
-export async function addArchiveRound(db: Db, round: { root: string; token: Buffer; proofs: InclusionProof[]; now: Date }): Promise<number> {
+/** Stores one round: its stamped root (and when that stamp expires) and every item's path (an item already in a round fails the whole round). */
+export async function addArchiveRound(db: Db, round: { root: string; token: Buffer; expiresAt: Date; proofs: InclusionProof[]; now: Date }): Promise<number> {
   return db.transaction(async (trx) => {
-    const [row] = await trx("archive_rounds").insert({ root: round.root, size: round.proofs.length, token: round.token, created_at: round.now }).returning("id");
+    const [row] = await trx("archive_rounds")
+      .insert({ root: round.root, size: round.proofs.length, token: round.token, stamp_expires_at: round.expiresAt, created_at: round.now })
+      .returning("id");
     const id = typeof row === "object" ? row.id : row;
     const items = round.proofs.map((p) => ({ sha256: p.sha256, round: id, leaf_index: p.leafIndex, path: JSON.stringify(p.path) }));
     for (let i = 0; i < items.length; i += 500) await trx("archive_items").insert(items.slice(i, i + 500));
@@ -53,26 +55,33 @@ export async function archiveProofsFor(db: Db, sha256s: string[]): Promise<Map<s
   );
 }
 
-/** A round's latest stamp: its root stamp (seq 0) or its last renewal. */
+/** A round's latest stamp: its root stamp (seq 0) or its last renewal, and when it expires. */
 export interface LatestArchiveStamp {
   round: number;
   seq: number;
   token: Buffer;
+  expiresAt: Date;
 }
 
-/** The latest stamp of each round after `afterRound`, at most `limit` rounds, in round order. */
-export async function latestArchiveStamps(db: Db, afterRound: number, limit: number): Promise<LatestArchiveStamp[]> {
-  const rounds = await db("archive_rounds").where("id", ">", afterRound).orderBy("id").limit(limit).select("id", "token");
-  if (!rounds.length) return [];
-  const last = db("archive_renewals").whereIn("round", rounds.map((r) => r.id)).groupBy("round").select("round", db.raw("max(seq) as seq"));
-  const renewed = await db("archive_renewals as n")
-    .join(last.as("l"), (j) => j.on("n.round", "l.round").andOn("n.seq", "l.seq"))
-    .select("n.round", "n.seq", "n.token");
-  const latest = new Map(renewed.map((n) => [Number(n.round), { seq: Number(n.seq), token: Buffer.from(n.token) }]));
-  return rounds.map((r) => ({ round: Number(r.id), ...(latest.get(Number(r.id)) ?? { seq: 0, token: Buffer.from(r.token) }) }));
+/** The rounds after `afterRound` whose latest stamp expires by `due`, at most `limit`, in round order. */
+export async function dueArchiveStamps(db: Db, due: Date, afterRound: number, limit: number): Promise<LatestArchiveStamp[]> {
+  const last = db("archive_renewals").groupBy("round").select("round", db.raw("max(seq) as seq"));
+  const rows = await db("archive_rounds as r")
+    .leftJoin(last.as("l"), "l.round", "r.id")
+    .leftJoin("archive_renewals as n", (j) => j.on("n.round", "l.round").andOn("n.seq", "l.seq"))
+    .where("r.id", ">", afterRound)
+    .where(db.raw("coalesce(n.expires_at, r.stamp_expires_at)"), "<=", due)
+    .orderBy("r.id")
+    .limit(limit)
+    .select("r.id", "r.token as root_token", "r.stamp_expires_at", "n.seq", "n.token", "n.expires_at");
+  return rows.map((r) =>
+    r.seq == null
+      ? { round: Number(r.id), seq: 0, token: Buffer.from(r.root_token), expiresAt: new Date(r.stamp_expires_at) }
+      : { round: Number(r.id), seq: Number(r.seq), token: Buffer.from(r.token), expiresAt: new Date(r.expires_at) },
+  );
 }
 
 /** Appends renewal `seq` of a round's stamp chain (the same seq twice fails: another process renewed it). */
-export async function addArchiveRenewal(db: Db, renewal: { round: number; seq: number; token: Buffer; now: Date }): Promise<void> {
-  await db("archive_renewals").insert({ round: renewal.round, seq: renewal.seq, token: renewal.token, created_at: renewal.now });
+export async function addArchiveRenewal(db: Db, renewal: { round: number; seq: number; token: Buffer; expiresAt: Date; now: Date }): Promise<void> {
+  await db("archive_renewals").insert({ round: renewal.round, seq: renewal.seq, token: renewal.token, expires_at: renewal.expiresAt, created_at: renewal.now });
 }

@@ -14,6 +14,8 @@ import type { FileFacts } from "./zip-read.ts";
 
 const FORMAT = "edoc-archive-proof/1";
 const PREFIX = "archive/";
+/** Renewals a proof may carry: one every few years is centuries of them; more is a bundle built to make verification slow. */
+const MAX_RENEWALS = 100;
 
 /** Where the proof of bundle file `path` goes. */
 export function archiveProofPath(path: string): string {
@@ -55,7 +57,7 @@ export async function checkArchiveProofs(facts: Map<string, FileFacts>, trust: B
     }
     const target = facts.get(path);
     const renewals = doc?.renewals ?? []; // a proof written before renewals existed has none
-    if (!doc || doc.format !== FORMAT || doc.file !== path || typeof doc.timestamp !== "string" || !Array.isArray(renewals) || !renewals.every((r) => typeof r === "string")) {
+    if (!doc || doc.format !== FORMAT || doc.file !== path || typeof doc.timestamp !== "string" || !Array.isArray(renewals) || renewals.length > MAX_RENEWALS || !renewals.every((r) => typeof r === "string")) {
       problems.push(bi(`${name} is not a readable archive proof for ${path}`, `${name} không phải bằng chứng lưu trữ đọc được`));
       continue;
     }

@@ -209,31 +209,34 @@ async function renewRounds(ctx: AppContext): Promise<number> {
   const db = ctx.storage.db;
   const due = new Date(ctx.now().getTime() + tsa.renewDays * DAY_MS);
   const trust = await nodeTsaTrust(ctx);
+  // when the TSA's current certificates expire, once an answer told: a stamp that expires no
+  // earlier gains nothing from it, and is not asked for
+  let tsaExpires: Date | null = null;
   let renewed = 0;
   for (let after = 0; ; ) {
     const batch = await dueArchiveStamps(db, due, after, 500);
     if (!batch.length) return renewed;
     after = batch[batch.length - 1].round;
     for (const latest of batch) {
+      if (tsaExpires && tsaExpires.getTime() <= latest.expiresAt.getTime()) continue;
       let token: Buffer;
-      let expiresAt: Date;
       try {
         token = await fetchTimestamp(tsa.url, latest.token, trust, tsa.timeoutMs);
-        expiresAt = archiveStampExpiry(tsa.url, token);
+        tsaExpires = archiveStampExpiry(tsa.url, token);
       } catch (err) {
         if (!(err instanceof TimestampUnavailable)) throw err;
         ctx.log.warn({ err: err.message, round: latest.round }, "archive stamp not renewed; it is asked again at the next run");
         return renewed;
       }
-      if (expiresAt.getTime() <= latest.expiresAt.getTime()) {
+      if (tsaExpires.getTime() <= latest.expiresAt.getTime()) {
         ctx.log.warn(
-          { round: latest.round, expires: latest.expiresAt, tsaCertificateExpires: expiresAt },
-          "archive stamp not renewed: the TSA still signs under a certificate that expires no later; it is asked again at the next run",
+          { round: latest.round, expires: latest.expiresAt, tsaCertificateExpires: tsaExpires },
+          "archive stamps not renewed: the TSA still signs under a certificate that expires no later; they are asked again at the next run",
         );
-        return renewed;
+        continue;
       }
       try {
-        await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, expiresAt, now: ctx.now() });
+        await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, expiresAt: tsaExpires, now: ctx.now() });
         renewed++;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err; // renewed meanwhile by another process (on SQLite, once holds no lock)

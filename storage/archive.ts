@@ -44,8 +44,8 @@ export async function archiveProofsFor(db: Db, sha256s: string[]): Promise<Map<s
   const renewals = new Map<number, Buffer[]>();
   const rounds = [...new Set(rows.map((r) => Number(r.round)))];
   for (const n of rounds.length ? await db("archive_renewals").whereIn("round", rounds).orderBy(["round", "seq"]).select("round", "token") : []) {
-    const list = renewals.get(Number(n.round)) ?? renewals.set(Number(n.round), []).get(Number(n.round))!;
-    list.push(Buffer.from(n.token));
+    const round = Number(n.round);
+    renewals.set(round, [...(renewals.get(round) ?? []), Buffer.from(n.token)]);
   }
   return new Map(
     rows.map((r) => [

@@ -251,6 +251,12 @@ export const VARIABLES = {
     default: "3600000",
     meaning: "With `EDOC_TSA_URL`: how often, in milliseconds, the node time-stamps a Merkle tree over the SHA-256 of the packets, status packets and attachments stored since the last round (archive time-stamps).",
   }),
+  EDOC_ARCHIVE_RENEW_DAYS: declare({
+    kind: whole(1, 3650),
+    default: "180",
+    meaning:
+      "With `EDOC_TSA_URL`: how many days before the certificate of the TSA that made an archive round's latest stamp expires the node renews that stamp (a new stamp over it, RFC 4998); checked every `EDOC_ARCHIVE_STAMP_MS`. The TSA must by then sign with a newer certificate.",
+  }),
   EDOC_AUDIT_CHECKPOINT_MS: declare({ kind: whole(1000, MAX_TIMER_MS), default: "600000", meaning: "How often, in milliseconds, the node signs a checkpoint of the audit log's hash chain (when rows were added since the last one)." }),
   EDOC_AUDIT_CHECKPOINT_ROWS: declare({ kind: whole(1, 1_000_000), default: "1000", meaning: "After how many new audit rows the node signs a checkpoint sooner than `EDOC_AUDIT_CHECKPOINT_MS`." }),
   EDOC_LOG_LEVEL: declare({ kind: oneOf(LOG_LEVELS), default: "info", meaning: "The pino log level." }),
@@ -311,7 +317,7 @@ export interface Config {
   /** Sign-in throttling: this many failures per user name or per address within the window make attempts wait. */
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowMs: number };
   /** The time-stamping service; null when EDOC_TSA_URL is unset. */
-  tsa: { url: string; timeoutMs: number; retryMs: number; archiveMs: number } | null;
+  tsa: { url: string; timeoutMs: number; retryMs: number; archiveMs: number; renewDays: number } | null;
   logLevel: LogLevel;
   /** For the CLI's `--p12` files. */
   p12Password: string;
@@ -436,7 +442,8 @@ function tsaConfig(env: Env): Config["tsa"] {
   const timeoutMs = read(env, "EDOC_TSA_TIMEOUT_MS")!;
   const retryMs = read(env, "EDOC_TSA_RETRY_MS")!;
   const archiveMs = read(env, "EDOC_ARCHIVE_STAMP_MS")!;
-  return url ? { url, timeoutMs, retryMs, archiveMs } : null;
+  const renewDays = read(env, "EDOC_ARCHIVE_RENEW_DAYS")!;
+  return url ? { url, timeoutMs, retryMs, archiveMs, renewDays } : null;
 }
 
 /** The README's configuration table (markdown), one row per variable. */

@@ -71,4 +71,4 @@ export { addCrl, addCrlFile, addTrustAnchorFile, addTrustAnchors, watchTrustChan
 export { changePassword, checkCredentials, createUser, disableUser, listAgencyUsers } from "./users.ts";
 export { confirmSeenCertificate, importDirectory, pollHub, startVdxpBridge } from "./vdxp.ts";
 export { exportEvidence, verifyUpload } from "./verify.ts";
-export { TimestampUnavailable, archiveRound, stampPacketFile, startTimestampJob, stampCheckpoints, stampPending } from "./timestamps.ts";
+export { TimestampUnavailable, archiveRound, renewArchiveStamps, stampPacketFile, startTimestampJob, stampCheckpoints, stampPending } from "./timestamps.ts";

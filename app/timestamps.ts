@@ -11,12 +11,16 @@ import {
   packetHead,
   stampedSignatureValue,
   timestampRequest,
+  timestampSignerExpiry,
+  TimestampError,
   withTimestamp,
   type TsaTrust,
 } from "../signing/index.ts";
 import {
+  addArchiveRenewal,
   addArchiveRound,
   isUniqueViolation,
+  dueArchiveStamps,
   listPendingTimestamps,
   readBlob,
   setCheckpointTimestamp,
@@ -55,6 +59,19 @@ async function fetchTimestamp(url: string, data: string | Buffer, trust: TsaTrus
     return await acceptTimestampReply(request, reply, trust);
   } catch (err) {
     throw new TimestampUnavailable(`the time-stamping service at ${url} gave no acceptable time-stamp: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * When an archive stamp from `url` stops being checkable (its certificates' first expiry). A token
+ * without its TSA's certificate (which the request asks for) is refused like an unavailable TSA.
+ */
+function archiveStampExpiry(url: string, token: Buffer): Date {
+  try {
+    return timestampSignerExpiry(token);
+  } catch (err) {
+    if (!(err instanceof TimestampError)) throw err;
+    throw new TimestampUnavailable(`the time-stamping service at ${url} gave no acceptable time-stamp: ${err.message}`);
   }
 }
 
@@ -151,21 +168,81 @@ export async function archiveRound(ctx: AppContext): Promise<number> {
   if (!items.length) return 0;
   const { root, proofs } = merkleTree(items);
   let token: Buffer;
+  let expiresAt: Date;
   try {
     token = await fetchTimestamp(tsa.url, Buffer.from(root, "hex"), await nodeTsaTrust(ctx), tsa.timeoutMs);
+    expiresAt = archiveStampExpiry(tsa.url, token);
   } catch (err) {
     if (!(err instanceof TimestampUnavailable)) throw err;
     ctx.log.warn({ err: err.message, items: items.length }, "archive round not stamped; its items wait for the next round");
     return 0;
   }
   try {
-    await addArchiveRound(db, { root, token, proofs, now: ctx.now() });
+    await addArchiveRound(db, { root, token, expiresAt, proofs, now: ctx.now() });
   } catch (err) {
     // another process of the node stamped some of these items meanwhile: they wait for the next round
     if (isUniqueViolation(err)) return 0;
     throw err;
   }
   return items.length;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Archive stamp renewal (RFC 4998 §5.2, the chain of stamps being the long-term proof): every round
+ * whose latest stamp was made under a TSA certificate that expires within EDOC_ARCHIVE_RENEW_DAYS
+ * gets a new stamp over the SHA-256 of that stamp's DER, appended to its chain. One process of
+ * those sharing the database runs it (storage.once). The TSA away, or still signing under a
+ * certificate that expires no later than the stamp to renew: nothing stored, the rounds are asked
+ * again at the next run. A revoked TSA certificate is no reason to renew: the verifier checks each
+ * stamp at the time of the next, and a renewal made after the revocation cannot make the earlier
+ * stamp good at that time. Returns the rounds renewed.
+ */
+export async function renewArchiveStamps(ctx: AppContext): Promise<number> {
+  return (await ctx.storage.once("archive-renewal", () => renewRounds(ctx))) ?? 0;
+}
+
+async function renewRounds(ctx: AppContext): Promise<number> {
+  const tsa = ctx.config.tsa;
+  if (!tsa) return 0;
+  const db = ctx.storage.db;
+  const due = new Date(ctx.now().getTime() + tsa.renewDays * DAY_MS);
+  const trust = await nodeTsaTrust(ctx);
+  // when the TSA's current certificates expire, once an answer told: a stamp that expires no
+  // earlier gains nothing from it, and is not asked for
+  let tsaExpires: Date | null = null;
+  let renewed = 0;
+  for (let after = 0; ; ) {
+    const batch = await dueArchiveStamps(db, due, after, 500);
+    if (!batch.length) return renewed;
+    after = batch[batch.length - 1].round;
+    for (const latest of batch) {
+      if (tsaExpires && tsaExpires.getTime() <= latest.expiresAt.getTime()) continue;
+      let token: Buffer;
+      try {
+        token = await fetchTimestamp(tsa.url, latest.token, trust, tsa.timeoutMs);
+        tsaExpires = archiveStampExpiry(tsa.url, token);
+      } catch (err) {
+        if (!(err instanceof TimestampUnavailable)) throw err;
+        ctx.log.warn({ err: err.message, round: latest.round }, "archive stamp not renewed; it is asked again at the next run");
+        return renewed;
+      }
+      if (tsaExpires.getTime() <= latest.expiresAt.getTime()) {
+        ctx.log.warn(
+          { round: latest.round, expires: latest.expiresAt, tsaCertificateExpires: tsaExpires },
+          "archive stamps not renewed: the TSA still signs under a certificate that expires no later; they are asked again at the next run",
+        );
+        continue;
+      }
+      try {
+        await addArchiveRenewal(db, { round: latest.round, seq: latest.seq + 1, token, expiresAt: tsaExpires, now: ctx.now() });
+        renewed++;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err; // renewed meanwhile by another process (on SQLite, once holds no lock)
+      }
+    }
+  }
 }
 
 /**
@@ -192,7 +269,7 @@ export async function stampCheckpoints(ctx: AppContext): Promise<number> {
 
 /**
  * The time-stamp jobs, when EDOC_TSA_URL is set: pending signature stamps and audit checkpoints every EDOC_TSA_RETRY_MS,
- * archive rounds every EDOC_ARCHIVE_STAMP_MS. Returns the function that stops them.
+ * archive rounds and their renewals every EDOC_ARCHIVE_STAMP_MS. Returns the function that stops them.
  */
 export function startTimestampJob(ctx: AppContext): () => void {
   const tsa = ctx.config.tsa;
@@ -202,6 +279,7 @@ export function startTimestampJob(ctx: AppContext): () => void {
     every(ctx, tsa.retryMs, "time-stamps added beside packets sent without them", async () => (await ctx.storage.once("pending-timestamps", () => stampPending(ctx))) ?? 0),
     every(ctx, tsa.retryMs, "audit checkpoints time-stamped", async () => (await ctx.storage.once("checkpoint-timestamps", () => stampCheckpoints(ctx))) ?? 0),
     every(ctx, tsa.archiveMs, "stored items archive-stamped", async () => (await ctx.storage.once("archive-round", () => archiveRound(ctx))) ?? 0),
+    every(ctx, tsa.archiveMs, "archive stamps renewed", () => renewArchiveStamps(ctx)),
   ];
   return () => stops.forEach((stop) => stop());
 }

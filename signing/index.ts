@@ -23,7 +23,7 @@ export {
   type VerifiedSnapshot,
 } from "./snapshot.ts";
 export { ALG, IDS } from "./xmldsig.ts";
-export { timestampRequest, acceptTimestampReply, verifyTimestampToken, type TsaTrust } from "./timestamp.ts";
+export { timestampRequest, acceptTimestampReply, verifyTimestampToken, timestampSignerExpiry, TimestampError, type TsaTrust } from "./timestamp.ts";
 export { merkleTree, proofHolds, type InclusionProof } from "./archive.ts";
 export { addTimestampToFile, packetHead, stampedSignatureValue, withTimestamp } from "./xades-t.ts";
 export { bundleFileName, type EvidenceManifest, type EvidenceStatus } from "./evidence/layout.ts";

@@ -18,7 +18,7 @@ import {
   type ParsedCms,
   type PdfSubIndication,
 } from "./cms.ts";
-import { fingerprint, label } from "./pki/certificates.ts";
+import { certificateFacts, fingerprint, label } from "./pki/certificates.ts";
 import { validateChain } from "./pki/chain.ts";
 import type { Crl } from "./pki/crl.ts";
 import type { TimestampSummary } from "./report.ts";
@@ -149,9 +149,21 @@ type Stamped = string | Buffer | Buffer[];
 /**
  * Verifies a TimeStampToken over `data` (the canonical bytes it must stamp) against TSA anchors:
  * what it says, or a TimestampError with the reason. `at` bounds the time it states from above.
+ * Its signer's chain is checked at the time the token states, or at `chainAt` (an archive stamp
+ * renewed later is checked at its renewal's time, the last of a chain now: RFC 4998 §5.3).
  */
-export function verifyTimestampToken(token: Buffer, data: Stamped, trust: TsaTrust, at: Date, opts: { pades?: boolean } = {}): Promise<CheckedTimestamp> {
-  return checkToken(token, data, trust, at, opts.pades ?? false);
+export function verifyTimestampToken(token: Buffer, data: Stamped, trust: TsaTrust, at: Date, opts: { pades?: boolean; chainAt?: Date } = {}): Promise<CheckedTimestamp> {
+  return checkToken(token, data, trust, at, opts.pades ?? false, opts.chainAt);
+}
+
+/**
+ * When a token stops being checkable: the first expiry among its signer's certificate and the other
+ * certificates it carries (its CAs). The token is not checked otherwise. When to renew it.
+ */
+export function timestampSignerExpiry(token: Buffer): Date {
+  const { cms } = readToken(token);
+  if (!cms.signer) return invalid("the time-stamp token does not carry its signer's certificate", "dấu thời gian không mang chứng thư số của đơn vị cấp");
+  return new Date(Math.min(...cms.certificates.map((c) => certificateFacts(c).notAfter.getTime())));
 }
 
 /** The token as CMS (one SignerInfo; a PDF's zero padding after it allowed) and its TSTInfo. */
@@ -165,10 +177,10 @@ function readToken(token: Buffer): { cms: ParsedCms; tst: pkijs.TSTInfo } {
   }
 }
 
-async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, at: Date | null, pades = false): Promise<CheckedTimestamp> {
+async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, at: Date | null, pades = false, chainAt?: Date): Promise<CheckedTimestamp> {
   const { cms, tst } = readToken(token);
   try {
-    return checkTokenContent(cms, tst, typeof data === "string" ? [Buffer.from(data)] : Array.isArray(data) ? data : [data], trust, at, pades);
+    return checkTokenContent(cms, tst, typeof data === "string" ? [Buffer.from(data)] : Array.isArray(data) ? data : [data], trust, at, pades, chainAt);
   } catch (err) {
     // a CMS check (cms.ts) names its DSS sub-indication: the token is then invalid for that reason
     const e =
@@ -182,7 +194,7 @@ async function checkToken(token: Buffer, data: Stamped, trust: TsaTrust | null, 
 
 const tsaName = (signer: X509Certificate): string => signer.subject.replace(/\n/g, ", ");
 
-function checkTokenContent(cms: ParsedCms, tst: pkijs.TSTInfo, data: Buffer[], trust: TsaTrust | null, at: Date | null, pades: boolean): CheckedTimestamp {
+function checkTokenContent(cms: ParsedCms, tst: pkijs.TSTInfo, data: Buffer[], trust: TsaTrust | null, at: Date | null, pades: boolean, chainAt?: Date): CheckedTimestamp {
   const hash = IMPRINT_OIDS[tst.messageImprint.hashAlgorithm.algorithmId];
   if (!hash || (!pades && !PROFILE_IMPRINTS.has(hash))) {
     throw new TimestampError("TIMESTAMP_INVALID", `the time-stamp's imprint uses the hash ${tst.messageImprint.hashAlgorithm.algorithmId} (SHA-256${pades ? ", SHA-384" : ""} or SHA-512 required)`, "dấu thời gian dùng thuật toán băm không được phép", "CRYPTO_CONSTRAINTS_FAILURE");
@@ -213,7 +225,7 @@ function checkTokenContent(cms: ParsedCms, tst: pkijs.TSTInfo, data: Buffer[], t
   // whether its signer may be trusted to time-stamp is the verifier's question (--tsa-trust)
   if (!trust) return { time, tsa, certificate: signer };
   const intermediates = [...cms.certificates, ...(trust.pool ?? [])].filter((c) => fingerprint(c) !== fingerprint(signer));
-  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at: time, purpose: "timestamping" });
+  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at: chainAt ?? time, purpose: "timestamping" });
   if (!chain.ok) {
     throw new TimestampError(
       "TIMESTAMP_UNTRUSTED",

@@ -41,7 +41,7 @@ export {
   type SyncState,
 } from "./registry.ts";
 export { markRelayedDelivered, findStatusDelivery } from "./vdxp.ts";
-export { unarchivedItems, addArchiveRound, archiveProofsFor } from "./archive.ts";
+export { unarchivedItems, addArchiveRound, archiveProofsFor, dueArchiveStamps, addArchiveRenewal } from "./archive.ts";
 export { addPendingTimestamp, listPendingTimestamps, storeTimestamp, timestampRetryLater, getKeptTimestamp, keptTimestampsFor } from "./timestamps.ts";
 export {
   audit,

@@ -2,6 +2,7 @@
 // TypeScript sources and from the built dist/). The same migrations serve SQLite and PostgreSQL.
 import type { Knex } from "knex";
 import { parseStrict, parseVnTimestamp, readPacket, type EdocHeader } from "../envelopes/index.ts";
+import { timestampSignerExpiry } from "../signing/index.ts";
 import { dueDate, foldedPhrase, namesText, terms } from "./search.ts";
 
 interface Migration {
@@ -545,7 +546,51 @@ const registrySyncRuns: Migration = {
   },
 };
 
-const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, signatureTimestamps, vdxpBridge, auditChain];
+// Archive time-stamp renewals (RFC 4998 §5.2): before the certificates of the TSA that made a
+// round's latest stamp expire, a new stamp over the SHA-256 of that stamp's DER; a round's stamps in
+// order (its root stamp, then seq 1, 2, …) form the chain an archivist checks. Rows are only ever
+// added. Each stamp's expiry (the first among the certificates it carries) is kept beside it, so the
+// renewal job finds the due rounds by a query instead of reading every token; the rounds stamped
+// before this migration get theirs here.
+/** A stored stamp's expiry; one that cannot be read is renewed at once (the epoch). */
+function storedStampExpiry(token: Buffer): Date {
+  try {
+    return timestampSignerExpiry(token);
+  } catch {
+    return new Date(0);
+  }
+}
+
+const archiveRenewals: Migration = {
+  name: "015_archive_renewals",
+  async up(knex) {
+    await knex.schema.alterTable("archive_rounds", (t) => {
+      t.timestamp("stamp_expires_at", { useTz: true }).nullable(); // set for every round, from here on at insert
+    });
+    for (let after = 0; ; ) {
+      const rounds = await knex("archive_rounds").where("id", ">", after).orderBy("id").limit(500).select("id", "token");
+      if (!rounds.length) break;
+      after = rounds[rounds.length - 1].id;
+      for (const r of rounds) await knex("archive_rounds").where({ id: r.id }).update({ stamp_expires_at: storedStampExpiry(Buffer.from(r.token)) });
+    }
+    await knex.schema.createTable("archive_renewals", (t) => {
+      t.integer("round").notNullable().references("id").inTable("archive_rounds");
+      t.integer("seq").notNullable();
+      t.binary("token").notNullable(); // RFC 3161 TimeStampToken over SHA-256 of the previous stamp's DER
+      t.timestamp("expires_at", { useTz: true }).notNullable();
+      t.timestamp("created_at", { useTz: true }).notNullable();
+      t.primary(["round", "seq"]);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists("archive_renewals");
+    await knex.schema.alterTable("archive_rounds", (t) => {
+      t.dropColumn("stamp_expires_at");
+    });
+  },
+};
+
+const MIGRATIONS: Migration[] = [init, tokenExpiry, users, statusIdentity, registrySyncState, searchPrefix, sessions, registers, sendKeys, registrySyncRuns, signatureTimestamps, vdxpBridge, auditChain, archiveRenewals];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

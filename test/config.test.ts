@@ -53,6 +53,7 @@ const BAD: Record<string, string[]> = {
   EDOC_TSA_TIMEOUT_MS: ["99", "10s"],
   EDOC_TSA_RETRY_MS: ["999", "1m"],
   EDOC_ARCHIVE_STAMP_MS: ["0", "1h"],
+  EDOC_ARCHIVE_RENEW_DAYS: ["0", "3651", "180d"],
   EDOC_LOG_LEVEL: ["loud", "INFO", "verbose"],
   EDOC_TRUST_PROXY: ["true", "all", "100", "10.0.0.0/33", "10.0.0.1/8/1", "loopback;10.0.0.1", ""+"127.0.0.1 ::1"],
   EDOC_METRICS_TOKEN: ["short", "with a space in it, sixteen+", "x".repeat(257)],
@@ -131,7 +132,7 @@ describe("configuration (app/config.ts)", () => {
     expect(c.delivery.maxAttempts).to.equal(30);
     expect(c.p12Password).to.equal("secret");
     expect(c.tsa).to.equal(null);
-    expect(loadConfig({ EDOC_TSA_URL: "http://127.0.0.1:3180/tsa", EDOC_TSA_RETRY_MS: "5000" }).tsa).to.deep.equal({ url: "http://127.0.0.1:3180/tsa", timeoutMs: 10_000, retryMs: 5000, archiveMs: 3_600_000 });
+    expect(loadConfig({ EDOC_TSA_URL: "http://127.0.0.1:3180/tsa", EDOC_TSA_RETRY_MS: "5000" }).tsa).to.deep.equal({ url: "http://127.0.0.1:3180/tsa", timeoutMs: 10_000, retryMs: 5000, archiveMs: 3_600_000, renewDays: 180 });
     expect(loadConfig({}).blobStore).to.deep.equal({ kind: "db" });
     expect(loadConfig({ EDOC_BLOB_STORE: "fs:/srv/edoc/blobs/" }).blobStore).to.deep.equal({ kind: "fs", dir: "/srv/edoc/blobs" });
     const s3 = { EDOC_BLOB_STORE: "s3://edoc-archive/nodes/a/", AWS_ENDPOINT_URL: "http://127.0.0.1:9000", AWS_ACCESS_KEY_ID: "AK", AWS_SECRET_ACCESS_KEY: "SK", EDOC_S3_FORCE_PATH_STYLE: "1" };

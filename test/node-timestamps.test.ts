@@ -38,7 +38,7 @@ function suite(database: () => TestDatabase) {
     this.timeout(120_000);
     tsa = await startTsa();
     bDb = anotherDatabase(database());
-    const config = { delivery: DELIVERY, tsa: { url: tsa.url, timeoutMs: 5000, retryMs: 1000, archiveMs: 3_600_000 } };
+    const config = { delivery: DELIVERY, tsa: { url: tsa.url, timeoutMs: 5000, retryMs: 1000, archiveMs: 3_600_000, renewDays: 180 } };
     const worker = (h: TestNode) => {
       const w = startDeliveryWorker(h.node);
       return () => w.stop();
@@ -141,7 +141,7 @@ function suite(database: () => TestDatabase) {
     }
   });
 
-  it("archive rounds: a Merkle root over the stored items' SHA-256, stamped; the bundle proves each file existed then, ten years on too", async function () {
+  it("archive rounds: a Merkle root over the stored items' SHA-256, stamped; the bundle proves each file existed then, after the signers' certificates expired too", async function () {
     this.timeout(90_000);
     tsa.mode = "down";
     try {
@@ -167,9 +167,12 @@ function suite(database: () => TestDatabase) {
       expect(bundle.valid, bundle.errors.join("\n")).to.equal(true);
       expect(bundle.bundle.archive.map((x) => x.path).sort()).to.deep.equal(["attachments/01-phụ lục.pdf", "packet.edxml", bundle.bundle.statuses[0].path].sort());
       for (const proof of bundle.bundle.archive) expect(proof).to.include({ included: true, stamped: true, reason: null });
-      // ten years on every certificate has expired, the archive stamps still prove existence
-      const later = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry, tsaAnchors, at: new Date(Date.now() + 10 * 365 * 86400_000) });
+      // five years on the signers' certificates have expired, the archive stamps still prove existence
+      const later = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry, tsaAnchors, at: new Date(Date.now() + 5 * 365 * 86400_000) });
       for (const proof of later.bundle.archive) expect(proof).to.include({ included: true, stamped: true });
+      // ten years on the TSA's certificate has expired too: the stamp needs its renewal (test/archive-renewal.test.ts)
+      const unrenewed = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry, tsaAnchors, at: new Date(Date.now() + 10 * 365 * 86400_000) });
+      for (const proof of unrenewed.bundle.archive) expect(proof).to.include({ included: true, stamped: false, reason: "TIMESTAMP_UNTRUSTED" });
       // without the TSA's anchor: a warning, not proof
       const untrusted = await verifyEvidenceBundle(s.path("bundle.zip"), { anchors, crls: [], registry });
       for (const proof of untrusted.bundle.archive) expect(proof).to.include({ included: true, stamped: false, reason: "TIMESTAMP_UNTRUSTED" });

@@ -50,7 +50,7 @@ describe("the signature's level and time-stamp on the pages (Chromium, a real TS
       database: { dataDir: s.path("data") },
       organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
       registry: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An", endpoint: "http://127.0.0.1:9" }],
-      config: { tsa: { url: tsa.url, timeoutMs: 5000, retryMs: 3_600_000, archiveMs: 3_600_000 } },
+      config: { tsa: { url: tsa.url, timeoutMs: 5000, retryMs: 3_600_000, archiveMs: 3_600_000, renewDays: 180 } },
     });
     await addTrustAnchor(node.node.storage.db, new X509Certificate(tsa.caPem), "tsa");
     node.node.trustChanged();

@@ -44,7 +44,8 @@ export function describeBundle(r: BundleReport, describePacket: (report: Verific
   }
   if (b.archive.length) lines.push("", "archive time-stamps — dấu thời gian lưu trữ:");
   for (const x of b.archive) {
-    const what = !x.included ? "does not fit the file" : x.stamped ? `existed unchanged at ${x.time}, stamped by ${x.tsa}` : `stamp does not count (${x.reason})`;
+    const renewed = x.stamps.length > 1 ? `, stamp renewed ${x.stamps.length - 1}× (last by ${x.stamps[x.stamps.length - 1].tsa})` : "";
+    const what = !x.included ? "does not fit the file" : x.stamped ? `existed unchanged at ${x.time}, stamped by ${x.tsa}${renewed}` : `stamp does not count (${x.reason})`;
     lines.push(`  ${x.included && x.stamped ? "✓" : "✗"} ${x.path}  ${what}`);
   }
   lines.push("");

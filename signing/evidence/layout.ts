@@ -9,7 +9,8 @@
 //   timestamps/<file>.tst                 the signature time-stamp (RFC 3161, DER) kept beside packet.edxml or
 //                                         a status packet that went out without one (level B-T)
 //   archive/<file>.json                   an archive time-stamp's proof for that file: its inclusion path in
-//                                         a Merkle tree whose root the node had time-stamped (archive.ts)
+//                                         a Merkle tree whose root the node had time-stamped, and that stamp's
+//                                         renewals in order, each over the one before (RFC 4998; archive.ts)
 //   report.json                           the verification report made when the packet was received or sent
 //   trust/anchor-<fp>.pem                 the trust anchor(s) the signer chains led to
 //   trust/tsa-anchor-<fp>.pem             the node's time-stamping authority anchor(s) (copies, as above)

@@ -71,6 +71,14 @@ chính thức; trust/tsa-anchor-… chỉ là bản sao); kết quả ghi "level
 Dấu thời gian lưu trữ: archive/<tệp>.json chứng minh tệp đó đã tồn tại, không đổi, vào thời điểm ghi
 trên dấu thời gian của gốc cây Merkle mà nút đã xin cấp (đường dẫn từ mã băm của tệp lên gốc, và dấu
 thời gian RFC 3161 trên 32 byte của gốc); bin/edoc verify kiểm tra cả hai, với --tsa-trust.
+Một dấu thời gian chỉ đáng tin khi chứng thư số của đơn vị cấp dấu còn hiệu lực. Vì vậy, trước khi
+chứng thư đó hết hạn, nút xin một dấu thời gian mới đóng lên chính dấu cũ (gia hạn, "renewals" trong
+tệp, theo thứ tự), như niêm phong thêm một lớp lên phong bì đã niêm phong: lớp mới chứng minh lớp cũ
+vẫn còn nguyên và còn hiệu lực vào lúc đóng lớp mới. Chuỗi dấu đó (RFC 4998) được kiểm tra từng mắt:
+dấu đầu tiên đóng trên gốc, mỗi dấu sau đóng trên dấu liền trước, mỗi dấu hợp lệ vào thời điểm ghi
+trên dấu kế tiếp, và dấu cuối cùng hợp lệ vào lúc kiểm tra (hoặc --at). Thời điểm được chứng minh là
+thời điểm của dấu đầu tiên. Nhờ vậy nhiều năm sau, khi mọi chứng thư cũ đã hết hạn, chuỗi vẫn chứng
+minh được; một mắt bị sửa, đổi thứ tự hoặc bị bỏ thì kết quả nêu rõ mắt nào bị đứt.
 Không có chương trình edoc: xem mục cuối.
 
 ENGLISH
@@ -122,6 +130,14 @@ certificate is checked at that time, so it stays valid after it expires. Add --t
 Archive time-stamps: archive/<file>.json proves that file existed, unchanged, at the time stated by
 the time-stamp of a Merkle tree root the node had stamped (the path from the file's digest up to the
 root, and an RFC 3161 stamp over the root's 32 bytes); bin/edoc verify checks both, with --tsa-trust.
+A time-stamp can only be trusted while the certificate of the authority that made it is valid. So,
+before that certificate expires, the node gets a new time-stamp over the old one (a renewal,
+"renewals" in the file, in order), like sealing a sealed envelope once more: the new seal proves the
+old one was intact and still valid when the new one was put on. That chain of stamps (RFC 4998) is
+checked link by link: the first stamp is over the root, each next stamp over the one before it, each
+stamp valid at the time the next one states, and the last one valid now (or at --at). The time proven
+is the first stamp's. So years later, after every old certificate expired, the chain still proves it;
+a link changed, reordered or removed is named in the result.
 Without edoc: see the last section.
 
 Tệp đính kèm / attachments:
@@ -150,5 +166,15 @@ The node's signature (NODE.pem from an official channel), then compare the signe
   xmlsec1 --verify --pubkey-cert-pem NODE.pem --enabled-key-data key-name --enabled-reference-uris same-doc \
     --id-attr:Id urn:edoc:evidence:1:Manifest --id-attr:Id ${XADES_NS}:SignedProperties \
     ${MANIFEST_SIGNATURE_PATH}
+Chuỗi dấu thời gian lưu trữ bằng openssl: trong archive/<tệp>.json, "root" (hex) thành root.bin
+("xxd -r -p"), "timestamp" thành t0.der và từng mục của "renewals" thành t1.der, t2.der… ("base64 -d").
+Mỗi dấu kiểm tra trên dấu trước (t0 trên root.bin), tại thời điểm của dấu sau (giây kể từ 1970, đọc
+bằng "openssl ts -reply -in t1.der -token_in -text"); dấu cuối cùng tại thời điểm hiện tại:
+The chain of archive time-stamps with openssl: in archive/<file>.json, "root" (hex) into root.bin
+("xxd -r -p"), "timestamp" into t0.der and each "renewals" entry into t1.der, t2.der… ("base64 -d").
+Check each stamp over the one before (t0 over root.bin) at the time of the next one (seconds since
+1970, read with "openssl ts -reply -in t1.der -token_in -text"); the last one at the present time:
+  openssl ts -verify -data root.bin -in t0.der -token_in -CAfile TSA-CA.pem -attime GIÂY-CỦA-t1/SECONDS-OF-t1
+  openssl ts -verify -data t0.der -in t1.der -token_in -CAfile TSA-CA.pem
 `;
 }

@@ -29,12 +29,27 @@ export interface ArchiveProofResult {
   path: string;
   /** The file's digest leads to the stamped root through the inclusion path. */
   included: boolean;
-  /** The root's time-stamp is valid and chains to a TSA anchor. */
+  /** The chain of stamps holds: the root's stamp, each renewal over the previous stamp, each TSA trusted when the next stamp was made, the last one at the verification time. */
   stamped: boolean;
   root: string | null;
-  /** What the stamp states (genTime), and who stamped it. */
+  /** What the root's stamp states (genTime): the time the file is proven to have existed, and who stamped it. */
   time: string | null;
   tsa: string | null;
+  /** Why the chain does not count (the first stamp that fails), null when stamped. */
+  reason: TimestampSummary["reason"];
+  /** The chain of stamps: the root's, then each renewal in order (RFC 4998 §5.2). */
+  stamps: ArchiveStampResult[];
+}
+
+/** One stamp of an archive proof's chain. */
+export interface ArchiveStampResult {
+  /** What it states (genTime) and who stamped it, when it could be read. */
+  time: string | null;
+  tsa: string | null;
+  /** When its TSA had to be trusted: the next stamp's time, or the verification time for the last. */
+  checkedAt: string | null;
+  /** It covers what it must (the root, or the previous stamp) and its TSA was trusted at checkedAt. */
+  valid: boolean;
   reason: TimestampSummary["reason"];
 }
 

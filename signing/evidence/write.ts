@@ -44,8 +44,8 @@ export interface EvidenceInput {
   report: VerificationReport;
   /** The node's trust anchors; those the signers chain to are copied into trust/. */
   anchors: X509Certificate[];
-  /** Archive time-stamp proofs by the SHA-256 of the item they prove (packet, attachment, status packet). */
-  archive?: Map<string, InclusionProof & { token: Buffer }>;
+  /** Archive time-stamp proofs by the SHA-256 of the item they prove (packet, attachment, status packet), with the root stamp's renewals in order. */
+  archive?: Map<string, InclusionProof & { token: Buffer; renewals: Buffer[] }>;
   /** The node's time-stamping authority anchors, copied into trust/. */
   tsaAnchors?: X509Certificate[];
   /** The node's registry; the entries of the organ ids involved are copied into trust/registry.json. */
@@ -193,7 +193,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   // each file stored in an archive round gets its proof (files holds every file added so far)
   for (const f of [...files]) {
     const proof = input.archive?.get(f.sha256);
-    if (proof) yield* add(archiveProofPath(f.path), archiveProofFile(f.path, proof, proof.token), false);
+    if (proof) yield* add(archiveProofPath(f.path), archiveProofFile(f.path, proof, proof.token, proof.renewals), false);
   }
   for (const [i, a] of [...anchors.values()].entries()) yield* add(manifest.trust.anchors[i], Buffer.from(a.toString()), false);
   for (const [i, a] of tsaAnchors.entries()) yield* add(manifest.trust.tsaAnchors![i], Buffer.from(a.toString()), false);

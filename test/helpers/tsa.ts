@@ -10,6 +10,8 @@
 //
 //   const tsa = await startTsa();  …  tsa.url, tsa.caPem, tsa.mode = "down", tsa.requests
 //   await tsa.close();
+// `startTsa({ days: 30 })` gives the TSA certificate 30 days (default 3650); `tsa.renewCertificate(days)`
+// issues it a new one under the same CA, used from then on (a TSA whose certificate was renewed).
 import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -31,6 +33,8 @@ export interface TestTsa {
   mode: TsaMode;
   /** Requests answered with a token so far. */
   requests: number;
+  /** A new key and certificate for the TSA ("ok" and "wrong-imprint"), valid `days` from now. */
+  renewCertificate(days: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,7 +75,7 @@ async function openssl(...args: string[]): Promise<void> {
   await run("openssl", args);
 }
 
-export async function startTsa(): Promise<TestTsa> {
+export async function startTsa(opts: { days?: number } = {}): Promise<TestTsa> {
   const s = scratch();
   const p = s.path;
   await writeFile(p("tsa.cnf"), CONFIG(s.dir));
@@ -79,13 +83,13 @@ export async function startTsa(): Promise<TestTsa> {
   const ca = async (name: string, cn: string) => {
     await openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p(`${name}.key`), "-out", p(`${name}.pem`), "-days", "7300", "-subj", `/C=VN/O=Test TSA/CN=${cn}`, "-config", p("tsa.cnf"), "-extensions", "ca_ext");
   };
-  const leaf = async (name: string, cn: string, issuer: string, ext: string) => {
+  const leaf = async (name: string, cn: string, issuer: string, ext: string, days = 3650) => {
     await openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", p(`${name}.key`), "-out", p(`${name}.csr`), "-subj", `/C=VN/O=Test TSA/CN=${cn}`);
-    await openssl("x509", "-req", "-in", p(`${name}.csr`), "-CA", p(`${issuer}.pem`), "-CAkey", p(`${issuer}.key`), "-CAcreateserial", "-out", p(`${name}.pem`), "-days", "3650", "-extfile", p("tsa.cnf"), "-extensions", ext);
+    await openssl("x509", "-req", "-in", p(`${name}.csr`), "-CA", p(`${issuer}.pem`), "-CAkey", p(`${issuer}.key`), "-CAcreateserial", "-out", p(`${name}.pem`), "-days", String(days), "-extfile", p("tsa.cnf"), "-extensions", ext);
   };
   await ca("ca", "Test TSA Root CA");
   await ca("other-ca", "Untrusted TSA Root CA");
-  await leaf("tsa", "Test TSA", "ca", "tsa_ext");
+  await leaf("tsa", "Test TSA", "ca", "tsa_ext", opts.days);
   await leaf("no-eku", "Test TSA without EKU", "ca", "no_eku_ext");
   await leaf("other", "Untrusted TSA", "other-ca", "tsa_ext");
   const signers: Record<Exclude<TsaMode, "down">, string> = { ok: "tsa", "wrong-imprint": "tsa", "no-eku": "no-eku", "other-ca": "other" };
@@ -98,6 +102,7 @@ export async function startTsa(): Promise<TestTsa> {
     otherCaPem: await readFile(p("other-ca.pem"), "utf8"),
     mode: "ok",
     requests: 0,
+    renewCertificate: (days) => leaf("tsa", "Test TSA", "ca", "tsa_ext", days),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       s.cleanup();

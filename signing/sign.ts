@@ -76,8 +76,8 @@ function prepare(edoc: Edoc, files: PacketSource[], identity: Identity, opts: Si
   const refs: Ref[] = [IDS.header, IDS.business, IDS.manifest].map((id) => ({ uri: `#${id}`, digest: digest(ALG.SHA256, canonical.get(id)!) }));
   const props = signedProperties(identity, opts.signingTime ?? new Date());
   /** Attachment n's digest, its base64 text coming from `content`. */
-  const attachmentDigest = (n: number, content: AsyncIterable<string> | Iterable<string>) =>
-    digestWithContent(ALG.SHA256, canonical.get(IDS.attachment(n))!, attachmentSlot(n), content as AsyncIterable<string>);
+  const attachmentDigest = (n: number, content: AsyncIterable<string | Buffer> | Iterable<string | Buffer>) =>
+    digestWithContent(ALG.SHA256, canonical.get(IDS.attachment(n))!, attachmentSlot(n), content as AsyncIterable<string | Buffer>);
   const signed = (): SignedEdoc => ({ edoc, identity, signingTime: props.signingTime });
   return { parts, refs, props, attachmentDigest, signed };
 }
@@ -91,19 +91,24 @@ export async function signEdoc(
 ): Promise<{ bytes: Buffer; signed: SignedEdoc }> {
   const { parts, refs, props, attachmentDigest, signed } = prepare(edoc, files, identity, opts);
   const texts: string[] = [];
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i];
-    const text = ("bytes" in f ? f.bytes : await readFile(f.path)).toString("base64");
-    refs.push({ uri: `#${IDS.attachment(i + 1)}`, digest: await attachmentDigest(i + 1, [text]) });
-    texts.push(text);
+  for (const f of files) texts.push(("bytes" in f ? f.bytes : await readFile(f.path)).toString("base64"));
+  // One buffer: the head (whose length is known before the signature's values, see packEdoc), then
+  // each attachment's base64 (Latin-1: one byte a character) and the text after it. Each attachment
+  // is digested from its bytes in that buffer: hashing the text itself would encode it again.
+  const pending = files.map((_, i) => ({ uri: `#${IDS.attachment(i + 1)}`, digest: "" }));
+  const headLength = Buffer.byteLength(parts[0] + renderSignature(identity, props, [...refs, ...pending], null) + parts[1]);
+  const tails = parts.slice(2);
+  const bytes = Buffer.allocUnsafe(headLength + texts.reduce((n, t, i) => n + t.length + Buffer.byteLength(tails[i]), 0));
+  let at = headLength;
+  for (let i = 0; i < texts.length; i++) {
+    const start = at;
+    at += bytes.write(texts[i], at, "latin1");
+    refs.push({ uri: `#${IDS.attachment(i + 1)}`, digest: await attachmentDigest(i + 1, [bytes.subarray(start, at)]) });
+    at += bytes.write(tails[i], at, "utf8");
   }
-  const pieces = [parts[0] + signFinal(identity, props, refs) + parts[1]];
-  texts.forEach((t, i) => pieces.push(t, parts[i + 2]));
-  // one buffer, each piece encoded into it (base64 as Latin-1: one byte a character, no copy of the whole as text)
-  const sizes = pieces.map((p, i) => (i % 2 ? p.length : Buffer.byteLength(p)));
-  const bytes = Buffer.allocUnsafe(sizes.reduce((a, b) => a + b, 0));
-  let at = 0;
-  pieces.forEach((p, i) => (at += bytes.write(p, at, i % 2 ? "latin1" : "utf8")));
+  if (bytes.write(parts[0] + signFinal(identity, props, refs) + parts[1], 0, "utf8") !== headLength) {
+    throw new Error("internal error: signature length changed while signing");
+  }
   return { bytes, signed: signed() };
 }
 

@@ -67,7 +67,8 @@ export function digest(algorithm: string, data: string | Buffer): string {
 
 /**
  * Digest of an Attachment element whose base64 text is streamed: `canonical` is the element's
- * canonical form with `marker` standing for the text; the text's bytes come from `content`.
+ * canonical form with `marker` standing for the text; the text's bytes come from `content` (as
+ * bytes, or as strings of base64).
  */
 export async function digestWithContent(
   algorithm: string,
@@ -81,7 +82,8 @@ export async function digestWithContent(
   }
   const hash: Hash = createHash(DIGESTS[algorithm]);
   hash.update(canonical.slice(0, at));
-  for await (const chunk of content) hash.update(chunk);
+  // base64 text is ASCII: as Latin-1 it is hashed without a UTF-8 encoding pass
+  for await (const chunk of content) typeof chunk === "string" ? hash.update(chunk, "latin1") : hash.update(chunk);
   hash.update(canonical.slice(at + marker.length));
   return hash.digest("base64");
 }

@@ -5,7 +5,7 @@
 // namespace, bound prefixes) and refuses DTDs, entities and processing instructions; every problem
 // is fatal. It scans with native searches (indexOf, sticky regular expressions) instead of a
 // character at a time: saxes, used before, spent most of a verification walking base64 text.
-// The tree is built with xmldom's DOM, which xml-crypto's canonicaliser works on.
+// The tree is built with xmldom's DOM, which signing/xmldsig.ts canonicalises.
 import { DOMImplementation } from "@xmldom/xmldom";
 
 export const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";

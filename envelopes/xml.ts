@@ -5,8 +5,8 @@
 // namespace, bound prefixes) and refuses DTDs, entities and processing instructions; every problem
 // is fatal. It scans with native searches (indexOf, sticky regular expressions) instead of a
 // character at a time: saxes, used before, spent most of a verification walking base64 text.
-// The tree is built with xmldom's DOM, which signing/xmldsig.ts canonicalises.
-import { DOMImplementation } from "@xmldom/xmldom";
+// The tree is a small DOM of its own (dom.ts), which signing/xmldsig.ts canonicalises.
+import { newDocument } from "./dom.ts";
 
 export const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
 export const XADES_NS = "http://uri.etsi.org/01903/v1.3.2#";
@@ -27,7 +27,6 @@ const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
 export const MAX_DEPTH = 64;
 /** A packet's skeleton has a few hundred elements; far more is an attempt to exhaust the verifier. */
 export const MAX_ELEMENTS = 100_000;
-const dom = new DOMImplementation();
 
 // XML 1.0 (fifth edition) §2.2 Char and §2.3 NameStartChar / NameChar, without the colon (Namespaces: NCName)
 /** What may not be a Char, as one class: far faster than NOT_CHAR, which has to pair surrogates. */
@@ -101,7 +100,7 @@ export function parseStrict(input: string): Document {
   if (bad) malformed(`the character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} is not allowed in XML`);
   // §2.11: line ends are read as LF
   if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
-  const doc = dom.createDocument(null, null as unknown as string, null) as unknown as Document;
+  const doc = newDocument();
   const stack: Scope[] = [{ ns: new Map([["xml", XML_NS], ["", ""]]), name: "", el: doc }];
   const state: State = { text, doc, stack, elements: 0, rootDone: false };
   let pos = 0;

@@ -96,7 +96,10 @@ export async function signEdoc(
   // each attachment's base64 and the text after it. Each attachment is encoded into that buffer
   // and digested from there: no string of its base64 to copy, hash and collect.
   const pending = files.map((_, i) => ({ uri: `#${IDS.attachment(i + 1)}`, digest: "" }));
-  const headLength = Buffer.byteLength(parts[0] + renderSignature(identity, props, [...refs, ...pending], null) + parts[1]);
+  // the signature is ASCII: its length in characters is its length in bytes
+  const signatureLength = renderSignature(identity, props, [...refs, ...pending], null).length;
+  const [before, after] = [Buffer.byteLength(parts[0]), Buffer.byteLength(parts[1])];
+  const headLength = before + signatureLength + after;
   const tails = parts.slice(2);
   const bytes = Buffer.allocUnsafe(headLength + contents.reduce((n, c, i) => n + 4 * Math.ceil(c.length / 3) + Buffer.byteLength(tails[i]), 0));
   let at = headLength;
@@ -106,9 +109,11 @@ export async function signEdoc(
     refs.push({ uri: `#${IDS.attachment(i + 1)}`, digest: await attachmentDigest(i + 1, [bytes.subarray(start, at)]) });
     at += bytes.write(tails[i], at, "utf8");
   }
-  if (bytes.write(parts[0] + signFinal(identity, props, refs) + parts[1], 0, "utf8") !== headLength) {
-    throw new Error("internal error: signature length changed while signing");
-  }
+  const signature = signFinal(identity, props, refs);
+  if (signature.length !== signatureLength) throw new Error("internal error: signature length changed while signing");
+  bytes.write(parts[0], 0, "utf8");
+  bytes.write(signature, before, "latin1");
+  bytes.write(parts[1], before + signatureLength, "utf8");
   return { bytes, signed: signed() };
 }
 

@@ -111,28 +111,21 @@ class TreeElement extends TreeNode {
   get nodeName(): string {
     return this.tagName;
   }
-  getAttributeNode(name: string): TreeAttr | null {
+  private attribute(name: string): TreeAttr | undefined {
     for (const a of this.attributes) if (a.name === name) return a;
-    return null;
+    return undefined;
   }
   getAttribute(name: string): string {
-    return this.getAttributeNode(name)?.value ?? "";
-  }
-  hasAttribute(name: string): boolean {
-    return this.getAttributeNode(name) !== null;
+    return this.attribute(name)?.value ?? "";
   }
   /** Sets an attribute without a namespace (replacing one of that name). */
   setAttribute(name: string, value: string): void {
     this.setAttributeNS(null, name, value);
   }
   setAttributeNS(namespaceURI: string | null, name: string, value: string): void {
-    const old = this.getAttributeNode(name);
+    const old = this.attribute(name);
     if (old && old.namespaceURI === namespaceURI) old.value = value;
     else this.attributes.push(new TreeAttr(namespaceURI, name, value));
-  }
-  removeAttribute(name: string): void {
-    const at = this.attributes.findIndex((a) => a.name === name);
-    if (at >= 0) this.attributes.splice(at, 1);
   }
   cloneNode(deep?: boolean): TreeElement {
     const copy = new TreeElement(this.ownerDocument, this.namespaceURI, this.tagName);

@@ -72,7 +72,7 @@ function stripCid(value: string | undefined): string | undefined {
 function attrs(el: Element, localName: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < el.attributes.length; i++) {
-    const a = el.attributes.item(i);
+    const a = el.attributes[i];
     if (a && (a.localName ?? a.name) === localName) out.push(a.value);
   }
   return out;

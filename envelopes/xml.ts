@@ -5,8 +5,8 @@
 // namespace, bound prefixes) and refuses DTDs, entities and processing instructions; every problem
 // is fatal. It scans with native searches (indexOf, sticky regular expressions) instead of a
 // character at a time: saxes, used before, spent most of a verification walking base64 text.
-// The tree is built with xmldom's DOM, which xml-crypto's canonicaliser works on.
-import { DOMImplementation } from "@xmldom/xmldom";
+// The tree is a small DOM of its own (dom.ts), which signing/xmldsig.ts canonicalises.
+import { newDocument } from "./dom.ts";
 
 export const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
 export const XADES_NS = "http://uri.etsi.org/01903/v1.3.2#";
@@ -27,10 +27,10 @@ const NODE = { ELEMENT: 1, TEXT: 3, CDATA: 4, COMMENT: 8 };
 export const MAX_DEPTH = 64;
 /** A packet's skeleton has a few hundred elements; far more is an attempt to exhaust the verifier. */
 export const MAX_ELEMENTS = 100_000;
-const dom = new DOMImplementation();
 
 // XML 1.0 (fifth edition) §2.2 Char and §2.3 NameStartChar / NameChar, without the colon (Namespaces: NCName)
-const NOT_PRINTABLE_ASCII = /[^\t\n\r\u0020-\u007E]/;
+/** What may not be a Char, as one class: far faster than NOT_CHAR, which has to pair surrogates. */
+const MAYBE_NOT_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const NOT_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const START = "A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}";
 const NCNAME = `[${START}][${START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*`;
@@ -95,12 +95,12 @@ export function parseStrict(input: string): Document {
     throw new XmlError("DOCTYPE and ENTITY declarations are not allowed");
   }
   let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  // most of a skeleton is printable ASCII: the full check only for text that is not
-  const bad = NOT_PRINTABLE_ASCII.test(text) ? NOT_CHAR.exec(text) : null;
+  // the full check only for text with a surrogate or a character XML refuses
+  const bad = MAYBE_NOT_CHAR.test(text) ? NOT_CHAR.exec(text) : null;
   if (bad) malformed(`the character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} is not allowed in XML`);
   // §2.11: line ends are read as LF
   if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
-  const doc = dom.createDocument(null, null as unknown as string, null) as unknown as Document;
+  const doc = newDocument();
   const stack: Scope[] = [{ ns: new Map([["xml", XML_NS], ["", ""]]), name: "", el: doc }];
   const state: State = { text, doc, stack, elements: 0, rootDone: false };
   let pos = 0;

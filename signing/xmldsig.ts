@@ -1,9 +1,8 @@
 // The XMLDSig pieces both the signer and the verifiers use, so that what one computes the others
-// check the same way: algorithm identifiers, exclusive canonicalisation (xml-crypto's), digests,
+// check the same way: algorithm identifiers, exclusive canonicalisation, digests,
 // the streamed digest of an attachment, and the structural checks of a received signature.
 import { createHash, timingSafeEqual, verify as rsaVerify, type Hash, type KeyObject, type X509Certificate } from "node:crypto";
-import { ExclusiveCanonicalization } from "xml-crypto";
-import { DSIG_NS, XADES_NS, allElements, children, isComment, type Refuse } from "../envelopes/xml.ts";
+import { DSIG_NS, XADES_NS, allElements, children, type Refuse } from "../envelopes/xml.ts";
 
 export const ALG = {
   EXC_C14N: "http://www.w3.org/2001/10/xml-exc-c14n#",
@@ -30,36 +29,91 @@ export const IDS = {
 } as const;
 
 /**
- * Exclusive C14N (no comments) of one element, as a same-document reference dereferences it:
- * comments are dropped first (XMLDSig 1.1 §4.4.3.3), from a copy: the element is never changed.
+ * Exclusive XML Canonicalization 1.0 without comments (https://www.w3.org/TR/xml-exc-c14n/) of the
+ * subtree at `el`, as a same-document reference dereferences it (comments dropped, XMLDSig 1.1
+ * §4.4.3.3); the profile allows no InclusiveNamespaces PrefixList. Written over the strict parser's
+ * tree in one pass, about 4 times faster than xml-crypto's canonicaliser, which it replaces
+ * (test/signing.test.ts compares the two); where that one departs from the recommendation
+ * (prefixes ordered by locale, `xmlns…` attribute names skipped, namespace URIs not escaped), this
+ * follows the recommendation, as xmlsec1 does. The element is never changed.
  */
 export function canonicalize(el: Element): string {
-  let copy = el;
-  if (hasComment(el)) {
-    copy = el.cloneNode(true) as Element;
-    dropComments(copy);
-  }
-  return new ExclusiveCanonicalization().process(copy, {
-    defaultNs: "",
-    ancestorNamespaces: [],
-    defaultNsForPrefix: {},
-    inclusiveNamespacesPrefixList: [],
-  }) as string;
+  return canonicalElement(el, APEX_SCOPE);
 }
 
-function hasComment(node: Node): boolean {
-  for (let n = node.firstChild; n; n = n.nextSibling) if (isComment(n) || hasComment(n)) return true;
-  return false;
+/** prefix ("" for the default namespace) → URI as rendered on the output ancestors; none at the apex. */
+type Scope = ReadonlyMap<string, string>;
+const APEX_SCOPE: Scope = new Map([["", ""]]);
+const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
+
+// (No closures made per call below: each would cost more than rendering its element.)
+function canonicalElement(el: Element, inherited: Scope): string {
+  const ns: Namespaces = { scope: inherited, copied: false, declared: [] };
+  utilise(ns, el.prefix ?? "", el.namespaceURI ?? "");
+  const attributes: Attr[] = [];
+  for (let i = 0; i < el.attributes.length; i++) {
+    const a = el.attributes[i];
+    if (a.namespaceURI === XMLNS_NS) continue; // a declaration: rendered only where utilised
+    if (a.prefix) utilise(ns, a.prefix, a.namespaceURI ?? "");
+    attributes.push(a);
+  }
+  let out = `<${el.tagName}`;
+  if (ns.declared.length > 1) ns.declared.sort(byPrefix);
+  for (const [prefix, uri] of ns.declared) out += `${prefix ? ` xmlns:${prefix}` : " xmlns"}="${escapeAttribute(uri)}"`;
+  if (attributes.length > 1) attributes.sort(byAttributeName);
+  for (const a of attributes) out += ` ${a.name}="${escapeAttribute(a.value)}"`;
+  out += ">";
+  for (let n = el.firstChild; n; n = n.nextSibling) {
+    const type = n.nodeType;
+    if (type === 1) out += canonicalElement(n as Element, ns.scope);
+    else if (type === 3 || type === 4) out += escapeText((n as CharacterData).data);
+    else if (type !== 8) throw new Error(`internal error: a node of type ${type} cannot be canonicalised`);
+  }
+  return `${out}</${el.tagName}>`;
 }
 
-function dropComments(node: Node): void {
-  for (let n = node.firstChild; n; ) {
-    const next = n.nextSibling;
-    if (isComment(n)) node.removeChild(n);
-    else dropComments(n);
-    n = next;
-  }
+interface Namespaces {
+  scope: Scope;
+  copied: boolean;
+  declared: [prefix: string, uri: string][];
 }
+
+/**
+ * A namespace is rendered where it is visibly utilised (by the element's or an attribute's prefix,
+ * the default one by an unprefixed element) unless the output ancestors rendered it with that value.
+ */
+function utilise(ns: Namespaces, prefix: string, uri: string): void {
+  if (prefix === "xml" || ns.scope.get(prefix) === uri) return;
+  if (!ns.copied) [ns.scope, ns.copied] = [new Map(ns.scope), true];
+  (ns.scope as Map<string, string>).set(prefix, uri);
+  ns.declared.push([prefix, uri]);
+}
+
+function byPrefix(a: [string, string], b: [string, string]): number {
+  return byCodePoint(a[0], b[0]);
+}
+
+/** Attributes by namespace URI (none first), then local name. */
+function byAttributeName(a: Attr, b: Attr): number {
+  return byCodePoint(a.namespaceURI ?? "", b.namespaceURI ?? "") || byCodePoint(a.localName, b.localName);
+}
+
+/** Lexicographic order of code points (UTF-16 code units differ above U+FFFF). */
+function byCodePoint(a: string, b: string): number {
+  if (a === b) return 0;
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+const ESCAPE: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#x9;", "\n": "&#xA;", "\r": "&#xD;" };
+const escaped = (c: string) => ESCAPE[c];
+const escapeText = (t: string) => (/[&<>\r]/.test(t) ? t.replace(/[&<>\r]/g, escaped) : t);
+const escapeAttribute = (v: string) => (/[&<"\t\n\r]/.test(v) ? v.replace(/[&<"\t\n\r]/g, escaped) : v);
 
 export function digest(algorithm: string, data: string | Buffer): string {
   return createHash(DIGESTS[algorithm]).update(data).digest("base64");
@@ -67,7 +121,8 @@ export function digest(algorithm: string, data: string | Buffer): string {
 
 /**
  * Digest of an Attachment element whose base64 text is streamed: `canonical` is the element's
- * canonical form with `marker` standing for the text; the text's bytes come from `content`.
+ * canonical form with `marker` standing for the text; the text's bytes come from `content` (as
+ * bytes, or as strings of base64).
  */
 export async function digestWithContent(
   algorithm: string,
@@ -81,7 +136,8 @@ export async function digestWithContent(
   }
   const hash: Hash = createHash(DIGESTS[algorithm]);
   hash.update(canonical.slice(0, at));
-  for await (const chunk of content) hash.update(chunk);
+  // base64 text is ASCII: as Latin-1 it is hashed without a UTF-8 encoding pass
+  for await (const chunk of content) typeof chunk === "string" ? hash.update(chunk, "latin1") : hash.update(chunk);
   hash.update(canonical.slice(at + marker.length));
   return hash.digest("base64");
 }

@@ -5,7 +5,19 @@
 import { hostname, userInfo } from "node:os";
 import pino, { type Logger } from "pino";
 import type { Identity, TrustConfig } from "../signing/index.ts";
-import { loadIdentity, loadTrust, masterKey, openStorage, type Role, type Storage, type TokenOwner } from "../storage/index.ts";
+import {
+  listAgencies,
+  listLocalAgencies,
+  loadIdentity,
+  loadTrust,
+  masterKey,
+  openStorage,
+  type AgencyRecord,
+  type LocalAgency,
+  type Role,
+  type Storage,
+  type TokenOwner,
+} from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { secureDataDir } from "./files.ts";
@@ -22,7 +34,14 @@ export interface AppContext {
   now(): Date;
   identity(organId: string): Promise<Identity>;
   trust(): Promise<TrustConfig>;
-  /** Call after changing anchors, CRLs or the registry. */
+  /**
+   * The registry's entries and the local agencies, read once and kept like the trust (the hot
+   * path looks them up per document): reloaded after trustChanged(), which the trust watcher also
+   * calls when another process changed them. A use case that must not act on a stale entry reads
+   * the database instead (see registryEntry).
+   */
+  registry(): Promise<{ agencies: Map<string, AgencyRecord>; locals: Map<string, LocalAgency> }>;
+  /** Call after changing anchors, CRLs, the registry or the local agencies. */
   trustChanged(): void;
   close(): Promise<void>;
 }
@@ -42,6 +61,7 @@ export async function openContext(config: Config, log: Logger = pino({ base: { n
   const key = masterKey(config.dataDir, config.masterKey);
   const identities = new Map<string, Promise<Identity>>();
   let trust: Promise<TrustConfig> | null = null;
+  let registry: ReturnType<AppContext["registry"]> | null = null;
   return {
     config,
     storage,
@@ -64,8 +84,17 @@ export async function openContext(config: Config, log: Logger = pino({ base: { n
       trust.catch(() => (trust = null));
       return trust;
     },
+    registry() {
+      registry ??= (async () => {
+        const [agencies, locals] = await Promise.all([listAgencies(storage.reader), listLocalAgencies(storage.reader)]);
+        return { agencies: new Map(agencies.map((a) => [a.organId, a])), locals: new Map(locals.map((a) => [a.organId, a])) };
+      })();
+      registry.catch(() => (registry = null));
+      return registry;
+    },
     trustChanged() {
       trust = null;
+      registry = null;
     },
     close: () => storage.close(),
   };

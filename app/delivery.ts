@@ -10,13 +10,11 @@ import {
   addStatus,
   claimDeliveries,
   finishAttempt,
-  getAgency,
   getDocument,
   listDeliveries,
   listStatuses,
   preparedBytes,
   putBlobs,
-  readBlob,
   blobSize,
   type Delivery,
   type DocumentRow,
@@ -24,7 +22,9 @@ import {
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { storeFirst } from "./documents.ts";
+import { freshFor } from "./fresh.ts";
 import { refreshQueueMetrics } from "./ops.ts";
+import { activeAgency } from "./registry.ts";
 import { recordRelayed, relayThroughHub, type RelayOutcome } from "./vdxp.ts";
 
 /** Which local agency a delivery is for (the receiving node may host several of the recipients). */
@@ -131,8 +131,9 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     let outcome: Outcome;
     let doc: DocumentRow | null = null;
     try {
-      doc = await getDocument(db, d.document);
-      outcome = doc ? await send(d, doc) : { state: "failed", error: `document ${d.document} no longer exists` };
+      const fresh = freshFor(ctx, d.document, d.packetSha256);
+      doc = fresh?.row ?? (await getDocument(db, d.document));
+      outcome = doc ? await send(d, doc, fresh?.packet) : { state: "failed", error: `document ${d.document} no longer exists` };
     } catch (err) {
       outcome = { state: "retry", error: `internal error: ${(err as Error).message}` };
       ctx.log.error({ err, delivery: d.id }, "delivery attempt failed unexpectedly");
@@ -175,8 +176,9 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
   }
 
   /** One attempt. Edoc successes are recorded here, with their receipt, in one transaction. */
-  async function send(d: Delivery, doc: DocumentRow): Promise<Outcome> {
-    const agency = await getAgency(db, d.organId);
+  /** `packet`: its bytes when this process has them in memory (app/fresh.ts). */
+  async function send(d: Delivery, doc: DocumentRow, packet?: Buffer): Promise<Outcome> {
+    const agency = await activeAgency(ctx, d.organId);
     if (!agency) return { state: "failed", error: `${d.organId} is not in the registry; add it (with its endpoint), then send again` };
     if (agency.status !== "active") return { state: "failed", error: `${d.organId} is marked inactive in the registry` };
     const viaHub = agency.endpoint === VDXP_ENDPOINT;
@@ -194,14 +196,14 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
 
     if (viaHub) return relayThroughHub(ctx, d, doc);
     const url = `${agency.endpoint.replace(/\/+$/, "")}/edxml`;
-    const size = await blobSize(db, d.packetSha256);
+    const size = packet ? packet.length : await blobSize(db, d.packetSha256);
     if (size === null) return { state: "failed", error: `the stored packet ${d.packetSha256} is missing` };
     let response: globalThis.Response;
     try {
       response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/xml", "content-length": String(size), [RECIPIENT_HEADER]: d.organId },
-        body: readBlob(db, storage.blobs, d.packetSha256) as unknown as BodyInit,
+        body: (packet ?? storage.blobs.get(d.packetSha256, size)) as unknown as BodyInit,
         duplex: "half",
         signal: AbortSignal.timeout(cfg.timeoutMs),
       } as RequestInit);

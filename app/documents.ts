@@ -2,7 +2,7 @@
 // every recipient in one transaction), setting a status (signed and queued for the other party),
 // sending failed deliveries again, searching and reading records, packets and attachments.
 import { randomUUID } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   BUSINESS_KINDS,
@@ -31,7 +31,6 @@ import {
   documentForSendKey,
   enqueueDeliveries,
   findDocument,
-  getAgency,
   getDocument,
   getLocalAgency,
   insertDocument,
@@ -56,21 +55,25 @@ import {
   resendFailed,
   searchDocuments,
   setDocumentStatus,
+  type Attachment,
+  type Delivery,
   type DocumentRow,
+  type StatusRow,
 } from "../storage/index.ts";
 import { ADMINS, CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
+import { keepFresh } from "./fresh.ts";
+import { activeAgency, localAgenciesAmong } from "./registry.ts";
 import { isUnsignedReport } from "./unsigned.ts";
 import { DocumentMetadata, ResendInput, SearchQuery, StatusInput, parseInput, type DocumentRecord } from "./schemas.ts";
 import { stampOwnPacket, stampOwnBytes } from "./timestamps.ts";
 
-/** A file a clerk attached, already on disk (the transport streamed it there). */
-export interface UploadedFile {
-  path: string;
+/** A file a clerk attached: on disk (the transport streamed it there), or a small one in memory. */
+export type UploadedFile = ({ path: string } | { bytes: Buffer }) & {
   name: string;
   contentType?: string;
-}
+};
 
 /** The caller's agency's document, or not-found (for a missing one and another agency's alike). */
 export async function ownDocument(ctx: AppContext, caller: Caller, id: string): Promise<DocumentRow> {
@@ -117,9 +120,20 @@ function deliverySummary(deliveries: DeliveryView[]): DeliverySummary {
   return { state: "delivered", nextAttemptAt: null, lastError: null };
 }
 
+/** What a record shows besides the document's row: read by documentRecords, known without reading right after a send. */
+interface RecordParts {
+  to: string[];
+  deliveries: Array<Pick<Delivery, "organId" | "state" | "statusCode" | "attempts" | "nextAttemptAt" | "lastError">>;
+  statuses: StatusRow[];
+  attachments: Attachment[];
+  /** Its kept signature time-stamp: obtained (true), pending (false), none (undefined). */
+  kept: boolean | undefined;
+}
+
 /** The records of `rows` as the API and the pages show them: five queries whatever the count. */
 export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: DocumentRow[]): Promise<DocumentRecord[]> {
-  const db = ctx.storage.db;
+  // beside the writer: an answer never waits behind other documents' commits (what it shows is committed)
+  const db = ctx.storage.reader;
   const ids = rows.map((d) => d.id);
   const outIds = rows.filter((d) => d.direction === "out").map((d) => d.id);
   const [to, deliveries, statuses, attachments, kept] = await Promise.all([
@@ -129,53 +143,63 @@ export async function documentRecords(ctx: Pick<AppContext, "storage">, rows: Do
     listAttachmentsFor(db, ids),
     keptTimestampsFor(db, rows.map((d) => d.packetSha256)),
   ]);
-  return rows.map((d) => {
-    const views = (deliveries.get(d.id) ?? []).map((x) => ({
-      organId: x.organId,
-      state: x.state === "delivered" && x.statusCode ? x.statusCode : x.state,
-      attempts: x.attempts,
-      nextAttemptAt: x.state === "queued" ? x.nextAttemptAt : null,
-      lastError: x.lastError,
-    }));
-    return {
-      id: d.id,
-      documentId: d.documentId,
-      direction: d.direction,
-      localOrganId: d.localOrgan,
-      from: d.from,
+  return rows.map((d) =>
+    recordOf(d, {
       to: to.get(d.id) ?? [],
-      code: d.code,
-      subject: d.subject,
-      type: d.type,
-      businessType: d.businessType,
-      relatedDocumentId: d.relatedDocumentId,
-      businessState: d.businessState as DocumentRecord["businessState"],
-      promulgationDate: d.promulgationDate,
-      status: d.status,
-      createdAt: d.createdAt,
-      // per recipient: the transport state until the receipt, then the last status it sent back
-      deliveries: views,
-      delivery: d.direction === "out" ? deliverySummary(views) : null,
-      statuses: (statuses.get(d.id) ?? []).map((s) => ({ code: s.code, from: s.from, to: s.to, at: s.at, direction: s.direction, description: s.description })),
-      // a received packet's names are shown without bidi controls (the signed packet keeps them)
-      attachments: (attachments.get(d.id) ?? []).map((a) => ({ n: a.n, name: stripBidiControls(a.name), contentType: a.contentType, size: a.size, sha256: a.sha256 })),
-      verification: {
-        valid: d.report.valid,
-        indication: d.report.indication,
-        subIndication: d.report.subIndication,
-        signer: d.report.signer,
-        signingTime: d.report.signingTime,
-        // accepted from the national axle without a signature (app/unsigned.ts): "Chưa ký số"
-        unsigned: isUnsignedReport(d.report),
-        label: isUnsignedReport(d.report) ? "Chưa ký số" : "Hợp lệ",
-        // B-T: the packet's own signature time-stamp, or one kept beside it (obtained after sending)
-        level: d.report.level === "B-T" || kept.get(d.packetSha256) ? "B-T" : "B-B",
-        timestampPending: kept.get(d.packetSha256) === false,
-      },
-      header: d.header as unknown as Record<string, unknown>,
-      bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
-    };
-  });
+      deliveries: deliveries.get(d.id) ?? [],
+      statuses: statuses.get(d.id) ?? [],
+      attachments: attachments.get(d.id) ?? [],
+      kept: kept.get(d.packetSha256),
+    }),
+  );
+}
+
+function recordOf(d: DocumentRow, parts: RecordParts): DocumentRecord {
+  const views = parts.deliveries.map((x) => ({
+    organId: x.organId,
+    state: x.state === "delivered" && x.statusCode ? x.statusCode : x.state,
+    attempts: x.attempts,
+    nextAttemptAt: x.state === "queued" ? x.nextAttemptAt : null,
+    lastError: x.lastError,
+  }));
+  return {
+    id: d.id,
+    documentId: d.documentId,
+    direction: d.direction,
+    localOrganId: d.localOrgan,
+    from: d.from,
+    to: parts.to,
+    code: d.code,
+    subject: d.subject,
+    type: d.type,
+    businessType: d.businessType,
+    relatedDocumentId: d.relatedDocumentId,
+    businessState: d.businessState as DocumentRecord["businessState"],
+    promulgationDate: d.promulgationDate,
+    status: d.status,
+    createdAt: d.createdAt,
+    // per recipient: the transport state until the receipt, then the last status it sent back
+    deliveries: views,
+    delivery: d.direction === "out" ? deliverySummary(views) : null,
+    statuses: parts.statuses.map((s) => ({ code: s.code, from: s.from, to: s.to, at: s.at, direction: s.direction, description: s.description })),
+    // a received packet's names are shown without bidi controls (the signed packet keeps them)
+    attachments: parts.attachments.map((a) => ({ n: a.n, name: stripBidiControls(a.name), contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+    verification: {
+      valid: d.report.valid,
+      indication: d.report.indication,
+      subIndication: d.report.subIndication,
+      signer: d.report.signer,
+      signingTime: d.report.signingTime,
+      // accepted from the national axle without a signature (app/unsigned.ts): "Chưa ký số"
+      unsigned: isUnsignedReport(d.report),
+      label: isUnsignedReport(d.report) ? "Chưa ký số" : "Hợp lệ",
+      // B-T: the packet's own signature time-stamp, or one kept beside it (obtained after sending)
+      level: d.report.level === "B-T" || parts.kept ? "B-T" : "B-B",
+      timestampPending: parts.kept === false,
+    },
+    header: d.header as unknown as Record<string, unknown>,
+    bussiness: (d.bussiness ?? null) as Record<string, unknown> | null,
+  };
 }
 
 export async function documentRecord(ctx: Pick<AppContext, "storage">, d: DocumentRow): Promise<DocumentRecord> {
@@ -245,6 +269,17 @@ export async function sendDocument(
   /** `problems`: the caller's own findings (a form's), reported with the document's. */
   opts: { sendKey?: string; problems?: string[] } = {},
 ): Promise<DocumentRow> {
+  return (await send(ctx, caller, metadata, files, opts)).row;
+}
+
+/** sendDocument, answering the document's record: a new one's from what was just written, not read back. */
+export async function sendDocumentRecord(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[]): Promise<DocumentRecord> {
+  const { row, parts } = await send(ctx, caller, metadata, files, {});
+  return parts ? recordOf(row, parts) : documentRecord(ctx, row);
+}
+
+/** The send; `parts` when it stored a new document (not for one sent before). */
+async function send(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[], opts: { sendKey?: string; problems?: string[] }): Promise<{ row: DocumentRow; parts?: RecordParts }> {
   assertRole(caller, CLERKS, "send documents or set their status");
   // the look-ups before the transaction never wait behind other documents' writes
   const db = ctx.storage.reader;
@@ -253,8 +288,8 @@ export async function sendDocument(
     return id ? getDocument(db, id) : null;
   };
   const before = await sentBefore();
-  if (before) return before;
-  const agency = await getLocalAgency(db, caller.organId);
+  if (before) return { row: before };
+  const agency = (await localAgenciesAmong(ctx, [caller.organId])).get(caller.organId);
   if (!agency) throw forbidden(`${caller.organId} is not an agency of this node`);
   if (!metadata || typeof metadata !== "object" || Array.isArray(metadata)) {
     throw invalid('the form field "metadata" must be a JSON object with the MessageHeader fields (From, To, Code, Subject, …)');
@@ -273,24 +308,27 @@ export async function sendDocument(
   }
   const problems = [...(opts.problems ?? []), ...validateEdoc(edoc, { own: true, now: ctx.now() })];
   for (const [i, to] of edoc.header.To.entries()) {
-    const known = to.OrganId ? await getAgency(db, to.OrganId) : null;
+    const known = to.OrganId ? await activeAgency(ctx, to.OrganId) : null;
     if (to.OrganId && !known) problems.push(`To[${i + 1}]: ${to.OrganId} is not in the registry; ask an administrator to add it`);
     else if (known?.status === "inactive") problems.push(`To[${i + 1}]: ${to.OrganId} is marked inactive in the registry`);
     else if (known && !to.OrganName) to.OrganName = known.name;
   }
   if (problems.length) throw invalid("the document is not valid", problems);
   const key = { direction: "out" as const, localOrgan: caller.organId, from: caller.organId, documentId: edoc.header.DocumentId };
-  if (await findDocument(db, key)) return (await sentBefore()) ?? Promise.reject(duplicateSend());
+  if (await findDocument(db, key)) return { row: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
 
   const tmpDir = join(ctx.config.dataDir, "tmp");
-  await mkdir(tmpDir, { recursive: true });
   const packetPath = join(tmpDir, `${randomUUID()}.edxml`);
+  // a small packet is signed in memory from the files read once (and stored from those bytes), a
+  // large one streamed to a file at flat memory
+  const sizes = await Promise.all(files.map(async (f) => ("bytes" in f ? f.bytes.length : (await stat(f.path)).size)));
+  const contents = fitsInMemory(sizes) ? await Promise.all(files.map((f) => ("bytes" in f ? f.bytes : readFile(f.path)))) : null;
+  if (!contents) await mkdir(tmpDir, { recursive: true });
   try {
-    // a small packet is signed in memory, a large one streamed to a file at flat memory
     const identity = await ctx.identity(caller.organId);
-    const sources = files.map((f) => ({ path: f.path }));
-    const sizes = await Promise.all(files.map(async (f) => (await stat(f.path)).size));
-    let signed = fitsInMemory(sizes) ? await signEdoc(edoc, sources, identity) : await packEdoc(edoc, sources, identity, packetPath);
+    let signed = contents
+      ? await signEdoc(edoc, contents.map((bytes) => ({ bytes })), identity)
+      : await packEdoc(edoc, files.map((f) => ("bytes" in f ? { bytes: f.bytes } : { path: f.path })), identity, packetPath);
     // with EDOC_TSA_URL, its signature time-stamp (B-T); the TSA away: sent at B-B, stamped later
     let stamped = true;
     if ("bytes" in signed) {
@@ -310,7 +348,7 @@ export async function sendDocument(
     const recipients = [...new Set(edoc.header.To.map((t) => t.OrganId))];
     // the files are read and hashed before the transaction, which then only writes
     const packet = "bytes" in signed ? preparedBytes(signed.bytes) : await prepareFile(packetPath);
-    const blobs = await Promise.all(files.map((f) => prepareFile(f.path)));
+    const blobs = contents ? contents.map(preparedBytes) : await Promise.all(files.map((f) => ("bytes" in f ? preparedBytes(f.bytes) : prepareFile(f.path))));
     const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
     await storeFirst(ctx, [packet, ...blobs]);
     const row = await ctx.storage
@@ -320,7 +358,7 @@ export async function sendDocument(
         if (!stamped) await addPendingTimestamp(trx, packet.sha256, ctx.now());
         const stored = await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
         if (opts.sendKey) await claimSendKey(trx, { localOrgan: caller.organId, key: opts.sendKey, document: id });
-        await enqueueDeliveries(trx, recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 })));
+        const queuedAt = await enqueueDeliveries(trx, recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 })));
         for (const t of businessTargets(edoc.bussiness)) await markBusinessState(trx, { ...key, documentId: t.documentId }, t.state);
         await audit(trx, {
           actor: caller.actor,
@@ -329,22 +367,32 @@ export async function sendDocument(
           document: id,
           detail: { documentId: edoc.header.DocumentId, to: recipients },
         });
-        return stored;
+        return { stored, queuedAt };
       })
       .then(
-        (stored) => ({ stored, again: null }),
+        ({ stored, queuedAt }) => ({ stored, queuedAt, again: null }),
         async (err: unknown) => {
           // the same form sent at the same time (a double click): the first one's document
           if (!isUniqueViolation(err)) throw err;
-          return { stored: null, again: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
+          return { stored: null, queuedAt: null, again: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
         },
       );
-    if (row.again) return row.again;
+    if (row.again) return { row: row.again };
+    if ("bytes" in signed) keepFresh(ctx, row.stored!, signed.bytes);
     ctx.storage.queued();
     ctx.metrics.documentsSent.inc({ organ_id: caller.organId });
-    return row.stored!;
+    // the record as documentRecords would read it back: queued for each recipient, no status yet
+    const nextAttemptAt = row.queuedAt!.toISOString();
+    const parts: RecordParts = {
+      to: [...recipients].sort(),
+      deliveries: recipients.map((organId) => ({ organId, state: "queued", statusCode: null, attempts: 0, nextAttemptAt, lastError: null })),
+      statuses: [],
+      attachments: attachments.map((a, i) => ({ n: i + 1, name: a.name, contentType: a.contentType, sha256: a.blob.sha256, size: a.blob.size })),
+      kept: stamped ? undefined : false,
+    };
+    return { row: row.stored!, parts };
   } finally {
-    await rm(packetPath, { force: true });
+    if (!contents) await rm(packetPath, { force: true });
   }
 }
 

@@ -18,6 +18,7 @@ export {
   resendDocument,
   searchAgencyDocuments,
   sendDocument,
+  sendDocumentRecord,
   setStatus,
   type UploadedFile,
 } from "./documents.ts";

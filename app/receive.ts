@@ -37,7 +37,6 @@ import {
   findDocument,
   insertDocument,
   isUniqueViolation,
-  listLocalAgencies,
   listRecipients,
   listStatuses,
   lockDocument,
@@ -54,15 +53,12 @@ import {
 import type { AppContext } from "./context.ts";
 import { storeFirst } from "./documents.ts";
 import { AppError, conflict, invalid, notFound } from "./errors.ts";
+import { localAgenciesAmong } from "./registry.ts";
 import { acceptUnsigned, type ReceivedContent } from "./unsigned.ts";
 import { stampOwnBytes } from "./timestamps.ts";
 
-/** A received body, on disk. */
-export interface ReceivedBody {
-  path: string;
-  size: number;
-  sha256: string;
-}
+/** A received body: on disk, or (a small one) in memory. */
+export type ReceivedBody = { size: number; sha256: string } & ({ path: string } | { bytes: Buffer });
 
 export interface ReceiveOptions {
   /** Which local recipient this delivery is for (the sender's worker says so; see delivery.ts). */
@@ -104,7 +100,7 @@ export function inboundScan(): (chunk: Buffer) => void {
 const IN_MEMORY_BYTES = 8 << 20;
 
 export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: ReceiveOptions = {}): Promise<ReceiveOutcome> {
-  const source: PacketSource = body.size <= IN_MEMORY_BYTES ? { bytes: await readFile(body.path) } : { path: body.path };
+  const source: PacketSource = "bytes" in body ? { bytes: body.bytes } : body.size <= IN_MEMORY_BYTES ? { bytes: await readFile(body.path) } : { path: body.path };
   const verified = await verifyPacket(source, await ctx.trust());
   // what the signature covers; from the national axle, an unsigned packet its sender's entry accepts
   let accepted: ReceivedContent | null = verified.report.valid && verified.content ? { ...verified.content, report: verified.report } : null;
@@ -115,14 +111,13 @@ export async function receivePacket(ctx: AppContext, body: ReceivedBody, opts: R
 }
 
 /** The sender a refused packet claims (From/OrganId near its start), for the log only. */
-async function claimedSender(path: string): Promise<string | null> {
-  const fh = await open(path, "r");
+async function claimedSender(body: ReceivedBody): Promise<string | null> {
+  if ("bytes" in body) return claimedIn(body.bytes.toString("utf8", 0, HEAD_BYTES));
+  const fh = await open(body.path, "r");
   try {
-    const buf = Buffer.alloc(64 * 1024);
+    const buf = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const head = buf.toString("utf8", 0, bytesRead);
-    const m = /<(?:[\w.-]+:)?From\b[^>]*>\s*(?:<(?:[\w.-]+:)?[\w.-]+\b[^>]*>[^<]*<\/[^>]+>\s*)*?<(?:[\w.-]+:)?OrganId\b[^>]*>([^<]{1,100})</.exec(head);
-    return m ? m[1].trim() : null;
+    return claimedIn(buf.toString("utf8", 0, bytesRead));
   } catch {
     return null;
   } finally {
@@ -130,12 +125,19 @@ async function claimedSender(path: string): Promise<string | null> {
   }
 }
 
+const HEAD_BYTES = 64 * 1024;
+
+function claimedIn(head: string): string | null {
+  const m = /<(?:[\w.-]+:)?From\b[^>]*>\s*(?:<(?:[\w.-]+:)?[\w.-]+\b[^>]*>[^<]*<\/[^>]+>\s*)*?<(?:[\w.-]+:)?OrganId\b[^>]*>([^<]{1,100})</.exec(head);
+  return m ? m[1].trim() : null;
+}
+
 async function refuse(ctx: AppContext, body: ReceivedBody, report: VerificationReport, opts: ReceiveOptions): Promise<ReceiveOutcome> {
   const sub = report.subIndication ?? "FORMAT_FAILURE";
   ctx.metrics.verificationFailures.inc({ sub_indication: sub });
   const detail = {
     subIndication: sub,
-    sender: await claimedSender(body.path),
+    sender: await claimedSender(body),
     senderVerified: false,
     documentId: report.documentId,
     packetKind: report.packetKind,
@@ -192,8 +194,8 @@ async function receiveEdoc(
   const problems = validateEdoc(edoc, { own: false, now: new Date(ctx.now().getTime() + TIMESTAMP_SKEW_MS) });
   if (problems.length) throw invalid("the packet is signed correctly but is not a valid edXML document", problems);
 
-  const locals = new Map((await listLocalAgencies(db)).map((a) => [a.organId, a]));
   const addressed = [...new Set(h.To.map((t) => t.OrganId))];
+  const locals = await localAgenciesAmong(ctx, addressed);
   const mine = addressed.filter((id) => locals.has(id));
   if (!mine.length) throw notFound(`the document is addressed to ${addressed.join(", ")}, and none of them is an agency of this node`);
   const asked = opts.recipient;
@@ -226,7 +228,8 @@ async function receiveEdoc(
     }
     // read and hashed before the transaction
     blobs ??= {
-      packet: await prepareBlob(() => readSource(source)),
+      // (a body in memory is stored from those bytes, not copied again)
+      packet: "bytes" in source ? preparedBytes(source.bytes) : await prepareBlob(() => readSource(source)),
       attachments: await Promise.all(
         content.attachments.map(async (a) => ({
           name: a.info.AttachmentName,
@@ -313,8 +316,7 @@ async function receiveStatus(
   const problems = validateStatus(status, { own: false });
   if (problems.length) throw invalid("the status packet is signed correctly but is not valid", problems);
   const timestamp = parseVnTimestamp(h.Timestamp)!; // validateStatus checked it
-  const locals = new Set((await listLocalAgencies(db)).map((a) => a.organId));
-  if (!locals.has(about.OrganId)) throw notFound(`the status is about a document of ${about.OrganId}, which is not an agency of this node`);
+  if (!(await localAgenciesAmong(ctx, [about.OrganId])).has(about.OrganId)) throw notFound(`the status is about a document of ${about.OrganId}, which is not an agency of this node`);
   const refused = async (message: string, document: string | null) => {
     const detail = { from, code, documentId: about.DocumentId, timestamp: h.Timestamp, reason: message, headerDigest, sha256: body.sha256, remote: opts.remote ?? null };
     ctx.log.warn(detail, "inbound status refused");

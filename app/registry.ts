@@ -18,6 +18,7 @@ import {
   listTrustAnchors,
   upsertAgency,
   type AgencyRecord,
+  type LocalAgency,
 } from "../storage/index.ts";
 import { ADMINS, assertNodeAdmin, assertRole, isOperator } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
@@ -55,6 +56,24 @@ export async function registryEntry(ctx: AppContext, organId: string): Promise<A
   const a = organIdProblem(organId, "organId") ? null : await getAgency(ctx.storage.db, organId);
   if (!a) throw notFound(`no agency ${JSON.stringify(organId)} in the registry`);
   return agencyJson(a, (await getLocalAgency(ctx.storage.db, organId)) !== null);
+}
+
+/**
+ * An agency's entry for the hot path (a send's recipients, a delivery): the kept one when it is
+ * active, else the database's (added or re-activated a moment ago, perhaps by another process,
+ * before its trust watcher noticed). A change by another process is seen within
+ * EDOC_TRUST_REFRESH_MS, as for the trust itself.
+ */
+export async function activeAgency(ctx: AppContext, organId: string): Promise<AgencyRecord | null> {
+  const kept = (await ctx.registry()).agencies.get(organId);
+  return kept?.status === "active" ? kept : getAgency(ctx.storage.reader, organId);
+}
+
+/** Those of `organIds` that are agencies of this node: the kept list, read again when one is not in it (added a moment ago). */
+export async function localAgenciesAmong(ctx: AppContext, organIds: readonly string[]): Promise<Map<string, LocalAgency>> {
+  let { locals } = await ctx.registry();
+  if (organIds.some((id) => !locals.has(id))) locals = new Map((await listLocalAgencies(ctx.storage.reader)).map((a) => [a.organId, a]));
+  return new Map(organIds.flatMap((id) => (locals.has(id) ? [[id, locals.get(id)!] as const] : [])));
 }
 
 const REMOTE_ENTRIES = "change the registry entries of agencies hosted elsewhere";

@@ -8,7 +8,8 @@ import { TokenInput, durationMs, parseInput } from "./schemas.ts";
 
 /** The caller a bearer token stands for, or unauthenticated (one answer for unknown, revoked and expired). */
 export async function authenticateToken(ctx: AppContext, token: string): Promise<Caller> {
-  const owner = await findToken(ctx.storage.db, token, ctx.now());
+  // read beside the writer (a request never waits behind other documents' commits to be let in)
+  const owner = await findToken(ctx.storage.reader, token, ctx.now(), ctx.storage.db);
   if (!owner) throw new AppError("unauthenticated", "the API token is not valid (unknown, revoked or expired); ask your administrator for a new one");
   return tokenCaller(owner);
 }

@@ -46,7 +46,7 @@ import {
   revokeApiToken,
   saveAgency,
   searchAgencyDocuments,
-  sendDocument,
+  sendDocumentRecord,
   setStatus,
   verifyUpload,
   type AppContext,
@@ -167,8 +167,8 @@ export const API_ROUTES: RouteSpec[] = [
         const files = (req.files ?? []) as Express.Multer.File[];
         const metadata = parseMetadata((req.body ?? {}) as Record<string, unknown>);
         if (!files.length) throw badRequest(`a document must carry at least one file: ${MULTIPART_HINT}`);
-        const uploaded: UploadedFile[] = files.map((f) => ({ path: f.path, name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
-        record = await documentRecord(ctx, await sendDocument(ctx, callerOf(req), metadata, uploaded));
+        const uploaded: UploadedFile[] = files.map((f) => ({ ...(f.buffer ? { bytes: f.buffer } : { path: f.path }), name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
+        record = await sendDocumentRecord(ctx, callerOf(req), metadata, uploaded);
       } finally {
         // removed before answering, so that a client never sees an answer while they still exist
         const files = Array.isArray(req.files) ? req.files : [];

@@ -1,7 +1,9 @@
-// HTTP plumbing of the API: uploads streamed to disk (multer, with limits and errors a client can
+// HTTP plumbing of the API: uploads in memory or streamed to disk (multer, with limits and errors a client can
 // act on), request bodies saved to a file, downloads streamed out, and file names in both
 // directions (RFC 6266 / 5987); a document's attachment and evidence bundle as downloads (the API's and the pages').
-import { createWriteStream } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -19,12 +21,66 @@ export const MULTIPART_HINT =
 
 const badRequest = (message: string, details?: unknown) => new AppError("invalid", message, details);
 
+/** Bytes of one request's files kept in memory; the files past it go to uploads/ as they arrive. */
+const IN_MEMORY_UPLOADS = 4 << 20;
+
+/**
+ * Where the API's uploads go: a request's files in memory while they total at most
+ * IN_MEMORY_UPLOADS (signed and stored from there, never written to disk first), the others
+ * streamed to uploads/ at flat memory, as multer's disk storage would.
+ */
+function uploadStorage(dir: string): multer.StorageEngine {
+  const held = new WeakMap<object, number>();
+  return {
+    _handleFile(req, file, cb) {
+      const kept: Buffer[] = [];
+      let size = 0;
+      let out: WriteStream | null = null;
+      let path = "";
+      let done = false;
+      const finish = (err: Error | null, info?: Partial<Express.Multer.File>) => {
+        if (done) return;
+        done = true;
+        if (err) out?.destroy();
+        cb(err, info);
+      };
+      file.stream.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (!out && (held.get(req) ?? 0) + chunk.length <= IN_MEMORY_UPLOADS) {
+          held.set(req, (held.get(req) ?? 0) + chunk.length);
+          return void kept.push(chunk);
+        }
+        if (!out) {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          path = join(dir, randomUUID());
+          out = createWriteStream(path, { flags: "wx", mode: 0o600 });
+          out.once("error", (err) => finish(err));
+          for (const k of kept.splice(0)) out.write(k);
+        }
+        if (!out.write(chunk)) {
+          file.stream.pause();
+          out.once("drain", () => file.stream.resume());
+        }
+      });
+      file.stream.once("error", (err: Error) => finish(err));
+      file.stream.once("end", () => {
+        if (out) out.end(() => finish(null, { path, size }));
+        else finish(null, { buffer: Buffer.concat(kept, size), size });
+      });
+    },
+    _removeFile(_req, file, cb) {
+      if (!file.path) return cb(null);
+      rm(file.path, { force: true }).then(() => cb(null), cb);
+    },
+  };
+}
+
 const uploads = new WeakMap<AppContext, RequestHandler>();
 export function upload(ctx: AppContext): RequestHandler {
   let u = uploads.get(ctx);
   if (!u) {
     u = multer({
-      dest: join(ctx.config.dataDir, "uploads"),
+      storage: uploadStorage(join(ctx.config.dataDir, "uploads")),
       limits: { fileSize: ctx.config.maxUploadBytes, files: MAX_FILES, fields: 10, fieldSize: MAX_METADATA_BYTES, fieldNameSize: 100, parts: MAX_FILES + 10, headerPairs: 200 },
     }).array("files", MAX_FILES);
     uploads.set(ctx, u);

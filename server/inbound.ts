@@ -1,12 +1,12 @@
 // The inbound door for other agencies' nodes: POST /edxml. No bearer token: trust comes from the
-// signature, the trust anchors and the registry. The body is streamed to a temporary file (never
-// held in memory) and handed to the receive use case (app/receive.ts); this file only maps its
+// signature, the trust anchors and the registry. The body is kept in memory when small, else
+// streamed to a temporary file (never held in memory whole), and handed to the receive use case (app/receive.ts); this file only maps its
 // outcome to the contract's answers.
 import { createHash, randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Router, type Request, type Response } from "express";
 import { AppError, RECIPIENT_HEADER, inboundScan, receivePacket, type AppContext } from "../app/index.ts";
 
@@ -38,11 +38,12 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
     ctx.log.warn({ declared, limit, remote: req.socket.remoteAddress }, "inbound packet refused: too large");
     throw new AppError("too-large", `the packet is ${declared} bytes; this node accepts at most ${limit}`);
   }
-  const tmpDir = join(ctx.config.dataDir, "tmp");
-  await mkdir(tmpDir, { recursive: true });
-  const path = join(tmpDir, `in-${randomUUID()}.edxml`);
+  // (a body too large to keep in memory goes here)
+  const path = join(ctx.config.dataDir, "tmp", `in-${randomUUID()}.edxml`);
+  // (no file to remove once the body is known to be in memory)
+  let onDisk = true;
   try {
-    let body: { size: number; sha256: string };
+    let body: { size: number; sha256: string; bytes?: Buffer };
     try {
       body = await receiveBody(req, path, limit, inboundScan());
     } catch (err) {
@@ -54,7 +55,9 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
     }
     if (body.size === 0) throw new AppError("invalid", "the request has no body; send one edXML packet as application/xml");
     const recipient = req.get(RECIPIENT_HEADER)?.trim() || undefined;
-    const outcome = await receivePacket(ctx, { path, ...body }, { recipient, remote: req.socket.remoteAddress ?? null });
+    const { bytes, ...sized } = body;
+    onDisk = !bytes;
+    const outcome = await receivePacket(ctx, bytes ? { ...sized, bytes } : { ...sized, path }, { recipient, remote: req.socket.remoteAddress ?? null });
     switch (outcome.kind) {
       case "refused":
         if (outcome.notEdxml) throw new AppError("invalid", `the body is not an edXML packet: ${outcome.report.errors[0] ?? "unreadable"}`, outcome.report);
@@ -67,7 +70,7 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
         res.status(202).json(outcome.duplicate ? { accepted: true, duplicate: true } : { accepted: true });
     }
   } finally {
-    await rm(path, { force: true });
+    if (onDisk) await rm(path, { force: true });
   }
 }
 
@@ -90,14 +93,18 @@ function lingerThenClose(req: Request, res: Response): void {
   });
 }
 
+/** Bodies up to this size are kept in memory as they arrive (and verified from there); bigger ones go to a file. */
+const IN_MEMORY_BODY = 1 << 20;
+
 /**
- * The request body into `path`, counting, hashing and showing each chunk to `scan` as it goes; a
- * too-large AppError as soon as it passes `limit`, or what `scan` throws (the file is then removed
- * by the caller and the rest of the body discarded).
+ * The request body, counting, hashing and showing each chunk to `scan` as it goes: in memory up
+ * to IN_MEMORY_BODY, else into `path`; a too-large AppError as soon as it passes `limit`, or what
+ * `scan` throws (the file, if any, is then removed by the caller and the rest of the body discarded).
  */
-function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (chunk: Buffer) => void): Promise<{ size: number; sha256: string }> {
+function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (chunk: Buffer) => void): Promise<{ size: number; sha256: string; bytes?: Buffer }> {
   return new Promise((resolve, reject) => {
-    const out = createWriteStream(path, { flags: "wx" });
+    let out: WriteStream | null = null;
+    let kept: Buffer[] | null = [];
     const hash = createHash("sha256");
     let size = 0;
     let settled = false;
@@ -107,8 +114,22 @@ function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (c
       req.off("data", onData);
       req.resume(); // discard what is left; the response closes the connection
       // rejected once the file is closed, so that the caller's removal finds it
+      if (!out) return reject(err);
       out.once("close", () => reject(err));
       out.destroy();
+    };
+    const toFile = (): WriteStream => {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const file = createWriteStream(path, { flags: "wx" });
+      file.once("error", fail);
+      file.once("finish", () => {
+        if (settled) return;
+        settled = true;
+        resolve({ size, sha256: hash.digest("hex") });
+      });
+      for (const k of kept!) file.write(k);
+      kept = null;
+      return file;
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -119,6 +140,8 @@ function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (c
         return fail(err as Error);
       }
       hash.update(chunk);
+      if (kept && size <= IN_MEMORY_BODY) return void kept.push(chunk);
+      out ??= toFile();
       if (!out.write(chunk)) {
         req.pause();
         out.once("drain", () => req.resume());
@@ -126,18 +149,14 @@ function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (c
     };
     req.on("data", onData);
     req.once("end", () => {
-      if (!settled) out.end();
+      if (settled) return;
+      if (out) return void out.end();
+      settled = true;
+      resolve({ size, sha256: hash.digest("hex"), bytes: Buffer.concat(kept!, size) });
     });
     req.once("close", () => {
       if (!req.complete) fail(new AppError("invalid", "the request was aborted by the client"));
     });
     req.once("error", fail);
-    out.once("error", fail);
-    out.once("finish", () => {
-      if (settled) return;
-      settled = true;
-      resolve({ size, sha256: hash.digest("hex") });
-    });
   });
 }
-

@@ -137,6 +137,7 @@ export async function withChainLock<T>(db: Knex, dialect: "sqlite" | "pg", fn: (
 }
 
 const LINK_BATCH = 500;
+const LINK_STATEMENT = 100;
 
 /** Links the rows committed since the last run; returns the new head (null: the log is empty). */
 export async function linkAudit(db: Knex, dialect: "sqlite" | "pg"): Promise<ChainHead | null> {
@@ -145,11 +146,25 @@ export async function linkAudit(db: Knex, dialect: "sqlite" | "pg"): Promise<Cha
       const rows = (await trx("audit_log").whereNull("seq").orderBy("id").limit(LINK_BATCH)).map(chainRow);
       const linkable = rows.filter((r) => !outOfOrder(r, h, dialect));
       let cur = h;
+      const links: Array<{ id: number; seq: number; hash: string }> = [];
       for (const r of linkable) {
         const seq = (cur?.seq ?? 0) + 1;
         const hash = auditRowHash(cur?.hash ?? AUDIT_GENESIS, r);
-        await trx("audit_log").where({ id: r.id }).update({ seq, hash });
+        links.push({ id: r.id, seq, hash });
         cur = { seq, hash, id: r.id, at: r.at };
+      }
+      // a hundred rows per statement: the chain's lock (on SQLite the one writer) is held briefly
+      for (let i = 0; i < links.length; i += LINK_STATEMENT) {
+        const part = links.slice(i, i + LINK_STATEMENT);
+        const cases = (pick: (l: (typeof part)[number]) => Array<string | number>, type: string) => ({
+          sql: `CASE id ${part.map(() => `WHEN ? THEN CAST(? AS ${type})`).join(" ")} END`,
+          bindings: part.flatMap(pick),
+        });
+        const seq = cases((l) => [l.id, l.seq], "BIGINT");
+        const hash = cases((l) => [l.id, l.hash], "TEXT");
+        await trx("audit_log")
+          .whereIn("id", part.map((l) => l.id))
+          .update({ seq: trx.raw(seq.sql, seq.bindings), hash: trx.raw(hash.sql, hash.bindings) });
       }
       return { h: cur, more: rows.length === LINK_BATCH && linkable.length > 0 };
     });

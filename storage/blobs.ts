@@ -114,23 +114,25 @@ export async function putBlobs(db: Db, store: BlobStore, blobs: readonly Prepare
         (r: { sha256: string } | string) => (typeof r === "string" ? r : r.sha256),
       ),
     );
-    if (store.kind === "db") for (const b of unique) if (inserted.has(b.sha256)) await insertChunks(db, b.sha256, b.chunks());
+    if (store.kind === "db") await insertChunks(db, unique.filter((b) => inserted.has(b.sha256)));
   }
   return blobs.map((b) => ({ sha256: b.sha256, size: b.size }));
 }
 
-/** A blob's chunks as rows of `blob_chunks`, in statements of about 8 MiB. */
-async function insertChunks(db: Db, sha256: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
+/** The blobs' chunks as rows of `blob_chunks`, several blobs in one statement, statements of about 8 MiB. */
+async function insertChunks(db: Db, blobs: readonly PreparedBlob[]): Promise<void> {
   let rows: Array<{ sha256: string; seq: number; data: Buffer }> = [];
   let rowBytes = 0;
-  let seq = 0;
-  for await (const data of chunks) {
-    rows.push({ sha256, seq: seq++, data });
-    rowBytes += data.length;
-    if (rowBytes >= IN_MEMORY) {
-      await db("blob_chunks").insert(rows);
-      rows = [];
-      rowBytes = 0;
+  for (const b of blobs) {
+    let seq = 0;
+    for await (const data of b.chunks()) {
+      rows.push({ sha256: b.sha256, seq: seq++, data });
+      rowBytes += data.length;
+      if (rowBytes >= IN_MEMORY) {
+        await db("blob_chunks").insert(rows);
+        rows = [];
+        rowBytes = 0;
+      }
     }
   }
   if (rows.length) await db("blob_chunks").insert(rows);

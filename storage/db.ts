@@ -153,16 +153,22 @@ interface PendingWrite {
   reject(err: unknown): void;
 }
 
+/** The most transactions one group commit holds: the writer is free again within a short batch. */
+const MAX_BATCH = 16;
+
 /**
  * SQLite's group commit: transactions that arrive while the writer is busy wait and are then run
  * one after the other inside one transaction, each in a savepoint of its own (a failing one rolls
  * back alone), and committed with one fsync (synchronous=FULL). Nobody gets an answer before the
  * commit: a power loss can undo nothing anyone was told is stored. Idle, a transaction runs at
- * once; under load the batches grow with it.
+ * once; under load the batches grow with it, up to MAX_BATCH. The delivery worker's lane goes
+ * first: its claims and receipts (a few statements each) wait for at most the batch being
+ * committed, never behind a queue of uploads.
  */
 function groupCommit(db: Knex): Storage["write"] {
-  let pending: PendingWrite[] = [];
+  const pending: Record<WriteLane, PendingWrite[]> = { deliveries: [], documents: [] };
   let busy = false;
+  let scheduled = false;
   const runBatch = async (batch: PendingWrite[]) => {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
@@ -189,20 +195,24 @@ function groupCommit(db: Knex): Storage["write"] {
     });
   };
   const pump = () => {
-    if (busy || !pending.length) return;
+    scheduled = false;
+    if (busy) return;
+    const lane = pending.deliveries.length ? pending.deliveries : pending.documents;
+    if (!lane.length) return;
     busy = true;
-    const batch = pending;
-    pending = [];
-    void runBatch(batch).finally(() => {
+    void runBatch(lane.splice(0, MAX_BATCH)).finally(() => {
       busy = false;
       pump();
     });
   };
-  return <T>(fn: (trx: Knex.Transaction) => Promise<T>) =>
+  return <T>(fn: (trx: Knex.Transaction) => Promise<T>, lane: WriteLane = "documents") =>
     new Promise<T>((resolve, reject) => {
-      pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      pending[lane].push({ fn, resolve: resolve as (v: unknown) => void, reject });
       // the writes that arrive in this turn of the event loop join the same batch
-      if (pending.length === 1) setImmediate(pump);
+      if (!scheduled && !busy) {
+        scheduled = true;
+        setImmediate(pump);
+      }
     });
 }
 

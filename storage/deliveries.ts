@@ -39,12 +39,13 @@ function toDelivery(r: Record<string, unknown>): Delivery {
 }
 
 /**
- * Queues deliveries (one insert). On PostgreSQL the workers of every process on the database are
- * woken at commit (NOTIFY); in this process the caller says `Storage.queued()` once committed.
+ * Queues deliveries (one insert), due at once; answers that time (their next_attempt_at). On
+ * PostgreSQL the workers of every process on the database are woken at commit (NOTIFY); in this
+ * process the caller says `Storage.queued()` once committed.
  */
-export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>): Promise<void> {
-  if (!rows.length) return;
+export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>): Promise<Date> {
   const now = new Date();
+  if (!rows.length) return now;
   await db("deliveries").insert(
     rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, state: "queued", attempts: 0, next_attempt_at: now, updated_at: now })),
   );
@@ -52,6 +53,7 @@ export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: 
     const schema = (db.client.config.searchPath as string[] | undefined)?.[0];
     await db.raw("select pg_notify(?, '')", [queueChannel(schema)]);
   }
+  return now;
 }
 
 /** Deliveries of each document (of one kind, or all), in queue order. */

@@ -5,7 +5,7 @@ export { backupSqlite, databaseAnswers, openStorage, isUniqueViolation, type Db,
 export { masterKey, open, seal } from "./keys.ts";
 export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, storeBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
 export { migrateBlobs, openBlobStore, sweepBlobs, type BlobStoreSpec } from "./stores.ts";
-export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity } from "./identities.ts";
+export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity, type LocalAgency } from "./identities.ts";
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {
   ROLES,
@@ -81,6 +81,7 @@ export {
   listAttachments,
   
   listAttachmentsFor,
+  type Attachment,
   listRecipients,
   listRecipientsFor,
   addStatus,

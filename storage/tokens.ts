@@ -71,9 +71,10 @@ export async function getToken(db: Db, id: number): Promise<TokenInfo | null> {
  * The owner of a token that is neither revoked nor expired at `now`, recording its use. The
  * common case is one read: even an UPDATE that matches no row takes SQLite's write lock, so the
  * write is issued only when the read shows a use older than a minute, and its own condition (in
- * the UPDATE, not decided here) makes concurrent requests write it once.
+ * the UPDATE, not decided here) makes concurrent requests write it once. `writer` records the use
+ * when `db` is a reader (which never waits behind the writer).
  */
-export async function findToken(db: Db, token: string, now = new Date()): Promise<TokenOwner | null> {
+export async function findToken(db: Db, token: string, now = new Date(), writer: Db = db): Promise<TokenOwner | null> {
   const row = await db("tokens")
     .where({ token_hash: hashToken(token) })
     .whereNull("revoked_at")
@@ -82,7 +83,7 @@ export async function findToken(db: Db, token: string, now = new Date()): Promis
   if (!row) return null;
   const staleBefore = new Date(now.getTime() - LAST_USE_PRECISION_MS);
   if (row.last_used_at === null || new Date(row.last_used_at) <= staleBefore) {
-    await db("tokens")
+    await writer("tokens")
       .where({ id: row.id })
       .andWhere((w) => w.whereNull("last_used_at").orWhere("last_used_at", "<=", staleBefore))
       .update({ last_used_at: now });

@@ -46,14 +46,16 @@ export async function loadTrust(db: Db): Promise<TrustConfig> {
 }
 
 /**
- * A value that changes whenever trust anchors, CRLs or the registry change (counts and latest
+ * A value that changes whenever trust anchors, CRLs, the registry or the local agencies change (counts and latest
  * times): cheap enough to poll every few seconds.
  */
 export async function trustVersion(db: Db): Promise<string> {
-  const [r, t, c] = await Promise.all([
+  const [r, t, c, l] = await Promise.all([
     db("registry").count({ n: "*" }).max({ m: "updated_at" }).first(),
     db("trust_anchors").count({ n: "*" }).max({ m: "added_at" }).first(),
     db("crls").count({ n: "*" }).max({ m: "added_at" }).first(),
+    // the local agencies (kept beside the trust, app/context.ts)
+    db("local_agencies").count({ n: "*" }).max({ m: "created_at" }).first(),
   ]);
-  return JSON.stringify([r, t, c]);
+  return JSON.stringify([r, t, c, l]);
 }

@@ -223,11 +223,12 @@ onEachDatabase("storage", (database) => {
     const counted = async <T>(f: () => Promise<T>) => {
       let n = 0;
       const count = () => n++;
-      st.db.on("query", count);
+      // (the records are read beside the writer, through the reader)
+      for (const k of [st.db, st.reader]) k.on("query", count);
       try {
         return { result: await f(), n };
       } finally {
-        st.db.removeListener("query", count);
+        for (const k of [st.db, st.reader]) k.removeListener("query", count);
       }
     };
     const queriesFor = async (pageSize: number) => {

@@ -165,9 +165,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
         ctx.log.warn({ ...base, outcome: "failed", error }, "delivery failed; the clerk can send it again");
       } else {
         const delayMs = retryDelay(d.attempts, cfg, random);
-        const retryAt = new Date(Date.now() + delayMs);
-        await finish(d.id, { state: "queued", retryAt, error: outcome.error });
-        ctx.log.warn({ ...base, outcome: "retry", error: outcome.error, retryInMs: delayMs, retryAt: retryAt.toISOString() }, "delivery attempt failed; will retry");
+        await finish(d.id, { state: "queued", retryInMs: delayMs, error: outcome.error });
+        ctx.log.warn({ ...base, outcome: "retry", error: outcome.error, retryInMs: delayMs }, "delivery attempt failed; will retry");
       }
     } catch (err) {
       // the lease runs out and the row is claimed again

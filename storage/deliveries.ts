@@ -101,7 +101,8 @@ export async function finishAttempt(
     | { state: "delivered"; hubDocId?: string }
     /** The national axle's hub accepted it: not sent again, delivered when its 01 arrives. */
     | { state: "relayed"; hubDocId: string }
-    | { state: "queued"; retryAt: Date; error: string }
+    /** Tried and failed: due again this long after the failure is recorded (the row's updated_at). */
+    | { state: "queued"; retryInMs: number; error: string }
     /** Not tried (it waits behind an earlier packet): the claim's attempt is given back. */
     | { state: "waiting"; retryAt: Date; error: string }
     | { state: "failed"; error: string },
@@ -111,7 +112,7 @@ export async function finishAttempt(
     outcome.state === "delivered" || outcome.state === "relayed"
       ? { state: outcome.state, last_error: null, ...(outcome.hubDocId ? { hub_doc_id: outcome.hubDocId } : {}) }
       : outcome.state === "queued"
-        ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000) }
+        ? { state: "queued", next_attempt_at: new Date(now.getTime() + outcome.retryInMs), last_error: outcome.error.slice(0, 1000) }
         : outcome.state === "waiting"
           ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000), attempts: db.raw("attempts - 1") }
           : { state: "failed", last_error: outcome.error.slice(0, 1000) };

@@ -195,7 +195,7 @@ onEachDatabase("storage", (database) => {
     const [first] = batches.flat();
     const owner = batches.findIndex((b) => b.some((d) => d.id === first.id));
     expect(await finishAttempt(st.db, first.id, "someone-else", { state: "delivered" })).to.equal(false);
-    expect(await finishAttempt(st.db, first.id, `w${owner + 1}`, { state: "queued", retryAt: new Date(Date.now() - 1), error: "connection refused" })).to.equal(true);
+    expect(await finishAttempt(st.db, first.id, `w${owner + 1}`, { state: "queued", retryInMs: -1, error: "connection refused" })).to.equal(true);
     const again = await claimDeliveries(st.db, "w4", 10, 60_000, st.dialect);
     expect(again.map((d) => d.id)).to.deep.equal([first.id]);
     expect(again[0].attempts).to.equal(2);

@@ -72,8 +72,15 @@ function send(url: string, attack: Attack): Promise<Answer> {
     req.on("error", (err) => {
       if (!answered) setTimeout(() => answered || reject(err), 1000);
     });
+    // past 32 MB the client waits up to 10 s for an answer before sending the rest: on a loaded
+    // machine loopback would otherwise carry the whole body before a prompt 413 is read
+    let waited = false;
     const pump = () => {
       while (!answered && sent < attack.total) {
+        if (!waited && sent >= 32 * MB && attack.total > 32 * MB) {
+          waited = true;
+          return void setTimeout(pump, 10_000);
+        }
         const piece = sent === 0 ? head : chunk.subarray(0, Math.min(chunk.length, attack.total - sent));
         sent += piece.length;
         if (!req.write(piece)) return void req.once("drain", pump);

@@ -272,22 +272,47 @@ export async function sendDocument(
   return (await send(ctx, caller, metadata, files, opts)).row;
 }
 
-/** sendDocument, answering the document's record: a new one's from what was just written, not read back. */
-export async function sendDocumentRecord(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[]): Promise<DocumentRecord> {
-  const { row, parts } = await send(ctx, caller, metadata, files, {});
-  return parts ? recordOf(row, parts) : documentRecord(ctx, row);
+/** An API client's Idempotency-Key: visible ASCII, as long as a UUID or a little longer. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,60}$/;
+
+/**
+ * sendDocument, answering the document's record: a new one's from what was just written, not read
+ * back. With an `idempotencyKey` (the API's Idempotency-Key header) a request sent again — a client
+ * retrying after a lost answer — answers the record of the document the first one sent, provided
+ * it is the same document (the same edXML DocumentId); the key used for another one is refused.
+ */
+export async function sendDocumentRecord(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[], opts: { idempotencyKey?: string } = {}): Promise<{ record: DocumentRecord; replayed: boolean }> {
+  const k = opts.idempotencyKey;
+  if (k !== undefined && !IDEMPOTENCY_KEY.test(k)) throw invalid("the Idempotency-Key header must be 1 to 60 visible ASCII characters (a UUID, for example)");
+  const { row, parts } = await send(ctx, caller, metadata, files, k === undefined ? {} : { sendKey: `api:${k}`, sameDocument: true });
+  return { record: parts ? recordOf(row, parts) : await documentRecord(ctx, row), replayed: !parts };
 }
 
-/** The send; `parts` when it stored a new document (not for one sent before). */
-async function send(ctx: AppContext, caller: Caller, metadata: unknown, files: UploadedFile[], opts: { sendKey?: string; problems?: string[] }): Promise<{ row: DocumentRow; parts?: RecordParts }> {
+/**
+ * The send; `parts` when it stored a new document (not for one sent before). `sameDocument`: the
+ * send key answers its document only for the same DocumentId (checked once the metadata is read),
+ * not for whatever the form sent before it.
+ */
+async function send(
+  ctx: AppContext,
+  caller: Caller,
+  metadata: unknown,
+  files: UploadedFile[],
+  opts: { sendKey?: string; sameDocument?: boolean; problems?: string[] },
+): Promise<{ row: DocumentRow; parts?: RecordParts }> {
   assertRole(caller, CLERKS, "send documents or set their status");
   // the look-ups before the transaction never wait behind other documents' writes
   const db = ctx.storage.reader;
+  let documentId: string | null = null;
   const sentBefore = async () => {
     const id = opts.sendKey ? await documentForSendKey(db, caller.organId, opts.sendKey) : null;
-    return id ? getDocument(db, id) : null;
+    const row = id ? await getDocument(db, id) : null;
+    if (row && opts.sameDocument && documentId !== null && row.documentId !== documentId) {
+      throw new AppError("conflict", `this Idempotency-Key was used for another document (DocumentId ${row.documentId}); use a new key for a new document`);
+    }
+    return row;
   };
-  const before = await sentBefore();
+  const before = opts.sameDocument ? null : await sentBefore();
   if (before) return { row: before };
   const agency = (await localAgenciesAmong(ctx, [caller.organId])).get(caller.organId);
   if (!agency) throw forbidden(`${caller.organId} is not an agency of this node`);
@@ -314,6 +339,11 @@ async function send(ctx: AppContext, caller: Caller, metadata: unknown, files: U
     else if (known && !to.OrganName) to.OrganName = known.name;
   }
   if (problems.length) throw invalid("the document is not valid", problems);
+  documentId = edoc.header.DocumentId;
+  if (opts.sameDocument) {
+    const again = await sentBefore();
+    if (again) return { row: again };
+  }
   const key = { direction: "out" as const, localOrgan: caller.organId, from: caller.organId, documentId: edoc.header.DocumentId };
   if (await findDocument(db, key)) return { row: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
 

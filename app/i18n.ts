@@ -156,6 +156,11 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
     "cơ quan của bạn đã gửi một văn bản có cùng số, ký hiệu và ngày ban hành (cùng DocumentId edXML): hãy cấp cho văn bản số riêng, hoặc gửi văn bản đính chính dưới dạng cập nhật hoặc thay thế (Bussiness)",
   ],
   ["{organ} is not an agency of this node", "{organ} không phải là cơ quan trên máy chủ này"],
+  ["the Idempotency-Key header must be 1 to 60 visible ASCII characters (a UUID, for example)", "tiêu đề Idempotency-Key phải gồm 1 đến 60 ký tự ASCII nhìn thấy được (ví dụ một UUID)"],
+  [
+    "this Idempotency-Key was used for another document (DocumentId {id}); use a new key for a new document",
+    "khóa Idempotency-Key này đã được dùng cho một văn bản khác (DocumentId {id}); hãy dùng khóa mới cho văn bản mới",
+  ],
   [
     'the form field "metadata" must be a JSON object with the MessageHeader fields (From, To, Code, Subject, …)',
     'trường biểu mẫu "metadata" phải là một đối tượng JSON chứa các trường của MessageHeader (From, To, Code, Subject, …)',

@@ -99,6 +99,8 @@ export interface RouteSpec {
   roles?: readonly Role[];
   refusal?: string;
   params?: Record<string, { description: string; schema: object }>;
+  /** Optional request headers the route reads. */
+  headers?: Record<string, { description: string; schema: object }>;
   query?: z.ZodType;
   /** A JSON body of this shape. */
   json?: z.ZodType;
@@ -136,6 +138,13 @@ export const API_ROUTES: RouteSpec[] = [
     description: `Builds, signs, stores and queues the packet for every recipient. Nothing is stored unless all of it is. At most ${MAX_FILES} files; each at most the node's EDOC_MAX_UPLOAD_BYTES.`,
     roles: CLERKS,
     refusal: "send documents or set their status",
+    headers: {
+      "Idempotency-Key": {
+        description:
+          "Any unique value per document (a UUID): a request sent again with the same key — a retry after a lost answer — answers the first one's document (201, Idempotency-Replayed: true) and sends nothing again; the key used for another document is refused with 409",
+        schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,60}$" },
+      },
+    },
     body: {
       required: true,
       content: {
@@ -153,28 +162,34 @@ export const API_ROUTES: RouteSpec[] = [
       },
     },
     responses: {
-      "201": { description: "Sent: stored and queued", schema: DocumentRecord, headers: { Location: { schema: { type: "string" } } } },
+      "201": {
+        description: "Sent: stored and queued (or, with an Idempotency-Key sent before, the document that request sent)",
+        schema: DocumentRecord,
+        headers: { Location: { schema: { type: "string" } }, "Idempotency-Replayed": { schema: { type: "string", enum: ["true"] } } },
+      },
       ...invalidAnswer("Malformed metadata, no files, or the document is not valid (details lists every problem)"),
-      "409": { description: "Your agency already sent a document with this DocumentId", schema: ErrorBody },
+      "409": { description: "Your agency already sent a document with this DocumentId, or the Idempotency-Key was used for another document", schema: ErrorBody },
       "413": { description: "A file or the metadata is larger than the node accepts", schema: ErrorBody },
       "415": { description: "Not multipart/form-data", schema: ErrorBody },
     },
     async handle(ctx, req, res) {
       if (!req.is("multipart/form-data")) throw new AppError("unsupported", `wrong content type ${JSON.stringify(req.get("content-type") ?? "none")}: ${MULTIPART_HINT}`);
-      let record: DocumentRecord;
+      let sent: { record: DocumentRecord; replayed: boolean };
       try {
         await new Promise<void>((resolve, reject) => upload(ctx)(req, res, (err?: unknown) => (err ? reject(uploadError(err, ctx.config.maxUploadBytes)) : resolve())));
         const files = (req.files ?? []) as Express.Multer.File[];
         const metadata = parseMetadata((req.body ?? {}) as Record<string, unknown>);
         if (!files.length) throw badRequest(`a document must carry at least one file: ${MULTIPART_HINT}`);
         const uploaded: UploadedFile[] = files.map((f) => ({ ...(f.buffer ? { bytes: f.buffer } : { path: f.path }), name: uploadedFileName(f.originalname), contentType: uploadedContentType(f.mimetype) }));
-        record = await sendDocumentRecord(ctx, callerOf(req), metadata, uploaded);
+        sent = await sendDocumentRecord(ctx, callerOf(req), metadata, uploaded, { idempotencyKey: req.get("idempotency-key") });
       } finally {
         // removed before answering, so that a client never sees an answer while they still exist
         const files = Array.isArray(req.files) ? req.files : [];
         await Promise.all(files.map((f) => (f.path ? rm(f.path, { force: true }) : undefined)));
       }
-      res.status(201).location(`${req.baseUrl}/documents/${record.id}`).json(record);
+      // a request sent again with its Idempotency-Key gets the first one's answer
+      if (sent.replayed) res.set("Idempotency-Replayed", "true");
+      res.status(201).location(`${req.baseUrl}/documents/${sent.record.id}`).json(sent.record);
     },
   },
   {

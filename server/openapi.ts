@@ -54,6 +54,7 @@ function queryParameters(schema: z.ZodType, components: Json): Json[] {
 function operation(route: RouteSpec, components: Json): Json {
   const parameters: Json[] = [
     ...Object.entries(route.params ?? {}).map(([name, p]) => ({ name, in: "path", required: true, description: p.description, schema: p.schema })),
+    ...Object.entries(route.headers ?? {}).map(([name, p]) => ({ name, in: "header", required: false, description: p.description, schema: p.schema })),
     ...(route.query ? queryParameters(route.query, components) : []),
   ];
   const requestBody = route.json

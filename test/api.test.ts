@@ -6,7 +6,7 @@
 //   - the happy paths: sending with Vietnamese file names, reading back byte-exact, searching
 //     without diacritics, statuses, verification, evidence, the registry, the OpenAPI description.
 import { expect } from "chai";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:http";
@@ -595,6 +595,38 @@ onEachDatabase("HTTP API /api/v1", (database) => {
       await expectNothingChanged(before, "the same DocumentId again");
       // another agency may use the same number
       expect((await send(as(B, "clerk"), { ...meta, To: [A] })).status).to.equal(201);
+    });
+
+    it("Idempotency-Key: a request sent again answers the first one's document, once; the key for another document is refused", async () => {
+      const meta = metadata();
+      const key = randomUUID();
+      const withKey = (k: string) => ({ ...as(A, "clerk"), "idempotency-key": k });
+      const first = await api("POST", "/documents", { headers: withKey(key), body: form(meta, [{ name: "Quyết định.pdf", bytes: pdf("qd") }]) });
+      expect(first.status, first.body.toString()).to.equal(201);
+      expect(first.headers.get("idempotency-replayed")).to.equal(null);
+      const before = await snapshot();
+      // the client lost the answer and sends the same request again, and again at the same time
+      const again = await Promise.all([1, 2].map(() => api("POST", "/documents", { headers: withKey(key), body: form(meta, [{ name: "Quyết định.pdf", bytes: pdf("qd") }]) })));
+      for (const r of again) {
+        expect(r.status, r.body.toString()).to.equal(201);
+        expect(r.headers.get("idempotency-replayed")).to.equal("true");
+        expect(r.headers.get("location")).to.equal(`/api/v1/documents/${first.json.id}`);
+        expect(r.json).to.include({ id: first.json.id, documentId: first.json.documentId });
+      }
+      await expectNothingChanged(before, "the same request again with its key");
+      expect(Number((await t.node.storage.db("deliveries").where({ document: first.json.id }).count({ n: "*" }))[0].n)).to.equal(2);
+      // the same key for another document: refused, in Vietnamese too, nothing stored
+      const other = await api("POST", "/documents", { headers: { ...withKey(key), "accept-language": "vi" }, body: form(metadata(), [{ name: "Khác.pdf", bytes: pdf("khác") }]) });
+      expect(other.status, other.body.toString()).to.equal(409);
+      expect(other.json.error).to.equal(`khóa Idempotency-Key này đã được dùng cho một văn bản khác (DocumentId ${first.json.documentId}); hãy dùng khóa mới cho văn bản mới`);
+      await expectNothingChanged(before, "the key of another document");
+      // without a key, the same document again is the 409 of a DocumentId already sent
+      expect((await send(as(A, "clerk"), meta)).status).to.equal(409);
+      // a key is one agency's: another agency's same key is another request
+      expect((await api("POST", "/documents", { headers: { ...as(B, "clerk"), "idempotency-key": key }, body: form({ ...metadata(), To: [A] }, [{ name: "a.pdf", bytes: pdf("b") }]) })).status).to.equal(201);
+      const bad = await api("POST", "/documents", { headers: withKey("two words"), body: form(metadata(), [{ name: "a.pdf", bytes: pdf("c") }]) });
+      expect(bad.status).to.equal(400);
+      expect(bad.json.error).to.match(/Idempotency-Key header must be 1 to 60 visible ASCII characters/);
     });
 
     describe("refuses bad input with a clear message and stores nothing", () => {

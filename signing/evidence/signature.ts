@@ -17,6 +17,12 @@
 // --id-attr:Id http://uri.etsi.org/01903/v1.3.2#:SignedProperties; `sha256sum manifest.json` then
 // must print the signed sha256.
 //
+// The seal's time-stamp: when the node has a TSA, the export stamps the seal as a packet is stamped
+// (xades-t.ts: an UnsignedProperties with one SignatureTimeStamp over the exc-c14n ds:SignatureValue,
+// outside every reference); its certificate is then checked at the stamp's time. Without one that
+// counts, a certificate that has merely expired leaves the seal "claimed": checked at the time it
+// states, which proves nothing by itself (report.ts, ManifestSignatureResult; verify.ts decides).
+//
 // Who may have signed it, as the verifier decides: the publisher certificate the archivist pinned
 // (`--registry-cert`), or else a certificate that chains to a trust anchor and that the caller's
 // registry binds to the publishing agency. Never a certificate the bundle brings, on its own.

@@ -8,17 +8,22 @@
 // other signatures cover: the attachments against the signed attachment digests, the manifest's
 // record and report.json against the signed header and signer.
 //
-// Which time certificates are checked at. Default: now, as `edoc verify` does for a packet, and as
-// EU DSS does for a XAdES-BASELINE-B signature with no proof of existence: years later the signer's
-// certificate has expired and the answer is INDETERMINATE / EXPIRED. The bundle never picks a past
-// time by itself, because every time it holds is a claim nobody independent vouches for:
+// Which time certificates are checked at. A signature with a valid time-stamp (packet, status
+// packet, the seal: B-T) is checked at the stamp's time, the proof of existence an independent TSA
+// gives. Otherwise now, as `edoc verify` does for a packet, and as EU DSS does for a XAdES-BASELINE-B
+// signature with no proof of existence: years later the signer's certificate has expired and the
+// answer is INDETERMINATE / EXPIRED. The bundle never picks a past time by itself to make something
+// valid, because every time it holds is a claim nobody independent vouches for:
 //  - SigningTime in the signed properties is the signer's claim: whoever holds the key (a key that
 //    leaked after its certificate expired, say) can claim any time;
 //  - the manifest's verifiedAt is the claim of whoever made, or edited, the bundle.
 // The archivist who accepts the recorded time on other evidence (the node's logs, the register of
 // incoming documents) passes it with `at` (`--at`); the report's validationTime says which time was
 // used. When a certificate fails as EXPIRED or NOT_YET_VALID, a warning names the recorded time and
-// the option to pass, and README.txt says the same.
+// the option to pass, and README.txt says the same. The one use of a claimed time: a seal whose
+// certificate merely expired, unstamped, is checked at its SigningTime (revocations up to now
+// counting) only to tell a correct seal from a forged one; it is never valid, at best a warning when
+// every document proof holds without it (judgeSeal), the verdict then resting on those proofs.
 //
 // Trust. Anchors are only ever the caller's (`--trust`): trust/ holds copies so that an archivist can
 // see which CA was used and compare its fingerprint with an official source, never to be trusted

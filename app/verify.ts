@@ -78,7 +78,7 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
       registry: trust.registry ?? new Map(),
       publisher,
       auditCheckpoint,
-      timestamp:
+      tsa:
         stamper &&
         (async (data) => {
           const token = await stamper(data);

@@ -20,6 +20,7 @@ import { RECIPIENT, SENDER, scratch, testPki } from "../fixtures/index.ts";
 import { onEachDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startNode, type TestNode } from "./helpers/node.ts";
 import { startTsa, type TestTsa } from "./helpers/tsa.ts";
+import { requireXmlsec, xmlsec } from "./helpers/xmlsec.ts";
 
 const EDOC = fileURLToPath(new URL("../bin/edoc", import.meta.url));
 const YEAR_MS = 365 * 86_400_000;
@@ -132,8 +133,13 @@ function suite(database: () => TestDatabase) {
     expect(bare.bundle.manifestSignature).to.include({ valid: false, basis: "claimed", timestamp: null });
   });
 
-  it("the seal's stamp checks without edoc as README.txt says (openssl ts -verify over the ds:SignatureValue line)", async function () {
+  it("without edoc, as README.txt says: xmlsec1 verifies the stamped seal, openssl ts -verify its stamp over the ds:SignatureValue line", async function () {
     const seal = text(stamped, SEAL);
+    await requireXmlsec(this);
+    writeFileSync(files.path(SEAL), seal);
+    const command = /^ {2}xmlsec1 --verify --pubkey-cert-pem NODE\.pem (.*?)manifest-signature\.xml$/ms.exec(text(stamped, "README.txt"))![1];
+    const checked = await xmlsec(["--verify", "--pubkey-cert-pem", files.path("node.pem"), ...command.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean), files.path(SEAL)]);
+    expect(checked.code, checked.stderr).to.equal(0);
     const value = /<ds:SignatureValue>([A-Za-z0-9+/=]+)<\/ds:SignatureValue>/.exec(seal)![1];
     const token = /<xades:EncapsulatedTimeStamp>([A-Za-z0-9+/=]+)<\/xades:EncapsulatedTimeStamp>/.exec(seal)![1];
     const readme = text(stamped, "README.txt");
@@ -196,6 +202,25 @@ function suite(database: () => TestDatabase) {
     expect(pinned.stdout).to.include("the bundle's own registry (trust/registry.json) does not count: the node's seal over it is not proven at a time");
     // while the stamped bundle's seal still makes it count
     expect((await cli(stamped, years(5), "--registry-cert", files.path("node.pem"))).code).to.equal(0);
+
+    // a node without EDOC_TSA_URL (the packet stamped when it had one): no stamp asked for, the same verdict five years on
+    const config = a.node.config.tsa;
+    a.node.config.tsa = null;
+    let plain: string;
+    try {
+      plain = await exportBundle("no-tsa.zip");
+    } finally {
+      a.node.config.tsa = config;
+    }
+    expect(JSON.parse(text(plain, "manifest.json"))).not.to.have.property("sealTimestamp");
+    expect(await lastExport()).not.to.have.property("sealTimestamped");
+    expect(text(plain, "README.txt")).to.include("khi lập hồ sơ, nút không có đơn vị cấp dấu thời gian").and.include("the node had no time-stamping authority when it made it");
+    const noTsa = await verify(plain, { at: years(5) });
+    expect(noTsa.valid, noTsa.errors.join("\n")).to.equal(true);
+    expect(noTsa.bundle).to.include({ verdictBy: "documents" });
+    expect(noTsa.bundle.manifestSignature).to.include({ basis: "claimed", timestampRequested: false });
+    expect(noTsa.warnings.join("\n")).to.include("the node that made the bundle did not ask for a stamp on it");
+    expect((await cli(plain, years(5))).stdout).to.include("none: the node did not ask for one");
   });
 
   it("five years on, still fails closed: a file changed, a forged seal, a revoked sealing certificate, a document proof that does not hold", async function () {

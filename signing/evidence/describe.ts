@@ -48,8 +48,8 @@ export function describeBundle(r: BundleReport, describePacket: (report: Verific
       : `✗ does not count — không được công nhận (${m.timestamp.reason})`
     : m.timestampRequested
       ? "✗ none: the time-stamping authority did not answer when the bundle was made — không có: đơn vị cấp dấu thời gian không trả lời khi lập hồ sơ"
-      : "none: the node had no time-stamping authority — không có: nút không có đơn vị cấp dấu thời gian";
-  lines.push(`seal's time-stamp — dấu thời gian của chữ ký niêm phong: ${stamp}`);
+      : "none: the node did not ask for one (no time-stamping authority configured) — không có: nút không xin dấu thời gian";
+  if (m.subIndication !== "NO_SIGNATURE") lines.push(`seal's time-stamp — dấu thời gian của chữ ký niêm phong: ${stamp}`);
   const registries = { caller: "given with --registry", bundle: "the bundle's own, signed by the pinned publisher (--registry-cert)", none: "none: no signer can be bound to an agency" };
   lines.push(`registry — danh bạ: ${registries[b.registrySource]}`);
   const cp = b.auditCheckpoint;

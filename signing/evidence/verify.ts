@@ -228,7 +228,7 @@ function judgeSeal(m: ManifestSignatureResult, proofs: DocumentProofs, { problem
   const why = !m.timestamp
     ? m.timestampRequested
       ? { en: "the node asked its time-stamping authority for a stamp on it when it made the bundle, but the authority did not answer", vi: "khi lập hồ sơ, nút đã xin dấu thời gian nhưng đơn vị cấp dấu thời gian không trả lời" }
-      : { en: "the node had no time-stamping authority when it made the bundle", vi: "khi lập hồ sơ, nút không có đơn vị cấp dấu thời gian" }
+      : { en: "the node that made the bundle did not ask for a stamp on it (no time-stamping authority was configured)", vi: "nút lập hồ sơ không xin dấu thời gian cho chữ ký này (không cấu hình đơn vị cấp dấu thời gian)" }
     : { en: `its time-stamp does not count (${m.timestamp.reason})`, vi: `dấu thời gian của nó không được công nhận (${m.timestamp.reason})` };
   if (m.valid) {
     if (!m.timestamp && m.timestampRequested) {

@@ -58,7 +58,7 @@ export interface EvidenceInput {
    * The node's time-stamping authority, when it has one: a token over `data` (the seal's canonical
    * ds:SignatureValue), or null when it is away (the bundle then goes without the seal's stamp).
    */
-  timestamp?: (data: string) => Promise<Buffer | null>;
+  tsa?: (data: string) => Promise<Buffer | null>;
   /** The bundle's creation time; defaults to now. */
   created?: Date;
 }
@@ -169,7 +169,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
       fingerprint: fingerprint(input.publisher.identity.certificate),
       certificate: `trust/publisher-${bundleFileName(input.publisher.organId)}-${fingerprint(input.publisher.identity.certificate).slice(0, 16)}.pem`,
     },
-    ...(input.timestamp ? { sealTimestamp: "requested" as const } : {}),
+    ...(input.tsa ? { sealTimestamp: "requested" as const } : {}),
     ...(input.auditCheckpoint ? { auditCheckpoint: AUDIT_CHECKPOINT_PATH } : {}),
     files,
   };
@@ -222,6 +222,6 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
   const manifestBytes = Buffer.from(JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n");
   yield* add(MANIFEST_PATH, manifestBytes, false);
   const seal = signManifest(manifestBytes, input.publisher, created);
-  yield* add(MANIFEST_SIGNATURE_PATH, input.timestamp ? await stampSeal(seal, input.timestamp) : seal, false);
+  yield* add(MANIFEST_SIGNATURE_PATH, input.tsa ? await stampSeal(seal, input.tsa) : seal, false);
   yield* end();
 }

@@ -405,7 +405,8 @@ export function trustSigner(
 
 /**
  * Pinned: KeyInfo holds one X509Data whose first certificate is the pinned one, byte for byte; it is
- * RSA ≥ 2048, valid at `at`, and named by SigningCertificateV2. Someone else's certificate is
+ * RSA ≥ 2048, valid at `at` (a valid signature time-stamp's time, when the profile reads one), and
+ * named by SigningCertificateV2. Someone else's certificate is
  * SIGNER_NOT_BOUND (the signer is not the one bound to the publisher), a pinned certificate out of
  * its validity EXPIRED or NOT_YET_VALID.
  */

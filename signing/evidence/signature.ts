@@ -86,10 +86,7 @@ export async function stampSeal(seal: Buffer, stamp: (data: string) => Promise<B
  * not count adds its warning to `warnings`. Never throws: the result says what failed.
  */
 export async function checkManifestSignature(signature: Buffer | null, manifest: Buffer | null, trust: BundleTrust, at: Date, warnings: string[]): Promise<ManifestSignatureResult> {
-  if (!signature) {
-    const none = { valid: false, trustedBy: null, publisher: null, signer: null, timestamp: null, timestampRequested: false, basis: null, checkedAt: null } as const;
-    return { ...none, subIndication: "NO_SIGNATURE", problem: `${MANIFEST_SIGNATURE_PATH} is missing: nothing vouches that the bundle is complete` };
-  }
+  if (!signature) return { ...notChecked(), subIndication: "NO_SIGNATURE", problem: `${MANIFEST_SIGNATURE_PATH} is missing: nothing vouches that the bundle is complete` };
   const first = await checkSeal(signature, manifest, trust, at, null);
   if (first.warning) warnings.push(bi(`the time-stamp of the node's seal (${MANIFEST_SIGNATURE_PATH}) does not count`, "dấu thời gian trên chữ ký niêm phong của nút không được công nhận") + `: ${first.warning}`);
   const { result, claimed } = first;
@@ -111,7 +108,7 @@ async function checkSeal(
   at: Date,
   revokedBy: Date | null,
 ): Promise<{ result: ManifestSignatureResult; claimed: Date | null; warning: string | null }> {
-  const result: ManifestSignatureResult = { valid: false, trustedBy: null, publisher: null, signer: null, subIndication: null, problem: null, timestamp: null, timestampRequested: false, basis: null, checkedAt: null };
+  const result = notChecked();
   const seal: SealFacts = { content: undefined, claimed: null, timestamp: null, warning: null };
   const report = emptyReport(at);
   const pinned = trust.publisherCert ?? null;
@@ -137,6 +134,19 @@ async function checkSeal(
   return { result, claimed: seal.claimed, warning: seal.warning };
 }
 
+const notChecked = (): ManifestSignatureResult => ({
+  valid: false,
+  trustedBy: null,
+  publisher: null,
+  signer: null,
+  subIndication: null,
+  problem: null,
+  timestamp: null,
+  timestampRequested: false,
+  basis: null,
+  checkedAt: null,
+});
+
 /** What the seal's profile learns as the steps go: its content element, the time it states, its stamp. */
 interface SealFacts {
   content: Element | undefined;
@@ -145,7 +155,7 @@ interface SealFacts {
   warning: string | null;
 }
 
-/** The signature profile of manifest-signature.xml; `found` learns the content element once located. */
+/** The signature profile of manifest-signature.xml checked at `at`; `seal` learns what it finds (see checkSeal for `revokedBy`). */
 function manifestProfile(bytes: Buffer, pinned: X509Certificate | null, trust: TrustConfig, at: Date, revokedBy: Date | null, seal: SealFacts): SignatureProfile {
   const format: Refuse = (en, vi) => fail("FORMAT_FAILURE", en, vi);
   let content: Element | undefined;

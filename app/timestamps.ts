@@ -118,6 +118,25 @@ export async function stampOwnBytes(ctx: AppContext, bytes: Buffer): Promise<{ b
 }
 
 /**
+ * A token over `data` from the node's TSA for an evidence bundle's seal, when EDOC_TSA_URL is set;
+ * null when it is away or its answer is refused (logged: the bundle is exported without the stamp,
+ * and its manifest says one was asked for). undefined: the node has no TSA.
+ */
+export function sealTimestamper(ctx: AppContext): ((data: string) => Promise<Buffer | null>) | undefined {
+  const tsa = ctx.config.tsa;
+  if (!tsa) return undefined;
+  return async (data) => {
+    try {
+      return await fetchTimestamp(tsa.url, data, await nodeTsaTrust(ctx), tsa.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof TimestampUnavailable)) throw err;
+      ctx.log.warn({ err: err.message }, "evidence bundle exported without the time-stamp of its seal");
+      return null;
+    }
+  };
+}
+
+/**
  * One round of the background job: every pending stamp that is due is asked for again; a stamp
  * obtained is stored beside the packet (the stored bytes are not touched). Returns how many were stamped.
  */

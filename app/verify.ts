@@ -10,6 +10,7 @@ import { BundleError, addPdfSignatures, formatFailureReport, verifyEvidenceBundl
 import { archiveProofsFor, audit, blobBytes, getKeptTimestamp, latestCheckpoint, listAttachments, listRecipients, listStatuses, readBlob, type DocumentRow } from "../storage/index.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { snapshotPublisher } from "./snapshots.ts";
+import { sealTimestamper } from "./timestamps.ts";
 import { VerifyQuery, parseInput } from "./schemas.ts";
 
 async function isZipFile(path: string): Promise<boolean> {
@@ -57,6 +58,9 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
     snapshotPublisher(ctx),
     latestCheckpoint(db),
   ]);
+  // what became of the seal's time-stamp, for the audit entry (null: the node has no TSA)
+  let sealTimestamped: boolean | null = null;
+  const stamper = sealTimestamper(ctx);
   // the packet goes to a file first: the bundle writer reads it twice (scan, then copy)
   await withPacketFile(ctx, doc, async (packetPath) => {
     const input: EvidenceInput = {
@@ -74,12 +78,19 @@ export async function exportEvidence(ctx: AppContext, caller: Caller, doc: Docum
       registry: trust.registry ?? new Map(),
       publisher,
       auditCheckpoint,
+      tsa:
+        stamper &&
+        (async (data) => {
+          const token = await stamper(data);
+          sealTimestamped = token !== null;
+          return token;
+        }),
     };
     await writeEvidenceBundle(
       input,
       out(async () => {
         await rm(packetPath, { force: true });
-        await audit(db, { actor: caller.actor, organId: caller.organId, action: "evidence.export", document: doc.id, detail: { documentId: doc.documentId } });
+        await audit(db, { actor: caller.actor, organId: caller.organId, action: "evidence.export", document: doc.id, detail: { documentId: doc.documentId, ...(sealTimestamped === null ? {} : { sealTimestamped }) } });
       }),
     );
   });

@@ -78,6 +78,8 @@ type SignerPolicy =
       registry: Registry | null;
       /** The sender the signer must be registered for, read from the signed content. */
       sender: () => string;
+      /** Revocation checked as of this time rather than the time the signer is checked at (see validateChain). */
+      revokedBy?: Date;
     }
   | {
       /** Exactly this certificate, configured out of band (X-Road's configuration anchor), valid at the time. */
@@ -100,7 +102,8 @@ export interface SignatureProfile {
   signedPropsCovers: string;
   signatureParts: Layout;
   signedInfoParts: Layout;
-  /** When set, the Object must hold only QualifyingProperties, and that only SignedProperties. */
+  /** When set, the Object must hold only QualifyingProperties, and that only SignedProperties (and,
+   *  with `signerTime`, the UnsignedProperties holding a signature time-stamp, which it reads strictly). */
   bareObject?: Words;
   /** When set, any difference between the references and the targets is reported with this one message. */
   referenceSet?: (expected: string[], found: string[]) => Words;
@@ -185,7 +188,8 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   checkLayout(siParts, profile.signedInfoParts);
   const objects = sigParts.filter((e) => e.localName === "Object");
   const signedProps = findSignedProperties(objects, signatureId, format);
-  if (profile.bareObject && (objects.length !== 1 || children(objects[0]).length !== 1 || children(signedProps.parentNode as Element).length !== 1)) {
+  const qualifying = children(signedProps.parentNode as Element).length;
+  if (profile.bareObject && (objects.length !== 1 || children(objects[0]).length !== 1 || qualifying > (profile.signerTime ? 2 : 1))) {
     format(...profile.bareObject);
   }
   const expected: SignedTarget[] = [
@@ -205,7 +209,7 @@ function* steps(profile: SignatureProfile, at: Date, report: VerificationReport)
   const signerAt = (profile.signerTime && (yield* wait(profile.signerTime(signatureValue, signedProps.parentNode as Element)))) || at;
   const signer =
     profile.signer.kind === "pinned"
-      ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, at, noun)
+      ? pinnedSigner(profile.signer.certificate, keyInfo, signedProps, signerAt, noun)
       : chainSigner(profile.signer, keyInfo, signedProps, signerAt, report);
 
   // 5. every digest, then the signature value
@@ -370,7 +374,7 @@ function chainSigner(
  * warnings in `report`; throws a VerificationFailure. Also what our own fresh packet is checked with.
  */
 export function trustSigner(
-  trust: { anchors: X509Certificate[]; crls: Crl[]; registry: Registry | null },
+  trust: { anchors: X509Certificate[]; crls: Crl[]; registry: Registry | null; revokedBy?: Date },
   signer: X509Certificate,
   intermediates: X509Certificate[],
   organId: string,
@@ -378,7 +382,7 @@ export function trustSigner(
   report: VerificationReport,
 ): void {
   report.signer = summary(signer, null);
-  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at });
+  const chain = validateChain({ leaf: signer, intermediates, anchors: trust.anchors, crls: trust.crls, at, revokedBy: trust.revokedBy });
   if (!chain.ok) fail(chain.subIndication, chain.message, chain.vi);
   report.warnings.push(...chain.warnings);
   if (!trust.registry) {
@@ -401,7 +405,8 @@ export function trustSigner(
 
 /**
  * Pinned: KeyInfo holds one X509Data whose first certificate is the pinned one, byte for byte; it is
- * RSA ≥ 2048, valid at `at`, and named by SigningCertificateV2. Someone else's certificate is
+ * RSA ≥ 2048, valid at `at` (a valid signature time-stamp's time, when the profile reads one), and
+ * named by SigningCertificateV2. Someone else's certificate is
  * SIGNER_NOT_BOUND (the signer is not the one bound to the publisher), a pinned certificate out of
  * its validity EXPIRED or NOT_YET_VALID.
  */

@@ -401,7 +401,7 @@ function contentRegion(att: Element, regions: Map<string, ContentRegion>): Conte
 }
 
 /** The one xades:SigningTime of the signed properties (a second one, or one in another namespace, would be read by one reader and not another). */
-function signingTime(signedProps: Element): string | null {
+export function signingTime(signedProps: Element): string | null {
   const times = allElements(signedProps).filter((e) => e.localName === "SigningTime");
   if (times.length > 1 || (times[0] && times[0].namespaceURI !== XADES_NS)) {
     format("the signed properties must hold at most one xades:SigningTime", "thuộc tính đã ký chỉ được có tối đa một xades:SigningTime");

@@ -258,7 +258,13 @@ describe("evidence bundles", function () {
         signer: { subject: sender.certificate.subject.replace(/\n/g, ", "), fingerprint: fingerprint(sender.certificate) },
         subIndication: null,
         problem: null,
+        // made without a time-stamping authority: its certificate checked at the verification time
+        timestamp: null,
+        timestampRequested: false,
+        basis: "verification",
+        checkedAt: r.validationTime,
       });
+      expect(r.bundle.verdictBy).to.equal("seal");
       expect(r.bundle.files.every((f) => f.sha256Ok)).to.equal(true);
       expect(r.bundle.files.map((f) => f.path)).to.include.members([ATT1, ATT2, "packet.edxml", "report.json", "README.txt"]);
       expect(r.bundle.statuses.map((x) => [x.code, x.from, x.ok, x.report.valid, x.report.signer?.organId])).to.deep.equal([

@@ -21,7 +21,9 @@
 //                                         chain: the log reached at least that far (optional)
 //   manifest.json                         format, times, the document record, and every other file's
 //                                         SHA-256 and size
-//   manifest-signature.xml                the node's signature over manifest.json's bytes (written last)
+//   manifest-signature.xml                the node's signature over manifest.json's bytes, the bundle's seal
+//                                         (written last), with its RFC 3161 time-stamp inside (XAdES B-T,
+//                                         as a packet's) when the node's TSA answered
 //
 // This module holds the format's names and paths and the manifest's shape. The others:
 //   write.ts, zip-write.ts, readme.ts     making a bundle (the ZIP, README.txt)
@@ -91,6 +93,12 @@ export interface EvidenceManifest {
    * its certificate's SHA-256 and a copy of it (to compare with the one obtained out of band).
    */
   publisher: { organId: string; fingerprint: string; certificate: string };
+  /**
+   * "requested" when the node had a time-stamping authority and asked it to stamp its seal
+   * (manifest-signature.xml, written after this file): a seal without a stamp then means the
+   * authority did not answer at export.
+   */
+  sealTimestamp?: "requested";
   /** AUDIT_CHECKPOINT_PATH when the bundle carries one. */
   auditCheckpoint?: string;
   /** Every file of the bundle but manifest.json and its signature. */

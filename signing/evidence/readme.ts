@@ -9,6 +9,18 @@ export function readmeText(m: EvidenceManifest): string {
     : "  (không có — none)";
   const pub = m.publisher;
   const attachments = m.attachments.length ? m.attachments.map((a) => `  ${a.path}`).join("\n") : "  (không có — none)";
+  const sealStamp =
+    m.sealTimestamp === "requested"
+      ? {
+          vi: `Hồ sơ này: nút đã xin dấu thời gian đó khi lập hồ sơ; nếu ${MANIFEST_SIGNATURE_PATH} không có phần
+xades:SignatureTimeStamp thì đơn vị cấp dấu thời gian đã không trả lời lúc đó.`,
+          en: `This bundle: the node asked for that stamp when it made the bundle; if ${MANIFEST_SIGNATURE_PATH} has no
+xades:SignatureTimeStamp, the time-stamping authority did not answer then.`,
+        }
+      : {
+          vi: "Hồ sơ này: khi lập hồ sơ, nút không có đơn vị cấp dấu thời gian, nên chữ ký niêm phong không có dấu.",
+          en: "This bundle: the node had no time-stamping authority when it made it, so its seal has no stamp.",
+        };
   return `HỒ SƠ CHỨNG CỨ VĂN BẢN ĐIỆN TỬ — ELECTRONIC DOCUMENT EVIDENCE BUNDLE
 Định dạng / format: ${m.format}
 Lập lúc / created: ${m.created}
@@ -41,7 +53,8 @@ trạng thái nào. Nội dung:
                       bin/edoc audit verify trên nút chỉ ra nếu sau đó nhật ký bị sửa, xóa hay cắt bớt
   manifest.json       danh sách mọi tệp với mã băm SHA-256 và kích thước
   ${MANIFEST_SIGNATURE_PATH}
-                      chữ ký số của nút lập hồ sơ trên đúng từng byte của manifest.json
+                      chữ ký số của nút lập hồ sơ trên đúng từng byte của manifest.json (niêm phong
+                      hồ sơ), kèm dấu thời gian của chữ ký đó khi có
 
 Cách kiểm tra:
   bin/edoc verify TỆP.zip --trust CA-GỐC.pem [--tsa-trust CA-DẤU-THỜI-GIAN.pem] --registry-cert NÚT.pem [--registry DANH-BẠ] [--crl CRL.pem] [--at THỜI-ĐIỂM]
@@ -59,8 +72,25 @@ Danh bạ: có --registry thì dùng danh bạ đó. Không có --registry thì 
 khi chữ ký trên manifest.json là của chứng thư số đã ghim bằng --registry-cert; một chứng thư số chỉ
 có chuỗi đến CA gốc không chứng minh được quyền ký cho cơ quan nào. Không có cả hai thì kết quả là
 SIGNER_NOT_BOUND (không hợp lệ).
-Sau nhiều năm chứng thư số có thể đã hết hạn: kết quả sẽ là EXPIRED. Nếu chấp nhận thời điểm kiểm tra
-đã ghi (có xác nhận khác như nhật ký hệ thống, sổ văn bản), hãy chạy lại với
+Niêm phong hồ sơ và dấu thời gian của nó: chữ ký của nút trên manifest.json giống như dấu niêm phong
+trên phong bì: nó cho biết không tệp nào bị thêm, bớt hay sửa sau khi lập hồ sơ. Nhưng một chữ ký số
+chỉ tự chứng minh được khi chứng thư số của người ký còn hiệu lực, mà chứng thư số chỉ có hạn vài năm.
+Vì vậy khi nút có đơn vị cấp dấu thời gian, lúc lập hồ sơ nút xin một dấu thời gian RFC 3161 đóng lên
+chính chữ ký niêm phong (nằm trong ${MANIFEST_SIGNATURE_PATH}, phần xades:SignatureTimeStamp): dấu này
+chứng minh niêm phong đã có vào thời điểm ghi trên dấu, nên nhiều năm sau chứng thư số của nút vẫn được
+kiểm tra tại thời điểm đó và hồ sơ vẫn hợp lệ (cần --tsa-trust).
+${sealStamp.vi}
+Niêm phong không có dấu thời gian được công nhận, khi chứng thư số của nút đã hết hạn: không còn gì
+chứng minh nó được ký khi nào. Nếu chữ ký vẫn đúng và chứng thư số hợp lệ, không bị thu hồi, tại thời
+điểm ghi trong chữ ký, đó chỉ là một cảnh báo, với điều kiện mọi văn bản trong hồ sơ đều tự chứng minh
+được bằng bằng chứng riêng của nó: chữ ký và dấu thời gian của gói tin, chữ ký của các gói tin trạng
+thái, dấu thời gian lưu trữ. Nếu một bằng chứng riêng nào không hợp lệ thì hồ sơ không hợp lệ. Một
+tệp bị sửa, chữ ký niêm phong sai hay giả, chứng thư số của nút bị thu hồi hoặc không tin cậy: hồ sơ
+luôn không hợp lệ. Kết quả của bin/edoc verify ghi rõ kết luận dựa trên bằng chứng nào (dòng
+"verdict rests on — kết luận dựa trên").
+Gói tin không có dấu thời gian nào (mức B-B): sau nhiều năm chứng thư số có thể đã hết hạn, kết quả sẽ
+là EXPIRED. Nếu chấp nhận thời điểm kiểm tra đã ghi (có xác nhận khác như nhật ký hệ thống, sổ văn
+bản), hãy chạy lại với
   --at ${m.verifiedAt}
 (thời điểm "verifiedAt" trong manifest.json).
 Dấu thời gian (mức B-T): khi gói tin mang dấu thời gian RFC 3161 của một đơn vị cấp dấu thời gian
@@ -100,6 +130,7 @@ other party acknowledged. Contents:
   manifest.json       every file with its SHA-256 digest and size
   ${MANIFEST_SIGNATURE_PATH}
                       the signature of the node that made the bundle over manifest.json's exact bytes
+                      (the bundle's seal), with that signature's time-stamp when it has one
 
 How to check it:
   bin/edoc verify BUNDLE.zip --trust ROOT-CA.pem [--tsa-trust TSA-CA.pem] --registry-cert NODE.pem [--registry REGISTRY] [--crl CRL.pem] [--at TIME]
@@ -117,9 +148,25 @@ The registry: with --registry, yours is used. Without it, the bundle's own regis
 the certificate you pinned with --registry-cert signed manifest.json; a certificate that merely chains
 to the root CA proves nothing about which agency it may sign for. With neither, the answer is
 SIGNER_NOT_BOUND (not valid).
-Years later the certificates may have expired and the answer is then EXPIRED. If you accept the
-recorded verification time (on other evidence such as system logs or the document register), run
-again with
+The bundle's seal and its time-stamp: the node's signature over manifest.json is like the seal on an
+envelope: it shows that no file was added, left out or changed after the bundle was made. But a
+digital signature proves itself only while the signer's certificate is valid, and certificates last
+only a few years. So when the node has a time-stamping authority, it asks it, as it makes the bundle,
+for an RFC 3161 time-stamp over the seal itself (inside ${MANIFEST_SIGNATURE_PATH}, its
+xades:SignatureTimeStamp): the stamp proves the seal existed at the time it states, so years later
+the node's certificate is checked at that time and the bundle still holds (with --tsa-trust).
+${sealStamp.en}
+A seal without a time-stamp that counts, once the node's certificate has expired: nothing proves when
+it was made. If its signature is correct and its certificate was valid, and is not revoked, at the
+time the seal states, that is only a warning, provided that every document in the bundle proves
+itself with its own proofs: the packet's signature and time-stamp, the status packets' signatures,
+the archive time-stamps. If any of them does not hold, the bundle is not valid. A file changed, a
+wrong or forged seal, a revoked or untrusted node certificate: the bundle is never valid. The output
+of bin/edoc verify says which proof the verdict rests on (the line "verdict rests on — kết luận dựa
+trên").
+A packet without any time-stamp (level B-B): years later its certificate may have expired and the
+answer is then EXPIRED. If you accept the recorded verification time (on other evidence such as
+system logs or the document register), run again with
   --at ${m.verifiedAt}
 (the "verifiedAt" time in manifest.json).
 Time-stamps (level B-T): when the packet carries an RFC 3161 time-stamp from a time-stamping
@@ -176,5 +223,13 @@ Check each stamp over the one before (t0 over root.bin) at the time of the next 
 1970, read with "openssl ts -reply -in t1.der -token_in -text"); the last one at the present time:
   openssl ts -verify -data root.bin -in t0.der -token_in -CAfile TSA-CA.pem -attime GIÂY-CỦA-t1/SECONDS-OF-t1
   openssl ts -verify -data t0.der -in t1.der -token_in -CAfile TSA-CA.pem
+Dấu thời gian của niêm phong bằng openssl: trong ${MANIFEST_SIGNATURE_PATH}, nội dung của
+xades:EncapsulatedTimeStamp thành seal.tst ("base64 -d"), và giá trị của ds:SignatureValue (GIÁ-TRỊ)
+vào đúng dòng sau, không xuống dòng, thành sv.xml:
+The seal's time-stamp with openssl: in ${MANIFEST_SIGNATURE_PATH}, the content of
+xades:EncapsulatedTimeStamp into seal.tst ("base64 -d"), and the ds:SignatureValue's value (VALUE)
+into exactly this line, without a newline, as sv.xml:
+  <ds:SignatureValue xmlns:ds="http://www.w3.org/2000/09/xmldsig#">GIÁ-TRỊ/VALUE</ds:SignatureValue>
+  openssl ts -verify -data sv.xml -in seal.tst -token_in -CAfile TSA-CA.pem -attime GIÂY-CỦA-DẤU/SECONDS-OF-THE-STAMP
 `;
 }

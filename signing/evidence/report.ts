@@ -53,9 +53,9 @@ export interface ArchiveStampResult {
   reason: TimestampSummary["reason"];
 }
 
-/** manifest-signature.xml: the exporting node's signature over manifest.json (signature.ts). */
+/** manifest-signature.xml: the exporting node's signature over manifest.json, the bundle's seal (signature.ts). */
 export interface ManifestSignatureResult {
-  /** Signed by a trusted publisher over these exact manifest.json bytes. */
+  /** Signed by a trusted publisher over these exact manifest.json bytes, its certificate valid at a proven time (`basis`). */
   valid: boolean;
   /** Why the signer was trusted: the certificate pinned with --registry-cert, or the caller's registry. */
   trustedBy: "pinned" | "registry" | null;
@@ -65,6 +65,20 @@ export interface ManifestSignatureResult {
   /** Why not, when not valid. */
   subIndication: SubIndication | null;
   problem: string | null;
+  /** The seal's time-stamp (a XAdES SignatureTimeStamp over its ds:SignatureValue), checked against the TSA anchors; null: it carries none. */
+  timestamp: TimestampSummary | null;
+  /** The exporting node had a time-stamping authority and asked it for that stamp (manifest.json says so): a seal without one means it did not answer. */
+  timestampRequested: boolean;
+  /**
+   * The time the seal's certificate was checked at (`checkedAt`): "timestamp", its stamp's (proof
+   * the seal existed then); "verification", the verification time (the certificate still valid);
+   * "claimed", the time the seal states, when its certificate has expired and nothing proves when it
+   * signed while its signature verifies and its chain, revoked by nothing up to the verification
+   * time, was valid then. A "claimed" seal is not valid: it is a warning when every document proof
+   * of the bundle holds on its own, an error otherwise. null: the seal does not verify.
+   */
+  basis: "timestamp" | "verification" | "claimed" | null;
+  checkedAt: string | null;
 }
 
 /**
@@ -84,6 +98,12 @@ export interface BundleReport extends VerificationReport {
      */
     registrySource: "caller" | "bundle" | "none";
     manifestSignature: ManifestSignatureResult;
+    /**
+     * Which proof carries the verdict: "seal", the node's seal, proven at a time, vouching for every
+     * file; "documents", each document's own proofs (packet, status packets, archive stamps), the
+     * seal being only "claimed" (a warning). null when the bundle is not valid.
+     */
+    verdictBy: "seal" | "documents" | null;
     /** The packet's own signature check. */
     packetValid: boolean;
     /** manifest.json is present, readable, of this format, and agrees with the signed packet. */

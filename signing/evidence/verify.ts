@@ -8,17 +8,22 @@
 // other signatures cover: the attachments against the signed attachment digests, the manifest's
 // record and report.json against the signed header and signer.
 //
-// Which time certificates are checked at. Default: now, as `edoc verify` does for a packet, and as
-// EU DSS does for a XAdES-BASELINE-B signature with no proof of existence: years later the signer's
-// certificate has expired and the answer is INDETERMINATE / EXPIRED. The bundle never picks a past
-// time by itself, because every time it holds is a claim nobody independent vouches for:
+// Which time certificates are checked at. A signature with a valid time-stamp (packet, status
+// packet, the seal: B-T) is checked at the stamp's time, the proof of existence an independent TSA
+// gives. Otherwise now, as `edoc verify` does for a packet, and as EU DSS does for a XAdES-BASELINE-B
+// signature with no proof of existence: years later the signer's certificate has expired and the
+// answer is INDETERMINATE / EXPIRED. The bundle never picks a past time by itself to make something
+// valid, because every time it holds is a claim nobody independent vouches for:
 //  - SigningTime in the signed properties is the signer's claim: whoever holds the key (a key that
 //    leaked after its certificate expired, say) can claim any time;
 //  - the manifest's verifiedAt is the claim of whoever made, or edited, the bundle.
 // The archivist who accepts the recorded time on other evidence (the node's logs, the register of
 // incoming documents) passes it with `at` (`--at`); the report's validationTime says which time was
 // used. When a certificate fails as EXPIRED or NOT_YET_VALID, a warning names the recorded time and
-// the option to pass, and README.txt says the same.
+// the option to pass, and README.txt says the same. The one use of a claimed time: a seal whose
+// certificate merely expired, unstamped, is checked at its SigningTime (revocations up to now
+// counting) only to tell a correct seal from a forged one; it is never valid, at best a warning when
+// every document proof holds without it (judgeSeal), the verdict then resting on those proofs.
 //
 // Trust. Anchors are only ever the caller's (`--trust`): trust/ holds copies so that an archivist can
 // see which CA was used and compare its fingerprint with an official source, never to be trusted
@@ -46,7 +51,7 @@ import { checkArchiveProofs } from "./archive.ts";
 import { checkAttachments, type SignedAttachment } from "./attachments.ts";
 import { AUDIT_CHECKPOINT_PATH, MANIFEST_PATH, MANIFEST_SIGNATURE_PATH, timestampPath, type EvidenceManifest } from "./layout.ts";
 import { parseManifest, recordMismatches } from "./manifest.ts";
-import { bi, unreadable, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust, type ManifestSignatureResult } from "./report.ts";
+import { bi, unreadable, type ArchiveProofResult, type BundleFileResult, type BundleReport, type BundleStatusResult, type BundleTrust, type ManifestSignatureResult } from "./report.ts";
 import { checkManifestSignature } from "./signature.ts";
 import { checkStatuses } from "./statuses.ts";
 import { openBundle, readEntry, type FileFacts } from "./zip-read.ts";
@@ -79,7 +84,8 @@ interface Findings {
 
 type RegistrySource = BundleReport["bundle"]["registrySource"];
 
-async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: BundleTrust, tmp: string): Promise<BundleReport> {
+async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, given: BundleTrust, tmp: string): Promise<BundleReport> {
+  const trust = { ...given, at: given.at ?? new Date() }; // one verification time for every check
   const found: Findings = { problems: [], warnings: [] };
   const { problems, warnings } = found;
   const { manifest, bytes: manifestBytes } = await readManifest(zip, entries, problems);
@@ -99,9 +105,10 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
     facts.set(name, await readEntry(zip, e, keep, name === "packet.edxml" ? packetPath : undefined));
   }
   const files = checkFiles(facts, manifest, problems);
-  const manifestSignature = checkManifestSignature(signatureBytes, manifestBytes, trust, trust.at ?? new Date());
-  if (!manifestSignature.valid) problems.push(manifestSignatureProblem(manifestSignature));
-  else if (manifest?.publisher && (manifest.publisher.organId !== manifestSignature.publisher || manifest.publisher.fingerprint !== manifestSignature.signer?.fingerprint)) {
+  const manifestSignature = await checkManifestSignature(signatureBytes, manifestBytes, trust, trust.at, warnings);
+  manifestSignature.timestampRequested = manifest?.sealTimestamp === "requested";
+  const sealHolds = manifestSignature.valid || manifestSignature.basis === "claimed";
+  if (sealHolds && manifest?.publisher && (manifest.publisher.organId !== manifestSignature.publisher || manifest.publisher.fingerprint !== manifestSignature.signer?.fingerprint)) {
     problems.push(bi("manifest.json names another publisher than the one who signed it", "manifest.json nêu nơi công bố khác với người đã ký"));
   }
   const auditCheckpoint = checkAuditCheckpoint(facts, manifestSignature, problems);
@@ -115,11 +122,12 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
   const reportMatchesPacket = checkReportJson(facts, documentId, packetReport, manifest, found);
   const statuses = await checkStatuses(facts, manifest, verifyOpts, documentId, signed, problems);
   const archive = await checkArchiveProofs(facts, trust, problems, warnings);
+  judgeSeal(manifestSignature, { packetReport, attachmentsMatchPacket, statuses, archive }, found);
   hints(packetReport, statuses, manifestSignature, manifest, warnings);
 
   const filesOk = manifest !== null && files.every((f) => f.sha256Ok);
   const valid =
-    packetReport.valid && manifestSignature.valid && manifestOk && filesOk && attachmentsMatchPacket && reportMatchesPacket && statuses.every((s) => s.ok) &&
+    packetReport.valid && sealHolds && manifestOk && filesOk && attachmentsMatchPacket && reportMatchesPacket && statuses.every((s) => s.ok) &&
     problems.length === 0;
   return {
     ...packetReport,
@@ -134,6 +142,7 @@ async function verifyEntries(zip: ZipFile, entries: Map<string, Entry>, trust: B
       record: manifest?.record ?? null,
       registrySource,
       manifestSignature,
+      verdictBy: valid ? (manifestSignature.valid ? "seal" : "documents") : null,
       packetValid: packetReport.valid,
       manifestOk,
       files,
@@ -164,7 +173,8 @@ function checkAuditCheckpoint(facts: Map<string, FileFacts>, manifestSignature: 
     return null;
   }
   const signed = checkpointSigner(cp);
-  const valid = signed.ok && manifestSignature.valid && manifestSignature.signer?.fingerprint === fingerprint(signed.signer);
+  const sealHolds = manifestSignature.valid || manifestSignature.basis === "claimed";
+  const valid = signed.ok && sealHolds && manifestSignature.signer?.fingerprint === fingerprint(signed.signer);
   if (!valid) {
     problems.push(
       bi(
@@ -195,8 +205,69 @@ async function readManifest(zip: ZipFile, entries: Map<string, Entry>, problems:
   return { manifest: null, bytes };
 }
 
-function manifestSignatureProblem(m: ManifestSignatureResult): string {
-  return bi(`the manifest signature (${MANIFEST_SIGNATURE_PATH}) is not valid (${m.subIndication}): ${m.problem}`, `chữ ký của nút trên manifest.json không hợp lệ (${m.subIndication})`);
+/** The documents' own proofs, each checked without the manifest's word. */
+interface DocumentProofs {
+  packetReport: VerificationReport;
+  attachmentsMatchPacket: boolean;
+  statuses: BundleStatusResult[];
+  archive: ArchiveProofResult[];
+}
+
+/**
+ * The seal's verdict: a seal that does not verify is an error. One that is only "claimed" (its
+ * certificate expired, nothing proves when it signed) is a warning when every document proof holds
+ * on its own (the packet's and each status packet's signature, the attachments against the signed
+ * packet, every archive proof), an error naming those that do not otherwise. A valid seal without
+ * the stamp the node asked for is a warning: it lasts only as long as its certificate.
+ */
+function judgeSeal(m: ManifestSignatureResult, proofs: DocumentProofs, { problems, warnings }: Findings): void {
+  if (!m.valid && m.basis !== "claimed") {
+    problems.push(bi(`the manifest signature (${MANIFEST_SIGNATURE_PATH}) is not valid (${m.subIndication}): ${m.problem}`, `chữ ký của nút trên manifest.json không hợp lệ (${m.subIndication})`));
+    return;
+  }
+  const why = !m.timestamp
+    ? m.timestampRequested
+      ? { en: "the node asked its time-stamping authority for a stamp on it when it made the bundle, but the authority did not answer", vi: "khi lập hồ sơ, nút đã xin dấu thời gian nhưng đơn vị cấp dấu thời gian không trả lời" }
+      : { en: "the node that made the bundle did not ask for a stamp on it (no time-stamping authority was configured)", vi: "nút lập hồ sơ không xin dấu thời gian cho chữ ký này (không cấu hình đơn vị cấp dấu thời gian)" }
+    : { en: `its time-stamp does not count (${m.timestamp.reason})`, vi: `dấu thời gian của nó không được công nhận (${m.timestamp.reason})` };
+  if (m.valid) {
+    if (!m.timestamp && m.timestampRequested) {
+      warnings.push(
+        bi(
+          `the node's seal over the bundle (${MANIFEST_SIGNATURE_PATH}) carries no time-stamp: ${why.en}. It holds while its certificate is valid; after that the verdict rests on each document's own proofs`,
+          `chữ ký niêm phong hồ sơ của nút (${MANIFEST_SIGNATURE_PATH}) không có dấu thời gian: ${why.vi}. Chữ ký này chỉ có giá trị khi chứng thư số còn hiệu lực; sau đó kết luận dựa trên bằng chứng riêng của từng văn bản`,
+        ),
+      );
+    }
+    return;
+  }
+  const failing = [
+    ...(proofs.packetReport.valid ? [] : [{ en: "the packet's signature (packet.edxml)", vi: "chữ ký của gói tin (packet.edxml)" }]),
+    ...(proofs.attachmentsMatchPacket ? [] : [{ en: "the attachments against the signed packet", vi: "tệp đính kèm so với gói tin đã ký" }]),
+    ...proofs.statuses.filter((s) => !s.ok).map((s) => ({ en: s.path, vi: s.path })),
+    ...proofs.archive.filter((x) => !x.included || !x.stamped).map((x) => ({ en: `the archive proof of ${x.path}`, vi: `bằng chứng lưu trữ của ${x.path}` })),
+  ];
+  const unproven = {
+    en: `the node's seal over the bundle (${MANIFEST_SIGNATURE_PATH}) is not proven at a time: its certificate has expired (${m.problem}) and ${why.en}`,
+    vi: `chữ ký niêm phong hồ sơ của nút (${MANIFEST_SIGNATURE_PATH}) không chứng minh được thời điểm ký: chứng thư số đã hết hạn và ${why.vi}`,
+  };
+  if (failing.length) {
+    problems.push(
+      bi(
+        `${unproven.en}; such a seal is accepted only when every document proof holds on its own, and these do not: ${failing.map((f) => f.en).join(", ")}`,
+        `${unproven.vi}; chữ ký đó chỉ được chấp nhận khi bằng chứng riêng của mọi văn bản đều hợp lệ, nhưng các bằng chứng sau không hợp lệ: ${failing.map((f) => f.vi).join(", ")}`,
+      ),
+    );
+    return;
+  }
+  warnings.push(
+    bi(
+      `${unproven.en}. Its signature is correct, and its certificate was valid and is not revoked as of the verification time, at the time the seal states (${m.checkedAt}), but nothing independent proves that time. ` +
+        "So the verdict rests on each document's own proofs (the packet's signature and time-stamp, the status packets' signatures, the archive time-stamps), which all hold; the seal alone no longer proves that the bundle is complete (that no status packet was left out)",
+      `${unproven.vi}. Chữ ký đúng, chứng thư số hợp lệ và không bị thu hồi tại thời điểm ghi trong chữ ký (${m.checkedAt}), nhưng không có bên độc lập nào xác nhận thời điểm đó. ` +
+        "Vì vậy kết luận dựa trên bằng chứng riêng của từng văn bản (chữ ký và dấu thời gian của gói tin, chữ ký của các gói tin trạng thái, dấu thời gian lưu trữ), tất cả đều hợp lệ; riêng chữ ký niêm phong không còn chứng minh được hồ sơ đầy đủ (không thiếu gói tin trạng thái nào)",
+    ),
+  );
 }
 
 /** Every file against the manifest: none changed, missing or extra. */
@@ -243,6 +314,15 @@ function bundleRegistry(
       problems.push(bi(`trust/registry.json cannot be used: ${(err as Error).message}`, "không dùng được trust/registry.json"));
       return { registry: null, registrySource: "none" };
     }
+  }
+  if (signature.basis === "claimed" && signature.trustedBy === "pinned") {
+    problems.push(
+      bi(
+        "the bundle's own registry (trust/registry.json) does not count: the node's seal over it is not proven at a time (its certificate has expired and no time-stamp that counts shows when it signed); pass your own with --registry",
+        "danh bạ trong hồ sơ (trust/registry.json) không được dùng: chữ ký niêm phong của nút không chứng minh được thời điểm ký (chứng thư số đã hết hạn, không có dấu thời gian hợp lệ); hãy dùng --registry",
+      ),
+    );
+    return { registry: null, registrySource: "none" };
   }
   problems.push(
     bi(
@@ -342,7 +422,8 @@ function checkReportJson(
 
 /** Hints: an expired certificate (pass --at), no trust anchor (the bundle names the one used). */
 function hints(packetReport: VerificationReport, statuses: BundleStatusResult[], signature: ManifestSignatureResult, manifest: EvidenceManifest | null, warnings: string[]): void {
-  const timeFailure = [packetReport, ...statuses.map((s) => s.report), signature].some((r) => r.subIndication === "EXPIRED" || r.subIndication === "NOT_YET_VALID");
+  // a "claimed" seal has its own words (judgeSeal)
+  const timeFailure = [packetReport, ...statuses.map((s) => s.report), ...(signature.basis === "claimed" ? [] : [signature])].some((r) => r.subIndication === "EXPIRED" || r.subIndication === "NOT_YET_VALID");
   if (timeFailure && manifest && packetReport.validationTime !== manifest.verifiedAt) {
     warnings.push(
       bi(

@@ -28,7 +28,7 @@ import type { InclusionProof } from "../archive.ts";
 import { archiveProofFile, archiveProofPath } from "./archive.ts";
 import { normalizeRecord, recordMismatches } from "./manifest.ts";
 import { readmeText } from "./readme.ts";
-import { signManifest, type BundlePublisher } from "./signature.ts";
+import { signManifest, stampSeal, type BundlePublisher } from "./signature.ts";
 import { zipStream } from "./zip-write.ts";
 
 export interface EvidenceInput {
@@ -54,6 +54,11 @@ export interface EvidenceInput {
   publisher: BundlePublisher;
   /** The node's latest signed checkpoint of its audit log, when it has one. */
   auditCheckpoint?: AuditCheckpoint | null;
+  /**
+   * The node's time-stamping authority, when it has one: a token over `data` (the seal's canonical
+   * ds:SignatureValue), or null when it is away (the bundle then goes without the seal's stamp).
+   */
+  tsa?: (data: string) => Promise<Buffer | null>;
   /** The bundle's creation time; defaults to now. */
   created?: Date;
 }
@@ -164,6 +169,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
       fingerprint: fingerprint(input.publisher.identity.certificate),
       certificate: `trust/publisher-${bundleFileName(input.publisher.organId)}-${fingerprint(input.publisher.identity.certificate).slice(0, 16)}.pem`,
     },
+    ...(input.tsa ? { sealTimestamp: "requested" as const } : {}),
     ...(input.auditCheckpoint ? { auditCheckpoint: AUDIT_CHECKPOINT_PATH } : {}),
     files,
   };
@@ -215,6 +221,7 @@ async function* bundleChunks(input: EvidenceInput): AsyncGenerator<Buffer> {
 
   const manifestBytes = Buffer.from(JSON.stringify({ ...manifest, files: [...files] }, null, 2) + "\n");
   yield* add(MANIFEST_PATH, manifestBytes, false);
-  yield* add(MANIFEST_SIGNATURE_PATH, signManifest(manifestBytes, input.publisher, created), false);
+  const seal = signManifest(manifestBytes, input.publisher, created);
+  yield* add(MANIFEST_SIGNATURE_PATH, input.tsa ? await stampSeal(seal, input.tsa) : seal, false);
   yield* end();
 }

@@ -17,6 +17,9 @@ export interface ValidateChainOptions {
   /** What the leaf's key is for: signing documents (default), or time-stamping (a TSA's token
    *  signer: the extended key usage id-kp-timeStamping, critical and alone, RFC 3161 §2.3). */
   purpose?: "documents" | "timestamping";
+  /** When set, revocation is checked as of this time instead of `at`: for a certificate checked at
+   *  a time only claimed (no time-stamp proves it), where a revocation up to now must count. */
+  revokedBy?: Date;
 }
 
 export type ChainResult =
@@ -117,7 +120,7 @@ const crlKey = (crl: Crl) => {
 export function validateChain(opts: ValidateChainOptions): ChainResult {
   const t = opts.at.getTime();
   // the purpose is part of the question: a time-stamping certificate trusted for stamps signs no document
-  const key = `${opts.purpose ?? "documents"}|` + [opts.leaf, ...opts.intermediates].map(fingerprint).join(",") + "|" + opts.anchors.map(fingerprint).join(",") + "|" + opts.crls.map(crlKey).join(",");
+  const key = `${opts.purpose ?? "documents"}|` + [opts.leaf, ...opts.intermediates].map(fingerprint).join(",") + "|" + opts.anchors.map(fingerprint).join(",") + "|" + opts.crls.map(crlKey).join(",") + `|${opts.revokedBy?.getTime() ?? ""}`;
   const known = decisions.get(key);
   if (known && known.after < t && t < known.before) return { ...known.result, warnings: [...known.result.warnings] };
   const result = decide(opts);
@@ -155,7 +158,7 @@ function decide(opts: ValidateChainOptions): ChainResult {
   // Several paths only exist with re-issued or cross-certified CAs; any fully valid one will do.
   let first: Failure | null = null;
   for (const path of paths) {
-    const r = checkPath(path, opts.crls, at, opts.purpose ?? "documents");
+    const r = checkPath(path, opts.crls, at, opts.revokedBy ?? at, opts.purpose ?? "documents");
     if (r.ok) return r;
     first ??= r;
   }
@@ -208,7 +211,7 @@ function buildPaths(
 
 /** Checks one candidate path leaf..anchor. Order follows RFC 5280: CA constraints, validity and
  *  revocation of every certificate (§6.1.3-6.1.4), then the end-entity usage checks (§6.1.5). */
-function checkPath(path: X509Certificate[], crls: Crl[], at: Date, purpose: "documents" | "timestamping"): ChainResult {
+function checkPath(path: X509Certificate[], crls: Crl[], at: Date, revokedBy: Date, purpose: "documents" | "timestamping"): ChainResult {
   const warnings: string[] = [];
   const leaf = path[0]!;
 
@@ -272,7 +275,7 @@ function checkPath(path: X509Certificate[], crls: Crl[], at: Date, purpose: "doc
     }
   }
 
-  const revoked = checkRevocation(path, crls, at, warnings);
+  const revoked = checkRevocation(path, crls, revokedBy, warnings);
   if (revoked) return revoked;
 
   // End entity: the key must be meant for signatures; a CA key signs documents only when pinned.

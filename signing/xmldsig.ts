@@ -191,10 +191,11 @@ export function soleElement(parent: Element, ns: string, localName: string, deep
   return found.length === 1 && found[0].namespaceURI === ns ? found[0] : null;
 }
 
-/** The bytes of a base64 element: one text node (line breaks allowed), nothing else. */
+/** The bytes of a base64 element: one text node, nothing else. XML white space (base64Binary's)
+ *  may wrap it; no other (\s would pass NBSP, BOM, U+2028: a SignatureValue no other verifier reads). */
 export function base64Value(el: Element, what: string, refuse: Refuse): Buffer {
   const nodes = allNodes(el);
-  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/\s+/g, "") : "";
+  const value = nodes.length === 1 && nodes[0].nodeType === 3 ? (nodes[0].nodeValue ?? "").replace(/[ \t\n\r]+/g, "") : "";
   if (!value || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) {
     refuse(`${what} is not a base64 value`, `${what} không phải giá trị base64`);
   }

@@ -132,7 +132,8 @@ export function parseStrict(input: string): Document {
     if (end > pos) {
       const raw = text.slice(pos, end);
       if (stack.length === 1) {
-        if (raw.trim()) throw new XmlError("text outside the root element");
+        // XML's white space only (line ends are LF by now): trim() would pass NBSP, BOM, U+2028 …
+        if (/[^ \t\n]/.test(raw)) throw new XmlError("text outside the root element");
       } else {
         if (raw.indexOf("]]>") >= 0) malformed("']]>' in text");
         stack[stack.length - 1].el.appendChild(doc.createTextNode(resolve(raw)));

@@ -299,6 +299,15 @@ describe("exclusive canonicalisation, byte for byte against libxml2 (xmllint --e
     compare("absolute namespace names", Buffer.from(`<r xmlns="urn:a'b(c)!$*+,;=@~_.-%41"><p:c xmlns:p="http://[::1]/x?q=1#f"/><q:d xmlns:q="A+b.c-d:" xmlns=""/></r>`));
   });
 
+  it("what libxml2 finds not well-formed, the strict parser refuses too: white space outside the root is XML's only", () => {
+    for (const input of ["<r/>\u00A0", "\u00A0<r/>", "<r/>\u3000\n", "\uFEFF\uFEFF<r/>", "<r/>\u2028", "<r/>\u0085"]) {
+      const name = JSON.stringify(input);
+      expect(() => parseStrict(input), name).to.throw(XmlError);
+      writeFileSync(join(s.dir, "doc.xml"), input);
+      expect(run("xmllint", ["--noout", join(s.dir, "doc.xml")]), name).to.equal(null);
+    }
+  });
+
   it("the strict parser refuses what it must before canonicalisation (libxml2 would canonicalise these)", () => {
     for (const [name, input] of REFUSED) {
       expect(() => parseStrict(input), name).to.throw();

@@ -209,6 +209,22 @@ const NAMESPACE_NAMES: Array<[string, string]> = [
   ["a namespace name with brackets outside an IPv6 host", `<r xmlns="urn:a[b]"/>`],
 ];
 
+/** Edge cases of well-formedness, for the parser's verdict against libxml2's. */
+const WELL_FORMEDNESS = [
+  `<r a="1"b="2"/>`, `<r>]]></r>`, ` <?xml version="1.0"?><r/>`, `<?xml version="1.0" encoding="utf-8" ?><r/>`, `<?xml version='1.0' standalone='yes'?><r/>`,
+  `<?xml version="1.0" standalone="yes" encoding="UTF-8"?><r/>`, `<?xml encoding="UTF-8"?><r/>`, `<?xml version="1.0"encoding="UTF-8"?><r/>`,
+  `<:r/>`, `<r xmlns:a="urn:a" a:="1"/>`, `<r/><!-- c --->`, `<r><!-- a -- b --></r>`, `<r a="&#x1;"/>`, `<r xmlns:xml="urn:x"/>`, `<xml:r/>`, `<xmlns:r/>`,
+  `<r xmlns:a="urn:1" xmlns:b="urn:1" a:x="1" b:x="2"/>`, `<r a="<"/>`, `<r>t</r >`, `<r></ r>`, `<r></R>`, `<r a='"'/>`, `<r>&amp</r>`, `<r>&#X41;</r>`,
+  `<r>&#65;&#x41;</r>`, `<r>&#xFFFE;</r>`, `<r>&#0;</r>`, `<r xmlns="urn:a" xmlns="urn:b"/>`, `<r a="1" a="1"/>`, `<r/>text`, `text<r/>`, `<r/><r/>`,
+  `<r><![CDATA[x]]]></r>`, `<r><![CDATA[x]]></r>`, `<r><![cdata[x]]></r>`, `<r>\u0000</r>`, `<r>\uFFFF</r>`, `<r>\uD800</r>`, `<r\u00A0a="1"/>`, `<r a\u00A0="1"/>`,
+  `<r a="1"\n/>`, `<r\ra="1"/>`, `<1r/>`, `<r-/>`, `<-r/>`, `<r.a/>`, `<r·/>`, `<r a:b:c="1"/>`, `<a:b:c/>`, `<r xmlns:a=""/>`, `<r xmlns:xmlns="urn:x"/>`,
+  `<r xmlns:x="http://www.w3.org/2000/xmlns/"/>`, `<r xmlns:x="http://www.w3.org/XML/1998/namespace"/>`, `<r xmlns="http://www.w3.org/XML/1998/namespace"/>`,
+  `<r xml:lang="vi" xml:foo="1"/>`, `<r xmlns:p="urn:p"><p:a/></r><p:b/>`, `<r><p:a/></r>`, `<r p:a="1"/>`, `<r>&lt;&gt;&amp;&apos;&quot;</r>`, `<r>&nbsp;</r>`,
+  `<r>\r\n</r>`, `<!-- a --><r/><!-- b -->`, `<r/><!---->`, `<r><!--\u0001--></r>`, `<r a="\t"/>`, `<r/>\r\n`, `<r><![CDATA[\u0001]]></r>`, `\uFEFF<r/>`,
+  `<?xml version="1.1"?><r/>`, `<?xml version="1.0" encoding="ISO-8859-1"?><r/>`, `<?xml version="1.0"?>\n<!-- c --><r/>`, `<r></r></r>`, `</r>`, ``, ` `,
+  `<r a=1/>`, `<r a="1/>`, `<r a/>`, `<r =\"1\"/>`, `<r>a<b>c</r></b>`, `<r>${"<a>".repeat(70)}${"</a>".repeat(70)}</r>`, `<r>&#x10FFFF;&#x110000;</r>`,
+];
+
 describe("exclusive canonicalisation, byte for byte against libxml2 (xmllint --exc-c14n, xmlsec1)", function () {
   const s = scratch();
   let key = "";
@@ -299,7 +315,18 @@ describe("exclusive canonicalisation, byte for byte against libxml2 (xmllint --e
     compare("absolute namespace names", Buffer.from(`<r xmlns="urn:a'b(c)!$*+,;=@~_.-%41"><p:c xmlns:p="http://[::1]/x?q=1#f"/><q:d xmlns:q="A+b.c-d:" xmlns=""/></r>`));
   });
 
-  it("what libxml2 finds not well-formed, the strict parser refuses too: white space outside the root is XML's only", () => {
+  it("what libxml2 finds not well-formed, the strict parser refuses too (it refuses more: namespace errors, XML 1.1, other encodings, depth)", () => {
+    let refusedByBoth = 0;
+    for (const input of WELL_FORMEDNESS) {
+      writeFileSync(join(s.dir, "doc.xml"), input);
+      if (run("xmllint", ["--noout", join(s.dir, "doc.xml")])) continue;
+      expect(() => parseStrict(input), JSON.stringify(input)).to.throw(XmlError);
+      refusedByBoth++;
+    }
+    expect(refusedByBoth).to.be.greaterThan(40);
+  });
+
+  it("white space outside the root is XML's only, as for libxml2", () => {
     for (const input of ["<r/>\u00A0", "\u00A0<r/>", "<r/>\u3000\n", "\uFEFF\uFEFF<r/>", "<r/>\u2028", "<r/>\u0085"]) {
       const name = JSON.stringify(input);
       expect(() => parseStrict(input), name).to.throw(XmlError);

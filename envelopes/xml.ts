@@ -43,6 +43,13 @@ const ATTRIBUTE_EQ = /[ \t\n]*=[ \t\n]*(["'])/y;
 const XML_DECL = /<\?xml(?:[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"([^"]*)"|'([^']*)'))(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)'))?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\n]*\?>/y;
 const REFERENCE = /&(?:#([0-9]+)|#x([0-9A-Fa-f]+)|([^;&<]*));/g;
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", apos: "'", quot: '"' };
+/**
+ * A namespace name: an absolute URI (RFC 3986 scheme, then its characters, '%' only as an escape).
+ * C14N 1.0 §2.1 fails on relative ones and libxml2, xmlsec1's canonicaliser, on anything it cannot
+ * parse as a URI; '&', legal in a URI, is left out too: the recommendation escapes it in a
+ * namespace node, libxml2 and xml-crypto write it bare, so no two peers would agree on the signed bytes.
+ */
+const NAMESPACE_NAME = /^[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/\[[0-9A-Fa-f:.]+\])?(?:[A-Za-z0-9\-._~!$'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})*$/;
 
 const malformed = (why: string): never => {
   throw new XmlError(`not well-formed XML: ${why}`);
@@ -125,7 +132,8 @@ export function parseStrict(input: string): Document {
     if (end > pos) {
       const raw = text.slice(pos, end);
       if (stack.length === 1) {
-        if (raw.trim()) throw new XmlError("text outside the root element");
+        // XML's white space only (line ends are LF by now): trim() would pass NBSP, BOM, U+2028 …
+        if (/[^ \t\n]/.test(raw)) throw new XmlError("text outside the root element");
       } else {
         if (raw.indexOf("]]>") >= 0) malformed("']]>' in text");
         stack[stack.length - 1].el.appendChild(doc.createTextNode(resolve(raw)));
@@ -221,6 +229,7 @@ function startTag(state: State, lt: number): number {
     if (prefix === "xmlns") malformed("the prefix xmlns cannot be declared");
     if (prefix === "xml" ? value !== XML_NS : value === XML_NS || value === XMLNS_NS) malformed(`the prefix ${prefix || "(default)"} cannot be bound to ${value}`);
     if (prefix && !value) malformed(`the prefix ${prefix} cannot be undeclared in XML 1.0`);
+    if (value && !NAMESPACE_NAME.test(value)) throw new XmlError(`the namespace name "${value}" is not an absolute URI that canonical XML can carry`);
     if (ns === parent.ns) ns = new Map(ns);
     ns.set(prefix, value);
   }

@@ -819,6 +819,15 @@ describe("attacks on the verifier", function () {
     it("an element inside an attachment's content → FORMAT_FAILURE", async () => {
       await rejects(sub(EDOC, `>${ATT1}<`, `>${ATT1.slice(0, 8)}<edXML:x/>${ATT1.slice(8)}<`), "FORMAT_FAILURE", { error: "plain base64" });
     });
+
+    it("a SignatureValue or certificate broken by white space XML does not know (NBSP, BOM, U+2028) → FORMAT_FAILURE, as xmlsec1 refuses it", async () => {
+      const value = /<ds:SignatureValue>([^<]*)</.exec(EDOC)![1];
+      const cert = /<ds:X509Certificate>([^<]*)</.exec(EDOC)![1];
+      for (const space of ["\u00A0", "\uFEFF", "\u2028", "\u3000"]) {
+        await rejects(sub(EDOC, `>${value}<`, `>${value.slice(0, 8)}${space}${value.slice(8)}<`), "FORMAT_FAILURE", { error: "SignatureValue is not a base64 value" });
+        await rejects(sub(EDOC, `>${cert}<`, `>${cert.slice(0, 8)}${space}${cert.slice(8)}<`), "FORMAT_FAILURE", { error: "not a base64 value" });
+      }
+    });
   });
 
   // ----------------------------------------------------------------------------------------------
@@ -1396,6 +1405,11 @@ describe("attacks on the verifier", function () {
       const bytes = Buffer.from(xml);
       const { content } = await accepts(bytes);
       expect(await decoded({ bytes }, content!)).to.deep.equal(FILES);
+    });
+
+    it("a SignatureValue wrapped in XML white space (as other signers write it) stays valid", async () => {
+      const value = /<ds:SignatureValue>([^<]*)</.exec(EDOC)![1];
+      await accepts(sub(EDOC, `>${value}<`, `>\n${value.replace(/.{76}/g, "$&\r\n").replace(/.{64}/, "$&&#xD;\n \t")}\n<`));
     });
 
     it("SHA-512 digests with RSA-SHA512 (the other allowed pair), genuinely re-signed", async () => {

@@ -66,6 +66,19 @@ describe("own packets: signed without parsing, reported without re-verifying", (
     }
   });
 
+  it("signEdoc's own base64 encoder writes Node's base64 at every length remainder and at its 48 KiB chunk boundaries", async () => {
+    const { sender, trust } = testPki();
+    const lengths = [0, 1, 2, 3, 4, 5, 6, 49151, 49152, 49153, 49154, 49155, 98304, 98305, 98306];
+    const files = lengths.map((n) => randomBytes(n));
+    const edoc = sampleEdoc({}, lengths.map((n) => `f${n}.bin`));
+    const { bytes } = await signEdoc(edoc, files.map((b) => ({ bytes: b })), sender);
+    const text = bytes.toString("latin1");
+    files.forEach((f, i) => expect(text.includes(`>${f.toString("base64")}</edXML:ContentTransferEncoded>`), `${lengths[i]} bytes`).to.equal(true));
+    const { report } = await verifyPacket({ bytes }, trust);
+    expect(report.errors).to.deep.equal([]);
+    expect(report.valid).to.equal(true);
+  });
+
   it("an own packet whose signer is not trusted or not registered gets the verifier's refusal", async () => {
     const { sender, recipient, trust } = testPki();
     const at = new Date();

@@ -298,10 +298,13 @@ export function child(el: Element, ...names: string[]): Element | undefined {
   return undefined;
 }
 
-/** Text of a child element, trimmed; undefined when absent or empty. */
+/**
+ * Text of a child element, trimmed of XML white space only (space, tab, CR, LF): a signed value
+ * that ends in a no-break space keeps it, as every other XML reader sees it; undefined when absent or empty.
+ */
 export function text(el: Element | undefined, ...names: string[]): string | undefined {
   const target = names.length ? (el ? child(el, ...names) : undefined) : el;
-  const value = target?.textContent?.trim();
+  const value = target?.textContent?.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
   return value ? value : undefined;
 }
 

@@ -411,6 +411,9 @@ describe("envelopes: building templates", () => {
     expect(names(atts[0])).to.deep.equal(["ContentId", "AttachmentName", "Description", "ContentType", "ContentTransferEncoded"]);
     expect(names(atts[1])).to.deep.equal(["ContentId", "AttachmentName", "ContentType", "ContentTransferEncoded"]);
     expect(text(atts[1], "ContentId")).to.equal("cid:phu-luc-2");
+    // values are trimmed of XML white space only: a no-break space is part of the value
+    const spaced = parseStrict(`<a>\n\t 000.00.00.G22\u00a0 \r\n</a>`).documentElement!;
+    expect(text(spaced)).to.equal("000.00.00.G22\u00a0");
     expect(child(atts[0], "ContentTransferEncoded")!.prefix).to.equal("edXML");
     expect(template).to.include(
       `<edXML:ContentTransferEncoded xmlns:edXML="${EDXML_NS}">@@edxml-att-1@@</edXML:ContentTransferEncoded>`,

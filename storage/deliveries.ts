@@ -3,6 +3,7 @@
 // worker that dies mid-send leaves a row that is claimed again when its lease runs out.
 import type { Knex } from "knex";
 import { byDocument, queueChannel, type Db } from "./db.ts";
+import { hotInsert } from "./hot.ts";
 
 /** `relayed`: the national axle's hub accepted the packet (see app/vdxp.ts); delivered when the 01 comes back. */
 export type DeliveryState = "queued" | "sending" | "relayed" | "delivered" | "failed";
@@ -46,7 +47,9 @@ function toDelivery(r: Record<string, unknown>): Delivery {
 export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>): Promise<Date> {
   const now = new Date();
   if (!rows.length) return now;
-  await db("deliveries").insert(
+  await hotInsert(
+    db,
+    "deliveries",
     rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, state: "queued", attempts: 0, next_attempt_at: now, updated_at: now })),
   );
   if (db.client.config.client === "pg") {

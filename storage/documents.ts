@@ -244,6 +244,12 @@ const toStatus = (s: Record<string, unknown>): StatusRow => ({
   headerDigest: (s.header_digest as string | null) ?? null,
 });
 
+/** Whether the document holds a received 01 (receipt) from `organId`. */
+export async function hasReceipt(db: Db, document: string, organId: string): Promise<boolean> {
+  const rows = await hotAll(db, `select 1 from "statuses" where "document" = ? and "code" = '01' and "from_organ" = ? and "direction" = 'received' limit 1`, [document, organId]);
+  return rows.length > 0;
+}
+
 /** Status packets of each document, oldest first. */
 export function listStatusesFor(db: Db, ids: readonly string[]): Promise<Map<string, StatusRow[]>> {
   return byDocument(ids, (chunk) => db("statuses").whereIn("document", chunk).orderBy("id"), toStatus);

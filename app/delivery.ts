@@ -11,8 +11,8 @@ import {
   claimDeliveries,
   finishAttempt,
   getDocument,
+  hasReceipt,
   listDeliveries,
-  listStatuses,
   preparedBytes,
   putBlobs,
   blobSize,
@@ -240,8 +240,7 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     await storeFirst(ctx, [blob]);
     const recorded = await storage.write(async (trx) => {
       if (!(await finishAttempt(trx, d.id, ctx.workerId, { state: "delivered" }))) return false;
-      const held = (await listStatuses(trx, doc.id)).some((s) => s.code === "01" && s.from === d.organId && s.direction === "received");
-      if (!held) {
+      if (!(await hasReceipt(trx, doc.id, d.organId))) {
         await putBlobs(trx, storage.blobs, [blob]);
         await addStatus(trx, {
           document: doc.id,

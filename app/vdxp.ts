@@ -25,6 +25,7 @@ import {
   forgetSeenCertificate,
   getAgency,
   getDocument,
+  hasReceipt,
   listAgencies,
   listLocalAgencies,
   listStatuses,
@@ -168,7 +169,7 @@ export async function relayThroughHub(ctx: AppContext, d: Delivery, doc: Documen
 export async function recordRelayed(ctx: AppContext, d: Delivery, hubDocId: string): Promise<boolean> {
   const db = ctx.storage.db;
   if (!(await finishAttempt(db, d.id, ctx.workerId, { state: d.kind === "edoc" ? "relayed" : "delivered", hubDocId }))) return false;
-  if (d.kind === "edoc" && (await listStatuses(db, d.document)).some((s) => s.code === "01" && s.from === d.organId && s.direction === "received")) {
+  if (d.kind === "edoc" && (await hasReceipt(db, d.document, d.organId))) {
     await markRelayedDelivered(db, d.document, d.organId);
   }
   return true;

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import type { Db } from "./db.ts";
+import { hotInsert } from "./hot.ts";
 
 export interface AuditEntry {
   id: number;
@@ -18,14 +19,9 @@ export async function audit(
   db: Db,
   e: { actor: string; organId?: string | null; action: string; document?: string | null; detail?: Record<string, unknown> },
 ): Promise<void> {
-  await db("audit_log").insert({
-    at: new Date(),
-    actor: e.actor,
-    organ_id: e.organId ?? null,
-    action: e.action,
-    document: e.document ?? null,
-    detail: JSON.stringify(e.detail ?? {}),
-  });
+  await hotInsert(db, "audit_log", [
+    { at: new Date(), actor: e.actor, organ_id: e.organId ?? null, action: e.action, document: e.document ?? null, detail: JSON.stringify(e.detail ?? {}) },
+  ]);
 }
 
 const MAX_PAGE = 1000;

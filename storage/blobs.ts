@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { Knex } from "knex";
 import type { Db } from "./handle.ts";
+import { hotAll, hotInsert, insertOf } from "./hot.ts";
 
 const CHUNK = 1 << 20;
 /** Content up to this size is kept in memory between its hash and its insert; bigger is read again. */
@@ -109,11 +110,8 @@ export async function putBlobs(db: Db, store: BlobStore, blobs: readonly Prepare
   const unique = [...new Map(blobs.map((b) => [b.sha256, b])).values()];
   if (unique.length) {
     const now = new Date();
-    const inserted = new Set<string>(
-      (await db("blobs").insert(unique.map((b) => ({ sha256: b.sha256, size: b.size, created_at: now }))).onConflict("sha256").ignore().returning("sha256")).map(
-        (r: { sha256: string } | string) => (typeof r === "string" ? r : r.sha256),
-      ),
-    );
+    const { sql, params } = insertOf("blobs", unique.map((b) => ({ sha256: b.sha256, size: b.size, created_at: now })));
+    const inserted = new Set((await hotAll<{ sha256: string }>(db, `${sql} on conflict ("sha256") do nothing returning "sha256"`, params)).map((r) => r.sha256));
     if (store.kind === "db") await insertChunks(db, unique.filter((b) => inserted.has(b.sha256)));
   }
   return blobs.map((b) => ({ sha256: b.sha256, size: b.size }));
@@ -129,13 +127,13 @@ async function insertChunks(db: Db, blobs: readonly PreparedBlob[]): Promise<voi
       rows.push({ sha256: b.sha256, seq: seq++, data });
       rowBytes += data.length;
       if (rowBytes >= IN_MEMORY) {
-        await db("blob_chunks").insert(rows);
+        await hotInsert(db, "blob_chunks", rows);
         rows = [];
         rowBytes = 0;
       }
     }
   }
-  if (rows.length) await db("blob_chunks").insert(rows);
+  if (rows.length) await hotInsert(db, "blob_chunks", rows);
 }
 
 /** Stores bytes in memory and returns their SHA-256; an existing blob is reused (for tests and small content). */

@@ -33,8 +33,9 @@ export interface Storage {
   /**
    * Runs `fn` as one short transaction (nothing awaited in it but SQL) and resolves once it is
    * committed and durable. On SQLite the writer commits every transaction pending at that moment
-   * together (group commit: one fsync for many documents); each still succeeds or fails alone (a
-   * savepoint each), and nobody is answered before the commit that holds their rows returns.
+   * together (group commit: one fsync for many documents); each still succeeds or fails alone (after
+   * a failure the batch runs again, a savepoint each: so `fn` must do nothing but SQL), and nobody
+   * is answered before the commit that holds their rows returns.
    */
   write<T>(fn: (trx: Knex.Transaction) => Promise<T>, lane?: WriteLane): Promise<T>;
   /** Call after a transaction that queued deliveries committed: wakes the workers at once. */
@@ -158,10 +159,10 @@ const MAX_BATCH = 16;
 
 /**
  * SQLite's group commit: transactions that arrive while the writer is busy wait and are then run
- * one after the other inside one transaction, each in a savepoint of its own (a failing one rolls
- * back alone), and committed with one fsync (synchronous=FULL). Nobody gets an answer before the
- * commit: a power loss can undo nothing anyone was told is stored. Idle, a transaction runs at
- * once; under load the batches grow with it, up to MAX_BATCH. The delivery worker's lane goes
+ * one after the other inside one transaction (when one fails, the batch runs again with each in a
+ * savepoint of its own, so that the failing one rolls back alone), and committed with one fsync
+ * (synchronous=FULL). Nobody gets an answer before the commit: a power
+ * loss can undo nothing anyone was told is stored. Idle, a transaction runs at once; under load the batches grow with it, up to MAX_BATCH. The delivery worker's lane goes
  * first: its claims and receipts (a few statements each) wait for at most the batch being
  * committed, never behind a queue of uploads.
  */
@@ -169,20 +170,32 @@ function groupCommit(db: Knex): Storage["write"] {
   const pending: Record<WriteLane, PendingWrite[]> = { deliveries: [], documents: [] };
   let busy = false;
   let scheduled = false;
-  const runBatch = async (batch: PendingWrite[]) => {
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
-    try {
-      await db.transaction(async (trx) => {
-        // alone in its batch, a transaction needs no savepoint: its failure rolls back the batch
-        if (batch.length === 1) return void outcomes.push({ ok: true, value: await batch[0].fn(trx) });
-        for (const w of batch) {
-          try {
-            outcomes.push({ ok: true, value: await trx.transaction(w.fn) });
-          } catch (err) {
-            outcomes.push({ ok: false, err });
-          }
+  type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+  /** The batch in one transaction; `savepoints`: each in one of its own, so that a failing one rolls back alone. */
+  const commit = async (batch: PendingWrite[], savepoints: boolean): Promise<Outcome[]> => {
+    const outcomes: Outcome[] = [];
+    await db.transaction(async (trx) => {
+      for (const w of batch) {
+        if (!savepoints) {
+          outcomes.push({ ok: true, value: await w.fn(trx) });
+          continue;
         }
-      });
+        try {
+          outcomes.push({ ok: true, value: await trx.transaction(w.fn) });
+        } catch (err) {
+          outcomes.push({ ok: false, err });
+        }
+      }
+    });
+    return outcomes;
+  };
+  const runBatch = async (batch: PendingWrite[]) => {
+    let outcomes: Outcome[];
+    try {
+      // first without savepoints (two statements each): a failure rolls the whole batch back, and
+      // it runs again with them (every function is SQL only, so running it again is safe); alone
+      // in its batch, a transaction's failure is its own
+      outcomes = await commit(batch, false).catch((err) => (batch.length === 1 ? Promise.reject(err) : commit(batch, true)));
     } catch (err) {
       // the commit itself failed: nothing of the batch is stored
       for (const w of batch) w.reject(err);

@@ -3,6 +3,7 @@
 // worker that dies mid-send leaves a row that is claimed again when its lease runs out.
 import type { Knex } from "knex";
 import { byDocument, queueChannel, type Db } from "./db.ts";
+import { hotInsert, hotRun } from "./hot.ts";
 
 /** `relayed`: the national axle's hub accepted the packet (see app/vdxp.ts); delivered when the 01 comes back. */
 export type DeliveryState = "queued" | "sending" | "relayed" | "delivered" | "failed";
@@ -46,7 +47,9 @@ function toDelivery(r: Record<string, unknown>): Delivery {
 export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>): Promise<Date> {
   const now = new Date();
   if (!rows.length) return now;
-  await db("deliveries").insert(
+  await hotInsert(
+    db,
+    "deliveries",
     rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, state: "queued", attempts: 0, next_attempt_at: now, updated_at: now })),
   );
   if (db.client.config.client === "pg") {
@@ -108,17 +111,18 @@ export async function finishAttempt(
     | { state: "failed"; error: string },
 ): Promise<boolean> {
   const now = new Date();
-  const update =
-    outcome.state === "delivered" || outcome.state === "relayed"
-      ? { state: outcome.state, last_error: null, ...(outcome.hubDocId ? { hub_doc_id: outcome.hubDocId } : {}) }
-      : outcome.state === "queued"
-        ? { state: "queued", next_attempt_at: new Date(now.getTime() + outcome.retryInMs), last_error: outcome.error.slice(0, 1000) }
-        : outcome.state === "waiting"
-          ? { state: "queued", next_attempt_at: outcome.retryAt, last_error: outcome.error.slice(0, 1000), attempts: db.raw("attempts - 1") }
-          : { state: "failed", last_error: outcome.error.slice(0, 1000) };
-  const n = await db("deliveries")
-    .where({ id, claimed_by: worker, state: "sending" })
-    .update({ ...update, claimed_by: null, claimed_until: null, updated_at: now });
+  const o = outcome;
+  const state = o.state === "waiting" ? "queued" : o.state;
+  const error = "error" in o ? o.error.slice(0, 1000) : null;
+  const hubDocId = "hubDocId" in o ? (o.hubDocId ?? null) : null;
+  const nextAttemptAt = o.state === "queued" ? new Date(now.getTime() + o.retryInMs) : o.state === "waiting" ? o.retryAt : null;
+  // one statement for every outcome (prepared once): what an outcome leaves alone is kept by coalesce
+  const n = await hotRun(
+    db,
+    `update "deliveries" set "state" = ?, "last_error" = ?, "hub_doc_id" = coalesce(?, "hub_doc_id"), "next_attempt_at" = coalesce(?, "next_attempt_at"),
+     "attempts" = "attempts" - ?, "claimed_by" = null, "claimed_until" = null, "updated_at" = ? where "id" = ? and "claimed_by" = ? and "state" = 'sending'`,
+    [state, error, hubDocId, nextAttemptAt, o.state === "waiting" ? 1 : 0, now, id, worker],
+  );
   return n > 0;
 }
 

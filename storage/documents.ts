@@ -4,6 +4,7 @@ import type { Bussiness, EdocHeader } from "../envelopes/index.ts";
 import type { VerificationReport } from "../signing/index.ts";
 import type { BlobRef } from "./blobs.ts";
 import { byDocument, type Db } from "./db.ts";
+import { hotAll, hotInsert } from "./hot.ts";
 import { HANDLING_OVER, dueDate, foldedPhrase, namesText, prefixEnd, queryTerms, terms } from "./search.ts";
 
 export interface NewDocument {
@@ -47,17 +48,19 @@ export async function insertDocument(trx: Db, d: NewDocument): Promise<DocumentR
     report_json: JSON.stringify(d.report),
     created_at: createdAt,
   };
-  await trx("documents").insert(row);
+  await hotInsert(trx, "documents", [row]);
   const recipients = [...new Set(h.To.map((t) => t.OrganId))];
-  if (recipients.length) await trx("document_recipients").insert(recipients.map((organ_id) => ({ document: d.id, organ_id })));
+  if (recipients.length) await hotInsert(trx, "document_recipients", recipients.map((organ_id) => ({ document: d.id, organ_id })));
   if (d.attachments.length) {
-    await trx("attachments").insert(
+    await hotInsert(
+      trx,
+      "attachments",
       d.attachments.map((a, i) => ({ document: d.id, n: i + 1, name: a.name, content_type: a.contentType, sha256: a.blob.sha256, size: a.blob.size })),
     );
   }
   const words = terms([h.Subject, h.Content ?? "", `${h.Code.CodeNumber}/${h.Code.CodeNotation}`, h.Code.CodeNumber, namesText(h, d.attachments)].join(" "));
   for (let i = 0; i < words.length; i += 200) {
-    await trx("search_terms").insert(words.slice(i, i + 200).map((term) => ({ local_organ: d.localOrgan, term, created_at: createdAt, document: d.id })));
+    await hotInsert(trx, "search_terms", words.slice(i, i + 200).map((term) => ({ local_organ: d.localOrgan, term, created_at: createdAt, document: d.id })));
   }
   return toRow(row);
 }
@@ -123,7 +126,12 @@ export async function findDocument(
   db: Db,
   k: { direction: "in" | "out"; localOrgan: string; from: string; documentId: string },
 ): Promise<DocumentRow | null> {
-  const r = await db("documents").where({ direction: k.direction, local_organ: k.localOrgan, from_organ: k.from, document_id: k.documentId }).first();
+  const [r] = await hotAll(db, `select * from "documents" where "direction" = ? and "local_organ" = ? and "from_organ" = ? and "document_id" = ? limit 1`, [
+    k.direction,
+    k.localOrgan,
+    k.from,
+    k.documentId,
+  ]);
   return r ? toRow(r) : null;
 }
 
@@ -207,18 +215,20 @@ export async function addStatus(
     headerDigest?: string;
   },
 ): Promise<void> {
-  await db("statuses").insert({
-    document: s.document,
-    code: s.code,
-    from_organ: s.from,
-    to_organ: s.to,
-    direction: s.direction,
-    packet_sha256: s.packet.sha256,
-    description: s.description.slice(0, 1000),
-    at: s.at ?? new Date(),
-    signed_timestamp: s.timestamp ?? null,
-    header_digest: s.headerDigest ?? null,
-  });
+  await hotInsert(db, "statuses", [
+    {
+      document: s.document,
+      code: s.code,
+      from_organ: s.from,
+      to_organ: s.to,
+      direction: s.direction,
+      packet_sha256: s.packet.sha256,
+      description: s.description.slice(0, 1000),
+      at: s.at ?? new Date(),
+      signed_timestamp: s.timestamp ?? null,
+      header_digest: s.headerDigest ?? null,
+    },
+  ]);
 }
 
 const toStatus = (s: Record<string, unknown>): StatusRow => ({
@@ -233,6 +243,12 @@ const toStatus = (s: Record<string, unknown>): StatusRow => ({
   timestamp: s.signed_timestamp == null ? null : new Date(s.signed_timestamp as string).toISOString(),
   headerDigest: (s.header_digest as string | null) ?? null,
 });
+
+/** Whether the document holds a received 01 (receipt) from `organId`. */
+export async function hasReceipt(db: Db, document: string, organId: string): Promise<boolean> {
+  const rows = await hotAll(db, `select 1 from "statuses" where "document" = ? and "code" = '01' and "from_organ" = ? and "direction" = 'received' limit 1`, [document, organId]);
+  return rows.length > 0;
+}
 
 /** Status packets of each document, oldest first. */
 export function listStatusesFor(db: Db, ids: readonly string[]): Promise<Map<string, StatusRow[]>> {

@@ -87,6 +87,7 @@ export {
   addStatus,
   listStatuses,
   listStatusesFor,
+  hasReceipt,
   
   searchDocuments,
   type DocumentRow,

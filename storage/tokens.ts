@@ -2,6 +2,7 @@
 // recorded at most once a minute.
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "./db.ts";
+import { hotAll } from "./hot.ts";
 import type { Role } from "./users.ts";
 
 /** Who calls with a good token. */
@@ -75,20 +76,16 @@ export async function getToken(db: Db, id: number): Promise<TokenInfo | null> {
  * when `db` is a reader (which never waits behind the writer).
  */
 export async function findToken(db: Db, token: string, now = new Date(), writer: Db = db): Promise<TokenOwner | null> {
-  const row = await db("tokens")
-    .where({ token_hash: hashToken(token) })
-    .whereNull("revoked_at")
-    .andWhere((w) => w.whereNull("expires_at").orWhere("expires_at", ">", now))
-    .first();
+  const [row] = await hotAll(db, `select * from "tokens" where "token_hash" = ? and "revoked_at" is null and ("expires_at" is null or "expires_at" > ?) limit 1`, [hashToken(token), now]);
   if (!row) return null;
   const staleBefore = new Date(now.getTime() - LAST_USE_PRECISION_MS);
-  if (row.last_used_at === null || new Date(row.last_used_at) <= staleBefore) {
+  if (row.last_used_at === null || new Date(row.last_used_at as string | number) <= staleBefore) {
     await writer("tokens")
       .where({ id: row.id })
       .andWhere((w) => w.whereNull("last_used_at").orWhere("last_used_at", "<=", staleBefore))
       .update({ last_used_at: now });
   }
-  return { id: Number(row.id), organId: row.organ_id, role: row.role, name: row.name };
+  return { id: Number(row.id), organId: row.organ_id as string, role: row.role as Role, name: row.name as string };
 }
 
 /** false when there is no such token or it was already revoked. */

@@ -5,6 +5,8 @@ import { documentRecords } from "../app/index.ts";
 import {
   addLocalAgency,
   addStatus,
+  audit,
+  listAudit,
   blobBytes,
   claimDeliveries,
   createToken,
@@ -202,6 +204,22 @@ onEachDatabase("storage", (database) => {
     expect(await finishAttempt(st.db, first.id, "w4", { state: "delivered" })).to.equal(true);
     const rows = await listDeliveries(st.db, "d-1");
     expect(rows.find((d) => d.id === first.id)!.state).to.equal("delivered");
+  });
+
+  it("commits writes that arrive together; one that fails rolls back alone, the others are stored", async () => {
+    const results = await Promise.allSettled(
+      [0, 1, 2, 3].map((i) =>
+        st.write(async (trx) => {
+          await audit(trx, { actor: "test", action: `group.${i}` });
+          if (i === 2) await trx.raw("select * from no_such_table");
+          return i;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []))).to.deep.equal([0, 1, 3]);
+    expect(String((results[2] as PromiseRejectedResult).reason)).to.match(/no_such_table/);
+    for (const i of [0, 1, 2, 3]) expect((await listAudit(st.db, { action: `group.${i}` })).length).to.equal(i === 2 ? 0 : 1);
   });
 
   it("reads the records of a page of documents in a constant number of queries", async () => {

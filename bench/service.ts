@@ -5,7 +5,7 @@
 // generated archive of documents.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,8 +74,14 @@ export async function startNode(dir: string, organId: string, name: string, data
 export async function launch(n: NodeProc, processes = 1): Promise<void> {
   // EDOC_BENCH_NODE_ARGS: extra node flags for the nodes (e.g. --cpu-prof to profile them)
   const extra = process.env.EDOC_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const env = { ...process.env, ...n.env };
-  if (processes === 1) n.proc = spawn(process.execPath, [...extra, SERVER], { env, stdio: ["ignore", "ignore", "inherit"] });
+  // both nodes' processes within PostgreSQL's max_connections (100 here, shared): each process opens
+  // EDOC_DB_POOL_MAX + 6 at most (README "PostgreSQL settings")
+  const pool = n.env.DATABASE_URL && !process.env.EDOC_DB_POOL_MAX ? { EDOC_DB_POOL_MAX: String(Math.min(10, Math.floor(90 / (2 * processes)) - 6)) } : {};
+  const env = { ...process.env, ...n.env, ...pool };
+  // EDOC_BENCH_LOG_DIR: each single-process node's log (JSON lines) into a file there
+  const logDir = process.env.EDOC_BENCH_LOG_DIR;
+  const log = logDir ? openSync(join(logDir, `node-${new URL(n.url).port}.log`), "a") : "ignore";
+  if (processes === 1) n.proc = spawn(process.execPath, [...extra, SERVER], { env, stdio: ["ignore", log, "inherit"] });
   else {
     // one after the other (each finds the schema migrated); SIGTERM to the primary stops them all
     const primary = `const cluster = require("node:cluster");

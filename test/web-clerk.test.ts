@@ -7,11 +7,11 @@
 // state, Gửi lại, Lấy lại), the books and their CSV. axe-core runs on every page.
 import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createUser, sendDocument, tokenCaller, verifyUpload, type Caller } from "../app/index.ts";
 import { findDocument, getDocument, listAudit, listDeliveries, type DocumentRow } from "../storage/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
-import { assertAccessible, launchChromium, requireChromium } from "./helpers/browser.ts";
+import { browserSuite } from "./helpers/browser.ts";
 import { exchangingNodes, testIdentity, type TestNode } from "./helpers/node.ts";
 import { waitFor } from "./helpers/wait.ts";
 
@@ -27,20 +27,18 @@ const apiClerk = (organId: string): Caller => tokenCaller({ id: 0, organId, role
 describe("a clerk's pages in a browser, across two nodes (Chromium)", function () {
   this.timeout(90_000);
   const s = scratch();
-  let browser: Browser;
+  const ui = browserSuite();
   let a: TestNode; // sender G22
   let b: TestNode; // recipient H41
   let context: BrowserContext;
   let page: Page;
-  let cspErrors: string[] = [];
   let n = 0;
   /** Sent by A: the XSS attempt in every free-text field, past its DueDate; then a plain one. */
   let first: DocumentRow;
   let second: DocumentRow;
 
-  before(async function () {
-    requireChromium(this);
-    [browser, [a, b]] = await Promise.all([launchChromium(), exchangingNodes(s.path, DELIVERY)]);
+  before(async () => {
+    [a, b] = await exchangingNodes(s.path, DELIVERY);
     await a.register([{ organId: THIRD, name: "Sở Tư pháp (thử)", endpoint: "http://127.0.0.1:9", certificates: [testIdentity(THIRD).certificate] }]);
     await createUser(a.node, admin(SENDER), { organId: SENDER, role: "clerk", username: "a.thu", fullName: "Nguyễn Văn Gửi", password: PASSWORD });
     await createUser(b.node, admin(RECIPIENT), { organId: RECIPIENT, role: "clerk", username: "b.thu", fullName: "Trần Thị Nhận", password: PASSWORD });
@@ -55,22 +53,11 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
     await arrived(second);
   });
 
-  beforeEach(async () => {
-    context = await browser.newContext({ locale: "en-US", acceptDownloads: true });
-    page = await context.newPage();
-    cspErrors = [];
-    page.on("console", (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
+  beforeEach(() => {
+    ({ context, page } = ui);
     page.on("dialog", (d) => void d.dismiss());
   });
-  afterEach(async () => {
-    expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
-    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), "no script ran from a stored field").to.equal(undefined);
-    await context?.close();
-  });
   after(async () => {
-    await browser?.close();
     await a?.close();
     await b?.close();
     s.cleanup();
@@ -88,7 +75,7 @@ describe("a clerk's pages in a browser, across two nodes (Chromium)", function (
   const arrived = (doc: DocumentRow) =>
     waitFor(`${doc.documentId} at B`, () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
 
-  const accessible = (what: string) => assertAccessible(page, what);
+  const accessible = (what: string) => ui.accessible(what);
 
   async function signIn(node: TestNode, username: string) {
     await page.goto(node.url);

@@ -5,10 +5,10 @@
 // in Vietnamese; the search finds without diacritics and exports CSV; the indicators count the
 // exchange. Free text with markup stays text; axe-core finds nothing serious on any page.
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createUser, setStatus, tokenCaller, type Caller } from "../app/index.ts";
 import { RECIPIENT, SENDER, scratch } from "../fixtures/index.ts";
-import { assertAccessible, cspRefusals, fillSignIn, launchChromium, requireChromium } from "./helpers/browser.ts";
+import { browserSuite, fillSignIn } from "./helpers/browser.ts";
 import { exchangingNodes, type TestNode } from "./helpers/node.ts";
 import { waitFor } from "./helpers/wait.ts";
 
@@ -24,16 +24,14 @@ const admin = (organId: string): Caller => ({ organId, role: "admin", name: "tes
 describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes", function () {
   this.timeout(90_000);
   const s = scratch();
-  let browser: Browser;
+  const ui = browserSuite();
   let a: TestNode;
   let b: TestNode;
   let context: BrowserContext;
   let page: Page;
-  let cspErrors: string[] = [];
 
-  before(async function () {
-    requireChromium(this);
-    [browser, [a, b]] = await Promise.all([launchChromium(), exchangingNodes(s.path, DELIVERY)]);
+  before(async () => {
+    [a, b] = await exchangingNodes(s.path, DELIVERY);
     await a.register([{ organId: SUB_AGENCY, name: "Sở Tư pháp tỉnh Nghệ An", endpoint: "http://127.0.0.1:9", parentId: RECIPIENT }]);
     for (const [node, organId, username, role] of [
       [a, SENDER, "van.thu", "clerk"],
@@ -45,24 +43,16 @@ describe("Soạn văn bản, Tra cứu, Chỉ số in a browser across two nodes
     }
   });
 
-  beforeEach(async () => {
-    context = await browser.newContext({ locale: "en-US" });
-    page = await context.newPage();
-    cspErrors = cspRefusals(page);
-  });
-  afterEach(async () => {
-    expect(cspErrors, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
-    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), "no script of the free text ran").to.equal(undefined);
-    await context?.close();
+  beforeEach(() => {
+    ({ context, page } = ui);
   });
   after(async () => {
-    await browser?.close();
     await a?.close();
     await b?.close();
     s.cleanup();
   });
 
-  const accessible = (what: string) => assertAccessible(page, what);
+  const accessible = (what: string) => ui.accessible(what);
 
   async function signIn(node: TestNode, username: string) {
     await fillSignIn(page, node.url, username, PASSWORD);

@@ -65,7 +65,7 @@ export interface BrowserSuite {
 /**
  * Registers a suite's hooks (call in a describe, before its nodes start): Chromium launched once, a
  * fresh context per test whose browser asks for English (Vietnamese is the default all the same),
- * and after each test nothing refused by the Content-Security-Policy.
+ * and after each test nothing refused by the Content-Security-Policy and no stored script run.
  */
 export function browserSuite(): BrowserSuite {
   let browser: Browser;
@@ -83,6 +83,8 @@ export function browserSuite(): BrowserSuite {
   });
   afterEach(async () => {
     expect(refused, "nothing refused by the Content-Security-Policy").to.deep.equal([]);
+    // the suites store markup that sets window.__xss in free-text fields: it must never run
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), "no script of a stored free text ran").to.equal(undefined);
     await context?.close();
   });
   after(() => browser?.close());

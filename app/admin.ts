@@ -3,24 +3,17 @@
 // need a look. Each checks the role like every use case; the changes go through the use cases of
 // their concern (setup, registry, trust, users, tokens, documents).
 import type { X509Certificate } from "node:crypto";
-import { fingerprint } from "../signing/index.ts";
+import { describeCertificate, type CertificateDescription } from "../signing/index.ts";
 import { agencyQueueDepth, listCrls, listLocalAgencies, listTrustAnchors, listTroubledDeliveries } from "../storage/index.ts";
 import { ADMINS, assertRole, isNodeAdmin } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
-import { subjectLine } from "./registry.ts";
 
 const DAY_MS = 86_400_000;
 
 /** How soon a certificate expires: "expired", within 7 days, within 30 days, or "ok". */
 export type ExpiryLevel = "expired" | "7" | "30" | "ok";
 
-export interface CertificateView {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  fingerprint: string;
-  notBefore: string;
-  notAfter: string;
+export interface CertificateView extends CertificateDescription {
   /** Whole days left (negative once expired). */
   daysLeft: number;
   expiry: ExpiryLevel;
@@ -32,16 +25,7 @@ export function certificateView(cert: X509Certificate, now: Date): CertificateVi
   const left = notAfter.getTime() - now.getTime();
   const daysLeft = Math.floor(left / DAY_MS);
   const expiry: ExpiryLevel = left <= 0 ? "expired" : left <= 7 * DAY_MS ? "7" : left <= 30 * DAY_MS ? "30" : "ok";
-  return {
-    subject: subjectLine(cert),
-    issuer: cert.issuer.replace(/\n/g, ", "),
-    serialNumber: cert.serialNumber,
-    fingerprint: fingerprint(cert),
-    notBefore: new Date(cert.validFrom).toISOString(),
-    notAfter: notAfter.toISOString(),
-    daysLeft,
-    expiry,
-  };
+  return { ...describeCertificate(cert), daysLeft, expiry };
 }
 
 /** The node's own agencies (a node administrator sees every one, another admin its own) with their signing certificates. */

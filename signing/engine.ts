@@ -451,7 +451,7 @@ function pinnedSigner(pinned: X509Certificate, keyInfo: Element | undefined, sig
   return pinned;
 }
 
-const summaries = new WeakMap<X509Certificate, Omit<SignerSummary, "organId">>();
+const summaries = new WeakMap<X509Certificate, CertificateDescription>();
 
 function summary(cert: X509Certificate, organId: string | null): SignerSummary {
   let known = summaries.get(cert);
@@ -459,7 +459,10 @@ function summary(cert: X509Certificate, organId: string | null): SignerSummary {
   return { organId, ...known };
 }
 
-function describeCertificate(cert: X509Certificate): Omit<SignerSummary, "organId"> {
+/** What a report or a page says of a certificate: names, serial, fingerprint and validity. */
+export type CertificateDescription = Omit<SignerSummary, "organId">;
+
+export function describeCertificate(cert: X509Certificate): CertificateDescription {
   return {
     subject: cert.subject.replace(/\n/g, ", "),
     issuer: cert.issuer.replace(/\n/g, ", "),

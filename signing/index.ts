@@ -7,7 +7,7 @@ export { validateChain } from "./pki/chain.ts";
 export { parseCrl, type Crl } from "./pki/crl.ts";
 export { createDevCa, issueDevAgencyCertificate } from "./pki/dev-ca.ts";
 export { SMALL_PACKET_BYTES, fitsInMemory, packEdoc, signEdoc, signStatus, type SignedEdoc } from "./sign.ts";
-export { checkAlgorithms } from "./engine.ts";
+export { checkAlgorithms, describeCertificate, type CertificateDescription } from "./engine.ts";
 export { ownPacketReport, verifyPacket, type TrustConfig, type VerifyOptions, type VerificationResult, type SignedContent } from "./verify.ts";
 export { INDICATION_OF, formatFailureReport, VerificationFailure, type SubIndication, type VerificationReport } from "./report.ts";
 export { isBound, normalizeFingerprint, registryFromJson, type Registry, type RegistryEntry } from "./registry.ts";

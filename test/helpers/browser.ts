@@ -12,7 +12,7 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--dis
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** Skips the suite (`this` of its before hook) when there is no Chromium; under CI that is a failure. */
-export function requireChromium(suite: Mocha.Context): void {
+function requireChromium(suite: Mocha.Context): void {
   if (existsSync(CHROMIUM)) return;
   const reason = `${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-core)`;
   if (process.env.CI) throw new Error(`${reason}: the browser tests may not skip in CI`);
@@ -20,10 +20,10 @@ export function requireChromium(suite: Mocha.Context): void {
   suite.skip();
 }
 
-export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 
 /** The console messages of `page` that say the Content-Security-Policy refused something, as they come. */
-export function cspRefusals(page: Page): string[] {
+function cspRefusals(page: Page): string[] {
   const refused: string[] = [];
   page.on("console", (m) => {
     if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
@@ -32,7 +32,7 @@ export function cspRefusals(page: Page): string[] {
 }
 
 /** axe-core in the page (evaluated through the DevTools protocol, which the CSP does not govern): no serious or critical violation. */
-export async function assertAccessible(page: Page, what: string): Promise<void> {
+async function assertAccessible(page: Page, what: string): Promise<void> {
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;

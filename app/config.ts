@@ -229,7 +229,7 @@ export const VARIABLES = {
   EDOC_DELIVERY_MAX_DELAY_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "900000", meaning: "The longest delay, in milliseconds, between two attempts." }),
   EDOC_DELIVERY_LEASE_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "600000", meaning: "How long, in milliseconds, a worker holds a delivery it claimed before another may take it over." }),
   EDOC_DELIVERY_POLL_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "500", meaning: "How often, in milliseconds, the delivery worker looks for due deliveries." }),
-  EDOC_DELIVERY_CONCURRENCY: declare({ kind: whole(1, 1000), default: "32", meaning: "How many deliveries one node process sends at once." }),
+  EDOC_DELIVERY_CONCURRENCY: declare({ kind: whole(1, 1000), default: "64", meaning: "How many deliveries one node process sends at once." }),
   EDOC_DELIVERY_TIMEOUT_MS: declare({ kind: whole(1, MAX_TIMER_MS), default: "300000", meaning: "How long, in milliseconds, one delivery attempt may take." }),
   EDOC_TRUST_REFRESH_MS: declare({ kind: whole(100, MAX_TIMER_MS), default: "2000", meaning: "How often, in milliseconds, the node looks for trust and registry changes made by the CLI." }),
   EDOC_SHUTDOWN_GRACE_MS: declare({ kind: whole(0, MAX_TIMER_MS), default: "20000", meaning: "How long, in milliseconds, a shutdown waits for requests in flight." }),

@@ -4,6 +4,10 @@
 // records the outcome. An edoc is delivered when the recipient answers 202 with a signed receipt
 // (status 01) that verifies; a status packet when it answers 202. Errors that will never go away
 // fail the row at once; the others are retried with exponential backoff and full jitter.
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { STATUS_CODES, VDXP_ENDPOINT, parseVnTimestamp } from "../envelopes/index.ts";
 import { verifyPacket } from "../signing/index.ts";
 import {
@@ -22,8 +26,7 @@ import {
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import { storeFirst } from "./documents.ts";
-import { freshFor } from "./fresh.ts";
-import { refreshQueueMetrics } from "./ops.ts";
+import { freshFor, offerRoom, type HeldRoom } from "./fresh.ts";
 import { activeAgency } from "./registry.ts";
 import { recordRelayed, relayThroughHub, type RelayOutcome } from "./vdxp.ts";
 
@@ -73,7 +76,6 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let wake: (() => void) | null = null;
-  let lastGauge = 0;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -86,12 +88,6 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       wake = done;
     });
 
-  const gauges = async (force = false) => {
-    if (!force && Date.now() - lastGauge < 1000) return;
-    lastGauge = Date.now();
-    await refreshQueueMetrics(ctx).catch((err) => ctx.log.warn({ err }, "delivery metrics not updated"));
-  };
-
   // set by a kick: deliveries were queued after the last claim began, so look again before sleeping
   let kicked = false;
   const kick = () => {
@@ -99,11 +95,24 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     wake?.();
   };
 
+  // room held for deliveries being queued in a transaction not yet committed (queueAndSend)
+  let holding = 0;
+  const holds = new Set<Promise<void>>();
+  // the loop waits for room: a send that ends wakes it (otherwise the next poll or kick does)
+  let waitingForRoom = false;
+  const launch = (d: Delivery) => {
+    const p: Promise<void> = attempt(d).finally(() => {
+      inFlight.delete(p);
+      if (waitingForRoom) wake?.();
+    });
+    inFlight.add(p);
+  };
+
   const loop = async () => {
     while (!stopping) {
       kicked = false;
       let claimed: Delivery[] = [];
-      const free = concurrency - inFlight.size;
+      const free = concurrency - inFlight.size - holding;
       if (free > 0) {
         try {
           claimed = await storage.write((trx) => claimDeliveries(trx, ctx.workerId, free, cfg.leaseMs, storage.dialect), "deliveries");
@@ -111,18 +120,12 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
           ctx.log.error({ err }, "claiming deliveries failed; trying again at the next poll");
         }
       }
-      for (const d of claimed) {
-        const p: Promise<void> = attempt(d).finally(() => {
-          inFlight.delete(p);
-          wake?.();
-        });
-        inFlight.add(p);
-      }
-      await gauges();
+      claimed.forEach(launch);
       // full: wait for a send to finish; nothing due: wait for the next poll (or a kick)
       if (stopping) break;
-      const full = inFlight.size >= concurrency;
-      if (full || (claimed.length === 0 && !kicked)) await sleep(full ? 60_000 : cfg.pollMs);
+      waitingForRoom = inFlight.size + holding >= concurrency;
+      if (waitingForRoom || (claimed.length === 0 && !kicked)) await sleep(waitingForRoom ? 60_000 : cfg.pollMs);
+      waitingForRoom = false;
     }
   };
 
@@ -197,21 +200,15 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     const url = `${agency.endpoint.replace(/\/+$/, "")}/edxml`;
     const size = packet ? packet.length : await blobSize(db, d.packetSha256);
     if (size === null) return { state: "failed", error: `the stored packet ${d.packetSha256} is missing` };
-    let response: globalThis.Response;
+    let response: { status: number; body: Promise<Buffer> };
     try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/xml", "content-length": String(size), [RECIPIENT_HEADER]: d.organId },
-        body: (packet ?? storage.blobs.get(d.packetSha256, size)) as unknown as BodyInit,
-        duplex: "half",
-        signal: AbortSignal.timeout(cfg.timeoutMs),
-      } as RequestInit);
+      response = await post(url, { "content-type": "application/xml", "content-length": String(size), [RECIPIENT_HEADER]: d.organId }, () => packet ?? storage.blobs.get(d.packetSha256, size), cfg.timeoutMs);
     } catch (err) {
       return { state: "retry", error: `${url}: ${networkError(err, cfg.timeoutMs)}` };
     }
     let answer: Buffer;
     try {
-      answer = await readCapped(response, MAX_RECEIPT_BYTES);
+      answer = await response.body;
     } catch (err) {
       return { state: "retry", error: `${url}: HTTP ${response.status}, the answer could not be read (${networkError(err, cfg.timeoutMs)})` };
     }
@@ -263,41 +260,86 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     ctx.log.warn({ timeoutMs: cfg.timeoutMs, leaseMs: cfg.leaseMs }, "the delivery lease is not longer than the send timeout: a slow send may be claimed again by another worker");
   }
   const unsubscribe = storage.onQueued(kick);
+  const direct = {
+    hold(n: number): HeldRoom | undefined {
+      if (stopping || n < 1 || inFlight.size + holding + n > concurrency) return undefined;
+      holding += n;
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      holds.add(held);
+      return {
+        claim: { worker: ctx.workerId, leaseMs: cfg.leaseMs },
+        settle(claimed) {
+          holding -= n;
+          claimed.forEach(launch);
+          holds.delete(held);
+          release();
+          if (waitingForRoom) wake?.();
+        },
+      };
+    },
+  };
+  const withdraw = offerRoom(ctx, direct);
   const running = loop();
-  void gauges(true);
   return {
     kick,
     async stop() {
       stopping = true;
+      withdraw();
       unsubscribe();
       wake?.();
       await running;
-      await Promise.allSettled([...inFlight]);
-      await gauges(true);
+      // sends held for a transaction still committing start when it does: wait for those too
+      while (inFlight.size || holds.size) await Promise.allSettled([...inFlight, ...holds]);
     },
   };
 }
 
 function networkError(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; code?: string; message?: string };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs} ms`;
-  const cause = e?.cause;
-  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ""}` : (cause?.message ?? e?.message ?? String(err));
+  if (!e?.code) return e?.message ?? String(err);
+  return e.message && e.message !== e.code ? `${e.code} (${e.message})` : e.code;
 }
 
-async function readCapped(response: globalThis.Response, cap: number): Promise<Buffer> {
-  if (!response.body) return Buffer.alloc(0);
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > cap) {
-      await response.body.cancel().catch(() => {});
-      throw new Error(`the answer is larger than ${cap} bytes`);
-    }
-    parts.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(parts);
+// node:http rather than fetch: a delivery is one POST of bytes and one small answer, and fetch's
+// web streams cost more CPU than the rest of the send. Connections to a peer are kept open.
+const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
+
+/**
+ * POSTs the bytes `body` gives to `url`, the whole exchange within `timeoutMs`; answers once the
+ * response's head is in, with its body being read to the end (at most MAX_RECEIPT_BYTES, or it
+ * fails). A kept-open connection the peer closed just then is opened anew once (a delivery may be
+ * sent twice: the recipient answers a packet it holds with the receipt it gave).
+ */
+function post(url: string, headers: Record<string, string>, body: () => Buffer | AsyncIterable<Buffer>, timeoutMs: number): Promise<{ status: number; body: Promise<Buffer> }> {
+  const target = new URL(url);
+  const https = target.protocol === "https:";
+  const signal = AbortSignal.timeout(timeoutMs);
+  const once = (fresh: boolean) =>
+    new Promise<{ status: number; body: Promise<Buffer> }>((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(target, { method: "POST", headers, agent: fresh ? false : agents[https ? "https:" : "http:"], signal }, (res) => {
+        const read = new Promise<Buffer>((done, fail) => {
+          const parts: Buffer[] = [];
+          let size = 0;
+          res.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RECEIPT_BYTES) res.destroy(new Error(`the answer is larger than ${MAX_RECEIPT_BYTES} bytes`));
+            else parts.push(chunk);
+          });
+          res.once("end", () => done(Buffer.concat(parts)));
+          res.once("error", fail);
+          res.once("close", () => fail(new Error("the connection closed before the answer was complete")));
+        });
+        read.catch(() => {}); // the caller reads it; a failure before then is not unhandled
+        resolve({ status: res.statusCode ?? 0, body: read });
+      });
+      req.once("error", (err: NodeJS.ErrnoException) => (!fresh && req.reusedSocket && err.code === "ECONNRESET" ? once(true).then(resolve, reject) : reject(err)));
+      const bytes = body();
+      if (Buffer.isBuffer(bytes)) req.end(bytes);
+      else pipeline(Readable.from(bytes), req).catch((err: Error) => req.destroy(err));
+    });
+  return once(false);
 }
 
 /** A clerk-readable line from an error answer: {error} JSON, a verification report, or text. */

@@ -63,7 +63,7 @@ import {
 import { ADMINS, CLERKS, DOCUMENT_READERS, assertRole } from "./access.ts";
 import type { AppContext, Caller } from "./context.ts";
 import { AppError, conflict, forbidden, invalid, notFound } from "./errors.ts";
-import { keepFresh } from "./fresh.ts";
+import { keepFresh, queueAndSend } from "./fresh.ts";
 import { activeAgency, localAgenciesAmong } from "./registry.ts";
 import { isUnsignedReport } from "./unsigned.ts";
 import { DocumentMetadata, ResendInput, SearchQuery, StatusInput, parseInput, type DocumentRecord } from "./schemas.ts";
@@ -381,14 +381,15 @@ async function send(
     const blobs = contents ? contents.map(preparedBytes) : await Promise.all(files.map((f) => ("bytes" in f ? preparedBytes(f.bytes) : prepareFile(f.path))));
     const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
     await storeFirst(ctx, [packet, ...blobs]);
-    const row = await ctx.storage
-      .write(async (trx) => {
+    const queue = recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 }));
+    const row = await queueAndSend(ctx, queue.length, async (claim) => {
+      const out = await ctx.storage.write(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
         await putBlobs(trx, ctx.storage.blobs, [packet, ...blobs]);
         if (!stamped) await addPendingTimestamp(trx, packet.sha256, ctx.now());
         const stored = await insertDocument(trx, { id, direction: "out", localOrgan: caller.organId, packet, header: edoc.header, bussiness: edoc.bussiness, report, attachments, status: "sent" });
         if (opts.sendKey) await claimSendKey(trx, { localOrgan: caller.organId, key: opts.sendKey, document: id });
-        const queuedAt = await enqueueDeliveries(trx, recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 })));
+        const queued = await enqueueDeliveries(trx, queue, claim);
         for (const t of businessTargets(edoc.bussiness)) await markBusinessState(trx, { ...key, documentId: t.documentId }, t.state);
         await audit(trx, {
           actor: caller.actor,
@@ -397,25 +398,27 @@ async function send(
           document: id,
           detail: { documentId: edoc.header.DocumentId, to: recipients },
         });
-        return { stored, queuedAt };
-      })
-      .then(
-        ({ stored, queuedAt }) => ({ stored, queuedAt, again: null }),
-        async (err: unknown) => {
-          // the same form sent at the same time (a double click): the first one's document
-          if (!isUniqueViolation(err)) throw err;
-          return { stored: null, queuedAt: null, again: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
-        },
-      );
+        return { value: { stored, queued }, claimed: queued.claimed };
+      });
+      // kept for the worker, which is handed the claimed rows next
+      if ("bytes" in signed) keepFresh(ctx, out.value.stored, signed.bytes);
+      return out;
+    }).then(
+      ({ stored, queued }) => ({ stored, queued, again: null }),
+      async (err: unknown) => {
+        // the same form sent at the same time (a double click): the first one's document
+        if (!isUniqueViolation(err)) throw err;
+        return { stored: null, queued: null, again: (await sentBefore()) ?? (await Promise.reject(duplicateSend())) };
+      },
+    );
     if (row.again) return { row: row.again };
-    if ("bytes" in signed) keepFresh(ctx, row.stored!, signed.bytes);
-    ctx.storage.queued();
     ctx.metrics.documentsSent.inc({ organ_id: caller.organId });
-    // the record as documentRecords would read it back: queued for each recipient, no status yet
-    const nextAttemptAt = row.queuedAt!.toISOString();
+    // the record as documentRecords would read it back: each recipient's delivery as just queued
+    const at = row.queued!.at.toISOString();
+    const claimed = new Map(row.queued!.claimed.map((d) => [d.organId, d]));
     const parts: RecordParts = {
       to: [...recipients].sort(),
-      deliveries: recipients.map((organId) => ({ organId, state: "queued", statusCode: null, attempts: 0, nextAttemptAt, lastError: null })),
+      deliveries: recipients.map((organId) => ({ organId, state: claimed.has(organId) ? "sending" : "queued", statusCode: null, attempts: claimed.has(organId) ? 1 : 0, nextAttemptAt: at, lastError: null })),
       statuses: [],
       attachments: attachments.map((a, i) => ({ n: i + 1, name: a.name, contentType: a.contentType, sha256: a.blob.sha256, size: a.blob.size })),
       kept: stamped ? undefined : false,
@@ -472,22 +475,25 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   }
   const blobs = packets.map((p) => preparedBytes(p.bytes));
   await storeFirst(ctx, blobs);
-  await ctx.storage.write(async (trx) => {
-    // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
-    await lockDocument(trx, doc.id);
-    checkOrder(await listStatuses(trx, doc.id));
-    await putBlobs(trx, ctx.storage.blobs, blobs);
-    for (const [i, p] of packets.entries()) {
-      if (!p.stamped) await addPendingTimestamp(trx, blobs[i].sha256, ctx.now());
-      await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blobs[i], description: text, timestamp: signedAt });
-    }
-    await enqueueDeliveries(trx, packets.map((p, i) => ({ document: doc.id, organId: p.target, kind: "status" as const, packetSha256: blobs[i].sha256 })));
-    if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);
-    // accepting (03) enters the document in the incoming book (vào sổ): its số đến, in this transaction
-    const number = doc.direction === "in" && code === "03" ? await assignIncomingNumber(trx, { localOrgan: doc.localOrgan, document: doc.id, year: vnYear(signedAt), at: signedAt }) : undefined;
-    await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets, ...(number ? { incomingNumber: number } : {}) } });
-  });
-  ctx.storage.queued();
+  const queue = packets.map((p, i) => ({ document: doc.id, organId: p.target, kind: "status" as const, packetSha256: blobs[i].sha256 }));
+  await queueAndSend(ctx, queue.length, (claim) =>
+    ctx.storage.write(async (trx) => {
+      // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
+      await lockDocument(trx, doc.id);
+      checkOrder(await listStatuses(trx, doc.id));
+      await putBlobs(trx, ctx.storage.blobs, blobs);
+      for (const [i, p] of packets.entries()) {
+        if (!p.stamped) await addPendingTimestamp(trx, blobs[i].sha256, ctx.now());
+        await addStatus(trx, { document: doc.id, code, from: caller.organId, to: p.target, direction: "sent", packet: blobs[i], description: text, timestamp: signedAt });
+      }
+      const { claimed } = await enqueueDeliveries(trx, queue, claim);
+      if (doc.direction === "in") await setDocumentStatus(trx, doc.id, code);
+      // accepting (03) enters the document in the incoming book (vào sổ): its số đến, in this transaction
+      const number = doc.direction === "in" && code === "03" ? await assignIncomingNumber(trx, { localOrgan: doc.localOrgan, document: doc.id, year: vnYear(signedAt), at: signedAt }) : undefined;
+      await audit(trx, { actor: caller.actor, organId: caller.organId, action: `status.${code}`, document: doc.id, detail: { to: targets, ...(number ? { incomingNumber: number } : {}) } });
+      return { value: undefined, claimed };
+    }),
+  );
   return (await getDocument(db, doc.id))!;
 }
 

@@ -1,8 +1,10 @@
-// Packets this process has just stored and queued, kept in memory for its delivery worker, which
-// sends them a moment later: it then reads neither the document nor the packet back. Bounded (the
-// oldest go first); a miss (another process's worker, a retry much later, a restart) reads the
-// database as before. The packet is matched by its hash, so what is sent is what was stored.
-import type { DocumentRow } from "../storage/index.ts";
+// The hand-off between a send and this process's delivery worker. Deliveries queued while the
+// worker has room are claimed for it in the transaction that queues them (queueAndSend), and the
+// packets just stored are kept in memory for it: it sends them the moment they commit and reads
+// neither the document nor the packet back. The packets are bounded (the oldest go first); a miss
+// (another process's worker, a retry much later, a restart) reads the database as before. The
+// packet is matched by its hash, so what is sent is what was stored.
+import type { Delivery, DeliveryClaim, DocumentRow } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 
 const MAX_BYTES = 32 << 20;
@@ -32,4 +34,48 @@ export function keepFresh(ctx: AppContext, row: DocumentRow, packet: Buffer): vo
 export function freshFor(ctx: AppContext, document: string, packetSha256: string): Fresh | undefined {
   const f = kept.get(ctx)?.byDocument.get(document);
   return f && f.row.packetSha256 === packetSha256 ? f : undefined;
+}
+
+/** Room held in this process's running worker for deliveries a transaction is queuing. */
+export interface HeldRoom {
+  claim: DeliveryClaim;
+  /** After that transaction: starts the rows it claimed (none when it failed) and gives the room back. */
+  settle(claimed: readonly Delivery[]): void;
+}
+
+interface Room {
+  /** Room for `n` more sends, or undefined (full, stopping). */
+  hold(n: number): HeldRoom | undefined;
+}
+
+/** The running worker of each context: deliveries queued through queueAndSend go straight to it. */
+const workers = new WeakMap<AppContext, Room>();
+
+/** A worker offers its room to the sends of its context; the function withdraws the offer. */
+export function offerRoom(ctx: AppContext, room: Room): () => void {
+  workers.set(ctx, room);
+  return () => {
+    if (workers.get(ctx) === room) workers.delete(ctx);
+  };
+}
+
+/**
+ * Runs `write`, the transaction that queues `count` deliveries (enqueueDeliveries with the claim it
+ * is given). When this process's worker has room, they are claimed for it in that insert and sent
+ * the moment it commits: no claim transaction, no poll, and on PostgreSQL no other process woken.
+ * Otherwise they are queued for whichever worker claims them first. Nothing changes for
+ * durability: a claimed row is in the queue like any other, and a worker that dies leaves it to be
+ * claimed again when its lease runs out.
+ */
+export async function queueAndSend<T>(ctx: AppContext, count: number, write: (claim: DeliveryClaim | undefined) => Promise<{ value: T; claimed: Delivery[] }>): Promise<T> {
+  const held = workers.get(ctx)?.hold(count);
+  let claimed: Delivery[] = [];
+  try {
+    const out = await write(held?.claim);
+    claimed = out.claimed;
+    if (!held) ctx.storage.queued();
+    return out.value;
+  } finally {
+    held?.settle(claimed);
+  }
 }

@@ -1,4 +1,4 @@
-// npm run bench [-- --only core|service|dos|ui] [--inbox 10000] [--sizes 256,1024] [--documents 2000] [--concurrency 32]
+// npm run bench [-- --only core|service|dos|ui] [--inbox 10000] [--sizes 256,1024] [--documents 2000] [--warmup 500] [--concurrency 32] [--processes 1,2,4]
 // [--archive 1000000] [--pg URL|""]: runs the benchmarks, prints each table and writes it under bench/results/
 // with the machine it was measured on.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -14,12 +14,16 @@ const { values } = parseArgs({
     only: { type: "string" },
     sizes: { type: "string", default: "256,1024" },
     documents: { type: "string", default: "2000" },
+    // documents sent end to end (and uploads to the reference) before each measured run
+    warmup: { type: "string", default: "500" },
     concurrency: { type: "string", default: "32" },
     archive: { type: "string", default: "1000000" },
     // documents in the inbox of the UI bench
     inbox: { type: "string", default: "10000" },
     // where the two nodes keep their data (default bench/tmp); e.g. /dev/shm to take the disk out
     "nodes-dir": { type: "string" },
+    // processes per node in the PostgreSQL rows
+    processes: { type: "string", default: "1,2,4" },
     // PostgreSQL for the 1 / 2 / 4 process rows (default TEST_DATABASE_URL; "" skips them)
     pg: { type: "string", default: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test" },
   },
@@ -51,13 +55,15 @@ if (!values.only || values.only === "service") {
   write(
     "service",
     "Service benchmark",
-    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. CPU is user + system time of both nodes' processes from the first upload to the last receipt.",
+    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. Each run comes after a warm-up (`--warmup`, the same number of documents for the reference): a node runs for days, and its first seconds belong to the JIT compiler, in every process. CPU is user + system time of both nodes' processes from the first measured upload to the last receipt.",
     await benchService({
       documents: Number(values.documents),
+      warmup: Number(values.warmup),
       concurrency: Number(values.concurrency),
       archive: Number(values.archive),
       nodesDir: values["nodes-dir"],
       pg: values.pg || undefined,
+      processes: values.processes!.split(",").map(Number).filter((n) => n > 0),
     }),
   );
 }

@@ -3,7 +3,7 @@
 // worker that dies mid-send leaves a row that is claimed again when its lease runs out.
 import type { Knex } from "knex";
 import { byDocument, queueChannel, type Db } from "./db.ts";
-import { hotInsert, hotRun } from "./hot.ts";
+import { hotAll, hotRun, insertOf } from "./hot.ts";
 
 /** `relayed`: the national axle's hub accepted the packet (see app/vdxp.ts); delivered when the 01 comes back. */
 export type DeliveryState = "queued" | "sending" | "relayed" | "delivered" | "failed";
@@ -39,24 +39,38 @@ function toDelivery(r: Record<string, unknown>): Delivery {
   };
 }
 
+/** A claim taken as deliveries are queued: this process's worker sends them straight away. */
+export interface DeliveryClaim {
+  worker: string;
+  leaseMs: number;
+}
+
 /**
- * Queues deliveries (one insert), due at once; answers that time (their next_attempt_at). On
- * PostgreSQL the workers of every process on the database are woken at commit (NOTIFY); in this
- * process the caller says `Storage.queued()` once committed.
+ * Queues deliveries (one insert), due at once; answers that time (their next_attempt_at) and, with
+ * `claim`, the rows, already claimed for that worker (the first attempt: as claimDeliveries would
+ * leave them; a worker that dies before sending leaves them to be claimed again when the lease runs
+ * out). Unclaimed, the workers of every process on a PostgreSQL database are woken at commit
+ * (NOTIFY); in this process the caller says `Storage.queued()` once committed.
  */
-export async function enqueueDeliveries(db: Db, rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>): Promise<Date> {
+export async function enqueueDeliveries(
+  db: Db,
+  rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>,
+  claim?: DeliveryClaim,
+): Promise<{ at: Date; claimed: Delivery[] }> {
   const now = new Date();
-  if (!rows.length) return now;
-  await hotInsert(
-    db,
+  if (!rows.length) return { at: now, claimed: [] };
+  const held = claim ? { state: "sending", attempts: 1, claimed_by: claim.worker, claimed_until: new Date(now.getTime() + claim.leaseMs) } : { state: "queued", attempts: 0 };
+  const { sql, params } = insertOf(
     "deliveries",
-    rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, state: "queued", attempts: 0, next_attempt_at: now, updated_at: now })),
+    rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, ...held, next_attempt_at: now, updated_at: now })),
   );
+  if (claim) return { at: now, claimed: (await hotAll(db, `${sql} returning *`, params)).map(toDelivery) };
+  await hotRun(db, sql, params);
   if (db.client.config.client === "pg") {
     const schema = (db.client.config.searchPath as string[] | undefined)?.[0];
     await db.raw("select pg_notify(?, '')", [queueChannel(schema)]);
   }
-  return now;
+  return { at: now, claimed: [] };
 }
 
 /** Deliveries of each document (of one kind, or all), in queue order. */

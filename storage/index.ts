@@ -106,6 +106,7 @@ export {
   agencyQueueDepth,
   listTroubledDeliveries,
   type Delivery,
+  type DeliveryClaim,
 } from "./deliveries.ts";
 export { HANDLING_OVER, dueDate, terms } from "./search.ts";
 export { assignIncomingNumber, incomingBook, incomingNumbersFor, markRead, outgoingBook, readBy, type IncomingNumber } from "./registers.ts";

@@ -111,7 +111,7 @@ describe("configuration (app/config.ts)", () => {
 
   it("keeps the defaults the node had", () => {
     const c = loadConfig({});
-    expect(c.delivery).to.deep.equal({ maxAttempts: 12, baseDelayMs: 2000, maxDelayMs: 900_000, leaseMs: 600_000, pollMs: 500, timeoutMs: 300_000, concurrency: 32 });
+    expect(c.delivery).to.deep.equal({ maxAttempts: 12, baseDelayMs: 2000, maxDelayMs: 900_000, leaseMs: 600_000, pollMs: 500, timeoutMs: 300_000, concurrency: 64 });
     expect(c).to.deep.include({ maxUploadBytes: 2 * 1024 ** 3, maxPacketBytes: 3 * 1024 ** 3, requestTimeoutMs: 3_600_000, trustRefreshMs: 2000, shutdownGraceMs: 20_000, logLevel: "info" });
     expect(c.snapshot).to.deep.equal({ validForMs: 3_600_000, publisher: undefined });
     expect(c.sessions).to.deep.equal({ idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 });

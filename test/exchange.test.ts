@@ -5,6 +5,8 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { formatDate, formatTimestamp, type Edoc, type StatusCode, type StatusPacket } from "../envelopes/index.ts";
 import { RECIPIENT_HEADER, documentRecord, retryDelay, sendDocument, setStatus, startDeliveryWorker, tokenCaller, type AppContext as Node, type Caller } from "../app/index.ts";
@@ -685,6 +687,53 @@ function suite(database: () => TestDatabase) {
     const d = await delivered(doc);
     expect(d.attempts).to.be.within(4, 5);
     expect((await documentRecord(a.node, (await getDocument(a.node.storage.db, doc.id))!)).delivery).to.deep.equal({ state: "delivered", nextAttemptAt: null, lastError: null });
+    await arrived(doc);
+    expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(1);
+  });
+
+  it("a recipient that answers badly is tried again with the reason: an answer over 1 MiB, a connection dropped mid-answer, no answer in time", async function () {
+    this.timeout(40_000);
+    await stopListening(b);
+    // in B's place, a server that reads the packet and then misbehaves, a different way each time
+    let served = 0;
+    const sockets = new Set<Socket>();
+    const bad = createServer((req, res) => {
+      const n = served++;
+      req.resume();
+      req.on("end", () => {
+        if (n === 0) res.writeHead(202, { "content-type": "application/xml" }).end(Buffer.alloc(2 << 20, 0x20));
+        else if (n === 1) {
+          res.writeHead(202, { "content-type": "application/xml", "content-length": "5000" }).write("<Status");
+          setTimeout(() => req.socket.destroy(), 20);
+        }
+        // then: no answer at all
+      });
+    });
+    bad.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((resolve) => bad.listen(Number(new URL(b.url).port), "127.0.0.1", () => resolve()));
+    let doc: DocumentRow;
+    const errors: string[] = [];
+    try {
+      doc = await send();
+      await waitFor(
+        "three answers refused",
+        async () => {
+          const row = await a.node.storage.db("deliveries").where({ document: doc.id, kind: "edoc" }).first();
+          if (row.last_error && !errors.includes(row.last_error)) errors.push(row.last_error);
+          return errors.length >= 3;
+        },
+        20_000,
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => bad.close(resolve));
+      await listenAgain(b);
+    }
+    expect(errors[0]).to.include("HTTP 202, the answer could not be read").and.include("larger than 1048576 bytes");
+    expect(errors[1]).to.include("HTTP 202, the answer could not be read");
+    expect(errors[2]).to.include(`no answer within ${DELIVERY.timeoutMs} ms`);
+    // B back: the same packet goes again and is delivered once
+    await delivered(doc);
     await arrived(doc);
     expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(1);
   });

@@ -349,6 +349,10 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
     "the blob store ({store}) cannot store the content now; nothing was recorded, try again later",
     "kho lưu tệp ({store}) hiện không lưu được nội dung; chưa có gì được ghi nhận, vui lòng thử lại sau",
   ],
+  [
+    "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds",
+    "cơ sở dữ liệu đang bận hoặc tạm thời không truy cập được; chưa có gì được ghi, vui lòng thử lại sau ít giây",
+  ],
   ["/metrics needs Authorization: Bearer with the node's metrics token (EDOC_METRICS_TOKEN)", "/metrics cần tiêu đề Authorization: Bearer kèm mã truy cập số liệu của nút (EDOC_METRICS_TOKEN)"],
   [
     "/metrics answers only on this node's own machine (loopback); to scrape it from elsewhere, set EDOC_METRICS_TOKEN and send it as a bearer token",

@@ -1,10 +1,11 @@
 // Errors people see: an HTTP status and a sentence a clerk understands, as JSON, in Vietnamese when
 // the client's Accept-Language ranks it above English (app/i18n.ts). The use cases' errors
-// (AppError) carry a kind; this is where a kind becomes a status.
-import type { ErrorRequestHandler } from "express";
+// (AppError) carry a kind; this is where a kind becomes a status. A database that is busy or out
+// of reach is a 503 with Retry-After (app/errors.ts databaseUnavailable), logged as a warning.
+import type { ErrorRequestHandler, Request } from "express";
 import multer from "multer";
 import type { Logger } from "pino";
-import { AppError, preferredLanguage, translate, type ErrorKind } from "../app/index.ts";
+import { AppError, databaseUnavailable, preferredLanguage, translate, type ErrorKind } from "../app/index.ts";
 
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
@@ -20,12 +21,18 @@ const STATUS: Record<ErrorKind, number> = {
 };
 
 /**
- * Any error as the answer a client can act on: AppErrors by their kind; multer's and body-parser's
- * refusals and Express's own 4xx (an undecodable path, an unsupported charset or encoding) with
- * their status; anything else is this node's fault, 500.
+ * Any error as the answer a client can act on: AppErrors by their kind (a database busy or out of
+ * reach is one: unavailable), with the seconds to wait before trying again (Retry-After) when
+ * they say; multer's and body-parser's refusals and Express's own 4xx (an undecodable path, an
+ * unsupported charset or encoding) with their status; anything else is this node's fault, 500.
  */
-export function httpError(err: unknown): { status: number; message: string; details?: unknown } {
-  if (err instanceof AppError) return { status: STATUS[err.kind], message: err.message, details: err.details };
+export function httpError(error: unknown): { status: number; message: string; details?: unknown; retryAfterSeconds?: number } {
+  const err = databaseUnavailable(error);
+  if (err instanceof AppError) {
+    const wait = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    const retryAfterSeconds = (err.kind === "throttled" || err.kind === "unavailable") && typeof wait === "number" ? wait : undefined;
+    return { status: STATUS[err.kind], message: err.message, details: err.details, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+  }
   const e = err as { type?: string; code?: string; message?: string; status?: number; statusCode?: number; expose?: boolean } | null;
   if (err instanceof multer.MulterError) {
     const tooLarge = e!.code === "LIMIT_FILE_SIZE" || e!.code === "LIMIT_FIELD_VALUE";
@@ -38,18 +45,35 @@ export function httpError(err: unknown): { status: number; message: string; deta
   return { status: 500, message: "internal error; the incident was logged" };
 }
 
+/**
+ * Logs a request that failed on this node's side (5xx): a database busy or out of reach as a
+ * warning with its cause (the database's state, not a fault here: the client was told to try
+ * again), anything else as an error with its stack.
+ */
+export function logFailure(log: Logger, err: unknown, req: Request, what: string): void {
+  const where = { method: req.method, url: req.originalUrl };
+  if (databaseUnavailable(err) !== err) {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    // the driver's sentence without the statement knex puts before it (" - "): its values are documents' text
+    const said = String(message ?? "");
+    const at = said.lastIndexOf(" - ");
+    log.warn({ ...where, cause: { code, message: at < 0 ? said : said.slice(at + 3) } }, `${what}: the database is busy or cannot be reached; answered 503`);
+  } else if (httpError(err).status >= 500) log.error({ err, ...where }, what);
+}
+
 /** Last handler: every error as JSON (httpError), in the client's language; 5xx logged. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     void _next;
     const answer = httpError(err);
-    const { status, message } = answer;
+    const { status, message, retryAfterSeconds } = answer;
     let { details } = answer;
-    if (status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, "request failed");
+    logFailure(log, err, req, "request failed");
     // the sentence and each problem listed; anything else in details (a report) stays as it is
     const lang = preferredLanguage(req.get("accept-language"));
     const error = translate(message, lang);
     if (Array.isArray(details)) details = details.map((d: unknown) => (typeof d === "string" ? translate(d, lang) : d));
+    if (retryAfterSeconds !== undefined) res.set("Retry-After", String(retryAfterSeconds));
     res.vary("Accept-Language").set("Content-Language", lang);
     res.status(status).json(details === undefined ? { error } : { error, details });
   };

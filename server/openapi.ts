@@ -31,6 +31,12 @@ function answers(spec: Record<string, Answer>, components: Json, authenticated: 
     all["401"] ??= { description: "No token, a malformed Authorization header, or an unknown, revoked or expired token", schema: ErrorBody };
     all["403"] ??= { description: "The token's role may not do this", schema: ErrorBody };
   }
+  // every operation needs the database (server/errors.ts: a database busy or out of reach)
+  all["503"] ??= {
+    description: "The database is busy or cannot be reached for now (or another service the operation needs); nothing was recorded: try again after Retry-After seconds",
+    headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait before trying again" } },
+    schema: ErrorBody,
+  };
   for (const [status, a] of Object.entries(all).sort(([x], [y]) => x.localeCompare(y))) {
     out[status] = {
       description: a.description,

@@ -45,7 +45,7 @@ import {
 } from "../app/index.ts";
 import { csv } from "./csv.ts";
 import { ADMIN_PATHS, adminRoutes } from "./admin.ts";
-import { httpError } from "./errors.ts";
+import { httpError, logFailure } from "./errors.ts";
 import { MAX_FILES, contentDisposition, sendAttachment, sendEvidence, uploadError, uploadedContentType, uploadedFileName } from "./http.ts";
 import { COMPOSE_FIELDS, ComposePage, composeProblems, type ComposeProblems, type ComposeValues } from "./pages/compose.tsx";
 import { BooksPage, DeliveriesRegion, DocumentListPage, DocumentPage, LIST_FILTERS, ReportPage, bookCsv, type ListQuery } from "./pages/documents.tsx";
@@ -138,7 +138,13 @@ export function webRoutes(ctx: AppContext): Router {
   router.all(pagePaths, async (req, res, next) => {
     try {
       const c = cookies(req);
-      const session = await sessionCaller(ctx, c[SESSION_COOKIE]);
+      // a session that cannot be read now (the database busy or out of reach) is not an ended one:
+      // the page of that error is answered without it, and the cookie is kept
+      let failure: unknown;
+      const session = await sessionCaller(ctx, c[SESSION_COOKIE]).catch((err: unknown) => {
+        failure = err;
+        return null;
+      });
       const chosen = LANGUAGES.find((l) => l === c[LANGUAGE_COOKIE]);
       const language: Language = session?.language ?? chosen ?? "vi";
       let visitor: string | undefined = c[VISITOR_COOKIE];
@@ -148,7 +154,7 @@ export function webRoutes(ctx: AppContext): Router {
         res.cookie(VISITOR_COOKIE, visitor, cookie);
       }
       const visitorKey = visitor ? visitorSecret(ctx, visitor) : null;
-      const ended = !session && c[SESSION_COOKIE] !== undefined;
+      const ended = !session && failure === undefined && c[SESSION_COOKIE] !== undefined;
       if (ended) res.clearCookie(SESSION_COOKIE, cookie);
       res.locals.web = { t: dictionary(language), session, secret: session ? session.csrfSecret : visitorKey!, visitorSecret: visitorKey, ended } satisfies Web;
       res.set({
@@ -157,7 +163,7 @@ export function webRoutes(ctx: AppContext): Router {
         "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
       });
-      next();
+      next(failure);
     } catch (err) {
       next(err);
     }
@@ -490,10 +496,11 @@ export function webRoutes(ctx: AppContext): Router {
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!res.locals.web || res.headersSent) return next(err);
     const { t } = web(res);
-    const answer = httpError(err);
-    const status = answer.status;
-    if (status >= 500) ctx.log.error({ err, method: req.method, url: req.originalUrl }, "page failed");
-    const message = status === 403 ? t.errors.forbidden : status === 404 ? t.errors.notFound : status < 500 ? pageError(t, err) : t.errors.internal;
+    const { status, retryAfterSeconds } = httpError(err);
+    logFailure(ctx.log, err, req, "page failed");
+    // a 503 says what is unavailable and when to try again; any other 5xx only that it was logged
+    const message = status === 403 ? t.errors.forbidden : status === 404 ? t.errors.notFound : status < 500 || status === 503 ? pageError(t, err) : t.errors.internal;
+    if (retryAfterSeconds !== undefined) res.set("Retry-After", String(retryAfterSeconds));
     page(res, status, ErrorPage, { ...frame(req, res), message });
   });
   return router;

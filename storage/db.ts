@@ -353,6 +353,25 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === "23505" || /UNIQUE constraint failed/i.test(e?.message ?? "");
 }
 
+/**
+ * True when `err` says the database cannot serve the request now, though it may in a moment: too
+ * busy or out of reach, with nothing of the request done. PostgreSQL: SQLSTATE class 53
+ * (insufficient resources: too many connections, out of memory or disk), 57P03 (cannot connect
+ * now: starting up or shutting down), class 08 (connection exception), and the client's
+ * connection refused or reset; knex: no pool connection within its acquire timeout; SQLite:
+ * SQLITE_BUSY and SQLITE_LOCKED (another connection holds the lock beyond busy_timeout). Never a
+ * constraint violation, a syntax error or any other refusal of the statement itself.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  // (knex is CommonJS: its error classes are properties of the default export)
+  if (err instanceof knexFactory.KnexTimeoutError) return true;
+  const e = err as { code?: unknown; syscall?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (/^(53[0-9A-Z]{3}|57P03|08[0-9A-Z]{3})$/.test(code)) return true;
+  if ((code === "ECONNREFUSED" || code === "ECONNRESET") && (e!.syscall === "connect" || e!.syscall === "read")) return true;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+}
+
 /** Ids per IN list: far below SQLite's limit on bound parameters. */
 const IN_CHUNK = 500;
 

@@ -51,7 +51,7 @@ function header(): Edoc["header"] {
   };
 }
 
-function edoc(attachmentName: string): Edoc {
+export function edoc(attachmentName: string): Edoc {
   return {
     kind: "edoc",
     header: header(),

@@ -55,7 +55,7 @@ if (!values.only || values.only === "service") {
   write(
     "service",
     "Service benchmark",
-    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. Each run comes after a warm-up (`--warmup`, the same number of documents for the reference): a node runs for days, and its first seconds belong to the JIT compiler, in every process. CPU is user + system time of both nodes' processes from the first measured upload to the last receipt.",
+    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. Each run comes after a warm-up (`--warmup`, the same number of documents for the reference): a node runs for days, and its first seconds belong to the JIT compiler, in every process. CPU is user + system time of both nodes' processes from the first measured upload to the last receipt. Beside each PostgreSQL row, a control: the crypto of one document (sign and verify a packet, bench/cpuwork.ts) run in as many processes at once as both nodes have, for its CPU per operation: what this 2-core machine adds by itself when that many processes share it.",
     await benchService({
       documents: Number(values.documents),
       warmup: Number(values.warmup),

@@ -21,6 +21,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BENCH_ROOT = join(ROOT, "bench");
 const EDOC = join(ROOT, "bin", "edoc");
 const SERVER = join(ROOT, "dist", "server", "main.js");
+const CONTROL = join(ROOT, "bench", "cpuwork.ts");
 
 const A = "000.00.00.G22";
 const B = "000.00.00.H41";
@@ -261,6 +262,20 @@ async function endToEnd(dir: string, opts: { documents: number; warmup: number; 
   }
 }
 
+/**
+ * CPU ms per operation of the control (bench/cpuwork.ts: sign and verify one packet) run in
+ * `processes` processes at once for `ms`: what sharing this machine's cores costs by itself.
+ */
+async function controlCpuPerOp(processes: number, ms = 8000): Promise<number> {
+  const results = await Promise.all(
+    Array.from({ length: processes }, async () => {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", CONTROL, String(ms)]);
+      return JSON.parse(stdout.trim().split("\n").pop()!) as { n: number; cpuMs: number };
+    }),
+  );
+  return results.reduce((a, r) => a + r.cpuMs, 0) / results.reduce((a, r) => a + r.n, 0);
+}
+
 const ms = (sorted: number[], p: number) => `${percentile(sorted, p)?.toFixed(0)} ms`;
 
 export async function benchService(opts: { documents: number; warmup: number; concurrency: number; archive: number; nodesDir?: string; pg?: string; processes: number[] }): Promise<string> {
@@ -295,9 +310,16 @@ export async function benchService(opts: { documents: number; warmup: number; co
     `| ${title}, SQLite (receipt 01 back) | ${line(await endToEnd(dir, { ...opts, pg: undefined, processes: 1 }))} | ${reference} | ≥ 40 % of the reference; API p99 < 500 ms; receipts during uploads ≥ 80 % of the upload rate |`,
   );
   if (opts.pg) {
+    // beside each, the control in as many processes (both nodes'): how much more CPU the same work
+    // takes on this machine when that many processes share its cores, against 1 process per node
+    const control1 = await controlCpuPerOp(2);
+    let first: number | null = null;
     for (const processes of opts.processes) {
       const e = await endToEnd(dir, { ...opts, pg: opts.pg, processes });
-      rows.push(`| ${title}, PostgreSQL, ${processes} process${processes > 1 ? "es" : ""} per node | ${line(e)} | ${reference} | report; CPU per document flat as processes are added |`);
+      const control = processes === 1 ? control1 : await controlCpuPerOp(2 * processes);
+      first ??= e.cpuMsPerDocument;
+      const growth = `CPU per document ×${(e.cpuMsPerDocument / first).toFixed(2)} of the first row; the control (sign + verify one packet) in ${2 * processes} processes at once: ${control.toFixed(2)} ms CPU per operation, ×${(control / control1).toFixed(2)} of 2 processes`;
+      rows.push(`| ${title}, PostgreSQL, ${processes} process${processes > 1 ? "es" : ""} per node | ${line(e)} | ${reference}; ${growth} | report; CPU per document flat as processes are added (grows no more than the control) |`);
     }
   }
 

@@ -95,7 +95,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     wake?.();
   };
 
-  // room held for deliveries being queued in a transaction not yet committed (queueAndSend)
+  // room held for deliveries being queued in a transaction not yet committed (queueAndSend), and
+  // for the loop's claim while it runs
   let holding = 0;
   const holds = new Set<Promise<void>>();
   // the loop waits for room: a send that ends wakes it (otherwise the next poll or kick does)
@@ -114,10 +115,14 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       let claimed: Delivery[] = [];
       const free = concurrency - inFlight.size - holding;
       if (free > 0) {
+        // the claim's room is held while it runs (a send queued meanwhile finds it taken)
+        holding += free;
         try {
           claimed = await storage.write((trx) => claimDeliveries(trx, ctx.workerId, free, cfg.leaseMs, storage.dialect), "deliveries");
         } catch (err) {
           ctx.log.error({ err }, "claiming deliveries failed; trying again at the next poll");
+        } finally {
+          holding -= free;
         }
       }
       claimed.forEach(launch);
@@ -316,9 +321,15 @@ function post(url: string, headers: Record<string, string>, body: () => Buffer |
   const target = new URL(url);
   const https = target.protocol === "https:";
   const signal = AbortSignal.timeout(timeoutMs);
+  // the attempt's timeout ends it wherever it is, also while the answer is being read
+  const failure = (err: unknown) => (signal.aborted ? signal.reason : err);
   const once = (fresh: boolean) =>
     new Promise<{ status: number; body: Promise<Buffer> }>((resolve, reject) => {
+      let answered = false;
+      // a failure of the packet's own source (the blob store), not of the network: never sent again
+      let sourceFailed: Error | null = null;
       const req = (https ? httpsRequest : httpRequest)(target, { method: "POST", headers, agent: fresh ? false : agents[https ? "https:" : "http:"], signal }, (res) => {
+        answered = true;
         const read = new Promise<Buffer>((done, fail) => {
           const parts: Buffer[] = [];
           let size = 0;
@@ -328,16 +339,31 @@ function post(url: string, headers: Record<string, string>, body: () => Buffer |
             else parts.push(chunk);
           });
           res.once("end", () => done(Buffer.concat(parts)));
-          res.once("error", fail);
-          res.once("close", () => fail(new Error("the connection closed before the answer was complete")));
+          res.once("error", (err) => fail(failure(err)));
+          res.once("close", () => fail(failure(new Error("the connection closed before the answer was complete"))));
         });
         read.catch(() => {}); // the caller reads it; a failure before then is not unhandled
         resolve({ status: res.statusCode ?? 0, body: read });
       });
-      req.once("error", (err: NodeJS.ErrnoException) => (!fresh && req.reusedSocket && err.code === "ECONNRESET" ? once(true).then(resolve, reject) : reject(err)));
+      req.once("error", (err: NodeJS.ErrnoException) => {
+        if (sourceFailed) reject(sourceFailed);
+        // a kept-open connection the peer had just closed: nothing of the answer came, so the packet goes once more
+        else if (!fresh && !answered && req.reusedSocket && err.code === "ECONNRESET") once(true).then(resolve, reject);
+        else reject(failure(err));
+      });
       const bytes = body();
       if (Buffer.isBuffer(bytes)) req.end(bytes);
-      else pipeline(Readable.from(bytes), req).catch((err: Error) => req.destroy(err));
+      else {
+        const source = async function* () {
+          try {
+            yield* bytes;
+          } catch (err) {
+            sourceFailed = new Error(`the stored packet could not be read: ${(err as Error).message}`);
+            throw err;
+          }
+        };
+        pipeline(Readable.from(source()), req).catch(() => sourceFailed && req.destroy(sourceFailed));
+      }
     });
   return once(false);
 }

@@ -2,7 +2,7 @@
 // department) can act on, and for "invalid" the list of every problem found. Each transport maps
 // the kind to its own form: an HTTP status (server/errors.ts), exit status 2 (bin/), a message
 // beside a form field (pages).
-import { isDatabaseUnavailable } from "../storage/index.ts";
+import { isBlobStoreUnavailable, isDatabaseUnavailable } from "../storage/index.ts";
 
 export type ErrorKind =
   | "invalid" // the input is wrong: 400, exit 2
@@ -33,21 +33,19 @@ export const forbidden = (message: string) => new AppError("forbidden", message)
 export const notFound = (message: string) => new AppError("not-found", message);
 export const conflict = (message: string) => new AppError("conflict", message);
 
-/** How long a client waits before trying again when the database is busy or out of reach. */
-const DATABASE_RETRY_SECONDS = 5;
+/** How long a client waits before trying again when the database or the blob store is busy or out of reach. */
+const RETRY_SECONDS = 5;
 
 /**
- * The error a client can act on for a database that is busy or out of reach for now (storage's
- * isDatabaseUnavailable): unavailable, try again in a few seconds; the database's own error is its
- * cause (for the log). Any other error as it is.
+ * The error a client can act on for a database (storage's isDatabaseUnavailable) or a blob store
+ * (isBlobStoreUnavailable) busy or out of reach for now: unavailable, try again in a few seconds;
+ * the store's own error is its cause (for the log). Any other error as it is.
  */
-export function databaseUnavailable(err: unknown): unknown {
-  if (!isDatabaseUnavailable(err)) return err;
-  const e = new AppError(
-    "unavailable",
-    "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds",
-    { retryAfterSeconds: DATABASE_RETRY_SECONDS },
-  );
+export function storageUnavailable(err: unknown): unknown {
+  let e: AppError;
+  if (isDatabaseUnavailable(err)) e = new AppError("unavailable", "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds", { retryAfterSeconds: RETRY_SECONDS });
+  else if (isBlobStoreUnavailable(err)) e = new AppError("unavailable", `the blob store (${err.store}) cannot be reached for now; try again in a few seconds`, { retryAfterSeconds: RETRY_SECONDS });
+  else return err;
   e.cause = err;
   return e;
 }

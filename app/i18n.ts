@@ -350,6 +350,10 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
     "kho lưu tệp ({store}) hiện không lưu được nội dung; chưa có gì được ghi nhận, vui lòng thử lại sau",
   ],
   [
+    "the blob store ({store}) cannot be reached for now; try again in a few seconds",
+    "kho lưu tệp ({store}) tạm thời không truy cập được; vui lòng thử lại sau ít giây",
+  ],
+  [
     "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds",
     "cơ sở dữ liệu đang bận hoặc tạm thời không truy cập được; chưa có gì được ghi, vui lòng thử lại sau ít giây",
   ],

@@ -24,7 +24,7 @@ export {
 } from "./documents.ts";
 export type { DocumentRow } from "../storage/index.ts";
 export { documentList, documentView, readRegister, type Listed, type SignedView } from "./clerk.ts";
-export { AppError, databaseUnavailable, type ErrorKind } from "./errors.ts";
+export { AppError, storageUnavailable, type ErrorKind } from "./errors.ts";
 export { preferredLanguage, translate } from "./i18n.ts";
 export { startOrphanSweep } from "./files.ts";
 export { assertMetricsReader } from "./metrics.ts";

@@ -1,11 +1,11 @@
 // Errors people see: an HTTP status and a sentence a clerk understands, as JSON, in Vietnamese when
 // the client's Accept-Language ranks it above English (app/i18n.ts). The use cases' errors
-// (AppError) carry a kind; this is where a kind becomes a status. A database that is busy or out
-// of reach is a 503 with Retry-After (app/errors.ts databaseUnavailable), logged as a warning.
+// (AppError) carry a kind; this is where a kind becomes a status. A database or blob store that is
+// busy or out of reach is a 503 with Retry-After (app/errors.ts storageUnavailable), logged as a warning.
 import type { ErrorRequestHandler, Request } from "express";
 import multer from "multer";
 import type { Logger } from "pino";
-import { AppError, databaseUnavailable, preferredLanguage, translate, type ErrorKind } from "../app/index.ts";
+import { AppError, storageUnavailable, preferredLanguage, translate, type ErrorKind } from "../app/index.ts";
 
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
@@ -27,7 +27,7 @@ const STATUS: Record<ErrorKind, number> = {
  * unsupported charset or encoding) with their status; anything else is this node's fault, 500.
  */
 export function httpError(error: unknown): { status: number; message: string; details?: unknown; retryAfterSeconds?: number } {
-  const err = databaseUnavailable(error);
+  const err = storageUnavailable(error);
   if (err instanceof AppError) {
     const wait = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
     const retryAfterSeconds = (err.kind === "throttled" || err.kind === "unavailable") && typeof wait === "number" ? wait : undefined;
@@ -52,12 +52,13 @@ export function httpError(error: unknown): { status: number; message: string; de
  */
 export function logFailure(log: Logger, err: unknown, req: Request, what: string): void {
   const where = { method: req.method, url: req.originalUrl };
-  if (databaseUnavailable(err) !== err) {
+  const unavailable = storageUnavailable(err);
+  if (unavailable !== err) {
     const { code, message } = err as { code?: unknown; message?: unknown };
     // the driver's sentence without the statement knex puts before it (" - "): its values are documents' text
     const said = String(message ?? "");
     const at = said.lastIndexOf(" - ");
-    log.warn({ ...where, cause: { code, message: at < 0 ? said : said.slice(at + 3) } }, `${what}: the database is busy or cannot be reached; answered 503`);
+    log.warn({ ...where, cause: { code, message: at < 0 ? said : said.slice(at + 3) } }, `${what}: ${(unavailable as Error).message}; answered 503`);
   } else if (httpError(err).status >= 500) log.error({ err, ...where }, what);
 }
 

@@ -357,19 +357,24 @@ export function isUniqueViolation(err: unknown): boolean {
  * True when `err` says the database cannot serve the request now, though it may in a moment: too
  * busy or out of reach, with nothing of the request done. PostgreSQL: SQLSTATE class 53
  * (insufficient resources: too many connections, out of memory or disk), 57P03 (cannot connect
- * now: starting up or shutting down), class 08 (connection exception), and the client's
- * connection refused or reset; knex: no pool connection within its acquire timeout; SQLite:
- * SQLITE_BUSY and SQLITE_LOCKED (another connection holds the lock beyond busy_timeout). Never a
- * constraint violation, a syntax error or any other refusal of the statement itself.
+ * now: starting up or shutting down), class 08 (connection exception) but 08P01 (a protocol
+ * violation: this node's fault), and the client's connection refused or reset (on a dual-stack
+ * host name, every address's); knex: no pool connection within its acquire timeout; SQLite:
+ * SQLITE_BUSY (another connection holds the lock beyond busy_timeout; SQLITE_LOCKED is a conflict
+ * within one connection, this node's own). Never a constraint violation, a syntax error or any
+ * other refusal of the statement itself. A socket error is the database's only when it reaches
+ * here from the database's driver: the blob stores give theirs a code of their own (stores.ts).
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   // (knex is CommonJS: its error classes are properties of the default export)
   if (err instanceof knexFactory.KnexTimeoutError) return true;
+  // Node tries each address of a host name; when all refuse, it reports them together
+  if (err instanceof AggregateError && err.errors.length) return err.errors.every(isDatabaseUnavailable);
   const e = err as { code?: unknown; syscall?: unknown } | null;
   const code = typeof e?.code === "string" ? e.code : "";
-  if (/^(53[0-9A-Z]{3}|57P03|08[0-9A-Z]{3})$/.test(code)) return true;
+  if (code !== "08P01" && /^(53[0-9A-Z]{3}|57P03|08[0-9A-Z]{3})$/.test(code)) return true;
   if ((code === "ECONNREFUSED" || code === "ECONNRESET") && (e!.syscall === "connect" || e!.syscall === "read")) return true;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+  return code === "SQLITE_BUSY";
 }
 
 /** Ids per IN list: far below SQLite's limit on bound parameters. */

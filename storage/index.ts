@@ -4,7 +4,7 @@
 export { backupSqlite, databaseAnswers, openStorage, isDatabaseUnavailable, isUniqueViolation, type Db, type Storage } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
 export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, storeBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
-export { migrateBlobs, openBlobStore, sweepBlobs, type BlobStoreSpec } from "./stores.ts";
+export { isBlobStoreUnavailable, migrateBlobs, openBlobStore, sweepBlobs, type BlobStoreSpec } from "./stores.ts";
 export { addLocalAgency, listLocalAgencies, getLocalAgency, loadIdentity, type LocalAgency } from "./identities.ts";
 export { countActiveTokens, createToken, listTokens, getToken, findToken, revokeToken, type TokenOwner } from "./tokens.ts";
 export {

@@ -30,6 +30,21 @@ export function openBlobStore(spec: BlobStoreSpec, db: Knex): BlobStore {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** The code of a blob store's "cannot be reached now" (its own, so that it is never taken for the database's). */
+const BLOB_STORE_UNAVAILABLE = "BLOB_STORE_UNAVAILABLE";
+
+/** True when `err` says a blob store cannot be reached now (a network failure, or the store's 5xx). */
+export function isBlobStoreUnavailable(err: unknown): err is Error & { store: string } {
+  return (err as { code?: unknown } | null)?.code === BLOB_STORE_UNAVAILABLE;
+}
+
+/** An S3 client's failure: its answer of 4xx as it is (not found, refused), anything else as the store unavailable. */
+function s3Failure(store: string, err: unknown): unknown {
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  if (status !== undefined && status < 500) return err;
+  return Object.assign(new Error(`the blob store (${store}) cannot be reached: ${(err as Error)?.message ?? String(err)}`, { cause: err }), { code: BLOB_STORE_UNAVAILABLE, store });
+}
+
 /** Counts the bytes as they pass and fails at the end (or on one too many) unless they are `size`. */
 async function* sized(sha256: string, size: number, source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let got = 0;
@@ -132,9 +147,12 @@ function s3Store(spec: Extract<BlobStoreSpec, { kind: "s3" }>): BlobStore {
   const prefix = spec.prefix ? `${spec.prefix.replace(/\/+$/, "")}/` : "";
   const Bucket = spec.bucket;
   const key = (sha256: string) => `${prefix}${sha256}`;
+  const name = `s3://${spec.bucket}/${spec.prefix}`;
+  const send: typeof client.send = ((command: Parameters<typeof client.send>[0]) =>
+    client.send(command).catch((err: unknown) => Promise.reject(s3Failure(name, err)))) as typeof client.send;
   return {
     kind: "s3",
-    name: `s3://${spec.bucket}/${spec.prefix}`,
+    name,
     async put(blob) {
       // always uploaded, even when present: its last write is then fresh for the sweep's grace
       await new Upload({
@@ -145,12 +163,17 @@ function s3Store(spec: Extract<BlobStoreSpec, { kind: "s3" }>): BlobStore {
       }).done();
     },
     async *get(sha256, size) {
-      const res = await client.send(new GetObjectCommand({ Bucket, Key: key(sha256) }));
-      yield* sized(sha256, size, res.Body as Readable);
+      const res = await send(new GetObjectCommand({ Bucket, Key: key(sha256) }));
+      try {
+        yield* sized(sha256, size, res.Body as Readable);
+      } catch (err) {
+        // the body cut off on the way (a short body is this store's own failure, as it is)
+        throw (err as { code?: unknown }).code ? s3Failure(name, err) : err;
+      }
     },
     async has(sha256) {
       try {
-        await client.send(new HeadObjectCommand({ Bucket, Key: key(sha256) }));
+        await send(new HeadObjectCommand({ Bucket, Key: key(sha256) }));
         return true;
       } catch (err) {
         if ((err as { name?: string }).name === "NotFound" || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
@@ -158,15 +181,15 @@ function s3Store(spec: Extract<BlobStoreSpec, { kind: "s3" }>): BlobStore {
       }
     },
     async delete(sha256) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: key(sha256) }));
+      await send(new DeleteObjectCommand({ Bucket, Key: key(sha256) }));
     },
     async *list() {
       let ContinuationToken: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+        const page = await send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
         for (const o of page.Contents ?? []) {
           const name = o.Key!.slice(prefix.length);
-          yield { sha256: SHA256.test(name) ? name : null, at: o.LastModified ?? new Date(0), remove: () => client.send(new DeleteObjectCommand({ Bucket, Key: o.Key! })).then(() => {}) };
+          yield { sha256: SHA256.test(name) ? name : null, at: o.LastModified ?? new Date(0), remove: () => send(new DeleteObjectCommand({ Bucket, Key: o.Key! })).then(() => {}) };
         }
         ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (ContinuationToken);

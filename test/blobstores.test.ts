@@ -7,10 +7,12 @@ import { execFile } from "node:child_process";
 import { readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sendDocument, startDeliveryWorker, tokenCaller, type AppContext as Node } from "../app/index.ts";
+import { AppError, sendDocument, startDeliveryWorker, storageUnavailable, tokenCaller, type AppContext as Node } from "../app/index.ts";
 import {
   blobBytes,
   findDocument,
+  isBlobStoreUnavailable,
+  isDatabaseUnavailable,
   listAttachments,
   listDeliveries,
   openBlobStore,
@@ -215,6 +217,21 @@ describe("blob stores outside the database", function () {
       const err = await sending;
       expect(err, "the send failed").to.be.instanceOf(Error);
       expect(err!.message).to.match(/blob store \(s3:\/\/edoc-test\/nodes\/b\) cannot store the content now; nothing was recorded/);
+      // a read meanwhile: the blob store out of reach, never taken for the database (503 with its own sentence)
+      const [held] = await b.node.storage.db("blobs").select("sha256", "size").limit(1);
+      const readErr = await (async () => {
+        try {
+          for await (const chunk of b.node.storage.blobs.get(held.sha256, Number(held.size))) void chunk;
+          return null;
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isBlobStoreUnavailable(readErr), String(readErr)).to.equal(true);
+      expect(isDatabaseUnavailable(readErr)).to.equal(false);
+      const answer = storageUnavailable(readErr);
+      expect(answer).to.be.instanceOf(AppError).and.include({ kind: "unavailable" });
+      expect((answer as Error).message).to.equal("the blob store (s3://edoc-test/nodes/b) cannot be reached for now; try again in a few seconds");
       await s3.restart();
       expect(Number((await b.node.storage.db("documents").count({ n: "*" }))[0].n)).to.equal(before);
       await everyRowStored(b.node.storage);

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import { formatDate, formatTimestamp, type Edoc, type StatusCode, type StatusPacket } from "../envelopes/index.ts";
-import { RECIPIENT_HEADER, documentRecord, retryDelay, sendDocument, setStatus, startDeliveryWorker, tokenCaller, type AppContext as Node, type Caller } from "../app/index.ts";
+import { RECIPIENT_HEADER, documentRecord, resendDocument, retryDelay, sendDocument, setStatus, startDeliveryWorker, tokenCaller, type AppContext as Node, type Caller } from "../app/index.ts";
 import { signStatus, type Identity } from "../signing/index.ts";
 import { issueCertificate } from "../signing/testing.ts";
 import {
@@ -691,48 +691,61 @@ function suite(database: () => TestDatabase) {
     expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(1);
   });
 
-  it("a recipient that answers badly is tried again with the reason: an answer over 1 MiB, a connection dropped mid-answer, no answer in time", async function () {
-    this.timeout(40_000);
+  it("a recipient that answers badly is tried again with the reason, each packet sent once per attempt: a receipt that does not verify, a kept-open connection reset mid-answer, an answer over 1 MiB, an answer that stops", async function () {
+    this.timeout(60_000);
     await stopListening(b);
     // in B's place, a server that reads the packet and then misbehaves, a different way each time
     let served = 0;
-    const sockets = new Set<Socket>();
+    const sockets: Socket[] = [];
+    let attemptsAtThird: number | null = null;
     const bad = createServer((req, res) => {
       const n = served++;
+      sockets.push(req.socket);
       req.resume();
-      req.on("end", () => {
-        if (n === 0) res.writeHead(202, { "content-type": "application/xml" }).end(Buffer.alloc(2 << 20, 0x20));
+      req.on("end", async () => {
+        if (n === 0) res.writeHead(202, { "content-type": "application/xml" }).end("<Status/>");
         else if (n === 1) {
+          // on the connection kept open from the first: a head, a part, then a reset
           res.writeHead(202, { "content-type": "application/xml", "content-length": "5000" }).write("<Status");
-          setTimeout(() => req.socket.destroy(), 20);
-        }
-        // then: no answer at all
+          setTimeout(() => req.socket.resetAndDestroy(), 20);
+        } else if (n === 2) {
+          // a second send of attempt 2 would come before its outcome is recorded, with the claim's attempts still 2
+          attemptsAtThird = Number((await a.node.storage.db("deliveries").where({ kind: "edoc" }).orderBy("id", "desc").first()).attempts);
+          res.writeHead(202, { "content-type": "application/xml" }).end(Buffer.alloc(2 << 20, 0x20));
+        } else res.writeHead(202, { "content-type": "application/xml", "content-length": "5000" }).write("<Status"); // then nothing more
       });
     });
-    bad.on("connection", (s) => sockets.add(s));
     await new Promise<void>((resolve) => bad.listen(Number(new URL(b.url).port), "127.0.0.1", () => resolve()));
     let doc: DocumentRow;
     const errors: string[] = [];
     try {
       doc = await send();
       await waitFor(
-        "three answers refused",
+        "four answers refused",
         async () => {
           const row = await a.node.storage.db("deliveries").where({ document: doc.id, kind: "edoc" }).first();
           if (row.last_error && !errors.includes(row.last_error)) errors.push(row.last_error);
-          return errors.length >= 3;
+          return errors.length >= 4;
         },
-        20_000,
+        30_000,
       );
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => bad.close(resolve));
       await listenAgain(b);
     }
-    expect(errors[0]).to.include("HTTP 202, the answer could not be read").and.include("larger than 1048576 bytes");
+    expect(errors[0]).to.include("accepted, but the receipt does not verify");
+    expect(sockets[1], "the second attempt went on the kept-open connection").to.equal(sockets[0]);
     expect(errors[1]).to.include("HTTP 202, the answer could not be read");
-    expect(errors[2]).to.include(`no answer within ${DELIVERY.timeoutMs} ms`);
-    // B back: the same packet goes again and is delivered once
+    expect(attemptsAtThird, "no second send of the attempt whose answer was cut").to.equal(3);
+    expect(errors[2]).to.include("HTTP 202, the answer could not be read").and.include("larger than 1048576 bytes");
+    expect(errors[3]).to.include(`no answer within ${DELIVERY.timeoutMs} ms`);
+    // B back: the same packet goes again (sent again by the clerk if the attempts ran out meanwhile) and is delivered once
+    const settled = await waitFor("the delivery settled", async () => {
+      const d = await delivery(doc);
+      return d.state === "delivered" || d.state === "failed" ? d : null;
+    });
+    if (settled.state === "failed") await resendDocument(a.node, clerk(SENDER), doc.id, {});
     await delivered(doc);
     await arrived(doc);
     expect(await count(b.node, "documents", { document_id: doc.documentId })).to.equal(1);

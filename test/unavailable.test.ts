@@ -2,10 +2,11 @@
 // English, nothing stored, a warning in the log (not an internal error), and the sending node
 // retries. Real parts throughout:
 //   - isDatabaseUnavailable on the errors the drivers themselves give: SQLite held by another
-//     connection (BEGIN EXCLUSIVE) and a table locked by its own reader; PostgreSQL's too many
-//     connections (a role with a connection limit), a closed or resetting loopback port, a server
-//     answering 57P03 and 08P01 on the wire, knex's pool acquire timeout; and the errors that are
-//     not unavailability (constraints, syntax, unknown tables) on both;
+//     connection (BEGIN EXCLUSIVE); PostgreSQL's too many
+//     connections (a role with a connection limit), a closed or resetting loopback port (also at
+//     every address of a host name), a server answering 57P03 and 08006 on the wire, knex's pool
+//     acquire timeout; and the errors that are not unavailability (constraints, syntax, unknown
+//     tables, a table locked by its own connection's reader, 08P01) on both;
 //   - a node on SQLite whose database another connection holds in an exclusive transaction: the
 //     API, the inbound door (/edxml) and the sign-in page answer 503, and a sending node retries
 //     until the lock is gone;
@@ -115,7 +116,7 @@ describe("isDatabaseUnavailable [sqlite]", () => {
     }
   });
 
-  it("SQLITE_LOCKED: a table dropped while a statement of the same connection still reads it", async () => {
+  it("not SQLITE_LOCKED (a table dropped while a statement of the same connection still reads it): this node's own conflict", async () => {
     const db = new sqlite3.Database(s.path("locked.sqlite"));
     try {
       await new Promise<void>((resolve, reject) => db.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);", (err) => (err ? reject(err) : resolve())));
@@ -124,7 +125,7 @@ describe("isDatabaseUnavailable [sqlite]", () => {
       const err = await new Promise<Error | null>((resolve) => db.run("DROP TABLE t", (e: Error | null) => resolve(e)));
       reading.finalize();
       expect(err).to.have.property("code", "SQLITE_LOCKED");
-      expect(isDatabaseUnavailable(err)).to.equal(true);
+      expect(isDatabaseUnavailable(err)).to.equal(false);
     } finally {
       await new Promise((r) => db.close(r));
     }
@@ -190,6 +191,22 @@ onPostgreSQL("isDatabaseUnavailable", (database) => {
     }
   });
 
+  it("connection refused at every address of a host name (Node's AggregateError, as on a dual-stack host)", async () => {
+    const port = await closedPort();
+    const err = await new Promise<Error>((resolve) => {
+      const addresses = [
+        { address: "127.0.0.1", family: 4 },
+        { address: "127.0.0.2", family: 4 },
+      ];
+      const socket = connect({ host: "db.test", port, autoSelectFamily: true, lookup: (_h, o, cb) => (o.all ? cb(null, addresses) : cb(null, addresses[0].address, 4)) });
+      socket.once("error", resolve);
+    });
+    expect(err).to.be.instanceOf(AggregateError).and.have.property("code", "ECONNREFUSED");
+    expect(isDatabaseUnavailable(err)).to.equal(true);
+    // one address refused, another failing otherwise: not all of them say "unavailable"
+    expect(isDatabaseUnavailable(new AggregateError([(err as AggregateError).errors[0], new Error("certificate has expired")]))).to.equal(false);
+  });
+
   it("connection refused (a closed loopback port) and reset (a port that resets every connection)", async () => {
     const refused = knexFactory({ log, client: "pg", connection: at(await closedPort()) });
     const err = await failure(refused.raw("select 1"));
@@ -210,17 +227,18 @@ onPostgreSQL("isDatabaseUnavailable", (database) => {
     }
   });
 
-  it("57P03 cannot connect now and class 08, as a server sends them on the wire", async () => {
-    for (const [code, message] of [
-      ["57P03", "the database system is starting up"],
-      ["08P01", "invalid frontend message type 0"],
-    ]) {
+  it("57P03 cannot connect now and class 08 (not 08P01, a protocol violation), as a server sends them on the wire", async () => {
+    for (const [code, message, unavailable] of [
+      ["57P03", "the database system is starting up", true],
+      ["08006", "connection failure", true],
+      ["08P01", "invalid frontend message type 0", false],
+    ] as const) {
       const server = await answeringWith(code, message);
       const k = knexFactory({ log, client: "pg", connection: at(server.port) });
       try {
         const err = await failure(k.raw("select 1"));
         expect(err).to.include({ code, message });
-        expect(isDatabaseUnavailable(err), code).to.equal(true);
+        expect(isDatabaseUnavailable(err), code).to.equal(unavailable);
       } finally {
         await k.destroy();
         await server.close();
@@ -309,7 +327,7 @@ describe("a busy database: 503 with Retry-After, nothing stored [sqlite]", funct
     expect(await counts(), "nothing stored").to.deep.equal(before);
     const logged = kept.lines.slice(from);
     expect(logged.filter((l) => l.level >= 50), "no error logged").to.deep.equal([]);
-    const warnings = logged.filter((l) => l.level === 40 && l.msg.includes("the database is busy or cannot be reached; answered 503"));
+    const warnings = logged.filter((l) => l.level === 40 && l.msg.includes("the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds; answered 503"));
     expect(warnings, "a warning for each").to.have.length.greaterThan(0);
     expect(warnings[0].cause).to.deep.equal({ code: "SQLITE_BUSY", message: "SQLITE_BUSY: database is locked" }); // not the statement, whose values are documents' text
   }

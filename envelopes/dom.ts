@@ -28,28 +28,22 @@ abstract class TreeNode {
   }
 
   appendChild<T extends TreeNode>(child: T): T {
-    if (child.parentNode) child.parentNode.removeChild(child);
-    child.parentNode = this;
-    child.previousSibling = this.lastChild;
-    child.nextSibling = null;
-    if (this.lastChild) this.lastChild.nextSibling = child;
-    else this.firstChild = child;
-    this.lastChild = child;
-    this.childNodes.push(child);
-    return child;
+    return this.insertBefore(child, null);
   }
 
   insertBefore<T extends TreeNode>(child: T, before: TreeNode | null): T {
-    if (!before) return this.appendChild(child);
-    if (before.parentNode !== this) throw new Error("insertBefore: the reference node is not a child of this node");
+    if (before && before.parentNode !== this) throw new Error("insertBefore: the reference node is not a child of this node");
     if (child.parentNode) child.parentNode.removeChild(child);
+    const previous = before ? before.previousSibling : this.lastChild;
     child.parentNode = this;
-    child.previousSibling = before.previousSibling;
+    child.previousSibling = previous;
     child.nextSibling = before;
-    if (before.previousSibling) before.previousSibling.nextSibling = child;
+    if (previous) previous.nextSibling = child;
     else this.firstChild = child;
-    before.previousSibling = child;
-    this.childNodes.splice(this.childNodes.indexOf(before), 0, child);
+    if (before) before.previousSibling = child;
+    else this.lastChild = child;
+    if (before) this.childNodes.splice(this.childNodes.indexOf(before), 0, child);
+    else this.childNodes.push(child);
     return child;
   }
 

@@ -3,7 +3,7 @@
 // worker that dies mid-send leaves a row that is claimed again when its lease runs out.
 import type { Knex } from "knex";
 import { byDocument, queueChannel, type Db } from "./db.ts";
-import { hotAll, hotRun, insertOf } from "./hot.ts";
+import { hotAll, hotInsert, hotRun, insertOf } from "./hot.ts";
 
 /** `relayed`: the national axle's hub accepted the packet (see app/vdxp.ts); delivered when the 01 comes back. */
 export type DeliveryState = "queued" | "sending" | "relayed" | "delivered" | "failed";
@@ -60,12 +60,12 @@ export async function enqueueDeliveries(
   const now = new Date();
   if (!rows.length) return { at: now, claimed: [] };
   const held = claim ? { state: "sending", attempts: 1, claimed_by: claim.worker, claimed_until: new Date(now.getTime() + claim.leaseMs) } : { state: "queued", attempts: 0 };
-  const { sql, params } = insertOf(
-    "deliveries",
-    rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, ...held, next_attempt_at: now, updated_at: now })),
-  );
-  if (claim) return { at: now, claimed: (await hotAll(db, `${sql} returning *`, params)).map(toDelivery) };
-  await hotRun(db, sql, params);
+  const queued = rows.map((d) => ({ document: d.document, organ_id: d.organId, kind: d.kind, packet_sha256: d.packetSha256, ...held, next_attempt_at: now, updated_at: now }));
+  if (claim) {
+    const { sql, params } = insertOf("deliveries", queued);
+    return { at: now, claimed: (await hotAll(db, `${sql} returning *`, params)).map(toDelivery) };
+  }
+  await hotInsert(db, "deliveries", queued);
   if (db.client.config.client === "pg") {
     const schema = (db.client.config.searchPath as string[] | undefined)?.[0];
     await db.raw("select pg_notify(?, '')", [queueChannel(schema)]);

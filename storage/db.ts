@@ -356,10 +356,13 @@ export function isUniqueViolation(err: unknown): boolean {
 /**
  * True when `err` says the database cannot serve the request now, though it may in a moment: too
  * busy or out of reach, with nothing of the request done. PostgreSQL: SQLSTATE class 53
- * (insufficient resources: too many connections, out of memory or disk), 57P03 (cannot connect
- * now: starting up or shutting down), class 08 (connection exception) but 08P01 (a protocol
- * violation: this node's fault), and the client's connection refused or reset (on a dual-stack
- * host name, every address's); knex: no pool connection within its acquire timeout; SQLite:
+ * (insufficient resources: too many connections, out of memory or disk), 57P01 and 57P02 (the
+ * server ended the connection: an administrator's shutdown or restart, a crash of another
+ * backend), 57P03 (cannot connect now: starting up or shutting down), class 08 (connection
+ * exception) but 08P01 (a protocol violation: this node's fault), the client's connection
+ * refused or reset (on a dual-stack host name, every address's), and node-postgres's "Connection
+ * terminated unexpectedly" (the server's socket closed with no error: it went down, or a pooled
+ * connection it ended is used once more before the pool hears of it); knex: no pool connection within its acquire timeout; SQLite:
  * SQLITE_BUSY (another connection holds the lock beyond busy_timeout; SQLITE_LOCKED is a conflict
  * within one connection, this node's own). Never a constraint violation, a syntax error or any
  * other refusal of the statement itself. A socket error is the database's only when it reaches
@@ -372,8 +375,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof AggregateError && err.errors.length) return err.errors.every(isDatabaseUnavailable);
   const e = err as { code?: unknown; syscall?: unknown } | null;
   const code = typeof e?.code === "string" ? e.code : "";
-  if (code !== "08P01" && /^(53[0-9A-Z]{3}|57P03|08[0-9A-Z]{3})$/.test(code)) return true;
+  if (code !== "08P01" && /^(53[0-9A-Z]{3}|57P0[123]|08[0-9A-Z]{3})$/.test(code)) return true;
   if ((code === "ECONNREFUSED" || code === "ECONNRESET") && (e!.syscall === "connect" || e!.syscall === "read")) return true;
+  // node-postgres gives this one no code; knex puts the statement before it ("select 1 - …")
+  if (!code && err instanceof Error && /(^| - )Connection terminated unexpectedly$/.test(err.message)) return true;
   return code === "SQLITE_BUSY";
 }
 

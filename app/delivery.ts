@@ -13,6 +13,7 @@ import { verifyPacket } from "../signing/index.ts";
 import {
   addStatus,
   claimDeliveries,
+  claimedUnsent,
   finishAttempt,
   getDocument,
   hasReceipt,
@@ -22,6 +23,7 @@ import {
   blobSize,
   type Delivery,
   type DocumentRow,
+  type NewDelivery,
 } from "../storage/index.ts";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
@@ -274,15 +276,39 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       holds.add(held);
       return {
         claim: { worker: ctx.workerId, leaseMs: cfg.leaseMs },
-        settle(claimed) {
+        settle(claimed, unknown) {
           holding -= n;
           claimed.forEach(launch);
+          if (unknown) lookFor(unknown);
           holds.delete(held);
           release();
           if (waitingForRoom) wake?.();
         },
       };
     },
+  };
+  // rows of a transaction that failed at its COMMIT may be in the database, claimed for this
+  // worker: looked for after 1, 2, 4 and 8 s (the database may be coming back), and sent if found;
+  // while it cannot be asked, the lease still hands them on
+  const lookups = new Set<NodeJS.Timeout>();
+  const lookFor = (rows: readonly NewDelivery[], tries = 0) => {
+    const timer = setTimeout(() => {
+      lookups.delete(timer);
+      const looked = claimedUnsent(db, ctx.workerId, rows).then(
+        (found) => {
+          if (!found.length) return;
+          ctx.log.warn({ deliveries: found.map((d) => d.id) }, "a transaction reported failed had committed its deliveries; sending them now");
+          if (!stopping) found.forEach(launch);
+        },
+        (err) => {
+          if (tries < 3 && !stopping) lookFor(rows, tries + 1);
+          else ctx.log.warn({ err }, "could not look for the deliveries of a failed transaction; if it committed, their lease hands them on");
+        },
+      );
+      holds.add(looked);
+      void looked.finally(() => holds.delete(looked));
+    }, 1000 * 2 ** tries).unref();
+    lookups.add(timer);
   };
   const withdraw = offerRoom(ctx, direct);
   const running = loop();
@@ -291,6 +317,7 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     async stop() {
       stopping = true;
       withdraw();
+      for (const t of lookups) clearTimeout(t);
       unsubscribe();
       wake?.();
       await running;

@@ -382,7 +382,7 @@ async function send(
     const attachments = blobs.map((blob, i) => ({ name: edoc.attachments[i].AttachmentName, contentType: edoc.attachments[i].ContentType, blob }));
     await storeFirst(ctx, [packet, ...blobs]);
     const queue = recipients.map((organId) => ({ document: id, organId, kind: "edoc" as const, packetSha256: packet.sha256 }));
-    const row = await queueAndSend(ctx, queue.length, async (claim) => {
+    const row = await queueAndSend(ctx, queue, async (claim) => {
       const out = await ctx.storage.write(async (trx) => {
         // (a concurrent send of the same DocumentId is caught by the unique index)
         await putBlobs(trx, ctx.storage.blobs, [packet, ...blobs]);
@@ -476,7 +476,7 @@ export async function setStatus(ctx: AppContext, caller: Caller, documentId: str
   const blobs = packets.map((p) => preparedBytes(p.bytes));
   await storeFirst(ctx, blobs);
   const queue = packets.map((p, i) => ({ document: doc.id, organId: p.target, kind: "status" as const, packetSha256: blobs[i].sha256 }));
-  await queueAndSend(ctx, queue.length, (claim) =>
+  await queueAndSend(ctx, queue, (claim) =>
     ctx.storage.write(async (trx) => {
       // one status at a time per document: a concurrent one (another tab, the API) is checked against this one
       await lockDocument(trx, doc.id);

@@ -4,7 +4,7 @@
 // neither the document nor the packet back. The packets are bounded (the oldest go first); a miss
 // (another process's worker, a retry much later, a restart) reads the database as before. The
 // packet is matched by its hash, so what is sent is what was stored.
-import type { Delivery, DeliveryClaim, DocumentRow } from "../storage/index.ts";
+import type { Delivery, DeliveryClaim, DocumentRow, NewDelivery } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 
 const MAX_BYTES = 32 << 20;
@@ -39,8 +39,13 @@ export function freshFor(ctx: AppContext, document: string, packetSha256: string
 /** Room held in this process's running worker for deliveries a transaction is queuing. */
 export interface HeldRoom {
   claim: DeliveryClaim;
-  /** After that transaction: starts the rows it claimed (none when it failed) and gives the room back. */
-  settle(claimed: readonly Delivery[]): void;
+  /**
+   * After that transaction: starts the rows it claimed and gives the room back. When it failed,
+   * `unknown` are the rows it was queuing: a failure at COMMIT (the connection lost) may still have
+   * committed them, claimed for this worker, which then looks for them rather than leave them to
+   * wait for the lease.
+   */
+  settle(claimed: readonly Delivery[], unknown?: readonly NewDelivery[]): void;
 }
 
 interface Room {
@@ -60,22 +65,22 @@ export function offerRoom(ctx: AppContext, room: Room): () => void {
 }
 
 /**
- * Runs `write`, the transaction that queues `count` deliveries (enqueueDeliveries with the claim it
- * is given). When this process's worker has room, they are claimed for it in that insert and sent
- * the moment it commits: no claim transaction, no poll, and on PostgreSQL no other process woken.
- * Otherwise they are queued for whichever worker claims them first. Nothing changes for
- * durability: a claimed row is in the queue like any other, and a worker that dies leaves it to be
- * claimed again when its lease runs out.
+ * Runs `write`, the transaction that queues `rows` (enqueueDeliveries with the claim it is given).
+ * When this process's worker has room, they are claimed for it in that insert and sent the moment
+ * it commits: no claim transaction, no poll, and on PostgreSQL no other process woken. Otherwise
+ * they are queued for whichever worker claims them first. Nothing changes for durability: a
+ * claimed row is in the queue like any other, and a worker that dies leaves it to be claimed again
+ * when its lease runs out.
  */
-export async function queueAndSend<T>(ctx: AppContext, count: number, write: (claim: DeliveryClaim | undefined) => Promise<{ value: T; claimed: Delivery[] }>): Promise<T> {
-  const held = workers.get(ctx)?.hold(count);
-  let claimed: Delivery[] = [];
+export async function queueAndSend<T>(ctx: AppContext, rows: readonly NewDelivery[], write: (claim: DeliveryClaim | undefined) => Promise<{ value: T; claimed: Delivery[] }>): Promise<T> {
+  const held = workers.get(ctx)?.hold(rows.length);
+  let claimed: Delivery[] | null = null;
   try {
     const out = await write(held?.claim);
     claimed = out.claimed;
     if (!held) ctx.storage.queued();
     return out.value;
   } finally {
-    held?.settle(claimed);
+    held?.settle(claimed ?? [], claimed ? undefined : rows);
   }
 }

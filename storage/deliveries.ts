@@ -45,6 +45,29 @@ export interface DeliveryClaim {
   leaseMs: number;
 }
 
+/** A delivery to queue: the packet (a document's or a status's) for one recipient. */
+export interface NewDelivery {
+  document: string;
+  organId: string;
+  kind: "edoc" | "status";
+  packetSha256: string;
+}
+
+/**
+ * The rows of `rows` claimed for `worker` and not sent yet: after a transaction that queued them
+ * with that claim failed in a way that leaves its commit unknown (its connection lost at COMMIT).
+ * A packet is signed for one send, so these are that transaction's rows, if it committed.
+ */
+export async function claimedUnsent(db: Db, worker: string, rows: readonly NewDelivery[]): Promise<Delivery[]> {
+  if (!rows.length) return [];
+  const found = await db("deliveries")
+    .where({ claimed_by: worker, state: "sending" })
+    .whereIn("document", [...new Set(rows.map((r) => r.document))])
+    .whereIn("packet_sha256", [...new Set(rows.map((r) => r.packetSha256))])
+    .orderBy("id");
+  return found.map(toDelivery);
+}
+
 /**
  * Queues deliveries (one insert), due at once; answers that time (their next_attempt_at) and, with
  * `claim`, the rows, already claimed for that worker (the first attempt: as claimDeliveries would
@@ -54,7 +77,7 @@ export interface DeliveryClaim {
  */
 export async function enqueueDeliveries(
   db: Db,
-  rows: ReadonlyArray<{ document: string; organId: string; kind: "edoc" | "status"; packetSha256: string }>,
+  rows: readonly NewDelivery[],
   claim?: DeliveryClaim,
 ): Promise<{ at: Date; claimed: Delivery[] }> {
   const now = new Date();

@@ -96,6 +96,7 @@ export {
 } from "./documents.ts";
 export {
   enqueueDeliveries,
+  claimedUnsent,
   listDeliveries,
   listDeliveriesFor,
   claimDeliveries,
@@ -107,6 +108,7 @@ export {
   listTroubledDeliveries,
   type Delivery,
   type DeliveryClaim,
+  type NewDelivery,
 } from "./deliveries.ts";
 export { HANDLING_OVER, dueDate, terms } from "./search.ts";
 export { assignIncomingNumber, incomingBook, incomingNumbersFor, markRead, outgoingBook, readBy, type IncomingNumber } from "./registers.ts";

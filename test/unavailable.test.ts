@@ -567,3 +567,108 @@ onPostgreSQL("a database that cannot be reached: 503 with Retry-After, nothing s
     expect(res.status).to.equal(200);
   });
 });
+
+/**
+ * A TCP relay on 127.0.0.1 to `target` that, once armed, lets the next transaction which inserts a
+ * document reach its COMMIT and then cuts the client off before the server's answer: the database
+ * commits, the node hears only "Connection terminated unexpectedly".
+ */
+async function commitCutter(target: URL) {
+  let armed = false;
+  let cuts = 0;
+  const server = createServer((client) => {
+    const db = connect(Number(target.port || 5432), target.hostname);
+    let inserting = false;
+    let committing = false;
+    const drop = () => {
+      client.destroy();
+      db.destroy();
+    };
+    for (const s of [client, db]) s.on("error", drop).on("close", drop);
+    client.on("data", (chunk: Buffer) => {
+      if (armed && chunk.includes('insert into "documents"')) inserting = true;
+      if (inserting && chunk.includes("COMMIT")) {
+        armed = false;
+        inserting = false;
+        committing = true;
+      }
+      db.write(chunk);
+    });
+    db.on("data", (chunk: Buffer) => {
+      // the answer to COMMIT: the server has committed; the node never hears it
+      if (committing) {
+        cuts++;
+        return drop();
+      }
+      client.write(chunk);
+    });
+  });
+  const port = await listen(server);
+  return {
+    port,
+    arm: () => (armed = true),
+    cuts: () => cuts,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+onPostgreSQL("a commit whose answer is lost: the deliveries it claimed are sent at once, not after the lease", (database) => {
+  const s = scratch();
+  let a: TestNode;
+  let b: TestNode;
+  let cutter: Awaited<ReturnType<typeof commitCutter>>;
+  const kept = keptLog();
+  // a lease far longer than the test waits: only the worker's own look finds the rows in time
+  const delivery = { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 1000, leaseMs: 600_000, pollMs: 50, timeoutMs: 30_000 };
+  before(async function () {
+    this.timeout(60_000);
+    const options = database().options();
+    cutter = await commitCutter(new URL(options.databaseUrl!));
+    const through = new URL(options.databaseUrl!);
+    through.hostname = "127.0.0.1";
+    through.port = String(cutter.port);
+    a = await startNode({
+      database: { ...options, databaseUrl: through.toString() },
+      organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }],
+      config: { delivery },
+      log: kept.log,
+      onListening: (h) => {
+        const w = startDeliveryWorker(h.node);
+        return () => w.stop();
+      },
+    });
+    b = await startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery } });
+    await link(a, b);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await cutter?.close();
+    s.cleanup();
+  });
+
+  it("the send is answered 503 (its commit unknown), the document is stored once, and B receives it within seconds", async function () {
+    this.timeout(60_000);
+    cutter.arm();
+    const fd = new FormData();
+    fd.append("metadata", JSON.stringify({ To: [RECIPIENT], Code: "9/QĐ-VPCP", Subject: "Quyết định số 9 về việc thử", DocumentType: { Type: 1, TypeName: "Quyết định" } }));
+    fd.append("files", new Blob([new Uint8Array(Buffer.from("%PDF-1.4\n%%EOF\n"))], { type: "application/pdf" }), "Quyết định.pdf");
+    const res = await fetch(`${a.url}/api/v1/documents`, { method: "POST", headers: { ...a.auth(SENDER, "clerk"), "accept-language": "en" }, body: fd });
+    const answer = await res.clone().text();
+    expect(cutter.cuts(), `the relay cut the connection at COMMIT (the answer: ${res.status} ${answer})`).to.equal(1);
+    expect(res.status).to.equal(503);
+    expect(res.headers.get("retry-after")).to.equal("5");
+    expect((await res.json()).error).to.equal(EN);
+    // it did commit: one document, its delivery claimed by A's worker, and delivered long before the lease
+    const sent = await a.node.storage.db("documents").where({ direction: "out", code: "9/QĐ-VPCP" });
+    expect(sent).to.have.length(1);
+    const done = await waitFor("the delivery", async () => {
+      const [d] = await listDeliveries(a.node.storage.db, sent[0].id, "edoc");
+      return d.state === "delivered" ? d : null;
+    });
+    expect(done.attempts, "sent once, on its first attempt").to.equal(1);
+    const received = await b.node.storage.db("documents").where({ direction: "in", code: "9/QĐ-VPCP" });
+    expect(received).to.have.length(1);
+    expect(kept.lines.some((l) => l.msg.includes("had committed its deliveries"))).to.equal(true);
+  });
+});

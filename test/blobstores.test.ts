@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
-import { readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError, sendDocument, startDeliveryWorker, storageUnavailable, tokenCaller, type AppContext as Node } from "../app/index.ts";
@@ -199,6 +199,46 @@ describe("blob stores outside the database", function () {
       for (const t of [a, b]) {
         expect(Number((await t.node.storage.db("blob_chunks").count({ n: "*" }))[0].n)).to.equal(0);
         await everyRowStored(t.node.storage);
+      }
+    });
+
+    it("a stored packet that cannot be read whole while it streams to B: the attempt says so, B keeps nothing, the send after the repair goes once", async () => {
+      // C: on fs:, its worker started only once its packet is spoiled; a packet over 2 MiB is
+      // streamed from the store, never kept in memory
+      const c = await startNode({
+        database: { dataDir: files.path("node-c") },
+        organs: [{ organId: "000.00.00.C03", name: "Bộ Tư pháp" }],
+        config: { delivery: DELIVERY, blobStore: { kind: "fs", dir: files.path("node-c-blobs") } },
+      });
+      let stop: (() => Promise<void>) | undefined;
+      try {
+        await link(c, b);
+        const doc = await send(c.node, "000.00.00.C03", RECIPIENT, "31", [file("Hồ sơ thẩm định.pdf", randomBytes(3 * MiB))]);
+        const at = join(files.path("node-c-blobs"), doc.packetSha256.slice(0, 2), doc.packetSha256.slice(2, 4), doc.packetSha256);
+        const whole = readFileSync(at);
+        truncateSync(at, whole.length - 100_000);
+        const w = startDeliveryWorker(c.node);
+        stop = () => w.stop();
+        const failed = await waitFor("the spoiled attempt", async () => {
+          const [d] = await listDeliveries(c.node.storage.db, doc.id, "edoc");
+          return d.lastError ? d : null;
+        });
+        expect(failed.lastError).to.include("the stored packet could not be read").and.include("bytes in the store");
+        expect(failed.state, "a retry, not a failure: the store may be repaired").to.be.oneOf(["queued", "sending"]);
+        const atB = () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: "000.00.00.C03", documentId: doc.documentId });
+        expect(await atB(), "B kept nothing of the cut packet").to.equal(null);
+        writeFileSync(at, whole);
+        const done = await waitFor("the delivery after the repair", async () => {
+          const [d] = await listDeliveries(c.node.storage.db, doc.id, "edoc");
+          return d.state === "delivered" ? d : null;
+        });
+        expect(done.attempts).to.be.greaterThan(1);
+        const got = (await atB())!;
+        expect((await blobBytes(b.node.storage.db, b.node.storage.blobs, got.packetSha256)).equals(whole)).to.equal(true);
+        expect(Number((await b.node.storage.db("documents").where({ document_id: doc.documentId }).count({ n: "*" }))[0].n)).to.equal(1);
+      } finally {
+        await stop?.();
+        await c.close();
       }
     });
 

@@ -128,21 +128,34 @@ function pdf(): Blob {
 }
 
 /** CPU time (user + system, ms) of a process and its children (the processes of a cluster). */
-function cpuMs(pid: number): number {
+/**
+ * CPU time (user + system, ms) of a process and its children (the processes of a cluster), and
+ * their threads' context switches: involuntary ones are a thread taken off a core for another.
+ */
+function usage(pid: number): { cpuMs: number; switches: number; involuntary: number } {
   let ticks = 0;
+  let switches = 0;
+  let involuntary = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // fields after the command name: state ppid … utime (14) stime (15)
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(entry) !== pid && Number(f[1]) !== pid) continue;
+      ticks += Number(f[11]) + Number(f[12]);
+      for (const task of readdirSync(`/proc/${entry}/task`)) {
+        const status = readFileSync(`/proc/${entry}/task/${task}/status`, "utf8");
+        const voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        const forced = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        switches += voluntary + forced;
+        involuntary += forced;
+      }
     } catch {
       continue; // gone meanwhile
     }
-    // fields after the command name: state ppid … utime (14) stime (15)
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(entry) === pid || Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
+  return { cpuMs: ticks * 10, switches, involuntary }; // USER_HZ is 100 on Linux
 }
 
 async function load(url: string, token: string, total: number, concurrency: number, body: (n: number) => FormData): Promise<{ seconds: number; latencies: number[]; ids: string[]; started: Map<string, number> }> {
@@ -178,6 +191,9 @@ interface EndToEnd {
   receipt: number[];
   missing: number;
   cpuMsPerDocument: number;
+  /** Context switches of both nodes' threads per document, and of those the involuntary ones. */
+  switchesPerDocument: number;
+  involuntaryPerDocument: number;
 }
 
 /**
@@ -221,11 +237,15 @@ async function endToEnd(dir: string, opts: { documents: number; warmup: number; 
       await load(`${a.url}/api/v1/documents`, a.token, opts.warmup, opts.concurrency, documents("TĐ"));
       await receiptsBack(opts.warmup);
     }
-    const cpu0 = cpuMs(a.proc!.pid!) + cpuMs(b.proc!.pid!);
+    const both = () => {
+      const [x, y] = [usage(a.proc!.pid!), usage(b.proc!.pid!)];
+      return { cpuMs: x.cpuMs + y.cpuMs, switches: x.switches + y.switches, involuntary: x.involuntary + y.involuntary };
+    };
+    const used0 = both();
     const sent = await load(`${a.url}/api/v1/documents`, a.token, opts.documents, opts.concurrency, documents("QĐ"));
     // then read each receipt's time once: the pollers take nothing from the nodes while they work
     await receiptsBack(opts.warmup + sent.ids.length);
-    const cpu = cpuMs(a.proc!.pid!) + cpuMs(b.proc!.pid!) - cpu0;
+    const used = both();
     const receipt: number[] = [];
     const receiptTimes: number[] = [];
     for (const id of sent.ids) {
@@ -249,7 +269,9 @@ async function endToEnd(dir: string, opts: { documents: number; warmup: number; 
       api: sent.latencies.sort((x, y) => x - y),
       receipt: receipt.sort((x, y) => x - y),
       missing: sent.ids.length - receipt.length,
-      cpuMsPerDocument: cpu / opts.documents,
+      cpuMsPerDocument: (used.cpuMs - used0.cpuMs) / opts.documents,
+      switchesPerDocument: (used.switches - used0.switches) / opts.documents,
+      involuntaryPerDocument: (used.involuntary - used0.involuntary) / opts.documents,
     };
   } finally {
     for (const n of nodes) n.proc?.kill("SIGTERM");
@@ -304,7 +326,7 @@ export async function benchService(opts: { documents: number; warmup: number; co
 
   // 2. two nodes end to end: SQLite, then PostgreSQL with 1, 2 and 4 processes per node
   const line = (e: EndToEnd) =>
-    `${e.rate.toFixed(0)} docs/s = **${((100 * e.rate) / plainRate).toFixed(0)} %** of the reference; API p50 ${ms(e.api, 50)}, p99 **${ms(e.api, 99)}**; receipts during uploads ${e.duringUploads.toFixed(0)}/s = **${((100 * e.duringUploads) / e.uploadRate).toFixed(0)} %** of the upload rate ${e.uploadRate.toFixed(0)}/s; receipt latency p50 ${ms(e.receipt, 50)}, p99 ${ms(e.receipt, 99)}; CPU ${e.cpuMsPerDocument.toFixed(0)} ms per document (both nodes)${e.missing ? `; ${e.missing} receipts missing` : ""}`;
+    `${e.rate.toFixed(0)} docs/s = **${((100 * e.rate) / plainRate).toFixed(0)} %** of the reference; API p50 ${ms(e.api, 50)}, p99 **${ms(e.api, 99)}**; receipts during uploads ${e.duringUploads.toFixed(0)}/s = **${((100 * e.duringUploads) / e.uploadRate).toFixed(0)} %** of the upload rate ${e.uploadRate.toFixed(0)}/s; receipt latency p50 ${ms(e.receipt, 50)}, p99 ${ms(e.receipt, 99)}; CPU ${e.cpuMsPerDocument.toFixed(0)} ms per document (both nodes), ${e.switchesPerDocument.toFixed(0)} context switches per document (${e.involuntaryPerDocument.toFixed(1)} involuntary)${e.missing ? `; ${e.missing} receipts missing` : ""}`;
   const title = `send ${opts.documents} × 50 KB documents end to end, ${opts.concurrency} clients (after ${opts.warmup} to warm up)`;
   rows.push(
     `| ${title}, SQLite (receipt 01 back) | ${line(await endToEnd(dir, { ...opts, pg: undefined, processes: 1 }))} | ${reference} | ≥ 40 % of the reference; API p99 < 500 ms; receipts during uploads ≥ 80 % of the upload rate |`,

@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -191,6 +192,8 @@ interface EndToEnd {
   receipt: number[];
   missing: number;
   cpuMsPerDocument: number;
+  /** CPU ms per document of the sender A, the recipient B and the load generator (this process). */
+  cpuMs: { a: number; b: number; load: number };
   /** Context switches of both nodes' threads per document, and of those the involuntary ones. */
   switchesPerDocument: number;
   involuntaryPerDocument: number;
@@ -237,9 +240,11 @@ async function endToEnd(dir: string, opts: { documents: number; warmup: number; 
       await load(`${a.url}/api/v1/documents`, a.token, opts.warmup, opts.concurrency, documents("TĐ"));
       await receiptsBack(opts.warmup);
     }
+    // each node's processes, and this process (the load generator and its pollers)
     const both = () => {
       const [x, y] = [usage(a.proc!.pid!), usage(b.proc!.pid!)];
-      return { cpuMs: x.cpuMs + y.cpuMs, switches: x.switches + y.switches, involuntary: x.involuntary + y.involuntary };
+      const self = process.cpuUsage();
+      return { a: x.cpuMs, b: y.cpuMs, load: (self.user + self.system) / 1000, switches: x.switches + y.switches, involuntary: x.involuntary + y.involuntary };
     };
     const used0 = both();
     const sent = await load(`${a.url}/api/v1/documents`, a.token, opts.documents, opts.concurrency, documents("QĐ"));
@@ -269,7 +274,8 @@ async function endToEnd(dir: string, opts: { documents: number; warmup: number; 
       api: sent.latencies.sort((x, y) => x - y),
       receipt: receipt.sort((x, y) => x - y),
       missing: sent.ids.length - receipt.length,
-      cpuMsPerDocument: (used.cpuMs - used0.cpuMs) / opts.documents,
+      cpuMsPerDocument: (used.a - used0.a + used.b - used0.b) / opts.documents,
+      cpuMs: { a: (used.a - used0.a) / opts.documents, b: (used.b - used0.b) / opts.documents, load: (used.load - used0.load) / opts.documents },
       switchesPerDocument: (used.switches - used0.switches) / opts.documents,
       involuntaryPerDocument: (used.involuntary - used0.involuntary) / opts.documents,
     };
@@ -326,7 +332,7 @@ export async function benchService(opts: { documents: number; warmup: number; co
 
   // 2. two nodes end to end: SQLite, then PostgreSQL with 1, 2 and 4 processes per node
   const line = (e: EndToEnd) =>
-    `${e.rate.toFixed(0)} docs/s = **${((100 * e.rate) / plainRate).toFixed(0)} %** of the reference; API p50 ${ms(e.api, 50)}, p99 **${ms(e.api, 99)}**; receipts during uploads ${e.duringUploads.toFixed(0)}/s = **${((100 * e.duringUploads) / e.uploadRate).toFixed(0)} %** of the upload rate ${e.uploadRate.toFixed(0)}/s; receipt latency p50 ${ms(e.receipt, 50)}, p99 ${ms(e.receipt, 99)}; CPU ${e.cpuMsPerDocument.toFixed(0)} ms per document (both nodes), ${e.switchesPerDocument.toFixed(0)} context switches per document (${e.involuntaryPerDocument.toFixed(1)} involuntary)${e.missing ? `; ${e.missing} receipts missing` : ""}`;
+    `${e.rate.toFixed(0)} docs/s = **${((100 * e.rate) / plainRate).toFixed(0)} %** of the reference; API p50 ${ms(e.api, 50)}, p99 **${ms(e.api, 99)}**; receipts during uploads ${e.duringUploads.toFixed(0)}/s = **${((100 * e.duringUploads) / e.uploadRate).toFixed(0)} %** of the upload rate ${e.uploadRate.toFixed(0)}/s; receipt latency p50 ${ms(e.receipt, 50)}, p99 ${ms(e.receipt, 99)}; CPU ${e.cpuMsPerDocument.toFixed(0)} ms per document (both nodes: A ${e.cpuMs.a.toFixed(1)} + B ${e.cpuMs.b.toFixed(1)} ms; with the load generator's ${e.cpuMs.load.toFixed(1)} ms, ${cpus().length} cores do at most ${((cpus().length * 1000) / (e.cpuMs.a + e.cpuMs.b + e.cpuMs.load)).toFixed(0)} docs/s), ${e.switchesPerDocument.toFixed(0)} context switches per document (${e.involuntaryPerDocument.toFixed(1)} involuntary)${e.missing ? `; ${e.missing} receipts missing` : ""}`;
   const title = `send ${opts.documents} × 50 KB documents end to end, ${opts.concurrency} clients (after ${opts.warmup} to warm up)`;
   rows.push(
     `| ${title}, SQLite (receipt 01 back) | ${line(await endToEnd(dir, { ...opts, pg: undefined, processes: 1 }))} | ${reference} | ≥ 40 % of the reference; API p99 < 500 ms; receipts during uploads ≥ 80 % of the upload rate |`,

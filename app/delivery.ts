@@ -103,8 +103,13 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
   const holds = new Set<Promise<void>>();
   // the loop waits for room: a send that ends wakes it (otherwise the next poll or kick does)
   let waitingForRoom = false;
+  // the rows being sent, by id (a row found again by lookFor is not sent twice)
+  const sending = new Set<number>();
   const launch = (d: Delivery) => {
+    if (sending.has(d.id)) return;
+    sending.add(d.id);
     const p: Promise<void> = attempt(d).finally(() => {
+      sending.delete(d.id);
       inFlight.delete(p);
       if (waitingForRoom) wake?.();
     });
@@ -288,21 +293,25 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     },
   };
   // rows of a transaction that failed at its COMMIT may be in the database, claimed for this
-  // worker: looked for after 1, 2, 4 and 8 s (the database may be coming back), and sent if found;
-  // while it cannot be asked, the lease still hands them on
+  // worker: looked for after 1, 2, 4 and 8 s (the database may be coming back), and sent if found
+  // and not being sent already; while it cannot be asked, or if the commit shows only later, the
+  // lease hands them on
   const lookups = new Set<NodeJS.Timeout>();
   const lookFor = (rows: readonly NewDelivery[], tries = 0) => {
+    if (stopping) return;
     const timer = setTimeout(() => {
       lookups.delete(timer);
+      if (stopping) return;
       const looked = claimedUnsent(db, ctx.workerId, rows).then(
         (found) => {
-          if (!found.length) return;
-          ctx.log.warn({ deliveries: found.map((d) => d.id) }, "a transaction reported failed had committed its deliveries; sending them now");
-          if (!stopping) found.forEach(launch);
+          const unsent = found.filter((d) => !sending.has(d.id));
+          if (!unsent.length || stopping) return;
+          ctx.log.warn({ deliveries: unsent.map((d) => d.id) }, "a transaction reported failed had committed its deliveries; sending them now");
+          unsent.forEach(launch);
         },
         (err) => {
-          if (tries < 3 && !stopping) lookFor(rows, tries + 1);
-          else ctx.log.warn({ err }, "could not look for the deliveries of a failed transaction; if it committed, their lease hands them on");
+          if (tries < 3) lookFor(rows, tries + 1);
+          else if (!stopping) ctx.log.warn({ err }, "could not look for the deliveries of a failed transaction; if it committed, their lease hands them on");
         },
       );
       holds.add(looked);

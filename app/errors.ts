@@ -2,7 +2,7 @@
 // department) can act on, and for "invalid" the list of every problem found. Each transport maps
 // the kind to its own form: an HTTP status (server/errors.ts), exit status 2 (bin/), a message
 // beside a form field (pages).
-import { isBlobStoreUnavailable, isDatabaseUnavailable } from "../storage/index.ts";
+import { isBlobStoreUnavailable, isCommitUnknown, isDatabaseUnavailable } from "../storage/index.ts";
 
 export type ErrorKind =
   | "invalid" // the input is wrong: 400, exit 2
@@ -38,12 +38,15 @@ const RETRY_SECONDS = 5;
 
 /**
  * The error a client can act on for a database (storage's isDatabaseUnavailable) or a blob store
- * (isBlobStoreUnavailable) busy or out of reach for now: unavailable, try again in a few seconds;
- * the store's own error is its cause (for the log). Any other error as it is.
+ * (isBlobStoreUnavailable) busy or out of reach for now: unavailable, try again in a few seconds
+ * (or, when the connection was lost at a COMMIT, look first: it may have been recorded); the
+ * store's own error is its cause (for the log). Any other error as it is.
  */
 export function storageUnavailable(err: unknown): unknown {
   let e: AppError;
-  if (isDatabaseUnavailable(err)) e = new AppError("unavailable", "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds", { retryAfterSeconds: RETRY_SECONDS });
+  if (isCommitUnknown(err)) {
+    e = new AppError("unavailable", "the connection to the database was lost as it recorded this: it may have been recorded; look before you try again", { retryAfterSeconds: RETRY_SECONDS });
+  } else if (isDatabaseUnavailable(err)) e = new AppError("unavailable", "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds", { retryAfterSeconds: RETRY_SECONDS });
   else if (isBlobStoreUnavailable(err)) e = new AppError("unavailable", `the blob store (${err.store}) cannot be reached for now; try again in a few seconds`, { retryAfterSeconds: RETRY_SECONDS });
   else return err;
   e.cause = err;

@@ -4,7 +4,7 @@
 // neither the document nor the packet back. The packets are bounded (the oldest go first); a miss
 // (another process's worker, a retry much later, a restart) reads the database as before. The
 // packet is matched by its hash, so what is sent is what was stored.
-import type { Delivery, DeliveryClaim, DocumentRow, NewDelivery } from "../storage/index.ts";
+import { isCommitUnknown, type Delivery, type DeliveryClaim, type DocumentRow, type NewDelivery } from "../storage/index.ts";
 import type { AppContext } from "./context.ts";
 
 const MAX_BYTES = 32 << 20;
@@ -40,10 +40,10 @@ export function freshFor(ctx: AppContext, document: string, packetSha256: string
 export interface HeldRoom {
   claim: DeliveryClaim;
   /**
-   * After that transaction: starts the rows it claimed and gives the room back. When it failed,
-   * `unknown` are the rows it was queuing: a failure at COMMIT (the connection lost) may still have
-   * committed them, claimed for this worker, which then looks for them rather than leave them to
-   * wait for the lease.
+   * After that transaction: starts the rows it claimed and gives the room back. When it failed
+   * at its COMMIT (the connection lost: isCommitUnknown), `unknown` are the rows it was queuing:
+   * they may have been committed, claimed for this worker, which then looks for them rather than
+   * leave them to wait for the lease.
    */
   settle(claimed: readonly Delivery[], unknown?: readonly NewDelivery[]): void;
 }
@@ -74,13 +74,14 @@ export function offerRoom(ctx: AppContext, room: Room): () => void {
  */
 export async function queueAndSend<T>(ctx: AppContext, rows: readonly NewDelivery[], write: (claim: DeliveryClaim | undefined) => Promise<{ value: T; claimed: Delivery[] }>): Promise<T> {
   const held = workers.get(ctx)?.hold(rows.length);
-  let claimed: Delivery[] | null = null;
+  let out: { value: T; claimed: Delivery[] };
   try {
-    const out = await write(held?.claim);
-    claimed = out.claimed;
-    if (!held) ctx.storage.queued();
-    return out.value;
-  } finally {
-    held?.settle(claimed ?? [], claimed ? undefined : rows);
+    out = await write(held?.claim);
+  } catch (err) {
+    held?.settle([], isCommitUnknown(err) ? rows : undefined);
+    throw err;
   }
+  held?.settle(out.claimed);
+  if (!held) ctx.storage.queued();
+  return out.value;
 }

@@ -354,6 +354,10 @@ const CATALOG: ReadonlyArray<readonly [string, string]> = [
     "kho lưu tệp ({store}) tạm thời không truy cập được; vui lòng thử lại sau ít giây",
   ],
   [
+    "the connection to the database was lost as it recorded this: it may have been recorded; look before you try again",
+    "mất kết nối tới cơ sở dữ liệu đúng lúc đang ghi: việc này có thể đã được ghi nhận; hãy kiểm tra lại trước khi thử lại",
+  ],
+  [
     "the database is busy or cannot be reached for now; nothing was recorded, try again in a few seconds",
     "cơ sở dữ liệu đang bận hoặc tạm thời không truy cập được; chưa có gì được ghi, vui lòng thử lại sau ít giây",
   ],

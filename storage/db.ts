@@ -123,7 +123,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     dialect: pg ? "pg" : "sqlite",
     dataDir: opts.dataDir,
     blobs: openBlobStore(opts.blobStore ?? { kind: "db" }, reader),
-    write: pg ? (fn, lane = "documents") => (lane === "deliveries" ? reader : db).transaction(fn) : groupCommit(db),
+    write: pg ? (fn, lane = "documents") => pgWrite(lane === "deliveries" ? reader : db, fn) : groupCommit(db),
     queued,
     onQueued(listener) {
       listeners.add(listener);
@@ -156,6 +156,32 @@ interface PendingWrite {
 
 /** The most transactions one group commit holds: the writer is free again within a short batch. */
 const MAX_BATCH = 16;
+
+/** Errors of transactions that failed after their body had run: at COMMIT, with its outcome unknown. */
+const commitsUnknown = new WeakSet<object>();
+
+/**
+ * True when `err` is the failure of a write (Storage.write, PostgreSQL) whose body had run and
+ * whose connection was then lost or ended: its COMMIT was sent, and it may have taken effect.
+ * (SQLite's commits are local: a failed one is rolled back.)
+ */
+export function isCommitUnknown(err: unknown): boolean {
+  return typeof err === "object" && err !== null && commitsUnknown.has(err);
+}
+
+async function pgWrite<T>(pool: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  let ran = false;
+  try {
+    return await pool.transaction(async (trx) => {
+      const value = await fn(trx);
+      ran = true;
+      return value;
+    });
+  } catch (err) {
+    if (ran && isDatabaseUnavailable(err) && typeof err === "object" && err !== null) commitsUnknown.add(err);
+    throw err;
+  }
+}
 
 /**
  * SQLite's group commit: transactions that arrive while the writer is busy wait and are then run
@@ -355,7 +381,7 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /**
  * True when `err` says the database cannot serve the request now, though it may in a moment: too
- * busy or out of reach, with nothing of the request done. PostgreSQL: SQLSTATE class 53
+ * busy or out of reach (at a COMMIT, with the outcome unknown: isCommitUnknown). PostgreSQL: SQLSTATE class 53
  * (insufficient resources: too many connections, out of memory or disk), 57P01 and 57P02 (the
  * server ended the connection: an administrator's shutdown or restart, a crash of another
  * backend), 57P03 (cannot connect now: starting up or shutting down), class 08 (connection

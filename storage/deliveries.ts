@@ -54,14 +54,15 @@ export interface NewDelivery {
 }
 
 /**
- * The rows of `rows` claimed for `worker` and not sent yet: after a transaction that queued them
- * with that claim failed in a way that leaves its commit unknown (its connection lost at COMMIT).
- * A packet is signed for one send, so these are that transaction's rows, if it committed.
+ * The rows of `rows` claimed for `worker` at their first attempt and not finished: after a
+ * transaction that queued them with that claim failed at its COMMIT (isCommitUnknown), that
+ * transaction's rows if it committed, or (a status signed twice in one second is the same packet)
+ * rows the worker is sending already, which it leaves alone.
  */
 export async function claimedUnsent(db: Db, worker: string, rows: readonly NewDelivery[]): Promise<Delivery[]> {
   if (!rows.length) return [];
   const found = await db("deliveries")
-    .where({ claimed_by: worker, state: "sending" })
+    .where({ claimed_by: worker, state: "sending", attempts: 1 })
     .whereIn("document", [...new Set(rows.map((r) => r.document))])
     .whereIn("packet_sha256", [...new Set(rows.map((r) => r.packetSha256))])
     .orderBy("id");

@@ -1,7 +1,7 @@
 // Public face of storage: the database (SQLite or PostgreSQL through knex), blobs, local agencies
 // and their identities, tokens, users, trust, registry, documents, statuses, the delivery queue and
 // the audit log.
-export { backupSqlite, databaseAnswers, openStorage, isDatabaseUnavailable, isUniqueViolation, type Db, type Storage } from "./db.ts";
+export { backupSqlite, databaseAnswers, openStorage, isCommitUnknown, isDatabaseUnavailable, isUniqueViolation, type Db, type Storage } from "./db.ts";
 export { masterKey, open, seal } from "./keys.ts";
 export { prepareBlob, prepareFile, preparedBytes, putBlob, putBlobs, storeBlobs, readBlob, blobBytes, blobSize, type PreparedBlob } from "./blobs.ts";
 export { isBlobStoreUnavailable, migrateBlobs, openBlobStore, sweepBlobs, type BlobStoreSpec } from "./stores.ts";

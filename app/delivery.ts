@@ -293,9 +293,8 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
     },
   };
   // rows of a transaction that failed at its COMMIT may be in the database, claimed for this
-  // worker: looked for after 1, 2, 4 and 8 s (the database may be coming back), and sent if found
-  // and not being sent already; while it cannot be asked, or if the commit shows only later, the
-  // lease hands them on
+  // worker: looked for a second later (while the database cannot be asked, again 2, 4 and 8 s
+  // after that) and sent if found; if the commit shows only later, the lease hands them on
   const lookups = new Set<NodeJS.Timeout>();
   const lookFor = (rows: readonly NewDelivery[], tries = 0) => {
     if (stopping) return;
@@ -304,6 +303,7 @@ export function startDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}): 
       if (stopping) return;
       const looked = claimedUnsent(db, ctx.workerId, rows).then(
         (found) => {
+          // (rows already being sent: an identical status packet's, launch leaves alone)
           const unsent = found.filter((d) => !sending.has(d.id));
           if (!unsent.length || stopping) return;
           ctx.log.warn({ deliveries: unsent.map((d) => d.id) }, "a transaction reported failed had committed its deliveries; sending them now");

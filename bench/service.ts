@@ -128,7 +128,6 @@ function pdf(): Blob {
   return new Blob([Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(50 * 1024 - 9)])], { type: "application/pdf" });
 }
 
-/** CPU time (user + system, ms) of a process and its children (the processes of a cluster). */
 /**
  * CPU time (user + system, ms) of a process and its children (the processes of a cluster), and
  * their threads' context switches: involuntary ones are a thread taken off a core for another.

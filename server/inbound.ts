@@ -83,8 +83,9 @@ const lingering = new Set<Socket>();
 
 /**
  * Refused before the body ended: the answer goes out while the rest is read and dropped for a
- * moment (at most LINGER_MS, and at most MAX_LINGERING connections at once), then the connection is cut. Closing at once ("Connection: close") resets a connection
- * whose client is still sending, and a reset can destroy the answer before the client reads it.
+ * moment (at most LINGER_MS, and at most MAX_LINGERING connections at once), then the connection
+ * is cut. Closing at once ("Connection: close") resets a connection whose client is still
+ * sending, and a reset can destroy the answer before the client reads it.
  */
 function lingerThenClose(req: Request, res: Response): void {
   const socket = req.socket;

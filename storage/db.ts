@@ -178,7 +178,8 @@ async function pgWrite<T>(pool: Knex, fn: (trx: Knex.Transaction) => Promise<T>)
       return value;
     });
   } catch (err) {
-    if (ran && isDatabaseUnavailable(err) && typeof err === "object" && err !== null) commitsUnknown.add(err);
+    // (an error isDatabaseUnavailable names is an object: a driver's error or knex's)
+    if (ran && isDatabaseUnavailable(err)) commitsUnknown.add(err as object);
     throw err;
   }
 }

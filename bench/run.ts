@@ -1,4 +1,4 @@
-// npm run bench [-- --only core|service|dos|ui] [--inbox 10000] [--sizes 256,1024] [--documents 2000] [--warmup 500] [--concurrency 32] [--processes 1,2,4]
+// npm run bench [-- --only core|service|dos|ui] [--inbox 10000] [--sizes 256,1024] [--documents 2000] [--warmup 4000] [--concurrency 32] [--processes 1,2,4]
 // [--archive 1000000] [--pg URL|""]: runs the benchmarks, prints each table and writes it under bench/results/
 // with the machine it was measured on.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "256,1024" },
     documents: { type: "string", default: "2000" },
     // documents sent end to end (and uploads to the reference) before each measured run
-    warmup: { type: "string", default: "500" },
+    warmup: { type: "string", default: "4000" },
     concurrency: { type: "string", default: "32" },
     archive: { type: "string", default: "1000000" },
     // documents in the inbox of the UI bench
@@ -55,7 +55,7 @@ if (!values.only || values.only === "service") {
   write(
     "service",
     "Service benchmark",
-    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. Each run comes after a warm-up (`--warmup`, the same number of documents for the reference): a node runs for days, and its first seconds belong to the JIT compiler, in every process. CPU is user + system time of both nodes' processes from the first measured upload to the last receipt. Beside each PostgreSQL row, a control: the crypto of one document (sign and verify a packet, bench/cpuwork.ts) run in as many processes at once as both nodes have, for its CPU per operation: what this 2-core machine adds by itself when that many processes share it.",
+    "Two nodes (the compiled server, SQLite; then PostgreSQL with 1, 2 and 4 processes per node on one port, node:cluster) on loopback, the load generator on the same machine; a document counts when its receipt 01 is back at the sender. Each run comes after a warm-up (`--warmup`, the same number of documents for the reference): a node runs for days, and its first minutes belong to the JIT compiler, in every process (with `--trace-opt`, V8's optimizing compiler spent 3.6 to 4.1 s of each node's CPU on the first 500 documents, 1.2 to 1.7 s on documents 1,000 to 1,500, and 0.3 to 0.5 s per 500 documents after 3,000: hence 4,000 by default). CPU is user + system time of both nodes' processes from the first measured upload to the last receipt. Beside each PostgreSQL row, a control: the crypto of one document (sign and verify a packet, bench/cpuwork.ts) run in as many processes at once as both nodes have, for its CPU per operation: what this 2-core machine adds by itself when that many processes share it.",
     await benchService({
       documents: Number(values.documents),
       warmup: Number(values.warmup),

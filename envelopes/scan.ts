@@ -59,167 +59,182 @@ export interface PacketScanner {
 type Mode = "markup" | "tag" | "comment" | "cdata" | "pi" | "content";
 const TERMINATOR = { comment: "-->", cdata: "]]>", pi: "?>" } as const;
 
+const tooLarge = (message: string): never => {
+  throw new ScanLimitError(message);
+};
+
 /** `keep: false` only checks (a guard at the door): the skeleton's bytes are counted, not kept. */
 export function packetScanner(limits: ScanLimits = DEFAULT_SCAN_LIMITS, { keep = true } = {}): PacketScanner {
-  const nonce = randomUUID().replace(/-/g, ""); // 122 random bits; randomUUID draws from a batch: cheaper than randomBytes
-  const parts: Buffer[] = [];
-  let skeletonBytes = 0;
-  const regions: ContentRegion[] = [];
-  let depth = 0; // open elements
-  let matched = 0; // how many of the outermost open elements are those of CONTENT_PATH
-  let kept: Buffer = Buffer.alloc(0); // bytes of an unfinished construct, copied from the last chunk
-  let resume = 0; // where scanning resumes in `kept`
-  let size = 0;
-  let win: Buffer = kept; // kept + the current chunk
-  let winAbs = 0; // absolute offset of win[0]
-  let pos = 0; // next byte of win to look at
-  let committed = 0; // win[0, committed) already copied to the skeleton (or elided)
-  let mode: Mode = "markup";
-  let tagStart = 0; // in "tag" mode: where its '<' is in win
-  let quote = 0; // in "tag" mode: the quote of the attribute value being read, or 0
-  let attributes = 0;
-  let elements = 0;
-  let region: ContentRegion | null = null;
+  return new Scanner(limits, keep);
+}
 
-  const tooLarge = (message: string): never => {
-    throw new ScanLimitError(message);
-  };
-  const commit = (upTo: number) => {
-    if (upTo > committed) {
-      skeletonBytes += upTo - committed;
-      if (skeletonBytes > limits.maxSkeletonBytes) tooLarge(`the packet's XML outside attachments exceeds ${limits.maxSkeletonBytes} bytes`);
-      if (keep) parts.push(Buffer.from(win.subarray(committed, upTo))); // a copy: the read buffer is reused
-      committed = upTo;
+/**
+ * The scan's state and steps: a class, so that its hot methods are the same functions for every
+ * packet scanned (closures made per packet were optimized again after each full GC: V8 holds
+ * optimized code weakly).
+ */
+class Scanner implements PacketScanner {
+  private readonly nonce = randomUUID().replace(/-/g, ""); // 122 random bits; randomUUID draws from a batch: cheaper than randomBytes
+  private readonly parts: Buffer[] = [];
+  private skeletonBytes = 0;
+  private readonly regions: ContentRegion[] = [];
+  private depth = 0; // open elements
+  private matched = 0; // how many of the outermost open elements are those of CONTENT_PATH
+  private kept: Buffer = Buffer.alloc(0); // bytes of an unfinished construct, copied from the last chunk
+  private resume = 0; // where scanning resumes in `kept`
+  private size = 0;
+  private win: Buffer = this.kept; // kept + the current chunk
+  private winAbs = 0; // absolute offset of win[0]
+  private pos = 0; // next byte of win to look at
+  private committed = 0; // win[0, committed) already copied to the skeleton (or elided)
+  private mode: Mode = "markup";
+  private tagStart = 0; // in "tag" mode: where its '<' is in win
+  private quote = 0; // in "tag" mode: the quote of the attribute value being read, or 0
+  private attributes = 0;
+  private elements = 0;
+  private region: ContentRegion | null = null;
+
+  constructor(
+    private readonly limits: ScanLimits,
+    private readonly keep: boolean,
+  ) {}
+
+  feed(chunk: Buffer): void {
+    const kept = this.kept;
+    this.win = kept.length ? Buffer.concat([kept, chunk]) : chunk;
+    this.winAbs = this.size - kept.length;
+    this.size += chunk.length;
+    this.pos = this.resume;
+    this.committed = 0;
+    while (this.pos < this.win.length && this.step());
+    // what waits for the next chunk: a tag from its '<', an opener, the tail of a terminator
+    const held = this.mode === "tag" ? this.tagStart : this.mode === "content" ? this.win.length : this.pos;
+    this.commit(held);
+    this.resume = this.pos - held;
+    if (this.mode === "tag") this.tagStart = 0;
+    this.kept = Buffer.from(this.win.subarray(held)); // a copy: the read buffer is reused
+  }
+
+  end(): ScannedPacket {
+    if (this.region) throw new XmlError("the packet ends inside an attachment");
+    // an unfinished construct: the strict parse will say what is wrong
+    [this.win, this.committed] = [this.kept, 0];
+    this.commit(this.kept.length);
+    return { skeleton: Buffer.concat(this.parts).toString("utf8"), regions: this.regions, size: this.size };
+  }
+
+  private commit(upTo: number): void {
+    if (upTo > this.committed) {
+      this.skeletonBytes += upTo - this.committed;
+      if (this.skeletonBytes > this.limits.maxSkeletonBytes) tooLarge(`the packet's XML outside attachments exceeds ${this.limits.maxSkeletonBytes} bytes`);
+      if (this.keep) this.parts.push(Buffer.from(this.win.subarray(this.committed, upTo))); // a copy: the read buffer is reused
+      this.committed = upTo;
     }
-  };
+  }
 
   // a start or end tag: the '>' that is not inside a quoted attribute value, each byte seen once
-  const tag = (): boolean => {
+  private tag(): boolean {
     let close = -1;
-    for (let i = pos; i < win.length; i++) {
-      if (quote) {
-        const q = win.indexOf(quote, i);
+    for (let i = this.pos; i < this.win.length; i++) {
+      if (this.quote) {
+        const q = this.win.indexOf(this.quote, i);
         if (q < 0) break;
-        quote = 0;
+        this.quote = 0;
         i = q;
         continue;
       }
-      const c = win[i];
-      if (c === 0x22 || c === 0x27) quote = c;
-      else if (c === 0x3d && ++attributes > MAX_ATTRIBUTES) tooLarge(`an element has more than ${MAX_ATTRIBUTES} attributes`);
+      const c = this.win[i];
+      if (c === 0x22 || c === 0x27) this.quote = c;
+      else if (c === 0x3d && ++this.attributes > MAX_ATTRIBUTES) tooLarge(`an element has more than ${MAX_ATTRIBUTES} attributes`);
       else if (c === GT) {
         close = i;
         break;
       }
     }
-    const end = close < 0 ? win.length : close;
-    if (end - tagStart > MAX_TAG_BYTES) tooLarge(`a tag of the packet is longer than ${MAX_TAG_BYTES} bytes`);
+    const end = close < 0 ? this.win.length : close;
+    if (end - this.tagStart > MAX_TAG_BYTES) tooLarge(`a tag of the packet is longer than ${MAX_TAG_BYTES} bytes`);
     if (close < 0) {
-      pos = win.length;
+      this.pos = this.win.length;
       return false;
     }
-    mode = "markup";
-    pos = close + 1;
+    this.mode = "markup";
+    this.pos = close + 1;
     // read from the bytes: a string for each tag cost a third of the scan
-    if (win[tagStart + 1] === 0x2f /* / */) {
-      if (depth) {
-        if (depth === matched) matched--;
-        depth--;
+    if (this.win[this.tagStart + 1] === 0x2f /* / */) {
+      if (this.depth) {
+        if (this.depth === this.matched) this.matched--;
+        this.depth--;
       }
       return true;
     }
     // counted as they stream, as the parser counts them: a flood is refused at its 100,001st element
-    if (++elements > MAX_ELEMENTS) throw new XmlError(`more than ${MAX_ELEMENTS} elements`);
-    if (win[close - 1] === 0x2f) return true;
+    if (++this.elements > MAX_ELEMENTS) throw new XmlError(`more than ${MAX_ELEMENTS} elements`);
+    if (this.win[close - 1] === 0x2f) return true;
     // the open elements are counted, so they are capped as the parser caps them
-    if (++depth > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);
+    if (++this.depth > MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH} levels`);
     // the local name (after the prefix), compared with the content path while all above match it
-    if (matched === depth - 1 && depth <= CONTENT_PATH.length) {
-      const name = tagStart + 1;
+    if (this.matched === this.depth - 1 && this.depth <= CONTENT_PATH.length) {
+      const name = this.tagStart + 1;
       let end = name;
       let local = name;
-      for (let c = win[end]; end < close && c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x2f; c = win[++end]) {
+      for (let c = this.win[end]; end < close && c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x2f; c = this.win[++end]) {
         if (c === 0x3a /* : */ && local === name) local = end + 1;
       }
-      const want = CONTENT_PATH[depth - 1];
-      if (end - local === want.length && win.toString("latin1", local, end) === want) matched = depth;
+      const want = CONTENT_PATH[this.depth - 1];
+      if (end - local === want.length && this.win.toString("latin1", local, end) === want) this.matched = this.depth;
     }
-    if (matched === CONTENT_PATH.length && depth === matched) {
-      if (regions.length >= limits.maxAttachments) tooLarge(`more than ${limits.maxAttachments} attachments`);
-      commit(pos);
-      const marker = `edxml-elided-${nonce}-${regions.length + 1}`;
-      parts.push(Buffer.from(marker, "latin1"));
-      region = { marker, start: winAbs + pos, end: winAbs + pos };
-      mode = "content";
+    if (this.matched === CONTENT_PATH.length && this.depth === this.matched) {
+      if (this.regions.length >= this.limits.maxAttachments) tooLarge(`more than ${this.limits.maxAttachments} attachments`);
+      this.commit(this.pos);
+      const marker = `edxml-elided-${this.nonce}-${this.regions.length + 1}`;
+      this.parts.push(Buffer.from(marker, "latin1"));
+      this.region = { marker, start: this.winAbs + this.pos, end: this.winAbs + this.pos };
+      this.mode = "content";
     }
     return true;
-  };
+  }
 
   // Returns false when the construct at pos needs more bytes.
-  const step = (): boolean => {
-    if (mode === "content") {
-      const lt = win.indexOf(LT, pos);
-      pos = committed = lt < 0 ? win.length : lt;
-      region!.end = winAbs + pos;
+  private step(): boolean {
+    if (this.mode === "content") {
+      const lt = this.win.indexOf(LT, this.pos);
+      this.pos = this.committed = lt < 0 ? this.win.length : lt;
+      this.region!.end = this.winAbs + this.pos;
       if (lt < 0) return false;
-      regions.push(region!);
-      region = null;
-      mode = "markup";
+      this.regions.push(this.region!);
+      this.region = null;
+      this.mode = "markup";
       return true;
     }
-    if (mode === "tag") return tag();
-    if (mode !== "markup") {
-      const seq = TERMINATOR[mode];
-      const close = win.indexOf(seq, pos, "latin1");
+    if (this.mode === "tag") return this.tag();
+    if (this.mode !== "markup") {
+      const seq = TERMINATOR[this.mode];
+      const close = this.win.indexOf(seq, this.pos, "latin1");
       if (close < 0) {
         // only what could begin the terminator waits for the next chunk; the rest is skeleton now
-        pos = Math.max(pos, win.length - (seq.length - 1));
+        this.pos = Math.max(this.pos, this.win.length - (seq.length - 1));
         return false;
       }
-      pos = close + seq.length;
-      mode = "markup";
+      this.pos = close + seq.length;
+      this.mode = "markup";
       return true;
     }
-    if (win[pos] !== LT) {
-      const lt = win.indexOf(LT, pos);
-      pos = lt < 0 ? win.length : lt;
+    if (this.win[this.pos] !== LT) {
+      const lt = this.win.indexOf(LT, this.pos);
+      this.pos = lt < 0 ? this.win.length : lt;
       return lt >= 0;
     }
-    if (win.length - pos < 9) return false; // longest opener we must see whole: "<![CDATA["
-    const next = win[pos + 1];
+    if (this.win.length - this.pos < 9) return false; // longest opener we must see whole: "<![CDATA["
+    const next = this.win[this.pos + 1];
     if (next === 0x21 /* ! */) {
-      const opener = win.toString("latin1", pos, pos + 9);
-      if (opener.startsWith("<!--")) [mode, pos] = ["comment", pos + 4];
-      else if (opener.startsWith("<![CDATA[")) [mode, pos] = ["cdata", pos + 9];
+      const opener = this.win.toString("latin1", this.pos, this.pos + 9);
+      if (opener.startsWith("<!--")) [this.mode, this.pos] = ["comment", this.pos + 4];
+      else if (opener.startsWith("<![CDATA[")) [this.mode, this.pos] = ["cdata", this.pos + 9];
       else throw new XmlError("DOCTYPE and ENTITY declarations are not allowed");
-    } else if (next === 0x3f /* ? */) [mode, pos] = ["pi", pos + 2];
-    else [mode, tagStart, pos, quote, attributes] = ["tag", pos, pos + 1, 0, 0];
+    } else if (next === 0x3f /* ? */) [this.mode, this.pos] = ["pi", this.pos + 2];
+    else [this.mode, this.tagStart, this.pos, this.quote, this.attributes] = ["tag", this.pos, this.pos + 1, 0, 0];
     return true;
-  };
-
-  return {
-    feed(chunk) {
-      win = kept.length ? Buffer.concat([kept, chunk]) : chunk;
-      winAbs = size - kept.length;
-      size += chunk.length;
-      pos = resume;
-      committed = 0;
-      while (pos < win.length && step());
-      // what waits for the next chunk: a tag from its '<', an opener, the tail of a terminator
-      const held = mode === "tag" ? tagStart : mode === "content" ? win.length : pos;
-      commit(held);
-      resume = pos - held;
-      if (mode === "tag") tagStart = 0;
-      kept = Buffer.from(win.subarray(held)); // a copy: the read buffer is reused
-    },
-    end() {
-      if (region) throw new XmlError("the packet ends inside an attachment");
-      // an unfinished construct: the strict parse will say what is wrong
-      [win, committed] = [kept, 0];
-      commit(kept.length);
-      return { skeleton: Buffer.concat(parts).toString("utf8"), regions, size };
-    },
-  };
+  }
 }
 
 export async function scanPacket(source: PacketSource, limits: ScanLimits = DEFAULT_SCAN_LIMITS): Promise<ScannedPacket> {

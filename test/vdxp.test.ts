@@ -122,7 +122,11 @@ function suite(database: () => TestDatabase) {
     expect(got.packetSha256).to.equal(doc.packetSha256);
     const receipt = await waitFor("B's 01 at the hub", async () => inboxOf(SYSTEM_A, "status")[0]);
     expect(receipt).to.include({ from: RECIPIENT, to: SENDER });
-    const back = (await listDeliveries(b.node.storage.db, got.id, "status"))[0];
+    // the hub holds the 01 as it answers; B records that answer just after
+    const back = await waitFor("B's 01 recorded as delivered", async () => {
+      const d = (await listDeliveries(b.node.storage.db, got.id, "status"))[0];
+      return d?.state === "delivered" ? d : null;
+    });
     expect(back).to.include({ organId: SENDER, state: "delivered" });
     expect(back.hubDocId).to.equal(receipt.docId);
 

@@ -619,8 +619,10 @@ onPostgreSQL("a commit whose answer is lost: the deliveries it claimed are sent 
   let b: TestNode;
   let cutter: Awaited<ReturnType<typeof commitCutter>>;
   const kept = keptLog();
-  // a lease far longer than the test waits: only the worker's own look finds the rows in time
-  const delivery = { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 1000, leaseMs: 600_000, pollMs: 50, timeoutMs: 30_000 };
+  // a lease and a poll far longer than the test waits: only the worker's own look finds the rows in
+  // time (and a poll's claim, holding the worker's room while it runs, would have the upload's rows
+  // queued instead of claimed for the worker)
+  const delivery = { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 1000, leaseMs: 600_000, pollMs: 600_000, timeoutMs: 30_000 };
   before(async function () {
     this.timeout(60_000);
     const options = database().options();

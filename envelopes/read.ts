@@ -112,12 +112,10 @@ function finder(root: Element, refuse?: Refuse): Finder {
 class StrictFinder implements Finder {
   constructor(private readonly refuse: Refuse) {}
 
+  readonly children = children;
+
   child(el: Element, ...names: string[]): Element | undefined {
     return this.one(el, names);
-  }
-
-  children(el: Element, name: string): Element[] {
-    return children(el, name);
   }
 
   elementForm(el: Element): boolean {
